@@ -36,6 +36,8 @@ export interface AgentPage {
   agents: S1Agent[];
   /** Records on this page that failed validation and were left out. */
   skipped: number;
+  /** Why the first few skipped records were left out (`agent 123…: infected: expected a boolean`), for support. */
+  skippedReasons?: string[];
   /** S1's `pagination.totalItems` for the whole query. */
   totalItems: number | null;
 }
