@@ -1,0 +1,10 @@
+/**
+ * The REST API (Fastify): routes under /v1 with bearer-key roles, zod validation that names the field, one error
+ * mapper, the OpenAPI document and health endpoints. Imported by main and tests; it calls domain services only
+ * through their index.
+ */
+export { buildServer, BODY_LIMIT_BYTES, type ApiDeps } from './server.ts';
+export { toHttpError, type ErrorBody } from './errors.ts';
+export { defineRoute, READ, ADMIN, type RouteDeps, type HandlerContext } from './route.ts';
+export { parseInput, jsonSchemaOf } from './validation.ts';
+export * as schemas from './schemas.ts';

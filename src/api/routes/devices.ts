@@ -1,0 +1,171 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { DeviceService } from '../../devices/index.ts';
+import type { Role } from '../../keys/index.ts';
+import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
+import { idParam, ipAddress, isoTime, pageQuery, tag, text } from '../schemas.ts';
+
+const os = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'must be a lower-case OS name like macos, windows, linux, ios, android' });
+const user = z.email({ error: 'must be an email address' }).max(254);
+
+const fields = {
+  name: text(200),
+  os,
+  osVersion: text(64).nullable(),
+  serialNumbers: z.array(text(128)).max(16),
+  addresses: z.array(ipAddress).max(32),
+  user: user.nullable(),
+  tags: z.array(tag).max(64),
+};
+
+const createBody = z.strictObject({
+  name: fields.name,
+  os: fields.os,
+  osVersion: fields.osVersion.optional(),
+  serialNumbers: fields.serialNumbers.default([]),
+  addresses: fields.addresses.default([]),
+  user: fields.user.optional(),
+  tags: fields.tags.default([]),
+});
+
+const patchBody = z.strictObject({
+  name: fields.name.optional(),
+  os: fields.os.optional(),
+  osVersion: fields.osVersion.optional(),
+  serialNumbers: fields.serialNumbers.optional(),
+  addresses: fields.addresses.optional(),
+  user: fields.user.optional(),
+  tags: fields.tags.optional(),
+});
+
+const params = z.strictObject({ id: idParam('dev', 'a device') });
+const attributeParams = z.strictObject({
+  id: idParam('dev', 'a device'),
+  key: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9_]{1,128}$/, { message: 'must be an attribute key like custom:tier' }),
+});
+const attributeBody = z.strictObject({
+  value: z.union([text(256), z.number().finite(), z.boolean()], { error: 'must be a string (up to 256 characters), a number or a boolean' }),
+  expiresAt: isoTime.nullable().optional(),
+});
+
+/** Device registration is what enrollment keys are for. */
+const CREATE: readonly Role[] = ['admin', 'enroll'];
+
+export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { devices: DeviceService }) {
+  const { devices } = deps;
+  const tags = ['devices'];
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/devices',
+    summary: 'Add a device to the inventory',
+    tags,
+    roles: CREATE,
+    body: createBody,
+    status: 201,
+    handler: ({ body, by }) => devices.create(body, by),
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/devices',
+    summary: 'List devices with attributes and verification (cursor pagination)',
+    tags,
+    roles: READ,
+    query: pageQuery,
+    handler: ({ query }) => devices.list(query.limit, query.cursor ?? null),
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/devices/:id',
+    summary: 'One device with attributes, how it was matched and why it is or is not verified',
+    tags,
+    roles: READ,
+    params,
+    handler: ({ params }) => devices.get(params.id),
+  });
+
+  defineRoute(app, deps, {
+    method: 'PATCH',
+    url: '/v1/devices/:id',
+    summary: 'Change a device',
+    tags,
+    roles: ADMIN,
+    params,
+    body: patchBody,
+    handler: ({ params, body, by }) => devices.update(params.id, body, by),
+  });
+
+  defineRoute(app, deps, {
+    method: 'DELETE',
+    url: '/v1/devices/:id',
+    summary: 'Remove a device',
+    tags,
+    roles: ADMIN,
+    params,
+    status: 204,
+    handler: async ({ params, by }) => void (await devices.remove(params.id, by)),
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/devices/:id/attributes',
+    summary: "A device's attributes, Tailscale-style: values and expiries",
+    tags,
+    roles: READ,
+    params,
+    handler: async ({ params }) => {
+      const view = await devices.get(params.id);
+      const attributes: Record<string, unknown> = {};
+      const expiries: Record<string, string> = {};
+      for (const [key, attr] of Object.entries(view.attributes)) {
+        attributes[key] = attr.value;
+        if (attr.expiresAt) expiries[key] = attr.expiresAt;
+      }
+      return { attributes, expiries };
+    },
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/devices/:id/attributes/:key',
+    summary: 'One attribute with its source and time',
+    tags,
+    roles: READ,
+    params: attributeParams,
+    handler: ({ params }) => devices.getAttribute(params.id, params.key),
+  });
+
+  defineRoute(app, deps, {
+    method: 'PUT',
+    url: '/v1/devices/:id/attributes/:key',
+    summary: 'Write a custom:* attribute (other namespaces are read-only)',
+    tags,
+    roles: ADMIN,
+    params: attributeParams,
+    body: attributeBody,
+    handler: ({ params, body, by }) => devices.putCustomAttribute(params.id, params.key, body.value, body.expiresAt ?? null, by),
+  });
+
+  defineRoute(app, deps, {
+    method: 'DELETE',
+    url: '/v1/devices/:id/attributes/:key',
+    summary: 'Remove a custom:* attribute',
+    tags,
+    roles: ADMIN,
+    params: attributeParams,
+    status: 204,
+    handler: async ({ params, by }) => void (await devices.deleteCustomAttribute(params.id, params.key, by)),
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/devices/:id/sources/sentinelone',
+    summary: 'The matched SentinelOne agent record exactly as SentinelOne sent it, and how it matched',
+    tags,
+    roles: READ,
+    params,
+    handler: async ({ params }) => ({ data: await devices.sources(params.id) }),
+  });
+}

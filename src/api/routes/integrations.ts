@@ -1,0 +1,149 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { IntegrationService } from '../../sync/index.ts';
+import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
+import { idParam, text } from '../schemas.ts';
+
+const s1Id = z.string().regex(/^\d{1,19}$/, { message: 'must be a SentinelOne id (digits only)' });
+const token = z
+  .string()
+  .min(8)
+  .max(4096)
+  .regex(/^[\x21-\x7e]+$/, { message: 'must be the API token as SentinelOne shows it (no spaces or control characters)' });
+
+const configFields = {
+  name: text(100),
+  baseUrl: text(500),
+  apiToken: token,
+  pollIntervalSeconds: z.number().int().min(60).max(86_400),
+  staleAfterSeconds: z.number().int().min(60).max(30 * 86_400),
+  agentActiveWithinSeconds: z.number().int().min(60).max(30 * 86_400),
+  siteIds: z.array(s1Id).max(200),
+  accountIds: z.array(s1Id).max(200),
+};
+
+const createBody = z.strictObject({
+  provider: z.literal('sentinelone', { error: 'must be "sentinelone"' }),
+  name: configFields.name,
+  baseUrl: configFields.baseUrl,
+  apiToken: configFields.apiToken,
+  pollIntervalSeconds: configFields.pollIntervalSeconds.optional(),
+  staleAfterSeconds: configFields.staleAfterSeconds.optional(),
+  agentActiveWithinSeconds: configFields.agentActiveWithinSeconds.optional(),
+  siteIds: configFields.siteIds.optional(),
+  accountIds: configFields.accountIds.optional(),
+});
+
+const patchBody = z.strictObject({
+  name: configFields.name.optional(),
+  baseUrl: configFields.baseUrl.optional(),
+  apiToken: configFields.apiToken.optional(),
+  pollIntervalSeconds: configFields.pollIntervalSeconds.optional(),
+  staleAfterSeconds: configFields.staleAfterSeconds.optional(),
+  agentActiveWithinSeconds: configFields.agentActiveWithinSeconds.optional(),
+  siteIds: configFields.siteIds.optional(),
+  accountIds: configFields.accountIds.optional(),
+});
+
+const testBody = z.strictObject({
+  provider: z.literal('sentinelone').optional(),
+  baseUrl: configFields.baseUrl,
+  apiToken: configFields.apiToken,
+  siteIds: configFields.siteIds.optional(),
+  accountIds: configFields.accountIds.optional(),
+});
+
+const params = z.strictObject({ id: idParam('int', 'an integration') });
+const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
+
+export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps & { integrations: IntegrationService }) {
+  const { integrations } = deps;
+  const tags = ['integrations'];
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/integrations',
+    summary: 'Add a SentinelOne integration (syncs at once; ?wait=true answers after that first sync)',
+    tags,
+    roles: ADMIN,
+    body: createBody,
+    query: waitQuery,
+    status: 201,
+    handler: ({ body, query, by }) => {
+      const { provider: _provider, ...input } = body;
+      return integrations.create(input, by, { wait: query.wait === 'true' });
+    },
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/integrations',
+    summary: 'List integrations with their status',
+    tags,
+    roles: READ,
+    handler: async () => ({ data: await integrations.list() }),
+  });
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/integrations/test',
+    summary: 'Check a configuration before saving it: URL, token, scope, expiry',
+    tags,
+    roles: ADMIN,
+    body: testBody,
+    handler: ({ body }) => integrations.test(body),
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/integrations/:id',
+    summary: 'One integration with its status',
+    tags,
+    roles: READ,
+    params,
+    handler: ({ params }) => integrations.get(params.id),
+  });
+
+  defineRoute(app, deps, {
+    method: 'PATCH',
+    url: '/v1/integrations/:id',
+    summary: 'Change an integration (a configuration change syncs at once)',
+    tags,
+    roles: ADMIN,
+    params,
+    body: patchBody,
+    handler: ({ params, body, by }) => integrations.update(params.id, body, by),
+  });
+
+  defineRoute(app, deps, {
+    method: 'DELETE',
+    url: '/v1/integrations/:id',
+    summary: 'Remove an integration and the attributes it wrote',
+    tags,
+    roles: ADMIN,
+    params,
+    status: 204,
+    handler: async ({ params, by }) => void (await integrations.remove(params.id, by)),
+  });
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/integrations/:id/sync',
+    summary: 'Sync now; with ?wait=true, answer the status after the sync finished or failed',
+    tags,
+    roles: ADMIN,
+    params,
+    query: waitQuery,
+    handler: ({ params, query }) => integrations.syncNow(params.id, { wait: query.wait === 'true' }),
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/integrations/:id/unmatched-agents',
+    summary: 'Agents of the last full sync that matched no device, and why',
+    tags,
+    roles: READ,
+    params,
+    handler: async ({ params }) => ({ data: await integrations.unmatchedAgents(params.id) }),
+  });
+}

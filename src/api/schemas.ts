@@ -1,0 +1,28 @@
+/** Building blocks for request schemas: bounded strings without control characters, ids, IPs, tags, paging. */
+import { z } from 'zod';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A trimmed string of 1..max characters with no control characters. */
+export const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !CONTROL.test(s), { message: 'must not contain control characters' });
+
+export const idParam = (prefix: string, what: string) =>
+  z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{1,40}$`), { message: `must be ${what} id like ${prefix}_…` });
+
+export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
+
+export const tag = z.string().regex(/^tag:[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, { message: 'must be tag:<name> (letters, digits, - and _)' });
+
+export const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 time like 2026-01-31T12:00:00Z' });
+
+export const pageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(500).optional(),
+});

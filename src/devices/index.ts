@@ -1,0 +1,32 @@
+/**
+ * Devices: the inventory (records, addresses, tags, users), their posture attributes, and the pure core that
+ * normalises serial numbers, matches SentinelOne agents to devices and decides `sentinelOne:verified`.
+ * Imported by sync (matching, attribute writes), policy service (subjects), api and main. The pure files
+ * (`serial`, `matcher`, `verification`, `view`) import no I/O.
+ */
+export { normalizeSerial, isPlaceholderSerial, usableSerial } from './serial.ts';
+export {
+  createMatcher,
+  matchAgents,
+  compareAgentRecency,
+  type Matcher,
+  type MatchResult,
+  type DeviceMatch,
+  type MatchableAgent,
+  type MatchableDevice,
+  type UnmatchedAgent,
+} from './matcher.ts';
+export {
+  verifyDevice,
+  agentFailures,
+  VERIFICATION_REASONS,
+  type Verification,
+  type VerificationReason,
+  type VerificationReasonCode,
+  type VerifiableAgent,
+  type VerifyingIntegration,
+} from './verification.ts';
+export { buildDeviceView, nodeAttributes, liveAttributes } from './view.ts';
+export { createDeviceRepo, chunks, toStoredAttribute, type DeviceRepo } from './repo.ts';
+export { createDeviceService, CUSTOM_KEY_PATTERN, type DeviceService, type Actor } from './service.ts';
+export type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';

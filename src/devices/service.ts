@@ -1,0 +1,194 @@
+/** Device inventory: create, read, update and delete devices and their admin-written `custom:*` attributes. */
+import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
+import type { Clock } from '../lib/clock.ts';
+import { notFound, PosternError, validationError } from '../lib/errors.ts';
+import type { IdGenerator } from '../lib/ids.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { Executor, Store } from '../store/index.ts';
+import type { DeviceRepo } from './repo.ts';
+import type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';
+import type { VerifyingIntegration } from './verification.ts';
+import { buildDeviceView, liveAttributes } from './view.ts';
+
+export interface DeviceServiceDeps {
+  store: Store;
+  repo: DeviceRepo;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: Pick<AuditLog, 'record'>;
+  /** The SentinelOne integrations' freshness, for verification. */
+  integrations: { listForVerification(db: Executor): Promise<VerifyingIntegration[]> };
+}
+
+export interface Actor {
+  actor: string;
+  requestId?: string | null;
+}
+
+export const CUSTOM_KEY_PATTERN = /^custom:[A-Za-z0-9_]{1,128}$/;
+
+export function createDeviceService(deps: DeviceServiceDeps) {
+  const { store, repo, clock } = deps;
+
+  async function views(db: Executor, devices: Device[]): Promise<DeviceView[]> {
+    const ids = devices.map((d) => d.id);
+    const [attrs, sources, integrations] = await Promise.all([
+      repo.attributesOf(db, ids),
+      repo.sourcesOf(db, ids),
+      deps.integrations.listForVerification(db),
+    ]);
+    const now = clock.nowMs();
+    return devices.map((d) => buildDeviceView(d, attrs.get(d.id), sources.get(d.id) ?? [], integrations, now));
+  }
+
+  async function mustGet(db: Executor, id: string): Promise<Device> {
+    const device = await repo.get(db, id);
+    if (!device) throw notFound('Device', id);
+    return device;
+  }
+
+  return {
+    async create(input: DeviceInput, by: Actor): Promise<DeviceView> {
+      const now = clock.now().toISOString();
+      const device: Device = {
+        id: deps.ids('dev'),
+        name: input.name,
+        os: input.os,
+        osVersion: input.osVersion ?? null,
+        serialNumbers: dedupe(input.serialNumbers ?? []),
+        addresses: dedupe(input.addresses ?? []),
+        user: input.user ?? null,
+        tags: dedupe(input.tags ?? []),
+        createdAt: now,
+        updatedAt: now,
+      };
+      await store.transaction(async (tx) => {
+        await repo.insert(tx, device);
+        await deps.audit.record(tx, { ...auditBase(by), action: 'device.create', target: device.id, after: device });
+      });
+      return (await views(store.db, [device]))[0]!;
+    },
+
+    async get(id: string): Promise<DeviceView> {
+      return (await views(store.db, [await mustGet(store.db, id)]))[0]!;
+    },
+
+    async getMany(ids: readonly string[]): Promise<DeviceView[]> {
+      const devices = (await Promise.all(ids.map((id) => repo.get(store.db, id)))).filter((d): d is Device => d !== null);
+      return views(store.db, devices);
+    },
+
+    async list(limit: number, cursor: string | null): Promise<{ data: DeviceView[]; nextCursor: string | null }> {
+      const after = cursor ? decodeCursor(cursor) : null;
+      const devices = await repo.list(store.db, limit + 1, after);
+      const page = devices.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        data: await views(store.db, page),
+        nextCursor: devices.length > limit && last ? encodeCursor(last) : null,
+      };
+    },
+
+    async update(id: string, patch: DevicePatch, by: Actor): Promise<DeviceView> {
+      const updated = await store.transaction(async (tx) => {
+        const before = await mustGet(tx, id);
+        const after: Device = {
+          ...before,
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.os !== undefined ? { os: patch.os } : {}),
+          ...(patch.osVersion !== undefined ? { osVersion: patch.osVersion } : {}),
+          ...(patch.serialNumbers !== undefined ? { serialNumbers: dedupe(patch.serialNumbers) } : {}),
+          ...(patch.addresses !== undefined ? { addresses: dedupe(patch.addresses) } : {}),
+          ...(patch.user !== undefined ? { user: patch.user } : {}),
+          ...(patch.tags !== undefined ? { tags: dedupe(patch.tags) } : {}),
+          updatedAt: clock.now().toISOString(),
+        };
+        await repo.update(tx, after);
+        await deps.audit.record(tx, { ...auditBase(by), action: 'device.update', target: id, before, after });
+        return after;
+      });
+      return (await views(store.db, [updated]))[0]!;
+    },
+
+    async remove(id: string, by: Actor): Promise<void> {
+      await store.transaction(async (tx) => {
+        const before = await mustGet(tx, id);
+        await repo.remove(tx, id);
+        await deps.audit.record(tx, { ...auditBase(by), action: 'device.delete', target: id, before });
+      });
+    },
+
+    async getAttribute(id: string, key: string): Promise<StoredAttribute> {
+      const view = await this.get(id);
+      const attr = view.attributes[key];
+      if (!attr) throw new PosternError('NOT_FOUND', `Device ${id} has no attribute ${JSON.stringify(key)} (or it expired).`);
+      return attr;
+    },
+
+    async putCustomAttribute(id: string, key: string, value: AttributeValue, expiresAt: string | null, by: Actor): Promise<StoredAttribute> {
+      assertCustomKey(key);
+      if (expiresAt && Date.parse(expiresAt) <= clock.nowMs()) throw validationError('body.expiresAt', 'must be in the future.');
+      return store.transaction(async (tx) => {
+        await mustGet(tx, id);
+        const before = liveAttributes((await repo.attributesOf(tx, [id])).get(id), clock.nowMs())[key] ?? null;
+        const attr: StoredAttribute = { value, source: 'admin', updatedAt: clock.now().toISOString(), expiresAt };
+        await repo.putAttribute(tx, id, key, attr);
+        await deps.audit.record(tx, {
+          ...auditBase(by),
+          action: 'device.attribute.update',
+          target: id,
+          before: { [key]: before?.value ?? null },
+          after: { [key]: value },
+        });
+        return attr;
+      });
+    },
+
+    async deleteCustomAttribute(id: string, key: string, by: Actor): Promise<void> {
+      assertCustomKey(key);
+      await store.transaction(async (tx) => {
+        await mustGet(tx, id);
+        const before = (await repo.attributesOf(tx, [id])).get(id)?.[key];
+        if (!(await repo.deleteAttribute(tx, id, key))) throw new PosternError('NOT_FOUND', `Device ${id} has no attribute ${JSON.stringify(key)}.`);
+        await deps.audit.record(tx, {
+          ...auditBase(by),
+          action: 'device.attribute.delete',
+          target: id,
+          before: { [key]: before?.value ?? null },
+          after: { [key]: null },
+        });
+      });
+    },
+
+    async sources(id: string): Promise<DeviceSource[]> {
+      await mustGet(store.db, id);
+      return (await repo.sourcesOf(store.db, [id])).get(id) ?? [];
+    },
+  };
+}
+
+export type DeviceService = ReturnType<typeof createDeviceService>;
+
+function assertCustomKey(key: string): void {
+  if (!key.startsWith('custom:')) {
+    throw new PosternError(
+      'ATTRIBUTE_READ_ONLY',
+      `Attribute ${JSON.stringify(key)} is written by postern or an integration; only custom:<name> attributes can be written.`,
+    );
+  }
+  if (!CUSTOM_KEY_PATTERN.test(key)) {
+    throw validationError('path.key', 'must be custom:<name> with 1–128 letters, digits or underscores.');
+  }
+}
+
+const auditBase = (by: Actor) => ({ actor: by.actor, requestId: by.requestId ?? null });
+
+const dedupe = (values: readonly string[]) => [...new Set(values)];
+
+const encodeCursor = (d: Device) => Buffer.from(`d:${d.createdAt}|${d.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const m = /^d:([^|]+)\|(.+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw validationError('query.cursor', 'is not a cursor this endpoint returned; start again without it.');
+  return { createdAt: m[1]!, id: m[2]! };
+}

@@ -1,0 +1,135 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AuditLog } from '../audit/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import { notFound, validationError } from '../lib/errors.ts';
+import type { IdGenerator } from '../lib/ids.ts';
+import type { ApiKeysTable, Store } from '../store/index.ts';
+
+export const ROLES = ['admin', 'viewer', 'enroll', 'gateway'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  prefix: string;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** Who is calling: resolved from the bearer key. */
+export interface Principal {
+  keyId: string;
+  role: Role;
+  /** For the audit log: `key:<id>` or `admin-token`. */
+  actor: string;
+}
+
+const KEY_PREFIX = 'pst_';
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A new key: `pst_` and 40 base62 characters (≈238 bits). */
+export function generateKey(prefix = KEY_PREFIX): string {
+  const bytes = randomBytes(40);
+  let out = prefix;
+  for (const b of bytes) out += BASE62[b % 62];
+  return out;
+}
+
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+const toKey = (r: ApiKeysTable): ApiKey => ({
+  id: r.id,
+  name: r.name,
+  role: r.role as Role,
+  prefix: r.prefix,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
+  expiresAt: r.expires_at,
+  revokedAt: r.revoked_at,
+  lastUsedAt: r.last_used_at,
+});
+
+export interface ApiKeyServiceDeps {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: Pick<AuditLog, 'record'>;
+  /** `POSTERN_ADMIN_TOKEN`: an admin key that lives in the environment, not the database. */
+  bootstrapToken?: string | null;
+}
+
+export function createApiKeyService(deps: ApiKeyServiceDeps) {
+  const { store, clock } = deps;
+  const bootstrapHash = deps.bootstrapToken ? Buffer.from(hashKey(deps.bootstrapToken), 'hex') : null;
+
+  return {
+    async create(input: { name: string; role: Role; expiresAt?: string | null }, by: { actor: string; requestId?: string | null }) {
+      if (input.expiresAt && Date.parse(input.expiresAt) <= clock.nowMs()) throw validationError('body.expiresAt', 'must be in the future.');
+      const key = generateKey();
+      const row: ApiKeysTable = {
+        id: deps.ids('key'),
+        name: input.name,
+        role: input.role,
+        prefix: key.slice(0, 10),
+        hash: hashKey(key),
+        created_at: clock.now().toISOString(),
+        created_by: by.actor,
+        expires_at: input.expiresAt ?? null,
+        revoked_at: null,
+        last_used_at: null,
+      };
+      await store.transaction(async (tx) => {
+        await tx.insertInto('api_keys').values(row).execute();
+        const { hash: _hash, ...safe } = row;
+        await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'api_key.create', target: row.id, after: safe });
+      });
+      return { ...toKey(row), key };
+    },
+
+    async list(): Promise<ApiKey[]> {
+      return (await store.db.selectFrom('api_keys').selectAll().orderBy('created_at').execute()).map(toKey);
+    },
+
+    async revoke(id: string, by: { actor: string; requestId?: string | null }): Promise<void> {
+      await store.transaction(async (tx) => {
+        const row = await tx.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!row || row.revoked_at) throw notFound('API key', id);
+        await tx.updateTable('api_keys').set({ revoked_at: clock.now().toISOString() }).where('id', '=', id).execute();
+        await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'api_key.revoke', target: id, before: { name: row.name, role: row.role } });
+      });
+    },
+
+    /** The principal for a bearer key, or null when the key is unknown, revoked or expired. */
+    async authenticate(key: string): Promise<Principal | null> {
+      const hash = hashKey(key);
+      if (bootstrapHash && timingSafeEqual(Buffer.from(hash, 'hex'), bootstrapHash)) {
+        return { keyId: 'bootstrap', role: 'admin', actor: 'admin-token' };
+      }
+      const row = await store.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+      if (!row || row.revoked_at) return null;
+      const now = clock.nowMs();
+      if (row.expires_at && Date.parse(row.expires_at) <= now) return null;
+      if (!row.last_used_at || now - Date.parse(row.last_used_at) > 60_000) {
+        await store.db.updateTable('api_keys').set({ last_used_at: new Date(now).toISOString() }).where('id', '=', row.id).execute();
+      }
+      return { keyId: row.id, role: row.role as Role, actor: `key:${row.id}` };
+    },
+
+    /** Stores a generated bootstrap admin key (when `POSTERN_ADMIN_TOKEN` is unset); returns the key to print once. */
+    async createBootstrapKey(): Promise<string> {
+      const created = await this.create({ name: 'bootstrap admin' , role: 'admin' }, { actor: 'system' });
+      return created.key;
+    },
+
+    async hasAdminKey(): Promise<boolean> {
+      const row = await store.db.selectFrom('api_keys').select('id').where('role', '=', 'admin').where('revoked_at', 'is', null).executeTakeFirst();
+      return row !== undefined;
+    },
+  };
+}
+
+export type ApiKeyService = ReturnType<typeof createApiKeyService>;

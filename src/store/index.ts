@@ -1,0 +1,9 @@
+/**
+ * Storage: Kysely over SQLite (embedded default) or PostgreSQL, migrations at open, and a transaction helper.
+ * Repos in the domain modules (devices, sync, policy, …) import `Executor`, `Store` and the table types from here;
+ * nothing else touches the database driver.
+ */
+export { openStore, parseDatabaseUrl, type Db, type Executor, type Store, type Tx, type ParsedDatabaseUrl } from './open.ts';
+export type { Engine } from './migrations/index.ts';
+export type * from './schema.ts';
+export { toJson, fromJson } from './json.ts';

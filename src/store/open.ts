@@ -1,0 +1,84 @@
+/**
+ * Opens the database named by a `POSTERN_DATABASE_URL` (`sqlite:/path/file.db`, `sqlite::memory:` or
+ * `postgres://…`) and runs pending migrations. Services never see which engine is underneath.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import { PosternError } from '../lib/errors.ts';
+import { migrate } from './migrate.ts';
+import type { Engine } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Either the database or an open transaction; repo methods accept both. */
+export type Executor = Db | Tx;
+
+export interface Store {
+  readonly db: Db;
+  readonly engine: Engine;
+  /** Runs `fn` in one transaction: all of its writes land, or none do. Never call the network inside `fn`. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface ParsedDatabaseUrl {
+  engine: Engine;
+  /** File path or `:memory:` for SQLite; the connection string for PostgreSQL. */
+  location: string;
+}
+
+export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { engine: 'postgres', location: url };
+  if (url.startsWith('sqlite:')) {
+    const rest = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (rest === '') throw new PosternError('CONFIG_INVALID', 'POSTERN_DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/postern.db');
+    return { engine: 'sqlite', location: rest === ':memory:' ? rest : resolve(rest) };
+  }
+  throw new PosternError(
+    'CONFIG_INVALID',
+    'POSTERN_DATABASE_URL must start with sqlite: (e.g. sqlite:./data/postern.db) or postgres:// (e.g. postgres://user:pass@host/db).',
+  );
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+export async function openStore(url: string): Promise<Store> {
+  const { engine, location } = parseDatabaseUrl(url);
+  let db: Db;
+  if (engine === 'sqlite') {
+    if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
+    const sqlite = new SqliteDatabase(location);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  } else {
+    const pool = new pg.Pool({
+      connectionString: location,
+      max: 10,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID || oid === NUMERIC_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      },
+    });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  try {
+    await migrate(db, engine);
+  } catch (err) {
+    await db.destroy();
+    throw new PosternError('CONFIG_INVALID', `The database could not be opened or migrated: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    db,
+    engine,
+    transaction: (fn) => db.transaction().execute(fn),
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * Table types for Kysely. Timestamps are ISO-8601 text and structured values JSON text, so one schema serves
+ * SQLite and PostgreSQL alike; each repo converts rows to domain objects at its edge.
+ */
+import type { Generated } from 'kysely';
+
+export interface IntegrationsTable {
+  id: string;
+  provider: string;
+  name: string;
+  base_url: string;
+  api_token_sealed: string;
+  /** `****abcd`: shown instead of the token, which is never returned. */
+  api_token_masked: string;
+  poll_interval_seconds: number;
+  stale_after_seconds: number;
+  agent_active_within_seconds: number;
+  site_ids: string;
+  account_ids: string;
+  /** Bumped on every configuration change; a sync started under an older version does not overwrite newer state. */
+  config_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IntegrationStatusTable {
+  integration_id: string;
+  state: string;
+  last_sync_at: string | null;
+  last_successful_sync_at: string | null;
+  last_full_sync_at: string | null;
+  next_sync_at: string | null;
+  agents: number | null;
+  devices_with_identifiers: number | null;
+  matches: number | null;
+  skipped_agents: number | null;
+  agents_without_serial: number | null;
+  duration_ms: number | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  /** Highest `updatedAt` seen in the last successful sync; incremental syncs ask for agents updated after it. */
+  high_water_mark: string | null;
+  consecutive_failures: number;
+  /** When the integration first entered `paused` in its current run of authentication failures. */
+  paused_since: string | null;
+  token_expires_at: string | null;
+  token_renewed_at: string | null;
+  warning: string | null;
+  /** JSON: agents of the last full sync that matched no device (bounded). */
+  unmatched_agents: string;
+}
+
+export interface DevicesTable {
+  id: string;
+  name: string;
+  os: string;
+  os_version: string | null;
+  serial_numbers: string;
+  addresses: string;
+  user: string | null;
+  tags: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeviceAddressesTable {
+  device_id: string;
+  address: string;
+}
+
+export interface AttributesTable {
+  device_id: string;
+  key: string;
+  value_json: string;
+  source: string;
+  updated_at: string;
+  expires_at: string | null;
+}
+
+export interface DeviceSourcesTable {
+  device_id: string;
+  integration_id: string;
+  agent_id: string;
+  matched_serial: string;
+  agent_json: string;
+  conflict_agent_ids: string;
+  matched_at: string;
+}
+
+export interface SyncRunsTable {
+  id: string;
+  integration_id: string;
+  kind: string;
+  started_at: string;
+  finished_at: string;
+  outcome: string;
+  agents: number;
+  devices_with_identifiers: number;
+  matches: number;
+  skipped_agents: number;
+  agents_without_serial: number;
+  changed_devices: number;
+  duration_ms: number;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  request_id: string | null;
+  before_json: string | null;
+  after_json: string | null;
+}
+
+export interface Database {
+  integrations: IntegrationsTable;
+  integration_status: IntegrationStatusTable;
+  devices: DevicesTable;
+  device_addresses: DeviceAddressesTable;
+  attributes: AttributesTable;
+  device_sources: DeviceSourcesTable;
+  sync_runs: SyncRunsTable;
+  audit_events: AuditEventsTable;
+  api_keys: ApiKeysTable;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  role: string;
+  /** First characters of the key, to recognise it in lists and logs. */
+  prefix: string;
+  /** SHA-256 of the whole key; the key itself is shown once and never stored. */
+  hash: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}

@@ -1,0 +1,21 @@
+/**
+ * Sync: SentinelOne integrations (configuration, status, connection test), the pure agent-to-attribute mapping,
+ * the sync engine that writes one transaction per successful sync, the state machine for faults, and the
+ * scheduler. Imported by api, cli and main. `mapping`, `summary` and `state-machine` are pure.
+ */
+export { mapAgent, normalizeTimestamp, SYNCED_KEYS, type MappedAgent } from './mapping.ts';
+export { summarize, relativeTime, plural } from './summary.ts';
+export { afterFailure, afterSuccess, DEFAULT_RETRY_POLICY, type RetryPolicy, type SyncFailure } from './state-machine.ts';
+export { createIntegrationRepo, initialStatus, type IntegrationRepo } from './integration-repo.ts';
+export { createSyncEngine, classifyFailure, type SyncEngine, type SyncEngineDeps } from './engine.ts';
+export { createScheduler, type Scheduler } from './scheduler.ts';
+export {
+  createIntegrationService,
+  INTEGRATION_DEFAULTS,
+  type IntegrationService,
+  type IntegrationInput,
+  type IntegrationPatch,
+} from './integrations.ts';
+export type { ConnectionTestResult, ConnectionCheck } from './connection-test.ts';
+export { walkAgents, type WalkOptions } from './walk.ts';
+export * from './types.ts';

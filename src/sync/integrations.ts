@@ -1,0 +1,251 @@
+/**
+ * SentinelOne integrations: create, read, change, remove, test before saving, and sync on demand. The API token
+ * is sealed before it is stored and is never returned, logged or put into an error; responses show it masked.
+ */
+import type { AuditLog } from '../audit/index.ts';
+import type { Actor, VerifyingIntegration } from '../devices/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import { notFound } from '../lib/errors.ts';
+import type { IdGenerator } from '../lib/ids.ts';
+import { maskSecret, type SecretBox } from '../lib/secrets.ts';
+import { normalizeS1BaseUrl, type S1ClientFactory } from '../s1/index.ts';
+import type { Executor, Store } from '../store/index.ts';
+import { initialStatus, type IntegrationRepo } from './integration-repo.ts';
+import type { Scheduler } from './scheduler.ts';
+import { summarize } from './summary.ts';
+import { testConnection, type ConnectionTestResult } from './connection-test.ts';
+import type { IntegrationConfig, IntegrationRecord, IntegrationView, StatusRecord } from './types.ts';
+
+export interface IntegrationInput {
+  name: string;
+  baseUrl: string;
+  apiToken: string;
+  pollIntervalSeconds?: number;
+  staleAfterSeconds?: number;
+  agentActiveWithinSeconds?: number;
+  siteIds?: string[];
+  accountIds?: string[];
+}
+
+export type IntegrationPatch = Partial<IntegrationInput>;
+
+export const INTEGRATION_DEFAULTS = {
+  pollIntervalSeconds: 900,
+  staleAfterSeconds: 3600,
+  agentActiveWithinSeconds: 3600,
+} as const;
+
+export interface IntegrationServiceDeps {
+  store: Store;
+  repo: IntegrationRepo;
+  scheduler: Pick<Scheduler, 'trigger' | 'forget' | 'isRunning' | 'reschedule'>;
+  audit: Pick<AuditLog, 'record'>;
+  secrets: SecretBox;
+  s1: S1ClientFactory;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+/** The configuration as the audit log keeps it: everything but the token, which shows masked. */
+const auditable = (r: IntegrationRecord) => ({
+  name: r.name,
+  baseUrl: r.baseUrl,
+  apiToken: r.apiTokenMasked,
+  pollIntervalSeconds: r.pollIntervalSeconds,
+  staleAfterSeconds: r.staleAfterSeconds,
+  agentActiveWithinSeconds: r.agentActiveWithinSeconds,
+  siteIds: r.siteIds,
+  accountIds: r.accountIds,
+});
+
+export function createIntegrationService(deps: IntegrationServiceDeps) {
+  const { store, repo, clock } = deps;
+
+  function view(record: IntegrationRecord, status: StatusRecord): IntegrationView {
+    const state = deps.scheduler.isRunning(record.id) ? 'syncing' : status.state;
+    const now = clock.nowMs();
+    return {
+      id: record.id,
+      provider: record.provider,
+      name: record.name,
+      baseUrl: record.baseUrl,
+      apiTokenMasked: record.apiTokenMasked,
+      pollIntervalSeconds: record.pollIntervalSeconds,
+      staleAfterSeconds: record.staleAfterSeconds,
+      agentActiveWithinSeconds: record.agentActiveWithinSeconds,
+      siteIds: record.siteIds,
+      accountIds: record.accountIds,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      status: {
+        state,
+        lastSyncAt: status.lastSyncAt,
+        lastSuccessfulSyncAt: status.lastSuccessfulSyncAt,
+        lastFullSyncAt: status.lastFullSyncAt,
+        nextSyncAt: status.nextSyncAt,
+        agents: status.agents,
+        devicesWithIdentifiers: status.devicesWithIdentifiers,
+        matches: status.matches,
+        skippedAgents: status.skippedAgents,
+        agentsWithoutSerial: status.agentsWithoutSerial,
+        lastDurationMs: status.durationMs,
+        lastError: status.lastError,
+        tokenExpiresAt: status.tokenExpiresAt,
+        warning: status.warning,
+        summary: summarize({ ...status, state }, now),
+      },
+    };
+  }
+
+  async function load(db: Executor, id: string): Promise<{ record: IntegrationRecord; status: StatusRecord }> {
+    const record = await repo.get(db, id);
+    const status = record ? await repo.getStatus(db, id) : null;
+    if (!record || !status) throw notFound('Integration', id);
+    return { record, status };
+  }
+
+  const service = {
+    async create(input: IntegrationInput, by: Actor, options: { wait?: boolean } = {}): Promise<IntegrationView> {
+      const now = clock.now().toISOString();
+      const record: IntegrationRecord = {
+        id: deps.ids('int'),
+        provider: 'sentinelone',
+        name: input.name,
+        baseUrl: normalizeS1BaseUrl(input.baseUrl),
+        apiTokenSealed: deps.secrets.seal(input.apiToken),
+        apiTokenMasked: maskSecret(input.apiToken),
+        pollIntervalSeconds: input.pollIntervalSeconds ?? INTEGRATION_DEFAULTS.pollIntervalSeconds,
+        staleAfterSeconds: input.staleAfterSeconds ?? INTEGRATION_DEFAULTS.staleAfterSeconds,
+        agentActiveWithinSeconds: input.agentActiveWithinSeconds ?? INTEGRATION_DEFAULTS.agentActiveWithinSeconds,
+        siteIds: input.siteIds ?? [],
+        accountIds: input.accountIds ?? [],
+        configVersion: 1,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await store.transaction(async (tx) => {
+        await repo.insert(tx, record, { ...initialStatus(), nextSyncAt: now });
+        await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'integration.create', target: record.id, after: auditable(record) });
+      });
+      const sync = deps.scheduler.trigger(record.id, 'full');
+      if (options.wait) await sync;
+      else sync.catch(() => undefined);
+      return service.get(record.id);
+    },
+
+    async get(id: string): Promise<IntegrationView> {
+      const { record, status } = await load(store.db, id);
+      return view(record, status);
+    },
+
+    async list(): Promise<IntegrationView[]> {
+      const [records, statuses] = await Promise.all([repo.list(store.db), repo.listStatuses(store.db)]);
+      return records.flatMap((r) => {
+        const s = statuses.get(r.id);
+        return s ? [view(r, s)] : [];
+      });
+    },
+
+    async update(id: string, patch: IntegrationPatch, by: Actor): Promise<IntegrationView> {
+      const { changed } = await store.transaction(async (tx) => {
+        const { record: before, status } = await load(tx, id);
+        const after: IntegrationRecord = {
+          ...before,
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.baseUrl !== undefined ? { baseUrl: normalizeS1BaseUrl(patch.baseUrl) } : {}),
+          ...(patch.apiToken !== undefined ? { apiTokenSealed: deps.secrets.seal(patch.apiToken), apiTokenMasked: maskSecret(patch.apiToken) } : {}),
+          ...(patch.pollIntervalSeconds !== undefined ? { pollIntervalSeconds: patch.pollIntervalSeconds } : {}),
+          ...(patch.staleAfterSeconds !== undefined ? { staleAfterSeconds: patch.staleAfterSeconds } : {}),
+          ...(patch.agentActiveWithinSeconds !== undefined ? { agentActiveWithinSeconds: patch.agentActiveWithinSeconds } : {}),
+          ...(patch.siteIds !== undefined ? { siteIds: patch.siteIds } : {}),
+          ...(patch.accountIds !== undefined ? { accountIds: patch.accountIds } : {}),
+          updatedAt: clock.now().toISOString(),
+        };
+        const changed = configChanged(before, after) || patch.apiToken !== undefined;
+        if (changed) after.configVersion = before.configVersion + 1;
+        await repo.update(tx, after);
+        if (changed) {
+          // A new configuration starts over: a full sync at once, with no backoff or pause carried over.
+          await repo.putStatus(tx, id, {
+            ...status,
+            state: 'waiting_to_sync',
+            nextSyncAt: clock.now().toISOString(),
+            highWaterMark: null,
+            lastFullSyncAt: null,
+            consecutiveFailures: 0,
+            pausedSince: null,
+            lastError: null,
+            warning: null,
+          });
+        } else if (patch.pollIntervalSeconds !== undefined && status.state === 'ok' && status.lastSyncAt) {
+          const next = Date.parse(status.lastSyncAt) + after.pollIntervalSeconds * 1000;
+          await repo.putStatus(tx, id, { ...status, nextSyncAt: new Date(next).toISOString() });
+        }
+        await deps.audit.record(tx, {
+          actor: by.actor,
+          requestId: by.requestId ?? null,
+          action: 'integration.update',
+          target: id,
+          before: auditable(before),
+          after: auditable(after),
+        });
+        return { changed };
+      });
+      if (changed) await deps.scheduler.forget(id).then(() => deps.scheduler.trigger(id, 'full').catch(() => undefined));
+      else await deps.scheduler.reschedule(id);
+      return service.get(id);
+    },
+
+    async remove(id: string, by: Actor): Promise<void> {
+      await deps.scheduler.forget(id);
+      await store.transaction(async (tx) => {
+        const { record } = await load(tx, id);
+        await repo.remove(tx, id);
+        await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'integration.delete', target: id, before: auditable(record) });
+      });
+    },
+
+    /** Syncs now (a full sync); with `wait`, answers after it finished or failed. */
+    async syncNow(id: string, options: { wait?: boolean } = {}): Promise<IntegrationView> {
+      await load(store.db, id);
+      const sync = deps.scheduler.trigger(id, 'full');
+      if (options.wait) await sync.catch(() => undefined);
+      else sync.catch(() => undefined);
+      return service.get(id);
+    },
+
+    /** Checks a configuration before it is saved; stores nothing. */
+    test(input: Pick<IntegrationInput, 'baseUrl' | 'apiToken' | 'siteIds' | 'accountIds'>): Promise<ConnectionTestResult> {
+      return testConnection(deps.s1, input, clock);
+    },
+
+    async unmatchedAgents(id: string) {
+      await load(store.db, id);
+      return repo.unmatchedAgents(store.db, id);
+    },
+
+    /** Each integration's limits and last success, for device verification. */
+    async listForVerification(db: Executor): Promise<VerifyingIntegration[]> {
+      const [records, statuses] = await Promise.all([repo.list(db), repo.listStatuses(db)]);
+      return records.map((r) => ({
+        id: r.id,
+        lastSuccessfulSyncAt: statuses.get(r.id)?.lastSuccessfulSyncAt ?? null,
+        staleAfterSeconds: r.staleAfterSeconds,
+        agentActiveWithinSeconds: r.agentActiveWithinSeconds,
+      }));
+    },
+  };
+  return service;
+}
+
+function configChanged(a: IntegrationConfig, b: IntegrationConfig): boolean {
+  return (
+    a.baseUrl !== b.baseUrl ||
+    a.agentActiveWithinSeconds !== b.agentActiveWithinSeconds ||
+    a.staleAfterSeconds !== b.staleAfterSeconds ||
+    a.siteIds.join(',') !== b.siteIds.join(',') ||
+    a.accountIds.join(',') !== b.accountIds.join(',')
+  );
+}
+
+export type IntegrationService = ReturnType<typeof createIntegrationService>;

@@ -1,0 +1,69 @@
+/** The human status line of an integration (pure): "Last sync 4 minutes ago, 1 match between 2 devices …". */
+
+export interface SummaryInput {
+  state: string;
+  lastSyncAt: string | null;
+  lastSuccessfulSyncAt: string | null;
+  agents: number | null;
+  devicesWithIdentifiers: number | null;
+  matches: number | null;
+  lastError: { code: string; message: string } | null;
+  nextSyncAt: string | null;
+  warning: string | null;
+}
+
+export function relativeTime(iso: string, nowMs: number): string {
+  const seconds = Math.round((nowMs - Date.parse(iso)) / 1000);
+  if (seconds < 0) return relativeFuture(-seconds);
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${plural(minutes, 'minute')} ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${plural(hours, 'hour')} ago`;
+  return `${plural(Math.round(hours / 24), 'day')} ago`;
+}
+
+function relativeFuture(seconds: number): string {
+  if (seconds < 45) return 'in a moment';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `in ${plural(minutes, 'minute')}`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `in ${plural(hours, 'hour')}`;
+  return `in ${plural(Math.round(hours / 24), 'day')}`;
+}
+
+export function plural(n: number, word: string, pluralWord = `${word}s`): string {
+  return `${n} ${n === 1 ? word : pluralWord}`;
+}
+
+function counts(s: SummaryInput): string {
+  return (
+    `${plural(s.matches ?? 0, 'match', 'matches')} between ` +
+    `${plural(s.devicesWithIdentifiers ?? 0, 'device')} with identifiers and ` +
+    `${plural(s.agents ?? 0, 'SentinelOne agent')}`
+  );
+}
+
+export function summarize(s: SummaryInput, nowMs: number): string {
+  const lastGood = s.lastSuccessfulSyncAt
+    ? `last successful sync ${relativeTime(s.lastSuccessfulSyncAt, nowMs)} (${counts(s)})`
+    : 'no successful sync yet';
+  const error = s.lastError ? `${s.lastError.message}` : '';
+  const warning = s.warning ? ` Warning: ${s.warning}` : '';
+  switch (s.state) {
+    case 'waiting_to_sync':
+      return 'Waiting to sync for the first time.';
+    case 'syncing':
+      return s.lastSuccessfulSyncAt ? `Syncing now; ${lastGood}.` : 'Syncing now for the first time.';
+    case 'ok':
+      return `Last sync ${relativeTime(s.lastSuccessfulSyncAt ?? s.lastSyncAt ?? new Date(nowMs).toISOString(), nowMs)}, ${counts(s)}.${warning}`;
+    case 'failing':
+      return `Sync failing: ${error} Retrying${s.nextSyncAt ? ` ${relativeTime(s.nextSyncAt, nowMs)}` : ''}; ${lastGood}.`;
+    case 'paused':
+      return `Paused: ${error} Retrying${s.nextSyncAt ? ` ${relativeTime(s.nextSyncAt, nowMs)}` : ''}; ${lastGood}.`;
+    case 'stopped':
+      return `Stopped: ${error} No more attempts until the configuration is changed; ${lastGood}.`;
+    default:
+      return `${s.state}.`;
+  }
+}

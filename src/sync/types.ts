@@ -1,0 +1,89 @@
+export const INTEGRATION_STATES = ['waiting_to_sync', 'syncing', 'ok', 'failing', 'paused', 'stopped'] as const;
+export type IntegrationState = (typeof INTEGRATION_STATES)[number];
+
+export interface IntegrationConfig {
+  name: string;
+  baseUrl: string;
+  pollIntervalSeconds: number;
+  staleAfterSeconds: number;
+  agentActiveWithinSeconds: number;
+  siteIds: string[];
+  accountIds: string[];
+}
+
+export interface IntegrationRecord extends IntegrationConfig {
+  id: string;
+  provider: 'sentinelone';
+  apiTokenSealed: string;
+  apiTokenMasked: string;
+  configVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StatusRecord {
+  state: Exclude<IntegrationState, 'syncing'>;
+  lastSyncAt: string | null;
+  lastSuccessfulSyncAt: string | null;
+  lastFullSyncAt: string | null;
+  nextSyncAt: string | null;
+  agents: number | null;
+  devicesWithIdentifiers: number | null;
+  matches: number | null;
+  skippedAgents: number | null;
+  agentsWithoutSerial: number | null;
+  durationMs: number | null;
+  lastError: { code: string; message: string } | null;
+  highWaterMark: string | null;
+  consecutiveFailures: number;
+  pausedSince: string | null;
+  tokenExpiresAt: string | null;
+  tokenRenewedAt: string | null;
+  warning: string | null;
+}
+
+export interface IntegrationStatusView {
+  state: IntegrationState;
+  lastSyncAt: string | null;
+  lastSuccessfulSyncAt: string | null;
+  lastFullSyncAt: string | null;
+  nextSyncAt: string | null;
+  agents: number | null;
+  devicesWithIdentifiers: number | null;
+  matches: number | null;
+  skippedAgents: number | null;
+  agentsWithoutSerial: number | null;
+  lastDurationMs: number | null;
+  lastError: { code: string; message: string } | null;
+  tokenExpiresAt: string | null;
+  warning: string | null;
+  summary: string;
+}
+
+/** An integration as the API shows it: configuration, masked token, status. Never the token. */
+export interface IntegrationView extends IntegrationConfig {
+  id: string;
+  provider: 'sentinelone';
+  apiTokenMasked: string;
+  createdAt: string;
+  updatedAt: string;
+  status: IntegrationStatusView;
+}
+
+export type SyncKind = 'full' | 'incremental';
+
+export interface SyncOutcome {
+  integrationId: string;
+  kind: SyncKind;
+  ok: boolean;
+  agents: number;
+  devicesWithIdentifiers: number;
+  matches: number;
+  skippedAgents: number;
+  agentsWithoutSerial: number;
+  changedDevices: number;
+  durationMs: number;
+  error: { code: string; message: string; retryAfterMs?: number; kind?: string } | null;
+  /** True when the sync's result was thrown away because the configuration changed while it ran. */
+  discarded?: boolean;
+}

@@ -1,0 +1,73 @@
+/**
+ * Walks every page of the agent list, retrying a single page after a transient fault (bounded, with backoff)
+ * and honouring Retry-After. Pages go straight into `onPage`, so nothing holds the whole agent list.
+ */
+import type { Clock } from '../lib/clock.ts';
+import { isPosternError } from '../lib/errors.ts';
+import type { AgentPageResult, S1Client } from '../s1/index.ts';
+
+export interface WalkOptions {
+  updatedAfter?: string;
+  pageSize?: number;
+  signal?: AbortSignal;
+  /** Retries of one page before the sync fails (default 3). */
+  maxPageRetries?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** A Retry-After longer than this fails the sync; the scheduler waits instead (default 60 s). */
+  maxRetryAfterMs?: number;
+  /** Safety cap on pages, so a server that never ends its cursor chain cannot keep a sync alive forever. */
+  maxPages?: number;
+}
+
+export interface WalkStats {
+  pages: number;
+  retries: number;
+  skipped: number;
+  totalItems: number | null;
+}
+
+const TRANSIENT = new Set(['S1_SERVER_ERROR', 'S1_TIMEOUT', 'S1_UNREACHABLE', 'S1_MALFORMED_RESPONSE', 'S1_INVALID_CURSOR', 'S1_RATE_LIMITED']);
+
+export async function walkAgents(
+  client: S1Client,
+  deps: { clock: Clock; random: () => number },
+  onPage: (page: AgentPageResult) => void,
+  options: WalkOptions = {},
+): Promise<WalkStats> {
+  const maxRetries = options.maxPageRetries ?? 3;
+  const baseDelay = options.baseDelayMs ?? 1000;
+  const maxDelay = options.maxDelayMs ?? 30_000;
+  const maxRetryAfter = options.maxRetryAfterMs ?? 60_000;
+  const maxPages = options.maxPages ?? 100_000;
+  const stats: WalkStats = { pages: 0, retries: 0, skipped: 0, totalItems: null };
+  let cursor: string | null = null;
+  do {
+    const page = await fetchWithRetry(() =>
+      client.fetchAgentsPage({ cursor, updatedAfter: options.updatedAfter, limit: options.pageSize ?? 1000, signal: options.signal }),
+    );
+    stats.pages++;
+    stats.skipped += page.skipped;
+    stats.totalItems ??= page.totalItems;
+    onPage(page);
+    cursor = page.nextCursor;
+    if (stats.pages >= maxPages && cursor) throw new Error(`the agent list did not end after ${maxPages} pages`);
+  } while (cursor);
+  return stats;
+
+  async function fetchWithRetry(fetchPage: () => Promise<AgentPageResult>): Promise<AgentPageResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fetchPage();
+      } catch (err) {
+        options.signal?.throwIfAborted();
+        if (!isPosternError(err) || !TRANSIENT.has(err.code) || attempt >= maxRetries) throw err;
+        const backoff = Math.round(Math.min(baseDelay * 2 ** attempt, maxDelay) * (0.5 + deps.random() * 0.5));
+        const wait = err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, backoff) : backoff;
+        if (wait > maxRetryAfter) throw err;
+        stats.retries++;
+        await deps.clock.sleep(wait, options.signal);
+      }
+    }
+  }
+}
