@@ -1,0 +1,87 @@
+/**
+ * Configuration: one zod schema over environment variables and command-line flags, parsed once at start and
+ * passed down. Nothing else reads `process.env`. Imported by main and cli.
+ */
+import { isIP } from 'node:net';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { PosternError } from '../lib/errors.ts';
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+const cidr = z.string().refine(
+  (s) => {
+    const [addr, bits, extra] = s.split('/');
+    if (extra !== undefined || !addr || isIP(addr) === 0) return false;
+    if (bits === undefined) return true;
+    const max = isIP(addr) === 4 ? 32 : 128;
+    return /^\d+$/.test(bits) && Number(bits) <= max;
+  },
+  { message: 'must be an IP address or CIDR like 10.0.0.0/8' },
+);
+
+export const ConfigSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  host: z.string().min(1).default('127.0.0.1'),
+  databaseUrl: z.string().min(1).default('sqlite:./data/postern.db'),
+  adminToken: z.string().min(16, { message: 'must be at least 16 characters' }).max(200).optional(),
+  masterKey: z.string().optional(),
+  /** Where a generated master key is kept when POSTERN_MASTER_KEY is unset; defaults beside the SQLite file. */
+  masterKeyFile: z.string().optional(),
+  smtpUrl: z.string().url().optional(),
+  smtpFrom: z.string().default('postern <postern@localhost>'),
+  adminEmails: z.array(z.email()).default([]),
+  trustedProxies: z.array(cidr).default([]),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+
+const ENV_NAMES: Record<keyof Config, string> = {
+  port: 'POSTERN_PORT',
+  host: 'POSTERN_HOST',
+  databaseUrl: 'POSTERN_DATABASE_URL',
+  adminToken: 'POSTERN_ADMIN_TOKEN',
+  masterKey: 'POSTERN_MASTER_KEY',
+  masterKeyFile: 'POSTERN_MASTER_KEY_FILE',
+  smtpUrl: 'POSTERN_SMTP_URL',
+  smtpFrom: 'POSTERN_SMTP_FROM',
+  adminEmails: 'POSTERN_ADMIN_EMAILS',
+  trustedProxies: 'POSTERN_TRUSTED_PROXIES',
+  logLevel: 'POSTERN_LOG_LEVEL',
+};
+
+/** Reads the configuration: flags override environment variables, which override defaults. */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<keyof Config, unknown>> = {}): Config {
+  const fromEnv = (key: keyof Config) => {
+    const v = env[ENV_NAMES[key]];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ENV_NAMES) as (keyof Config)[]) raw[key] = flags[key] ?? fromEnv(key);
+  if (typeof raw.adminEmails === 'string') raw.adminEmails = list(raw.adminEmails);
+  if (typeof raw.trustedProxies === 'string') raw.trustedProxies = list(raw.trustedProxies);
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const key = i.path[0] as keyof Config;
+      return `${ENV_NAMES[key] ?? String(key)}${i.path.length > 1 ? `[${String(i.path[1])}]` : ''}: ${i.message}`;
+    });
+    throw new PosternError('CONFIG_INVALID', `The configuration is not valid: ${problems.join('; ')}.`);
+  }
+  return parsed.data;
+}
+
+/** The master key file: explicit, else `master.key` beside the SQLite database, else `./data/master.key`. */
+export function masterKeyFileFor(config: Config): string {
+  if (config.masterKeyFile) return config.masterKeyFile;
+  const m = /^sqlite:(.+)$/.exec(config.databaseUrl);
+  if (m && m[1] !== ':memory:') return join(dirname(m[1]!), 'master.key');
+  return './data/master.key';
+}
+
+export { ENV_NAMES };

@@ -1,0 +1,104 @@
+/**
+ * Composition root: builds every module from the configuration and wires them together. Used by `postern serve`,
+ * `postern demo` and the end-to-end tests; it holds no logic of its own beyond the order of things.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from './api/index.ts';
+import { createAuditLog } from './audit/index.ts';
+import { masterKeyFileFor, type Config } from './config/index.ts';
+import { createDeviceRepo, createDeviceService } from './devices/index.ts';
+import { createApiKeyService } from './keys/index.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { randomIds, type IdGenerator } from './lib/ids.ts';
+import { createLogger, type Logger } from './lib/logger.ts';
+import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
+import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
+import { openStore, type Store } from './store/index.ts';
+import { createIntegrationRepo, createIntegrationService, createScheduler, createSyncEngine } from './sync/index.ts';
+
+export interface PosternOptions {
+  config: Config;
+  clock?: Clock;
+  ids?: IdGenerator;
+  logger?: Logger;
+  s1?: S1ClientFactory;
+  /** Start the sync scheduler (default true). */
+  schedule?: boolean;
+}
+
+export interface Postern {
+  app: FastifyInstance;
+  store: Store;
+  secrets: SecretBox;
+  services: {
+    integrations: ReturnType<typeof createIntegrationService>;
+    devices: ReturnType<typeof createDeviceService>;
+    keys: ReturnType<typeof createApiKeyService>;
+    audit: ReturnType<typeof createAuditLog>;
+  };
+  scheduler: ReturnType<typeof createScheduler>;
+  /** Set when no admin token was configured and a new one was generated: print it once. */
+  generatedAdminToken: string | null;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createPostern(options: PosternOptions): Promise<Postern> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? randomIds;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const s1 = options.s1 ?? createHttpS1Client;
+
+  const store = await openStore(config.databaseUrl);
+  try {
+    const { key } = loadMasterKey(config.masterKey, masterKeyFileFor(config));
+    const secrets = createSecretBox(key);
+    const integrationRepo = createIntegrationRepo();
+    await assertMasterKeyOpens(store, integrationRepo, secrets);
+
+    const audit = createAuditLog({ clock, ids });
+    const keys = createApiKeyService({ store, clock, ids, audit, bootstrapToken: config.adminToken ?? null });
+    const deviceRepo = createDeviceRepo();
+    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger });
+    const scheduler = createScheduler({ store, engine, integrations: integrationRepo, clock, logger });
+    const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
+    const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
+
+    const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
+    const app = await buildServer({ store, clock, ids, logger, keys, audit, integrations, devices });
+
+    let closed = false;
+    return {
+      app,
+      store,
+      secrets,
+      services: { integrations, devices, keys, audit },
+      scheduler,
+      generatedAdminToken,
+      async listen() {
+        const address = await app.listen({ port: config.port, host: config.host });
+        if (options.schedule !== false) await scheduler.start();
+        const url = address.replace('[::1]', 'localhost');
+        logger.info({ url }, `postern listening on ${url}`);
+        return url;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await scheduler.stop();
+        await app.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** A wrong master key must stop the start with a clear message, not surface later as garbage or a 500. */
+async function assertMasterKeyOpens(store: Store, repo: ReturnType<typeof createIntegrationRepo>, secrets: SecretBox): Promise<void> {
+  const [first] = await repo.list(store.db);
+  if (first) secrets.open(first.apiTokenSealed);
+}
