@@ -5,7 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { createHash } from 'node:crypto';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { PosternError } from '../lib/errors.ts';
 import { migrate } from './migrate.ts';
@@ -22,6 +23,11 @@ export interface Store {
   readonly engine: Engine;
   /** Runs `fn` in one transaction: all of its writes land, or none do. Never call the network inside `fn`. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` only if no other postern process holds the lock `name` (PostgreSQL advisory lock on a dedicated
+   * connection); answers `{ locked: false }` at once otherwise. With SQLite there is one process, so it always runs.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }>;
   close(): Promise<void>;
 }
 
@@ -79,6 +85,23 @@ export async function openStore(url: string): Promise<Store> {
     db,
     engine,
     transaction: (fn) => db.transaction().execute(fn),
+    withLock: (name, fn) => (engine === 'postgres' ? withAdvisoryLock(db, name, fn) : fn().then((value) => ({ locked: true as const, value }))),
     close: () => db.destroy(),
   };
+}
+
+/** A 63-bit lock id from the lock's name, stable across processes. */
+const lockId = (name: string) => createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+
+async function withAdvisoryLock<T>(db: Db, name: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }> {
+  return db.connection().execute(async (conn) => {
+    const id = lockId(name);
+    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${id}::bigint) as locked`.execute(conn);
+    if (!rows[0]?.locked) return { locked: false as const };
+    try {
+      return { locked: true as const, value: await fn() };
+    } finally {
+      await sql`select pg_advisory_unlock(${id}::bigint)`.execute(conn);
+    }
+  });
 }

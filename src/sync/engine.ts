@@ -132,116 +132,126 @@ export function createSyncEngine(deps: SyncEngineDeps) {
   }
 
   return {
-    /** Runs one sync now. Never throws for S1 or data problems: the outcome and the stored status say what happened. */
+    /**
+     * Runs one sync now, unless another postern process is syncing this integration (then it answers a skipped
+     * outcome at once). Never throws for S1 or data problems: the outcome and the stored status say what happened.
+     */
     async runSync(integrationId: string, options: RunSyncOptions): Promise<SyncOutcome> {
-      const startedMs = clock.nowMs();
-      const integration = await deps.integrations.get(store.db, integrationId);
-      if (!integration) throw notFound('Integration', integrationId);
-      const status = (await deps.integrations.getStatus(store.db, integrationId))!;
-      const kind = await chooseKind(options.kind, status, startedMs);
-
-      let matches: DeviceMatch<S1Agent>[];
-      let counts: { agents: number; devicesWithIdentifiers: number; agentsWithoutSerial: number; skipped: number };
-      let unmatched;
-      let highWater = status.highWaterMark;
-      try {
-        const client = deps.s1({
-          baseUrl: integration.baseUrl,
-          apiToken: deps.secrets.open(integration.apiTokenSealed),
-          siteIds: integration.siteIds,
-          accountIds: integration.accountIds,
-          ...(deps.s1TimeoutMs ? { timeoutMs: deps.s1TimeoutMs } : {}),
-        });
-        const matcher = createMatcher<S1Agent>(await deps.devices.listSerials(store.db));
-        let maxSeen = null as string | null;
-        const stats = await walkAgents(
-          client,
-          { clock, random },
-          (page) => {
-            for (const agent of page.agents) {
-              matcher.add(agent);
-              if (agent.updatedAt) {
-                const m = toMicros(agent.updatedAt);
-                if (maxSeen === null || m > maxSeen) maxSeen = m;
-              }
-            }
-          },
-          { ...deps.walk, signal: options.signal, ...(kind === 'incremental' && highWater ? { updatedAfter: highWater } : {}) },
-        );
-        const result = matcher.result();
-        matches = result.matches;
-        unmatched = result.unmatchedAgents;
-        counts = {
-          agents: result.agents,
-          devicesWithIdentifiers: result.devicesWithIdentifiers,
-          agentsWithoutSerial: result.agentsWithoutSerial,
-          skipped: stats.skipped,
-        };
-        if (maxSeen !== null) {
-          const margin = toMicros(new Date(startedMs - HIGH_WATER_MARGIN_MS).toISOString());
-          const candidate = kind === 'full' && maxSeen > margin ? margin : maxSeen;
-          if (highWater === null || candidate > highWater || kind === 'full') highWater = candidate;
-        }
-      } catch (err) {
-        if (options.signal?.aborted) throw err;
-        return recordFailure(integration, status, err, kind, startedMs);
-      }
-
-      const nowMs = clock.nowMs();
-      const verifying = { ...integration, lastSuccessfulSyncAt: new Date(nowMs).toISOString() };
-      const desired = new Map(matches.map((m) => [m.deviceId, { match: m, mapped: mapAgent(m.agent, verifying, nowMs) }]));
-
-      const outcome = await store.transaction(async (tx) => {
-        const current = await deps.integrations.get(tx, integrationId);
-        if (!current || current.configVersion !== integration.configVersion) return null;
-        const diff = await diffAttributes(tx, integration.id, kind, desired);
-        const audits: AuditEventInput[] = diff.changes.map((c) => ({
-          actor: `sync:${integration.id}`,
-          action: 'device.attributes.sync',
-          target: c.deviceId,
-          before: c.before,
-          after: c.after,
-        }));
-        await writeSyncResult(tx, integration.id, diff, desired, new Date(nowMs).toISOString());
-        await deps.audit.recordMany(tx, audits);
-        const matchCount = kind === 'full' ? matches.length : await countMatches(tx, integration.id);
-        const latest = (await deps.integrations.getStatus(tx, integrationId)) ?? status;
-        const next: StatusRecord = {
-          ...afterSuccess(latest, integration, nowMs),
-          agents: kind === 'full' ? counts.agents : latest.agents,
-          devicesWithIdentifiers: counts.devicesWithIdentifiers,
-          matches: matchCount,
-          skippedAgents: counts.skipped,
-          agentsWithoutSerial: kind === 'full' ? counts.agentsWithoutSerial : latest.agentsWithoutSerial,
-          durationMs: nowMs - startedMs,
-          highWaterMark: highWater,
-          lastFullSyncAt: kind === 'full' ? new Date(nowMs).toISOString() : latest.lastFullSyncAt,
-        };
-        await deps.integrations.putStatus(tx, integrationId, next, kind === 'full' ? unmatched : undefined);
-        const o: SyncOutcome = {
-          integrationId,
-          kind,
-          ok: true,
-          agents: next.agents ?? 0,
-          devicesWithIdentifiers: counts.devicesWithIdentifiers,
-          matches: matchCount,
-          skippedAgents: counts.skipped,
-          agentsWithoutSerial: next.agentsWithoutSerial ?? 0,
-          changedDevices: diff.changes.length,
-          durationMs: nowMs - startedMs,
-          error: null,
-        };
-        await insertRun(tx, o, startedMs, nowMs);
-        return o;
-      });
-      if (outcome === null) {
-        deps.logger.info({ integrationId }, 'sync result discarded: the integration changed or was removed while it ran');
-        return { ...emptyOutcome(integrationId, kind), discarded: true, durationMs: nowMs - startedMs };
-      }
-      deps.logger.info({ integrationId, kind, agents: outcome.agents, matches: outcome.matches, changed: outcome.changedDevices, ms: outcome.durationMs }, 'sync finished');
-      return outcome;
+      const result = await store.withLock(`postern:sync:${integrationId}`, () => runLocked(integrationId, options));
+      if (result.locked) return result.value;
+      deps.logger.info({ integrationId }, 'sync skipped: another postern process is syncing this integration');
+      return { ...emptyOutcome(integrationId, options.kind), skipped: true };
     },
   };
+
+  async function runLocked(integrationId: string, options: RunSyncOptions): Promise<SyncOutcome> {
+    const startedMs = clock.nowMs();
+    const integration = await deps.integrations.get(store.db, integrationId);
+    if (!integration) throw notFound('Integration', integrationId);
+    const status = (await deps.integrations.getStatus(store.db, integrationId))!;
+    const kind = await chooseKind(options.kind, status, startedMs);
+
+    let matches: DeviceMatch<S1Agent>[];
+    let counts: { agents: number; devicesWithIdentifiers: number; agentsWithoutSerial: number; skipped: number };
+    let unmatched;
+    let highWater = status.highWaterMark;
+    try {
+      const client = deps.s1({
+        baseUrl: integration.baseUrl,
+        apiToken: deps.secrets.open(integration.apiTokenSealed),
+        siteIds: integration.siteIds,
+        accountIds: integration.accountIds,
+        ...(deps.s1TimeoutMs ? { timeoutMs: deps.s1TimeoutMs } : {}),
+      });
+      const matcher = createMatcher<S1Agent>(await deps.devices.listSerials(store.db));
+      let maxSeen = null as string | null;
+      const stats = await walkAgents(
+        client,
+        { clock, random },
+        (page) => {
+          for (const agent of page.agents) {
+            matcher.add(agent);
+            if (agent.updatedAt) {
+              const m = toMicros(agent.updatedAt);
+              if (maxSeen === null || m > maxSeen) maxSeen = m;
+            }
+          }
+        },
+        { ...deps.walk, signal: options.signal, ...(kind === 'incremental' && highWater ? { updatedAfter: highWater } : {}) },
+      );
+      const result = matcher.result();
+      matches = result.matches;
+      unmatched = result.unmatchedAgents;
+      counts = {
+        agents: result.agents,
+        devicesWithIdentifiers: result.devicesWithIdentifiers,
+        agentsWithoutSerial: result.agentsWithoutSerial,
+        skipped: stats.skipped,
+      };
+      if (maxSeen !== null) {
+        const margin = toMicros(new Date(startedMs - HIGH_WATER_MARGIN_MS).toISOString());
+        const candidate = kind === 'full' && maxSeen > margin ? margin : maxSeen;
+        if (highWater === null || candidate > highWater || kind === 'full') highWater = candidate;
+      }
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      return recordFailure(integration, status, err, kind, startedMs);
+    }
+
+    const nowMs = clock.nowMs();
+    const verifying = { ...integration, lastSuccessfulSyncAt: new Date(nowMs).toISOString() };
+    const desired = new Map(matches.map((m) => [m.deviceId, { match: m, mapped: mapAgent(m.agent, verifying, nowMs) }]));
+
+    const outcome = await store.transaction(async (tx) => {
+      const current = await deps.integrations.get(tx, integrationId);
+      if (!current || current.configVersion !== integration.configVersion) return null;
+      const diff = await diffAttributes(tx, integration.id, kind, desired);
+      const audits: AuditEventInput[] = diff.changes.map((c) => ({
+        actor: `sync:${integration.id}`,
+        action: 'device.attributes.sync',
+        target: c.deviceId,
+        before: c.before,
+        after: c.after,
+      }));
+      await writeSyncResult(tx, integration.id, diff, desired, new Date(nowMs).toISOString());
+      await deps.audit.recordMany(tx, audits);
+      const matchCount = kind === 'full' ? matches.length : await countMatches(tx, integration.id);
+      const latest = (await deps.integrations.getStatus(tx, integrationId)) ?? status;
+      const next: StatusRecord = {
+        ...afterSuccess(latest, integration, nowMs),
+        agents: kind === 'full' ? counts.agents : latest.agents,
+        devicesWithIdentifiers: counts.devicesWithIdentifiers,
+        matches: matchCount,
+        skippedAgents: counts.skipped,
+        agentsWithoutSerial: kind === 'full' ? counts.agentsWithoutSerial : latest.agentsWithoutSerial,
+        durationMs: nowMs - startedMs,
+        highWaterMark: highWater,
+        lastFullSyncAt: kind === 'full' ? new Date(nowMs).toISOString() : latest.lastFullSyncAt,
+      };
+      await deps.integrations.putStatus(tx, integrationId, next, kind === 'full' ? unmatched : undefined);
+      const o: SyncOutcome = {
+        integrationId,
+        kind,
+        ok: true,
+        agents: next.agents ?? 0,
+        devicesWithIdentifiers: counts.devicesWithIdentifiers,
+        matches: matchCount,
+        skippedAgents: counts.skipped,
+        agentsWithoutSerial: next.agentsWithoutSerial ?? 0,
+        changedDevices: diff.changes.length,
+        durationMs: nowMs - startedMs,
+        error: null,
+      };
+      await insertRun(tx, o, startedMs, nowMs);
+      return o;
+    });
+    if (outcome === null) {
+      deps.logger.info({ integrationId }, 'sync result discarded: the integration changed or was removed while it ran');
+      return { ...emptyOutcome(integrationId, kind), discarded: true, durationMs: nowMs - startedMs };
+    }
+    deps.logger.info({ integrationId, kind, agents: outcome.agents, matches: outcome.matches, changed: outcome.changedDevices, ms: outcome.durationMs }, 'sync finished');
+    return outcome;
+  }
 
   async function countMatches(tx: Tx, integrationId: string): Promise<number> {
     const row = await tx

@@ -5,7 +5,7 @@
  */
 import type { AttributeValue, SentinelOneAttributeKey } from '../lib/attributes.ts';
 import type { S1Agent } from '../s1/index.ts';
-import { agentFailures, type VerificationReason, type VerifyingIntegration } from '../devices/index.ts';
+import { agentFailures, type VerificationReason, type VerifyingIntegration } from '../devices/core.ts';
 
 type Mapped = Partial<Record<SentinelOneAttributeKey, AttributeValue>>;
 

@@ -86,4 +86,6 @@ export interface SyncOutcome {
   error: { code: string; message: string; retryAfterMs?: number; kind?: string } | null;
   /** True when the sync's result was thrown away because the configuration changed while it ran. */
   discarded?: boolean;
+  /** True when another postern process held this integration's sync lock, so nothing ran. */
+  skipped?: boolean;
 }

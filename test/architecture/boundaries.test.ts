@@ -1,0 +1,108 @@
+/**
+ * Layering rules, checked on the source itself:
+ * 1. A module imports another module only through its `index.ts` (or `core.ts`, its pure subset); `lib` is shared.
+ * 2. The pure core (matching, mapping, verification, policy evaluation, S1 parsing) reaches no I/O, not even
+ *    transitively: no database, network, file system, process or framework imports.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(import.meta.dirname, '../../src');
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return walk(p);
+    return p.endsWith('.ts') && !p.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+const FILES = walk(SRC);
+
+interface Import {
+  spec: string;
+  typeOnly: boolean;
+}
+
+function importsOf(file: string): Import[] {
+  const text = readFileSync(file, 'utf8');
+  const out: Import[] = [];
+  const re = /^\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm;
+  for (const m of text.matchAll(re)) out.push({ spec: m[3]!, typeOnly: Boolean(m[2]) });
+  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push({ spec: m[1]!, typeOnly: false });
+  return out;
+}
+
+const moduleOf = (file: string) => relative(SRC, file).split('/')[0]!;
+
+/** Files that must stay pure. */
+const PURE = [
+  'devices/serial.ts',
+  'devices/matcher.ts',
+  'devices/verification.ts',
+  'devices/view.ts',
+  'devices/core.ts',
+  'sync/mapping.ts',
+  'sync/summary.ts',
+  'sync/state-machine.ts',
+  's1/url.ts',
+  's1/agent-schema.ts',
+  'policy/core.ts',
+].filter((f) => FILES.includes(join(SRC, f)));
+
+const IO_PACKAGES = /^(node:(fs|net|http|https|child_process|dgram|dns|tls|worker_threads)|fs|net|http|https|undici|better-sqlite3|pg|kysely|fastify|@fastify\/.*|nodemailer|pino|prom-client|commander)(\/|$)/;
+
+describe('module boundaries', () => {
+  it('modules import each other only through index.ts or core.ts', () => {
+    const violations: string[] = [];
+    for (const file of FILES) {
+      const from = moduleOf(file);
+      for (const { spec } of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = resolve(dirname(file), spec);
+        const to = moduleOf(target);
+        if (to === from || to === 'lib' || !relative(SRC, target).includes('/')) continue;
+        const rest = relative(join(SRC, to), target);
+        if (rest !== 'index.ts' && rest !== 'core.ts') violations.push(`${relative(SRC, file)} imports ${spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it.each(PURE)('%s reaches no I/O, even transitively', (pureFile) => {
+    const seen = new Set<string>();
+    const problems: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const { spec, typeOnly } of importsOf(file)) {
+        if (typeOnly) continue;
+        if (!spec.startsWith('.')) {
+          if (IO_PACKAGES.test(spec)) problems.push(`${relative(SRC, file)} imports ${spec}`);
+          continue;
+        }
+        visit(resolve(dirname(file), spec));
+      }
+    };
+    visit(join(SRC, pureFile));
+    expect(problems).toEqual([]);
+  });
+
+  it('every module folder opens its index.ts with a doc comment saying what it does', () => {
+    const modules = readdirSync(SRC).filter((d) => statSync(join(SRC, d)).isDirectory() && d !== 'lib');
+    const missing = modules.filter((m) => {
+      try {
+        return !readFileSync(join(SRC, m, 'index.ts'), 'utf8').trimStart().startsWith('/**');
+      } catch {
+        return true;
+      }
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it('source files stay small enough to read in one sitting', () => {
+    const big = FILES.filter((f) => readFileSync(f, 'utf8').split('\n').length > 450).map((f) => relative(SRC, f));
+    expect(big).toEqual([]);
+  });
+});

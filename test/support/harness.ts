@@ -1,0 +1,94 @@
+/**
+ * A whole postern (store, services, API) for tests, driven through `app.inject` so every test exercises the real
+ * routes, validation, auth and error mapping. Log lines are captured for secret scans.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import type { Clock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { createPostern, type Postern } from '../../src/main.ts';
+import type { S1ClientFactory } from '../../src/s1/index.ts';
+
+export const ADMIN_TOKEN = 'pst_test_admin_token_0123456789abcdef';
+
+export interface Harness {
+  postern: Postern;
+  config: Config;
+  logs: string[];
+  request(method: string, url: string, options?: { body?: unknown; key?: string | null; headers?: Record<string, string>; rawBody?: string }): Promise<{
+    status: number;
+    json: any;
+    text: string;
+    headers: Record<string, unknown>;
+  }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: {
+  databaseUrl?: string;
+  clock?: Clock;
+  s1?: S1ClientFactory;
+  schedule?: boolean;
+  env?: Record<string, string>;
+  masterKey?: string;
+} = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-test-'));
+  const config = loadConfig(
+    {
+      POSTERN_DATABASE_URL: options.databaseUrl ?? `sqlite:${join(dir, 'postern.db')}`,
+      POSTERN_ADMIN_TOKEN: ADMIN_TOKEN,
+      POSTERN_MASTER_KEY: options.masterKey ?? randomBytes(32).toString('hex'),
+      POSTERN_MASTER_KEY_FILE: join(dir, 'master.key'),
+      POSTERN_PORT: '0',
+      POSTERN_LOG_LEVEL: 'info',
+      ...options.env,
+    },
+  );
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    }),
+  });
+  const postern = await createPostern({
+    config,
+    logger,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.s1 ? { s1: options.s1 } : {}),
+    schedule: options.schedule ?? false,
+  });
+  if (options.schedule) await postern.scheduler.start();
+  return {
+    postern,
+    config,
+    logs,
+    async request(method, url, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      const key = opts.key === undefined ? ADMIN_TOKEN : opts.key;
+      if (key !== null) headers.authorization = `Bearer ${key}`;
+      let payload: string | undefined;
+      if (opts.rawBody !== undefined) payload = opts.rawBody;
+      else if (opts.body !== undefined) {
+        payload = JSON.stringify(opts.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await postern.app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
+      let json: unknown = null;
+      try {
+        json = res.body ? JSON.parse(res.body) : null;
+      } catch {
+        json = null;
+      }
+      return { status: res.statusCode, json, text: res.body, headers: res.headers };
+    },
+    close: () => postern.close(),
+  };
+}
