@@ -1,0 +1,105 @@
+/**
+ * Compiles the policy's `tests` section: each test's src becomes one or more test devices (a group gives one per
+ * member) with the attributes in `srcPostureAttrs` (none without it), and each accept/deny destination becomes a
+ * case with its position in the file. Legacy `allow` counts as `accept`; `proto` is ignored.
+ */
+import { ATTRIBUTE_KEY_PATTERN, declaredType, type AttributeValue } from '../lib/attributes.ts';
+import type { CompiledTest, CompiledTestCase } from './compiled.ts';
+import type { RawTest, RawTestAttribute } from './parser.ts';
+import type { ErrorSink, Located } from './source.ts';
+import { isGroup, isTag, isUser, normalizeHost, stripPort } from './targets.ts';
+import { parseCidr } from './ip.ts';
+import type { PolicySubject, SubjectAttribute } from './types.ts';
+
+export function compileTests(tests: RawTest[], groups: ReadonlyMap<string, readonly string[]>, sink: ErrorSink): CompiledTest[] {
+  const out: CompiledTest[] = [];
+  for (const t of tests) {
+    const attributes = testAttributes(t.attributes, sink);
+    const subjects = t.src ? testSubjects(t.index, t.src, attributes, groups, sink) : [];
+    const cases: CompiledTestCase[] = [];
+    for (const [list, expected] of [[t.accept, 'accept'], [t.deny, 'deny']] as const) {
+      for (const d of list) {
+        if (!validTestDestination(d.value)) {
+          sink.add('INVALID_DST', `"${d.value}" is not a test destination; use tag:<name>, a host, an IP address, or any of them with :port`, d.offset, d.path);
+          continue;
+        }
+        cases.push({ dst: d.value, expected, ...sink.position(d.offset) });
+      }
+    }
+    if (t.accept.length === 0 && t.deny.length === 0) {
+      sink.add('INVALID_TEST', 'the test asserts nothing; give it "accept" or "deny" destinations', t.offset, `tests[${t.index}]`);
+    }
+    const at = sink.position(t.src?.offset ?? t.offset);
+    out.push({ index: t.index, src: t.src?.value ?? '', line: at.line, column: at.column, subjects, cases });
+  }
+  return out;
+}
+
+function testSubjects(
+  index: number,
+  src: Located<string>,
+  attributes: Record<string, SubjectAttribute>,
+  groups: ReadonlyMap<string, readonly string[]>,
+  sink: ErrorSink,
+): CompiledTest['subjects'] {
+  const make = (user: string | null, tags: string[]): PolicySubject => ({ deviceId: `test:${index}`, user, tags, attributes });
+  const s = src.value;
+  if (isUser(s)) return [{ label: s, subject: make(s.toLowerCase(), []) }];
+  if (isTag(s)) return [{ label: s, subject: make(null, [s]) }];
+  if (isGroup(s)) {
+    const members = groups.get(s);
+    if (!members) {
+      sink.add('UNDEFINED_GROUP', `${s} is not defined in "groups"`, src.offset, src.path);
+      return [];
+    }
+    if (members.length === 0) {
+      sink.add('INVALID_TEST', `${s} has no members to test with`, src.offset, src.path);
+      return [];
+    }
+    return members.map((m) => ({ label: `${s} (${m})`, subject: make(m, []) }));
+  }
+  sink.add('INVALID_SRC', `"${s}" is not a test src; use a user email, tag:<name> or group:<name>`, src.offset, src.path);
+  return [];
+}
+
+function testAttributes(attrs: RawTestAttribute[], sink: ErrorSink): Record<string, SubjectAttribute> {
+  const out: Record<string, SubjectAttribute> = {};
+  for (const { key, value } of attrs) {
+    if (!ATTRIBUTE_KEY_PATTERN.test(key.value)) {
+      sink.add('INVALID_ATTRIBUTE', `"${key.value}" is not an attribute key; keys look like namespace:name`, key.offset, key.path);
+      continue;
+    }
+    const problem = typeProblem(key.value, value.value);
+    if (problem) {
+      sink.add('TYPE_MISMATCH', problem, value.offset, value.path);
+      continue;
+    }
+    out[key.value] = { value: value.value };
+  }
+  return out;
+}
+
+function typeProblem(key: string, value: AttributeValue): string | null {
+  const type = declaredType(key);
+  const shown = JSON.stringify(value);
+  switch (type) {
+    case null:
+      return null;
+    case 'version':
+      return (typeof value === 'string' && value.trim() !== '') || typeof value === 'number'
+        ? null
+        : `${key} is a version attribute; ${shown} is not a version (write it like "23.4.2")`;
+    case 'timestamp':
+      return (typeof value === 'string' && !Number.isNaN(Date.parse(value))) || typeof value === 'number'
+        ? null
+        : `${key} is a timestamp attribute; ${shown} is not an ISO-8601 instant`;
+    default:
+      return typeof value === type ? null : `${key} is a ${type} attribute; ${shown} is a ${typeof value}`;
+  }
+}
+
+function validTestDestination(raw: string): boolean {
+  const s = stripPort(raw);
+  if (s.startsWith('tag:')) return isTag(s);
+  return parseCidr(s) !== null || (!s.includes('*') && normalizeHost(s) !== null);
+}
