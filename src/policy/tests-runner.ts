@@ -1,0 +1,57 @@
+/**
+ * Runs the policy's own `tests` against it. Each accept/deny destination of each test is one assertion; a group
+ * src asserts for every member of the group. A failure carries the decision's reasons and the position of the
+ * destination in the policy file, so the output points at the line to look at.
+ */
+import type { CompiledPolicy } from './compiled.ts';
+import { evaluate } from './evaluator.ts';
+import type { DecisionReason } from './types.ts';
+
+export interface PolicyTestAssertion {
+  testIndex: number;
+  /** The test's src as written; for a group, which member: `group:sre (alice@example.com)`. */
+  src: string;
+  dst: string;
+  expected: 'accept' | 'deny';
+  got: 'accept' | 'deny';
+  passed: boolean;
+  reasons: DecisionReason[];
+  /** Position of the destination in the policy file. */
+  line: number;
+  column: number;
+}
+
+export type PolicyTestFailure = Omit<PolicyTestAssertion, 'passed'>;
+
+export interface PolicyTestReport {
+  /** Number of assertions that passed. */
+  passed: number;
+  failed: PolicyTestFailure[];
+  /** Every assertion, in file order. */
+  assertions: PolicyTestAssertion[];
+}
+
+export function runPolicyTests(policy: CompiledPolicy): PolicyTestReport {
+  const assertions: PolicyTestAssertion[] = [];
+  for (const test of policy.tests) {
+    for (const c of test.cases) {
+      for (const { label, subject } of test.subjects) {
+        const decision = evaluate(policy, subject, c.dst);
+        const got = decision.allow ? 'accept' : 'deny';
+        assertions.push({
+          testIndex: test.index,
+          src: label,
+          dst: c.dst,
+          expected: c.expected,
+          got,
+          passed: got === c.expected,
+          reasons: [...decision.reasons],
+          line: c.line,
+          column: c.column,
+        });
+      }
+    }
+  }
+  const failed = assertions.filter((a) => !a.passed).map(({ passed: _passed, ...rest }) => rest);
+  return { passed: assertions.length - failed.length, failed, assertions };
+}
