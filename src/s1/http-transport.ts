@@ -42,6 +42,12 @@ export interface S1Call {
 
 type Body = Dispatcher.ResponseData['body'];
 
+/** Drops a body without reading it; the connection is closed, and the abort this causes is not an error. */
+function discard(body: Body): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 /** Reads at most `limit` bytes; returns null (and drops the connection) when the body is larger. */
 async function readLimited(body: Body, limit: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
@@ -49,7 +55,7 @@ async function readLimited(body: Body, limit: number): Promise<Buffer | null> {
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) {
-      body.destroy();
+      discard(body);
       return null;
     }
     chunks.push(chunk);
@@ -118,12 +124,12 @@ export function createTransport(options: TransportOptions): S1Transport {
       const limit = ok ? maxResponseBytes : MAX_ERROR_BODY_BYTES;
       let buffer: Buffer | null;
       if (status >= 300 && status < 400) {
-        body.destroy(); // a redirect's body is never needed
+        discard(body); // a redirect's body is never needed
         buffer = Buffer.alloc(0);
       } else {
         const declared = Number(headers['content-length']);
         if (ok && Number.isFinite(declared) && declared > limit) {
-          body.destroy();
+          discard(body);
           throw malformedResponse(`the answer is ${formatBytes(declared)}, more than the ${formatBytes(limit)} limit`, ctx, status);
         }
         try {
