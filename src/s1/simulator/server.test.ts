@@ -170,7 +170,9 @@ describe('GET /agents behaves like the real endpoint', () => {
       ['GET', '/web/api/v2.1/agents', 401, null],
     ]);
     expect(log[0]?.query).toEqual({ limit: '2' });
-    expect(JSON.stringify(log)).not.toContain(s.token);
+    await call(`/agents?apiToken=${s.token}`);
+    expect(s.state.requests[2]?.query).toEqual({ apiToken: '[redacted]' });
+    expect(JSON.stringify(s.state.requests)).not.toContain(s.token);
   });
 });
 

@@ -256,8 +256,12 @@ export class SimulatorState {
 
   // ---- request log
 
+  /** Records a request. A query value that is a token (a client putting it in the URL) is logged as [redacted]. */
   logRequest(entry: Omit<RequestLogEntry, 'at' | 'status'>): RequestLogEntry {
-    const logged: RequestLogEntry = { at: new Date(this.clock.nowMs()).toISOString(), status: null, ...entry };
+    const query = Object.fromEntries(
+      Object.entries(entry.query).map(([k, v]) => [k, this.tokens.has(v) ? '[redacted]' : v]),
+    );
+    const logged: RequestLogEntry = { at: new Date(this.clock.nowMs()).toISOString(), status: null, ...entry, query };
     this.log.push(logged);
     if (this.log.length > 10_000) this.log.splice(0, this.log.length - 10_000);
     return logged;
