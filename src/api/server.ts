@@ -41,7 +41,6 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: () => deps.ids('req'),
     bodyLimit: BODY_LIMIT_BYTES,
-    disableRequestLogging: false,
     routerOptions: { maxParamLength: 300 },
     ajv: { customOptions: { strict: false } },
   }) as unknown as FastifyInstance;

@@ -1,0 +1,14 @@
+/** Every `postern` subcommand, registered in the order `--help` lists them. */
+import type { Command } from 'commander';
+import { registerDemoCommand } from './demo.ts';
+import { registerPolicyLocalCommands } from './policy-local.ts';
+import { registerS1SimulatorCommand } from './s1-simulator.ts';
+import { registerServeCommand } from './serve.ts';
+
+export function registerCommands(program: Command): void {
+  registerServeCommand(program);
+  registerDemoCommand(program);
+  const policy = program.command('policy').description('Validate, test and apply policy files');
+  registerPolicyLocalCommands(policy);
+  registerS1SimulatorCommand(program);
+}
