@@ -49,16 +49,26 @@ class TypeFailure {
 /** The device's value against the operand: 0 equal, <0 less, >0 greater, NaN when the value has the wrong type. */
 type Comparer = (v: AttributeValue) => number;
 
-const PREDICATES: Record<CompareOp | 'in' | 'not in', (c: number) => boolean> = {
-  '==': (c) => c === 0,
-  '!=': (c) => c !== 0,
-  '<': (c) => c < 0,
-  '<=': (c) => c <= 0,
-  '>': (c) => c > 0,
-  '>=': (c) => c >= 0,
-  in: (c) => c === 0,
-  'not in': (c) => c !== 0,
-};
+/** Whether a comparison result satisfies the operator. One function (not one closure per operator) so the
+ * engine can inline it into every condition. */
+function satisfies(op: CompareOp | 'in' | 'not in', c: number): boolean {
+  switch (op) {
+    case '==':
+    case 'in':
+      return c === 0;
+    case '!=':
+    case 'not in':
+      return c !== 0;
+    case '<':
+      return c < 0;
+    case '<=':
+      return c <= 0;
+    case '>':
+      return c > 0;
+    case '>=':
+      return c >= 0;
+  }
+}
 
 const ORDERING: ReadonlySet<ConditionOp> = new Set(['<', '<=', '>', '>=']);
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
@@ -198,14 +208,14 @@ function presence(attr: string, wantSet: boolean): (attrs: Attributes) => Condit
   };
 }
 
-function comparison(attr: string, compare: Comparer, holds: (c: number) => boolean): (attrs: Attributes) => ConditionStatus {
+function comparison(attr: string, compare: Comparer, op: CompareOp | 'in' | 'not in'): (attrs: Attributes) => ConditionStatus {
   return (attrs) => {
     const a = attrs[attr];
     if (a === undefined) return MISSING;
     if (a.stale === true) return STALE;
     const c = compare(a.value);
     if (c !== c) return MISMATCH;
-    return holds(c) ? HOLDS : FAILS;
+    return satisfies(op, c) ? HOLDS : FAILS;
   };
 }
 
@@ -224,13 +234,13 @@ export function compileCondition(text: string): ConditionCompileResult {
       if (declared && declared !== 'boolean') {
         throw new TypeFailure(`${attr} is a ${declared} attribute; only a boolean attribute can stand alone (add an operator)`, 0);
       }
-      const test = comparison(attr, (v) => (typeof v === 'boolean' ? (v ? 0 : 1) : NaN), PREDICATES['==']);
+      const test = comparison(attr, (v) => (typeof v === 'boolean' ? (v ? 0 : 1) : NaN), '==');
       return { ok: true, condition: { ...base, valueType: 'boolean', test } };
     }
     const type = operandType(attr, op, values);
     checkOperator(attr, type, op, opOffset);
     const compare = op === 'in' || op === 'not in' ? membership(attr, type, values) : comparer(attr, type, values[0] as Literal);
-    return { ok: true, condition: { ...base, valueType: type, test: comparison(attr, compare, PREDICATES[op]) } };
+    return { ok: true, condition: { ...base, valueType: type, test: comparison(attr, compare, op) } };
   } catch (err) {
     if (err instanceof TypeFailure) return { ok: false, code: 'TYPE_MISMATCH', message: err.message, offset: err.offset };
     throw err;

@@ -97,21 +97,21 @@ function userOf(subject: PolicySubject): string | null {
 function decideFast(policy: CompiledPolicy, subject: PolicySubject, target: Target): Decision {
   const user = userOf(subject);
   const attrs = subject.attributes ?? NO_ATTRIBUTES;
+  const postures = policy.postures;
   let matched = false;
-  let memo: Int8Array | null = null; // per posture: 0 not yet evaluated, 1 holds, 2 fails
+  // A posture that held ends the decision, so only failures need remembering: bit i of `failed` says posture i
+  // was evaluated and failed. Postures past the 30th are simply re-evaluated.
+  let failed = 0;
   for (const gi of candidates(policy, target)) {
     const g = policy.grants[gi] as CompiledGrant;
     if (!grantMatches(g, subject, user, target)) continue;
     matched = true;
     if (g.postures.length === 0) return g.allowed;
     for (const pi of g.postures) {
-      memo ??= new Int8Array(policy.postures.length);
-      let m = memo[pi];
-      if (m === 0) {
-        m = postureHolds(policy.postures[pi] as CompiledPosture, attrs) ? 1 : 2;
-        memo[pi] = m;
-      }
-      if (m === 1) return g.allowed;
+      const bit = pi < 30 ? 1 << pi : 0;
+      if ((failed & bit) !== 0) continue;
+      if (postureHolds(postures[pi] as CompiledPosture, attrs)) return g.allowed;
+      failed |= bit;
     }
   }
   return matched ? POSTURE_FAILED : NO_MATCHING_GRANT;

@@ -106,11 +106,26 @@ export function stripPort(s: string): string {
 }
 
 function stringTarget(raw: string): Target {
-  const s = stripPort(raw.trim());
-  if (s.startsWith('tag:')) return { tags: [s], host: null, prefix: null };
-  const prefix = parseCidr(s);
+  const s = raw.trim();
+  // Fast paths for the shapes gateways send most: a tag, and a host name without a port.
+  if (s.startsWith('tag:')) {
+    const port = s.indexOf(':', 4);
+    return { tags: [port < 0 ? s : stripPort(s)], host: null, prefix: null };
+  }
+  const first = s.charCodeAt(0);
+  const digit = first >= 48 && first <= 57;
+  if (!digit && s.indexOf(':') < 0 && s.indexOf('/') < 0 && first !== 91 /* [ */) {
+    return { tags: NO_TAGS, host: hostKey(s), prefix: null };
+  }
+  const bare = stripPort(s);
+  const prefix = parseCidr(bare);
   if (prefix) return { tags: NO_TAGS, host: null, prefix };
-  return { tags: NO_TAGS, host: s.toLowerCase().replace(/\.$/, ''), prefix: null };
+  return { tags: NO_TAGS, host: hostKey(bare), prefix: null };
+}
+
+function hostKey(s: string): string {
+  const lower = s.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
 export function toTarget(dst: Destination): Target {
