@@ -163,7 +163,8 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         accountIds: integration.accountIds,
         ...(deps.s1TimeoutMs ? { timeoutMs: deps.s1TimeoutMs } : {}),
       });
-      const matcher = createMatcher<S1Agent>(await deps.devices.listSerials(store.db));
+      const devices = await deps.devices.listSerials(store.db);
+      let matcher = createMatcher<S1Agent>(devices);
       let maxSeen = null as string | null;
       const stats = await walkAgents(
         client,
@@ -177,7 +178,15 @@ export function createSyncEngine(deps: SyncEngineDeps) {
             }
           }
         },
-        { ...deps.walk, signal: options.signal, ...(kind === 'incremental' && highWater ? { updatedAfter: highWater } : {}) },
+        {
+          ...deps.walk,
+          signal: options.signal,
+          ...(kind === 'incremental' && highWater ? { updatedAfter: highWater } : {}),
+          onRestart: () => {
+            matcher = createMatcher<S1Agent>(devices);
+            maxSeen = null;
+          },
+        },
       );
       const result = matcher.result();
       matches = result.matches;
@@ -190,7 +199,9 @@ export function createSyncEngine(deps: SyncEngineDeps) {
       };
       if (maxSeen !== null) {
         const margin = toMicros(new Date(startedMs - HIGH_WATER_MARGIN_MS).toISOString());
-        const candidate = kind === 'full' && maxSeen > margin ? margin : maxSeen;
+        // Pages come in id order, so an agent changed after its page was read may carry an older updatedAt than
+        // one read later: never move the mark past this sync's start (less a margin for clock skew).
+        const candidate = maxSeen > margin ? margin : maxSeen;
         if (highWater === null || candidate > highWater || kind === 'full') highWater = candidate;
       }
     } catch (err) {

@@ -3,7 +3,7 @@
  * and honouring Retry-After. Pages go straight into `onPage`, so nothing holds the whole agent list.
  */
 import type { Clock } from '../lib/clock.ts';
-import { isPosternError } from '../lib/errors.ts';
+import { isPosternError, PosternError } from '../lib/errors.ts';
 import type { AgentPageResult, S1Client } from '../s1/index.ts';
 
 export interface WalkOptions {
@@ -18,16 +18,23 @@ export interface WalkOptions {
   maxRetryAfterMs?: number;
   /** Safety cap on pages, so a server that never ends its cursor chain cannot keep a sync alive forever. */
   maxPages?: number;
+  /**
+   * A refused cursor fails the same way every time, so the walk starts over from the first page instead, at most
+   * this many times (default 1). `onRestart` must forget what earlier pages delivered.
+   */
+  maxRestarts?: number;
+  onRestart?: () => void;
 }
 
 export interface WalkStats {
   pages: number;
   retries: number;
+  restarts: number;
   skipped: number;
   totalItems: number | null;
 }
 
-const TRANSIENT = new Set(['S1_SERVER_ERROR', 'S1_TIMEOUT', 'S1_UNREACHABLE', 'S1_MALFORMED_RESPONSE', 'S1_INVALID_CURSOR', 'S1_RATE_LIMITED']);
+const TRANSIENT = new Set(['S1_SERVER_ERROR', 'S1_TIMEOUT', 'S1_UNREACHABLE', 'S1_MALFORMED_RESPONSE', 'S1_RATE_LIMITED']);
 
 export async function walkAgents(
   client: S1Client,
@@ -40,20 +47,34 @@ export async function walkAgents(
   const maxDelay = options.maxDelayMs ?? 30_000;
   const maxRetryAfter = options.maxRetryAfterMs ?? 60_000;
   const maxPages = options.maxPages ?? 100_000;
-  const stats: WalkStats = { pages: 0, retries: 0, skipped: 0, totalItems: null };
+  const maxRestarts = options.maxRestarts ?? 1;
+  const stats: WalkStats = { pages: 0, retries: 0, restarts: 0, skipped: 0, totalItems: null };
   let cursor: string | null = null;
-  do {
-    const page = await fetchWithRetry(() =>
-      client.fetchAgentsPage({ cursor, updatedAfter: options.updatedAfter, limit: options.pageSize ?? 1000, signal: options.signal }),
-    );
+  for (;;) {
+    let page: AgentPageResult;
+    try {
+      page = await fetchWithRetry(() =>
+        client.fetchAgentsPage({ cursor, updatedAfter: options.updatedAfter, limit: options.pageSize ?? 1000, signal: options.signal }),
+      );
+    } catch (err) {
+      if (!isPosternError(err, 'S1_INVALID_CURSOR') || cursor === null || stats.restarts >= maxRestarts) throw err;
+      stats.restarts++;
+      stats.skipped = 0;
+      stats.totalItems = null;
+      options.onRestart?.();
+      cursor = null;
+      continue;
+    }
     stats.pages++;
     stats.skipped += page.skipped;
     stats.totalItems ??= page.totalItems;
     onPage(page);
     cursor = page.nextCursor;
-    if (stats.pages >= maxPages && cursor) throw new Error(`the agent list did not end after ${maxPages} pages`);
-  } while (cursor);
-  return stats;
+    if (!cursor) return stats;
+    if (stats.pages >= maxPages) {
+      throw new PosternError('S1_MALFORMED_RESPONSE', `SentinelOne's agent list did not end after ${maxPages} pages; its cursors may be looping.`);
+    }
+  }
 
   async function fetchWithRetry(fetchPage: () => Promise<AgentPageResult>): Promise<AgentPageResult> {
     for (let attempt = 0; ; attempt++) {
