@@ -78,6 +78,7 @@ describe('the DESIGN.md example policy', () => {
   it('a device without a user is not a member', () => {
     const d = decide(policy, device(HEALTHY, { user: null, tags: ['tag:server'] }), 'tag:production');
     expect(d.reasons.map((r) => r.code)).toEqual(['NO_MATCHING_GRANT']);
+    expect(decide(policy, device(HEALTHY, { user: '' }), 'tag:production').allow).toBe(false);
   });
 
   it('an unknown device is denied with DEVICE_UNKNOWN', () => {
@@ -103,6 +104,22 @@ describe("Tailscale's SentinelOne example", () => {
     expect(codes({ ...HEALTHY, 'sentinelOne:activeThreats': { value: 0, stale: true } })).toEqual(['POSTURE_STALE']);
     expect(codes({ ...HEALTHY, 'sentinelOne:activeThreats': '0' })).toEqual(['TYPE_MISMATCH']);
     expect(codes({})).toEqual(['ATTRIBUTE_MISSING', 'ATTRIBUTE_MISSING']);
+  });
+});
+
+describe('a custom attribute whose value has another type than the policy compares', () => {
+  const policy = compile(`{
+    "postures": { "posture:tier": ["custom:tier == 'gold'"] },
+    "grants": [{ "src": ["*"], "dst": ["tag:vip"], "srcPosture": ["posture:tier"] }],
+  }`);
+
+  it('denies with TYPE_MISMATCH, naming the value it found', () => {
+    const d = decide(policy, device({ 'custom:tier': 3 }), 'tag:vip');
+    expect(d.allow).toBe(false);
+    expect(d.reasons).toEqual([
+      expect.objectContaining({ code: 'TYPE_MISMATCH', condition: "custom:tier == 'gold'", attribute: 'custom:tier', actual: 3 }),
+    ]);
+    expect(d.reasons[0]?.message).toContain('not a valid string');
   });
 });
 

@@ -91,7 +91,7 @@ function postureHolds(p: CompiledPosture, attrs: Attributes): boolean {
 }
 
 function userOf(subject: PolicySubject): string | null {
-  return typeof subject.user === 'string' ? subject.user.toLowerCase() : null;
+  return typeof subject.user === 'string' && subject.user !== '' ? subject.user.toLowerCase() : null;
 }
 
 function decideFast(policy: CompiledPolicy, subject: PolicySubject, target: Target): Decision {
