@@ -3,7 +3,7 @@
  * `postern demo` and the end-to-end tests; it holds no logic of its own beyond the order of things.
  */
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from './api/index.ts';
+import { buildServer, type AuthLimiterOptions } from './api/index.ts';
 import { createAuditLog } from './audit/index.ts';
 import { masterKeyFileFor, type Config } from './config/index.ts';
 import { createDeviceRepo, createDeviceService } from './devices/index.ts';
@@ -24,6 +24,8 @@ export interface PosternOptions {
   s1?: S1ClientFactory;
   /** Start the sync scheduler (default true). */
   schedule?: boolean;
+  /** Brake on failed authentication per address (tests raise it). */
+  authLimits?: AuthLimiterOptions;
 }
 
 export interface Postern {
@@ -66,7 +68,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
 
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
-    const app = await buildServer({ store, clock, ids, logger, keys, audit, integrations, devices });
+    const app = await buildServer({ store, clock, ids, logger, keys, audit, integrations, devices, ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
 
     let closed = false;
     return {

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { AuthLimiterOptions } from '../../src/api/index.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
@@ -35,6 +36,7 @@ export async function startHarness(options: {
   schedule?: boolean;
   env?: Record<string, string>;
   masterKey?: string;
+  authLimits?: AuthLimiterOptions;
 } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-test-'));
   const config = loadConfig(
@@ -64,6 +66,7 @@ export async function startHarness(options: {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.s1 ? { s1: options.s1 } : {}),
     schedule: options.schedule ?? false,
+    ...(options.authLimits ? { authLimits: options.authLimits } : {}),
   });
   if (options.schedule) await postern.scheduler.start();
   return {
