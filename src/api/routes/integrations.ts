@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { isPosternError } from '../../lib/errors.ts';
+import { normalizeS1BaseUrl } from '../../s1/index.ts';
 import type { IntegrationService } from '../../sync/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam, text } from '../schemas.ts';
@@ -11,9 +13,18 @@ const token = z
   .max(4096)
   .regex(/^[\x21-\x7e]+$/, { message: 'must be the API token as SentinelOne shows it (no spaces or control characters)' });
 
+/** The console URL as admins type it; refused here (naming the field) when it is not one postern will call. */
+const baseUrl = text(500).superRefine((value, ctx) => {
+  try {
+    normalizeS1BaseUrl(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: isPosternError(err) ? err.message : 'is not a SentinelOne console URL' });
+  }
+});
+
 const configFields = {
   name: text(100),
-  baseUrl: text(500),
+  baseUrl,
   apiToken: token,
   pollIntervalSeconds: z.number().int().min(60).max(86_400),
   staleAfterSeconds: z.number().int().min(60).max(30 * 86_400),
