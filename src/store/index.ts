@@ -7,3 +7,4 @@ export { openStore, parseDatabaseUrl, type Db, type Executor, type Store, type T
 export type { Engine } from './migrations/index.ts';
 export type * from './schema.ts';
 export { toJson, fromJson } from './json.ts';
+export { resealAll, SEALED_COLUMNS, type Resealer } from './sealed.ts';

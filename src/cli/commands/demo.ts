@@ -62,7 +62,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--database-url <url>', 'database (POSTERN_DATABASE_URL, default sqlite:./data/demo.db)')
     .action(async (opts: { port?: string; databaseUrl?: string }) => {
       const config = loadConfig(
-        { POSTERN_DATABASE_URL: 'sqlite:./data/demo.db', ...process.env },
+        { POSTERN_DATABASE_URL: 'sqlite:./data/demo.db', POSTERN_LOG_LEVEL: 'warn', ...process.env },
         { port: opts.port, databaseUrl: opts.databaseUrl },
       );
       // Without POSTERN_ADMIN_TOKEN the demo makes a fresh admin token per run, so the one printed always works.

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerDemoCommand } from './demo.ts';
 import { registerPolicyLocalCommands } from './policy-local.ts';
 import { registerS1SimulatorCommand } from './s1-simulator.ts';
+import { registerRotateMasterKeyCommand } from './rotate-master-key.ts';
 import { registerServeCommand } from './serve.ts';
 
 export function registerCommands(program: Command): void {
@@ -11,4 +12,5 @@ export function registerCommands(program: Command): void {
   const policy = program.command('policy').description('Validate, test and apply policy files');
   registerPolicyLocalCommands(policy);
   registerS1SimulatorCommand(program);
+  registerRotateMasterKeyCommand(program);
 }

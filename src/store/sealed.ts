@@ -1,0 +1,28 @@
+/**
+ * Every column that holds a secret sealed with the master key. Rotating the master key re-seals each of them in
+ * one transaction, so either every secret moves to the new key or none does.
+ */
+import type { Store } from './open.ts';
+
+export const SEALED_COLUMNS = [{ table: 'integrations', key: 'id', column: 'api_token_sealed' }] as const;
+
+export interface Resealer {
+  open(sealed: string): string;
+  seal(plaintext: string): string;
+}
+
+/** Re-seals every stored secret: opened with `from`, sealed with `to`. Answers how many were re-sealed. */
+export async function resealAll(store: Store, from: Pick<Resealer, 'open'>, to: Pick<Resealer, 'seal'>): Promise<number> {
+  return store.transaction(async (tx) => {
+    let count = 0;
+    for (const { table, key, column } of SEALED_COLUMNS) {
+      const rows = (await tx.selectFrom(table).select([key, column]).execute()) as Record<string, string>[];
+      for (const row of rows) {
+        const resealed = to.seal(from.open(row[column]!));
+        await tx.updateTable(table).set({ [column]: resealed }).where(key, '=', row[key]!).execute();
+        count++;
+      }
+    }
+    return count;
+  });
+}
