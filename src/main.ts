@@ -7,7 +7,7 @@ import { buildServer, type AuthLimiterOptions } from './api/index.ts';
 import { createAuditLog } from './audit/index.ts';
 import { masterKeyFileFor, type Config } from './config/index.ts';
 import { createDeviceRepo, createDeviceService } from './devices/index.ts';
-import { createApiKeyService } from './keys/index.ts';
+import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
@@ -36,6 +36,7 @@ export interface Postern {
     integrations: ReturnType<typeof createIntegrationService>;
     devices: ReturnType<typeof createDeviceService>;
     keys: ReturnType<typeof createApiKeyService>;
+    enrollment: ReturnType<typeof createEnrollmentService>;
     audit: ReturnType<typeof createAuditLog>;
   };
   scheduler: ReturnType<typeof createScheduler>;
@@ -61,6 +62,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
 
     const audit = createAuditLog({ clock, ids });
     const keys = createApiKeyService({ store, clock, ids, audit, bootstrapToken: config.adminToken ?? null });
+    const enrollment = createEnrollmentService({ store, clock, ids, audit });
     const deviceRepo = createDeviceRepo();
     const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger });
     const scheduler = createScheduler({ store, engine, integrations: integrationRepo, clock, logger });
@@ -68,14 +70,14 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
 
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
-    const app = await buildServer({ store, clock, ids, logger, keys, audit, integrations, devices, ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
+    const app = await buildServer({ store, clock, ids, logger, keys, enrollment, audit, integrations, devices, ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
 
     let closed = false;
     return {
       app,
       store,
       secrets,
-      services: { integrations, devices, keys, audit },
+      services: { integrations, devices, keys, enrollment, audit },
       scheduler,
       generatedAdminToken,
       async listen() {

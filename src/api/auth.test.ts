@@ -35,6 +35,11 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'POST /v1/api-keys': ADMIN,
   'GET /v1/api-keys': ADMIN,
   'DELETE /v1/api-keys/{id}': ADMIN,
+  'POST /v1/enrollment-keys': ADMIN,
+  'GET /v1/enrollment-keys': ADMIN,
+  'DELETE /v1/enrollment-keys/{id}': ADMIN,
+  'POST /v1/enroll': ['admin', 'enroll'],
+  'PUT /v1/enroll/self': [],
 };
 
 const SAMPLE_PARAMS: Record<string, string> = { id: 'x_1', key: 'custom:tier' };

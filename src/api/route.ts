@@ -38,6 +38,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   status?: number;
   /** Content types the body may have (default JSON). */
   consumes?: string[];
+  /** Replaces API-key authentication, for routes that take other credentials (enrollment keys, device tokens). */
+  authenticate?: (request: FastifyRequest) => Promise<Principal>;
   handler: (ctx: HandlerContext<z.output<B>, z.output<Q>, z.output<P>>) => Promise<unknown>;
 }
 
@@ -65,7 +67,10 @@ export function defineRoute<B extends z.ZodType = z.ZodUndefined, Q extends z.Zo
     config: { roles: spec.roles },
     // Authentication runs before the body is read, so an anonymous caller learns nothing from body errors.
     onRequest: async (request) => {
-      principals.set(request, await deps.auth.authenticate(request.headers.authorization, request.ip, spec.roles));
+      principals.set(
+        request,
+        spec.authenticate ? await spec.authenticate(request) : await deps.auth.authenticate(request.headers.authorization, request.ip, spec.roles),
+      );
     },
     handler: async (request, reply) => {
       const principal = principals.get(request)!;

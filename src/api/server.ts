@@ -10,13 +10,14 @@ import type { Clock } from '../lib/clock.ts';
 import { PosternError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { ApiKeyService } from '../keys/index.ts';
+import type { ApiKeyService, EnrollmentService } from '../keys/index.ts';
 import type { Store } from '../store/index.ts';
 import type { IntegrationService } from '../sync/index.ts';
 import { createAuthenticator, type AuthLimiterOptions } from './auth.ts';
 import { toHttpError } from './errors.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
+import { registerEnrollmentRoutes } from './routes/enrollment.ts';
 import { registerIntegrationRoutes } from './routes/integrations.ts';
 
 export interface ApiDeps {
@@ -25,6 +26,7 @@ export interface ApiDeps {
   ids: IdGenerator;
   logger: Logger;
   keys: ApiKeyService;
+  enrollment: EnrollmentService;
   audit: AuditLog;
   integrations: IntegrationService;
   devices: DeviceService;
@@ -97,6 +99,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerIntegrationRoutes(app, { ...routeDeps, integrations: deps.integrations });
   registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices });
   registerAdminRoutes(app, { ...routeDeps, audit: deps.audit, keys: deps.keys, store: deps.store });
+  registerEnrollmentRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
   for (const plugin of deps.plugins ?? []) plugin(app, routeDeps);
 
   await app.ready();

@@ -4,11 +4,12 @@ import type { Clock } from '../lib/clock.ts';
 import { notFound, PosternError, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { AuditLog } from '../audit/index.ts';
-import type { Executor, Store } from '../store/index.ts';
+import type { Executor, Store, Tx } from '../store/index.ts';
 import type { DeviceRepo } from './repo.ts';
 import type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';
 import type { VerifyingIntegration } from './verification.ts';
 import { buildDeviceView, liveAttributes } from './view.ts';
+import { usableSerial } from './serial.ts';
 
 export interface DeviceServiceDeps {
   store: Store;
@@ -48,7 +49,11 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   }
 
   return {
-    async create(input: DeviceInput, by: Actor): Promise<DeviceView> {
+    /**
+     * Adds a device. `within` runs in the same transaction (enrollment spends its key and issues the device token
+     * there, so a failed registration leaves no half-made device).
+     */
+    async create(input: DeviceInput, by: Actor, within?: (tx: Tx, device: Device) => Promise<void>): Promise<DeviceView> {
       const now = clock.now().toISOString();
       const device: Device = {
         id: deps.ids('dev'),
@@ -65,6 +70,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       await store.transaction(async (tx) => {
         await repo.insert(tx, device);
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.create', target: device.id, after: device });
+        if (within) await within(tx, device);
       });
       return (await views(store.db, [device]))[0]!;
     },
@@ -158,6 +164,14 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           after: { [key]: null },
         });
       });
+    },
+
+    /** Devices other than `exceptId` that already carry one of these serials (normalised), for enrollment checks. */
+    async devicesWithSerials(serials: readonly string[], exceptId: string | null): Promise<string[]> {
+      const wanted = new Set(serials.map(usableSerial).filter((s): s is string => s !== null));
+      if (wanted.size === 0) return [];
+      const all = await repo.listSerials(store.db);
+      return all.filter((d) => d.id !== exceptId && d.serialNumbers.some((s) => wanted.has(usableSerial(s) ?? ''))).map((d) => d.id);
     },
 
     async sources(id: string): Promise<DeviceSource[]> {

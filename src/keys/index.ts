@@ -1,6 +1,8 @@
 /**
- * API keys with roles (`admin`, `viewer`, `enroll`, `gateway`): created and shown once, stored as a hash,
- * revocable, optionally expiring. The bootstrap admin key from `POSTERN_ADMIN_TOKEN` is checked here too.
- * Imported by api (authentication) and main.
+ * Credentials: API keys with roles (`admin`, `viewer`, `enroll`, `gateway`), enrollment keys for device
+ * registration and the device tokens agents keep. All are shown once, stored as hashes, revocable; API and
+ * enrollment keys may expire. The bootstrap admin key from `POSTERN_ADMIN_TOKEN` is checked here too.
+ * Imported by api (authentication), cli and main.
  */
 export { createApiKeyService, generateKey, hashKey, ROLES, type ApiKey, type ApiKeyService, type Principal, type Role } from './keys.ts';
+export { createEnrollmentService, type EnrollmentKey, type EnrollmentService } from './enrollment.ts';

@@ -24,8 +24,10 @@ export interface ApiKey {
 export interface Principal {
   keyId: string;
   role: Role;
-  /** For the audit log: `key:<id>` or `admin-token`. */
+  /** For the audit log: `key:<id>`, `admin-token`, `enrollment-key:<id>` or `device:<id>`. */
   actor: string;
+  /** Set when a device authenticated with its own device token. */
+  deviceId?: string;
 }
 
 const KEY_PREFIX = 'pst_';

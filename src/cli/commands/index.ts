@@ -1,5 +1,6 @@
 /** Every `postern` subcommand, registered in the order `--help` lists them. */
 import type { Command } from 'commander';
+import { registerAgentCommand } from './agent.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerPolicyLocalCommands } from './policy-local.ts';
 import { registerS1SimulatorCommand } from './s1-simulator.ts';
@@ -13,4 +14,5 @@ export function registerCommands(program: Command): void {
   registerPolicyLocalCommands(policy);
   registerS1SimulatorCommand(program);
   registerRotateMasterKeyCommand(program);
+  registerAgentCommand(program);
 }

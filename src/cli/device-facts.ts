@@ -1,0 +1,64 @@
+/**
+ * What `postern agent` reports about the machine it runs on: host name, OS, OS version, serial numbers and
+ * addresses. Serials come from the firmware (SMBIOS on Linux, IOKit on macOS, Win32_BIOS on Windows); a missing
+ * or unreadable one is simply absent, never guessed.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { hostname, networkInterfaces, platform, release } from 'node:os';
+
+export interface DeviceFacts {
+  name: string;
+  os: string;
+  osVersion: string | null;
+  serialNumbers: string[];
+  addresses: string[];
+}
+
+const OS_NAMES: Partial<Record<NodeJS.Platform, string>> = { darwin: 'macos', win32: 'windows', linux: 'linux', freebsd: 'freebsd', openbsd: 'openbsd' };
+
+function run(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return '';
+  }
+}
+
+function readable(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export function collectSerials(os: NodeJS.Platform = platform()): string[] {
+  let found: (string | null)[] = [];
+  if (os === 'linux') {
+    found = ['product_serial', 'board_serial', 'chassis_serial'].map((f) => readable(`/sys/class/dmi/id/${f}`));
+  } else if (os === 'darwin') {
+    found = [/"IOPlatformSerialNumber" = "([^"]+)"/.exec(run('ioreg', ['-rd1', '-c', 'IOPlatformExpertDevice']))?.[1] ?? null];
+  } else if (os === 'win32') {
+    found = [run('powershell', ['-NoProfile', '-Command', '(Get-CimInstance Win32_BIOS).SerialNumber']).trim() || null];
+  }
+  return [...new Set(found.filter((s): s is string => s !== null && s.length <= 128))];
+}
+
+export function collectAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => !a.internal && !a.address.startsWith('fe80:'))
+    .map((a) => a.address)
+    .slice(0, 32);
+}
+
+export function collectFacts(overrides: Partial<DeviceFacts> = {}): DeviceFacts {
+  return {
+    name: overrides.name ?? hostname().slice(0, 200),
+    os: overrides.os ?? OS_NAMES[platform()] ?? 'unknown',
+    osVersion: overrides.osVersion ?? (release().slice(0, 64) || null),
+    serialNumbers: overrides.serialNumbers ?? collectSerials(),
+    addresses: overrides.addresses ?? collectAddresses(),
+  };
+}
