@@ -11,6 +11,7 @@ import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -40,6 +41,7 @@ export interface Postern {
     audit: ReturnType<typeof createAuditLog>;
   };
   scheduler: ReturnType<typeof createScheduler>;
+  metrics: Metrics;
   /** Set when no admin token was configured and a new one was generated: print it once. */
   generatedAdminToken: string | null;
   listen(): Promise<string>;
@@ -65,12 +67,16 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const enrollment = createEnrollmentService({ store, clock, ids, audit });
     const deviceRepo = createDeviceRepo();
     const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger });
-    const scheduler = createScheduler({ store, engine, integrations: integrationRepo, clock, logger });
+    const metrics = createMetrics();
+    const measuredEngine = {
+      runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
+    };
+    const scheduler = createScheduler({ store, engine: measuredEngine, integrations: integrationRepo, clock, logger });
     const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
 
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
-    const app = await buildServer({ store, clock, ids, logger, keys, enrollment, audit, integrations, devices, ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
+    const app = await buildServer({ store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
 
     let closed = false;
     return {
@@ -79,6 +85,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       secrets,
       services: { integrations, devices, keys, enrollment, audit },
       scheduler,
+      metrics,
       generatedAdminToken,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });

@@ -40,6 +40,7 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'DELETE /v1/enrollment-keys/{id}': ADMIN,
   'POST /v1/enroll': ['admin', 'enroll'],
   'PUT /v1/enroll/self': [],
+  'GET /metrics': ['admin', 'viewer', 'gateway'],
 };
 
 const SAMPLE_PARAMS: Record<string, string> = { id: 'x_1', key: 'custom:tier' };

@@ -11,10 +11,12 @@ import { PosternError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ApiKeyService, EnrollmentService } from '../keys/index.ts';
+import type { Metrics } from '../metrics/index.ts';
 import type { Store } from '../store/index.ts';
 import type { IntegrationService } from '../sync/index.ts';
 import { createAuthenticator, type AuthLimiterOptions } from './auth.ts';
 import { toHttpError } from './errors.ts';
+import { defineRoute } from './route.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerEnrollmentRoutes } from './routes/enrollment.ts';
@@ -25,6 +27,7 @@ export interface ApiDeps {
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
+  metrics: Metrics;
   keys: ApiKeyService;
   enrollment: EnrollmentService;
   audit: AuditLog;
@@ -58,6 +61,10 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('cache-control', 'no-store');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
   app.setErrorHandler((err, request, reply) => {
@@ -95,6 +102,18 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     }
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  defineRoute(app, routeDeps, {
+    method: 'GET',
+    url: '/metrics',
+    summary: 'Prometheus metrics (HTTP, syncs, decisions, integration states)',
+    tags: ['operations'],
+    roles: ['admin', 'viewer', 'gateway'],
+    handler: async ({ reply }) => {
+      reply.type(deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    },
+  });
 
   registerIntegrationRoutes(app, { ...routeDeps, integrations: deps.integrations });
   registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices });

@@ -1,0 +1,82 @@
+/**
+ * Prometheus metrics: HTTP requests, syncs (outcome and duration), decisions, and the integrations' states. One
+ * registry per postern instance (no global default registry), so tests and several instances stay apart.
+ * Imported by main, api and sync wiring.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'postern_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'postern_http_requests_total',
+      help: 'HTTP requests answered, by method, route and status code.',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
+    }),
+    syncs: new Counter({
+      name: 'postern_syncs_total',
+      help: 'Sync attempts, by integration, kind (full/incremental) and outcome (ok/failed/skipped).',
+      labelNames: ['integration', 'kind', 'outcome'] as const,
+      registers: [registry],
+    }),
+    syncDuration: new Histogram({
+      name: 'postern_sync_duration_seconds',
+      help: 'Duration of sync attempts.',
+      labelNames: ['integration', 'kind'] as const,
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    integrationState: new Gauge({
+      name: 'postern_integration_state',
+      help: '1 for the state each integration is in (waiting_to_sync, ok, failing, paused, stopped).',
+      labelNames: ['integration', 'state'] as const,
+      registers: [registry],
+    }),
+    decisions: new Counter({
+      name: 'postern_decisions_total',
+      help: 'Access decisions, by outcome (allow/deny) and first reason code.',
+      labelNames: ['outcome', 'reason'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export const INTEGRATION_STATES_FOR_METRICS = ['waiting_to_sync', 'ok', 'failing', 'paused', 'stopped'] as const;
+
+/** Sets the one-hot state gauge of an integration. */
+export function recordIntegrationState(metrics: Metrics, integrationId: string, state: string): void {
+  for (const s of INTEGRATION_STATES_FOR_METRICS) metrics.integrationState.set({ integration: integrationId, state: s }, s === state ? 1 : 0);
+}
+
+interface Outcome {
+  integrationId: string;
+  kind: string;
+  ok: boolean;
+  durationMs: number;
+  skipped?: boolean;
+}
+
+/**
+ * Wraps a sync runner so every attempt is counted and timed, and the integration's state gauge follows the stored
+ * state afterwards.
+ */
+export function instrumentSyncs<O extends Outcome, A extends unknown[]>(
+  metrics: Metrics,
+  runSync: (id: string, ...rest: A) => Promise<O>,
+  currentState: (id: string) => Promise<string | null>,
+): (id: string, ...rest: A) => Promise<O> {
+  return async (id, ...rest) => {
+    const outcome = await runSync(id, ...rest);
+    const result = outcome.skipped ? 'skipped' : outcome.ok ? 'ok' : 'failed';
+    metrics.syncs.inc({ integration: id, kind: outcome.kind, outcome: result });
+    if (!outcome.skipped) metrics.syncDuration.observe({ integration: id, kind: outcome.kind }, outcome.durationMs / 1000);
+    const state = await currentState(id);
+    if (state) recordIntegrationState(metrics, id, state);
+    return outcome;
+  };
+}
