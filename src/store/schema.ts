@@ -21,6 +21,8 @@ export interface IntegrationsTable {
   config_version: number;
   created_at: string;
   updated_at: string;
+  /** A renewed API token not yet proven to work; the working token stays in `api_token_sealed` until it is. */
+  api_token_pending_sealed: string | null;
 }
 
 export interface IntegrationStatusTable {
@@ -48,6 +50,12 @@ export interface IntegrationStatusTable {
   warning: string | null;
   /** JSON: agents of the last full sync that matched no device (bounded). */
   unmatched_agents: string;
+  /** null until tried; `denied` once S1 refused to renew the token (its user's role may not). */
+  token_renewal: string | null;
+  /** The state admins were last emailed about (`paused`, `stopped`, `ok`), so each change is emailed once. */
+  notified_state: string | null;
+  /** The token expiry admins were last warned about. */
+  notified_expiry: string | null;
 }
 
 export interface DevicesTable {

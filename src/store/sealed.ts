@@ -4,7 +4,11 @@
  */
 import type { Store } from './open.ts';
 
-export const SEALED_COLUMNS = [{ table: 'integrations', key: 'id', column: 'api_token_sealed' }] as const;
+export const SEALED_COLUMNS = [
+  { table: 'integrations', key: 'id', column: 'api_token_sealed' },
+  /** A renewed token waiting to be proven (usually null). */
+  { table: 'integrations', key: 'id', column: 'api_token_pending_sealed' },
+] as const;
 
 export interface Resealer {
   open(sealed: string): string;
@@ -18,6 +22,7 @@ export async function resealAll(store: Store, from: Pick<Resealer, 'open'>, to: 
     for (const { table, key, column } of SEALED_COLUMNS) {
       const rows = (await tx.selectFrom(table).select([key, column]).execute()) as Record<string, string>[];
       for (const row of rows) {
+        if (row[column] === null || row[column] === undefined) continue;
         const resealed = to.seal(from.open(row[column]!));
         await tx.updateTable(table).set({ [column]: resealed }).where(key, '=', row[key]!).execute();
         count++;

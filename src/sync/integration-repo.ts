@@ -20,7 +20,7 @@ const toRecord = (r: IntegrationsTable): IntegrationRecord => ({
   updatedAt: r.updated_at,
 });
 
-const toRow = (i: IntegrationRecord): IntegrationsTable => ({
+const toRow = (i: IntegrationRecord): Omit<IntegrationsTable, 'api_token_pending_sealed'> => ({
   id: i.id,
   provider: i.provider,
   name: i.name,
@@ -58,7 +58,10 @@ const toStatus = (r: IntegrationStatusTable): StatusRecord => ({
   warning: r.warning,
 });
 
-const statusRow = (id: string, s: StatusRecord): Omit<IntegrationStatusTable, 'unmatched_agents'> => ({
+/** The columns a status write owns; upkeep columns (upkeep-repo.ts) are written only by targeted updates. */
+type UpkeepColumns = 'unmatched_agents' | 'token_renewal' | 'notified_state' | 'notified_expiry';
+
+const statusRow = (id: string, s: StatusRecord): Omit<IntegrationStatusTable, UpkeepColumns> => ({
   integration_id: id,
   state: s.state,
   last_sync_at: s.lastSyncAt,
