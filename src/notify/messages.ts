@@ -1,0 +1,147 @@
+/**
+ * The emails postern sends to admins (pure): one function per message, each saying which integration, what
+ * failed and what to do. They never carry the API token; only its masked form (`****abcd`) identifies it.
+ */
+
+export interface IntegrationRef {
+  integrationId: string;
+  name: string;
+  baseUrl: string;
+  /** `****abcd`, never the token. */
+  apiTokenMasked: string;
+  staleAfterSeconds: number;
+}
+
+export interface IntegrationAlert extends IntegrationRef {
+  lastError: { code: string; message: string } | null;
+  lastSuccessfulSyncAt: string | null;
+  /** When paused: the next attempt. */
+  nextSyncAt: string | null;
+  /** When paused: the moment postern stops retrying if authentication keeps failing. */
+  giveUpAt: string | null;
+}
+
+export interface TokenExpiryAlert extends IntegrationRef {
+  expiresAt: string;
+  /** Why postern does not renew the token itself. */
+  reason: 'renewal_denied' | 'renewal_failing';
+  nowMs: number;
+}
+
+export interface Message {
+  subject: string;
+  text: string;
+}
+
+const AUTH_CODES = new Set(['S1_AUTH_FAILED', 'S1_FORBIDDEN']);
+
+/** Wraps prose at 72 columns so the mail reads well and travels as plain 7-bit text. */
+export function wrap(text: string, width = 72): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line.length <= width) return line;
+      const indent = /^\s*(?:- )?/.exec(line)![0].replace('- ', '  ');
+      const out: string[] = [];
+      let current = '';
+      for (const word of line.split(' ')) {
+        if (current !== '' && current.length + 1 + word.length > width) {
+          out.push(current);
+          current = indent + word;
+        } else current = current === '' ? word : `${current} ${word}`;
+      }
+      if (current !== '') out.push(current);
+      return out.join('\n');
+    })
+    .join('\n');
+}
+
+const hours = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600} hour${seconds === 3600 ? '' : 's'}` : `${Math.round(seconds / 60)} minutes`);
+
+function header(a: IntegrationRef): string[] {
+  return [`Integration: ${a.name} (${a.integrationId})`, `Console:     ${a.baseUrl}`, `API token:   ${a.apiTokenMasked}`];
+}
+
+function failure(a: IntegrationAlert): string[] {
+  return [
+    `What failed: ${a.lastError ? `${a.lastError.message} (${a.lastError.code})` : 'unknown'}`,
+    `Last successful sync: ${a.lastSuccessfulSyncAt ?? 'never'}`,
+  ];
+}
+
+const NEW_TOKEN_STEPS = (a: IntegrationRef) =>
+  `In the SentinelOne console, open Settings > Users > Service Users, create a new API token for the service user (Viewer is enough; Admin lets postern renew it), then paste it into this integration in postern (console, or PATCH /v1/integrations/${a.integrationId} with {"apiToken": "..."}). Saving it syncs at once.`;
+
+const SCOPE_STEPS =
+  "Give the service user a role that may view endpoints (Viewer is enough) on the sites or accounts this integration reads, or correct the integration's siteIds/accountIds. Changing the integration's configuration syncs at once.";
+
+const STALE_NOTE = (a: IntegrationRef) =>
+  `Meanwhile devices keep the attributes of the last successful sync; ${hours(a.staleAfterSeconds)} after it they count as stale and no longer satisfy postures.`;
+
+function message(subject: string, lines: string[]): Message {
+  return { subject, text: wrap(`${lines.join('\n')}\n\n-- \npostern\n`) };
+}
+
+export function integrationPaused(a: IntegrationAlert): Message {
+  const forbidden = a.lastError?.code === 'S1_FORBIDDEN';
+  return message(`postern: SentinelOne integration "${a.name}" is paused`, [
+    `SentinelOne refused postern's API token, so the integration "${a.name}" is paused.`,
+    '',
+    ...header(a),
+    ...failure(a),
+    '',
+    `postern retries with a growing delay${a.nextSyncAt ? ` (next attempt ${a.nextSyncAt})` : ''}${a.giveUpAt ? ` until ${a.giveUpAt}` : ''}, then stops until the configuration is changed.`,
+    '',
+    'What to do:',
+    forbidden ? SCOPE_STEPS : NEW_TOKEN_STEPS(a),
+    '',
+    STALE_NOTE(a),
+  ]);
+}
+
+export function integrationStopped(a: IntegrationAlert): Message {
+  const auth = a.lastError !== null && AUTH_CODES.has(a.lastError.code);
+  return message(`postern: SentinelOne integration "${a.name}" has stopped syncing`, [
+    auth
+      ? `SentinelOne kept refusing postern's API token for 24 hours, so the integration "${a.name}" has stopped. postern makes no more attempts until its configuration is changed.`
+      : `The integration "${a.name}" has a configuration SentinelOne will not accept, so it has stopped. postern makes no more attempts until its configuration is changed.`,
+    '',
+    ...header(a),
+    ...failure(a),
+    '',
+    'What to do:',
+    auth
+      ? a.lastError?.code === 'S1_FORBIDDEN'
+        ? SCOPE_STEPS
+        : NEW_TOKEN_STEPS(a)
+      : "Check the integration's console URL, siteIds and accountIds (and that postern runs with the master key it was set up with), then save the corrected configuration; saving syncs at once.",
+    '',
+    STALE_NOTE(a),
+  ]);
+}
+
+export function integrationRecovered(a: IntegrationAlert): Message {
+  return message(`postern: SentinelOne integration "${a.name}" is syncing again`, [
+    `The integration "${a.name}" synced successfully again. Devices carry current SentinelOne attributes; nothing more needs doing.`,
+    '',
+    ...header(a),
+    `Last successful sync: ${a.lastSuccessfulSyncAt ?? 'unknown'}`,
+  ]);
+}
+
+export function tokenExpiring(a: TokenExpiryAlert): Message {
+  const days = Math.max(0, Math.ceil((Date.parse(a.expiresAt) - a.nowMs) / 86_400_000));
+  return message(`postern: the API token of SentinelOne integration "${a.name}" expires in ${days} day${days === 1 ? '' : 's'}`, [
+    `The API token of the integration "${a.name}" expires on ${a.expiresAt}.`,
+    a.reason === 'renewal_denied'
+      ? "postern cannot renew it: SentinelOne refused to generate a new token for this service user (its role may not; Admin may)."
+      : 'postern tried to renew it and failed; see the server log for why.',
+    '',
+    ...header(a),
+    '',
+    'What to do before it expires:',
+    NEW_TOKEN_STEPS(a),
+    '',
+    'If it expires, syncs are paused, then stopped, and devices lose their verification once their data goes stale.',
+  ]);
+}
