@@ -13,9 +13,22 @@ import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
+import { createNotifier, type Notifier } from './notify/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { openStore, type Store } from './store/index.ts';
-import { createIntegrationRepo, createIntegrationService, createScheduler, createSyncEngine } from './sync/index.ts';
+import {
+  createIntegrationRepo,
+  createIntegrationService,
+  createScheduler,
+  createSyncEngine,
+  createSyncUpkeep,
+  type SyncEngineDeps,
+  type SyncUpkeepDeps,
+} from './sync/index.ts';
+
+/** Sync timing knobs: backoff, walk retries, S1 timeout, full-sync period, token renewal. Tests shrink them. */
+export type SyncTuning = Partial<Pick<SyncEngineDeps, 'random' | 'retryPolicy' | 'walk' | 's1TimeoutMs' | 'fullSyncEveryMs'>> &
+  Pick<SyncUpkeepDeps, 'tokenPolicy'>;
 
 export interface PosternOptions {
   config: Config;
@@ -25,6 +38,9 @@ export interface PosternOptions {
   s1?: S1ClientFactory;
   /** Start the sync scheduler (default true). */
   schedule?: boolean;
+  sync?: SyncTuning;
+  /** Admin emails; default built from POSTERN_SMTP_URL, POSTERN_SMTP_FROM and POSTERN_ADMIN_EMAILS. */
+  notifier?: Notifier;
   /** Brake on failed authentication per address (tests raise it). */
   authLimits?: AuthLimiterOptions;
 }
@@ -66,12 +82,26 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const keys = createApiKeyService({ store, clock, ids, audit, bootstrapToken: config.adminToken ?? null });
     const enrollment = createEnrollmentService({ store, clock, ids, audit });
     const deviceRepo = createDeviceRepo();
-    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger });
+    const { tokenPolicy, ...engineTuning } = options.sync ?? {};
+    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger, ...engineTuning });
+    const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
+    const upkeep = createSyncUpkeep({
+      store,
+      integrations: integrationRepo,
+      s1,
+      secrets,
+      clock,
+      logger,
+      notifier,
+      ...(engineTuning.retryPolicy ? { retryPolicy: engineTuning.retryPolicy } : {}),
+      ...(engineTuning.s1TimeoutMs ? { s1TimeoutMs: engineTuning.s1TimeoutMs } : {}),
+      tokenPolicy,
+    });
     const metrics = createMetrics();
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
     };
-    const scheduler = createScheduler({ store, engine: measuredEngine, integrations: integrationRepo, clock, logger });
+    const scheduler = createScheduler({ store, engine: measuredEngine, integrations: integrationRepo, clock, logger, afterSync: upkeep.afterSync });
     const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
 
@@ -98,6 +128,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         if (closed) return;
         closed = true;
         await scheduler.stop();
+        notifier.close();
         await app.close();
         await store.close();
       },

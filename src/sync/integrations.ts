@@ -15,6 +15,7 @@ import type { Scheduler } from './scheduler.ts';
 import { summarize } from './summary.ts';
 import { testConnection, type ConnectionTestResult } from './connection-test.ts';
 import type { IntegrationConfig, IntegrationRecord, IntegrationView, StatusRecord } from './types.ts';
+import { createUpkeepRepo } from './upkeep-repo.ts';
 
 export interface IntegrationInput {
   name: string;
@@ -60,6 +61,7 @@ const auditable = (r: IntegrationRecord) => ({
 
 export function createIntegrationService(deps: IntegrationServiceDeps) {
   const { store, repo, clock } = deps;
+  const upkeep = createUpkeepRepo();
 
   function view(record: IntegrationRecord, status: StatusRecord): IntegrationView {
     const state = deps.scheduler.isRunning(record.id) ? 'syncing' : status.state;
@@ -176,7 +178,9 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
             pausedSince: null,
             lastError: null,
             warning: null,
+            ...(patch.apiToken !== undefined ? { tokenExpiresAt: null, tokenRenewedAt: null } : {}),
           });
+          if (patch.apiToken !== undefined) await upkeep.resetToken(tx, id);
         } else if (patch.pollIntervalSeconds !== undefined && status.state === 'ok' && status.lastSyncAt) {
           const next = Date.parse(status.lastSyncAt) + after.pollIntervalSeconds * 1000;
           await repo.putStatus(tx, id, { ...status, nextSyncAt: new Date(next).toISOString() });

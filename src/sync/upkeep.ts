@@ -1,0 +1,59 @@
+/**
+ * What runs after every sync attempt (the scheduler's `afterSync`): token upkeep, then the admin emails. It holds
+ * the integration's sync lock, so with several postern processes a renewal never races a sync of the same
+ * integration. Nothing here can fail a sync: problems are logged and retried after the next one.
+ */
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Notifier } from '../notify/index.ts';
+import type { S1ClientFactory } from '../s1/index.ts';
+import type { SecretBox } from '../lib/secrets.ts';
+import type { Store } from '../store/index.ts';
+import { createAlerts } from './alerts.ts';
+import type { IntegrationRepo } from './integration-repo.ts';
+import type { RetryPolicy } from './state-machine.ts';
+import { createTokenKeeper, type TokenPolicy } from './token-keeper.ts';
+import type { SyncOutcome } from './types.ts';
+import { createUpkeepRepo } from './upkeep-repo.ts';
+
+export interface SyncUpkeepDeps {
+  store: Store;
+  integrations: Pick<IntegrationRepo, 'get' | 'getStatus'>;
+  s1: S1ClientFactory;
+  secrets: SecretBox;
+  clock: Clock;
+  logger: Logger;
+  notifier: Pick<Notifier, 'integrationPaused' | 'integrationStopped' | 'integrationRecovered' | 'tokenExpiring'>;
+  retryPolicy?: RetryPolicy;
+  tokenPolicy?: Partial<TokenPolicy>;
+  s1TimeoutMs?: number;
+}
+
+export function createSyncUpkeep(deps: SyncUpkeepDeps) {
+  const upkeep = createUpkeepRepo();
+  const keeper = createTokenKeeper({ ...deps, upkeep, policy: deps.tokenPolicy });
+  const alerts = createAlerts({ ...deps, upkeep });
+
+  async function run(id: string): Promise<void> {
+    const token = await keeper.maintain(id).catch((err: unknown) => {
+      deps.logger.error({ err, integrationId: id }, 'API token upkeep failed');
+      return null;
+    });
+    // A rescued token makes the scheduler sync again at once: judge the state after that sync, not before.
+    if (token?.retryNow) return;
+    await alerts.stateChanged(id);
+    if (token?.expiring) await alerts.tokenExpiring(id, token.expiring, deps.clock.nowMs());
+  }
+
+  return {
+    keeper,
+    alerts,
+    async afterSync(outcome: SyncOutcome): Promise<void> {
+      // Skipped: another process ran it and does its own upkeep. Discarded: a newer configuration syncs next.
+      if (outcome.skipped || outcome.discarded) return;
+      await deps.store.withLock(`postern:sync:${outcome.integrationId}`, () => run(outcome.integrationId));
+    },
+  };
+}
+
+export type SyncUpkeep = ReturnType<typeof createSyncUpkeep>;
