@@ -31,6 +31,8 @@ export function createScheduler(deps: SchedulerDeps) {
   /** A full sync asked for while another sync of the same integration ran; it starts when that one ends. */
   const queued = new Map<string, Promise<SyncOutcome>>();
   let stopped = true;
+  /** Syncs that finished and are arming their next timer. */
+  let scheduling = 0;
 
   function cancelTimer(id: string) {
     timers.get(id)?.cancel();
@@ -41,7 +43,10 @@ export function createScheduler(deps: SchedulerDeps) {
     cancelTimer(id);
     if (stopped || running.has(id)) return;
     const status = await deps.integrations.getStatus(deps.store.db, id);
-    if (!status || status.state === 'stopped') return;
+    // Another call may have armed a timer or started a sync while the status was read: one timer at most.
+    cancelTimer(id);
+    // Stopped means no more attempts until the configuration changes (which triggers a sync itself).
+    if (stopped || running.has(id) || !status || status.state === 'stopped') return;
     const at = status.nextSyncAt ? Date.parse(status.nextSyncAt) : deps.clock.nowMs();
     const kind: SyncKind = status.state === 'waiting_to_sync' ? 'full' : 'incremental';
     timers.set(id, deps.clock.setTimer(at - deps.clock.nowMs(), () => void start(id, kind).catch(() => undefined)));
@@ -59,7 +64,12 @@ export function createScheduler(deps: SchedulerDeps) {
         return outcome;
       } finally {
         running.delete(id);
-        if (!controller.signal.aborted) await schedule(id).catch((err) => deps.logger.error({ err, integrationId: id }, 'could not schedule the next sync'));
+        scheduling++;
+        try {
+          if (!controller.signal.aborted) await schedule(id).catch((err) => deps.logger.error({ err, integrationId: id }, 'could not schedule the next sync'));
+        } finally {
+          scheduling--;
+        }
       }
     })();
     running.set(id, { promise, controller, kind });
@@ -116,6 +126,8 @@ export function createScheduler(deps: SchedulerDeps) {
     reschedule: (id: string) => schedule(id),
 
     isRunning: (id: string) => running.has(id),
+    /** True while any sync (or its after-sync step) runs, waits to run, or is arming its next timer. */
+    busy: () => running.size > 0 || queued.size > 0 || scheduling > 0,
     hasTimer: (id: string) => timers.has(id),
   };
 }

@@ -61,6 +61,15 @@ describe('authentication failures pause, then stop after 24 hours', () => {
     expect(Math.max(...delays)).toBeLessThanOrEqual(DEFAULT_RETRY_POLICY.pausedMaxMs);
   });
 
+  it('a failed sync asked for by hand while stopped stays stopped and schedules nothing', () => {
+    const stopped: StatusRecord = { ...initialStatus(), state: 'stopped', pausedSince: new Date(T0).toISOString(), lastError: { code: auth.code, message: auth.message } };
+    for (const failure of [auth, transient]) {
+      const s = afterFailure(stopped, failure, integration, T0 + 86_400_000 * 2, full);
+      expect(s).toMatchObject({ state: 'stopped', nextSyncAt: null, lastError: { code: failure.code } });
+    }
+    expect(afterSuccess(stopped, integration, T0)).toMatchObject({ state: 'ok', pausedSince: null });
+  });
+
   it('a configuration error stops at once', () => {
     const s = afterFailure({ ...initialStatus(), state: 'ok' }, { code: 'S1_URL_INVALID', message: 'bad', class: 'config' }, integration, T0, full);
     expect(s).toMatchObject({ state: 'stopped', nextSyncAt: null });

@@ -7,7 +7,7 @@
  * - 401/403 → `paused`, retried with a growing delay; still failing 24 hours after the first such failure →
  *   `stopped`.
  * - a configuration error S1 will never accept (bad URL, bad scope ids) → `stopped` at once.
- * `stopped` makes no more attempts until the configuration changes.
+ * `stopped` makes no more attempts until the configuration changes; a failed sync asked for by hand keeps it there.
  */
 import type { IntegrationRecord, StatusRecord } from './types.ts';
 
@@ -71,6 +71,8 @@ export function afterFailure(
   const base = { ...status, lastSyncAt: iso(nowMs), lastError: { code: failure.code, message: failure.message }, consecutiveFailures: failures };
 
   if (failure.class === 'config') return { ...base, state: 'stopped', nextSyncAt: null, pausedSince: null };
+  // A sync asked for by hand while stopped: its failure changes nothing; only a configuration change restarts.
+  if (status.state === 'stopped') return { ...base, state: 'stopped', nextSyncAt: null };
 
   if (failure.class === 'auth') {
     const pausedSince = status.state === 'paused' && status.pausedSince ? Date.parse(status.pausedSince) : nowMs;

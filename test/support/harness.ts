@@ -11,7 +11,7 @@ import type { AuthLimiterOptions } from '../../src/api/index.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createPostern, type Postern } from '../../src/main.ts';
+import { createPostern, type Postern, type SyncTuning } from '../../src/main.ts';
 import type { S1ClientFactory } from '../../src/s1/index.ts';
 
 export const ADMIN_TOKEN = 'pst_test_admin_token_0123456789abcdef';
@@ -37,6 +37,8 @@ export async function startHarness(options: {
   env?: Record<string, string>;
   masterKey?: string;
   authLimits?: AuthLimiterOptions;
+  /** Sync timing (backoff, walk retries, S1 timeout, token renewal), passed to createPostern. */
+  sync?: SyncTuning;
 } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-test-'));
   const config = loadConfig(
@@ -67,6 +69,7 @@ export async function startHarness(options: {
     ...(options.s1 ? { s1: options.s1 } : {}),
     schedule: options.schedule ?? false,
     ...(options.authLimits ? { authLimits: options.authLimits } : {}),
+    ...(options.sync ? { sync: options.sync } : {}),
   });
   if (options.schedule) await postern.scheduler.start();
   return {
