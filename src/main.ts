@@ -16,6 +16,7 @@ import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { openStore, type Store } from './store/index.ts';
+import { registerConsole } from './web/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
@@ -106,7 +107,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
 
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
-    const app = await buildServer({ store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
+    const app = await buildServer({ store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins: [(app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store })], ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
 
     let closed = false;
     return {

@@ -32,6 +32,7 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'DELETE /v1/devices/{id}/attributes/{key}': ADMIN,
   'GET /v1/devices/{id}/sources/sentinelone': READ,
   'GET /v1/audit': READ,
+  'POST /v1/console/login': READ,
   'POST /v1/api-keys': ADMIN,
   'GET /v1/api-keys': ADMIN,
   'DELETE /v1/api-keys/{id}': ADMIN,

@@ -1,0 +1,88 @@
+/**
+ * The console's shell: hash routing (`#/devices/dev_…?x=y`), the top bar, sign-in and sign-out. Each route
+ * renders into a fresh element, so a slow answer for a page the user already left lands nowhere.
+ */
+import { session, whenSessionEnds } from './api.js';
+import { errorBox, h } from './dom.js';
+import { auditPage, decisionsPage } from './pages/logs.js';
+import { devicePage } from './pages/device.js';
+import { devicesPage } from './pages/devices.js';
+import { integrationsPage } from './pages/integrations.js';
+import { loginPage } from './pages/login.js';
+import { policyPage } from './pages/policy.js';
+
+const HOME = '/integrations';
+
+const ROUTES = [
+  { pattern: /^\/integrations$/, section: 'integrations', page: integrationsPage },
+  { pattern: /^\/devices$/, section: 'devices', page: devicesPage },
+  { pattern: /^\/devices\/([^/]+)$/, section: 'devices', page: devicePage },
+  { pattern: /^\/audit$/, section: 'audit', page: auditPage },
+  { pattern: /^\/decisions$/, section: 'decisions', page: decisionsPage },
+  { pattern: /^\/policy$/, section: 'policy', page: policyPage },
+];
+
+const main = document.getElementById('main');
+const topbar = document.getElementById('topbar');
+let notice = null;
+
+function currentRoute() {
+  const raw = location.hash.replace(/^#/, '') || HOME;
+  const at = raw.indexOf('?');
+  const path = at < 0 ? raw : raw.slice(0, at);
+  return { path, params: new URLSearchParams(at < 0 ? '' : raw.slice(at + 1)) };
+}
+
+/** Navigates to a route; renders even when the hash is already there (hashchange would not fire). */
+export function go(path) {
+  if (location.hash === `#${path}`) render();
+  else location.hash = path;
+}
+
+function showTopbar(section) {
+  topbar.hidden = false;
+  document.getElementById('who').replaceChildren(h('span', { class: `badge badge-role` }, session.role), ' ', h('span', { class: 'muted' }, session.keyId));
+  for (const link of topbar.querySelectorAll('nav a')) {
+    if (link.dataset.section === section) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+async function render() {
+  const view = h('div', { class: 'view' });
+  main.replaceChildren(view);
+  const { path, params } = currentRoute();
+
+  if (!session.key) {
+    topbar.hidden = true;
+    document.title = 'Sign in · postern';
+    loginPage(view, { notice, onSignedIn: () => go(path === '/login' ? HOME : path) });
+    notice = null;
+    return;
+  }
+  if (path === '/login') return go(HOME);
+
+  const found = ROUTES.map((r) => ({ ...r, match: r.pattern.exec(path) })).find((r) => r.match);
+  if (!found) {
+    showTopbar(null);
+    view.append(h('h1', {}, 'Not found'), h('p', {}, 'There is no such page. ', h('a', { href: `#${HOME}` }, 'Go to integrations')));
+    return;
+  }
+  showTopbar(found.section);
+  try {
+    await found.page(view, { params, match: found.match, go, isAdmin: session.isAdmin });
+  } catch (err) {
+    view.append(errorBox(err));
+  }
+}
+
+function signOut(message) {
+  session.clear();
+  notice = message;
+  go('/login');
+}
+
+document.getElementById('logout').addEventListener('click', () => signOut('You are signed out.'));
+whenSessionEnds((err) => signOut(`Your session ended: ${err.message}`));
+window.addEventListener('hashchange', render);
+render();

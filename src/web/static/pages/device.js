@@ -1,0 +1,119 @@
+/**
+ * One device: its record, why it is or is not verified (each failing check's code and message), how it was
+ * matched (agent id, serial, conflicting agents), every attribute with its type, source and time, and the agent
+ * record exactly as SentinelOne sent it.
+ */
+import { api } from '../api.js';
+import { code, errorBox, facts, h, route, showValue, time, verifiedMark } from '../dom.js';
+
+/** Attribute types the value's JSON type alone does not tell. */
+const DECLARED_TYPES = { 'sentinelOne:agentVersion': 'version', 'sentinelOne:lastActiveAt': 'timestamp' };
+
+export async function devicePage(view, { match }) {
+  const id = decodeURIComponent(match[1]);
+  const [device, integrations] = await Promise.all([
+    api(`/v1/devices/${encodeURIComponent(id)}`),
+    api('/v1/integrations').then((r) => r.data, () => []),
+  ]);
+  const names = new Map(integrations.map((i) => [i.id, i.name]));
+  document.title = `${device.name} · postern`;
+
+  view.append(
+    h('p', {}, h('a', { href: '#/devices' }, '← Devices')),
+    h('h1', {}, device.name),
+    facts([
+      ['Id', h('code', {}, device.id)],
+      ['User', device.user ?? '—'],
+      ['OS', [device.os, device.osVersion].filter(Boolean).join(' ')],
+      ['Serial numbers', list(device.serialNumbers)],
+      ['Addresses', list(device.addresses)],
+      ['Tags', list(device.tags)],
+      ['Updated', time(device.updatedAt, { relative: true })],
+    ]),
+    h('p', { class: 'links' }, h('a', { href: route('/audit', { target: device.id }) }, 'Audit events'), ' · ', h('a', { href: route('/decisions', { device: device.id }) }, 'Decisions')),
+    verificationSection(device.verification?.sentinelOne),
+    matchSection(device.match ?? [], names),
+    attributesSection(device.attributes ?? {}, names),
+    rawRecordSection(device.id),
+  );
+}
+
+const list = (items) => (items.length ? items.join(', ') : '—');
+
+function verificationSection(verification = { verified: false, reasons: [] }) {
+  return h(
+    'section',
+    { class: 'card', id: 'verification' },
+    h('h2', {}, verifiedMark(verification.verified), verification.verified ? ' Verified by SentinelOne' : ' Not verified by SentinelOne'),
+    verification.reasons.length
+      ? h('ul', { class: 'reasons' }, verification.reasons.map((r) => h('li', { 'data-code': r.code }, code(r.code), ' ', r.message)))
+      : h('p', { class: 'muted' }, 'Every check holds.'),
+  );
+}
+
+function matchSection(matches, names) {
+  const title = h('h2', {}, 'SentinelOne match');
+  if (matches.length === 0) return h('section', { class: 'card', id: 'match' }, title, h('p', { class: 'muted' }, 'No SentinelOne agent matched this device.'));
+  return h(
+    'section',
+    { class: 'card', id: 'match' },
+    title,
+    matches.map((m) =>
+      facts([
+        ['Integration', names.get(m.integrationId) ?? m.integrationId],
+        ['Agent id', h('code', { class: 'agent-id' }, m.agentId)],
+        ['Matched serial', h('code', { class: 'matched-serial' }, m.serial)],
+        [
+          'Conflicts',
+          m.conflictAgentIds.length
+            ? h('span', { class: 'conflicts' }, `${m.conflictAgentIds.length} other agent(s) report this serial; the most recently active won: `, m.conflictAgentIds.map((a, i) => [i ? ', ' : '', h('code', {}, a)]))
+            : 'none',
+        ],
+      ]),
+    ),
+  );
+}
+
+function attributesSection(attributes, names) {
+  const keys = Object.keys(attributes).sort();
+  const source = (s) => (s === 'node' ? 'device record' : (names.get(s) ?? s));
+  const rows = keys.map((key) => {
+    const a = attributes[key];
+    return h(
+      'tr',
+      { 'data-key': key },
+      h('td', {}, h('code', {}, key)),
+      h('td', { class: 'value' }, showValue(a.value)),
+      h('td', {}, DECLARED_TYPES[key] ?? (a.value === null ? 'null' : typeof a.value)),
+      h('td', {}, source(a.source)),
+      h('td', {}, time(a.updatedAt), a.expiresAt ? h('div', { class: 'muted' }, 'expires ', time(a.expiresAt)) : null),
+    );
+  });
+  return h(
+    'section',
+    { class: 'card', id: 'attributes' },
+    h('h2', {}, `Attributes (${keys.length})`),
+    h(
+      'table',
+      { class: 'attributes' },
+      h('thead', {}, h('tr', {}, ['Attribute', 'Value', 'Type', 'Source', 'Updated'].map((l) => h('th', { scope: 'col' }, l)))),
+      h('tbody', {}, rows),
+    ),
+  );
+}
+
+function rawRecordSection(deviceId) {
+  const details = h('details', { class: 'card raw' }, h('summary', {}, 'The agent record as SentinelOne sent it'));
+  let loaded = false;
+  details.addEventListener('toggle', async () => {
+    if (!details.open || loaded) return;
+    loaded = true;
+    try {
+      const { data } = await api(`/v1/devices/${encodeURIComponent(deviceId)}/sources/sentinelone`);
+      details.append(data.length ? h('pre', {}, JSON.stringify(data, null, 2)) : h('p', { class: 'muted' }, 'No agent record: the device is not matched.'));
+    } catch (err) {
+      details.append(errorBox(err));
+    }
+  });
+  return details;
+}
