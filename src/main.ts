@@ -97,12 +97,21 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ...(engineTuning.retryPolicy ? { retryPolicy: engineTuning.retryPolicy } : {}),
       ...(engineTuning.s1TimeoutMs ? { s1TimeoutMs: engineTuning.s1TimeoutMs } : {}),
       tokenPolicy,
+      audit,
     });
     const metrics = createMetrics();
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
     };
-    const scheduler = createScheduler({ store, engine: measuredEngine, integrations: integrationRepo, clock, logger, afterSync: upkeep.afterSync });
+    const scheduler = createScheduler({
+      store,
+      engine: measuredEngine,
+      integrations: integrationRepo,
+      clock,
+      logger,
+      beforeSync: upkeep.beforeSync,
+      afterSync: upkeep.afterSync,
+    });
     const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
 

@@ -15,6 +15,8 @@ export interface SchedulerDeps {
   integrations: Pick<IntegrationRepo, 'list' | 'getStatus'>;
   clock: Clock;
   logger: Logger;
+  /** Runs before every sync attempt (a renewed token left pending is put to use); failures are logged, never fatal. */
+  beforeSync?: (integrationId: string) => Promise<void>;
   /** Runs after every sync attempt (token upkeep, alerts); failures are logged, never fatal. */
   afterSync?: (outcome: SyncOutcome) => Promise<void>;
 }
@@ -59,6 +61,7 @@ export function createScheduler(deps: SchedulerDeps) {
     const controller = new AbortController();
     const promise = (async () => {
       try {
+        if (deps.beforeSync) await deps.beforeSync(id).catch((err) => deps.logger.error({ err, integrationId: id }, 'before-sync step failed'));
         const outcome = await deps.engine.runSync(id, { kind, signal: controller.signal });
         if (deps.afterSync) await deps.afterSync(outcome).catch((err) => deps.logger.error({ err, integrationId: id }, 'after-sync step failed'));
         return outcome;

@@ -11,6 +11,7 @@
  * longer does, the new one is promoted anyway, since nothing better exists. A pending token left by a crash or a
  * failed write is resolved the next time this runs, before anything else.
  */
+import type { AuditLog } from '../audit/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
@@ -45,6 +46,8 @@ export interface TokenKeeperDeps {
   logger: Logger;
   s1TimeoutMs?: number;
   policy?: Partial<TokenPolicy>;
+  /** Each renewal is recorded as `integration.token.renew`, with the masked tokens before and after. */
+  audit?: Pick<AuditLog, 'record'>;
 }
 
 export interface TokenUpkeep {
@@ -101,9 +104,18 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
   async function promote(record: IntegrationRecord, sealed: string, token: string): Promise<boolean> {
     return persist('the renewed API token', record.id, () =>
       store.transaction(async (tx) => {
-        const done = await upkeep.promoteToken(tx, record.id, record.apiTokenSealed, { sealed, masked: maskSecret(token) });
-        if (done) await upkeep.setTokenStatus(tx, record.id, { tokenRenewedAt: clock.now().toISOString(), warning: null });
-        return done;
+        const masked = maskSecret(token);
+        const done = await upkeep.promoteToken(tx, record.id, record.apiTokenSealed, { sealed, masked });
+        if (!done) return false;
+        await upkeep.setTokenStatus(tx, record.id, { tokenRenewedAt: clock.now().toISOString(), warning: null });
+        await deps.audit?.record(tx, {
+          actor: 'system',
+          action: 'integration.token.renew',
+          target: record.id,
+          before: { apiToken: record.apiTokenMasked },
+          after: { apiToken: masked },
+        });
+        return true;
       }),
     );
   }
@@ -186,6 +198,14 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
 
   return {
     policy,
+
+    /** Puts a renewed token left pending to use if S1 accepts it (before a sync); true when it did. */
+    async resolvePendingToken(id: string): Promise<boolean> {
+      const [record, status, row] = await Promise.all([deps.integrations.get(db, id), deps.integrations.getStatus(db, id), upkeep.get(db, id)]);
+      if (!record || !status || !row?.pendingSealed || status.state === 'stopped') return false;
+      await resolvePending(record, status, row.pendingSealed);
+      return ((await upkeep.get(db, id))?.pendingSealed ?? null) === null;
+    },
 
     /** After a sync: resolve a pending token, read the expiry, renew when due, and say whether to warn. */
     async maintain(id: string): Promise<TokenUpkeep> {

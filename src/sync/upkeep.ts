@@ -1,5 +1,6 @@
 /**
- * What runs after every sync attempt (the scheduler's `afterSync`): token upkeep, then the admin emails. It holds
+ * What runs around every sync attempt (the scheduler's `beforeSync` and `afterSync`): a pending renewed token is
+ * put to use before the sync; token upkeep, then the admin emails, after it. It holds
  * the integration's sync lock, so with several postern processes a renewal never races a sync of the same
  * integration. Nothing here can fail a sync: problems are logged and retried after the next one.
  */
@@ -12,7 +13,7 @@ import type { Store } from '../store/index.ts';
 import { createAlerts } from './alerts.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
 import type { RetryPolicy } from './state-machine.ts';
-import { createTokenKeeper, type TokenPolicy } from './token-keeper.ts';
+import { createTokenKeeper, type TokenKeeperDeps, type TokenPolicy } from './token-keeper.ts';
 import type { SyncOutcome } from './types.ts';
 import { createUpkeepRepo } from './upkeep-repo.ts';
 
@@ -27,6 +28,8 @@ export interface SyncUpkeepDeps {
   retryPolicy?: RetryPolicy;
   tokenPolicy?: Partial<TokenPolicy>;
   s1TimeoutMs?: number;
+  /** Where token renewals are recorded. */
+  audit?: TokenKeeperDeps['audit'];
 }
 
 export function createSyncUpkeep(deps: SyncUpkeepDeps) {
@@ -48,6 +51,10 @@ export function createSyncUpkeep(deps: SyncUpkeepDeps) {
   return {
     keeper,
     alerts,
+    /** Before a sync: a renewed token left pending by an interrupted renewal is proven and put to use first. */
+    async beforeSync(id: string): Promise<void> {
+      await deps.store.withLock(`postern:sync:${id}`, () => keeper.resolvePendingToken(id));
+    },
     async afterSync(outcome: SyncOutcome): Promise<void> {
       // Skipped: another process ran it and does its own upkeep. Discarded: a newer configuration syncs next.
       if (outcome.skipped || outcome.discarded) return;

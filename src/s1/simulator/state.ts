@@ -182,6 +182,11 @@ export class SimulatorState {
     return this.tokens.get(value);
   }
 
+  /** Every token of one (service) user, oldest first: after a renewal, the last one is current. */
+  tokensOf(userId: string): SimToken[] {
+    return [...this.tokens.values()].filter((t) => t.userId === userId).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
   revokeToken(value: string): boolean {
     const token = this.tokens.get(value);
     if (!token) return false;
