@@ -83,9 +83,9 @@ export function createDriver(clock: SyncClock, h: Harness): Driver {
   };
 }
 
-/** Agents with a serial a device can match, in id order (the order pages come in). */
+/** Agents with a serial a device can match (not a placeholder like 123456789), in id order (the order pages come in). */
 export function matchableAgents(sim: S1Simulator): SimAgentRecord[] {
-  return sim.state.listAgents().filter((a) => typeof a.serialNumber === 'string' && /^[A-Z0-9]{8,}$/.test(String(a.serialNumber)));
+  return sim.state.listAgents().filter((a) => typeof a.serialNumber === 'string' && /^(?=.*[A-Z])[A-Z0-9]{8,}$/.test(a.serialNumber));
 }
 
 /** Creates one device per agent, matched by serial; answers the device ids in the same order. */
