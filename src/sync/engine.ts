@@ -172,8 +172,11 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         (page) => {
           for (const agent of page.agents) {
             matcher.add(agent);
-            if (agent.updatedAt) {
-              const m = toMicros(agent.updatedAt);
+            // S1's own text keeps microseconds; the parsed value is cut to milliseconds, which would make every
+            // incremental sync fetch the newest agents again.
+            const updatedAt = typeof agent.raw.updatedAt === 'string' ? agent.raw.updatedAt : agent.updatedAt;
+            if (updatedAt) {
+              const m = toMicros(updatedAt);
               if (maxSeen === null || m > maxSeen) maxSeen = m;
             }
           }
