@@ -1,6 +1,7 @@
 /**
  * The console's shell: hash routing (`#/devices/dev_…?x=y`), the top bar, sign-in and sign-out. Each route
- * renders into a fresh element, so a slow answer for a page the user already left lands nowhere.
+ * renders into a fresh element (marked aria-busy until its data is in), so a slow answer for a page the user
+ * already left lands nowhere.
  */
 import { session, whenSessionEnds } from './api.js';
 import { errorBox, h } from './dom.js';
@@ -49,7 +50,7 @@ function showTopbar(section) {
 }
 
 async function render() {
-  const view = h('div', { class: 'view' });
+  const view = h('div', { class: 'view', 'data-hash': location.hash, 'aria-busy': 'true' });
   main.replaceChildren(view);
   const { path, params } = currentRoute();
 
@@ -58,7 +59,7 @@ async function render() {
     document.title = 'Sign in · postern';
     loginPage(view, { notice, onSignedIn: () => go(path === '/login' ? HOME : path) });
     notice = null;
-    return;
+    return void view.removeAttribute('aria-busy');
   }
   if (path === '/login') return go(HOME);
 
@@ -66,7 +67,7 @@ async function render() {
   if (!found) {
     showTopbar(null);
     view.append(h('h1', {}, 'Not found'), h('p', {}, 'There is no such page. ', h('a', { href: `#${HOME}` }, 'Go to integrations')));
-    return;
+    return void view.removeAttribute('aria-busy');
   }
   showTopbar(found.section);
   try {
@@ -74,6 +75,7 @@ async function render() {
   } catch (err) {
     view.append(errorBox(err));
   }
+  view.removeAttribute('aria-busy');
 }
 
 function signOut(message) {

@@ -25,6 +25,12 @@ export function append(el, children) {
   return el;
 }
 
+/** Replaces an element's children; like `append`, it leaves out null, undefined and false. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
 /** Links stay inside the console: hash routes and same-origin paths only. */
 function safeHref(value) {
   const text = String(value);

@@ -3,7 +3,7 @@
  * counts and times, the agents that matched no device, and (for admins) "Sync now".
  */
 import { api } from '../api.js';
-import { badge, code, emptyState, errorBox, facts, h, time } from '../dom.js';
+import { badge, code, emptyState, errorBox, facts, h, replace, time } from '../dom.js';
 
 const STATE_KIND = { ok: 'ok', syncing: 'info', waiting_to_sync: 'info', failing: 'bad', paused: 'warn', stopped: 'bad' };
 const STATE_LABEL = { ok: 'OK', syncing: 'Syncing', waiting_to_sync: 'Waiting to sync', failing: 'Failing', paused: 'Paused', stopped: 'Stopped' };
@@ -21,7 +21,7 @@ export async function integrationsPage(view, { isAdmin }) {
 
 function integrationCard(integration, isAdmin) {
   const card = h('section', { class: 'card integration', 'data-integration-id': integration.id });
-  const fill = (current, extra) => card.replaceChildren(...cardContent(current, isAdmin, fill), extra ?? '');
+  const fill = (current, extra) => replace(card, cardContent(current, isAdmin, fill), extra);
   fill(integration);
   return card;
 }
