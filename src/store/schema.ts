@@ -135,6 +135,8 @@ export interface Database {
   sync_runs: SyncRunsTable;
   audit_events: AuditEventsTable;
   api_keys: ApiKeysTable;
+  enrollment_keys: EnrollmentKeysTable;
+  device_credentials: DeviceCredentialsTable;
 }
 
 export interface ApiKeysTable {
@@ -150,4 +152,28 @@ export interface ApiKeysTable {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+}
+
+export interface EnrollmentKeysTable {
+  id: string;
+  prefix: string;
+  hash: string;
+  /** 1 when the key may register many devices; 0 when it is spent by its first use. */
+  reusable: number;
+  /** JSON: tags given to every device registered with the key. */
+  tags: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  used_at: string | null;
+  uses: number;
+}
+
+export interface DeviceCredentialsTable {
+  device_id: string;
+  /** SHA-256 of the device token the agent keeps in its state file. */
+  hash: string;
+  enrollment_key_id: string | null;
+  created_at: string;
 }

@@ -2,7 +2,9 @@
 import { foundation } from './0001-foundation.ts';
 import { apiKeys } from './0002-api-keys.ts';
 import { syncUpkeep } from './0004-sync-upkeep.ts';
+import { enrollment } from './0005-enrollment.ts';
 import type { EngineMigration } from './types.ts';
 
-export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, syncUpkeep];
+/** Applied in name order, whatever order they are listed in. */
+export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, syncUpkeep, enrollment].sort((a, b) => a.name.localeCompare(b.name));
 export type { Engine, EngineMigration } from './types.ts';
