@@ -36,6 +36,8 @@ export const ConfigSchema = z.object({
   smtpFrom: z.string().default('postern <postern@localhost>'),
   adminEmails: z.array(z.email()).default([]),
   trustedProxies: z.array(cidr).default([]),
+  /** Decisions kept in the decision log (the newest); older ones are pruned. */
+  decisionLogMaxRows: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -52,6 +54,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   smtpFrom: 'POSTERN_SMTP_FROM',
   adminEmails: 'POSTERN_ADMIN_EMAILS',
   trustedProxies: 'POSTERN_TRUSTED_PROXIES',
+  decisionLogMaxRows: 'POSTERN_DECISION_LOG_MAX_ROWS',
   logLevel: 'POSTERN_LOG_LEVEL',
 };
 

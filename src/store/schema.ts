@@ -137,6 +137,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   enrollment_keys: EnrollmentKeysTable;
   device_credentials: DeviceCredentialsTable;
+  policy_versions: PolicyVersionsTable;
+  decision_log: DecisionLogTable;
 }
 
 export interface ApiKeysTable {
@@ -176,4 +178,38 @@ export interface DeviceCredentialsTable {
   hash: string;
   enrollment_key_id: string | null;
   created_at: string;
+}
+
+/** Every policy version ever stored; the highest `version` is the one in force. */
+export interface PolicyVersionsTable {
+  version: number;
+  /** The HuJSON text exactly as submitted. */
+  text: string;
+  sha256: string;
+  created_at: string;
+  created_by: string;
+  request_id: string | null;
+}
+
+/** Recent decisions with their full explanation, newest by `seq`; pruned to a configured number of rows. */
+export interface DecisionLogTable {
+  seq: Generated<number>;
+  id: string;
+  at: string;
+  /** Null when no device was identified. */
+  device_id: string | null;
+  /** JSON: what the caller asked about (`{device}`, `{address}` or `{user}`) and the device's name. */
+  subject_json: string;
+  dst: string;
+  /** 1 allow, 0 deny. */
+  allow: number;
+  /** Comma-separated reason codes. */
+  reason_codes: string;
+  policy_version: number;
+  /** `api` (POST /v1/decisions) or `forward-auth`. */
+  via: string;
+  actor: string;
+  request_id: string | null;
+  /** JSON: the decision with reasons, actual values and posture reports. */
+  decision_json: string;
 }
