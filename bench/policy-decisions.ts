@@ -7,7 +7,7 @@
  */
 import { cpus } from 'node:os';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import { compilePolicy, evaluate, type CompiledPolicy } from '../src/policy/index.ts';
+import { compilePolicy, evaluate, type CompiledPolicy } from '../src/policy/core.ts';
 import { generateWorkload, type Workload } from './lib/policy-workload.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');

@@ -85,6 +85,16 @@ export function parseDst(s: string): Parsed<DstSpec> {
   };
 }
 
+/**
+ * Whether a destination someone asks about (a decision's or a test's `dst`) is well formed: `tag:<name>`, a host
+ * name, an IP address or a CIDR, each optionally with `:port`. Wildcards and `*` are grant syntax, not destinations.
+ */
+export function isValidDestination(raw: string): boolean {
+  const s = stripPort(raw);
+  if (s.startsWith('tag:')) return isTag(s);
+  return parseCidr(s) !== null || (!s.includes('*') && normalizeHost(s) !== null);
+}
+
 /** A destination as the matchers see it. */
 export interface Target {
   readonly tags: readonly string[];

@@ -7,8 +7,7 @@ import { ATTRIBUTE_KEY_PATTERN, declaredType, type AttributeValue } from '../lib
 import type { CompiledTest, CompiledTestCase } from './compiled.ts';
 import type { RawTest, RawTestAttribute } from './parser.ts';
 import type { ErrorSink, Located } from './source.ts';
-import { isGroup, isTag, isUser, normalizeHost, stripPort } from './targets.ts';
-import { parseCidr } from './ip.ts';
+import { isGroup, isTag, isUser, isValidDestination } from './targets.ts';
 import type { PolicySubject, SubjectAttribute } from './types.ts';
 
 export function compileTests(tests: RawTest[], groups: ReadonlyMap<string, readonly string[]>, sink: ErrorSink): CompiledTest[] {
@@ -19,7 +18,7 @@ export function compileTests(tests: RawTest[], groups: ReadonlyMap<string, reado
     const cases: CompiledTestCase[] = [];
     for (const [list, expected] of [[t.accept, 'accept'], [t.deny, 'deny']] as const) {
       for (const d of list) {
-        if (!validTestDestination(d.value)) {
+        if (!isValidDestination(d.value)) {
           sink.add('INVALID_DST', `"${d.value}" is not a test destination; use tag:<name>, a host, an IP address, or any of them with :port`, d.offset, d.path);
           continue;
         }
@@ -98,8 +97,3 @@ function typeProblem(key: string, value: AttributeValue): string | null {
   }
 }
 
-function validTestDestination(raw: string): boolean {
-  const s = stripPort(raw);
-  if (s.startsWith('tag:')) return isTag(s);
-  return parseCidr(s) !== null || (!s.includes('*') && normalizeHost(s) !== null);
-}

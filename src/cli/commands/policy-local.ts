@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { compilePolicy, formatPolicyErrors, formatTestReport, runPolicyTests, type CompiledPolicy } from '../../policy/index.ts';
+import { compilePolicy, formatPolicyErrors, formatTestReport, runPolicyTests, type CompiledPolicy } from '../../policy/core.ts';
 
 interface Output {
   out: (line: string) => void;

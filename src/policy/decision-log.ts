@@ -1,0 +1,197 @@
+/**
+ * The decision log: recent decisions with their full explanation, for the admin who must answer "why was I
+ * denied?". Writes are queued and land in batches off the request path (decisions are never slowed or failed by
+ * logging); readers flush first, so a decision is visible as soon as it was answered. The table is bounded: after
+ * a write, rows older than the newest `maxRows` are deleted, at most once per `pruneEvery` new rows, so it holds
+ * at most `maxRows + pruneEvery` rows (plus one batch in flight).
+ */
+import type { Insertable, Selectable } from 'kysely';
+import { chunks } from '../devices/index.ts';
+import type { Logger } from '../lib/logger.ts';
+import { validationError } from '../lib/errors.ts';
+import { fromJson, toJson, type DecisionLogTable, type Store } from '../store/index.ts';
+import type { DecisionReason, GrantRef, PostureReport } from './types.ts';
+
+/** What the caller asked about. `token: true` when a device token identified the device. */
+export interface AskedAbout {
+  device?: string;
+  address?: string;
+  user?: string;
+  token?: true;
+}
+
+export interface DecisionLogInput {
+  id: string;
+  at: string;
+  device: { id: string; name: string } | null;
+  asked: AskedAbout;
+  dst: string;
+  allow: boolean;
+  reasons: readonly DecisionReason[];
+  grant: GrantRef | null;
+  postures: readonly PostureReport[];
+  policyVersion: number;
+  via: 'api' | 'forward-auth';
+  actor: string;
+  requestId: string | null;
+}
+
+export interface DecisionLogEntry extends Omit<DecisionLogInput, 'reasons' | 'postures'> {
+  outcome: 'allow' | 'deny';
+  reasons: DecisionReason[];
+  postures: PostureReport[];
+}
+
+export interface DecisionLogQuery {
+  device?: string;
+  outcome?: 'allow' | 'deny';
+  /** Only decisions at or after this ISO time. */
+  since?: string;
+  requestId?: string;
+  via?: 'api' | 'forward-auth';
+  limit: number;
+  cursor?: string | null;
+}
+
+export interface DecisionLogOptions {
+  /** Rows kept (the newest). */
+  maxRows: number;
+  /** Entries queued while the database is slow or down; beyond it the oldest are dropped and counted. */
+  maxPending?: number;
+}
+
+const INSERT_CHUNK = 200;
+
+export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'error' | 'warn'> } & DecisionLogOptions) {
+  const { store, logger } = deps;
+  const maxRows = Math.max(1, Math.floor(deps.maxRows));
+  const pruneEvery = Math.max(1, Math.min(1000, Math.floor(maxRows / 10)));
+  const maxPending = deps.maxPending ?? 10_000;
+  let pending: Insertable<DecisionLogTable>[] = [];
+  let inFlight: Promise<void> | null = null;
+  let scheduled = false;
+  let lastPruneSeq = -1;
+  let dropped = 0;
+
+  async function prune(): Promise<void> {
+    const row = await store.db.selectFrom('decision_log').select((eb) => eb.fn.max('seq').as('top')).executeTakeFirst();
+    const top = Number(row?.top ?? 0);
+    if (lastPruneSeq >= 0 && top - lastPruneSeq < pruneEvery) return;
+    lastPruneSeq = top;
+    await store.db.deleteFrom('decision_log').where('seq', '<=', top - maxRows).execute();
+  }
+
+  async function write(batch: Insertable<DecisionLogTable>[]): Promise<void> {
+    try {
+      for (const rows of chunks(batch, INSERT_CHUNK)) await store.db.insertInto('decision_log').values(rows).execute();
+      await prune();
+    } catch (err) {
+      logger.error({ err, lost: batch.length }, 'decision log write failed; those decisions were answered but are not in the log');
+    }
+  }
+
+  async function flush(): Promise<void> {
+    while (inFlight) await inFlight;
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    inFlight = write(batch).finally(() => {
+      inFlight = null;
+    });
+    await inFlight;
+  }
+
+  return {
+    /** Queues one decision; it is written within the same turn of the event loop's check phase. Never throws. */
+    append(entry: DecisionLogInput): void {
+      if (pending.length >= maxPending) {
+        pending.shift();
+        if (dropped++ % 1000 === 0) logger.warn({ dropped }, 'decision log is behind; dropping the oldest queued entries');
+      }
+      pending.push(toRow(entry));
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => {
+          scheduled = false;
+          void flush();
+        });
+      }
+    },
+
+    flush,
+
+    /** Newest first, with a cursor for the next page. */
+    async list(query: DecisionLogQuery): Promise<{ data: DecisionLogEntry[]; nextCursor: string | null }> {
+      await flush();
+      let q = store.db.selectFrom('decision_log').selectAll().orderBy('seq', 'desc').limit(query.limit + 1);
+      if (query.device) q = q.where('device_id', '=', query.device);
+      if (query.outcome) q = q.where('allow', '=', query.outcome === 'allow' ? 1 : 0);
+      if (query.since) q = q.where('at', '>=', new Date(query.since).toISOString());
+      if (query.requestId) q = q.where('request_id', '=', query.requestId);
+      if (query.via) q = q.where('via', '=', query.via);
+      if (query.cursor) q = q.where('seq', '<', decodeCursor(query.cursor));
+      const rows = await q.execute();
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      return {
+        data: page.map(fromRow),
+        nextCursor: rows.length > query.limit && last ? encodeCursor(Number(last.seq)) : null,
+      };
+    },
+
+    stats: () => ({ pending: pending.length, dropped, maxRows, pruneEvery }),
+  };
+}
+
+export type DecisionLog = ReturnType<typeof createDecisionLog>;
+
+function toRow(e: DecisionLogInput): Insertable<DecisionLogTable> {
+  return {
+    id: e.id,
+    at: e.at,
+    device_id: e.device?.id ?? null,
+    subject_json: toJson({ asked: e.asked, name: e.device?.name ?? null }),
+    dst: e.dst,
+    allow: e.allow ? 1 : 0,
+    reason_codes: [...new Set(e.reasons.map((r) => r.code))].join(','),
+    policy_version: e.policyVersion,
+    via: e.via,
+    actor: e.actor,
+    request_id: e.requestId,
+    decision_json: toJson({ reasons: e.reasons, grant: e.grant, postures: e.postures }),
+  };
+}
+
+function fromRow(r: Selectable<DecisionLogTable>): DecisionLogEntry {
+  const subject = fromJson<{ asked: AskedAbout; name: string | null }>(r.subject_json, { asked: {}, name: null });
+  const decision = fromJson<{ reasons: DecisionReason[]; grant: GrantRef | null; postures: PostureReport[] }>(r.decision_json, {
+    reasons: [],
+    grant: null,
+    postures: [],
+  });
+  const allow = Number(r.allow) === 1;
+  return {
+    id: r.id,
+    at: r.at,
+    device: r.device_id ? { id: r.device_id, name: subject.name ?? '' } : null,
+    asked: subject.asked,
+    dst: r.dst,
+    allow,
+    outcome: allow ? 'allow' : 'deny',
+    reasons: decision.reasons,
+    grant: decision.grant,
+    postures: decision.postures,
+    policyVersion: Number(r.policy_version),
+    via: r.via as DecisionLogEntry['via'],
+    actor: r.actor,
+    requestId: r.request_id,
+  };
+}
+
+const encodeCursor = (seq: number) => Buffer.from(`l:${seq}`).toString('base64url');
+
+function decodeCursor(cursor: string): number {
+  const m = /^l:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw validationError('query.cursor', 'is not a cursor this endpoint returned; start again without it.');
+  return Number(m[1]);
+}
