@@ -3,7 +3,14 @@
  * `postern demo` and the end-to-end tests; it holds no logic of its own beyond the order of things.
  */
 import type { FastifyInstance } from 'fastify';
-import { buildServer, type AuthLimiterOptions } from './api/index.ts';
+import {
+  buildServer,
+  registerDecisionRoutes,
+  registerForwardAuthRoute,
+  registerPolicyRoutes,
+  type ApiDeps,
+  type AuthLimiterOptions,
+} from './api/index.ts';
 import { createAuditLog } from './audit/index.ts';
 import { masterKeyFileFor, type Config } from './config/index.ts';
 import { createDeviceRepo, createDeviceService } from './devices/index.ts';
@@ -15,6 +22,7 @@ import { createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
+import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { registerConsole } from './web/index.ts';
 import {
@@ -56,6 +64,9 @@ export interface Postern {
     keys: ReturnType<typeof createApiKeyService>;
     enrollment: ReturnType<typeof createEnrollmentService>;
     audit: ReturnType<typeof createAuditLog>;
+    policy: ReturnType<typeof createPolicyService>;
+    decisions: ReturnType<typeof createDecisionService>;
+    decisionLog: ReturnType<typeof createDecisionLog>;
   };
   scheduler: ReturnType<typeof createScheduler>;
   metrics: Metrics;
@@ -114,16 +125,34 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     });
     const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
+    const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
+    const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
+    const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
+    const decisions = createDecisionService({
+      store,
+      policies: policy,
+      devices: deviceRepo,
+      subjects,
+      log: decisionLog,
+      clock,
+      ids,
+      deviceForToken: (token) => enrollment.deviceForToken(token),
+    });
+    const policyRoutes: NonNullable<ApiDeps['plugins']> = [
+      (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),
+      (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog }),
+      (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
+    ];
 
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
-    const app = await buildServer({ store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins: [(app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store })], ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
+    const app = await buildServer({ store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins: [...policyRoutes, (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store })], ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
 
     let closed = false;
     return {
       app,
       store,
       secrets,
-      services: { integrations, devices, keys, enrollment, audit },
+      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog },
       scheduler,
       metrics,
       generatedAdminToken,
@@ -140,6 +169,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         await scheduler.stop();
         notifier.close();
         await app.close();
+        await decisionLog.flush();
         await store.close();
       },
     };

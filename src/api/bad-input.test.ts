@@ -92,6 +92,34 @@ const CASES: Case[] = [
   { name: 'unknown role', method: 'POST', url: '/v1/api-keys', body: { name: 'k', role: 'superuser' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.role' },
   { name: 'key expiring in the past', method: 'POST', url: '/v1/api-keys', body: { name: 'k', role: 'viewer', expiresAt: '2001-01-01T00:00:00Z' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.expiresAt' },
   { name: 'unknown route', method: 'GET', url: '/v1/nothing-here', status: 404, code: 'NOT_FOUND' },
+  // Policy
+  { name: 'policy is not HuJSON', method: 'PUT', url: '/v1/policy', raw: '{ "grants": [ }', contentType: 'text/plain', status: 400, code: 'POLICY_INVALID' },
+  { name: 'policy with an unknown section', method: 'PUT', url: '/v1/policy', raw: '{\n  "grantz": [],\n}', contentType: 'application/hujson', status: 400, code: 'POLICY_INVALID', field: 'grantz' },
+  { name: 'empty policy body', method: 'PUT', url: '/v1/policy', raw: '', contentType: 'text/plain', status: 400, code: 'POLICY_INVALID' },
+  { name: 'policy sent as JSON', method: 'PUT', url: '/v1/policy', body: { grants: [] }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'policy sent as a form', method: 'PUT', url: '/v1/policy', raw: 'grants=1', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'dry-run flag not a boolean', method: 'PUT', url: '/v1/policy?dryRun=yes', raw: '{}', contentType: 'text/plain', status: 400, code: 'VALIDATION_FAILED', field: 'query.dryRun' },
+  { name: 'policy version not a number', method: 'GET', url: '/v1/policy/versions/abc', status: 400, code: 'VALIDATION_FAILED', field: 'path.version' },
+  { name: 'unknown policy version', method: 'GET', url: '/v1/policy/versions/99', status: 404, code: 'NOT_FOUND' },
+  { name: 'forged versions cursor', method: 'GET', url: '/v1/policy/versions?cursor=Zm9v', status: 400, code: 'VALIDATION_FAILED', field: 'query.cursor' },
+  // Decisions
+  { name: 'decision without dst', method: 'POST', url: '/v1/decisions', body: { device: 'dev_abc' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.dst' },
+  { name: 'decision dst not a destination', method: 'POST', url: '/v1/decisions', body: { device: 'dev_abc', dst: 'not a host!' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.dst' },
+  { name: 'decision dst is a wildcard', method: 'POST', url: '/v1/decisions', body: { device: 'dev_abc', dst: '*' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.dst' },
+  { name: 'decision dst tag with spaces', method: 'POST', url: '/v1/decisions', body: { device: 'dev_abc', dst: 'tag:a b' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.dst' },
+  { name: 'decision without device, address or user', method: 'POST', url: '/v1/decisions', body: { dst: 'tag:production' }, status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+  { name: 'decision with device and address', method: 'POST', url: '/v1/decisions', body: { device: 'dev_abc', address: '10.0.0.1', dst: 'tag:production' }, status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+  { name: 'decision device id malformed', method: 'POST', url: '/v1/decisions', body: { device: 'laptop', dst: 'tag:production' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.device' },
+  { name: 'decision address not an IP', method: 'POST', url: '/v1/decisions', body: { address: '10.0.0.256', dst: 'tag:production' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.address' },
+  { name: 'decision user not an email', method: 'POST', url: '/v1/decisions', body: { user: 'alice', dst: 'tag:production' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.user' },
+  { name: 'decision with unknown field', method: 'POST', url: '/v1/decisions', body: { device: 'dev_abc', dst: 'tag:x', explain: true }, status: 400, code: 'VALIDATION_FAILED', field: 'body.explain' },
+  { name: 'decision log outcome unknown', method: 'GET', url: '/v1/decisions/log?outcome=maybe', status: 400, code: 'VALIDATION_FAILED', field: 'query.outcome' },
+  { name: 'decision log since not a time', method: 'GET', url: '/v1/decisions/log?since=today', status: 400, code: 'VALIDATION_FAILED', field: 'query.since' },
+  { name: 'decision log device malformed', method: 'GET', url: '/v1/decisions/log?device=x', status: 400, code: 'VALIDATION_FAILED', field: 'query.device' },
+  { name: 'decision log forged cursor', method: 'GET', url: '/v1/decisions/log?cursor=Zm9v', status: 400, code: 'VALIDATION_FAILED', field: 'query.cursor' },
+  { name: 'forward-auth from an untrusted address', method: 'GET', url: '/v1/forward-auth', status: 400, code: 'VALIDATION_FAILED' },
+  { name: 'forward-auth dst not a destination', method: 'GET', url: '/v1/forward-auth?dst=a%20b', status: 400, code: 'VALIDATION_FAILED', field: 'query.dst' },
+  { name: 'forward-auth unknown query parameter', method: 'GET', url: '/v1/forward-auth?redirect=x', status: 400, code: 'VALIDATION_FAILED', field: 'query.redirect' },
 ];
 
 beforeAll(async () => {
@@ -104,6 +132,15 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 describe('every malformed request gets a 4xx that names what is wrong', () => {
+  it('policy errors carry the line and column of each problem', async () => {
+    const res = await h.request('PUT', '/v1/policy', { rawBody: '{\n  "grants": [\n    { "src": ["nobody"], "dst": ["*"] },\n  ],\n  "bogus": 1,\n}', headers: { 'content-type': 'text/plain' } });
+    expect(res.status).toBe(400);
+    expect(res.json.error.details).toEqual([
+      expect.objectContaining({ line: 3, column: 15, message: expect.stringMatching(/^INVALID_SRC/) }),
+      expect.objectContaining({ line: 5, column: 3, message: expect.stringMatching(/^UNKNOWN_SECTION/) }),
+    ]);
+  });
+
   it('has at least 40 cases', () => expect(CASES.length).toBeGreaterThanOrEqual(40));
 
   it.each(CASES)('$name → $status $code', async (c) => {

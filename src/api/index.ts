@@ -9,3 +9,6 @@ export { toHttpError, type ErrorBody } from './errors.ts';
 export { defineRoute, READ, ADMIN, type RouteDeps, type HandlerContext } from './route.ts';
 export { parseInput, jsonSchemaOf } from './validation.ts';
 export * as schemas from './schemas.ts';
+export { registerPolicyRoutes } from './routes/policy.ts';
+export { registerDecisionRoutes } from './routes/decisions.ts';
+export { registerForwardAuthRoute, clientAddress, forwardedHost, normalizeIp, trustedProxies } from './routes/forward-auth.ts';

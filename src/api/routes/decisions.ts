@@ -1,0 +1,71 @@
+/**
+ * Decisions: "may this device reach this destination?" for a device id, an address or a user, answered 200 with
+ * the explained decision whether it allows or denies; and the decision log, newest first, with filters.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Role } from '../../keys/index.ts';
+import { isValidDestination, type DecisionLog, type DecisionService } from '../../policy/index.ts';
+import { defineRoute, READ, type RouteDeps } from '../route.ts';
+import { idParam, ipAddress, isoTime } from '../schemas.ts';
+
+/** Gateways decide; viewers may ask too (to see what a gateway would be told). */
+const DECIDE: readonly Role[] = ['admin', 'viewer', 'gateway'];
+
+export const destination = z
+  .string()
+  .trim()
+  .min(1)
+  .max(300)
+  .refine((s) => isValidDestination(s), {
+    message: 'must be a destination: tag:<name>, a host name, an IP address or CIDR, optionally with :port',
+  });
+
+const decisionBody = z
+  .strictObject({
+    device: idParam('dev', 'a device').optional(),
+    address: ipAddress.optional(),
+    user: z.email({ error: 'must be an email address' }).max(254).optional(),
+    dst: destination,
+  })
+  .refine((b) => [b.device, b.address, b.user].filter((v) => v !== undefined).length === 1, {
+    message: 'must name exactly one of device, address or user',
+  });
+
+const logQuery = z.strictObject({
+  device: idParam('dev', 'a device').optional(),
+  outcome: z.enum(['allow', 'deny'], { error: 'must be allow or deny' }).optional(),
+  since: isoTime.optional(),
+  requestId: idParam('req', 'a request').optional(),
+  via: z.enum(['api', 'forward-auth'], { error: 'must be api or forward-auth' }).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(100).optional(),
+});
+
+export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & { decisions: DecisionService; decisionLog: DecisionLog }) {
+  const tags = ['decisions'];
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/decisions',
+    summary: 'Decide whether a device (by id, address or user) may reach a destination; 200 with reasons for allow and deny alike',
+    tags,
+    roles: DECIDE,
+    body: decisionBody,
+    handler: ({ body, principal, requestId }) => {
+      const { dst, device, address, user } = body;
+      const query = device !== undefined ? { device, dst } : address !== undefined ? { address, dst } : { user: user as string, dst };
+      return deps.decisions.decide(query, { via: 'api', actor: principal.actor, requestId });
+    },
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/decisions/log',
+    summary: 'Recent decisions with their full explanation, newest first (filters: device, outcome, since, requestId, via; cursor pagination)',
+    tags,
+    roles: READ,
+    query: logQuery,
+    handler: ({ query }) => deps.decisionLog.list({ ...query, cursor: query.cursor ?? null }),
+  });
+}
