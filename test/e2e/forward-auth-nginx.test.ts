@@ -1,0 +1,199 @@
+/**
+ * Forward-auth behind a real nginx (`auth_request`), once per engine: postern listens on a real port, nginx runs
+ * as a child process with a generated configuration, and a device's posture (synced from the simulator) decides
+ * whether a request reaches the upstream: 200 "hello" for the healthy device, 403 for the infected one, 401 for
+ * an address no device has. Under CI=true a missing nginx fails the run instead of skipping it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DESIGN_EXAMPLE_POLICY } from '../../src/policy/index.ts';
+import { engines, requirePostgresInCi } from '../support/engines.ts';
+import { putPolicy, startFleet, type Fleet } from './policy-fleet.ts';
+
+requirePostgresInCi();
+
+const NGINX = process.env.POSTERN_TEST_NGINX ?? '/usr/sbin/nginx';
+
+function nginxProblem(): string | null {
+  if (!existsSync(NGINX)) return `nginx is not installed at ${NGINX}`;
+  const v = spawnSync(NGINX, ['-V'], { encoding: 'utf8' });
+  if (v.error) return `nginx at ${NGINX} does not run: ${v.error.message}`;
+  return `${v.stdout}${v.stderr}`.includes('--with-http_auth_request_module') ? null : 'nginx was built without the auth_request module';
+}
+
+const missing = nginxProblem();
+if (missing && process.env.CI === 'true') {
+  it('nginx with auth_request is available for the forward-auth test (required under CI)', () => {
+    throw new Error(`nginx is required under CI=true: ${missing}`);
+  });
+} else if (missing) {
+  it.skip(`forward-auth behind nginx skipped locally: ${missing}`, () => undefined);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Nginx {
+  port: number;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/** `/` is protected with the destination from the Host header; `/prod/` names tag:production with ?dst=. */
+function nginxConfig(o: { dir: string; port: number; upstream: number; postern: number; key: string }): string {
+  const authLocation = (name: string, query: string) => `
+    location = ${name} {
+      internal;
+      proxy_pass http://127.0.0.1:${o.postern}/v1/forward-auth${query};
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header Authorization "Bearer ${o.key}";
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Host $host;
+    }`;
+  const protectedLocation = (path: string, auth: string) => `
+    location ${path} {
+      auth_request ${auth};
+      auth_request_set $postern_device $upstream_http_x_postern_device;
+      auth_request_set $postern_reason $upstream_http_x_postern_reason;
+      add_header X-Postern-Reason $postern_reason always;
+      proxy_set_header X-Postern-Device $postern_device;
+      proxy_pass http://127.0.0.1:${o.upstream};
+    }`;
+  return `
+${process.getuid?.() === 0 ? 'user root;' : ''}
+worker_processes 1;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${o.dir}/client_body;
+  proxy_temp_path ${o.dir}/proxy;
+  fastcgi_temp_path ${o.dir}/fastcgi;
+  uwsgi_temp_path ${o.dir}/uwsgi;
+  scgi_temp_path ${o.dir}/scgi;
+  server {
+    listen 127.0.0.1:${o.port};
+    ${protectedLocation('/', '/_postern')}
+    ${protectedLocation('/prod/', '/_postern_prod')}
+    ${authLocation('/_postern', '')}
+    ${authLocation('/_postern_prod', '?dst=tag:production')}
+  }
+  server {
+    listen 127.0.0.1:${o.upstream};
+    location / { return 200 "hello $http_x_postern_device\\n"; }
+  }
+}
+`;
+}
+
+async function startNginx(posternPort: number, key: string): Promise<Nginx> {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-nginx-'));
+  for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi', 'logs']) mkdirSync(join(dir, d));
+  const [port, upstream] = [await freePort(), await freePort()];
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, nginxConfig({ dir, port, upstream, postern: posternPort, key }));
+  const logs: string[] = [];
+  const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', conf, '-e', 'stderr', '-g', `daemon off; pid ${dir}/nginx.pid; error_log stderr;`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (b) => logs.push(String(b)));
+  child.stderr?.on('data', (b) => logs.push(String(b)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nginx exited at start (${child.exitCode}): ${logs.join('')}`);
+    try {
+      await get(port, '/', 'ready.check');
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`nginx did not start listening: ${(err as Error).message}; ${logs.join('')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    port,
+    logs,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function get(port: number, path: string, host: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const POLICY = DESIGN_EXAMPLE_POLICY.replace('"dst": ["tag:production"]', '"dst": ["tag:production", "app.example.test"]');
+
+describe.skipIf(missing !== null).each(engines())('forward-auth behind nginx on $engine', ({ newDatabaseUrl }) => {
+  let fleet: Fleet | undefined;
+  let nginx: Nginx | undefined;
+  afterEach(async () => {
+    await nginx?.stop();
+    await fleet?.close();
+    nginx = fleet = undefined;
+  });
+
+  it('lets the healthy device through, refuses the infected one with 403 and an unknown one with 401', async () => {
+    fleet = await startFleet({ databaseUrl: await newDatabaseUrl(), env: { POSTERN_TRUSTED_PROXIES: '127.0.0.1' } });
+    const { h, healthy, infected } = fleet;
+    expect((await putPolicy(h, POLICY)).status).toBe(200);
+    const key = (await h.request('POST', '/v1/api-keys', { body: { name: 'nginx', role: 'gateway' } })).json.key;
+    const url = new URL(await h.postern.listen());
+    nginx = await startNginx(Number(url.port), key);
+    const setAddress = async (id: string, addresses: string[]) => {
+      expect((await h.request('PATCH', `/v1/devices/${id}`, { body: { addresses } })).status).toBe(200);
+    };
+
+    await setAddress(healthy.id, ['127.0.0.1']);
+    const ok = await get(nginx.port, '/', 'app.example.test');
+    expect(ok, nginx.logs.join('')).toMatchObject({ status: 200, body: `hello ${healthy.id}\n` });
+    expect((await get(nginx.port, '/prod/', 'anything.example.test')).status).toBe(200);
+    expect((await get(nginx.port, '/', 'intranet.example.test')).status).toBe(403);
+
+    await setAddress(healthy.id, [healthy.address]);
+    await setAddress(infected.id, ['127.0.0.1']);
+    const denied = await get(nginx.port, '/', 'app.example.test');
+    expect(denied.status).toBe(403);
+    expect(denied.headers['x-postern-reason']).toBe('POSTURE_FAILED');
+    expect(denied.body).not.toContain('hello');
+    expect((await get(nginx.port, '/prod/', 'app.example.test')).status).toBe(403);
+
+    await setAddress(infected.id, [infected.address]);
+    const unknown = await get(nginx.port, '/', 'app.example.test');
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers['x-postern-reason']).toBe('DEVICE_UNKNOWN');
+
+    const log = (await h.request('GET', '/v1/decisions/log?via=forward-auth')).json.data;
+    expect(log.slice(0, 3).map((e: { outcome: string; device: { id: string } | null }) => [e.outcome, e.device?.id ?? null])).toEqual([
+      ['deny', null],
+      ['deny', infected.id],
+      ['deny', infected.id],
+    ]);
+    expect(log[2]).toMatchObject({ asked: { address: '127.0.0.1' }, dst: 'app.example.test', reasons: [{ condition: 'sentinelOne:activeThreats == 0' }] });
+  });
+});
