@@ -1,7 +1,9 @@
 /** Every `postern` subcommand, registered in the order `--help` lists them. */
 import type { Command } from 'commander';
 import { registerAgentCommand } from './agent.ts';
+import { registerDecideCommand } from './decide.ts';
 import { registerDemoCommand } from './demo.ts';
+import { registerPolicyApplyCommand } from './policy-apply.ts';
 import { registerPolicyLocalCommands } from './policy-local.ts';
 import { registerS1SimulatorCommand } from './s1-simulator.ts';
 import { registerRotateMasterKeyCommand } from './rotate-master-key.ts';
@@ -12,6 +14,8 @@ export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   const policy = program.command('policy').description('Validate, test and apply policy files');
   registerPolicyLocalCommands(policy);
+  registerPolicyApplyCommand(policy);
+  registerDecideCommand(program);
   registerS1SimulatorCommand(program);
   registerRotateMasterKeyCommand(program);
   registerAgentCommand(program);
