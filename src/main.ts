@@ -133,7 +133,12 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       policies: policy,
       devices: deviceRepo,
       subjects,
-      log: decisionLog,
+      log: {
+        append(entry) {
+          metrics.decisions.inc({ outcome: entry.allow ? 'allow' : 'deny', reason: entry.reasons[0]?.code ?? 'NONE' });
+          decisionLog.append(entry);
+        },
+      },
       clock,
       ids,
       deviceForToken: (token) => enrollment.deviceForToken(token),

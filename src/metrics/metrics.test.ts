@@ -27,6 +27,13 @@ describe('/metrics tells an operator what postern is doing', () => {
     expect(res.text).toContain('postern_http_requests_total{method="POST",route="/v1/integrations",status="201"} 1');
   });
 
+  it('counts decisions by outcome and first reason', async () => {
+    h = await startHarness();
+    await h.request('POST', '/v1/decisions', { body: { device: 'dev_nosuchdevice', dst: 'tag:production' } });
+    const res = await h.request('GET', '/metrics');
+    expect(res.text).toContain('postern_decisions_total{outcome="deny",reason="DEVICE_UNKNOWN"} 1');
+  });
+
   it('needs a key like every other endpoint', async () => {
     h = await startHarness();
     expect((await h.request('GET', '/metrics', { key: null })).status).toBe(401);
