@@ -110,6 +110,19 @@ describe('runAgentQuery pages exactly, whatever happens between pages', () => {
     expect(runAgentQuery(agents, query(`updatedAt__gte=${pivot}`)).totalItems).toBe(20);
   });
 
+  it('compares times by value, whatever form the stamp or the bound is written in', () => {
+    const [a, b, c] = agents;
+    const odd = [
+      { ...a!, updatedAt: '2026-01-02T00:00:00Z' },
+      { ...b!, updatedAt: '2026-01-02T00:00:00.000001Z' },
+      { ...c!, updatedAt: '2026-01-01T23:59:59.999999Z' },
+    ];
+    const after = (bound: string) => runAgentQuery(odd, query(`updatedAt__gt=${bound}`)).data.map((x) => x.id);
+    expect(after('2026-01-02T00:00:00Z')).toEqual([b!.id]);
+    expect(after('2026-01-01T23:59:59.999Z')).toEqual([a!.id, b!.id, c!.id]);
+    expect(after('2026-01-02T00:00:00.000000Z')).toEqual([b!.id]);
+  });
+
   it('answers countOnly with the total and no agents; skipCount leaves totalItems at 0', () => {
     expect(runAgentQuery(agents, query('countOnly=true'))).toEqual({ data: [], nextCursor: null, totalItems: 120 });
     expect(runAgentQuery(agents, query('skipCount=true')).totalItems).toBe(0);

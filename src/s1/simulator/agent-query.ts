@@ -6,7 +6,7 @@
  *
  * `isDecommissioned` omitted returns active and decommissioned agents alike (S1 does not document its default).
  */
-import { parseS1TimestampMicros } from '../timestamps.ts';
+import { formatS1TimestampMicros, parseS1TimestampMicros } from '../timestamps.ts';
 import type { SimAgentRecord } from './generator.ts';
 
 export const SORT_FIELDS = ['id', 'updatedAt', 'lastActiveDate', 'computerName', 'createdAt', 'registeredAt'] as const;
@@ -53,13 +53,33 @@ const CONTAINS: Record<string, string> = {
 const BOOLEANS = ['isActive', 'isDecommissioned', 'infected', 'isUpToDate', 'firewallEnabled', 'encryptedApplications',
   'threatRebootRequired', 'isUninstalled', 'isPendingUninstall', 'networkQuarantineEnabled'];
 const TIME_FIELDS = ['updatedAt', 'createdAt', 'registeredAt', 'lastActiveDate'];
-const TIME_OPS = { gt: (a: number, b: number) => a > b, gte: (a: number, b: number) => a >= b, lt: (a: number, b: number) => a < b, lte: (a: number, b: number) => a <= b };
+type Comparable = number | string;
+const TIME_OPS = {
+  gt: (a: Comparable, b: Comparable) => a > b,
+  gte: (a: Comparable, b: Comparable) => a >= b,
+  lt: (a: Comparable, b: Comparable) => a < b,
+  lte: (a: Comparable, b: Comparable) => a <= b,
+};
+/** `2019-06-27T08:01:05.571895Z`: the form the simulator writes, and the one that orders as text. */
+const isCanonicalStamp = (v: string) =>
+  v.length === 27 && v.charCodeAt(26) === 90 /* Z */ && v.charCodeAt(19) === 46 /* . */ && v.charCodeAt(10) === 84 /* T */;
 const PAGING = ['limit', 'skip', 'cursor', 'countOnly', 'skipCount', 'sortBy', 'sortOrder'];
 const MIN_ID = 100_000_000_000_000_000n;
 
 const asBool = (v: unknown): boolean | null =>
   typeof v === 'boolean' ? v : v === 'True' || v === 'true' ? true : v === 'False' || v === 'false' ? false : null;
-const micros = (v: unknown): number | null => (typeof v === 'string' ? parseS1TimestampMicros(v) : null);
+/** Parsed timestamps, remembered: a time filter reads every agent's stamp on every page of a large fleet. */
+const parsedStamps = new Map<string, number | null>();
+function micros(v: unknown): number | null {
+  if (typeof v !== 'string') return null;
+  let t = parsedStamps.get(v);
+  if (t === undefined) {
+    if (parsedStamps.size > 1_000_000) parsedStamps.clear();
+    t = parseS1TimestampMicros(v);
+    parsedStamps.set(v, t);
+  }
+  return t;
+}
 
 function sortKey(agent: SimAgentRecord, field: SortField): SortKey {
   if (field === 'id') return agent.id;
@@ -166,8 +186,12 @@ export function parseAgentQuery(params: URLSearchParams, options: { paging: bool
       const bound = parseS1TimestampMicros(value);
       if (bound === null) return validation(`${name}: Not a valid datetime.`);
       const test = TIME_OPS[op as keyof typeof TIME_OPS];
+      // Stamps in S1's own form (six fractional digits, UTC) order as text, so most agents are compared unparsed.
+      const boundText = formatS1TimestampMicros(bound);
       filters.push((a) => {
-        const t = micros(a[field]);
+        const v = a[field];
+        if (typeof v === 'string' && isCanonicalStamp(v)) return test(v, boundText);
+        const t = micros(v);
         return t !== null && test(t, bound);
       });
     }
@@ -191,6 +215,7 @@ export function runAgentQuery(agents: readonly SimAgentRecord[], q: AgentQuery):
   const matched = agents.filter(q.filter);
   const totalItems = q.skipCount ? 0 : matched.length;
   if (q.countOnly) return { data: [], nextCursor: null, totalItems: matched.length };
+  if (q.sortBy === 'id' && q.sortOrder === 'asc') return idPage(matched, q, totalItems); // input is id-sorted
   const dir = q.sortOrder === 'asc' ? 1 : -1;
   const cmp = (ak: SortKey, aid: string, bk: SortKey, bid: string) =>
     dir * (compareKeys(ak, bk, q.sortBy) || compareIds(aid, bid));
@@ -211,4 +236,25 @@ export function runAgentQuery(agents: readonly SimAgentRecord[], q: AgentQuery):
     nextCursor: more && last ? encodeCursor(q.sortBy, q.sortOrder, last.key, last.agent.id) : null,
     totalItems,
   };
+}
+
+/** The usual walk (id order, ascending) without sorting or keying the whole fleet: a binary search finds the cursor. */
+function idPage(matched: readonly SimAgentRecord[], q: AgentQuery, totalItems: number): AgentQueryResult {
+  let start = 0;
+  if (q.cursor) {
+    const after = String(q.cursor.key ?? q.cursor.id);
+    let lo = 0;
+    let hi = matched.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareIds(matched[mid]!.id, after) > 0) hi = mid;
+      else lo = mid + 1;
+    }
+    start = lo;
+  }
+  start += q.skip;
+  const page = matched.slice(start, start + q.limit);
+  const last = page[page.length - 1];
+  const more = start + q.limit < matched.length;
+  return { data: page, nextCursor: more && last ? encodeCursor('id', 'asc', last.id, last.id) : null, totalItems };
 }

@@ -28,6 +28,17 @@ describe('SimulatorState lets tests change the fleet the way S1 would', () => {
     expect(() => state.updateAgent('1', {})).toThrow(/no agent/);
   });
 
+  it('an update keeps the id order and leaves a list handed out earlier as it was', () => {
+    const state = createSimulatorState({ clock: new FakeClock(T0), agentCount: 50 });
+    const before = state.listAgents();
+    const target = before[17]!;
+    const updated = state.updateAgent(target.id, { infected: true });
+    const after = state.listAgents();
+    expect(after.map((x) => x.id)).toEqual(before.map((x) => x.id));
+    expect(after[17]).toBe(updated);
+    expect(before[17]).toBe(target);
+  });
+
   it('removes agents', () => {
     const state = createSimulatorState({ agentCount: 4 });
     const id = state.listAgents()[2]?.id as string;

@@ -152,7 +152,22 @@ export class SimulatorState {
     if (!current) throw new Error(`no agent ${id}`);
     const next: SimAgentRecord = { ...current, updatedAt: this.stamp(), ...patch, id };
     this.agents.set(id, next);
-    this.sortedCache = null;
+    // The id order does not change: replace the agent in the sorted list instead of sorting 100,000 agents again.
+    const sorted = this.sortedCache;
+    if (sorted) {
+      let lo = 0;
+      let hi = sorted.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareIds(sorted[mid]!.id, id) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      if (sorted[lo]?.id === id) {
+        // A copy, so a list handed out earlier stays as it was.
+        this.sortedCache = sorted.slice();
+        this.sortedCache[lo] = next;
+      } else this.sortedCache = null;
+    }
     return next;
   }
 
