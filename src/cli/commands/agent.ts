@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { PosternError } from '../../lib/errors.ts';
 import { collectFacts, type DeviceFacts } from '../device-facts.ts';
-import { apiRequest } from '../http.ts';
+import { callApiOrThrow } from './remote.ts';
 
 export interface AgentState {
   server: string;
@@ -31,14 +31,14 @@ export interface ReportOptions {
 export async function report(options: ReportOptions): Promise<{ deviceId: string; registered: boolean }> {
   const state = existsSync(options.stateFile) ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as AgentState) : null;
   if (state && state.server === options.server) {
-    const device = await apiRequest<{ id: string }>(options.server, 'PUT', '/v1/enroll/self', state.deviceToken, options.facts);
+    const device = await callApiOrThrow<{ id: string }>({ server: options.server, token: state.deviceToken }, 'PUT', '/v1/enroll/self', options.facts);
     return { deviceId: device.id, registered: false };
   }
   if (!options.enrollKey) {
     throw new PosternError('UNAUTHENTICATED', `This machine is not enrolled with ${options.server} yet: pass --enroll-key with a key from an admin.`);
   }
   const body = { ...options.facts, ...(options.user ? { user: options.user } : {}) };
-  const res = await apiRequest<{ device: { id: string }; deviceToken: string }>(options.server, 'POST', '/v1/enroll', options.enrollKey, body);
+  const res = await callApiOrThrow<{ device: { id: string }; deviceToken: string }>({ server: options.server, token: options.enrollKey }, 'POST', '/v1/enroll', body);
   mkdirSync(dirname(options.stateFile), { recursive: true });
   const saved: AgentState = { server: options.server, deviceId: res.device.id, deviceToken: res.deviceToken };
   writeFileSync(options.stateFile, JSON.stringify(saved, null, 2) + '\n', { mode: 0o600 });

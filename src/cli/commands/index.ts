@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerAgentCommand } from './agent.ts';
 import { registerDecideCommand } from './decide.ts';
 import { registerDemoCommand } from './demo.ts';
+import { registerInventoryCommands } from './inventory.ts';
 import { registerPolicyApplyCommand } from './policy-apply.ts';
 import { registerPolicyLocalCommands } from './policy-local.ts';
 import { registerS1SimulatorCommand } from './s1-simulator.ts';
@@ -12,6 +13,7 @@ import { registerServeCommand } from './serve.ts';
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerDemoCommand(program);
+  registerInventoryCommands(program);
   const policy = program.command('policy').description('Validate, test and apply policy files');
   registerPolicyLocalCommands(policy);
   registerPolicyApplyCommand(policy);

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { request } from 'undici';
-import { PosternError } from '../../lib/errors.ts';
+import { ERROR_CODES, PosternError, type ErrorCode } from '../../lib/errors.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
@@ -45,7 +45,7 @@ export interface ApiResponse {
 
 export async function callApi(
   remote: RemoteOptions,
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: { json: unknown } | { text: string; contentType: string },
 ): Promise<ApiResponse> {
@@ -85,4 +85,15 @@ export function describeError(res: ApiResponse): string {
   const e = res.json?.error;
   if (!e) return `HTTP ${res.status} with no error body`;
   return `${e.code}: ${e.message}${e.requestId ? ` (request ${e.requestId})` : ''}`;
+}
+
+/** A JSON call whose error answer becomes a PosternError with the server's code, message and details. */
+export async function callApiOrThrow<T>(remote: RemoteOptions, method: Parameters<typeof callApi>[1], path: string, json?: unknown): Promise<T> {
+  const res = await callApi(remote, method, path, json === undefined ? undefined : { json });
+  if (res.status >= 400) {
+    const e = res.json?.error;
+    const code = (e?.code in ERROR_CODES ? e.code : 'INTERNAL') as ErrorCode;
+    throw new PosternError(code, e?.message ?? `${remote.server} answered HTTP ${res.status}.`, { details: e?.details ?? [] });
+  }
+  return res.json as T;
 }

@@ -1,0 +1,59 @@
+/** The admin commands answer from the real API and print what a person needs: status lines and verification. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS1Simulator, type S1Simulator } from '../../s1/index.ts';
+import { ADMIN_TOKEN, startHarness, type Harness } from '../../../test/support/harness.ts';
+import { buildProgram } from '../index.ts';
+import { registerInventoryCommands } from './inventory.ts';
+import { Command } from 'commander';
+
+let h: Harness;
+let sim: S1Simulator;
+let server: string;
+
+async function run(...args: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  const program = new Command('postern').exitOverride();
+  registerInventoryCommands(program, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+  await program.parseAsync(['node', 'postern', ...args, '--server', server, '--token', ADMIN_TOKEN]);
+  return lines;
+}
+
+beforeAll(async () => {
+  sim = await startS1Simulator({ agentCount: 30, seed: 4 });
+  h = await startHarness();
+  server = await h.postern.listen();
+});
+afterAll(async () => {
+  await h?.close();
+  await sim?.close();
+});
+
+describe('postern integrations and devices', () => {
+  it('adds an integration, waits for its sync and prints the status line', async () => {
+    const healthy = sim.state.listAgents().find((a) => typeof a.serialNumber === 'string' && /^[A-Z0-9]{8,}$/.test(String(a.serialNumber)) && a.infected === false && a.operationalState === 'na')!;
+    await run('devices', 'add', '--name', 'laptop', '--os', 'macos', '--serial', String(healthy.serialNumber), '--tag', 'tag:laptop');
+    const added = await run('integrations', 'add', '--name', 'S1', '--url', sim.url, '--api-token', sim.token);
+    expect(added[1]).toMatch(/^ {2}Last sync just now, 1 match between 1 device with identifiers and 30 SentinelOne agents\.$/);
+    const listed = await run('integrations', 'list');
+    expect(listed[0]).toMatch(/^int_\w+ {2}S1 {2}\[ok\]/);
+  });
+
+  it('lists devices with their verification and shows one with its attributes', async () => {
+    const list = await run('devices', 'list');
+    expect(list[0]).toMatch(/^ID\s+NAME\s+USER\s+SENTINELONE$/);
+    const id = /^(dev_\w+)/.exec(list[1]!)![1]!;
+    const shown = await run('devices', 'show', id);
+    expect(shown.join('\n')).toContain('sentinelOne:operationalState = "na"');
+    const json = JSON.parse((await run('devices', 'show', id, '--json')).join('\n'));
+    expect(json.id).toBe(id);
+  });
+
+  it('an API error becomes a command error with the server code', async () => {
+    await expect(run('devices', 'show', 'dev_nosuchdevice')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('is part of the postern command', () => {
+    const names = buildProgram().commands.map((c) => c.name());
+    expect(names).toEqual(expect.arrayContaining(['integrations', 'devices', 'agent', 'policy', 'decide', 'serve', 'demo']));
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * `postern integrations …` and `postern devices …`: everyday admin tasks over the REST API, printed for people
+ * (`--json` prints the API's answer instead, for scripts).
+ */
+import type { Command } from 'commander';
+import { addRemoteOptions, callApiOrThrow, consoleOutput, remoteOptions, type Output, type RemoteOptions } from './remote.ts';
+
+interface IntegrationView {
+  id: string;
+  name: string;
+  baseUrl: string;
+  status: { state: string; summary: string; lastError: { code: string; message: string } | null };
+}
+
+interface DeviceView {
+  id: string;
+  name: string;
+  os: string;
+  user: string | null;
+  serialNumbers: string[];
+  tags: string[];
+  attributes: Record<string, { value: unknown; source: string }>;
+  verification: { sentinelOne: { verified: boolean; reasons: { code: string; message: string }[] } };
+}
+
+type Flags = { server?: string; token?: string; json?: boolean };
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function table(rows: string[][], io: Output): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of rows) io.out(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+export function printIntegration(i: IntegrationView, io: Output): void {
+  io.out(`${i.id}  ${i.name}  [${i.status.state}]  ${i.baseUrl}`);
+  io.out(`  ${i.status.summary}`);
+  if (i.status.lastError) io.out(`  last error: ${i.status.lastError.code}: ${i.status.lastError.message}`);
+}
+
+export function printDevice(d: DeviceView, io: Output): void {
+  const v = d.verification.sentinelOne;
+  io.out(`${d.id}  ${d.name}  (${d.os}${d.user ? `, ${d.user}` : ''})  ${d.tags.join(' ')}`);
+  io.out(`  serials: ${d.serialNumbers.join(', ') || 'none'}`);
+  io.out(`  SentinelOne: ${v.verified ? 'verified' : 'NOT verified'}`);
+  for (const r of v.reasons) io.out(`    ${r.code}: ${r.message}`);
+  for (const [key, attr] of Object.entries(d.attributes)) io.out(`  ${key} = ${JSON.stringify(attr.value)}  (${attr.source})`);
+}
+
+function action<A extends unknown[]>(io: Output, run: (remote: RemoteOptions, flags: Flags, ...args: A) => Promise<unknown>) {
+  return async (...args: [...A, Flags, Command]) => {
+    const flags = args[args.length - 2] as Flags;
+    const result = await run(remoteOptions(flags), flags, ...(args.slice(0, -2) as A));
+    if (flags.json && result !== undefined) io.out(JSON.stringify(result, null, 2));
+  };
+}
+
+export function registerInventoryCommands(program: Command, io: Output = consoleOutput): void {
+  const integrations = program.command('integrations').description('SentinelOne integrations');
+  const devices = program.command('devices').description('The device inventory');
+  const cmd = (parent: Command, name: string, description: string) => addRemoteOptions(parent.command(name).description(description)).option('--json', 'print the API answer as JSON');
+
+  cmd(integrations, 'list', 'List integrations and their status').action(
+    action(io, async (remote, flags) => {
+      const { data } = await callApiOrThrow<{ data: IntegrationView[] }>(remote, 'GET', '/v1/integrations');
+      if (flags.json) return data;
+      if (data.length === 0) io.out('No integrations yet: add one with `postern integrations add`.');
+      for (const i of data) printIntegration(i, io);
+    }),
+  );
+
+  const config = (c: Command) =>
+    c
+      .option('--site <id>', 'limit to a SentinelOne site (repeatable)', collect)
+      .option('--account <id>', 'limit to a SentinelOne account (repeatable)', collect);
+
+  config(cmd(integrations, 'test', 'Check a console URL and API token before saving them'))
+    .requiredOption('--url <url>', 'console URL or bare subdomain')
+    .requiredOption('--api-token <token>', 'API token of a SentinelOne service user (env S1_API_TOKEN)', process.env.S1_API_TOKEN)
+    .action(
+      action(io, async (remote, flags) => {
+        const f = flags as Flags & { url: string; apiToken: string; site?: string[]; account?: string[] };
+        const result = await callApiOrThrow<{ ok: boolean; checks: { name: string; status: string; message: string }[] }>(remote, 'POST', '/v1/integrations/test', {
+          baseUrl: f.url,
+          apiToken: f.apiToken,
+          siteIds: f.site ?? [],
+          accountIds: f.account ?? [],
+        });
+        if (flags.json) return result;
+        for (const c of result.checks) io.out(`${c.status.padEnd(8)} ${c.name.padEnd(7)} ${c.message}`);
+        if (!result.ok) process.exitCode = 1;
+      }),
+    );
+
+  config(cmd(integrations, 'add', 'Add a SentinelOne integration and wait for its first sync'))
+    .requiredOption('--name <name>', 'a name for people')
+    .requiredOption('--url <url>', 'console URL or bare subdomain')
+    .requiredOption('--api-token <token>', 'API token of a SentinelOne service user (env S1_API_TOKEN)', process.env.S1_API_TOKEN)
+    .option('--poll-interval <seconds>', 'seconds between syncs (60–86400, default 900)', Number)
+    .action(
+      action(io, async (remote, flags) => {
+        const f = flags as Flags & { name: string; url: string; apiToken: string; pollInterval?: number; site?: string[]; account?: string[] };
+        const created = await callApiOrThrow<IntegrationView>(remote, 'POST', '/v1/integrations?wait=true', {
+          provider: 'sentinelone',
+          name: f.name,
+          baseUrl: f.url,
+          apiToken: f.apiToken,
+          ...(f.pollInterval ? { pollIntervalSeconds: f.pollInterval } : {}),
+          ...(f.site ? { siteIds: f.site } : {}),
+          ...(f.account ? { accountIds: f.account } : {}),
+        });
+        if (flags.json) return created;
+        printIntegration(created, io);
+      }),
+    );
+
+  cmd(integrations, 'sync', 'Sync an integration now and wait for the result')
+    .argument('<id>', 'integration id (int_…)')
+    .action(
+      action(io, async (remote, flags, id: string) => {
+        const view = await callApiOrThrow<IntegrationView>(remote, 'POST', `/v1/integrations/${encodeURIComponent(id)}/sync?wait=true`);
+        if (flags.json) return view;
+        printIntegration(view, io);
+        if (view.status.state !== 'ok') process.exitCode = 1;
+      }),
+    );
+
+  cmd(integrations, 'remove', 'Remove an integration and the attributes it wrote')
+    .argument('<id>', 'integration id (int_…)')
+    .action(action(io, async (remote, _flags, id: string) => void (await callApiOrThrow(remote, 'DELETE', `/v1/integrations/${encodeURIComponent(id)}`))));
+
+  cmd(devices, 'list', 'List devices with their verification').action(
+    action(io, async (remote, flags) => {
+      const all: DeviceView[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: DeviceView[]; nextCursor: string | null } = await callApiOrThrow(remote, 'GET', `/v1/devices?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+        all.push(...page.data);
+        cursor = page.nextCursor;
+      } while (cursor);
+      if (flags.json) return all;
+      const rows = all.map((d) => [d.id, d.name, d.user ?? '', d.verification.sentinelOne.verified ? 'verified' : d.verification.sentinelOne.reasons.map((r) => r.code).join(',')]);
+      table([['ID', 'NAME', 'USER', 'SENTINELONE'], ...rows], io);
+    }),
+  );
+
+  cmd(devices, 'show', 'Show a device: attributes and why it is or is not verified')
+    .argument('<id>', 'device id (dev_…)')
+    .action(
+      action(io, async (remote, flags, id: string) => {
+        const device = await callApiOrThrow<DeviceView>(remote, 'GET', `/v1/devices/${encodeURIComponent(id)}`);
+        if (flags.json) return device;
+        printDevice(device, io);
+      }),
+    );
+
+  cmd(devices, 'add', 'Add a device')
+    .requiredOption('--name <name>', 'device name')
+    .requiredOption('--os <os>', 'macos, windows, linux, ...')
+    .option('--serial <serial>', 'serial number (repeatable)', collect)
+    .option('--address <ip>', 'IP address (repeatable)', collect)
+    .option('--tag <tag>', 'tag:<name> (repeatable)', collect)
+    .option('--user <email>', "the device's user")
+    .action(
+      action(io, async (remote, flags) => {
+        const f = flags as Flags & { name: string; os: string; serial?: string[]; address?: string[]; tag?: string[]; user?: string };
+        const device = await callApiOrThrow<DeviceView>(remote, 'POST', '/v1/devices', {
+          name: f.name,
+          os: f.os,
+          serialNumbers: f.serial ?? [],
+          addresses: f.address ?? [],
+          tags: f.tag ?? [],
+          ...(f.user ? { user: f.user } : {}),
+        });
+        if (flags.json) return device;
+        printDevice(device, io);
+      }),
+    );
+
+  cmd(devices, 'remove', 'Remove a device')
+    .argument('<id>', 'device id (dev_…)')
+    .action(action(io, async (remote, _flags, id: string) => void (await callApiOrThrow(remote, 'DELETE', `/v1/devices/${encodeURIComponent(id)}`))));
+}
