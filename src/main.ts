@@ -36,7 +36,7 @@ import {
 } from './sync/index.ts';
 
 /** Sync timing knobs: backoff, walk retries, S1 timeout, full-sync period, token renewal. Tests shrink them. */
-export type SyncTuning = Partial<Pick<SyncEngineDeps, 'random' | 'retryPolicy' | 'walk' | 's1TimeoutMs' | 'fullSyncEveryMs'>> &
+export type SyncTuning = Partial<Pick<SyncEngineDeps, 'random' | 'retryPolicy' | 'walk' | 's1TimeoutMs' | 'fullSyncEveryMs' | 'incrementalHoldLimit'>> &
   Pick<SyncUpkeepDeps, 'tokenPolicy'>;
 
 export interface PosternOptions {

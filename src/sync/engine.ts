@@ -5,7 +5,7 @@
  * incremental sync only adds and updates, so an incomplete view of S1 never deletes anything.
  */
 import type { AuditEventInput, AuditLog } from '../audit/index.ts';
-import { createMatcher, type DeviceMatch, type DeviceRepo } from '../devices/index.ts';
+import { createMatcher, type DeviceMatch, type DeviceRepo, type Matcher } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { isPosternError, notFound } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
@@ -13,6 +13,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import type { S1Agent, S1ClientFactory } from '../s1/index.ts';
 import type { Store, Tx } from '../store/index.ts';
+import { createDeviceIndex, readDeviceKey } from './device-index.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
 import { mapAgent } from './mapping.ts';
 import { afterFailure, afterSuccess, type FailureClass, type RetryPolicy } from './state-machine.ts';
@@ -37,6 +38,8 @@ export interface SyncEngineDeps {
   s1TimeoutMs?: number;
   /** A full sync runs at least this often, so removed and decommissioned agents are seen (default 24 h). */
   fullSyncEveryMs?: number;
+  /** An incremental sync holds up to this many agents to match them against only the devices they could match. */
+  incrementalHoldLimit?: number;
 }
 
 export interface RunSyncOptions {
@@ -68,16 +71,16 @@ const HIGH_WATER_MARGIN_MS = 2 * 60_000;
 export function createSyncEngine(deps: SyncEngineDeps) {
   const { store, clock } = deps;
   const random = deps.random ?? Math.random;
+  const deviceIndex = createDeviceIndex(deps.devices);
 
   /**
    * Incremental only when it can be trusted: a full sync happened within `fullSyncEveryMs` and no device was added
    * or changed since (a new serial must be matched against every agent, not just the changed ones).
    */
-  async function chooseKind(requested: SyncKind, status: StatusRecord, nowMs: number): Promise<SyncKind> {
+  function chooseKind(requested: SyncKind, status: StatusRecord, nowMs: number, newestDeviceUpdate: string | null): SyncKind {
     if (requested === 'full' || !status.highWaterMark || !status.lastFullSyncAt) return 'full';
     if (nowMs - Date.parse(status.lastFullSyncAt) >= (deps.fullSyncEveryMs ?? 24 * 60 * 60_000)) return 'full';
-    const newest = await store.db.selectFrom('devices').select((eb) => eb.fn.max('updated_at').as('at')).executeTakeFirst();
-    return newest?.at && newest.at > status.lastFullSyncAt ? 'full' : 'incremental';
+    return newestDeviceUpdate && newestDeviceUpdate > status.lastFullSyncAt ? 'full' : 'incremental';
   }
 
   async function recordFailure(integration: IntegrationRecord, status: StatusRecord, err: unknown, kind: SyncKind, startedMs: number): Promise<SyncOutcome> {
@@ -149,7 +152,8 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     const integration = await deps.integrations.get(store.db, integrationId);
     if (!integration) throw notFound('Integration', integrationId);
     const status = (await deps.integrations.getStatus(store.db, integrationId))!;
-    const kind = await chooseKind(options.kind, status, startedMs);
+    const deviceKey = await readDeviceKey(store.db);
+    const kind = chooseKind(options.kind, status, startedMs, deviceKey.newestUpdate);
 
     let matches: DeviceMatch<S1Agent>[];
     let counts: { agents: number; devicesWithIdentifiers: number; agentsWithoutSerial: number; skipped: number };
@@ -163,15 +167,27 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         accountIds: integration.accountIds,
         ...(deps.s1TimeoutMs ? { timeoutMs: deps.s1TimeoutMs } : {}),
       });
-      const devices = await deps.devices.listSerials(store.db);
-      let matcher = createMatcher<S1Agent>(devices);
+      const devices = await deviceIndex.load(store.db, deviceKey.key, kind === 'full');
+      // A full sync streams every page into a matcher over all devices. An incremental one keeps its (few) agents
+      // and matches them against just the devices they could match; past a bound it streams like a full one, so
+      // memory still follows the devices, not the agents.
+      let matcher: Matcher<S1Agent> | null = kind === 'full' ? createMatcher<S1Agent>(devices.devices) : null;
+      let held: S1Agent[] = [];
+      const add = (agent: S1Agent) => {
+        if (matcher) return matcher.add(agent);
+        held.push(agent);
+        if (held.length <= (deps.incrementalHoldLimit ?? 5000)) return;
+        matcher = createMatcher<S1Agent>(devices.devices);
+        for (const a of held) matcher.add(a);
+        held = [];
+      };
       let maxSeen = null as string | null;
       const stats = await walkAgents(
         client,
         { clock, random },
         (page) => {
           for (const agent of page.agents) {
-            matcher.add(agent);
+            add(agent);
             // S1's own text keeps microseconds; the parsed value is cut to milliseconds, which would make every
             // incremental sync fetch the newest agents again.
             const updatedAt = typeof agent.raw.updatedAt === 'string' ? agent.raw.updatedAt : agent.updatedAt;
@@ -186,17 +202,22 @@ export function createSyncEngine(deps: SyncEngineDeps) {
           signal: options.signal,
           ...(kind === 'incremental' && highWater ? { updatedAfter: highWater } : {}),
           onRestart: () => {
-            matcher = createMatcher<S1Agent>(devices);
+            matcher = kind === 'full' ? createMatcher<S1Agent>(devices.devices) : null;
+            held = [];
             maxSeen = null;
           },
         },
       );
+      if (!matcher) {
+        matcher = createMatcher<S1Agent>(deviceIndex.candidates(devices, held));
+        for (const a of held) matcher.add(a);
+      }
       const result = matcher.result();
       matches = result.matches;
       unmatched = result.unmatchedAgents;
       counts = {
         agents: result.agents,
-        devicesWithIdentifiers: result.devicesWithIdentifiers,
+        devicesWithIdentifiers: devices.devicesWithIdentifiers,
         agentsWithoutSerial: result.agentsWithoutSerial,
         skipped: stats.skipped,
       };

@@ -44,60 +44,64 @@ describe.each(engines())('incremental sync on $engine', ({ newDatabaseUrl }) => 
     };
   }
 
-  it('fetches only changed agents between full syncs, and sees removals at the daily full sync', async () => {
-    const clock = new SyncClock('2026-08-03T06:00:00.000Z');
-    sim = await startS1Simulator({ agentCount: 60, seed: 17, clock, tokens: [{ role: 'Viewer', expiresAt: null }] });
-    const walks: Walk[] = [];
-    h = await startHarness({ databaseUrl: await newDatabaseUrl(), clock, schedule: true, s1: recording(walks), sync: { random: () => 0.5 } });
-    const d = createDriver(clock, h);
-    const [a, b, c] = matchableAgents(sim);
-    const [da, db, dc] = await devicesFor(h, [a!, b!, c!]);
-    const created = await d.during(
-      h.request('POST', '/v1/integrations?wait=true', {
-        body: { provider: 'sentinelone', name: 'S1', baseUrl: sim.url, apiToken: sim.token, pollIntervalSeconds: 3600, staleAfterSeconds: 7200 },
-      }),
-    );
-    const id = created.json.id as string;
-    expect(walks).toEqual([{ updatedAfter: null, agents: 60 }]);
-    // The mark: the newest updatedAt seen, never later than 2 minutes before the sync started.
-    const newest = sim.state.listAgents().map((x) => String(x.updatedAt)).sort().at(-1)!;
-    const margin = new Date(Date.parse('2026-08-03T06:00:00.000Z') - 2 * MINUTE).toISOString().replace('Z', '000Z');
-    const mark = newest < margin ? newest : margin;
+  // Changed agents are matched against just the devices they could match, or (past the hold limit) streamed.
+  it.each([{ hold: 'held', incrementalHoldLimit: 5000 }, { hold: 'streamed', incrementalHoldLimit: 1 }])(
+    'fetches only changed agents between full syncs ($hold), and sees removals at the daily full sync',
+    async ({ incrementalHoldLimit }) => {
+      const clock = new SyncClock('2026-08-03T06:00:00.000Z');
+      sim = await startS1Simulator({ agentCount: 60, seed: 17, clock, tokens: [{ role: 'Viewer', expiresAt: null }] });
+      const walks: Walk[] = [];
+      h = await startHarness({ databaseUrl: await newDatabaseUrl(), clock, schedule: true, s1: recording(walks), sync: { random: () => 0.5, incrementalHoldLimit } });
+      const d = createDriver(clock, h);
+      const [a, b, c] = matchableAgents(sim);
+      const [da, db, dc] = await devicesFor(h, [a!, b!, c!]);
+      const created = await d.during(
+        h.request('POST', '/v1/integrations?wait=true', {
+          body: { provider: 'sentinelone', name: 'S1', baseUrl: sim.url, apiToken: sim.token, pollIntervalSeconds: 3600, staleAfterSeconds: 7200 },
+        }),
+      );
+      const id = created.json.id as string;
+      expect(walks).toEqual([{ updatedAfter: null, agents: 60 }]);
+      // The mark: the newest updatedAt seen, never later than 2 minutes before the sync started.
+      const newest = sim.state.listAgents().map((x) => String(x.updatedAt)).sort().at(-1)!;
+      const margin = new Date(Date.parse('2026-08-03T06:00:00.000Z') - 2 * MINUTE).toISOString().replace('Z', '000Z');
+      const mark = newest < margin ? newest : margin;
 
-    // Nothing changed: the next scheduled sync asks only for agents changed after the mark, and gets none.
-    await d.runFor(HOUR);
-    expect(walks.at(-1)).toEqual({ updatedAfter: mark, agents: 0 });
+      // Nothing changed: the next scheduled sync asks only for agents changed after the mark, and gets none.
+      await d.runFor(HOUR);
+      expect(walks.at(-1)).toEqual({ updatedAfter: mark, agents: 0 });
 
-    // Two agents change (one of them matched), one matched agent disappears.
-    sim.state.updateAgent(a!.id, { infected: true, activeThreats: 5 });
-    sim.state.updateAgent(sim.state.listAgents().at(-1)!.id, { networkStatus: 'disconnected' });
-    sim.state.removeAgent(c!.id);
-    const before = await attributesOf(h, [da!, db!, dc!]);
-    const auditBefore = (await h.request('GET', '/v1/audit?action=device.attributes.sync&limit=500')).json.data.length;
-    await d.runFor(HOUR);
-    expect(walks.at(-1)).toMatchObject({ agents: 2 });
-    expect(walks.at(-1)!.updatedAfter).not.toBeNull();
-    const after = await attributesOf(h, [da!, db!, dc!]);
-    expect(after[da!]).toMatchObject({ 'sentinelOne:infected': { value: true }, 'sentinelOne:activeThreats': { value: 5 } });
-    expect(after[db!]).toEqual(before[db!]);
-    // An incremental page cannot show a removal: c keeps its attributes until a complete walk proves it gone.
-    expect(after[dc!]).toEqual(before[dc!]);
-    const audit = (await h.request('GET', '/v1/audit?action=device.attributes.sync&limit=500')).json.data;
-    expect(audit.length - auditBefore).toBe(1);
-    expect(audit[0]).toMatchObject({ target: da, before: { 'sentinelOne:infected': false, 'sentinelOne:activeThreats': 0 } });
+      // Two agents change (one of them matched), one matched agent disappears.
+      sim.state.updateAgent(a!.id, { infected: true, activeThreats: 5 });
+      sim.state.updateAgent(sim.state.listAgents().at(-1)!.id, { networkStatus: 'disconnected' });
+      sim.state.removeAgent(c!.id);
+      const before = await attributesOf(h, [da!, db!, dc!]);
+      const auditBefore = (await h.request('GET', '/v1/audit?action=device.attributes.sync&limit=500')).json.data.length;
+      await d.runFor(HOUR);
+      expect(walks.at(-1)).toMatchObject({ agents: 2 });
+      expect(walks.at(-1)!.updatedAfter).not.toBeNull();
+      const after = await attributesOf(h, [da!, db!, dc!]);
+      expect(after[da!]).toMatchObject({ 'sentinelOne:infected': { value: true }, 'sentinelOne:activeThreats': { value: 5 } });
+      expect(after[db!]).toEqual(before[db!]);
+      // An incremental page cannot show a removal: c keeps its attributes until a complete walk proves it gone.
+      expect(after[dc!]).toEqual(before[dc!]);
+      const audit = (await h.request('GET', '/v1/audit?action=device.attributes.sync&limit=500')).json.data;
+      expect(audit.length - auditBefore).toBe(1);
+      expect(audit[0]).toMatchObject({ target: da, before: { 'sentinelOne:infected': false, 'sentinelOne:activeThreats': 0 } });
 
-    // The first sync at or after 24 hours since the last full one walks everything and removes c's attributes.
-    const fullBefore = walks.filter((w) => w.updatedAfter === null).length;
-    await d.runFor(22 * HOUR - 1);
-    expect(walks.filter((w) => w.updatedAfter === null)).toHaveLength(fullBefore);
-    await d.runFor(HOUR);
-    expect(walks.filter((w) => w.updatedAfter === null)).toHaveLength(fullBefore + 1);
-    expect(walks.at(-1)).toEqual({ updatedAfter: null, agents: 59 });
-    const daily = (await h.request('GET', `/v1/devices/${dc}`)).json;
-    expect(Object.keys(daily.attributes).filter((k) => k.startsWith('sentinelOne:'))).toEqual([]);
-    expect(daily.verification.sentinelOne.reasons.map((r: { code: string }) => r.code)).toEqual(['NO_AGENT']);
-    expect((await h.request('GET', `/v1/integrations/${id}`)).json.status).toMatchObject({ state: 'ok', agents: 59, matches: 2 });
-  });
+      // The first sync at or after 24 hours since the last full one walks everything and removes c's attributes.
+      const fullBefore = walks.filter((w) => w.updatedAfter === null).length;
+      await d.runFor(22 * HOUR - 1);
+      expect(walks.filter((w) => w.updatedAfter === null)).toHaveLength(fullBefore);
+      await d.runFor(HOUR);
+      expect(walks.filter((w) => w.updatedAfter === null)).toHaveLength(fullBefore + 1);
+      expect(walks.at(-1)).toEqual({ updatedAfter: null, agents: 59 });
+      const daily = (await h.request('GET', `/v1/devices/${dc}`)).json;
+      expect(Object.keys(daily.attributes).filter((k) => k.startsWith('sentinelOne:'))).toEqual([]);
+      expect(daily.verification.sentinelOne.reasons.map((r: { code: string }) => r.code)).toEqual(['NO_AGENT']);
+      expect((await h.request('GET', `/v1/integrations/${id}`)).json.status).toMatchObject({ state: 'ok', agents: 59, matches: 2 });
+    },
+  );
 
   it('a configuration change, or a device added or changed, makes the next sync a full one', async () => {
     const clock = new SyncClock('2026-08-03T06:00:00.000Z');
@@ -126,5 +130,14 @@ describe.each(engines())('incremental sync on $engine', ({ newDatabaseUrl }) => 
     expect(walks.slice(at)).toEqual([{ updatedAfter: null, agents: 40 }]);
     await d.runFor(15 * MINUTE);
     expect(walks.at(-1)!.updatedAfter).not.toBeNull();
+
+    // A device removed since: the next incremental sync reads the devices again and writes nothing for it.
+    expect((await h.request('DELETE', `/v1/devices/${added}`)).status).toBe(204);
+    sim.state.updateAgent(b!.id, { infected: true });
+    sim.state.updateAgent(a!.id, { activeThreats: 7 });
+    await d.runFor(15 * MINUTE);
+    expect(walks.at(-1)).toMatchObject({ agents: 2 });
+    expect(walks.at(-1)!.updatedAfter).not.toBeNull();
+    expect((await h.request('GET', `/v1/integrations/${id}`)).json.status).toMatchObject({ state: 'ok', lastError: null, matches: 1 });
   });
 });

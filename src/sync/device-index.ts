@@ -1,0 +1,65 @@
+/**
+ * The devices' usable serial numbers, kept between syncs while no device is added, changed or removed (the key is
+ * the device count and the newest `updated_at`). A full sync reads them afresh. An incremental sync, which runs
+ * only while devices are unchanged since the last full one, reuses them and gives the matcher just the devices
+ * its few changed agents could match, so its cost follows the agents that changed rather than the fleet.
+ */
+import { usableSerial, type DeviceRepo, type MatchableDevice } from '../devices/index.ts';
+import type { Executor } from '../store/index.ts';
+
+export interface DeviceSnapshot {
+  key: string;
+  devices: readonly MatchableDevice[];
+  /** Devices with at least one usable serial (what the matcher reports as `devicesWithIdentifiers`). */
+  devicesWithIdentifiers: number;
+  /** Normalised serial to the devices that carry it. */
+  bySerial: ReadonlyMap<string, readonly MatchableDevice[]>;
+}
+
+/** What identifies the device table's content: how many devices, and the latest change. */
+export async function readDeviceKey(db: Executor): Promise<{ key: string; newestUpdate: string | null }> {
+  const row = await db
+    .selectFrom('devices')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('updated_at').as('at')])
+    .executeTakeFirst();
+  const newestUpdate = (row?.at as string | null | undefined) ?? null;
+  return { key: `${Number(row?.n ?? 0)}:${newestUpdate ?? ''}`, newestUpdate };
+}
+
+export function createDeviceIndex(repo: Pick<DeviceRepo, 'listSerials'>) {
+  let cached: DeviceSnapshot | null = null;
+
+  return {
+    /** Every device's serials: the kept copy when `key` matches it and `fresh` is false, else read anew. */
+    async load(db: Executor, key: string, fresh: boolean): Promise<DeviceSnapshot> {
+      if (!fresh && cached?.key === key) return cached;
+      const devices = await repo.listSerials(db);
+      const bySerial = new Map<string, MatchableDevice[]>();
+      let devicesWithIdentifiers = 0;
+      for (const device of devices) {
+        const serials = new Set(device.serialNumbers.map(usableSerial).filter((s): s is string => s !== null));
+        if (serials.size > 0) devicesWithIdentifiers++;
+        for (const serial of serials) {
+          const list = bySerial.get(serial);
+          if (list) list.push(device);
+          else bySerial.set(serial, [device]);
+        }
+      }
+      cached = { key, devices, devicesWithIdentifiers, bySerial };
+      return cached;
+    },
+
+    /** The devices that any of these agents could match, each once. */
+    candidates(snapshot: DeviceSnapshot, agents: Iterable<{ serialNumber: string | null }>): MatchableDevice[] {
+      const out = new Set<MatchableDevice>();
+      for (const agent of agents) {
+        const serial = agent.serialNumber === null ? null : usableSerial(agent.serialNumber);
+        if (serial === null) continue;
+        for (const device of snapshot.bySerial.get(serial) ?? []) out.add(device);
+      }
+      return [...out];
+    },
+  };
+}
+
+export type DeviceIndex = ReturnType<typeof createDeviceIndex>;
