@@ -53,6 +53,8 @@ export function createSyncUpkeep(deps: SyncUpkeepDeps) {
     alerts,
     /** Before a sync: a renewed token left pending by an interrupted renewal is proven and put to use first. */
     async beforeSync(id: string): Promise<void> {
+      // Almost always there is none: look first, and take the lock only when there is work to do.
+      if (!(await upkeep.get(deps.store.db, id))?.pendingSealed) return;
       await deps.store.withLock(`postern:sync:${id}`, () => keeper.resolvePendingToken(id));
     },
     async afterSync(outcome: SyncOutcome): Promise<void> {

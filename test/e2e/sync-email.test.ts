@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
+import { createUpkeepRepo } from '../../src/sync/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { SyncClock, createDriver } from './sync-support.ts';
@@ -177,5 +178,17 @@ describe.each(engines())('admin emails on $engine', ({ newDatabaseUrl }) => {
     // S1 was asked to renew once; the refusal is remembered.
     expect(sim.state.requests.filter((r) => r.path.endsWith('/generate-api-token')).map((r) => r.status)).toEqual([403]);
     for (const text of smtp.raw) expect(text).not.toContain(TOKEN);
+
+    // The admin pastes a new token: its expiry replaces the old one's, the warning goes, renewal may be tried again.
+    const next = sim.state.addToken({ role: 'Viewer', expiresAt: '2026-09-01T00:00:00.000Z' }).token;
+    await d.during(harness.request('PATCH', `/v1/integrations/${id}`, { body: { apiToken: next } }));
+    await d.settle();
+    expect((await harness.request('GET', `/v1/integrations/${id}`)).json.status).toMatchObject({
+      state: 'ok',
+      tokenExpiresAt: '2026-09-01T00:00:00.000Z',
+      warning: null,
+    });
+    expect(await createUpkeepRepo().get(harness.postern.store.db, id)).toMatchObject({ tokenRenewal: null, notifiedExpiry: null });
+    expect(smtp.mails).toHaveLength(1);
   });
 });
