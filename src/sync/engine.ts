@@ -261,7 +261,8 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         agentsWithoutSerial: kind === 'full' ? counts.agentsWithoutSerial : latest.agentsWithoutSerial,
         durationMs: nowMs - startedMs,
         highWaterMark: highWater,
-        lastFullSyncAt: kind === 'full' ? new Date(nowMs).toISOString() : latest.lastFullSyncAt,
+        // The start, when the devices were read: a device changed while the walk ran forces the next sync full.
+        lastFullSyncAt: kind === 'full' ? new Date(startedMs).toISOString() : latest.lastFullSyncAt,
       };
       await deps.integrations.putStatus(tx, integrationId, next, kind === 'full' ? unmatched : undefined);
       const o: SyncOutcome = {
