@@ -3,7 +3,7 @@
  * verification and the device view. Nothing here touches I/O.
  */
 export { normalizeSerial, isPlaceholderSerial, usableSerial } from './serial.ts';
-export { createMatcher, matchAgents, compareAgentRecency } from './matcher.ts';
+export { createMatcher, matchAgents, compareAgentRecency, indexDevicesBySerial } from './matcher.ts';
 export type { Matcher, MatchResult, DeviceMatch, MatchableAgent, MatchableDevice, UnmatchedAgent } from './matcher.ts';
 export { verifyDevice, agentFailures, VERIFICATION_REASONS } from './verification.ts';
 export type { Verification, VerificationReason, VerificationReasonCode, VerifiableAgent, VerifyingIntegration } from './verification.ts';

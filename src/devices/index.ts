@@ -7,6 +7,7 @@
 export { normalizeSerial, isPlaceholderSerial, usableSerial } from './serial.ts';
 export {
   createMatcher,
+  indexDevicesBySerial,
   matchAgents,
   compareAgentRecency,
   type Matcher,

@@ -72,22 +72,30 @@ interface Candidate<A> {
   others: string[];
 }
 
-export function createMatcher<A extends MatchableAgent>(
-  devices: readonly MatchableDevice[],
-  options: { unmatchedLimit?: number } = {},
-): Matcher<A> {
-  const unmatchedLimit = options.unmatchedLimit ?? 1000;
-  const devicesBySerial = new Map<string, string[]>();
+/** Devices by each usable serial they carry, and how many devices carry at least one. */
+export function indexDevicesBySerial<D extends MatchableDevice>(devices: readonly D[]): { bySerial: Map<string, D[]>; devicesWithIdentifiers: number } {
+  const bySerial = new Map<string, D[]>();
   let devicesWithIdentifiers = 0;
   for (const device of devices) {
     const serials = new Set(device.serialNumbers.map(usableSerial).filter((s): s is string => s !== null));
     if (serials.size > 0) devicesWithIdentifiers++;
     for (const serial of serials) {
-      const list = devicesBySerial.get(serial);
-      if (list) list.push(device.id);
-      else devicesBySerial.set(serial, [device.id]);
+      const list = bySerial.get(serial);
+      if (list) list.push(device);
+      else bySerial.set(serial, [device]);
     }
   }
+  return { bySerial, devicesWithIdentifiers };
+}
+
+export function createMatcher<A extends MatchableAgent>(
+  devices: readonly MatchableDevice[],
+  options: { unmatchedLimit?: number } = {},
+): Matcher<A> {
+  const unmatchedLimit = options.unmatchedLimit ?? 1000;
+  const index = indexDevicesBySerial(devices);
+  const devicesBySerial = new Map([...index.bySerial].map(([serial, list]) => [serial, list.map((d) => d.id)]));
+  const { devicesWithIdentifiers } = index;
 
   const candidates = new Map<string, Candidate<A>>();
   const unmatchedAgents: UnmatchedAgent[] = [];

@@ -4,7 +4,7 @@
  * only while devices are unchanged since the last full one, reuses them and gives the matcher just the devices
  * its few changed agents could match, so its cost follows the agents that changed rather than the fleet.
  */
-import { usableSerial, type DeviceRepo, type MatchableDevice } from '../devices/index.ts';
+import { indexDevicesBySerial, usableSerial, type DeviceRepo, type MatchableDevice } from '../devices/index.ts';
 import type { Executor } from '../store/index.ts';
 
 export interface DeviceSnapshot {
@@ -34,17 +34,7 @@ export function createDeviceIndex(repo: Pick<DeviceRepo, 'listSerials'>) {
     async load(db: Executor, key: string, fresh: boolean): Promise<DeviceSnapshot> {
       if (!fresh && cached?.key === key) return cached;
       const devices = await repo.listSerials(db);
-      const bySerial = new Map<string, MatchableDevice[]>();
-      let devicesWithIdentifiers = 0;
-      for (const device of devices) {
-        const serials = new Set(device.serialNumbers.map(usableSerial).filter((s): s is string => s !== null));
-        if (serials.size > 0) devicesWithIdentifiers++;
-        for (const serial of serials) {
-          const list = bySerial.get(serial);
-          if (list) list.push(device);
-          else bySerial.set(serial, [device]);
-        }
-      }
+      const { bySerial, devicesWithIdentifiers } = indexDevicesBySerial<MatchableDevice>(devices);
       cached = { key, devices, devicesWithIdentifiers, bySerial };
       return cached;
     },

@@ -42,21 +42,25 @@ export interface StatusRecord {
   warning: string | null;
 }
 
-export interface IntegrationStatusView {
+/** The status as the API shows it: the stored fields people need, the live `syncing` state and the summary line. */
+export interface IntegrationStatusView
+  extends Pick<
+    StatusRecord,
+    | 'lastSyncAt'
+    | 'lastSuccessfulSyncAt'
+    | 'lastFullSyncAt'
+    | 'nextSyncAt'
+    | 'agents'
+    | 'devicesWithIdentifiers'
+    | 'matches'
+    | 'skippedAgents'
+    | 'agentsWithoutSerial'
+    | 'lastError'
+    | 'tokenExpiresAt'
+    | 'warning'
+  > {
   state: IntegrationState;
-  lastSyncAt: string | null;
-  lastSuccessfulSyncAt: string | null;
-  lastFullSyncAt: string | null;
-  nextSyncAt: string | null;
-  agents: number | null;
-  devicesWithIdentifiers: number | null;
-  matches: number | null;
-  skippedAgents: number | null;
-  agentsWithoutSerial: number | null;
   lastDurationMs: number | null;
-  lastError: { code: string; message: string } | null;
-  tokenExpiresAt: string | null;
-  warning: string | null;
   summary: string;
 }
 
