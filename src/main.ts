@@ -143,14 +143,18 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ids,
       deviceForToken: (token) => enrollment.deviceForToken(token),
     });
-    const policyRoutes: NonNullable<ApiDeps['plugins']> = [
+    const plugins: NonNullable<ApiDeps['plugins']> = [
       (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),
       (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog }),
       (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
+      (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
     ];
 
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
-    const app = await buildServer({ store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins: [...policyRoutes, (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store })], ...(options.authLimits ? { authLimits: options.authLimits } : {}) });
+    const app = await buildServer({
+      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins,
+      ...(options.authLimits ? { authLimits: options.authLimits } : {}),
+    });
 
     let closed = false;
     return {
