@@ -161,3 +161,26 @@ describe('every malformed request gets a 4xx that names what is wrong', () => {
     }
   });
 });
+
+describe('requests too broken to parse as HTTP', () => {
+  it('get the error envelope over a real socket, not the framework default', async () => {
+    const { connect } = await import('node:net');
+    const local = await startHarness();
+    try {
+      const url = new URL(await local.postern.listen());
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => socket.write('GET /v1/devices HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'));
+        let data = '';
+        socket.on('data', (c) => (data += c));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      expect(body.error).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(body.error.requestId).toMatch(/^req_/);
+    } finally {
+      await local.close();
+    }
+  });
+});

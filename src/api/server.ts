@@ -48,6 +48,14 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 300 },
     ajv: { customOptions: { strict: false } },
+    // Requests too broken to parse as HTTP still get the error envelope, not the framework's own body.
+    clientErrorHandler: (_err, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const body = JSON.stringify({
+        error: { code: 'VALIDATION_FAILED', message: 'The HTTP request is malformed (check header values for line breaks).', requestId: deps.ids('req') },
+      });
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
   }) as unknown as FastifyInstance;
 
   // Validation is done by zod in each route (one place that names fields well); the JSON Schemas on the routes

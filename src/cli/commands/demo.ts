@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.ts';
 import type { DeviceInput } from '../../devices/index.ts';
 import { generateKey } from '../../keys/index.ts';
+import { DESIGN_EXAMPLE_POLICY } from '../../policy/index.ts';
 import { createPostern, type Postern } from '../../main.ts';
 import { startS1Simulator, type S1Simulator, type SimAgentRecord } from '../../s1/index.ts';
 import { runUntilSignal } from '../process.ts';
@@ -46,6 +47,7 @@ async function seed(postern: Postern, sim: S1Simulator): Promise<void> {
   if (existing.data.length === 0) {
     for (const device of demoDevices(sim.state.listAgents())) await devices.create(device, by);
   }
+  if ((await postern.services.policy.current()).version === 0) await postern.services.policy.apply(DESIGN_EXAMPLE_POLICY, by);
   const demo = (await integrations.list()).find((i) => i.name === DEMO_INTEGRATION);
   if (demo) {
     await integrations.update(demo.id, { baseUrl: sim.url, apiToken: sim.token }, by);
@@ -83,6 +85,9 @@ export function registerDemoCommand(program: Command): void {
           'Try:',
           `  curl -s -H "Authorization: Bearer ${adminToken}" ${url}/v1/integrations`,
           `  curl -s -H "Authorization: Bearer ${adminToken}" ${url}/v1/devices`,
+          `  curl -s -H "Authorization: Bearer ${adminToken}" -H 'Content-Type: application/json' ${url}/v1/decisions \\`,
+          `       -d '{"address":"100.64.0.10","dst":"tag:production"}'`,
+          `  console: ${url}/ (sign in with the token above)`,
           '',
           'Press Ctrl-C to stop.',
           '',
