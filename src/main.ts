@@ -122,6 +122,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       logger,
       beforeSync: upkeep.beforeSync,
       afterSync: upkeep.afterSync,
+      onStart: upkeep.onStart,
     });
     const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });

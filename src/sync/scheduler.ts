@@ -19,6 +19,11 @@ export interface SchedulerDeps {
   beforeSync?: (integrationId: string) => Promise<void>;
   /** Runs after every sync attempt (token upkeep, alerts); failures are logged, never fatal. */
   afterSync?: (outcome: SyncOutcome) => Promise<void>;
+  /**
+   * Runs once per integration at start, before its timer is set (an alert a previous run could not send); failures
+   * are logged, never fatal.
+   */
+  onStart?: (integrationId: string) => Promise<void>;
 }
 
 interface Running {
@@ -83,7 +88,10 @@ export function createScheduler(deps: SchedulerDeps) {
     /** Schedules every integration from its stored `nextSyncAt` (overdue ones run at once). */
     async start(): Promise<void> {
       stopped = false;
-      for (const integration of await deps.integrations.list(deps.store.db)) await schedule(integration.id);
+      for (const { id } of await deps.integrations.list(deps.store.db)) {
+        if (deps.onStart) await deps.onStart(id).catch((err) => deps.logger.error({ err, integrationId: id }, 'start-up step failed'));
+        await schedule(id);
+      }
     },
 
     /** Cancels timers and interrupts running syncs (they write nothing), then waits for them to settle. */

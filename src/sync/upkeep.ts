@@ -57,6 +57,13 @@ export function createSyncUpkeep(deps: SyncUpkeepDeps) {
       if (!(await upkeep.get(deps.store.db, id))?.pendingSealed) return;
       await deps.store.withLock(`postern:sync:${id}`, () => keeper.resolvePendingToken(id));
     },
+    /**
+     * At start: emails a state change a previous run could not announce (a stopped integration never syncs again,
+     * so its afterSync would never retry the email).
+     */
+    async onStart(id: string): Promise<void> {
+      await deps.store.withLock(`postern:sync:${id}`, () => alerts.stateChanged(id));
+    },
     async afterSync(outcome: SyncOutcome): Promise<void> {
       // Skipped: another process ran it and does its own upkeep. Discarded: a newer configuration syncs next.
       if (outcome.skipped || outcome.discarded) return;

@@ -138,4 +138,35 @@ describe.each(engines())('admin emails on $engine', ({ newDatabaseUrl }) => {
     expect(await createUpkeepRepo().get(harness.postern.store.db, id)).toMatchObject({ tokenRenewal: null, notifiedExpiry: null });
     expect(smtp.mails).toHaveLength(1);
   });
+
+  it('a stopped email that could not be sent goes out at the next start, once', async () => {
+    smtp = await startSmtp();
+    const clock = new SyncClock('2026-07-01T00:00:00.000Z');
+    sim = await startS1Simulator({ agentCount: 20, seed: 12, clock, tokens: [{ token: TOKEN, role: 'Viewer', expiresAt: null }] });
+    const databaseUrl = await newDatabaseUrl();
+    const masterKey = randomBytes(32).toString('hex');
+    let { harness, d } = await boot(clock, databaseUrl, masterKey);
+    const created = await d.during(
+      harness.request('POST', '/v1/integrations?wait=true', { body: { provider: 'sentinelone', name: 'S1 prod', baseUrl: sim.url, apiToken: TOKEN } }),
+    );
+    sim.state.revokeToken(TOKEN);
+    await d.runFor(15 * 60_000);
+    expect(smtp.mails.map((m) => m.subject)).toEqual(['postern: SentinelOne integration "S1 prod" is paused']);
+
+    // The mail server is down when the integration stops: the email fails and nothing will sync again.
+    await smtp.close();
+    await d.runFor(25 * HOUR);
+    expect((await harness.request('GET', `/v1/integrations/${created.json.id}`)).json.status.state).toBe('stopped');
+
+    // At the next start (mail server back), the stop is announced once.
+    const first = smtp.mails;
+    smtp = await startSmtp();
+    ({ harness, d } = await boot(clock, databaseUrl, masterKey));
+    await d.settle();
+    expect(first).toHaveLength(1);
+    expect(smtp.mails.map((m) => m.subject)).toEqual(['postern: SentinelOne integration "S1 prod" has stopped syncing']);
+    ({ harness, d } = await boot(clock, databaseUrl, masterKey));
+    await d.settle();
+    expect(smtp.mails).toHaveLength(1);
+  });
 });
