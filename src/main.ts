@@ -142,7 +142,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       },
       clock,
       ids,
-      deviceForToken: (token) => enrollment.deviceForToken(token),
+      deviceForToken: (token) => enrollment.deviceForPresenceToken(token),
     });
     const plugins: NonNullable<ApiDeps['plugins']> = [
       (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),

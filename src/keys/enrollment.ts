@@ -1,6 +1,6 @@
 /**
- * Enrollment keys (`pek_…`) let `postern agent` register the machine it runs on; each registration gets a device
- * token (`pdt_…`) that the agent keeps and uses to report again. Both are shown once and stored as hashes. A
+ * Enrollment keys (`pek_…`) let `postern agent` register the machine it runs on; each registration gets a report
+ * token (`pdt_…`) the agent keeps to report again, and a presence token (`pdp_…`) the device shows gateways. Both are shown once and stored as hashes. A
  * single-use key is spent atomically by its first registration.
  */
 import type { AuditLog } from '../audit/index.ts';
@@ -101,20 +101,37 @@ export function createEnrollmentService(deps: { store: Store; clock: Clock; ids:
       return { id: row.id, tags: fromJson<string[]>(row.tags, []) };
     },
 
-    /** A new device token for `deviceId` (replacing any earlier one). */
-    async issueDeviceToken(tx: Executor, deviceId: string, enrollmentKeyId: string | null): Promise<string> {
-      const token = generateKey('pdt_');
+    /**
+     * New credentials for `deviceId`, replacing any earlier ones: a report token (`pdt_…`) for its agent, which may
+     * update the device's facts, and a presence token (`pdp_…`) for gateways, which only says which device it is.
+     * Keeping them apart means a token seen by a gateway cannot change what postern believes about the device.
+     */
+    async issueDeviceTokens(tx: Executor, deviceId: string, enrollmentKeyId: string | null): Promise<{ reportToken: string; presenceToken: string }> {
+      const reportToken = generateKey('pdt_');
+      const presenceToken = generateKey('pdp_');
       await tx.deleteFrom('device_credentials').where('device_id', '=', deviceId).execute();
       await tx
         .insertInto('device_credentials')
-        .values({ device_id: deviceId, hash: hashKey(token), enrollment_key_id: enrollmentKeyId, created_at: clock.now().toISOString() })
+        .values({
+          device_id: deviceId,
+          hash: hashKey(reportToken),
+          presence_hash: hashKey(presenceToken),
+          enrollment_key_id: enrollmentKeyId,
+          created_at: clock.now().toISOString(),
+        })
         .execute();
-      return token;
+      return { reportToken, presenceToken };
     },
 
-    /** The device a device token belongs to, or null. */
-    async deviceForToken(token: string): Promise<string | null> {
+    /** The device a report token belongs to, or null. */
+    async deviceForReportToken(token: string): Promise<string | null> {
       const row = await store.db.selectFrom('device_credentials').select('device_id').where('hash', '=', hashKey(token)).executeTakeFirst();
+      return row?.device_id ?? null;
+    },
+
+    /** The device a presence token belongs to, or null. */
+    async deviceForPresenceToken(token: string): Promise<string | null> {
+      const row = await store.db.selectFrom('device_credentials').select('device_id').where('presence_hash', '=', hashKey(token)).executeTakeFirst();
       return row?.device_id ?? null;
     },
   };

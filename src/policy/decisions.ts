@@ -21,7 +21,7 @@ export interface DecisionQuery {
   device?: string;
   address?: string;
   user?: string;
-  /** A device token (`pdt_…`) from an enrolled agent. */
+  /** A device's presence token (`pdp_…`), from enrollment. */
   deviceToken?: string;
   dst: string;
 }
@@ -49,7 +49,7 @@ export interface DecisionServiceDeps {
   log: Pick<DecisionLog, 'append'>;
   clock: Clock;
   ids: IdGenerator;
-  /** The device a device token belongs to (enrolled agents); absent when tokens are not in use. */
+  /** The device a presence token belongs to (enrolled agents); absent when tokens are not in use. */
   deviceForToken?: (token: string) => Promise<string | null>;
 }
 
@@ -72,7 +72,7 @@ export function createDecisionService(deps: DecisionServiceDeps) {
       const asked: AskedAbout = { token: true };
       const id = deps.deviceForToken ? await deps.deviceForToken(q.deviceToken) : null;
       const list = id ? await byIds([id]) : [];
-      return list.length > 0 ? { devices: list, asked } : { devices: [], asked, why: 'the device token is unknown or was replaced' };
+      return list.length > 0 ? { devices: list, asked } : { devices: [], asked, why: 'the presence token is unknown or was replaced' };
     }
     if (q.device !== undefined) {
       const asked: AskedAbout = { device: q.device };

@@ -174,8 +174,10 @@ export interface EnrollmentKeysTable {
 
 export interface DeviceCredentialsTable {
   device_id: string;
-  /** SHA-256 of the device token the agent keeps in its state file. */
+  /** SHA-256 of the report token (`pdt_…`) the agent keeps in its state file; it may update the device's facts. */
   hash: string;
+  /** SHA-256 of the presence token (`pdp_…`) the device shows gateways; it identifies the device and nothing more. */
+  presence_hash: string;
   enrollment_key_id: string | null;
   created_at: string;
 }

@@ -3,7 +3,7 @@
  * key's tags), the device token it gets back reports later facts, and a spent, revoked or borrowed credential
  * registers nothing.
  */
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,8 @@ describe('enrollment with postern agent', () => {
     const first = await report({ server, enrollKey: key.key, stateFile: state, facts: facts('SERIALAAA1'), user: 'ann@example.com' });
     expect(first.registered).toBe(true);
     expect(statSync(state).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(readFileSync(state, 'utf8'));
+    expect(saved).toMatchObject({ server, deviceId: first.deviceId, deviceToken: expect.stringMatching(/^pdt_/), presenceToken: expect.stringMatching(/^pdp_/) });
     const second = await report({ server, stateFile: state, facts: { ...facts('SERIALAAA1'), osVersion: '6.2.0' } });
     expect(second).toEqual({ deviceId: first.deviceId, registered: false });
     const device = (await h.request('GET', `/v1/devices/${first.deviceId}`)).json;

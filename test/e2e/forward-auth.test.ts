@@ -91,7 +91,7 @@ describe.each(engines())('forward-auth on $engine', ({ newDatabaseUrl }) => {
     expect(res.json.error.message).toMatch(/POSTERN_TRUSTED_PROXIES/);
   });
 
-  it('finds an enrolled device by its device token, from any peer', async () => {
+  it('finds an enrolled device by its presence token, from any peer; its report token is not accepted there', async () => {
     await setUp('10.200.0.0/16');
     const key = (await fleet.h.request('POST', '/v1/enrollment-keys', { body: { reusable: false, tags: [] } })).json.key;
     const enrolled = await fleet.h.request('POST', '/v1/enroll', {
@@ -99,10 +99,16 @@ describe.each(engines())('forward-auth on $engine', ({ newDatabaseUrl }) => {
       body: { name: 'dan-pc', os: 'windows', serialNumbers: ['DANPC0001'], user: 'dan@example.com' },
     });
     expect(enrolled.status, enrolled.text).toBe(201);
-    const res = await ask({ 'x-postern-device-token': enrolled.json.deviceToken, 'x-forwarded-host': 'app.example.test' });
+    expect(enrolled.json.presenceToken).toMatch(/^pdp_/);
+    const res = await ask({ 'x-postern-device-token': enrolled.json.presenceToken, 'x-forwarded-host': 'app.example.test' });
     expect(res).toMatchObject({ status: 403, headers: { 'x-postern-device': enrolled.json.device.id, 'x-postern-reason': 'ATTRIBUTE_MISSING' } });
-    const unknown = await ask({ 'x-postern-device-token': 'pdt_0000000000000000000000000000', 'x-forwarded-host': 'app.example.test' });
+    const report = await ask({ 'x-postern-device-token': enrolled.json.deviceToken, 'x-forwarded-host': 'app.example.test' });
+    expect(report).toMatchObject({ status: 401, headers: { 'x-postern-reason': 'DEVICE_UNKNOWN' } });
+    const unknown = await ask({ 'x-postern-device-token': 'pdp_0000000000000000000000000000', 'x-forwarded-host': 'app.example.test' });
     expect(unknown).toMatchObject({ status: 401, headers: { 'x-postern-reason': 'DEVICE_UNKNOWN' } });
+    // What a gateway sees cannot change the device: the presence token does not authorise reports.
+    const hijack = await fleet.h.request('PUT', '/v1/enroll/self', { key: enrolled.json.presenceToken, body: { name: 'x', os: 'windows', serialNumbers: ['OTHER0001'] } });
+    expect(hijack.status).toBe(401);
   });
 
   it('refuses viewer keys and callers without a key', async () => {

@@ -84,7 +84,7 @@ export function registerEnrollmentRoutes(
   defineRoute(app, deps, {
     method: 'POST',
     url: '/v1/enroll',
-    summary: 'Register the calling machine (Bearer enrollment key, or an API key with role enroll); answers its device token once',
+    summary: 'Register the calling machine (Bearer enrollment key, or an API key with role enroll); answers its report and presence tokens once',
     tags: ['enrollment'],
     roles: ['admin', 'enroll'],
     body: enrollBody,
@@ -105,13 +105,13 @@ export function registerEnrollmentRoutes(
       // The key's tags are read first; the key is spent inside the device's transaction, which a spent key aborts.
       const usable = viaEnrollmentKey ? await enrollment.peek(key) : null;
       if (viaEnrollmentKey && !usable) throw unusableKey();
-      let deviceToken = '';
+      let tokens = { reportToken: '', presenceToken: '' };
       const device = await devices.create({ ...body, tags: usable?.tags ?? [] }, by, async (tx, created) => {
         const redeemed = viaEnrollmentKey ? await enrollment.redeem(tx, key) : null;
         if (viaEnrollmentKey && redeemed?.id !== usable?.id) throw unusableKey();
-        deviceToken = await enrollment.issueDeviceToken(tx, created.id, redeemed?.id ?? null);
+        tokens = await enrollment.issueDeviceTokens(tx, created.id, redeemed?.id ?? null);
       });
-      return { device, deviceToken };
+      return { device, deviceToken: tokens.reportToken, presenceToken: tokens.presenceToken };
     },
   });
 
@@ -124,14 +124,14 @@ export function registerEnrollmentRoutes(
     body: reportBody,
     authenticate: async (request): Promise<Principal> => {
       const token = bearer(request);
-      const deviceId = token?.startsWith('pdt_') ? await enrollment.deviceForToken(token) : null;
-      if (!token) throw new PosternError('UNAUTHENTICATED', 'Send the device token from enrollment as "Authorization: Bearer pdt_…".');
+      const deviceId = token?.startsWith('pdt_') ? await enrollment.deviceForReportToken(token) : null;
+      if (!token) throw new PosternError('UNAUTHENTICATED', 'Send the report token from enrollment as "Authorization: Bearer pdt_…".');
       if (!token.startsWith('pdt_')) {
         // A valid API key is the wrong kind of credential (403); anything else is no credential at all (401).
         await deps.auth.authenticate(request.headers.authorization, request.ip, ROLES);
-        throw new PosternError('FORBIDDEN', 'This endpoint takes a device token (pdt_…), not an API key.');
+        throw new PosternError('FORBIDDEN', 'This endpoint takes the report token from enrollment (pdt_…), not an API key.');
       }
-      if (!deviceId) throw new PosternError('UNAUTHENTICATED', 'The device token is unknown; the device may have been removed. Enroll again.');
+      if (!deviceId) throw new PosternError('UNAUTHENTICATED', 'The report token is unknown; the device may have been removed. Enroll again.');
       return { keyId: deviceId, role: 'enroll', actor: `device:${deviceId}`, deviceId };
     },
     handler: async ({ body, principal, by }) => {

@@ -1,7 +1,7 @@
 /**
  * `GET /v1/forward-auth`: the decision endpoint for reverse proxies (nginx `auth_request`, Traefik ForwardAuth,
  * Caddy `forward_auth`). The gateway authenticates with its own API key (role gateway or admin). The device is
- * found by `X-Postern-Device-Token`, or by the client address in `X-Forwarded-For` / `X-Real-IP`, which are
+ * found by its presence token in `X-Postern-Device-Token` (`pdp_…`, from enrollment), or by the client address in `X-Forwarded-For` / `X-Real-IP`, which are
  * believed only when the request comes from an address in POSTERN_TRUSTED_PROXIES. The destination is `?dst=`
  * when the gateway names one, else `X-Forwarded-Host`, `X-Original-Host` or `Host`.
  *

@@ -14,7 +14,10 @@ import { callApiOrThrow } from './remote.ts';
 export interface AgentState {
   server: string;
   deviceId: string;
+  /** Reports this machine's facts (`pdt_…`); never leaves the machine. */
   deviceToken: string;
+  /** Identifies this machine to gateways (`pdp_…`, sent as X-Postern-Device-Token); cannot change anything. */
+  presenceToken: string;
 }
 
 export const defaultStateFile = () => join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'postern', 'agent.json');
@@ -38,9 +41,9 @@ export async function report(options: ReportOptions): Promise<{ deviceId: string
     throw new PosternError('UNAUTHENTICATED', `This machine is not enrolled with ${options.server} yet: pass --enroll-key with a key from an admin.`);
   }
   const body = { ...options.facts, ...(options.user ? { user: options.user } : {}) };
-  const res = await callApiOrThrow<{ device: { id: string }; deviceToken: string }>({ server: options.server, token: options.enrollKey }, 'POST', '/v1/enroll', body);
+  const res = await callApiOrThrow<{ device: { id: string }; deviceToken: string; presenceToken: string }>({ server: options.server, token: options.enrollKey }, 'POST', '/v1/enroll', body);
   mkdirSync(dirname(options.stateFile), { recursive: true });
-  const saved: AgentState = { server: options.server, deviceId: res.device.id, deviceToken: res.deviceToken };
+  const saved: AgentState = { server: options.server, deviceId: res.device.id, deviceToken: res.deviceToken, presenceToken: res.presenceToken };
   writeFileSync(options.stateFile, JSON.stringify(saved, null, 2) + '\n', { mode: 0o600 });
   chmodSync(options.stateFile, 0o600);
   return { deviceId: res.device.id, registered: true };
@@ -64,5 +67,13 @@ export function registerAgentCommand(program: Command): void {
       }
       const result = await report({ server: opts.server.replace(/\/+$/, ''), enrollKey: opts.enrollKey, stateFile: opts.state, facts, user: opts.user });
       process.stdout.write(`${result.registered ? 'Registered' : 'Reported'} ${facts.name} as ${result.deviceId} (serials: ${facts.serialNumbers.join(', ') || 'none'}).\n`);
+    });
+  agent
+    .command('presence-token')
+    .description('Print the token this machine shows gateways (X-Postern-Device-Token), for a local proxy or browser setting')
+    .option('--state <file>', 'where the agent keeps its tokens', defaultStateFile())
+    .action((opts: { state: string }) => {
+      if (!existsSync(opts.state)) throw new PosternError('UNAUTHENTICATED', 'This machine is not enrolled yet: run `postern agent report --enroll-key …` first.');
+      process.stdout.write(`${(JSON.parse(readFileSync(opts.state, 'utf8')) as AgentState).presenceToken}\n`);
     });
 }

@@ -1,4 +1,7 @@
-/** Enrollment keys (`pek_…`) that let `postern agent` register a device, and the device credentials (`pdt_…`). */
+/**
+ * Enrollment keys (`pek_…`) that let `postern agent` register a device, and each device's two credentials: the
+ * report token (`pdt_…`) its agent uses, and the presence token (`pdp_…`) it shows gateways.
+ */
 import type { EngineMigration } from './types.ts';
 
 export const enrollment: EngineMigration = {
@@ -22,6 +25,7 @@ export const enrollment: EngineMigration = {
       .createTable('device_credentials')
       .addColumn('device_id', 'text', (c) => c.primaryKey().references('devices.id').onDelete('cascade'))
       .addColumn('hash', 'text', (c) => c.notNull().unique())
+      .addColumn('presence_hash', 'text', (c) => c.notNull().unique())
       .addColumn('enrollment_key_id', 'text')
       .addColumn('created_at', 'text', (c) => c.notNull())
       .execute();
