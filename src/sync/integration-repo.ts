@@ -1,6 +1,6 @@
 /** Integration configuration and status rows. Every method takes an executor. */
 import { fromJson, toJson, type Executor, type IntegrationStatusTable, type IntegrationsTable } from '../store/index.ts';
-import type { UnmatchedAgent } from '../devices/index.ts';
+import type { UnmatchedAgent, VerifyingIntegration } from '../devices/index.ts';
 import type { IntegrationRecord, StatusRecord } from './types.ts';
 
 const toRecord = (r: IntegrationsTable): IntegrationRecord => ({
@@ -131,6 +131,26 @@ export function createIntegrationRepo() {
 
     async list(db: Executor): Promise<IntegrationRecord[]> {
       return (await db.selectFrom('integrations').selectAll().orderBy('created_at').orderBy('id').execute()).map(toRecord);
+    },
+
+    /**
+     * Each integration's last success and limits, in one query: this runs on every decision (staleness), so it reads
+     * four columns instead of whole rows.
+     */
+    async listFreshness(db: Executor): Promise<VerifyingIntegration[]> {
+      const rows = await db
+        .selectFrom('integrations as i')
+        .leftJoin('integration_status as s', 's.integration_id', 'i.id')
+        .select(['i.id', 'i.stale_after_seconds', 'i.agent_active_within_seconds', 's.last_successful_sync_at'])
+        .orderBy('i.created_at')
+        .orderBy('i.id')
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        lastSuccessfulSyncAt: r.last_successful_sync_at ?? null,
+        staleAfterSeconds: r.stale_after_seconds,
+        agentActiveWithinSeconds: r.agent_active_within_seconds,
+      }));
     },
 
     async getStatus(db: Executor, id: string): Promise<StatusRecord | null> {

@@ -229,15 +229,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
     },
 
     /** Each integration's limits and last success, for device verification. */
-    async listForVerification(db: Executor): Promise<VerifyingIntegration[]> {
-      const [records, statuses] = await Promise.all([repo.list(db), repo.listStatuses(db)]);
-      return records.map((r) => ({
-        id: r.id,
-        lastSuccessfulSyncAt: statuses.get(r.id)?.lastSuccessfulSyncAt ?? null,
-        staleAfterSeconds: r.staleAfterSeconds,
-        agentActiveWithinSeconds: r.agentActiveWithinSeconds,
-      }));
-    },
+    listForVerification: (db: Executor): Promise<VerifyingIntegration[]> => repo.listFreshness(db),
   };
   return service;
 }
