@@ -148,7 +148,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       });
     },
 
-    async update(id: string, patch: IntegrationPatch, by: Actor): Promise<IntegrationView> {
+    /** Changes an integration; a configuration change syncs at once (with `wait`, answers after that sync). */
+    async update(id: string, patch: IntegrationPatch, by: Actor, options: { wait?: boolean } = {}): Promise<IntegrationView> {
       const { changed } = await store.transaction(async (tx) => {
         const { record: before, status } = await load(tx, id);
         const after: IntegrationRecord = {
@@ -195,8 +196,13 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         });
         return { changed };
       });
-      if (changed) await deps.scheduler.forget(id).then(() => deps.scheduler.trigger(id, 'full').catch(() => undefined));
-      else await deps.scheduler.reschedule(id);
+      if (changed) {
+        await deps.scheduler.forget(id);
+        const sync = deps.scheduler.trigger(id, 'full').catch(() => undefined);
+        if (options.wait) await sync;
+      } else {
+        await deps.scheduler.reschedule(id);
+      }
       return service.get(id);
     },
 

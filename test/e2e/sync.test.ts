@@ -127,6 +127,21 @@ describe.each(engines())('sync against the simulator over HTTP on $engine', ({ e
     expect(audit[0].after['sentinelOne:infected']).toBeNull();
   });
 
+  it('a configuration change syncs at once: PATCH answers before the sync, or after it with ?wait=true', async () => {
+    sim = await startS1Simulator({ agentCount: 30, seed: 8 });
+    h = await startHarness({ databaseUrl: await newDatabaseUrl() });
+    const integration = await addIntegration();
+    const other = sim.state.addToken({ role: 'Viewer', expiresAt: null }).token;
+    const quick = await h.request('PATCH', `/v1/integrations/${integration.id}`, { body: { apiToken: other } });
+    expect(quick.status).toBe(200);
+    expect(['waiting_to_sync', 'syncing']).toContain(quick.json.status.state);
+    const waited = await h.request('PATCH', `/v1/integrations/${integration.id}?wait=true`, { body: { apiToken: sim.token } });
+    expect(waited.json.status).toMatchObject({ state: 'ok', lastError: null });
+    expect(Date.parse(waited.json.status.lastSuccessfulSyncAt)).toBeGreaterThan(Date.parse(integration.status.lastSuccessfulSyncAt));
+    // The first sync of the new token ran (and may have been interrupted by the second change): never skipped.
+    expect(sim.state.requests.filter((r) => r.path.endsWith('/agents')).length).toBeGreaterThanOrEqual(2);
+  });
+
   it('a sync that fails part-way writes nothing: devices keep the last successful attributes', async () => {
     sim = await startS1Simulator({ agentCount: 2100, seed: 9 });
     h = await startHarness({ databaseUrl: await newDatabaseUrl() });

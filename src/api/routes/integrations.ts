@@ -118,12 +118,13 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps 
   defineRoute(app, deps, {
     method: 'PATCH',
     url: '/v1/integrations/:id',
-    summary: 'Change an integration (a configuration change syncs at once)',
+    summary: 'Change an integration (a configuration change syncs at once; ?wait=true answers after that sync)',
     tags,
     roles: ADMIN,
     params,
+    query: waitQuery,
     body: patchBody,
-    handler: ({ params, body, by }) => integrations.update(params.id, body, by),
+    handler: ({ params, query, body, by }) => integrations.update(params.id, body, by, { wait: query.wait === 'true' }),
   });
 
   defineRoute(app, deps, {

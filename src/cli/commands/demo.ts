@@ -50,7 +50,7 @@ async function seed(postern: Postern, sim: S1Simulator): Promise<void> {
   if ((await postern.services.policy.current()).version === 0) await postern.services.policy.apply(DESIGN_EXAMPLE_POLICY, by);
   const demo = (await integrations.list()).find((i) => i.name === DEMO_INTEGRATION);
   if (demo) {
-    await integrations.update(demo.id, { baseUrl: sim.url, apiToken: sim.token }, by);
+    await integrations.update(demo.id, { baseUrl: sim.url, apiToken: sim.token }, by, { wait: true });
   } else {
     await integrations.create({ name: DEMO_INTEGRATION, baseUrl: sim.url, apiToken: sim.token, pollIntervalSeconds: 60 }, by, { wait: true });
   }
