@@ -45,16 +45,24 @@ describe.each(engines())('admin emails on $engine', ({ newDatabaseUrl }) => {
     return { harness: h, d: createDriver(clock, h) };
   }
 
-  it('paused, stopped and recovered: one email each, to every admin, never the token, never twice', async () => {
+  /** SMTP, simulator and postern on one fake clock, with the integration "S1 prod" created and synced. */
+  async function startSynced() {
     smtp = await startSmtp();
     const clock = new SyncClock('2026-07-01T00:00:00.000Z');
     sim = await startS1Simulator({ agentCount: 20, seed: 12, clock, tokens: [{ token: TOKEN, role: 'Viewer', expiresAt: null }] });
     const databaseUrl = await newDatabaseUrl();
     const masterKey = randomBytes(32).toString('hex');
-    let { harness, d } = await boot(clock, databaseUrl, masterKey);
+    const { harness, d } = await boot(clock, databaseUrl, masterKey);
     const created = await d.during(
       harness.request('POST', '/v1/integrations?wait=true', { body: { provider: 'sentinelone', name: 'S1 prod', baseUrl: sim.url, apiToken: TOKEN } }),
     );
+    return { clock, databaseUrl, masterKey, created, harness, d };
+  }
+
+  it('paused, stopped and recovered: one email each, to every admin, never the token, never twice', async () => {
+    const start = await startSynced();
+    const { clock, databaseUrl, masterKey, created } = start;
+    let { harness, d } = start;
     const id = created.json.id as string;
     expect(created.json.status.state).toBe('ok');
     expect(smtp.mails).toEqual([]);
@@ -140,15 +148,9 @@ describe.each(engines())('admin emails on $engine', ({ newDatabaseUrl }) => {
   });
 
   it('a stopped email that could not be sent goes out at the next start, once', async () => {
-    smtp = await startSmtp();
-    const clock = new SyncClock('2026-07-01T00:00:00.000Z');
-    sim = await startS1Simulator({ agentCount: 20, seed: 12, clock, tokens: [{ token: TOKEN, role: 'Viewer', expiresAt: null }] });
-    const databaseUrl = await newDatabaseUrl();
-    const masterKey = randomBytes(32).toString('hex');
-    let { harness, d } = await boot(clock, databaseUrl, masterKey);
-    const created = await d.during(
-      harness.request('POST', '/v1/integrations?wait=true', { body: { provider: 'sentinelone', name: 'S1 prod', baseUrl: sim.url, apiToken: TOKEN } }),
-    );
+    const start = await startSynced();
+    const { clock, databaseUrl, masterKey, created } = start;
+    let { harness, d } = start;
     sim.state.revokeToken(TOKEN);
     await d.runFor(15 * 60_000);
     expect(smtp.mails.map((m) => m.subject)).toEqual(['postern: SentinelOne integration "S1 prod" is paused']);
