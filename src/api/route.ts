@@ -77,6 +77,8 @@ export function defineRoute<B extends z.ZodType = z.ZodUndefined, Q extends z.Zo
       const params = (spec.params ? parseInput(spec.params, request.params, 'params') : undefined) as z.output<P>;
       const query = (spec.query ? parseInput(spec.query, request.query, 'query') : undefined) as z.output<Q>;
       const body = (spec.body ? parseInput(spec.body, request.body, 'body') : undefined) as z.output<B>;
+      // Set before the handler runs, so a handler whose answer decides the status (forward-auth) may change it.
+      reply.code(spec.status ?? 200);
       const result = await spec.handler({
         body,
         query,
@@ -87,7 +89,6 @@ export function defineRoute<B extends z.ZodType = z.ZodUndefined, Q extends z.Zo
         request,
         reply,
       });
-      reply.code(spec.status ?? 200);
       if (result === undefined) return reply.send();
       return result;
     },

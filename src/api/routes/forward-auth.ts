@@ -11,13 +11,12 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { BlockList, isIP } from 'node:net';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { PosternError, validationError } from '../../lib/errors.ts';
 import type { Role } from '../../keys/index.ts';
 import type { DecisionReasonCode, DecisionService } from '../../policy/index.ts';
-import type { RouteDeps } from '../route.ts';
-import { jsonSchemaOf, parseInput } from '../validation.ts';
+import { defineRoute, type RouteDeps } from '../route.ts';
 import { destination } from './decisions.ts';
 
 const ROLES: readonly Role[] = ['admin', 'gateway'];
@@ -113,25 +112,17 @@ export function registerForwardAuthRoute(
   deps: RouteDeps & { decisions: DecisionService; trustedProxies: readonly string[] },
 ) {
   const trusted = trustedProxies(deps.trustedProxies);
-  const principals = new WeakMap<FastifyRequest, string>();
-
-  app.route({
+  defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/forward-auth',
-    schema: {
-      summary:
-        'Forward-auth for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth: 200 allow, 401 unknown device, 403 deny; ' +
-        'X-Postern-Decision, X-Postern-Reason (codes only) and X-Postern-Device headers. Device by X-Postern-Device-Token or ' +
-        'by X-Forwarded-For / X-Real-IP from POSTERN_TRUSTED_PROXIES; destination from ?dst= or X-Forwarded-Host, X-Original-Host, Host.',
-      tags: ['decisions'],
-      security: [{ bearer: [] }],
-      querystring: jsonSchemaOf(query),
-    },
-    onRequest: async (request) => {
-      principals.set(request, (await deps.auth.authenticate(request.headers.authorization, request.ip, ROLES)).actor);
-    },
-    handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const q = parseInput(query, request.query, 'query');
+    summary:
+      'Forward-auth for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth: 200 allow, 401 unknown device, 403 deny; ' +
+      'X-Postern-Decision, X-Postern-Reason (codes only) and X-Postern-Device headers. Device by its presence token in X-Postern-Device-Token or ' +
+      'by X-Forwarded-For / X-Real-IP from POSTERN_TRUSTED_PROXIES; destination from ?dst= or X-Forwarded-Host, X-Original-Host, Host.',
+    tags: ['decisions'],
+    roles: ROLES,
+    query,
+    handler: async ({ query: q, request, reply, by }) => {
       const dst = q.dst ?? forwardedHost(request.headers);
       if (!dst) throw validationError('header.x-forwarded-host', 'is missing (and so is Host); the gateway must say which host is being reached.');
       if (q.dst === undefined && destination.safeParse(dst).success === false) {
@@ -148,7 +139,7 @@ export function registerForwardAuthRoute(
         }
         who = { address: found.address };
       }
-      const answer = await deps.decisions.decide({ ...who, dst }, { via: 'forward-auth', actor: principals.get(request)!, requestId: request.id });
+      const answer = await deps.decisions.decide({ ...who, dst }, { via: 'forward-auth', actor: by.actor, requestId: request.id });
       const codes = [...new Set(answer.reasons.map((r) => r.code))];
       const unknownDevice = codes.includes('DEVICE_UNKNOWN');
       reply
@@ -163,7 +154,7 @@ export function registerForwardAuthRoute(
         const message = PUBLIC_MESSAGES[code] ?? POSTURE_MESSAGE;
         body.error = { code, message: `${message} Quote request id ${request.id} to your administrator.`, requestId: request.id };
       }
-      return reply.send(body);
+      return body;
     },
   });
 }
