@@ -86,18 +86,10 @@ export function createSyncEngine(deps: SyncEngineDeps) {
   async function recordFailure(integration: IntegrationRecord, status: StatusRecord, err: unknown, kind: SyncKind, startedMs: number): Promise<SyncOutcome> {
     const failure = classifyFailure(err);
     if (failure.code === 'INTERNAL') deps.logger.error({ err, integrationId: integration.id }, 'sync failed unexpectedly');
-    else deps.logger.warn({ integrationId: integration.id, code: failure.code, msg2: failure.message }, 'sync failed');
+    else deps.logger.warn({ integrationId: integration.id, code: failure.code, reason: failure.message }, 'sync failed');
     const now = clock.nowMs();
     const outcome: SyncOutcome = {
-      integrationId: integration.id,
-      kind,
-      ok: false,
-      agents: 0,
-      devicesWithIdentifiers: 0,
-      matches: 0,
-      skippedAgents: 0,
-      agentsWithoutSerial: 0,
-      changedDevices: 0,
+      ...emptyOutcome(integration.id, kind),
       durationMs: now - startedMs,
       error: { code: failure.code, message: failure.message, ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}), kind: failure.class },
     };
