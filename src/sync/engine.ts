@@ -143,6 +143,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         deps.logger.debug({ integrationId, until: lease.holder.expiresAt }, 'sync skipped: another postern process holds the lease');
         return { ...emptyOutcome(integrationId, options.kind), skipped: true, retryAt: lease.holder.expiresAt };
       }
+      deps.logger.info({ integrationId, owner, kind: options.kind }, 'sync started');
       const stopRenewing = keepLease(integrationId);
       try {
         // The advisory lock keeps token upkeep (which takes it too) from running beside the sync.

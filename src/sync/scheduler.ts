@@ -45,7 +45,8 @@ interface Running {
 const MIN_WAIT_MS = 1_000;
 
 export function createScheduler(deps: SchedulerDeps) {
-  const timers = new Map<string, { handle: TimerHandle; at: number }>();
+  /** `waiting`: armed to wait out another process's lease rather than for the stored `nextSyncAt`. */
+  const timers = new Map<string, { handle: TimerHandle; at: number; waiting: boolean }>();
   const running = new Map<string, Running>();
   /** A full sync asked for while another sync of the same integration ran; it starts when that one ends. */
   const queued = new Map<string, Promise<SyncOutcome>>();
@@ -61,10 +62,10 @@ export function createScheduler(deps: SchedulerDeps) {
     timers.delete(id);
   }
 
-  function armAt(id: string, atMs: number, kind: SyncKind) {
+  function armAt(id: string, atMs: number, kind: SyncKind, waiting = false) {
     cancelTimer(id);
     const handle = deps.clock.setTimer(atMs - deps.clock.nowMs(), () => void start(id, kind, { onlyIfDue: true }).catch(() => undefined));
-    timers.set(id, { handle, at: atMs });
+    timers.set(id, { handle, at: atMs, waiting });
   }
 
   /** Arms the integration's timer from its stored status; `keep` leaves a timer for the same moment alone. */
@@ -74,9 +75,9 @@ export function createScheduler(deps: SchedulerDeps) {
     // Stopped means no more attempts until the configuration changes (which triggers a sync itself).
     if (stopped || running.has(id) || !status || status.state === 'stopped') return cancelTimer(id);
     const at = status.nextSyncAt ? Date.parse(status.nextSyncAt) : deps.clock.nowMs();
-    // A timer armed for a later moment (waiting out another process's lease) stays when the stored time is past.
+    // The tick leaves alone a timer already set for this moment, or one waiting out another process's lease.
     const armed = timers.get(id);
-    if (keep && armed && (armed.at === at || armed.at > at)) return;
+    if (keep && armed && (armed.at === at || (armed.waiting && at <= deps.clock.nowMs()))) return;
     // Another call may have armed a timer or started a sync while the status was read: one timer at most.
     armAt(id, at, status.state === 'waiting_to_sync' ? 'full' : 'incremental');
   }
@@ -85,7 +86,7 @@ export function createScheduler(deps: SchedulerDeps) {
   async function next(id: string, outcome: SyncOutcome | null, kind: SyncKind): Promise<void> {
     const now = deps.clock.nowMs();
     if (outcome === null) return armAt(id, now + (deps.errorBackoffMs ?? 30_000), kind);
-    if (outcome.skipped && outcome.retryAt) return armAt(id, Math.max(Date.parse(outcome.retryAt), now + MIN_WAIT_MS), kind);
+    if (outcome.skipped && outcome.retryAt) return armAt(id, Math.max(Date.parse(outcome.retryAt), now + MIN_WAIT_MS), kind, true);
     return schedule(id);
   }
 
