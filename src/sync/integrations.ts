@@ -113,6 +113,11 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
 
   const service = {
     async create(input: IntegrationInput, by: Actor, options: { wait?: boolean } = {}): Promise<IntegrationView> {
+      assertStalenessCoversInterval(
+        input.staleAfterSeconds ?? INTEGRATION_DEFAULTS.staleAfterSeconds,
+        input.pollIntervalSeconds ?? INTEGRATION_DEFAULTS.pollIntervalSeconds,
+        input.staleAfterSeconds !== undefined ? 'staleAfterSeconds' : 'pollIntervalSeconds',
+      );
       const now = clock.now().toISOString();
       const record: IntegrationRecord = {
         id: deps.ids('int'),
@@ -177,6 +182,9 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
           ...(patch.accountIds !== undefined ? { accountIds: patch.accountIds } : {}),
           updatedAt: clock.now().toISOString(),
         };
+        if (patch.staleAfterSeconds !== undefined || patch.pollIntervalSeconds !== undefined) {
+          assertStalenessCoversInterval(after.staleAfterSeconds, after.pollIntervalSeconds, patch.staleAfterSeconds !== undefined ? 'staleAfterSeconds' : 'pollIntervalSeconds');
+        }
         const changed = configChanged(before, after) || patch.apiToken !== undefined;
         if (changed) after.configVersion = before.configVersion + 1;
         await repo.update(tx, after);
@@ -252,6 +260,16 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
     listForVerification: (db: Executor): Promise<VerifyingIntegration[]> => repo.listFreshness(db),
   };
   return service;
+}
+
+/** Attributes that go stale between two syncs would deny healthy devices every interval: refused up front. */
+function assertStalenessCoversInterval(staleAfterSeconds: number, pollIntervalSeconds: number, field: 'staleAfterSeconds' | 'pollIntervalSeconds'): void {
+  if (staleAfterSeconds >= pollIntervalSeconds) return;
+  throw validationError(
+    `body.${field}`,
+    `staleAfterSeconds (${staleAfterSeconds}) is shorter than pollIntervalSeconds (${pollIntervalSeconds}), so every device would go stale between two syncs; ` +
+      'make staleAfterSeconds at least the poll interval (ideally several), or poll more often',
+  );
 }
 
 /**
