@@ -62,7 +62,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   // feed the OpenAPI document only.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
 
-  app.addContentTypeParser(['text/plain', 'application/hujson'], { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) =>
+  app.addContentTypeParser(['text/plain', 'application/hujson'], { parseAs: 'string', bodyLimit: 2 * BODY_LIMIT_BYTES }, (_req, body, done) =>
     done(null, body),
   );
 
