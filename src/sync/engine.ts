@@ -15,6 +15,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import type { S1ClientFactory } from '../s1/index.ts';
 import type { Store } from '../store/index.ts';
+import { clientFor } from './client-for.ts';
 import { collectMatches, type CollectOptions } from './collect.ts';
 import { createDeviceIndex } from './device-index.ts';
 import { classifyFailure, emptyOutcome, insertRun, type SyncPhase } from './failure.ts';
@@ -177,13 +178,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     try {
       const deviceKey = await deps.devices.synced.changeKey(store.db);
       kind = chooseKind(options.kind, status, startedMs, deviceKey.newestUpdate);
-      const client = deps.s1({
-        baseUrl: integration.baseUrl,
-        apiToken: deps.secrets.open(integration.apiTokenSealed),
-        siteIds: integration.siteIds,
-        accountIds: integration.accountIds,
-        ...(deps.s1TimeoutMs ? { timeoutMs: deps.s1TimeoutMs } : {}),
-      });
+      const client = clientFor(deps.s1, integration, deps.secrets.open(integration.apiTokenSealed), deps.s1TimeoutMs);
       const devices = await deviceIndex.load(store.db, deviceKey.key, kind === 'full');
       const collected = await collectMatches(client, devices, deviceIndex, { clock, random }, {
         kind,

@@ -4,13 +4,15 @@
  * paused, stopped), and a `sync_runs` row. Nothing escapes to be retried at once.
  */
 import { isPosternError } from '../lib/errors.ts';
+import { s1FailureClass } from '../s1/index.ts';
+import { formatS1TimestampMicros, parseS1TimestampMicros } from '../s1/core.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Tx } from '../store/index.ts';
 import type { FailureClass, SyncFailure } from './state-machine.ts';
 import type { SyncKind, SyncOutcome } from './types.ts';
 
-const AUTH_CODES = new Set(['S1_AUTH_FAILED', 'S1_FORBIDDEN']);
-const CONFIG_CODES = new Set(['S1_URL_INVALID', 'S1_BAD_REQUEST', 'MASTER_KEY_INVALID']);
+/** Besides S1's own rule (`s1FailureClass`): a master key that cannot open the token never will by retrying. */
+const CONFIG_CODES = new Set(['MASTER_KEY_INVALID']);
 
 /** Where in a sync a failure happened; an unexpected error is named by its phase so the status says where to look. */
 export type SyncPhase = 'fetch' | 'write' | 'upkeep';
@@ -26,7 +28,7 @@ const UNEXPECTED: Record<SyncPhase, { code: string; message: string }> = {
 
 export function classifyFailure(err: unknown, phase: SyncPhase = 'fetch'): SyncFailure & { class: FailureClass } {
   if (isPosternError(err) && !(phase !== 'fetch' && err.code === 'INTERNAL')) {
-    const cls: FailureClass = AUTH_CODES.has(err.code) ? 'auth' : CONFIG_CODES.has(err.code) ? 'config' : 'transient';
+    const cls: FailureClass = CONFIG_CODES.has(err.code) ? 'config' : s1FailureClass(err.code);
     return { code: err.code, message: err.message, class: cls, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
   }
   return { ...UNEXPECTED[phase], class: 'transient' };
@@ -59,11 +61,10 @@ export async function insertRun(tx: Tx, ids: IdGenerator, o: SyncOutcome, starte
     .execute();
 }
 
-/** Microsecond-precision ISO text compares correctly as a string. */
+/** S1's time as UTC text with six fractional digits, which compares correctly as a string (any offset in). */
 export function toMicros(iso: string): string {
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(iso);
-  if (!m) return new Date(Date.parse(iso)).toISOString().replace('Z', '000Z');
-  return `${m[1]}.${(m[2] ?? '').padEnd(6, '0').slice(0, 6)}Z`;
+  const micros = parseS1TimestampMicros(iso);
+  return micros === null ? new Date(Date.parse(iso)).toISOString().replace('Z', '000Z') : formatS1TimestampMicros(micros);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../lib/clock.ts';
 import { isPosternError, PosternError } from '../lib/errors.ts';
-import type { AgentPageResult, S1Client } from '../s1/index.ts';
+import { isRetryableS1Failure, type AgentPageResult, type S1Client } from '../s1/index.ts';
 
 export interface WalkOptions {
   updatedAfter?: string;
@@ -33,8 +33,6 @@ export interface WalkStats {
   skipped: number;
   totalItems: number | null;
 }
-
-const TRANSIENT = new Set(['S1_SERVER_ERROR', 'S1_TIMEOUT', 'S1_UNREACHABLE', 'S1_MALFORMED_RESPONSE', 'S1_RATE_LIMITED']);
 
 export async function walkAgents(
   client: S1Client,
@@ -82,7 +80,7 @@ export async function walkAgents(
         return await fetchPage();
       } catch (err) {
         options.signal?.throwIfAborted();
-        if (!isPosternError(err) || !TRANSIENT.has(err.code) || attempt >= maxRetries) throw err;
+        if (!isPosternError(err) || !isRetryableS1Failure(err) || attempt >= maxRetries) throw err;
         const backoff = Math.round(Math.min(baseDelay * 2 ** attempt, maxDelay) * (0.5 + deps.random() * 0.5));
         const wait = err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, backoff) : backoff;
         if (wait > maxRetryAfter) throw err;
