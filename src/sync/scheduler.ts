@@ -64,7 +64,9 @@ export function createScheduler(deps: SchedulerDeps) {
 
   function armAt(id: string, atMs: number, kind: SyncKind, waiting = false) {
     cancelTimer(id);
-    const handle = deps.clock.setTimer(atMs - deps.clock.nowMs(), () => void start(id, kind, { onlyIfDue: true }).catch(() => undefined));
+    const handle = deps.clock.setTimer(atMs - deps.clock.nowMs(), () =>
+      void start(id, kind, { onlyIfDue: true }).catch((err) => deps.logger.error({ err, integrationId: id }, 'sync attempt failed; trying again after a backoff')),
+    );
     timers.set(id, { handle, at: atMs, waiting });
   }
 
