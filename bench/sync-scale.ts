@@ -145,8 +145,9 @@ async function runCase(name: string, postgresUrl: string | null): Promise<CaseRe
   const c = CASES[name];
   if (!c) throw new Error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`);
   const token = `bench_${randomBytes(12).toString('hex')}`;
+  // The stand-in keeps its whole fleet in memory (about 4 KB an agent): room for a million.
   const sim = await startChild(
-    [join(ROOT, 'bin/postern.mjs'), 's1-simulator', '--agents', String(c.agents), '--seed', 'scale', '--token', token, '--role', 'Viewer'],
+    [...(c.agents > 200_000 ? ['--max-old-space-size=12288'] : []), join(ROOT, 'bin/postern.mjs'), 's1-simulator', '--agents', String(c.agents), '--seed', 'scale', '--token', token, '--role', 'Viewer'],
     /listening on (http:\/\/\S+)/,
   );
   try {

@@ -122,7 +122,7 @@ export function createSyncedRepo() {
     },
 
     async apply(tx: Tx, integrationId: string, diff: SyncedDiff, desired: Map<string, DesiredDevice>, nowIso: string): Promise<void> {
-      for (const batch of chunks(diff.upserts, 300)) {
+      for (const batch of chunks(diff.upserts, 1000)) {
         await tx
           .insertInto('attributes')
           .values(batch.map((u) => ({ device_id: u.deviceId, key: u.key, value_json: JSON.stringify(u.value), source: integrationId, updated_at: nowIso, expires_at: null })))
@@ -141,7 +141,7 @@ export function createSyncedRepo() {
       for (const batch of chunks(diff.sourceDeletes, 500)) {
         await tx.deleteFrom('device_sources').where('integration_id', '=', integrationId).where('device_id', 'in', batch).execute();
       }
-      for (const batch of chunks(diff.sourceUpserts, 200)) {
+      for (const batch of chunks(diff.sourceUpserts, 500)) {
         await tx
           .insertInto('device_sources')
           .values(

@@ -1,6 +1,7 @@
 /**
  * Walks every page of the agent list, retrying a single page after a transient fault (bounded, with backoff)
- * and honouring Retry-After. Pages go straight into `onPage`, so nothing holds the whole agent list.
+ * and honouring Retry-After. Pages go straight into `onPage`, so nothing holds the whole agent list; the next page
+ * is already being fetched while `onPage` works on the current one (one page ahead, never more).
  */
 import type { Clock } from '../lib/clock.ts';
 import { isPosternError, PosternError } from '../lib/errors.ts';
@@ -48,13 +49,16 @@ export async function walkAgents(
   const maxRestarts = options.maxRestarts ?? 1;
   const stats: WalkStats = { pages: 0, retries: 0, restarts: 0, skipped: 0, totalItems: null };
   let cursor: string | null = null;
+  const fetchPage = (at: string | null) =>
+    fetchWithRetry(() => client.fetchAgentsPage({ cursor: at, updatedAfter: options.updatedAfter, limit: options.pageSize ?? 1000, signal: options.signal }));
+  /** The next page, asked for before the current one is handed over, so matching overlaps the download. */
+  let ahead: Promise<AgentPageResult> | null = null;
   for (;;) {
     let page: AgentPageResult;
     try {
-      page = await fetchWithRetry(() =>
-        client.fetchAgentsPage({ cursor, updatedAfter: options.updatedAfter, limit: options.pageSize ?? 1000, signal: options.signal }),
-      );
+      page = await (ahead ?? fetchPage(cursor));
     } catch (err) {
+      ahead = null;
       if (!isPosternError(err, 'S1_INVALID_CURSOR') || cursor === null || stats.restarts >= maxRestarts) throw err;
       stats.restarts++;
       stats.skipped = 0;
@@ -63,11 +67,17 @@ export async function walkAgents(
       cursor = null;
       continue;
     }
+    ahead = null;
     stats.pages++;
     stats.skipped += page.skipped;
     stats.totalItems ??= page.totalItems;
-    onPage(page);
     cursor = page.nextCursor;
+    if (cursor && stats.pages < maxPages) {
+      ahead = fetchPage(cursor);
+      // Its failure is handled when it is awaited; if handing over this page fails first, nobody awaits it.
+      ahead.catch(() => undefined);
+    }
+    onPage(page);
     if (!cursor) return stats;
     if (stats.pages >= maxPages) {
       throw new PosternError('S1_MALFORMED_RESPONSE', `SentinelOne's agent list did not end after ${maxPages} pages; its cursors may be looping.`);
