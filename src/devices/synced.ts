@@ -6,6 +6,7 @@
  * integration's rows are never read or touched.
  */
 import type { AttributeValue } from '../lib/attributes.ts';
+import { sql } from 'kysely';
 import { fromJson, type Executor, type Tx } from '../store/index.ts';
 import { compareAgentRecency, type MatchableAgent } from './matcher.ts';
 import { chunks } from './repo.ts';
@@ -121,7 +122,16 @@ export function createSyncedRepo() {
       return diff;
     },
 
-    async apply(tx: Tx, integrationId: string, diff: SyncedDiff, desired: Map<string, DesiredDevice>, nowIso: string): Promise<void> {
+    async apply(tx: Tx, integrationId: string, diff: SyncedDiff, desired: Map<string, DesiredDevice>, nowIso: string, engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
+      if (engine === 'postgres') {
+        // One statement per 5,000 rows with five array parameters: PostgreSQL plans it once, whatever the size.
+        for (const batch of chunks(diff.upserts, 5000)) {
+          await sql`insert into attributes (device_id, key, value_json, source, updated_at, expires_at)
+            select d, k, v, ${integrationId}, ${nowIso}, null from unnest(${batch.map((u) => u.deviceId)}::text[], ${batch.map((u) => u.key)}::text[], ${batch.map((u) => JSON.stringify(u.value))}::text[]) as t(d, k, v)
+            on conflict (device_id, source, key) do update set value_json = excluded.value_json, updated_at = excluded.updated_at, expires_at = null`.execute(tx);
+        }
+        diff = { ...diff, upserts: [] };
+      }
       for (const batch of chunks(diff.upserts, 1000)) {
         await tx
           .insertInto('attributes')

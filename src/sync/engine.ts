@@ -215,7 +215,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
           );
         }
         const audits: AuditEventInput[] = diff.changes.map((c) => ({ actor: `sync:${integration.id}`, action: 'device.attributes.sync', target: c.deviceId, before: c.before, after: c.after }));
-        await deps.devices.synced.apply(tx, integration.id, diff, desired, iso(nowMs));
+        await deps.devices.synced.apply(tx, integration.id, diff, desired, iso(nowMs), store.engine);
         await deps.audit.recordMany(tx, audits);
         const matchCount = kind === 'full' ? collected.matches.length : await deps.devices.synced.countMatches(tx, integration.id);
         const latest = (await deps.integrations.getStatus(tx, integrationId)) ?? status;
