@@ -153,7 +153,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
 
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
     const app = await buildServer({
-      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins,
+      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, trustedProxies: config.trustedProxies,
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),
     });
 

@@ -37,6 +37,8 @@ export interface ApiDeps {
   plugins?: ((app: FastifyInstance, routeDeps: { auth: ReturnType<typeof createAuthenticator> }) => void)[];
   authLimits?: AuthLimiterOptions;
   version?: string;
+  /** POSTERN_TRUSTED_PROXIES: whose X-Forwarded-For names the address an agent connects from. */
+  trustedProxies?: readonly string[];
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -124,9 +126,9 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerIntegrationRoutes(app, { ...routeDeps, integrations: deps.integrations });
-  registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices });
+  registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
   registerAdminRoutes(app, { ...routeDeps, audit: deps.audit, keys: deps.keys, store: deps.store });
-  registerEnrollmentRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
+  registerEnrollmentRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment, trustedProxies: deps.trustedProxies ?? [] });
   for (const plugin of deps.plugins ?? []) plugin(app, routeDeps);
 
   await app.ready();

@@ -30,4 +30,5 @@ export {
 export { buildDeviceView, nodeAttributes, liveAttributes } from './view.ts';
 export { createDeviceRepo, chunks, toStoredAttribute, type DeviceRepo } from './repo.ts';
 export { createDeviceService, CUSTOM_KEY_PATTERN, type DeviceService, type Actor } from './service.ts';
-export type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';
+export { canonicalOs, sameAddress, type SerialRow, type AddressRow } from './identity-rules.ts';
+export type { Device, DeviceFacts, DeviceInput, DevicePatch, DeviceSource, DeviceView, EnrollmentRequest } from './types.ts';

@@ -51,7 +51,11 @@ export function buildDeviceView(
     attributes: { ...nodeAttributes(device), ...liveAttributes(stored, nowMs) },
     verification: {
       sentinelOne: verifyDevice({
-        hasUsableSerial: device.serialNumbers.some((s) => usableSerial(s) !== null),
+        hasUsableSerial: device.serialNumbers.some((s) => {
+          const usable = usableSerial(s);
+          return usable !== null && !device.pendingSerials.includes(usable);
+        }),
+        hasPendingSerial: device.pendingSerials.length > 0,
         integrations,
         agents,
         nowMs,

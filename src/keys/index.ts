@@ -5,4 +5,4 @@
  * Imported by api (authentication), cli and main.
  */
 export { createApiKeyService, generateKey, hashKey, ROLES, type ApiKey, type ApiKeyService, type Principal, type Role } from './keys.ts';
-export { createEnrollmentService, type EnrollmentKey, type EnrollmentService } from './enrollment.ts';
+export { createEnrollmentService, DEFAULT_PRESENCE_TTL_MS, type EnrollmentGrant, type EnrollmentKey, type EnrollmentService } from './enrollment.ts';

@@ -1,0 +1,189 @@
+/**
+ * The device-identity writes every entry path goes through: enrollment by an agent, its later reports, and the
+ * admin approvals of what a device claimed. The rules themselves are pure (`identity-rules.ts`); this file applies
+ * them inside one transaction each, with the serial and address checks in that same transaction and the serials'
+ * UNIQUE index behind them, so concurrent writes cannot register one serial twice.
+ */
+import type { AuditLog } from '../audit/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import { PosternError } from '../lib/errors.ts';
+import type { IdGenerator } from '../lib/ids.ts';
+import { isUniqueViolation, type Executor, type Store, type Tx } from '../store/index.ts';
+import {
+  approveSerials,
+  enrollmentUser,
+  reportedAddresses,
+  reportedSerials,
+  type AddressRow,
+  type SerialRow,
+} from './identity-rules.ts';
+import type { DeviceRepo } from './repo.ts';
+import { usableSerial } from './serial.ts';
+import type { Device, DeviceFacts, DeviceView, EnrollmentRequest } from './types.ts';
+
+export interface Actor {
+  actor: string;
+  requestId?: string | null;
+}
+
+export interface IdentityDeps {
+  store: Store;
+  repo: DeviceRepo;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: Pick<AuditLog, 'record'>;
+  views(db: Executor, devices: Device[]): Promise<DeviceView[]>;
+  mustGet(db: Executor, id: string): Promise<Device>;
+}
+
+export const usableSerials = (raw: readonly string[]) => [...new Set(raw.map(usableSerial).filter((s): s is string => s !== null))];
+
+export const serialConflict = () =>
+  new PosternError('CONFLICT', 'Another device already has this serial number; an admin must remove or edit that device before this one can claim it.', {
+    details: [{ path: 'body.serialNumbers', message: 'is already registered to another device' }],
+  });
+
+/** Refuses serials and identifying addresses another device holds. Runs inside the writing transaction. */
+export async function refuseTaken(tx: Executor, repo: DeviceRepo, serials: readonly SerialRow[], addresses: readonly AddressRow[], exceptId: string | null) {
+  if ((await repo.serialHolders(tx, serials.map((s) => s.serial), exceptId)).length > 0) throw serialConflict();
+  const held = await repo.addressHolders(tx, addresses.map((a) => a.address), exceptId);
+  if (held.length > 0) {
+    const first = held[0]!;
+    throw new PosternError('CONFLICT', `Address ${first.address} already identifies device ${first.deviceId}; remove it from that device first.`, {
+      details: [{ path: 'body.addresses', message: `${first.address} belongs to ${first.deviceId}` }],
+    });
+  }
+}
+
+/** Runs a write transaction; a lost race on the serials' UNIQUE index answers 409 like the check before it. */
+export async function writeTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    return await store.transaction(fn);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw serialConflict();
+    throw err;
+  }
+}
+
+export const auditBase = (by: Actor) => ({ actor: by.actor, requestId: by.requestId ?? null });
+
+export function createIdentityWrites(deps: IdentityDeps) {
+  const { store, repo, clock } = deps;
+
+  return {
+    /**
+     * Registers the machine an agent runs on. Tags and user come from the credential (and an identity-provider
+     * login), never from the device; serials it names wait for approval unless the key approves them; its
+     * addresses identify it only where postern saw it connect from. `within` runs in the same transaction
+     * (the enrollment key is spent and the device tokens issued there).
+     */
+    async enroll(req: EnrollmentRequest, by: Actor, within?: (tx: Tx, device: Device) => Promise<void>): Promise<DeviceView> {
+      const now = clock.now().toISOString();
+      const { user, claimedUser } = enrollmentUser(req.keyUser, req.provenUser, req.namedUser);
+      const serials = reportedSerials([], usableSerials(req.facts.serialNumbers), req.autoApproveSerials);
+      const addresses = reportedAddresses([], req.facts.addresses, req.observedAddress);
+      const device: Device = {
+        id: deps.ids('dev'),
+        name: req.facts.name,
+        os: req.facts.os,
+        osVersion: req.facts.osVersion ?? null,
+        serialNumbers: [...new Set(req.facts.serialNumbers)],
+        pendingSerials: serials.filter((s) => s.status === 'pending').map((s) => s.serial).sort(),
+        addresses: addresses.identifying.map((a) => a.address),
+        reportedAddresses: addresses.reportedOnly,
+        user,
+        claimedUser,
+        tags: [...new Set(req.tags)],
+        createdAt: now,
+        updatedAt: now,
+      };
+      await writeTransaction(store, async (tx) => {
+        await refuseTaken(tx, repo, serials, addresses.identifying, null);
+        await repo.insert(tx, device, { addresses: addresses.identifying, serials });
+        await deps.audit.record(tx, { ...auditBase(by), action: 'device.enroll', target: device.id, after: device });
+        if (within) await within(tx, device);
+      });
+      return (await deps.views(store.db, [device]))[0]!;
+    },
+
+    /**
+     * A device's agent reports its current facts. Nothing it says changes its user or tags; new serials wait for
+     * approval; addresses identify it only where observed. A report that changes nothing writes nothing: no
+     * `updatedAt` bump, no audit event, so agents on a timer neither force full syncs nor grow the audit log.
+     */
+    async report(id: string, facts: DeviceFacts, observedAddress: string | null, by: Actor): Promise<{ device: DeviceView; changed: boolean }> {
+      const result = await writeTransaction(store, async (tx) => {
+        const before = await deps.mustGet(tx, id);
+        const [serialRows, addressRows] = await Promise.all([repo.serialRows(tx, id), repo.addressRows(tx, id)]);
+        const serials = reportedSerials(serialRows, usableSerials(facts.serialNumbers), false);
+        const addresses = reportedAddresses(addressRows, facts.addresses, observedAddress);
+        const next: Device = {
+          ...before,
+          name: facts.name,
+          os: facts.os,
+          osVersion: facts.osVersion ?? null,
+          serialNumbers: [...new Set(facts.serialNumbers)],
+          pendingSerials: serials.filter((s) => s.status === 'pending').map((s) => s.serial).sort(),
+          addresses: addresses.identifying.map((a) => a.address),
+          reportedAddresses: addresses.reportedOnly,
+        };
+        const serialsSame = sameRows(serialRows, serials, (r) => `${r.serial}|${r.status}|${r.source}`);
+        const addressesSame = sameRows(addressRows, addresses.identifying, (r) => `${r.address}|${r.source}`);
+        if (sameDevice(before, next) && serialsSame && addressesSame) return { device: before, changed: false };
+        const after = { ...next, updatedAt: clock.now().toISOString() };
+        await refuseTaken(tx, repo, serials, addresses.identifying, id);
+        await repo.update(tx, after, { addresses: addresses.identifying, serials });
+        await deps.audit.record(tx, { ...auditBase(by), action: 'device.report', target: id, before, after });
+        return { device: after, changed: true };
+      });
+      return { device: (await deps.views(store.db, [result.device]))[0]!, changed: result.changed };
+    },
+
+    /** An admin accepts the user the device claimed: it becomes the device's user. */
+    async approveUser(id: string, by: Actor): Promise<DeviceView> {
+      const after = await store.transaction(async (tx) => {
+        const before = await deps.mustGet(tx, id);
+        if (!before.claimedUser) {
+          throw new PosternError('CONFLICT', `Device ${id} claims no user; set one with PATCH /v1/devices/${id} {"user": …} instead.`);
+        }
+        const updated: Device = { ...before, user: before.claimedUser, claimedUser: null, updatedAt: clock.now().toISOString() };
+        await repo.update(tx, updated);
+        await deps.audit.record(tx, { ...auditBase(by), action: 'device.user.approve', target: id, before: { user: before.user, claimedUser: before.claimedUser }, after: { user: updated.user } });
+        return updated;
+      });
+      return (await deps.views(store.db, [after]))[0]!;
+    },
+
+    /** An admin accepts the serials the device named: they match SentinelOne agents from the next sync on. */
+    async approveSerials(id: string, by: Actor): Promise<DeviceView> {
+      const after = await writeTransaction(store, async (tx) => {
+        const before = await deps.mustGet(tx, id);
+        const rows = await repo.serialRows(tx, id);
+        if (!rows.some((r) => r.status === 'pending')) throw new PosternError('CONFLICT', `Device ${id} has no serial waiting for approval.`);
+        const updated: Device = { ...before, pendingSerials: [], updatedAt: clock.now().toISOString() };
+        await repo.update(tx, updated, { serials: approveSerials(rows) });
+        await deps.audit.record(tx, { ...auditBase(by), action: 'device.serial.approve', target: id, after: { approved: before.pendingSerials } });
+        return updated;
+      });
+      return (await deps.views(store.db, [after]))[0]!;
+    },
+  };
+}
+
+function sameDevice(a: Device, b: Device): boolean {
+  return (
+    a.name === b.name &&
+    a.os === b.os &&
+    a.osVersion === b.osVersion &&
+    same(a.serialNumbers, b.serialNumbers) &&
+    same(a.pendingSerials, b.pendingSerials) &&
+    same([...a.addresses].sort(), [...b.addresses].sort()) &&
+    same([...a.reportedAddresses].sort(), [...b.reportedAddresses].sort())
+  );
+}
+
+const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+function sameRows<T>(a: readonly T[], b: readonly T[], key: (r: T) => string): boolean {
+  return same(a.map(key).sort(), b.map(key).sort());
+}
