@@ -3,7 +3,7 @@
  * and keeps the device token it gets back in a state file (mode 0600); later runs report the machine's current
  * facts with that token. Run it at boot or from a timer.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
@@ -34,7 +34,14 @@ export interface ReportOptions {
 export async function report(options: ReportOptions): Promise<{ deviceId: string; registered: boolean }> {
   const state = existsSync(options.stateFile) ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as AgentState) : null;
   if (state && state.server === options.server) {
-    const device = await callApiOrThrow<{ id: string }>({ server: options.server, token: state.deviceToken }, 'PUT', '/v1/enroll/self', options.facts);
+    const device = await callApiOrThrow<{ id: string; tokens?: { deviceToken: string; presenceToken: string } }>(
+      { server: options.server, token: state.deviceToken },
+      'PUT',
+      '/v1/enroll/self',
+      options.facts,
+    );
+    // An admin rotated this device's tokens: the answer carries the new ones, and the old ones no longer work.
+    if (device.tokens) saveState(options.stateFile, { ...state, deviceToken: device.tokens.deviceToken, presenceToken: device.tokens.presenceToken });
     return { deviceId: device.id, registered: false };
   }
   if (!options.enrollKey) {
@@ -42,11 +49,17 @@ export async function report(options: ReportOptions): Promise<{ deviceId: string
   }
   const body = { ...options.facts, ...(options.user ? { user: options.user } : {}) };
   const res = await callApiOrThrow<{ device: { id: string }; deviceToken: string; presenceToken: string }>({ server: options.server, token: options.enrollKey }, 'POST', '/v1/enroll', body);
-  mkdirSync(dirname(options.stateFile), { recursive: true });
-  const saved: AgentState = { server: options.server, deviceId: res.device.id, deviceToken: res.deviceToken, presenceToken: res.presenceToken };
-  writeFileSync(options.stateFile, JSON.stringify(saved, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(options.stateFile, 0o600);
+  saveState(options.stateFile, { server: options.server, deviceId: res.device.id, deviceToken: res.deviceToken, presenceToken: res.presenceToken });
   return { deviceId: res.device.id, registered: true };
+}
+
+/** Written beside and renamed over, so a crash mid-write never leaves the agent without its tokens. */
+function saveState(file: string, state: AgentState): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
 }
 
 export function registerAgentCommand(program: Command): void {
