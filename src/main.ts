@@ -13,7 +13,8 @@ import {
 } from './api/index.ts';
 import { createAuditLog } from './audit/index.ts';
 import { masterKeyFileFor, type Config } from './config/index.ts';
-import { createDeviceRepo, createDeviceService } from './devices/index.ts';
+import { createDeviceRepo, createDeviceService, type DeviceChange } from './devices/index.ts';
+import { createDebouncer } from './lib/debounce.ts';
 import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
@@ -52,6 +53,11 @@ export interface PosternOptions {
   notifier?: Notifier;
   /** Brake on failed authentication per address (tests raise it). */
   authLimits?: AuthLimiterOptions;
+  /**
+   * How long after an enrollment or serial approval the sync that gives the device its posture starts (default
+   * 10 s); every enrollment in that window shares the one sync. Only while the scheduler runs.
+   */
+  enrollSyncDelayMs?: number;
 }
 
 export interface Postern {
@@ -125,7 +131,28 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       onStart: upkeep.onStart,
     });
     const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
-    const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
+    // A device that enrolls (or whose serials an admin approves) gets its posture from a sync soon after, one sync
+    // for however many enroll at once.
+    const syncSoon = createDebouncer({
+      clock,
+      delayMs: options.enrollSyncDelayMs ?? 10_000,
+      run: async () => {
+        for (const integration of await integrations.list()) await scheduler.trigger(integration.id, 'full').catch(() => undefined);
+      },
+      onError: (err) => logger.warn({ err }, 'the sync after an enrollment could not start'),
+    });
+    const syncAfter = new Set<DeviceChange>(['enroll', 'approve-serials', 'create']);
+    const devices = createDeviceService({
+      store,
+      repo: deviceRepo,
+      clock,
+      ids,
+      audit,
+      integrations,
+      onChange: (_id, what) => {
+        if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
+      },
+    });
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
@@ -176,6 +203,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       async close() {
         if (closed) return;
         closed = true;
+        syncSoon.cancel();
         await scheduler.stop();
         notifier.close();
         await app.close();

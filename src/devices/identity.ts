@@ -34,7 +34,15 @@ export interface IdentityDeps {
   audit: Pick<AuditLog, 'record'>;
   views(db: Executor, devices: Device[]): Promise<DeviceView[]>;
   mustGet(db: Executor, id: string): Promise<Device>;
+  onChange?: DeviceChangeHook;
 }
+
+/**
+ * Called after every committed device write, with what happened: the one place to learn that a device changed
+ * (a posture view refreshes it; enrollment and serial approval ask for a sync so new devices get their posture).
+ */
+export type DeviceChangeHook = (deviceId: string, what: DeviceChange) => void;
+export type DeviceChange = 'create' | 'update' | 'remove' | 'enroll' | 'report' | 'approve-user' | 'approve-serials' | 'attribute';
 
 export const usableSerials = (raw: readonly string[]) => [...new Set(raw.map(usableSerial).filter((s): s is string => s !== null))];
 
@@ -103,6 +111,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.enroll', target: device.id, after: device });
         if (within) await within(tx, device);
       });
+      deps.onChange?.(device.id, 'enroll');
       return (await deps.views(store.db, [device]))[0]!;
     },
 
@@ -136,6 +145,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.report', target: id, before, after });
         return { device: after, changed: true };
       });
+      if (result.changed) deps.onChange?.(id, 'report');
       return { device: (await deps.views(store.db, [result.device]))[0]!, changed: result.changed };
     },
 
@@ -151,6 +161,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.user.approve', target: id, before: { user: before.user, claimedUser: before.claimedUser }, after: { user: updated.user } });
         return updated;
       });
+      deps.onChange?.(id, 'approve-user');
       return (await deps.views(store.db, [after]))[0]!;
     },
 
@@ -165,6 +176,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.serial.approve', target: id, after: { approved: before.pendingSerials } });
         return updated;
       });
+      deps.onChange?.(id, 'approve-serials');
       return (await deps.views(store.db, [after]))[0]!;
     },
   };

@@ -31,4 +31,5 @@ export { buildDeviceView, nodeAttributes, liveAttributes } from './view.ts';
 export { createDeviceRepo, chunks, toStoredAttribute, type DeviceRepo } from './repo.ts';
 export { createDeviceService, CUSTOM_KEY_PATTERN, type DeviceService, type Actor } from './service.ts';
 export { canonicalOs, sameAddress, type SerialRow, type AddressRow } from './identity-rules.ts';
+export type { DeviceChange, DeviceChangeHook } from './identity.ts';
 export type { Device, DeviceFacts, DeviceInput, DevicePatch, DeviceSource, DeviceView, EnrollmentRequest } from './types.ts';

@@ -10,7 +10,7 @@ import type { IdGenerator } from '../lib/ids.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Executor, Store } from '../store/index.ts';
 import { adminSerials, type AddressRow } from './identity-rules.ts';
-import { auditBase, createIdentityWrites, refuseTaken, usableSerials, writeTransaction, type Actor } from './identity.ts';
+import { auditBase, createIdentityWrites, refuseTaken, usableSerials, writeTransaction, type Actor, type DeviceChangeHook } from './identity.ts';
 import type { DeviceRepo } from './repo.ts';
 import type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';
 import type { VerifyingIntegration } from './verification.ts';
@@ -24,6 +24,8 @@ export interface DeviceServiceDeps {
   audit: Pick<AuditLog, 'record'>;
   /** The SentinelOne integrations' freshness, for verification. */
   integrations: { listForVerification(db: Executor): Promise<VerifyingIntegration[]> };
+  /** Told after every committed device write. */
+  onChange?: DeviceChangeHook;
 }
 
 export type { Actor };
@@ -53,7 +55,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   }
 
   return {
-    ...createIdentityWrites({ store, repo, clock, ids: deps.ids, audit: deps.audit, views, mustGet }),
+    ...createIdentityWrites({ store, repo, clock, ids: deps.ids, audit: deps.audit, views, mustGet, ...(deps.onChange ? { onChange: deps.onChange } : {}) }),
 
     /** Adds a device as an admin: its serials are approved and its addresses identify it. */
     async create(input: DeviceInput, by: Actor): Promise<DeviceView> {
@@ -80,6 +82,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         await repo.insert(tx, device, { addresses, serials });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.create', target: device.id, after: device });
       });
+      deps.onChange?.(device.id, 'create');
       return (await views(store.db, [device]))[0]!;
     },
 
@@ -125,6 +128,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.update', target: id, before, after });
         return after;
       });
+      deps.onChange?.(id, 'update');
       return (await views(store.db, [updated]))[0]!;
     },
 
@@ -134,6 +138,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         await repo.remove(tx, id);
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.delete', target: id, before });
       });
+      deps.onChange?.(id, 'remove');
     },
 
     async getAttribute(id: string, key: string): Promise<StoredAttribute> {
@@ -146,7 +151,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     async putCustomAttribute(id: string, key: string, value: AttributeValue, expiresAt: string | null, by: Actor): Promise<StoredAttribute> {
       assertCustomKey(key);
       if (expiresAt && Date.parse(expiresAt) <= clock.nowMs()) throw validationError('body.expiresAt', 'must be in the future.');
-      return store.transaction(async (tx) => {
+      const written = await store.transaction(async (tx) => {
         await mustGet(tx, id);
         const before = liveAttributes((await repo.attributesOf(tx, [id])).get(id), clock.nowMs())[key] ?? null;
         const attr: StoredAttribute = { value, source: 'admin', updatedAt: clock.now().toISOString(), expiresAt };
@@ -160,6 +165,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         });
         return attr;
       });
+      deps.onChange?.(id, 'attribute');
+      return written;
     },
 
     async deleteCustomAttribute(id: string, key: string, by: Actor): Promise<void> {
@@ -176,6 +183,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           after: { [key]: null },
         });
       });
+      deps.onChange?.(id, 'attribute');
     },
 
     async sources(id: string): Promise<DeviceSource[]> {
