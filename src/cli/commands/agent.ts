@@ -3,11 +3,14 @@
  * and keeps the device token it gets back in a state file (mode 0600); later runs report the machine's current
  * facts with that token. Run it at boot or from a timer.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir, platform } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PosternError } from '../../lib/errors.ts';
+import { systemClock } from '../../lib/clock.ts';
+import { installPlan, parseInterval, reportLoop } from '../agent-service.ts';
 import { collectFacts, type DeviceFacts } from '../device-facts.ts';
 import { callApiOrThrow } from './remote.ts';
 
@@ -80,6 +83,66 @@ export function registerAgentCommand(program: Command): void {
       }
       const result = await report({ server: opts.server.replace(/\/+$/, ''), enrollKey: opts.enrollKey, stateFile: opts.state, facts, user: opts.user });
       process.stdout.write(`${result.registered ? 'Registered' : 'Reported'} ${facts.name} as ${result.deviceId} (serials: ${facts.serialNumbers.join(', ') || 'none'}).\n`);
+    });
+  agent
+    .command('run')
+    .description('Keep reporting this machine every --interval (what the installed service runs); registers first with --enroll-key')
+    .requiredOption('--server <url>', 'postern URL, e.g. https://postern.example.com')
+    .option('--enroll-key <key>', 'enrollment key (pek_…) for the first registration')
+    .option('--state <file>', 'where the device token is kept', defaultStateFile())
+    .option('--interval <duration>', 'time between reports: 15m, 30s, 1h', '15m')
+    .option('--name <name>', 'device name (default: host name)')
+    .action(async (opts: { server: string; enrollKey?: string; state: string; interval: string; name?: string }) => {
+      const intervalMs = parseInterval(opts.interval);
+      const controller = new AbortController();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort(new Error(signal)));
+      const server = opts.server.replace(/\/+$/, '');
+      await reportLoop({
+        intervalMs,
+        signal: controller.signal,
+        sleep: (ms, signal) => systemClock.sleep(ms, signal),
+        once: async () => {
+          const facts = collectFacts(opts.name ? { name: opts.name } : {});
+          const result = await report({ server, enrollKey: opts.enrollKey, stateFile: opts.state, facts });
+          process.stdout.write(`${new Date().toISOString()} ${result.registered ? 'registered' : 'reported'} ${result.deviceId}\n`);
+        },
+        onError: (err) => process.stderr.write(`${new Date().toISOString()} report failed: ${(err as Error).message}\n`),
+      });
+    });
+  agent
+    .command('install')
+    .description('Install the agent as a service (systemd on Linux, launchd on macOS, Task Scheduler on Windows) that keeps reporting')
+    .requiredOption('--server <url>', 'postern URL, e.g. https://postern.example.com')
+    .option('--enroll-key <key>', 'enrollment key (pek_…): registers now, so the key is never written into the service')
+    .option('--state <file>', 'where the device token is kept', defaultStateFile())
+    .option('--interval <duration>', 'time between reports: 15m, 30s, 1h', '15m')
+    .option('--print', 'print the service definition and the commands instead of installing')
+    .action(async (opts: { server: string; enrollKey?: string; state: string; interval: string; print?: boolean }) => {
+      parseInterval(opts.interval);
+      const server = opts.server.replace(/\/+$/, '');
+      const state = resolve(opts.state);
+      const entry = realpathSync(process.argv[1] ?? '');
+      const plan = installPlan(platform(), {
+        argv: [process.execPath, entry, 'agent', 'run', '--server', server, '--interval', opts.interval, '--state', state],
+        stateFile: state,
+      });
+      if (opts.print) {
+        process.stdout.write(`# ${plan.path}\n${plan.content}\n${plan.commands.map((c) => `# ${c.join(' ')}`).join('\n')}\n`);
+        return;
+      }
+      if (opts.enrollKey) await report({ server, enrollKey: opts.enrollKey, stateFile: state, facts: collectFacts() });
+      mkdirSync(dirname(plan.path), { recursive: true });
+      // Task Scheduler reads the UTF-16 its XML declares.
+      writeFileSync(plan.path, platform() === 'win32' ? Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(plan.content, 'utf16le')]) : plan.content, { mode: 0o644 });
+      for (const [command, ...args] of plan.commands) {
+        try {
+          execFileSync(command!, args, { stdio: 'inherit' });
+        } catch (err) {
+          // launchctl bootout of a service that was not loaded fails harmlessly; anything else stops the install.
+          if (!(command === 'launchctl' && args[0] === 'bootout')) throw err;
+        }
+      }
+      process.stdout.write(`Installed ${plan.path}; the agent reports every ${opts.interval}.\n`);
     });
   agent
     .command('presence-token')
