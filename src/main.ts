@@ -15,6 +15,7 @@ import { createAuditLog } from './audit/index.ts';
 import { masterKeyFileFor, type Config } from './config/index.ts';
 import { createDeviceRepo, createDeviceService, type DeviceChange } from './devices/index.ts';
 import { createDebouncer } from './lib/debounce.ts';
+import { PosternError } from './lib/errors.ts';
 import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
@@ -22,6 +23,7 @@ import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
+import { createDeviceLogin } from './oidc/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -178,9 +180,18 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
     ];
 
+    if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {
+      throw new PosternError('CONFIG_INVALID', 'Agent sign-in needs both POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID; set both, or neither.');
+    }
+    const login = createDeviceLogin({
+      config: config.oidcIssuer && config.oidcClientId ? { issuer: config.oidcIssuer, clientId: config.oidcClientId, clientSecret: config.oidcClientSecret } : null,
+      secrets,
+      clock,
+    });
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
     const app = await buildServer({
       store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, trustedProxies: config.trustedProxies,
+      ...(login.enabled ? { login } : {}),
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),
     });
 

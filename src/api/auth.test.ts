@@ -51,6 +51,7 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'GET /v1/enrollment-keys': ADMIN,
   'DELETE /v1/enrollment-keys/{id}': ADMIN,
   'POST /v1/enroll': ['admin', 'enroll'],
+  'POST /v1/enroll/login': ['admin', 'enroll'],
   'PUT /v1/enroll/self': [],
   'GET /metrics': ['admin', 'viewer', 'gateway'],
 };

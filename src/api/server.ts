@@ -20,6 +20,7 @@ import { defineRoute } from './route.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerEnrollmentRoutes } from './routes/enrollment.ts';
+import type { DeviceLogin } from '../oidc/index.ts';
 import { registerIntegrationRoutes } from './routes/integrations.ts';
 
 export interface ApiDeps {
@@ -39,6 +40,8 @@ export interface ApiDeps {
   version?: string;
   /** POSTERN_TRUSTED_PROXIES: whose X-Forwarded-For names the address an agent connects from. */
   trustedProxies?: readonly string[];
+  /** Agent sign-in at the identity provider (absent: not configured). */
+  login?: DeviceLogin;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -128,7 +131,13 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerIntegrationRoutes(app, { ...routeDeps, integrations: deps.integrations });
   registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
   registerAdminRoutes(app, { ...routeDeps, audit: deps.audit, keys: deps.keys, store: deps.store });
-  registerEnrollmentRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment, trustedProxies: deps.trustedProxies ?? [] });
+  registerEnrollmentRoutes(app, {
+    ...routeDeps,
+    devices: deps.devices,
+    enrollment: deps.enrollment,
+    trustedProxies: deps.trustedProxies ?? [],
+    ...(deps.login ? { login: deps.login } : {}),
+  });
   for (const plugin of deps.plugins ?? []) plugin(app, routeDeps);
 
   await app.ready();

@@ -12,6 +12,7 @@ import type { Authenticator } from '../auth.ts';
 import { ADMIN, defineRoute, type RouteDeps } from '../route.ts';
 import { idParam, ipAddress, isoTime, osName, tag, text } from '../schemas.ts';
 import { clientAddress, normalizeIp, trustedProxies as trustList, type TrustedProxies } from './forward-auth.ts';
+import type { DeviceLogin } from '../../oidc/index.ts';
 
 const facts = {
   name: text(200),
@@ -22,7 +23,12 @@ const facts = {
 };
 
 const email = z.email({ error: 'must be an email address' }).max(254);
-const enrollBody = z.strictObject({ ...facts, user: email.nullable().optional() });
+const enrollBody = z.strictObject({
+  ...facts,
+  user: email.nullable().optional(),
+  /** From POST /v1/enroll/login: the device's user becomes the email the person signed in with. */
+  login: z.string().min(1).max(4000).optional(),
+});
 const reportBody = z.strictObject(facts);
 const keyBody = z.strictObject({
   reusable: z.boolean().default(false),
@@ -49,10 +55,30 @@ export function observedAddress(request: FastifyRequest, trusted: TrustedProxies
 
 export function registerEnrollmentRoutes(
   app: FastifyInstance,
-  deps: RouteDeps & { devices: DeviceService; enrollment: EnrollmentService; auth: Authenticator; trustedProxies?: readonly string[] },
+  deps: RouteDeps & {
+    devices: DeviceService;
+    enrollment: EnrollmentService;
+    auth: Authenticator;
+    trustedProxies?: readonly string[];
+    login?: Pick<DeviceLogin, 'start' | 'finish'>;
+  },
 ): void {
   const { devices, enrollment } = deps;
   const trusted = trustList(deps.trustedProxies ?? []);
+
+  /** Enrollment keys (`pek_…`) or API keys with role enroll (or admin). */
+  const enrollmentCredential = async (request: FastifyRequest): Promise<Principal> => {
+    const token = bearer(request);
+    if (token?.startsWith('pek_')) {
+      const usable = await enrollment.peek(token);
+      if (!usable) throw unusableKey();
+      return { keyId: usable.id, role: 'enroll', actor: `enrollment-key:${usable.id}` };
+    }
+    return deps.auth.authenticate(request.headers.authorization, request.ip, ['admin', 'enroll']);
+  };
+
+  const noLogin = () =>
+    new PosternError('OIDC_NOT_CONFIGURED', 'Sign-in is not set up on this postern: an admin must set POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID.');
 
   defineRoute(app, deps, {
     method: 'POST',
@@ -93,29 +119,27 @@ export function registerEnrollmentRoutes(
     roles: ['admin', 'enroll'],
     body: enrollBody,
     status: 201,
-    authenticate: async (request): Promise<Principal> => {
-      const token = bearer(request);
-      if (token?.startsWith('pek_')) {
-        const usable = await enrollment.peek(token);
-        if (!usable) throw unusableKey();
-        return { keyId: usable.id, role: 'enroll', actor: `enrollment-key:${usable.id}` };
-      }
-      return deps.auth.authenticate(request.headers.authorization, request.ip, ['admin', 'enroll']);
-    },
+    authenticate: enrollmentCredential,
     handler: async ({ body, request, principal, by }) => {
       const key = bearer(request)!;
       const viaEnrollmentKey = key.startsWith('pek_');
       // The key's grant is read first; the key is spent inside the device's transaction, which a spent key aborts.
       const grant: EnrollmentGrant | null = viaEnrollmentKey ? await enrollment.peek(key) : null;
       if (viaEnrollmentKey && !grant) throw unusableKey();
+      // A sign-in the agent ran proves the user (LOGIN_PENDING until the person has finished it).
+      let provenUser: string | null = null;
+      if (body.login !== undefined) {
+        if (!deps.login) throw noLogin();
+        provenUser = await deps.login.finish(body.login, principal.keyId);
+      }
       let tokens = { reportToken: '', presenceToken: '' };
-      const { user, ...deviceFacts } = body;
+      const { user, login: _login, ...deviceFacts } = body;
       const device = await devices.enroll(
         {
           facts: deviceFacts,
           namedUser: user ?? null,
           keyUser: grant?.user ?? null,
-          provenUser: null,
+          provenUser,
           tags: grant?.tags ?? [],
           // An admin enrolling a machine vouches for its serials; an enroll key or enrollment key only if it says so.
           autoApproveSerials: principal.role === 'admin' || (grant?.autoApproveSerials ?? false),
@@ -129,6 +153,20 @@ export function registerEnrollmentRoutes(
         },
       );
       return { device, deviceToken: tokens.reportToken, presenceToken: tokens.presenceToken };
+    },
+  });
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/enroll/login',
+    summary:
+      'Start an identity-provider sign-in for the machine being enrolled (OIDC device authorization): answers a URL and code to show the person, and a login to send with POST /v1/enroll',
+    tags: ['enrollment'],
+    roles: ['admin', 'enroll'],
+    authenticate: enrollmentCredential,
+    handler: async ({ principal }) => {
+      if (!deps.login) throw noLogin();
+      return deps.login.start(principal.keyId);
     },
   });
 

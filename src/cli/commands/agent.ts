@@ -27,16 +27,37 @@ export const defaultStateFile = () => join(process.env.XDG_CONFIG_HOME ?? join(h
 
 export interface ReportOptions {
   server: string;
-  enrollKey?: string;
+  enrollKey?: string | undefined;
   stateFile: string;
   facts: DeviceFacts;
-  user?: string;
+  /** A user the device names itself: only a claim, until an admin approves it. */
+  user?: string | undefined;
+  /**
+   * Sign in at the identity provider while enrolling: `prompt` shows the person where to go, `sleep` waits between
+   * asks whether they have finished (the provider's interval).
+   */
+  login?: { prompt(start: LoginStart): void; sleep(ms: number): Promise<void> } | undefined;
+}
+
+export interface LoginStart {
+  login: string;
+  verificationUri: string;
+  verificationUriComplete: string | null;
+  userCode: string;
+  intervalSeconds: number;
+  expiresInSeconds: number;
 }
 
 /** Registers or reports; answers the device id and whether it was a new registration. */
 export async function report(options: ReportOptions): Promise<{ deviceId: string; registered: boolean }> {
   const state = existsSync(options.stateFile) ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as AgentState) : null;
   if (state && state.server === options.server) {
+    if (options.login) {
+      throw new PosternError(
+        'CONFLICT',
+        'This machine is already enrolled; --login proves the user when a machine enrolls. Ask an admin to set its user, or to revoke its tokens so it can enroll again with --login.',
+      );
+    }
     const device = await callApiOrThrow<{ id: string; tokens?: { deviceToken: string; presenceToken: string } }>(
       { server: options.server, token: state.deviceToken },
       'PUT',
@@ -50,8 +71,27 @@ export async function report(options: ReportOptions): Promise<{ deviceId: string
   if (!options.enrollKey) {
     throw new PosternError('UNAUTHENTICATED', `This machine is not enrolled with ${options.server} yet: pass --enroll-key with a key from an admin.`);
   }
-  const body = { ...options.facts, ...(options.user ? { user: options.user } : {}) };
-  const res = await callApiOrThrow<{ device: { id: string }; deviceToken: string; presenceToken: string }>({ server: options.server, token: options.enrollKey }, 'POST', '/v1/enroll', body);
+  const remote = { server: options.server, token: options.enrollKey };
+  const body: Record<string, unknown> = { ...options.facts, ...(options.user ? { user: options.user } : {}) };
+  type Enrolled = { device: { id: string }; deviceToken: string; presenceToken: string };
+  let res: Enrolled;
+  if (options.login) {
+    const start = await callApiOrThrow<LoginStart>(remote, 'POST', '/v1/enroll/login');
+    options.login.prompt(start);
+    body.login = start.login;
+    const attempts = Math.max(1, Math.ceil(start.expiresInSeconds / Math.max(1, start.intervalSeconds)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await callApiOrThrow<Enrolled>(remote, 'POST', '/v1/enroll', body);
+        break;
+      } catch (err) {
+        if (!(err instanceof PosternError && err.code === 'LOGIN_PENDING') || attempt >= attempts) throw err;
+        await options.login.sleep(start.intervalSeconds * 1000);
+      }
+    }
+  } else {
+    res = await callApiOrThrow<Enrolled>(remote, 'POST', '/v1/enroll', body);
+  }
   saveState(options.stateFile, { server: options.server, deviceId: res.device.id, deviceToken: res.deviceToken, presenceToken: res.presenceToken });
   return { deviceId: res.device.id, registered: true };
 }
@@ -73,15 +113,25 @@ export function registerAgentCommand(program: Command): void {
     .requiredOption('--server <url>', 'postern URL, e.g. https://postern.example.com')
     .option('--enroll-key <key>', 'enrollment key (pek_…) for the first registration')
     .option('--state <file>', 'where the device token is kept', defaultStateFile())
-    .option('--user <email>', "the device's user")
+    .option('--user <email>', "the device's user as you claim it (an admin must approve it; --login proves it instead)")
+    .option('--login', "sign in at your organisation's identity provider, which proves the device's user")
     .option('--name <name>', 'device name (default: host name)')
     .option('--serial <serial...>', 'serial numbers to report instead of reading the firmware')
-    .action(async (opts: { server: string; enrollKey?: string; state: string; user?: string; name?: string; serial?: string[] }) => {
+    .action(async (opts: { server: string; enrollKey?: string; state: string; user?: string; login?: boolean; name?: string; serial?: string[] }) => {
       const facts = collectFacts({ ...(opts.name ? { name: opts.name } : {}), ...(opts.serial ? { serialNumbers: opts.serial } : {}) });
       if (facts.serialNumbers.length === 0) {
         process.stderr.write('No serial number could be read on this machine (on Linux, run as root); the device will not match SentinelOne.\n');
       }
-      const result = await report({ server: opts.server.replace(/\/+$/, ''), enrollKey: opts.enrollKey, stateFile: opts.state, facts, user: opts.user });
+      const login = opts.login
+        ? {
+            prompt: (start: LoginStart) =>
+              process.stdout.write(
+                `To sign in, open ${start.verificationUriComplete ?? start.verificationUri} and enter the code ${start.userCode}.\nWaiting for the sign-in…\n`,
+              ),
+            sleep: (ms: number) => systemClock.sleep(ms),
+          }
+        : undefined;
+      const result = await report({ server: opts.server.replace(/\/+$/, ''), enrollKey: opts.enrollKey, stateFile: opts.state, facts, user: opts.user, login });
       process.stdout.write(`${result.registered ? 'Registered' : 'Reported'} ${facts.name} as ${result.deviceId} (serials: ${facts.serialNumbers.join(', ') || 'none'}).\n`);
     });
   agent
