@@ -143,7 +143,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       },
       onError: (err) => logger.warn({ err }, 'the sync after an enrollment could not start'),
     });
-    const syncAfter = new Set<DeviceChange>(['enroll', 'approve-serials', 'create']);
+    const syncAfter = new Set<DeviceChange>(['enroll', 'approve-serials']);
     const devices = createDeviceService({
       store,
       repo: deviceRepo,
