@@ -51,9 +51,25 @@ export const serialConflict = () =>
     details: [{ path: 'body.serialNumbers', message: 'is already registered to another device' }],
   });
 
-/** Refuses serials and identifying addresses another device holds. Runs inside the writing transaction. */
-export async function refuseTaken(tx: Executor, repo: DeviceRepo, serials: readonly SerialRow[], addresses: readonly AddressRow[], exceptId: string | null) {
-  if ((await repo.serialHolders(tx, serials.map((s) => s.serial), exceptId)).length > 0) throw serialConflict();
+/**
+ * Refuses serials and identifying addresses another device holds. Runs inside the writing transaction. An approved
+ * claim (an admin's, or an enrollment key's that approves serials) displaces another device's merely pending claim,
+ * so a device that names a serial first cannot lock the real machine out; the displacement is audited.
+ */
+export async function refuseTaken(
+  tx: Executor,
+  repo: DeviceRepo,
+  serials: readonly SerialRow[],
+  addresses: readonly AddressRow[],
+  exceptId: string | null,
+  audit?: { log: Pick<AuditLog, 'record'>; by: Actor },
+) {
+  const ours = new Map(serials.map((s) => [s.serial, s.status]));
+  for (const holder of await repo.serialHolders(tx, [...ours.keys()], exceptId)) {
+    if (holder.status !== 'pending' || ours.get(holder.serial) !== 'approved' || !audit) throw serialConflict();
+    await repo.dropPendingSerial(tx, holder.deviceId, holder.serial);
+    await audit.log.record(tx, { ...auditBase(audit.by), action: 'device.serial.displace', target: holder.deviceId, before: { pendingSerial: holder.serial } });
+  }
   const held = await repo.addressHolders(tx, addresses.map((a) => a.address), exceptId);
   if (held.length > 0) {
     const first = held[0]!;
@@ -106,7 +122,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         updatedAt: now,
       };
       await writeTransaction(store, async (tx) => {
-        await refuseTaken(tx, repo, serials, addresses.identifying, null);
+        await refuseTaken(tx, repo, serials, addresses.identifying, null, { log: deps.audit, by });
         await repo.insert(tx, device, { addresses: addresses.identifying, serials });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.enroll', target: device.id, after: device });
         if (within) await within(tx, device);

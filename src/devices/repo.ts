@@ -89,11 +89,16 @@ export function createDeviceRepo() {
     },
 
     /** The devices other than `exceptId` that hold any of these normalised serials. */
-    async serialHolders(db: Executor, serials: readonly string[], exceptId: string | null): Promise<{ deviceId: string; serial: string }[]> {
+    async serialHolders(db: Executor, serials: readonly string[], exceptId: string | null): Promise<{ deviceId: string; serial: string; status: SerialStatus }[]> {
       if (serials.length === 0) return [];
-      let q = db.selectFrom('device_serials').select(['device_id', 'serial']).where('serial', 'in', [...serials]);
+      let q = db.selectFrom('device_serials').select(['device_id', 'serial', 'status']).where('serial', 'in', [...serials]);
       if (exceptId) q = q.where('device_id', '!=', exceptId);
-      return (await q.execute()).map((r) => ({ deviceId: r.device_id, serial: r.serial }));
+      return (await q.execute()).map((r) => ({ deviceId: r.device_id, serial: r.serial, status: r.status as SerialStatus }));
+    },
+
+    /** Drops another device's pending claim on a serial (an approved claim displaced it). */
+    async dropPendingSerial(db: Executor, deviceId: string, serial: string): Promise<void> {
+      await db.deleteFrom('device_serials').where('device_id', '=', deviceId).where('serial', '=', serial).where('status', '=', 'pending').execute();
     },
 
     /** The devices other than `exceptId` that these addresses already identify. */

@@ -78,7 +78,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         updatedAt: now,
       };
       await writeTransaction(store, async (tx) => {
-        await refuseTaken(tx, repo, serials, addresses, null);
+        await refuseTaken(tx, repo, serials, addresses, null, { log: deps.audit, by });
         await repo.insert(tx, device, { addresses, serials });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.create', target: device.id, after: device });
       });
@@ -123,7 +123,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           ...(patch.tags !== undefined ? { tags: dedupe(patch.tags) } : {}),
           updatedAt: clock.now().toISOString(),
         };
-        await refuseTaken(tx, repo, serials ?? [], addresses ?? [], id);
+        await refuseTaken(tx, repo, serials ?? [], addresses ?? [], id, { log: deps.audit, by });
         await repo.update(tx, after, { ...(serials ? { serials } : {}), ...(addresses ? { addresses } : {}) });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.update', target: id, before, after });
         return after;

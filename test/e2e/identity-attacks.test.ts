@@ -39,6 +39,7 @@ describe.each(engines())('identity attacks on $engine', ({ newDatabaseUrl }) => 
   let spare: SimAgentRecord;
   let aliceBefore: unknown;
   let davePresence: string;
+  let squatSerial: string;
 
   const req = (method: string, url: string, key: string | null, body?: unknown) => fleet.h.request(method, url, { key, ...(body !== undefined ? { body } : {}) });
   const decide = async (body: Record<string, unknown>) => (await fleet.h.request('POST', '/v1/decisions', { body: { ...body, dst: 'tag:production' } })).json;
@@ -77,6 +78,9 @@ describe.each(engines())('identity attacks on $engine', ({ newDatabaseUrl }) => 
     const spares = pickAgents(fleet.sim.state.listAgents().filter((a) => !taken.has(a.serialNumber)));
     spare = spares.healthy;
     const daveSerial = String(pickAgents(fleet.sim.state.listAgents().filter((a) => !taken.has(a.serialNumber) && a !== spare)).healthy.serialNumber);
+    squatSerial = String(
+      pickAgents(fleet.sim.state.listAgents().filter((a) => !taken.has(a.serialNumber) && a !== spare && a.serialNumber !== daveSerial)).healthy.serialNumber,
+    );
     // Dave's real laptop, enrolled by its agent with a key bound to dave that approves serials, holds a presence token.
     const daveKey = (await fleet.h.request('POST', '/v1/enrollment-keys', { body: { user: 'dave@example.com', autoApproveSerials: true } })).json.key;
     const dave = await enrollWith(daveKey, { name: 'dave-mbp', os: 'macOS', serialNumbers: [daveSerial] });
@@ -136,6 +140,26 @@ describe.each(engines())('identity attacks on $engine', ({ newDatabaseUrl }) => 
           if (s1.length > 0) return `borrowed ${s1.join(', ')}`;
           if (dev.verification.sentinelOne.reasons[0]?.code !== 'SERIAL_PENDING_APPROVAL') return `reason ${JSON.stringify(dev.verification)}`;
           return (await decide({ device: dev.id })).allow ? 'the borrower is allowed' : null;
+        },
+      },
+      {
+        who: 'enrollment key',
+        tries: "squat on the serial of a machine that has not enrolled yet, to lock it out",
+        run: async () => {
+          const squatter = await enrollWith(creds.enrollmentKey, facts({ name: 'squatter', serialNumbers: [squatSerial] }));
+          if (squatter.status !== 201) return squatter;
+          // The real machine enrolls later with a key that vouches for its serial: it wins, the squatter loses the claim.
+          const realKey = (await fleet.h.request('POST', '/v1/enrollment-keys', { body: { user: 'erin@example.com', autoApproveSerials: true } })).json.key;
+          const real = await enrollWith(realKey, { name: 'erin-mbp', os: 'macos', serialNumbers: [squatSerial] });
+          const after = (await fleet.h.request('GET', `/v1/devices/${squatter.json.device.id}`)).json;
+          return { ...real, json: { real: real.json, squatter: after } };
+        },
+        check: async (res) => {
+          if (res.status !== 201) return `the real machine was refused: ${res.text.slice(0, 200)}`;
+          if (res.json.squatter.pendingSerials.length !== 0) return 'the squatter still holds the claim';
+          await sync();
+          const real = (await fleet.h.request('GET', `/v1/devices/${res.json.real.device.id}`)).json;
+          return real.verification.sentinelOne.verified ? null : `the real machine is not verified: ${JSON.stringify(real.verification)}`;
         },
       },
       {
