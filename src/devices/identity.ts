@@ -136,9 +136,21 @@ export function createIdentityWrites(deps: IdentityDeps) {
      * approval; addresses identify it only where observed. A report that changes nothing writes nothing: no
      * `updatedAt` bump, no audit event, so agents on a timer neither force full syncs nor grow the audit log.
      */
-    async report(id: string, facts: DeviceFacts, observedAddress: string | null, by: Actor): Promise<{ device: DeviceView; changed: boolean }> {
+    async report(
+      id: string,
+      facts: DeviceFacts,
+      observedAddress: string | null,
+      by: Actor,
+      provenUser: string | null = null,
+    ): Promise<{ device: DeviceView; changed: boolean }> {
       const result = await writeTransaction(store, async (tx) => {
         const before = await deps.mustGet(tx, id);
+        // A sign-in at the identity provider gives a device without a user its user; it never overrides one an
+        // admin or an enrollment key set.
+        const proven = provenUser?.toLowerCase() ?? null;
+        if (proven !== null && before.user !== null && before.user !== proven) {
+          throw new PosternError('CONFLICT', `Device ${id} belongs to ${before.user}; an admin must change its user before ${proven} can sign in on it.`);
+        }
         const [serialRows, addressRows] = await Promise.all([repo.serialRows(tx, id), repo.addressRows(tx, id)]);
         const serials = reportedSerials(serialRows, usableSerials(facts.serialNumbers), false);
         const addresses = reportedAddresses(addressRows, facts.addresses, observedAddress);
@@ -151,6 +163,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
           pendingSerials: serials.filter((s) => s.status === 'pending').map((s) => s.serial).sort(),
           addresses: addresses.identifying.map((a) => a.address),
           reportedAddresses: addresses.reportedOnly,
+          ...(proven !== null ? { user: proven, claimedUser: before.claimedUser === proven ? null : before.claimedUser } : {}),
         };
         const serialsSame = sameRows(serialRows, serials, (r) => `${r.serial}|${r.status}|${r.source}`);
         const addressesSame = sameRows(addressRows, addresses.identifying, (r) => `${r.address}|${r.source}`);
@@ -203,6 +216,8 @@ function sameDevice(a: Device, b: Device): boolean {
     a.name === b.name &&
     a.os === b.os &&
     a.osVersion === b.osVersion &&
+    a.user === b.user &&
+    a.claimedUser === b.claimedUser &&
     same(a.serialNumbers, b.serialNumbers) &&
     same(a.pendingSerials, b.pendingSerials) &&
     same([...a.addresses].sort(), [...b.addresses].sort()) &&

@@ -90,6 +90,19 @@ describe.each(engines())('agent sign-in on $engine', ({ newDatabaseUrl }) => {
     expect((await h.request('GET', '/v1/devices')).json.data).toHaveLength(0);
   });
 
+  it('an enrolled machine without a user gets one by signing in; a device with another user is refused', async () => {
+    await setUp();
+    const key = (await h.request('POST', '/v1/enrollment-keys', { body: { reusable: true } })).json.key;
+    const state = stateFile();
+    const { deviceId } = await report({ server, enrollKey: key, stateFile: state, facts, user: 'lena@example.com' });
+    expect((await h.request('GET', `/v1/devices/${deviceId}`)).json).toMatchObject({ user: null, claimedUser: 'lena@example.com' });
+    await report({ server, stateFile: state, facts, login: agentSigningIn('lena@example.com').login });
+    expect((await h.request('GET', `/v1/devices/${deviceId}`)).json).toMatchObject({ user: 'lena@example.com', claimedUser: null });
+    // Someone else signing in on it later does not take it over.
+    await expect(report({ server, stateFile: state, facts, login: agentSigningIn('max@example.com').login })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await h.request('GET', `/v1/devices/${deviceId}`)).json.user).toBe('lena@example.com');
+  });
+
   it('without a configured provider, --login is refused with what the admin must set', async () => {
     h = await startHarness({ databaseUrl: await newDatabaseUrl() });
     const key = (await h.request('POST', '/v1/enrollment-keys', { body: {} })).json.key;

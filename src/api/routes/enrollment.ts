@@ -29,7 +29,11 @@ const enrollBody = z.strictObject({
   /** From POST /v1/enroll/login: the device's user becomes the email the person signed in with. */
   login: z.string().min(1).max(4000).optional(),
 });
-const reportBody = z.strictObject(facts);
+const reportBody = z.strictObject({
+  ...facts,
+  /** From POST /v1/enroll/login (with this report token): a device without a user gets the signed-in email. */
+  login: z.string().min(1).max(4000).optional(),
+});
 const keyBody = z.strictObject({
   reusable: z.boolean().default(false),
   expiresAt: isoTime.nullable().optional(),
@@ -75,6 +79,22 @@ export function registerEnrollmentRoutes(
       return { keyId: usable.id, role: 'enroll', actor: `enrollment-key:${usable.id}` };
     }
     return deps.auth.authenticate(request.headers.authorization, request.ip, ['admin', 'enroll']);
+  };
+
+  /** A device's report token (`pdt_…`); the principal carries the device id. */
+  const reportCredential = async (request: FastifyRequest): Promise<Principal> => {
+    const token = bearer(request);
+    const deviceId = token?.startsWith('pdt_') ? await enrollment.deviceForReportToken(token) : null;
+    if (!token) throw new PosternError('UNAUTHENTICATED', 'Send the report token from enrollment as "Authorization: Bearer pdt_…".');
+    if (!token.startsWith('pdt_')) {
+      // A valid API key is the wrong kind of credential (403); anything else is no credential at all (401).
+      await deps.auth.authenticate(request.headers.authorization, request.ip, ROLES);
+      throw new PosternError('FORBIDDEN', 'This endpoint takes the report token from enrollment (pdt_…), not an API key.');
+    }
+    if (!deviceId) {
+      throw new PosternError('UNAUTHENTICATED', 'The report token is unknown, revoked or replaced; the device may have been removed. Enroll again.');
+    }
+    return { keyId: deviceId, role: 'enroll', actor: `device:${deviceId}`, deviceId };
   };
 
   const noLogin = () =>
@@ -163,7 +183,8 @@ export function registerEnrollmentRoutes(
       'Start an identity-provider sign-in for the machine being enrolled (OIDC device authorization): answers a URL and code to show the person, and a login to send with POST /v1/enroll',
     tags: ['enrollment'],
     roles: ['admin', 'enroll'],
-    authenticate: enrollmentCredential,
+    // An enrolled machine's agent may sign in too, with its report token.
+    authenticate: async (request) => (bearer(request)?.startsWith('pdt_') ? reportCredential(request) : enrollmentCredential(request)),
     handler: async ({ principal }) => {
       if (!deps.login) throw noLogin();
       return deps.login.start(principal.keyId);
@@ -178,22 +199,15 @@ export function registerEnrollmentRoutes(
     tags: ['enrollment'],
     roles: [],
     body: reportBody,
-    authenticate: async (request): Promise<Principal> => {
-      const token = bearer(request);
-      const deviceId = token?.startsWith('pdt_') ? await enrollment.deviceForReportToken(token) : null;
-      if (!token) throw new PosternError('UNAUTHENTICATED', 'Send the report token from enrollment as "Authorization: Bearer pdt_…".');
-      if (!token.startsWith('pdt_')) {
-        // A valid API key is the wrong kind of credential (403); anything else is no credential at all (401).
-        await deps.auth.authenticate(request.headers.authorization, request.ip, ROLES);
-        throw new PosternError('FORBIDDEN', 'This endpoint takes the report token from enrollment (pdt_…), not an API key.');
-      }
-      if (!deviceId) {
-        throw new PosternError('UNAUTHENTICATED', 'The report token is unknown, revoked or replaced; the device may have been removed. Enroll again.');
-      }
-      return { keyId: deviceId, role: 'enroll', actor: `device:${deviceId}`, deviceId };
-    },
+    authenticate: reportCredential,
     handler: async ({ body, request, principal, by }) => {
-      const { device } = await devices.report(principal.deviceId!, body, observedAddress(request, trusted), by);
+      let provenUser: string | null = null;
+      if (body.login !== undefined) {
+        if (!deps.login) throw noLogin();
+        provenUser = await deps.login.finish(body.login, principal.keyId);
+      }
+      const { login: _login, ...deviceFacts } = body;
+      const { device } = await devices.report(principal.deviceId!, deviceFacts, observedAddress(request, trusted), by, provenUser);
       const rotated = await enrollment.afterReport(principal.deviceId!, by);
       return rotated ? { ...device, tokens: { deviceToken: rotated.reportToken, presenceToken: rotated.presenceToken } } : device;
     },

@@ -48,22 +48,38 @@ export interface LoginStart {
   expiresInSeconds: number;
 }
 
+/**
+ * Sends `body` with a sign-in: starts it (the person is shown where to go), then sends `body` with the login every
+ * interval while the provider says the person has not finished.
+ */
+async function withLogin<T>(
+  remote: { server: string; token: string },
+  login: NonNullable<ReportOptions['login']>,
+  send: (body: Record<string, unknown>) => Promise<T>,
+  body: Record<string, unknown>,
+): Promise<T> {
+  const start = await callApiOrThrow<LoginStart>(remote, 'POST', '/v1/enroll/login');
+  login.prompt(start);
+  const attempts = Math.max(1, Math.ceil(start.expiresInSeconds / Math.max(1, start.intervalSeconds)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send({ ...body, login: start.login });
+    } catch (err) {
+      if (!(err instanceof PosternError && err.code === 'LOGIN_PENDING') || attempt >= attempts) throw err;
+      await login.sleep(start.intervalSeconds * 1000);
+    }
+  }
+}
+
 /** Registers or reports; answers the device id and whether it was a new registration. */
 export async function report(options: ReportOptions): Promise<{ deviceId: string; registered: boolean }> {
   const state = existsSync(options.stateFile) ? (JSON.parse(readFileSync(options.stateFile, 'utf8')) as AgentState) : null;
   if (state && state.server === options.server) {
-    if (options.login) {
-      throw new PosternError(
-        'CONFLICT',
-        'This machine is already enrolled; --login proves the user when a machine enrolls. Ask an admin to set its user, or to revoke its tokens so it can enroll again with --login.',
-      );
-    }
-    const device = await callApiOrThrow<{ id: string; tokens?: { deviceToken: string; presenceToken: string } }>(
-      { server: options.server, token: state.deviceToken },
-      'PUT',
-      '/v1/enroll/self',
-      options.facts,
-    );
+    const remote = { server: options.server, token: state.deviceToken };
+    type Reported = { id: string; tokens?: { deviceToken: string; presenceToken: string } };
+    const send = (body: Record<string, unknown>) => callApiOrThrow<Reported>(remote, 'PUT', '/v1/enroll/self', body);
+    const facts = { ...options.facts };
+    const device = options.login ? await withLogin(remote, options.login, send, facts) : await send(facts);
     // An admin rotated this device's tokens: the answer carries the new ones, and the old ones no longer work.
     if (device.tokens) saveState(options.stateFile, { ...state, deviceToken: device.tokens.deviceToken, presenceToken: device.tokens.presenceToken });
     return { deviceId: device.id, registered: false };
@@ -74,24 +90,8 @@ export async function report(options: ReportOptions): Promise<{ deviceId: string
   const remote = { server: options.server, token: options.enrollKey };
   const body: Record<string, unknown> = { ...options.facts, ...(options.user ? { user: options.user } : {}) };
   type Enrolled = { device: { id: string }; deviceToken: string; presenceToken: string };
-  let res: Enrolled;
-  if (options.login) {
-    const start = await callApiOrThrow<LoginStart>(remote, 'POST', '/v1/enroll/login');
-    options.login.prompt(start);
-    body.login = start.login;
-    const attempts = Math.max(1, Math.ceil(start.expiresInSeconds / Math.max(1, start.intervalSeconds)));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        res = await callApiOrThrow<Enrolled>(remote, 'POST', '/v1/enroll', body);
-        break;
-      } catch (err) {
-        if (!(err instanceof PosternError && err.code === 'LOGIN_PENDING') || attempt >= attempts) throw err;
-        await options.login.sleep(start.intervalSeconds * 1000);
-      }
-    }
-  } else {
-    res = await callApiOrThrow<Enrolled>(remote, 'POST', '/v1/enroll', body);
-  }
+  const send = (b: Record<string, unknown>) => callApiOrThrow<Enrolled>(remote, 'POST', '/v1/enroll', b);
+  const res = options.login ? await withLogin(remote, options.login, send, body) : await send(body);
   saveState(options.stateFile, { server: options.server, deviceId: res.device.id, deviceToken: res.deviceToken, presenceToken: res.presenceToken });
   return { deviceId: res.device.id, registered: true };
 }
