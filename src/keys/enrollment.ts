@@ -68,7 +68,18 @@ const toGrant = (r: EnrollmentKeysTable): EnrollmentGrant => ({
 
 type By = { actor: string; requestId?: string | null };
 
-export function createEnrollmentService(deps: { store: Store; clock: Clock; ids: IdGenerator; audit: Pick<AuditLog, 'record'>; presenceTtlMs?: number }) {
+/** Told after a committed change to a device's tokens (the presence-token index of a posture view follows it). */
+export type CredentialChangeHook = (deviceId: string, what: 'issue' | 'renew' | 'revoke') => void;
+
+export function createEnrollmentService(deps: {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: Pick<AuditLog, 'record'>;
+  presenceTtlMs?: number;
+  /** Not told about tokens issued at enrollment: the device service's 'enroll' change covers those. */
+  onChange?: CredentialChangeHook;
+}) {
   const { store, clock } = deps;
   const ttl = deps.presenceTtlMs ?? DEFAULT_PRESENCE_TTL_MS;
   const expiry = () => new Date(clock.nowMs() + ttl).toISOString();
@@ -187,20 +198,23 @@ export function createEnrollmentService(deps: { store: Store; clock: Clock; ids:
      * rotation, issues the new tokens the agent receives in its answer (the old ones stop working at once).
      */
     async afterReport(deviceId: string, by: By): Promise<{ reportToken: string; presenceToken: string } | null> {
-      return store.transaction(async (tx) => {
+      const { tokens, changed } = await store.transaction(async (tx) => {
         const row = await tx.selectFrom('device_credentials').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
-        if (!row) return null;
+        if (!row) return { tokens: null, changed: null };
         if (row.rotation_requested_at) {
-          const tokens = await issue(tx, deviceId, row.enrollment_key_id);
+          const issued = await issue(tx, deviceId, row.enrollment_key_id);
           await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'device.tokens.issue', target: deviceId, after: { rotationRequestedAt: row.rotation_requested_at } });
-          return tokens;
+          return { tokens: issued, changed: 'issue' as const };
         }
         const left = row.presence_expires_at ? Date.parse(row.presence_expires_at) - clock.nowMs() : 0;
         if (left < ttl - RENEW_EVERY_MS) {
           await tx.updateTable('device_credentials').set({ presence_expires_at: expiry() }).where('device_id', '=', deviceId).execute();
+          return { tokens: null, changed: 'renew' as const };
         }
-        return null;
+        return { tokens: null, changed: null };
       });
+      if (changed) deps.onChange?.(deviceId, changed);
+      return tokens;
     },
 
     /** Asks for new tokens: the agent's next report receives them and the current ones stop working then. */
@@ -221,6 +235,7 @@ export function createEnrollmentService(deps: { store: Store; clock: Clock; ids:
         if (Number(res.numDeletedRows) !== 1) throw noTokens(deviceId);
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'device.tokens.revoke', target: deviceId, before: { tokens: 'report, presence' } });
       });
+      deps.onChange?.(deviceId, 'revoke');
     },
   };
 }
