@@ -8,7 +8,7 @@ import type { AuditLog } from '../audit/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { PosternError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
-import { isUniqueViolation, type Executor, type Store, type Tx } from '../store/index.ts';
+import { isUniqueViolation, uniqueViolationOn, type Executor, type Store, type Tx } from '../store/index.ts';
 import {
   approveSerials,
   enrollmentUser,
@@ -79,11 +79,16 @@ export async function refuseTaken(
   }
 }
 
-/** Runs a write transaction; a lost race on the serials' UNIQUE index answers 409 like the check before it. */
+/** Runs a write transaction; a lost race on the serials' or addresses' UNIQUE index answers 409 like the check before it. */
 export async function writeTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
   try {
     return await store.transaction(fn);
   } catch (err) {
+    if (uniqueViolationOn(err) === 'device_addresses') {
+      throw new PosternError('CONFLICT', 'Another device took one of these addresses at the same moment; look it up and try again.', {
+        details: [{ path: 'body.addresses', message: 'is already held by another device' }],
+      });
+    }
     if (isUniqueViolation(err)) throw serialConflict();
     throw err;
   }

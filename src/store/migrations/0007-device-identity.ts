@@ -9,7 +9,9 @@
  *   them (`admin`) or postern saw the device connect from them (`observed`); the rest are kept, not believed.
  * - enrollment keys bound to one user, and allowed to approve the serials they enroll.
  * - presence-token expiry, and a rotation the agent picks up on its next report.
- * Existing devices keep their serials approved (the oldest device wins a serial two devices shared).
+ * Existing devices keep their serials approved (the oldest device wins a serial two devices shared). An address
+ * two devices shared identified neither of them (decisions answered DEVICE_UNKNOWN); it moves to both devices'
+ * reported addresses, so decisions stay as they were and an address can be UNIQUE from now on.
  */
 import { usableSerial } from '../../devices/core.ts';
 import type { EngineMigration } from './types.ts';
@@ -43,6 +45,40 @@ export const deviceIdentity: EngineMigration = {
       .updateTable('device_credentials')
       .set({ presence_expires_at: new Date(Date.now() + PRESENCE_TTL_MS).toISOString() })
       .execute();
+
+    const shared = await db
+      .selectFrom('device_addresses')
+      .select('address')
+      .groupBy('address')
+      .having((eb) => eb.fn.count('device_id'), '>', 1)
+      .execute();
+    for (const { address } of shared as { address: string }[]) {
+      const holders = await db.selectFrom('device_addresses').select('device_id').where('address', '=', address).execute();
+      for (const { device_id } of holders as { device_id: string }[]) {
+        const row = (await db.selectFrom('devices').select(['addresses', 'reported_addresses']).where('id', '=', device_id).executeTakeFirst()) as
+          | { addresses: string; reported_addresses: string }
+          | undefined;
+        if (!row) continue;
+        const list = (text: string) => {
+          try {
+            const v = JSON.parse(text);
+            return Array.isArray(v) ? v.map(String) : [];
+          } catch {
+            return [];
+          }
+        };
+        await db
+          .updateTable('devices')
+          .set({
+            addresses: JSON.stringify(list(row.addresses).filter((a) => a !== address)),
+            reported_addresses: JSON.stringify([...new Set([...list(row.reported_addresses), address])]),
+          })
+          .where('id', '=', device_id)
+          .execute();
+      }
+      await db.deleteFrom('device_addresses').where('address', '=', address).execute();
+    }
+    await db.schema.createIndex('device_addresses_address_unique').on('device_addresses').column('address').unique().execute();
 
     const devices = await db.selectFrom('devices').select(['id', 'serial_numbers', 'created_at']).orderBy('created_at').orderBy('id').execute();
     const taken = new Set<string>();
