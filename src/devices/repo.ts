@@ -119,8 +119,17 @@ export function createDeviceRepo() {
       return row ? ((await withPending(db, [row]))[0] ?? null) : null;
     },
 
-    async list(db: Executor, limit: number, after: DevicePageCursor | null): Promise<Device[]> {
+    /** A page of devices; with `awaitingApproval`, only those with a claimed user or a pending serial. */
+    async list(db: Executor, limit: number, after: DevicePageCursor | null, options: { awaitingApproval?: boolean } = {}): Promise<Device[]> {
       let q = db.selectFrom('devices').selectAll().orderBy('created_at').orderBy('id').limit(limit);
+      if (options.awaitingApproval) {
+        q = q.where((eb) =>
+          eb.or([
+            eb('claimed_user', 'is not', null),
+            eb.exists(eb.selectFrom('device_serials').select('device_id').whereRef('device_serials.device_id', '=', 'devices.id').where('status', '=', 'pending')),
+          ]),
+        );
+      }
       if (after) {
         q = q.where((eb) =>
           eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]),

@@ -95,9 +95,9 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return views(store.db, devices);
     },
 
-    async list(limit: number, cursor: string | null): Promise<{ data: DeviceView[]; nextCursor: string | null }> {
+    async list(limit: number, cursor: string | null, options: { awaitingApproval?: boolean } = {}): Promise<{ data: DeviceView[]; nextCursor: string | null }> {
       const after = cursor ? decodeCursor(cursor) : null;
-      const devices = await repo.list(store.db, limit + 1, after);
+      const devices = await repo.list(store.db, limit + 1, after, options);
       const page = devices.slice(0, limit);
       const last = page[page.length - 1];
       return {

@@ -80,9 +80,12 @@ describe.each(engines())('device claims on $engine', ({ newDatabaseUrl }) => {
     expect(approved.json).toMatchObject({ user: 'ivy@example.com', claimedUser: null });
     expect((await decide({ user: 'ivy@example.com' })).allow).toBe(true);
     expect((await fleet.h.request('POST', `/v1/devices/${id}/approve-user`)).status).toBe(409);
+    const awaiting = async () => (await fleet.h.request('GET', '/v1/devices?awaitingApproval=true')).json.data.map((d: { name: string }) => d.name);
     // Alice's decisions by user were never touched by a junk device claiming her.
     const junk = await fleet.h.request('POST', '/v1/enroll', { key, body: { name: 'junk', os: 'linux', serialNumbers: [], user: fleet.healthy.user } });
     expect(junk.status).toBe(201);
+    // Admins find what waits for them: the junk device's claim, not ivy's approved one nor the admin-made fleet.
+    expect(await awaiting()).toEqual(['junk']);
     expect((await decide({ user: fleet.healthy.user })).allow).toBe(true);
   });
 

@@ -38,6 +38,7 @@ const patchBody = z.strictObject({
 });
 
 const params = z.strictObject({ id: idParam('dev', 'a device') });
+const listQuery = pageQuery.extend({ awaitingApproval: z.enum(['true', 'false']).optional() });
 const attributeParams = z.strictObject({
   id: idParam('dev', 'a device'),
   key: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9_]{1,128}$/, { message: 'must be an attribute key like custom:tier' }),
@@ -69,11 +70,11 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { d
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/devices',
-    summary: 'List devices with attributes and verification (cursor pagination)',
+    summary: 'List devices with attributes and verification (cursor pagination; ?awaitingApproval=true: only devices with a claimed user or pending serial)',
     tags,
     roles: READ,
-    query: pageQuery,
-    handler: ({ query }) => devices.list(query.limit, query.cursor ?? null),
+    query: listQuery,
+    handler: ({ query }) => devices.list(query.limit, query.cursor ?? null, { awaitingApproval: query.awaitingApproval === 'true' }),
   });
 
   defineRoute(app, deps, {

@@ -133,20 +133,23 @@ export function registerInventoryCommands(program: Command, io: Output = console
     .argument('<id>', 'integration id (int_…)')
     .action(action(io, async (remote, _flags, id: string) => void (await callApiOrThrow(remote, 'DELETE', `/v1/integrations/${encodeURIComponent(id)}`))));
 
-  cmd(devices, 'list', 'List devices with their verification').action(
-    action(io, async (remote, flags) => {
-      const all: DeviceView[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { data: DeviceView[]; nextCursor: string | null } = await callApiOrThrow(remote, 'GET', `/v1/devices?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
-        all.push(...page.data);
-        cursor = page.nextCursor;
-      } while (cursor);
-      if (flags.json) return all;
-      const rows = all.map((d) => [d.id, d.name, d.user ?? '', d.verification.sentinelOne.verified ? 'verified' : d.verification.sentinelOne.reasons.map((r) => r.code).join(',')]);
-      table([['ID', 'NAME', 'USER', 'SENTINELONE'], ...rows], io);
-    }),
-  );
+  cmd(devices, 'list', 'List devices with their verification')
+    .option('--awaiting-approval', 'only devices with a claimed user or a serial waiting for approval')
+    .action(
+      action(io, async (remote, flags) => {
+        const all: DeviceView[] = [];
+        const only = (flags as Flags & { awaitingApproval?: boolean }).awaitingApproval ? '&awaitingApproval=true' : '';
+        let cursor: string | null = null;
+        do {
+          const page: { data: DeviceView[]; nextCursor: string | null } = await callApiOrThrow(remote, 'GET', `/v1/devices?limit=1000${only}${cursor ? `&cursor=${cursor}` : ''}`);
+          all.push(...page.data);
+          cursor = page.nextCursor;
+        } while (cursor);
+        if (flags.json) return all;
+        const rows = all.map((d) => [d.id, d.name, d.user ?? '', d.verification.sentinelOne.verified ? 'verified' : d.verification.sentinelOne.reasons.map((r) => r.code).join(',')]);
+        table([['ID', 'NAME', 'USER', 'SENTINELONE'], ...rows], io);
+      }),
+    );
 
   cmd(devices, 'show', 'Show a device: attributes and why it is or is not verified')
     .argument('<id>', 'device id (dev_…)')
