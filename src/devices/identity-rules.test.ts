@@ -60,6 +60,10 @@ describe('addresses a device reports', () => {
     expect(reportedAddresses(existing, reported, observed)).toEqual({ identifying, reportedOnly });
   });
 
+  it('an address another device holds is never taken by a report, observed or not', () => {
+    expect(reportedAddresses([], ['10.0.0.5'], '10.0.0.5', new Set(['10.0.0.5']))).toEqual({ identifying: [], reportedOnly: ['10.0.0.5'] });
+  });
+
   it('compares IPv6 case-insensitively', () => expect(sameAddress('FD7A::1', 'fd7a::1')).toBe(true));
 });
 

@@ -52,19 +52,22 @@ export const approveSerials = (rows: readonly SerialRow[]): SerialRow[] => rows.
 
 /**
  * Addresses after a device's own report: admin-set addresses stay; a reported address identifies the device
- * (`observed`) only when it is the address postern saw the agent connect from; the rest are kept as merely reported.
+ * (`observed`) only when it is the address postern saw the agent connect from and no other device holds it; the
+ * rest are kept as merely reported. (An address another device holds is never taken by a report: that device
+ * gives it up when its own agent stops reporting it, and an admin decides otherwise.)
  */
 export function reportedAddresses(
   existing: readonly AddressRow[],
   reported: readonly string[],
   observed: string | null,
+  heldElsewhere: ReadonlySet<string> = new Set(),
 ): { identifying: AddressRow[]; reportedOnly: string[] } {
   const identifying: AddressRow[] = existing.filter((r) => r.source === 'admin');
   const held = new Set(identifying.map((r) => r.address));
   const reportedOnly: string[] = [];
   for (const address of new Set(reported)) {
     if (held.has(address)) continue;
-    if (observed !== null && sameAddress(address, observed)) {
+    if (observed !== null && sameAddress(address, observed) && !heldElsewhere.has(address)) {
       identifying.push({ address, source: 'observed' });
       held.add(address);
     } else reportedOnly.push(address);

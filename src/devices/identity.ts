@@ -99,6 +99,10 @@ export const auditBase = (by: Actor) => ({ actor: by.actor, requestId: by.reques
 export function createIdentityWrites(deps: IdentityDeps) {
   const { store, repo, clock } = deps;
 
+  /** Which of these addresses another device already holds. */
+  const heldElsewhere = async (tx: Executor, addresses: readonly string[], exceptId: string | null) =>
+    new Set((await repo.addressHolders(tx, addresses, exceptId)).map((h) => h.address));
+
   return {
     /**
      * Registers the machine an agent runs on. Tags and user come from the credential (and an identity-provider
@@ -110,27 +114,29 @@ export function createIdentityWrites(deps: IdentityDeps) {
       const now = clock.now().toISOString();
       const { user, claimedUser } = enrollmentUser(req.keyUser, req.provenUser, req.namedUser);
       const serials = reportedSerials([], usableSerials(req.facts.serialNumbers), req.autoApproveSerials);
-      const addresses = reportedAddresses([], req.facts.addresses, req.observedAddress);
-      const device: Device = {
-        id: deps.ids('dev'),
-        name: req.facts.name,
-        os: req.facts.os,
-        osVersion: req.facts.osVersion ?? null,
-        serialNumbers: [...new Set(req.facts.serialNumbers)],
-        pendingSerials: serials.filter((s) => s.status === 'pending').map((s) => s.serial).sort(),
-        addresses: addresses.identifying.map((a) => a.address),
-        reportedAddresses: addresses.reportedOnly,
-        user,
-        claimedUser,
-        tags: [...new Set(req.tags)],
-        createdAt: now,
-        updatedAt: now,
-      };
-      await writeTransaction(store, async (tx) => {
+      const device = await writeTransaction(store, async (tx) => {
+        const held = await heldElsewhere(tx, req.facts.addresses, null);
+        const addresses = reportedAddresses([], req.facts.addresses, req.observedAddress, held);
+        const created: Device = {
+          id: deps.ids('dev'),
+          name: req.facts.name,
+          os: req.facts.os,
+          osVersion: req.facts.osVersion ?? null,
+          serialNumbers: [...new Set(req.facts.serialNumbers)],
+          pendingSerials: serials.filter((s) => s.status === 'pending').map((s) => s.serial).sort(),
+          addresses: addresses.identifying.map((a) => a.address),
+          reportedAddresses: addresses.reportedOnly,
+          user,
+          claimedUser,
+          tags: [...new Set(req.tags)],
+          createdAt: now,
+          updatedAt: now,
+        };
         await refuseTaken(tx, repo, serials, addresses.identifying, null, { log: deps.audit, by });
-        await repo.insert(tx, device, { addresses: addresses.identifying, serials });
-        await deps.audit.record(tx, { ...auditBase(by), action: 'device.enroll', target: device.id, after: device });
-        if (within) await within(tx, device);
+        await repo.insert(tx, created, { addresses: addresses.identifying, serials });
+        await deps.audit.record(tx, { ...auditBase(by), action: 'device.enroll', target: created.id, after: created });
+        if (within) await within(tx, created);
+        return created;
       });
       deps.onChange?.(device.id, 'enroll');
       return (await deps.views(store.db, [device]))[0]!;
@@ -158,7 +164,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         }
         const [serialRows, addressRows] = await Promise.all([repo.serialRows(tx, id), repo.addressRows(tx, id)]);
         const serials = reportedSerials(serialRows, usableSerials(facts.serialNumbers), false);
-        const addresses = reportedAddresses(addressRows, facts.addresses, observedAddress);
+        const addresses = reportedAddresses(addressRows, facts.addresses, observedAddress, await heldElsewhere(tx, facts.addresses, id));
         const next: Device = {
           ...before,
           name: facts.name,

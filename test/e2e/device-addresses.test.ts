@@ -36,6 +36,23 @@ describe.each(engines())('observed addresses on $engine', ({ newDatabaseUrl }) =
     expect(moved.json).toMatchObject({ addresses: ['100.64.1.1'], reportedAddresses: ['10.8.8.8'] });
   });
 
+  it("an address another device holds is not taken by a report; it passes on once that device's agent drops it", async () => {
+    h = await startHarness({ databaseUrl: await newDatabaseUrl() });
+    const key = (await h.request('POST', '/v1/enrollment-keys', { body: { reusable: true } })).json.key;
+    const first = await h.request('POST', '/v1/enroll', { key, body: facts(['127.0.0.1']) });
+    expect(first.json.device.addresses).toEqual(['127.0.0.1']);
+    // A second machine seen at the same address (a reassigned lease, a shared host) enrolls, but does not take it.
+    const second = await h.request('POST', '/v1/enroll', { key, body: { ...facts(['127.0.0.1']), name: 'other', serialNumbers: ['OTHER0001'] } });
+    expect(second.status).toBe(201);
+    expect(second.json.device).toMatchObject({ addresses: [], reportedAddresses: ['127.0.0.1'] });
+    expect((await decideBy('127.0.0.1')).device.id).toBe(first.json.device.id);
+    // The first machine moves on; the second one's next report is observed at the address and now holds it.
+    await h.request('PUT', '/v1/enroll/self', { key: first.json.deviceToken, body: facts(['10.1.1.1']) });
+    const again = await h.request('PUT', '/v1/enroll/self', { key: second.json.deviceToken, body: { ...facts(['127.0.0.1']), name: 'other', serialNumbers: ['OTHER0001'] } });
+    expect(again.json.addresses).toEqual(['127.0.0.1']);
+    expect((await decideBy('127.0.0.1')).device.id).toBe(second.json.device.id);
+  });
+
   it('behind a trusted proxy, the client address it forwards is the one observed', async () => {
     h = await startHarness({ databaseUrl: await newDatabaseUrl(), env: { POSTERN_TRUSTED_PROXIES: '127.0.0.1' } });
     const key = (await h.request('POST', '/v1/enrollment-keys', { body: {} })).json.key;
