@@ -8,6 +8,7 @@ import {
   registerDecisionRoutes,
   registerForwardAuthRoute,
   registerPolicyRoutes,
+  registerRiskRoutes,
   type ApiDeps,
   type AuthLimiterOptions,
 } from './api/index.ts';
@@ -20,12 +21,13 @@ import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
+import { createMetrics, instrumentSyncs, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin } from './oidc/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
+import { createRiskService } from './risk/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { registerConsole } from './web/index.ts';
 import {
@@ -78,6 +80,7 @@ export interface Postern {
     policy: ReturnType<typeof createPolicyService>;
     decisions: ReturnType<typeof createDecisionService>;
     decisionLog: ReturnType<typeof createDecisionLog>;
+    risk: ReturnType<typeof createRiskService>;
   };
   scheduler: ReturnType<typeof createScheduler>;
   metrics: Metrics;
@@ -127,6 +130,11 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       audit,
     });
     const metrics = createMetrics();
+    const risk = createRiskService({
+      store, clock, ids, audit, devices: deviceRepo, integrations: { listForVerification: (db) => integrationRepo.listFreshness(db) }, notifier, logger, windowDays: config.riskWindowDays,
+    });
+    await risk.load();
+    observeUsersByRiskLevel(metrics, risk.countsByLevel);
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
       recordFailure: engine.recordFailure,
@@ -140,7 +148,11 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       clock,
       logger,
       beforeSync: upkeep.beforeSync,
-      afterSync: upkeep.afterSync,
+      afterSync: async (outcome) => {
+        await upkeep.afterSync(outcome);
+        // Risk is never a reason for a sync to fail: a problem is logged and the next sync observes again.
+        await risk.afterSync(outcome).catch((err: unknown) => logger.error({ err, integrationId: outcome.integrationId }, 'risk observation after the sync failed'));
+      },
       onStart: upkeep.onStart,
     });
     const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids });
@@ -166,7 +178,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
       },
     });
-    const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
+    const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock, userRisk: risk.levelOf });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
     const decisions = createDecisionService({
@@ -186,6 +198,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     });
     const plugins: NonNullable<ApiDeps['plugins']> = [
       (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),
+      (app, routeDeps) => registerRiskRoutes(app, { ...routeDeps, risk }),
       (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog }),
       (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
@@ -211,7 +224,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       app,
       store,
       secrets,
-      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog },
+      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, risk },
       scheduler,
       metrics,
       generatedAdminToken,

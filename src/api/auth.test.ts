@@ -53,10 +53,15 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'POST /v1/enroll': ['admin', 'enroll'],
   'POST /v1/enroll/login': ['admin', 'enroll'],
   'PUT /v1/enroll/self': [],
+  'GET /v1/risk/behaviors': READ,
+  'PUT /v1/risk/behaviors': ADMIN,
+  'GET /v1/users': READ,
+  'GET /v1/users/{email}/risk': READ,
+  'POST /v1/users/{email}/risk/reset': ADMIN,
   'GET /metrics': ['admin', 'viewer', 'gateway'],
 };
 
-const SAMPLE_PARAMS: Record<string, string> = { id: 'x_1', key: 'custom:tier' };
+const SAMPLE_PARAMS: Record<string, string> = { id: 'x_1', key: 'custom:tier', email: 'nobody@example.com' };
 const ID_PREFIX: Record<string, string> = { integrations: 'int', devices: 'dev', 'api-keys': 'key', 'enrollment-keys': 'ek' };
 
 function concreteUrl(path: string): string {

@@ -11,4 +11,5 @@ export { parseInput, jsonSchemaOf } from './validation.ts';
 export * as schemas from './schemas.ts';
 export { registerPolicyRoutes } from './routes/policy.ts';
 export { registerDecisionRoutes } from './routes/decisions.ts';
+export { registerRiskRoutes } from './routes/risk.ts';
 export { registerForwardAuthRoute, clientAddress, forwardedHost, normalizeIp, trustedProxies } from './routes/forward-auth.ts';

@@ -42,6 +42,8 @@ export const ConfigSchema = z.object({
   syncLeaseSeconds: z.coerce.number().int().min(2).max(3600).default(60),
   /** How often each process re-reads the integration list (learns ones created, changed or removed elsewhere). */
   syncTickSeconds: z.coerce.number().int().min(1).max(3600).default(60),
+  /** How long a user's risk event counts after its episode ended (user:riskLevel). */
+  riskWindowDays: z.coerce.number().int().min(1).max(365).default(14),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The identity provider `postern agent report --login` signs users in with (OIDC device authorization). */
   oidcIssuer: z.url({ error: 'must be the issuer URL, e.g. https://accounts.example.com' }).optional(),
@@ -66,6 +68,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   decisionLogMaxRows: 'POSTERN_DECISION_LOG_MAX_ROWS',
   syncLeaseSeconds: 'POSTERN_SYNC_LEASE_SECONDS',
   syncTickSeconds: 'POSTERN_SYNC_TICK_SECONDS',
+  riskWindowDays: 'POSTERN_RISK_WINDOW_DAYS',
   logLevel: 'POSTERN_LOG_LEVEL',
   oidcIssuer: 'POSTERN_OIDC_ISSUER',
   oidcClientId: 'POSTERN_OIDC_CLIENT_ID',

@@ -42,10 +42,33 @@ export const NODE_ATTRIBUTES = {
   'node:name': 'string',
 } as const satisfies Record<string, AttributeType>;
 
+/** A user's risk level from EDR signals (the risk module), ordered `none < low < medium < high`. */
+export const USER_RISK_LEVELS = ['none', 'low', 'medium', 'high'] as const;
+export type UserRiskLevel = (typeof USER_RISK_LEVELS)[number];
+
+/** Attributes set on every subject with a user (never stored on a device). */
+export const USER_ATTRIBUTES = {
+  'user:riskLevel': 'string',
+} as const satisfies Record<string, AttributeType>;
+
 export const ATTRIBUTE_CATALOGUE: Readonly<Record<string, AttributeType>> = {
   ...SENTINELONE_ATTRIBUTES,
   ...NODE_ATTRIBUTES,
+  ...USER_ATTRIBUTES,
 };
+
+/**
+ * String attributes whose values form a fixed scale: only those values are allowed, and `<`, `<=`, `>`, `>=` compare
+ * positions on the scale (`user:riskLevel <= 'low'` holds for `none` and `low`).
+ */
+const ORDERED_VALUES: Readonly<Record<string, readonly string[]>> = {
+  'user:riskLevel': USER_RISK_LEVELS,
+};
+
+/** The scale of an ordered attribute, lowest first, or null for any other key. */
+export function orderedValues(key: string): readonly string[] | null {
+  return ORDERED_VALUES[key] ?? null;
+}
 
 /** Declared type of a known key, or null for keys whose type follows their value (`custom:*`, unknown). */
 export function declaredType(key: string): AttributeType | null {

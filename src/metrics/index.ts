@@ -46,6 +46,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** `postern_users_by_risk_level{level}`: users at each risk level, counted at each scrape by `read`. */
+export function observeUsersByRiskLevel(metrics: Metrics, read: () => Promise<Record<string, number>>): void {
+  new Gauge({
+    name: 'postern_users_by_risk_level',
+    help: 'Users (of a device, or with risk events in the window) at each risk level (none, low, medium, high), as of the scrape.',
+    labelNames: ['level'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      for (const [level, n] of Object.entries(await read())) this.set({ level }, n);
+    },
+  });
+}
+
 export const INTEGRATION_STATES_FOR_METRICS = ['waiting_to_sync', 'syncing', 'ok', 'failing', 'paused', 'stopped', 'overdue'] as const;
 
 /** Sets the one-hot state gauge of an integration. */

@@ -16,3 +16,4 @@ export {
   type TokenExpiryAlert,
   type Message,
 } from './messages.ts';
+export { userRiskHigh, type UserRiskAlert } from './risk-message.ts';

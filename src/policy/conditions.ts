@@ -11,9 +11,10 @@
  * Fail closed: a missing attribute fails every operator except NOT SET; a stale one fails every operator,
  * NOT SET included (stale data cannot show that something is absent either).
  */
-import { declaredType, type AttributeType, type AttributeValue } from '../lib/attributes.ts';
+import { declaredType, orderedValues, type AttributeType, type AttributeValue } from '../lib/attributes.ts';
 import { parseCondition, type CompareOp, type ConditionOp, type Literal } from './condition-syntax.ts';
 import type { SubjectAttribute } from './types.ts';
+import { OrderedFailure, orderedComparer } from './ordered.ts';
 import { compareToVersion, parseVersion } from './versions.ts';
 
 /** Outcome of one condition for one device. */
@@ -237,12 +238,14 @@ export function compileCondition(text: string): ConditionCompileResult {
       const test = comparison(attr, (v) => (typeof v === 'boolean' ? (v ? 0 : 1) : NaN), '==');
       return { ok: true, condition: { ...base, valueType: 'boolean', test } };
     }
+    const scale = orderedValues(attr);
+    if (scale) return { ok: true, condition: { ...base, valueType: 'string', test: comparison(attr, orderedComparer(attr, scale, op, values), op) } };
     const type = operandType(attr, op, values);
     checkOperator(attr, type, op, opOffset);
     const compare = op === 'in' || op === 'not in' ? membership(attr, type, values) : comparer(attr, type, values[0] as Literal);
     return { ok: true, condition: { ...base, valueType: type, test: comparison(attr, compare, op) } };
   } catch (err) {
-    if (err instanceof TypeFailure) return { ok: false, code: 'TYPE_MISMATCH', message: err.message, offset: err.offset };
+    if (err instanceof TypeFailure || err instanceof OrderedFailure) return { ok: false, code: 'TYPE_MISMATCH', message: err.message, offset: err.offset };
     throw err;
   }
 }

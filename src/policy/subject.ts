@@ -40,3 +40,15 @@ export function buildSubject(
   }
   return { deviceId: device.id, user: device.user, tags: device.tags, attributes };
 }
+
+/** A user's risk level at an instant (the risk module's `levelOf`); absent when risk is not in use. */
+export type UserRiskLookup = (user: string, nowMs: number) => string;
+
+/**
+ * The subject with `user:riskLevel` when it has a user and a lookup is given. A device without a user gets no
+ * `user:riskLevel`, so every condition on it fails closed.
+ */
+export function withUserRisk(subject: PolicySubject, userRisk: UserRiskLookup | undefined, nowMs: number): PolicySubject {
+  if (!userRisk || !subject.user) return subject;
+  return { ...subject, attributes: { ...subject.attributes, 'user:riskLevel': { value: userRisk(subject.user, nowMs) } } };
+}

@@ -7,7 +7,7 @@ import type { Device, DeviceRepo } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Executor } from '../store/index.ts';
 import type { DiffSubject } from './diff.ts';
-import { buildSubject, type SourceFreshness } from './subject.ts';
+import { buildSubject, withUserRisk, type SourceFreshness, type UserRiskLookup } from './subject.ts';
 import type { PolicySubject } from './types.ts';
 
 export type SubjectDeviceRepo = Pick<DeviceRepo, 'get' | 'list' | 'findIdsByAddress' | 'findIdsByUser' | 'attributesOf'>;
@@ -17,6 +17,8 @@ export interface SubjectSourceDeps {
   /** Each integration's last successful sync and staleness limit (`IntegrationService.listForVerification`). */
   integrations: { listForVerification(db: Executor): Promise<readonly SourceFreshness[]> };
   clock: Clock;
+  /** A user's current risk level, set as `user:riskLevel` on subjects with a user. */
+  userRisk?: UserRiskLookup;
 }
 
 const PAGE = 1000;
@@ -33,7 +35,7 @@ export function createSubjectSource(deps: SubjectSourceDeps) {
     if (list.length === 0) return [];
     const [attrs, integrations] = await Promise.all([devices.attributesOf(db, list.map((d) => d.id)), fresh ?? freshness(db)]);
     const now = clock.nowMs();
-    return list.map((d) => buildSubject(d, attrs.get(d.id), integrations, now));
+    return list.map((d) => withUserRisk(buildSubject(d, attrs.get(d.id), integrations, now), deps.userRisk, now));
   }
 
   return {

@@ -3,7 +3,7 @@
  * member) with the attributes in `srcPostureAttrs` (none without it), and each accept/deny destination becomes a
  * case with its position in the file. Legacy `allow` counts as `accept`; `proto` is ignored.
  */
-import { ATTRIBUTE_KEY_PATTERN, declaredType, type AttributeValue } from '../lib/attributes.ts';
+import { ATTRIBUTE_KEY_PATTERN, declaredType, orderedValues, type AttributeValue } from '../lib/attributes.ts';
 import type { CompiledTest, CompiledTestCase } from './compiled.ts';
 import type { RawTest, RawTestAttribute } from './parser.ts';
 import type { ErrorSink, Located } from './source.ts';
@@ -93,6 +93,8 @@ function testAttributes(attrs: RawTestAttribute[], sink: ErrorSink): Record<stri
 function typeProblem(key: string, value: AttributeValue): string | null {
   const type = declaredType(key);
   const shown = JSON.stringify(value);
+  const scale = orderedValues(key);
+  if (scale && !scale.includes(value as string)) return `${key} is one of ${scale.map((s) => JSON.stringify(s)).join(', ')}; ${shown} is not one of them`;
   switch (type) {
     case null:
       return null;

@@ -168,6 +168,44 @@ export interface Database {
   device_credentials: DeviceCredentialsTable;
   policy_versions: PolicyVersionsTable;
   decision_log: DecisionLogTable;
+  risk_behaviors: RiskBehaviorsTable;
+  risk_events: RiskEventsTable;
+  risk_device_watch: RiskDeviceWatchTable;
+}
+
+/** Behaviour settings admins changed; a behaviour without a row has its default. */
+export interface RiskBehaviorsTable {
+  behavior: string;
+  /** 1 or 0. */
+  enabled: number;
+  risk_level: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** One episode of a risk behaviour on a device with a user. */
+export interface RiskEventsTable {
+  id: string;
+  /** Lower-case email. */
+  user_email: string;
+  behavior: string;
+  device_id: string;
+  device_name: string;
+  started_at: string;
+  /** Null while the behaviour keeps showing. */
+  ended_at: string | null;
+  /** JSON: the attribute values that showed it. */
+  values_json: string;
+  cleared_at: string | null;
+  cleared_by: string | null;
+  clear_reason: string | null;
+}
+
+/** Whether a device had SentinelOne posture at its last observation. */
+export interface RiskDeviceWatchTable {
+  device_id: string;
+  had_posture: number;
+  observed_at: string;
 }
 
 export interface ApiKeysTable {

@@ -1,0 +1,84 @@
+/**
+ * User risk: the behaviour catalogue and its settings, users with their risk level, one user's level and events,
+ * and an admin's reset after investigating.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { BEHAVIOR_IDS, BEHAVIOR_LEVELS, type RiskService } from '../../risk/index.ts';
+import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
+import { text } from '../schemas.ts';
+
+const setting = z.strictObject({
+  enabled: z.boolean({ error: 'must be true or false' }).optional(),
+  riskLevel: z.enum(BEHAVIOR_LEVELS, { error: `must be one of ${BEHAVIOR_LEVELS.join(', ')}` }).optional(),
+});
+
+const behaviorsBody = z
+  .record(z.string().max(100), setting)
+  .refine((r) => Object.keys(r).length > 0, { message: `name at least one behaviour (${BEHAVIOR_IDS.join(', ')}) with its enabled and/or riskLevel` });
+
+const userParams = z.strictObject({
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.email({ error: 'must be a user email like alice@example.com' })),
+});
+
+const resetBody = z.strictObject({ reason: text(1000).describe('Why the level is reset: what the investigation found') });
+
+export function registerRiskRoutes(app: FastifyInstance, deps: RouteDeps & { risk: RiskService }) {
+  const { risk } = deps;
+  const tags = ['risk'];
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/risk/behaviors',
+    summary: 'The risk behaviours with their settings (enabled, riskLevel) and defaults',
+    tags,
+    roles: READ,
+    handler: () => risk.behaviors(),
+  });
+
+  defineRoute(app, deps, {
+    method: 'PUT',
+    url: '/v1/risk/behaviors',
+    summary:
+      'Change behaviours: {"sentinelOne.threatDetected": {"enabled": true, "riskLevel": "high"}, ...}. A disabled behaviour records no new events ' +
+      'and its events stop counting; a new level applies to every user at once. Audited.',
+    tags,
+    roles: ADMIN,
+    body: behaviorsBody,
+    handler: ({ body, by }) => risk.setBehaviors(body, by),
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/users',
+    summary: 'Users (of a device, or with risk events in the window) with their risk level',
+    tags,
+    roles: READ,
+    handler: () => risk.users(),
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/users/:email/risk',
+    summary: "A user's risk level, devices and the risk events of the window (cleared ones marked)",
+    tags,
+    roles: READ,
+    params: userParams,
+    handler: ({ params }) => risk.userRisk(params.email),
+  });
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/users/:email/risk/reset',
+    summary: "Clear the user's risk events up to now (after investigating); a behaviour still showing records a new event at the next sync. Audited.",
+    tags,
+    roles: ADMIN,
+    params: userParams,
+    body: resetBody,
+    handler: ({ params, body, by }) => risk.reset(params.email, body.reason, by),
+  });
+}

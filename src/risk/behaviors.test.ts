@@ -1,0 +1,50 @@
+/** Each behaviour is seen exactly when the device's resolved SentinelOne attributes show it, and defaults are as documented. */
+import { describe, expect, it } from 'vitest';
+import type { StoredAttribute } from '../lib/attributes.ts';
+import { BEHAVIOR_CATALOGUE, detectSignals, effectiveSettings } from './behaviors.ts';
+
+const NOW = Date.parse('2026-05-01T12:00:00Z');
+const attrs = (values: Record<string, string | number | boolean>): Record<string, StoredAttribute> =>
+  Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value, source: 'int_1', updatedAt: '2026-05-01T11:00:00Z' }]));
+const healthy = {
+  'sentinelOne:activeThreats': 0,
+  'sentinelOne:infected': false,
+  'sentinelOne:threatRebootRequired': false,
+  'sentinelOne:operationalState': 'na',
+  'sentinelOne:lastActiveAt': '2026-05-01T11:50:00Z',
+};
+const hour = () => 3_600_000;
+
+describe('behaviour detection', () => {
+  it.each([
+    ['healthy', {}, []],
+    ['active threats', { 'sentinelOne:activeThreats': 3 }, ['sentinelOne.threatDetected']],
+    ['infected', { 'sentinelOne:infected': true }, ['sentinelOne.threatDetected']],
+    ['reboot pending', { 'sentinelOne:threatRebootRequired': true }, ['sentinelOne.threatRebootPending']],
+    ['disabled agent', { 'sentinelOne:operationalState': 'disabled' }, ['sentinelOne.agentDisabled']],
+    ['silent past the limit', { 'sentinelOne:lastActiveAt': '2026-05-01T10:59:00Z' }, ['sentinelOne.agentSilent']],
+    ['silent within the limit', { 'sentinelOne:lastActiveAt': '2026-05-01T11:01:00Z' }, []],
+  ] as const)('%s', (_name, over, want) => {
+    const signals = detectSignals(attrs({ ...healthy, ...over }), NOW, hour);
+    expect(Object.keys(signals.shown).sort()).toEqual([...want].sort());
+    expect(signals.hasPosture).toBe(true);
+  });
+
+  it('a device without sentinelOne attributes has no posture and shows nothing', () => {
+    expect(detectSignals(attrs({ 'custom:tier': 'gold' }), NOW, hour)).toEqual({ shown: {}, hasPosture: false });
+  });
+
+  it('silence is not judged when the integration that reported it is unknown', () => {
+    expect(detectSignals(attrs({ 'sentinelOne:lastActiveAt': '2020-01-01T00:00:00Z' }), NOW, () => null).shown).toEqual({});
+  });
+});
+
+describe('defaults', () => {
+  it('an active threat is high, the others medium or low; stored settings override them', () => {
+    expect(BEHAVIOR_CATALOGUE['sentinelOne.threatDetected'].riskLevel).toBe('high');
+    for (const [id, b] of Object.entries(BEHAVIOR_CATALOGUE)) if (id !== 'sentinelOne.threatDetected') expect(['low', 'medium']).toContain(b.riskLevel);
+    const s = effectiveSettings(new Map([['sentinelOne.agentSilent', { enabled: true, riskLevel: 'medium' as const }]]));
+    expect(s['sentinelOne.agentSilent']).toEqual({ enabled: true, riskLevel: 'medium' });
+    expect(s['sentinelOne.threatDetected']).toEqual({ enabled: true, riskLevel: 'high' });
+  });
+});

@@ -1,0 +1,10 @@
+/**
+ * Risk: a level per user from EDR signals. A fixed catalogue of behaviours (`sentinelOne.threatDetected`, ...),
+ * each enabled or not with a level; after every successful sync each device's resolved `sentinelOne:*`
+ * attributes are checked and a risk event is recorded per episode for the device's user. A user's level is the
+ * highest level among their events in the window (`POSTERN_RISK_WINDOW_DAYS`), `none` otherwise; policies read it
+ * as `user:riskLevel`. Imports audit, devices, notify and store; imported by api (routes) and main. `core.ts` is
+ * the pure part (catalogue, detection, episodes, levels).
+ */
+export * from './core.ts';
+export { createRiskService, type RiskService, type RiskServiceDeps, type BehaviorPatch } from './service.ts';

@@ -1,0 +1,213 @@
+/**
+ * The risk service: behaviour settings (audited), observing devices after each successful sync (one event per
+ * episode, in one transaction), users with their levels, a user's events, and an admin's reset (audited). Levels
+ * are answered from memory (`levelOf`, synchronous, for decisions): the live events and the settings are loaded
+ * at start and reloaded after every write this process makes.
+ */
+import type { AuditLog } from '../audit/index.ts';
+import type { Device, DeviceRepo } from '../devices/index.ts';
+import type { UserRiskLevel } from '../lib/attributes.ts';
+import type { Clock } from '../lib/clock.ts';
+import { notFound, validationError } from '../lib/errors.ts';
+import type { IdGenerator } from '../lib/ids.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Notifier } from '../notify/index.ts';
+import type { Executor, Store } from '../store/index.ts';
+import { BEHAVIOR_CATALOGUE, BEHAVIOR_IDS, detectSignals, effectiveSettings, isBehaviorId, type BehaviorSetting, type BehaviorSettings } from './behaviors.ts';
+import { counts, countByLevel, levelOf, planEpisodes, type ObservedDevice, type RiskEvent } from './episodes.ts';
+import { createRiskRepo } from './repo.ts';
+
+export interface RiskServiceDeps {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: Pick<AuditLog, 'record'>;
+  devices: Pick<DeviceRepo, 'list' | 'attributesOf' | 'findIdsByUser' | 'get'>;
+  /** Each integration's agentActiveWithinSeconds, the limit for `sentinelOne.agentSilent`. */
+  integrations: { listForVerification(db: Executor): Promise<readonly { id: string; agentActiveWithinSeconds: number }[]> };
+  notifier: Pick<Notifier, 'userRiskHigh'>;
+  logger: Pick<Logger, 'warn' | 'error'>;
+  windowDays: number;
+}
+
+export type BehaviorPatch = Record<string, Partial<BehaviorSetting>>;
+const DAY_MS = 86_400_000;
+const PAGE = 1000;
+
+export function createRiskService(deps: RiskServiceDeps) {
+  const { store, clock } = deps;
+  const repo = createRiskRepo();
+  let settings: BehaviorSettings = effectiveSettings(new Map());
+  /** Per user, the events that may still count (not cleared; open, or ended within the window when loaded). */
+  let live = new Map<string, RiskEvent[]>();
+
+  const sinceIso = (nowMs: number) => new Date(nowMs - deps.windowDays * DAY_MS).toISOString();
+
+  async function reload(): Promise<void> {
+    const [stored, events] = await Promise.all([repo.settings(store.db), repo.live(store.db, sinceIso(clock.nowMs()))]);
+    const next = new Map<string, RiskEvent[]>();
+    for (const e of events) next.set(e.user, [...(next.get(e.user) ?? []), e]);
+    settings = effectiveSettings(stored);
+    live = next;
+  }
+
+  function level(user: string, nowMs: number): UserRiskLevel {
+    return levelOf(live.get(user.toLowerCase()) ?? [], settings, nowMs, deps.windowDays);
+  }
+
+  async function everyDevice(fn: (page: Device[]) => Promise<void>): Promise<void> {
+    let after: { createdAt: string; id: string } | null = null;
+    for (;;) {
+      const page = await deps.devices.list(store.db, PAGE, after);
+      await fn(page);
+      const last = page[page.length - 1];
+      if (page.length < PAGE || !last) return;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+
+  /** Observes every device: opens and ends episodes, records who had posture, emails users who reached high. */
+  async function observe(): Promise<void> {
+    const nowMs = clock.nowMs();
+    const at = new Date(nowMs).toISOString();
+    const limits = new Map((await deps.integrations.listForVerification(store.db)).map((i) => [i.id, i.agentActiveWithinSeconds * 1000]));
+    const watched = await repo.watched(store.db);
+    const observed: ObservedDevice[] = [];
+    await everyDevice(async (page) => {
+      const attrs = await deps.devices.attributesOf(store.db, page.map((d) => d.id));
+      for (const d of page) {
+        const signals = detectSignals(attrs.get(d.id) ?? {}, nowMs, (source) => limits.get(source) ?? null);
+        observed.push({ id: d.id, name: d.name, user: d.user, signals, hadPosture: watched.get(d.id) ?? null });
+      }
+    });
+    const before = new Map<string, UserRiskLevel>();
+    const plan = planEpisodes(observed, await repo.open(store.db), settings, at, true);
+    for (const o of plan.open) before.set(o.user, level(o.user, nowMs));
+    const opened: RiskEvent[] = plan.open.map((o) => ({ ...o, id: deps.ids('rsk'), clearedAt: null, clearedBy: null, clearReason: null }));
+    const present = new Set(observed.map((d) => d.id));
+    await store.transaction(async (tx) => {
+      await repo.insert(tx, opened);
+      await repo.end(tx, plan.close, at);
+      await repo.watch(tx, observed.map((d) => ({ deviceId: d.id, hadPosture: d.signals.hasPosture })), at);
+      await repo.forget(tx, [...watched.keys()].filter((id) => !present.has(id)));
+    });
+    if (opened.length === 0 && plan.close.length === 0) return;
+    await reload();
+    for (const [user, was] of before) {
+      if (was === 'high' || level(user, nowMs) !== 'high') continue;
+      const events = (live.get(user) ?? []).filter((e) => counts(e, settings, nowMs, deps.windowDays) && settings[e.behavior].riskLevel === 'high');
+      await deps.notifier
+        .userRiskHigh({ user, windowDays: deps.windowDays, events: events.map((e) => ({ behavior: e.behavior, deviceName: e.deviceName, deviceId: e.deviceId, startedAt: e.startedAt })) })
+        .catch((err: unknown) => deps.logger.warn({ err, user }, 'the email about a user at high risk could not be sent'));
+    }
+  }
+
+  function behaviorList() {
+    return BEHAVIOR_IDS.map((id) => ({
+      id,
+      enabled: settings[id].enabled,
+      riskLevel: settings[id].riskLevel,
+      default: { enabled: BEHAVIOR_CATALOGUE[id].enabled, riskLevel: BEHAVIOR_CATALOGUE[id].riskLevel },
+      description: BEHAVIOR_CATALOGUE[id].description,
+    }));
+  }
+
+  /** Every user (of a device, or with events in the window) with their level. */
+  async function users() {
+    const nowMs = clock.nowMs();
+    const devices = new Map<string, number>();
+    await everyDevice(async (page) => {
+      for (const d of page) if (d.user) devices.set(d.user.toLowerCase(), (devices.get(d.user.toLowerCase()) ?? 0) + 1);
+    });
+    const emails = new Set([...devices.keys(), ...live.keys()]);
+    const data = [...emails].sort().map((email) => {
+      const events = (live.get(email) ?? []).filter((e) => counts(e, settings, nowMs, deps.windowDays));
+      return { email, level: level(email, nowMs), devices: devices.get(email) ?? 0, events: events.length, lastEventAt: events.map((e) => e.startedAt).sort().pop() ?? null };
+    });
+    return { data, windowDays: deps.windowDays };
+  }
+
+  /** A user's level, devices and the events of the window (cleared ones too, marked), newest first. */
+  async function userRisk(emailIn: string) {
+    const email = emailIn.trim().toLowerCase();
+    const nowMs = clock.nowMs();
+    const [ids, history] = await Promise.all([deps.devices.findIdsByUser(store.db, email), repo.history(store.db, email, sinceIso(nowMs), 500)]);
+    if (ids.length === 0 && history.length === 0) throw notFound('User', emailIn);
+    const devices = (await Promise.all(ids.map((id) => deps.devices.get(store.db, id)))).filter((d): d is Device => d !== null);
+    return {
+      email,
+      level: level(email, nowMs),
+      windowDays: deps.windowDays,
+      devices: devices.map((d) => ({ id: d.id, name: d.name })),
+      events: history.map((e) => ({ ...e, riskLevel: settings[e.behavior]?.riskLevel ?? null, counts: counts(e, settings, nowMs, deps.windowDays) })),
+    };
+  }
+
+  /** Clears the user's events up to now (ending open episodes): a behaviour still showing opens a new one at the next sync. */
+  async function reset(emailIn: string, reason: string, by: { actor: string; requestId: string }) {
+    const email = emailIn.trim().toLowerCase();
+    const nowMs = clock.nowMs();
+    const was = level(email, nowMs);
+    const at = new Date(nowMs).toISOString();
+    const cleared = await store.transaction(async (tx) => {
+      const n = await repo.clear(tx, email, at, by.actor, reason);
+      await deps.audit.record(tx, {
+        actor: by.actor,
+        action: 'user.risk.reset',
+        target: email,
+        requestId: by.requestId,
+        before: { level: was },
+        after: { reason, clearedEvents: n },
+      });
+      return n;
+    });
+    await reload();
+    return { email, level: level(email, nowMs), previousLevel: was, clearedEvents: cleared };
+  }
+
+  return {
+    /** Loads settings and live events; call once at start. */
+    load: reload,
+    /** Re-reads settings and events (changes another process made). */
+    reload,
+
+    /** A user's level at `nowMs`, from memory: what `user:riskLevel` is in decisions. */
+    levelOf: level,
+
+    behaviors: async () => ({ data: behaviorList() }),
+
+    async setBehaviors(patch: BehaviorPatch, by: { actor: string; requestId: string }) {
+      for (const id of Object.keys(patch)) {
+        if (!isBehaviorId(id)) throw validationError(`body.${id}`, `is not a risk behaviour; the behaviours are ${BEHAVIOR_IDS.join(', ')}`);
+      }
+      await reload();
+      const beforeList = behaviorList();
+      const at = clock.now().toISOString();
+      await store.transaction(async (tx) => {
+        for (const [id, change] of Object.entries(patch) as [keyof typeof BEHAVIOR_CATALOGUE, Partial<BehaviorSetting>][]) {
+          await repo.putSetting(tx, id, { ...settings[id], ...change }, at, by.actor);
+        }
+        await deps.audit.record(tx, { actor: by.actor, action: 'risk.behaviors.update', target: 'risk:behaviors', requestId: by.requestId, before: beforeList, after: patch });
+      });
+      await reload();
+      return { data: behaviorList() };
+    },
+
+    /** The scheduler's afterSync: a successful sync that ran here is followed by an observation of every device. */
+    async afterSync(outcome: { ok: boolean; skipped?: boolean; discarded?: boolean }): Promise<void> {
+      if (!outcome.ok || outcome.skipped || outcome.discarded) return;
+      const done = await store.withLock('postern:risk', observe);
+      if (!done.locked) deps.logger.warn({}, 'another postern process is observing risk; this sync\'s devices are observed at the next one');
+    },
+
+    observe,
+    users,
+    userRisk,
+    reset,
+
+    /** Users by level now (for /metrics). */
+    countsByLevel: async () => countByLevel((await users()).data.map((u) => u.level)),
+  };
+}
+
+export type RiskService = ReturnType<typeof createRiskService>;
