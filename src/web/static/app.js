@@ -11,6 +11,7 @@ import { devicesPage } from './pages/devices.js';
 import { integrationsPage } from './pages/integrations.js';
 import { loginPage } from './pages/login.js';
 import { policyPage } from './pages/policy.js';
+import { userPage, usersPage } from './pages/users.js';
 
 const HOME = '/integrations';
 
@@ -21,6 +22,8 @@ const ROUTES = [
   { pattern: /^\/audit$/, section: 'audit', page: auditPage },
   { pattern: /^\/decisions$/, section: 'decisions', page: decisionsPage },
   { pattern: /^\/policy$/, section: 'policy', page: policyPage },
+  { pattern: /^\/users$/, section: 'users', page: usersPage },
+  { pattern: /^\/users\/([^/]+)$/, section: 'users', page: userPage },
 ];
 
 const main = document.getElementById('main');

@@ -5,6 +5,7 @@
  */
 import { api } from '../api.js';
 import { code, errorBox, facts, h, route, showValue, time, verifiedMark } from '../dom.js';
+import { userRiskLevel } from './users.js';
 
 /** Attribute types the value's JSON type alone does not tell. */
 const DECLARED_TYPES = { 'sentinelOne:agentVersion': 'version', 'sentinelOne:lastActiveAt': 'timestamp' };
@@ -24,6 +25,7 @@ export async function devicePage(view, { match }) {
     facts([
       ['Id', h('code', {}, device.id)],
       ['User', device.user ?? '—'],
+      ['User risk level', userRiskLevel(device.user)],
       ...(device.claimedUser ? [['Claimed user', h('span', { class: 'claimed-user' }, device.claimedUser, h('span', { class: 'muted' }, ' — named by the device itself; not used for decisions until an admin approves it'))]] : []),
       ['OS', [device.os, device.osVersion].filter(Boolean).join(' ')],
       ['Serial numbers', list(device.serialNumbers)],

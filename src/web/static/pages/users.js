@@ -1,0 +1,133 @@
+/**
+ * Users and their risk level from EDR signals: the list with each user's level, one user's devices and risk
+ * events (cleared ones marked), and for admins the reset after an investigation (a reason is required and
+ * audited). `userRiskLevel` puts a user's level on the device page.
+ */
+import { api, ApiError, session } from '../api.js';
+import { badge, emptyState, errorBox, facts, h, route, time } from '../dom.js';
+
+const KIND = { none: 'ok', low: 'info', medium: 'warn', high: 'bad' };
+const levelBadge = (level) => h('span', { class: `risk-level` }, badge(level, KIND[level] ?? 'info'));
+const userHref = (email) => route(`/users/${encodeURIComponent(email)}`);
+
+export async function usersPage(view) {
+  document.title = 'Users · postern';
+  const { data, windowDays } = await api('/v1/users');
+  view.append(h('h1', {}, 'Users'), h('p', { class: 'muted' }, `Risk level from the last ${windowDays} days of EDR signals on each user's devices (none < low < medium < high). Policies read it as user:riskLevel.`));
+  if (data.length === 0) return void view.append(emptyState('No users yet.', 'A user appears once a device has one.'));
+  view.append(
+    h(
+      'table',
+      { class: 'users' },
+      h('thead', {}, h('tr', {}, ['User', 'Risk level', 'Devices', 'Events', 'Last event'].map((l) => h('th', { scope: 'col' }, l)))),
+      h(
+        'tbody',
+        {},
+        data.map((u) =>
+          h(
+            'tr',
+            { 'data-user': u.email },
+            h('td', {}, h('a', { href: userHref(u.email) }, u.email)),
+            h('td', {}, levelBadge(u.level)),
+            h('td', {}, String(u.devices)),
+            h('td', {}, String(u.events)),
+            h('td', {}, u.lastEventAt ? time(u.lastEventAt, { relative: true }) : '—'),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export async function userPage(view, { match, go, isAdmin }) {
+  const email = decodeURIComponent(match[1]);
+  const risk = await api(`/v1/users/${encodeURIComponent(email)}/risk`);
+  document.title = `${email} · postern`;
+  view.append(
+    h('p', {}, h('a', { href: '#/users' }, '← Users')),
+    h('h1', {}, email),
+    facts([
+      ['Risk level', levelBadge(risk.level)],
+      ['Window', `${risk.windowDays} days after an episode ends`],
+      ['Devices', risk.devices.length ? risk.devices.map((d, i) => [i ? ', ' : '', h('a', { href: route(`/devices/${encodeURIComponent(d.id)}`) }, d.name)]) : '—'],
+    ]),
+    eventsSection(risk.events),
+    isAdmin ? resetSection(email, () => go(`/users/${encodeURIComponent(email)}`)) : '',
+  );
+}
+
+function eventsSection(events) {
+  const title = h('h2', {}, 'Risk events');
+  if (events.length === 0) return h('section', { class: 'card', id: 'risk-events' }, title, h('p', { class: 'muted' }, 'No risk events in the window.'));
+  return h(
+    'section',
+    { class: 'card', id: 'risk-events' },
+    title,
+    h(
+      'table',
+      {},
+      h('thead', {}, h('tr', {}, ['Behaviour', 'Level', 'Device', 'Started', 'Ended', 'Values', 'Counts'].map((l) => h('th', { scope: 'col' }, l)))),
+      h(
+        'tbody',
+        {},
+        events.map((e) =>
+          h(
+            'tr',
+            { 'data-event': e.id },
+            h('td', {}, h('code', {}, e.behavior)),
+            h('td', {}, e.riskLevel ? levelBadge(e.riskLevel) : '—'),
+            h('td', {}, h('a', { href: route(`/devices/${encodeURIComponent(e.deviceId)}`) }, e.deviceName)),
+            h('td', {}, time(e.startedAt)),
+            h('td', {}, e.endedAt ? time(e.endedAt) : 'ongoing'),
+            h('td', {}, h('code', {}, JSON.stringify(e.values))),
+            h('td', {}, e.counts ? 'yes' : e.clearedAt ? `cleared: ${e.clearReason ?? ''}` : 'no'),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function resetSection(email, reload) {
+  const reason = h('textarea', { id: 'reset-reason', rows: '2', required: 'required', maxlength: '1000', placeholder: 'What the investigation found' });
+  const out = h('div', {});
+  const button = h('button', { type: 'submit', id: 'reset-risk' }, 'Reset risk level');
+  const form = h('form', { class: 'card', id: 'risk-reset' }, h('h2', {}, 'Reset'), h('label', { for: 'reset-reason' }, 'Reason (audited)'), reason, button, out);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    try {
+      await post(`/v1/users/${encodeURIComponent(email)}/risk/reset`, { reason: reason.value });
+      reload();
+    } catch (err) {
+      button.disabled = false;
+      out.replaceChildren(errorBox(err));
+    }
+  });
+  return form;
+}
+
+async function post(path, body) {
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${session.key}`, 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+    cache: 'no-store',
+    credentials: 'omit',
+  }).catch(() => null);
+  if (!res) throw new ApiError(0, null);
+  const json = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, json);
+  return json;
+}
+
+/** The device owner's risk level for the device page, filled in when it arrives; `—` without a user. */
+export function userRiskLevel(user) {
+  if (!user) return '—';
+  const out = h('span', { id: 'user-risk' }, '…');
+  api(`/v1/users/${encodeURIComponent(user)}/risk`).then(
+    (r) => out.replaceChildren(levelBadge(r.level), ' ', h('a', { href: userHref(user) }, 'events')),
+    () => out.replaceChildren('—'),
+  );
+  return out;
+}
