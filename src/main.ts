@@ -167,6 +167,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       onError: (err) => logger.warn({ err }, 'the sync after an enrollment could not start'),
     });
     const syncAfter = new Set<DeviceChange>(['enroll', 'approve-serials']);
+    // Changes that can start or end a user's risk episode outside a sync (who the device belongs to, or the device gone).
+    const riskAfter = new Set<DeviceChange>(['update', 'remove', 'report', 'approve-user']);
     const devices = createDeviceService({
       store,
       repo: deviceRepo,
@@ -174,7 +176,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ids,
       audit,
       integrations,
-      onChange: (_id, what) => {
+      onChange: (id, what) => {
+        if (riskAfter.has(what)) void risk.deviceChanged(id);
         if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
       },
     });

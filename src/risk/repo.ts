@@ -59,8 +59,11 @@ export function createRiskRepo() {
       return rows.map(toEvent);
     },
 
-    async open(db: Executor): Promise<Pick<RiskEvent, 'id' | 'user' | 'behavior' | 'deviceId'>[]> {
-      const rows = await db.selectFrom('risk_events').select(['id', 'user_email', 'behavior', 'device_id']).where('ended_at', 'is', null).execute();
+    /** Open events (of one device, when given). */
+    async open(db: Executor, deviceId?: string): Promise<Pick<RiskEvent, 'id' | 'user' | 'behavior' | 'deviceId'>[]> {
+      let q = db.selectFrom('risk_events').select(['id', 'user_email', 'behavior', 'device_id']).where('ended_at', 'is', null);
+      if (deviceId !== undefined) q = q.where('device_id', '=', deviceId);
+      const rows = await q.execute();
       return rows.map((r) => ({ id: r.id, user: r.user_email, behavior: r.behavior as BehaviorId, deviceId: r.device_id }));
     },
 
@@ -105,8 +108,10 @@ export function createRiskRepo() {
       return Number(res.numUpdatedRows);
     },
 
-    async watched(db: Executor): Promise<Map<string, boolean>> {
-      const rows = await db.selectFrom('risk_device_watch').select(['device_id', 'had_posture']).execute();
+    async watched(db: Executor, deviceId?: string): Promise<Map<string, boolean>> {
+      let q = db.selectFrom('risk_device_watch').select(['device_id', 'had_posture']);
+      if (deviceId !== undefined) q = q.where('device_id', '=', deviceId);
+      const rows = await q.execute();
       return new Map(rows.map((r) => [r.device_id, r.had_posture === 1]));
     },
 

@@ -66,22 +66,31 @@ export function createRiskService(deps: RiskServiceDeps) {
     }
   }
 
-  /** Observes every device: opens and ends episodes, records who had posture, emails users who reached high. */
-  async function observe(): Promise<void> {
+  /**
+   * Observes every device (`only` absent) or one device: opens and ends episodes, records who had posture, and
+   * emails the admins about users who reached high.
+   */
+  async function observe(only?: string): Promise<void> {
     const nowMs = clock.nowMs();
     const at = new Date(nowMs).toISOString();
     const limits = new Map((await deps.integrations.listForVerification(store.db)).map((i) => [i.id, i.agentActiveWithinSeconds * 1000]));
-    const watched = await repo.watched(store.db);
+    const watched = await repo.watched(store.db, only);
     const observed: ObservedDevice[] = [];
-    await everyDevice(async (page) => {
+    const look = async (page: readonly Device[]) => {
       const attrs = await deps.devices.attributesOf(store.db, page.map((d) => d.id));
       for (const d of page) {
         const signals = detectSignals(attrs.get(d.id) ?? {}, nowMs, (source) => limits.get(source) ?? null);
         observed.push({ id: d.id, name: d.name, user: d.user, signals, hadPosture: watched.get(d.id) ?? null });
       }
-    });
+    };
+    if (only === undefined) await everyDevice(look);
+    else {
+      const device = await deps.devices.get(store.db, only);
+      if (device) await look([device]);
+    }
     const before = new Map<string, UserRiskLevel>();
-    const plan = planEpisodes(observed, await repo.open(store.db), settings, at, true);
+    // Complete: every device (or the one asked about) was looked at, so an open episode of a device not seen ends.
+    const plan = planEpisodes(observed, await repo.open(store.db, only), settings, at, true);
     for (const o of plan.open) before.set(o.user, level(o.user, nowMs));
     const opened: RiskEvent[] = plan.open.map((o) => ({ ...o, id: deps.ids('rsk'), clearedAt: null, clearedBy: null, clearReason: null }));
     const present = new Set(observed.map((d) => d.id));
@@ -196,11 +205,20 @@ export function createRiskService(deps: RiskServiceDeps) {
     /** The scheduler's afterSync: a successful sync that ran here is followed by an observation of every device. */
     async afterSync(outcome: { ok: boolean; skipped?: boolean; discarded?: boolean }): Promise<void> {
       if (!outcome.ok || outcome.skipped || outcome.discarded) return;
-      const done = await store.withLock('postern:risk', observe);
+      const done = await store.withLock('postern:risk', () => observe());
       if (!done.locked) deps.logger.warn({}, 'another postern process is observing risk; this sync\'s devices are observed at the next one');
     },
 
-    observe,
+    /** Observes every device now. */
+    observe: () => observe(),
+
+    /**
+     * A device changed outside a sync (an agent's report, a new user, removal): its episodes follow at once (a
+     * device that changes hands ends its previous user's episodes and starts the new user's). Never throws.
+     */
+    async deviceChanged(id: string): Promise<void> {
+      await store.withLock('postern:risk', () => observe(id)).catch((err: unknown) => deps.logger.warn({ err, deviceId: id }, 'risk observation of a changed device failed; the next sync observes it'));
+    },
     users,
     userRisk,
     reset,

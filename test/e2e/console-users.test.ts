@@ -59,7 +59,7 @@ describe.skipIf(missing !== null)('the users page in Chromium', () => {
     await page.locator('#api-key').fill(ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#topbar').waitFor();
-    await page.evaluate((to) => (location.hash = to), hash);
+    await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
     await page.locator(`main .view[data-hash="${hash}"]:not([aria-busy])`).waitFor();
     return { page, problems };
   }

@@ -153,6 +153,18 @@ describe.each(engines())('user risk on $engine', ({ newDatabaseUrl }) => {
     expect(await harness.request('GET', '/v1/users/nobody@example.com/risk').then((r) => r.status)).toBe(404);
   });
 
+  it('a device that changes hands ends its episode for the old user and starts one for the new user at once', async () => {
+    const { harness, laptop, sync, allowed, risk, infect } = await setup();
+    infect();
+    await sync();
+    const patched = await harness.request('PATCH', `/v1/devices/${laptop}`, { body: { user: 'carol@example.com' } });
+    expect(patched.status).toBe(200);
+    await expect.poll(async () => (await harness.request('GET', '/v1/users/carol@example.com/risk')).json.level).toBe('high');
+    expect((await risk()).events[0].endedAt).not.toBeNull();
+    expect((await risk()).level).toBe('high');
+    expect(await allowed(laptop)).toBe(false);
+  });
+
   it('disabling a behaviour stops new events and its events stop counting; a new level applies at once (audited)', async () => {
     const { harness, desktop, sync, allowed, risk, infect, cure } = await setup();
     infect();
