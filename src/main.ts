@@ -134,6 +134,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       store, clock, ids, audit, devices: deviceRepo, integrations: { listForVerification: (db) => integrationRepo.listFreshness(db) }, notifier, logger, windowDays: config.riskWindowDays,
     });
     await risk.load();
+    const stopRiskRefresh = store.engine === 'postgres' ? risk.refreshEvery(2000) : () => undefined;
     observeUsersByRiskLevel(metrics, risk.countsByLevel);
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
@@ -242,6 +243,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         if (closed) return;
         closed = true;
         syncSoon.cancel();
+        stopRiskRefresh();
         await scheduler.stop();
         notifier.close();
         await app.close();

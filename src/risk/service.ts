@@ -180,6 +180,18 @@ export function createRiskService(deps: RiskServiceDeps) {
     /** Re-reads settings and events (changes another process made). */
     reload,
 
+    /**
+     * With several processes on one PostgreSQL database, re-reads every `ms` (real time, like a network poll), so
+     * an event or reset written by another process reaches this one's decisions within that time. Answers stop().
+     */
+    refreshEvery(ms: number): () => void {
+      const timer = setInterval(() => {
+        reload().catch((err: unknown) => deps.logger.warn({ err }, 'risk levels could not be re-read; the next attempt retries'));
+      }, ms);
+      timer.unref();
+      return () => clearInterval(timer);
+    },
+
     /** A user's level at `nowMs`, from memory: what `user:riskLevel` is in decisions. */
     levelOf: level,
 
