@@ -121,6 +121,14 @@ const CASES: Case[] = [
   { name: 'forward-auth from an untrusted address', method: 'GET', url: '/v1/forward-auth', status: 400, code: 'VALIDATION_FAILED' },
   { name: 'forward-auth dst not a destination', method: 'GET', url: '/v1/forward-auth?dst=a%20b', status: 400, code: 'VALIDATION_FAILED', field: 'query.dst' },
   { name: 'forward-auth unknown query parameter', method: 'GET', url: '/v1/forward-auth?redirect=x', status: 400, code: 'VALIDATION_FAILED', field: 'query.redirect' },
+  // User risk
+  { name: 'unknown behaviour', method: 'PUT', url: '/v1/risk/behaviors', body: { 'sentinelOne.bogus': { enabled: true } }, status: 400, code: 'VALIDATION_FAILED', field: 'body.sentinelOne.bogus' },
+  { name: 'risk level off the scale', method: 'PUT', url: '/v1/risk/behaviors', body: { 'sentinelOne.threatDetected': { riskLevel: 'severe' } }, status: 400, code: 'VALIDATION_FAILED', field: 'body.sentinelOne.threatDetected.riskLevel' },
+  { name: 'enabled as a string', method: 'PUT', url: '/v1/risk/behaviors', body: { 'sentinelOne.threatDetected': { enabled: 'yes' } }, status: 400, code: 'VALIDATION_FAILED', field: 'body.sentinelOne.threatDetected.enabled' },
+  { name: 'no behaviour named', method: 'PUT', url: '/v1/risk/behaviors', body: {}, status: 400, code: 'VALIDATION_FAILED', field: 'body' },
+  { name: 'user that is not an email', method: 'GET', url: '/v1/users/not-an-email/risk', status: 400, code: 'VALIDATION_FAILED', field: 'path.email' },
+  { name: 'reset without a reason', method: 'POST', url: '/v1/users/alice@example.com/risk/reset', body: {}, status: 400, code: 'VALIDATION_FAILED', field: 'body.reason' },
+  { name: 'reset with an empty reason', method: 'POST', url: '/v1/users/alice@example.com/risk/reset', body: { reason: '  ' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.reason' },
 ];
 
 beforeAll(async () => {
