@@ -126,9 +126,10 @@ export function createDeviceRepo() {
       return row ? ((await withPending(db, [row]))[0] ?? null) : null;
     },
 
-    /** A page of devices; with `awaitingApproval`, only those with a claimed user or a pending serial. */
-    async list(db: Executor, limit: number, after: DevicePageCursor | null, options: { awaitingApproval?: boolean } = {}): Promise<Device[]> {
+    /** A page of devices; with `awaitingApproval`, only those with a claimed user or a pending serial; with `withUser`, only those with a user. */
+    async list(db: Executor, limit: number, after: DevicePageCursor | null, options: { awaitingApproval?: boolean; withUser?: boolean } = {}): Promise<Device[]> {
       let q = db.selectFrom('devices').selectAll().orderBy('created_at').orderBy('id').limit(limit);
+      if (options.withUser) q = q.where('user', 'is not', null);
       if (options.awaitingApproval) {
         q = q.where((eb) =>
           eb.or([

@@ -40,6 +40,8 @@ export function createRiskService(deps: RiskServiceDeps) {
   let settings: BehaviorSettings = effectiveSettings(new Map());
   /** Per user, the events that may still count (not cleared; open, or ended within the window when loaded). */
   let live = new Map<string, RiskEvent[]>();
+  /** Set by a reset or a settings change: the next sync observes even if it changed no device. */
+  let lookAgain = false;
 
   const sinceIso = (nowMs: number) => new Date(nowMs - deps.windowDays * DAY_MS).toISOString();
 
@@ -55,10 +57,10 @@ export function createRiskService(deps: RiskServiceDeps) {
     return levelOf(live.get(user.toLowerCase()) ?? [], settings, nowMs, deps.windowDays);
   }
 
-  async function everyDevice(fn: (page: Device[]) => Promise<void>): Promise<void> {
+  async function everyDevice(fn: (page: Device[]) => Promise<void>, options: { withUser?: boolean } = {}): Promise<void> {
     let after: { createdAt: string; id: string } | null = null;
     for (;;) {
-      const page = await deps.devices.list(store.db, PAGE, after);
+      const page = await deps.devices.list(store.db, PAGE, after, options);
       await fn(page);
       const last = page[page.length - 1];
       if (page.length < PAGE || !last) return;
@@ -79,11 +81,13 @@ export function createRiskService(deps: RiskServiceDeps) {
     const look = async (page: readonly Device[]) => {
       const attrs = await deps.devices.attributesOf(store.db, page.map((d) => d.id));
       for (const d of page) {
+        if (!d.user) continue;
         const signals = detectSignals(attrs.get(d.id) ?? {}, nowMs, (source) => limits.get(source) ?? null);
         observed.push({ id: d.id, name: d.name, user: d.user, signals, hadPosture: watched.get(d.id) ?? null });
       }
     };
-    if (only === undefined) await everyDevice(look);
+    // Only devices with a user can record an event, so only they are looked at (and watched for lost posture).
+    if (only === undefined) await everyDevice(look, { withUser: true });
     else {
       const device = await deps.devices.get(store.db, only);
       if (device) await look([device]);
@@ -94,11 +98,15 @@ export function createRiskService(deps: RiskServiceDeps) {
     for (const o of plan.open) before.set(o.user, level(o.user, nowMs));
     const opened: RiskEvent[] = plan.open.map((o) => ({ ...o, id: deps.ids('rsk'), clearedAt: null, clearedBy: null, clearReason: null }));
     const present = new Set(observed.map((d) => d.id));
+    const forgotten = [...watched.keys()].filter((id) => !present.has(id));
+    if (opened.length === 0 && plan.close.length === 0 && forgotten.length === 0 && observed.every((d) => d.hadPosture === d.signals.hasPosture)) return;
     await store.transaction(async (tx) => {
       await repo.insert(tx, opened);
       await repo.end(tx, plan.close, at);
-      await repo.watch(tx, observed.map((d) => ({ deviceId: d.id, hadPosture: d.signals.hasPosture })), at);
-      await repo.forget(tx, [...watched.keys()].filter((id) => !present.has(id)));
+      // Only what changed is written: an unchanged sync writes nothing here.
+      const moved = observed.filter((d) => d.hadPosture !== d.signals.hasPosture);
+      await repo.watch(tx, moved.map((d) => ({ deviceId: d.id, hadPosture: d.signals.hasPosture })), at);
+      await repo.forget(tx, forgotten);
     });
     if (opened.length === 0 && plan.close.length === 0) return;
     await reload();
@@ -127,7 +135,7 @@ export function createRiskService(deps: RiskServiceDeps) {
     const devices = new Map<string, number>();
     await everyDevice(async (page) => {
       for (const d of page) if (d.user) devices.set(d.user.toLowerCase(), (devices.get(d.user.toLowerCase()) ?? 0) + 1);
-    });
+    }, { withUser: true });
     const emails = new Set([...devices.keys(), ...live.keys()]);
     const data = [...emails].sort().map((email) => {
       const events = (live.get(email) ?? []).filter((e) => counts(e, settings, nowMs, deps.windowDays));
@@ -171,6 +179,7 @@ export function createRiskService(deps: RiskServiceDeps) {
       return n;
     });
     await reload();
+    lookAgain = true;
     return { email, level: level(email, nowMs), previousLevel: was, clearedEvents: cleared };
   }
 
@@ -211,12 +220,20 @@ export function createRiskService(deps: RiskServiceDeps) {
         await deps.audit.record(tx, { actor: by.actor, action: 'risk.behaviors.update', target: 'risk:behaviors', requestId: by.requestId, before: beforeList, after: patch });
       });
       await reload();
+      lookAgain = true;
       return { data: behaviorList() };
     },
 
-    /** The scheduler's afterSync: a successful sync that ran here is followed by an observation of every device. */
-    async afterSync(outcome: { ok: boolean; skipped?: boolean; discarded?: boolean }): Promise<void> {
+    /**
+     * The scheduler's afterSync: a successful sync that ran here is followed by an observation of every device with
+     * a user. An incremental sync that changed no device is skipped (nothing it could show has changed), unless
+     * silence is judged (it depends on the clock) or a reset or settings change here asks for a fresh look; every
+     * full sync observes.
+     */
+    async afterSync(outcome: { ok: boolean; kind: string; changedDevices: number; skipped?: boolean; discarded?: boolean }): Promise<void> {
       if (!outcome.ok || outcome.skipped || outcome.discarded) return;
+      if (outcome.kind !== 'full' && outcome.changedDevices === 0 && !settings['sentinelOne.agentSilent'].enabled && !lookAgain) return;
+      lookAgain = false;
       const done = await store.withLock('postern:risk', () => observe());
       if (!done.locked) deps.logger.warn({}, 'another postern process is observing risk; this sync\'s devices are observed at the next one');
     },
