@@ -9,11 +9,13 @@ import { registerPolicyLocalCommands } from './policy-local.ts';
 import { registerS1SimulatorCommand } from './s1-simulator.ts';
 import { registerRotateMasterKeyCommand } from './rotate-master-key.ts';
 import { registerServeCommand } from './serve.ts';
+import { registerUserCommands } from './users.ts';
 
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerDemoCommand(program);
   registerInventoryCommands(program);
+  registerUserCommands(program);
   const policy = program.command('policy').description('Validate, test and apply policy files');
   registerPolicyLocalCommands(policy);
   registerPolicyApplyCommand(policy);
