@@ -32,6 +32,16 @@ export const ERROR_CODES = {
   S1_BAD_REQUEST: { status: 502, title: 'SentinelOne refused the request' },
   S1_TOKEN_RENEWAL_FAILED: { status: 502, title: 'The API token could not be renewed' },
 
+  // Tailscale problems (carried in a tailnet source's lastError; 502 when they surface in a request)
+  TAILSCALE_URL_INVALID: { status: 400, title: 'The Tailscale API URL is not valid' },
+  TAILSCALE_AUTH_FAILED: { status: 502, title: 'Tailscale rejected the API key or OAuth client' },
+  TAILSCALE_NOT_FOUND: { status: 502, title: 'Tailscale does not know this tailnet or device' },
+  TAILSCALE_RATE_LIMITED: { status: 502, title: 'Tailscale rate limit reached' },
+  TAILSCALE_SERVER_ERROR: { status: 502, title: 'Tailscale answered with a server error' },
+  TAILSCALE_UNREACHABLE: { status: 502, title: 'Tailscale could not be reached' },
+  TAILSCALE_MALFORMED_RESPONSE: { status: 502, title: 'Tailscale answered with something postern cannot read' },
+  TAILSCALE_REJECTED: { status: 502, title: 'Tailscale refused a request' },
+
   // Service problems
   SYNC_ABORTED: { status: 503, title: 'The sync was interrupted' },
   MASTER_KEY_INVALID: { status: 500, title: 'The master key cannot decrypt stored secrets' },
