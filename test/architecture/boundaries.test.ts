@@ -49,6 +49,9 @@ const PURE = [
   's1/url.ts',
   's1/agent-schema.ts',
   'policy/core.ts',
+  'tailnet/export-plan.ts',
+  'tailnet/import-plan.ts',
+  'tailnet/url.ts',
 ].filter((f) => FILES.includes(join(SRC, f)));
 
 const IO_PACKAGES = /^(node:(fs|net|http|https|child_process|dgram|dns|tls|worker_threads)|fs|net|http|https|undici|better-sqlite3|pg|kysely|fastify|@fastify\/.*|nodemailer|pino|prom-client|commander)(\/|$)/;

@@ -1,0 +1,50 @@
+/** Builds the tailnet module: repo, sync job, its scheduler and the service, from narrow dependencies. */
+import type { AuditLog } from '../audit/index.ts';
+import type { DeviceService } from '../devices/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { IdGenerator } from '../lib/ids.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { SecretBox } from '../lib/secrets.ts';
+import type { Store } from '../store/index.ts';
+import type { RetryPolicy } from '../sync/index.ts';
+import type { RetryOptions, TailscaleClientFactory } from './client.ts';
+import { createTailnetRepo } from './repo.ts';
+import { createTailnetScheduler } from './schedule.ts';
+import { createTailnetService } from './service.ts';
+import { createTailnetSync } from './sync.ts';
+
+export interface TailnetTuning {
+  clientRetry?: Partial<RetryOptions>;
+  retryPolicy?: RetryPolicy;
+  timeoutMs?: number;
+}
+
+export interface TailnetModuleDeps extends TailnetTuning {
+  store: Store;
+  devices: DeviceService;
+  audit: Pick<AuditLog, 'record' | 'recordMany'>;
+  secrets: SecretBox;
+  clock: Clock;
+  ids: IdGenerator;
+  logger: Logger;
+  tailscale: TailscaleClientFactory;
+  random?: () => number;
+}
+
+export function createTailnetModule(deps: TailnetModuleDeps) {
+  const repo = createTailnetRepo();
+  const sync = createTailnetSync({ ...deps, repo });
+  const scheduler = createTailnetScheduler(
+    {
+      list: (db) => repo.list(db),
+      due: async (db, id) => {
+        const s = await repo.getStatus(db, id);
+        return s ? { state: s.state, nextSyncAt: s.nextSyncAt } : null;
+      },
+      runSync: (id, options) => sync.runSync(id, options),
+    },
+    deps,
+  );
+  const service = createTailnetService({ ...deps, repo, scheduler });
+  return { repo, sync, scheduler, service };
+}

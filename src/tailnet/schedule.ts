@@ -1,0 +1,49 @@
+/**
+ * Tailnet syncs on the integrations' scheduler. A tailnet source is a job with a due time (`nextSyncAt`, state)
+ * and a `runSync(id)`; this file adapts that job to `sync`'s scheduler, which is used unchanged (a second
+ * instance): it reads only each job's id, state and `nextSyncAt`, and hands back the outcome's id and error.
+ */
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Executor, Store } from '../store/index.ts';
+import { createScheduler, initialStatus, type IntegrationRecord, type IntegrationRepo, type Scheduler, type SyncOutcome } from '../sync/index.ts';
+import type { TailnetState, TailnetSyncOutcome } from './types.ts';
+
+/** What the scheduler needs of a kind of sync job. */
+export interface SyncJobs {
+  list(db: Executor): Promise<{ id: string }[]>;
+  due(db: Executor, id: string): Promise<{ state: Exclude<TailnetState, 'syncing'>; nextSyncAt: string | null } | null>;
+  runSync(id: string, options: { signal?: AbortSignal }): Promise<TailnetSyncOutcome>;
+}
+
+export function createTailnetScheduler(jobs: SyncJobs, deps: { store: Store; clock: Clock; logger: Logger }): Scheduler {
+  const integrations: Pick<IntegrationRepo, 'list' | 'getStatus'> = {
+    // The scheduler reads only `id` of each listed record.
+    list: async (db) => (await jobs.list(db)) as IntegrationRecord[],
+    getStatus: async (db, id) => {
+      const due = await jobs.due(db, id);
+      return due ? { ...initialStatus(), state: due.state, nextSyncAt: due.nextSyncAt } : null;
+    },
+  };
+  const engine = {
+    async runSync(id: string, options: { signal?: AbortSignal }): Promise<SyncOutcome> {
+      const o = await jobs.runSync(id, options);
+      return {
+        integrationId: id,
+        kind: 'full',
+        ok: o.ok,
+        agents: 0,
+        devicesWithIdentifiers: 0,
+        matches: 0,
+        skippedAgents: 0,
+        agentsWithoutSerial: 0,
+        changedDevices: (o.counts?.devicesCreated ?? 0) + (o.counts?.devicesUpdated ?? 0) + (o.counts?.devicesRemoved ?? 0),
+        durationMs: o.durationMs,
+        error: o.error,
+        ...(o.discarded ? { discarded: true } : {}),
+        ...(o.skipped ? { skipped: true } : {}),
+      };
+    },
+  };
+  return createScheduler({ store: deps.store, engine, integrations, clock: deps.clock, logger: deps.logger });
+}
