@@ -8,6 +8,7 @@ import {
   registerDecisionRoutes,
   registerForwardAuthRoute,
   registerPolicyRoutes,
+  registerTailnetRoutes,
   type ApiDeps,
   type AuthLimiterOptions,
 } from './api/index.ts';
@@ -25,6 +26,7 @@ import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { registerConsole } from './web/index.ts';
+import { createHttpTailscaleClient, createTailnetModule, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
@@ -52,6 +54,10 @@ export interface PosternOptions {
   notifier?: Notifier;
   /** Brake on failed authentication per address (tests raise it). */
   authLimits?: AuthLimiterOptions;
+  /** Tailscale API client for tailnet sources (default: HTTP). */
+  tailscale?: TailscaleClientFactory;
+  /** Tailnet sync timing: Tailscale call retries, backoff. Tests shrink them. */
+  tailnetTuning?: TailnetTuning;
 }
 
 export interface Postern {
@@ -67,8 +73,11 @@ export interface Postern {
     policy: ReturnType<typeof createPolicyService>;
     decisions: ReturnType<typeof createDecisionService>;
     decisionLog: ReturnType<typeof createDecisionLog>;
+    tailnets: ReturnType<typeof createTailnetModule>['service'];
   };
   scheduler: ReturnType<typeof createScheduler>;
+  /** Runs tailnet sources' syncs (a second instance of the integrations' scheduler). */
+  tailnetScheduler: ReturnType<typeof createScheduler>;
   metrics: Metrics;
   /** Set when no admin token was configured and a new one was generated: print it once. */
   generatedAdminToken: string | null;
@@ -126,6 +135,12 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     });
     const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
+    const tailnet = createTailnetModule({
+      store, devices, audit, secrets, clock, ids, logger,
+      tailscale: options.tailscale ?? createHttpTailscaleClient,
+      ...options.tailnetTuning,
+      ...(engineTuning.random ? { random: engineTuning.random } : {}),
+    });
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
@@ -149,6 +164,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog }),
       (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
+      (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service }),
     ];
 
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
@@ -162,13 +178,17 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       app,
       store,
       secrets,
-      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog },
+      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, tailnets: tailnet.service },
       scheduler,
+      tailnetScheduler: tailnet.scheduler,
       metrics,
       generatedAdminToken,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });
-        if (options.schedule !== false) await scheduler.start();
+        if (options.schedule !== false) {
+          await scheduler.start();
+          await tailnet.scheduler.start();
+        }
         const url = address.replace('[::1]', 'localhost');
         logger.info({ url }, `postern listening on ${url}`);
         return url;
@@ -177,6 +197,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         if (closed) return;
         closed = true;
         await scheduler.stop();
+        await tailnet.scheduler.stop();
         notifier.close();
         await app.close();
         await decisionLog.flush();

@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createPostern, type Postern, type SyncTuning } from '../../src/main.ts';
+import type { TailnetTuning } from '../../src/tailnet/index.ts';
 import type { S1ClientFactory } from '../../src/s1/index.ts';
 
 export const ADMIN_TOKEN = 'pst_test_admin_token_0123456789abcdef';
@@ -39,6 +40,8 @@ export async function startHarness(options: {
   authLimits?: AuthLimiterOptions;
   /** Sync timing (backoff, walk retries, S1 timeout, token renewal), passed to createPostern. */
   sync?: SyncTuning;
+  /** Tailnet sync timing (Tailscale call retries, backoff), passed to createPostern. */
+  tailnetTuning?: TailnetTuning;
 } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-test-'));
   const config = loadConfig(
@@ -70,6 +73,7 @@ export async function startHarness(options: {
     schedule: options.schedule ?? false,
     ...(options.authLimits ? { authLimits: options.authLimits } : {}),
     ...(options.sync ? { sync: options.sync } : {}),
+    ...(options.tailnetTuning ? { tailnetTuning: options.tailnetTuning } : {}),
   });
   if (options.schedule) await postern.scheduler.start();
   return {
