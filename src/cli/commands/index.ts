@@ -9,6 +9,7 @@ import { registerPolicyLocalCommands } from './policy-local.ts';
 import { registerS1SimulatorCommand } from './s1-simulator.ts';
 import { registerRotateMasterKeyCommand } from './rotate-master-key.ts';
 import { registerServeCommand } from './serve.ts';
+import { registerTailscaleSimulatorCommand } from './tailscale-simulator.ts';
 
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerPolicyApplyCommand(policy);
   registerDecideCommand(program);
   registerS1SimulatorCommand(program);
+  registerTailscaleSimulatorCommand(program);
   registerRotateMasterKeyCommand(program);
   registerAgentCommand(program);
 }
