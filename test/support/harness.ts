@@ -75,7 +75,10 @@ export async function startHarness(options: {
     ...(options.sync ? { sync: options.sync } : {}),
     ...(options.tailnetTuning ? { tailnetTuning: options.tailnetTuning } : {}),
   });
-  if (options.schedule) await postern.scheduler.start();
+  if (options.schedule) {
+    await postern.scheduler.start();
+    await postern.tailnetScheduler.start();
+  }
   return {
     postern,
     config,
