@@ -26,7 +26,7 @@ import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { registerConsole } from './web/index.ts';
-import { createHttpTailscaleClient, createTailnetModule, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
+import { createHttpTailscaleClient, createTailnetModule, createTailnetRepo, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
@@ -214,4 +214,6 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
 async function assertMasterKeyOpens(store: Store, repo: ReturnType<typeof createIntegrationRepo>, secrets: SecretBox): Promise<void> {
   const [first] = await repo.list(store.db);
   if (first) secrets.open(first.apiTokenSealed);
+  const [tailnet] = await createTailnetRepo().list(store.db);
+  if (tailnet) secrets.open(tailnet.auth.kind === 'apiKey' ? tailnet.auth.apiKeySealed : tailnet.auth.clientSecretSealed);
 }
