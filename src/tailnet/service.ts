@@ -57,6 +57,20 @@ export function checkExport(config: { attributes: string[]; expirySeconds?: numb
   return { attributes: [...config.attributes], expirySeconds: config.expirySeconds ?? null };
 }
 
+/**
+ * Values are refreshed at syncs once half of their lifetime is gone, so the expiry must span at least three poll
+ * intervals, or values would lapse between syncs while postern runs.
+ */
+function checkExpiryFitsPoll(record: TailnetRecord): void {
+  const { expirySeconds } = record.export;
+  if (expirySeconds !== null && expirySeconds < 3 * record.pollIntervalSeconds) {
+    throw validationError(
+      'body.export.expirySeconds',
+      `must be at least 3 × pollIntervalSeconds (${3 * record.pollIntervalSeconds} s), so exported values are refreshed before they lapse; raise it or sync more often.`,
+    );
+  }
+}
+
 function authFrom(input: TailnetPatch, secrets: SecretBox): { auth: TailnetAuth; masked: string } | null {
   if (input.apiKey !== undefined) {
     if (input.oauthClientId !== undefined || input.oauthClientSecret !== undefined) throw validationError('body.apiKey', 'give either apiKey or oauthClientId with oauthClientSecret, not both.');
@@ -133,6 +147,7 @@ export function createTailnetService(deps: TailnetServiceDeps) {
         createdAt: now,
         updatedAt: now,
       };
+      checkExpiryFitsPoll(record);
       await store.transaction(async (tx) => {
         await repo.insert(tx, record, initialTailnetStatus(now));
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'tailnet.create', target: record.id, after: auditable(record) });
@@ -174,6 +189,7 @@ export function createTailnetService(deps: TailnetServiceDeps) {
           baseUrl,
           updatedAt: clock.now().toISOString(),
         };
+        checkExpiryFitsPoll(after);
         const changed = JSON.stringify({ ...auditable(after), name: '' }) !== JSON.stringify({ ...auditable(before), name: '' }) || credentials !== null;
         if (changed) {
           after.configVersion = before.configVersion + 1;
