@@ -5,7 +5,7 @@
  * a failure changes no device and records how far the export got, so the next sync writes only what is left.
  */
 import type { AuditLog } from '../audit/index.ts';
-import type { DeviceService, DeviceView } from '../devices/index.ts';
+import { usableSerial, type DeviceService, type DeviceView } from '../devices/index.ts';
 import { declaredType } from '../lib/attributes.ts';
 import type { Clock } from '../lib/clock.ts';
 import { isPosternError, notFound } from '../lib/errors.ts';
@@ -70,7 +70,34 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
   }
 
   /** Brings one node's device in step; answers its current view and link, or null when the node was skipped. */
-  async function importNode(rec: TailnetRecord, node: TailscaleNode, link: NodeLink | undefined, device: DeviceView | undefined, taken: Set<string>, counts: TailnetCounts) {
+  /**
+   * Which existing devices carry each usable serial of the nodes that have no device yet, looked up once per sync
+   * (not once per node), so a first import stays linear in the number of nodes.
+   */
+  async function serialOwners(fresh: readonly TailscaleNode[], taken: ReadonlySet<string>): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const wanted = fresh.flatMap((n) => factsFromNode(n).serialNumbers);
+    if (wanted.length === 0) return out;
+    const ids = (await deps.devices.devicesWithSerials(wanted, null)).filter((id) => !taken.has(id));
+    if (ids.length === 0) return out;
+    for (const view of await deps.devices.getMany(ids)) {
+      for (const serial of view.serialNumbers) {
+        const key = usableSerial(serial);
+        if (key) out.set(key, [...new Set([...(out.get(key) ?? []), view.id])]);
+      }
+    }
+    return out;
+  }
+
+  async function importNode(
+    rec: TailnetRecord,
+    node: TailscaleNode,
+    link: NodeLink | undefined,
+    device: DeviceView | undefined,
+    taken: Set<string>,
+    bySerial: ReadonlyMap<string, string[]>,
+    counts: TailnetCounts,
+  ) {
     const by = tailnetActor(rec.id);
     const facts = factsFromNode(node);
     const now = clock.now().toISOString();
@@ -83,7 +110,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
       return { view, link: next };
     }
     // New node (or its device was deleted): link the one unlinked device that already carries its serial, if any.
-    const owners = facts.serialNumbers.length > 0 ? (await deps.devices.devicesWithSerials(facts.serialNumbers, null)).filter((id) => !taken.has(id)) : [];
+    const owners = [...new Set(facts.serialNumbers.flatMap((s) => bySerial.get(usableSerial(s) ?? '') ?? []))].filter((id) => !taken.has(id));
     const exported = link?.exported ?? {};
     if (owners.length === 1) {
       const [existing] = await deps.devices.getMany(owners);
@@ -153,12 +180,16 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
       const links = new Map((await repo.links(store.db, id)).map((l) => [l.nodeId, l]));
       const taken = await repo.linkedDeviceIds(store.db);
       const current = new Map((await deps.devices.getMany([...links.values()].map((l) => l.deviceId))).map((v) => [v.id, v]));
+      const deviceOf = (n: TailscaleNode) => {
+        const link = links.get(n.nodeId);
+        return link ? current.get(link.deviceId) : undefined;
+      };
+      const bySerial = await serialOwners(nodes.filter((n) => !deviceOf(n)), taken);
       const state = new Map<string, { view: DeviceView; link: NodeLink }>();
       for (const node of nodes) {
         signal?.throwIfAborted();
-        const link = links.get(node.nodeId);
         try {
-          state.set(node.nodeId, await importNode(rec, node, link, link ? current.get(link.deviceId) : undefined, taken, counts));
+          state.set(node.nodeId, await importNode(rec, node, links.get(node.nodeId), deviceOf(node), taken, bySerial, counts));
         } catch (err) {
           if (!isPosternError(err) || err.status >= 500) throw err;
           counts.nodesSkipped++;
