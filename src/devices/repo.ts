@@ -12,6 +12,7 @@ const toDevice = (row: DevicesTable): Device => ({
   addresses: fromJson<string[]>(row.addresses, []),
   user: row.user,
   tags: fromJson<string[]>(row.tags, []),
+  source: row.source ?? null,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -25,6 +26,7 @@ const toRow = (d: Device): DevicesTable => ({
   addresses: toJson(d.addresses),
   user: d.user,
   tags: toJson(d.tags),
+  source: d.source ?? null,
   created_at: d.createdAt,
   updated_at: d.updatedAt,
 });

@@ -64,6 +64,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         addresses: dedupe(input.addresses ?? []),
         user: input.user ?? null,
         tags: dedupe(input.tags ?? []),
+        source: input.source ?? null,
         createdAt: now,
         updatedAt: now,
       };

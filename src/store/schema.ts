@@ -67,6 +67,8 @@ export interface DevicesTable {
   addresses: string;
   user: string | null;
   tags: string;
+  /** The device source that created the device (`tailnet:tn_…`), or null; added by 0009-tailnets. */
+  source: string | null;
   created_at: string;
   updated_at: string;
 }

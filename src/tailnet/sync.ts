@@ -125,7 +125,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
       }
     }
     let next: NodeLink | null = null;
-    const view = await deps.devices.create(deviceInput(facts), by, async (tx, created) => {
+    const view = await deps.devices.create({ ...deviceInput(facts), source: `tailnet:${rec.id}` }, by, async (tx, created) => {
       next = { nodeId: node.nodeId, deviceId: created.id, createdDevice: true, reported: facts, exported, updatedAt: now };
       await repo.putLink(tx, rec.id, next);
     });

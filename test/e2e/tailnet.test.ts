@@ -79,10 +79,10 @@ describe.each(engines())('tailnet sources against the Tailscale double on $engin
       expect(device.addresses).toEqual(expect.arrayContaining(node.addresses));
       if (i === 0) {
         // The existing device with the node's serial was linked, not duplicated, and kept its own facts.
-        expect(device).toMatchObject({ id: admin.json.id, name: 'admin-laptop', tags: ['tag:laptop'] });
+        expect(device).toMatchObject({ id: admin.json.id, name: 'admin-laptop', tags: ['tag:laptop'], source: null });
         continue;
       }
-      expect(device).toMatchObject({ name: node.hostname, os: node.os.toLowerCase(), serialNumbers: node.serialNumbers ?? [] });
+      expect(device).toMatchObject({ name: node.hostname, os: node.os.toLowerCase(), serialNumbers: node.serialNumbers ?? [], source: `tailnet:${res.json.id}` });
       expect(device.user).toBe(i === 7 ? null : node.user);
       expect(device.tags).toEqual(i === 7 ? ['tag:server'] : []);
     }

@@ -2,7 +2,7 @@
  * Tailnet device sources: a Tailscale tailnet whose nodes postern imports as devices and to which it exports
  * posture as `custom:*` attributes. `tailnet_nodes` links each node to the postern device it feeds, says whether
  * the source created that device (only those are removed with their node) and keeps what was last exported, so
- * only changed values are written.
+ * only changed values are written. Devices gain a `source` column naming the device source that created them.
  */
 import type { EngineMigration } from './types.ts';
 
@@ -52,5 +52,7 @@ export const tailnets: EngineMigration = {
       .addPrimaryKeyConstraint('tailnet_nodes_pk', ['tailnet_id', 'node_id'])
       .execute();
     await db.schema.createIndex('tailnet_nodes_device').on('tailnet_nodes').column('device_id').execute();
+    // Devices say which source created them (null: an admin, the API or an agent did).
+    await db.schema.alterTable('devices').addColumn('source', 'text').execute();
   },
 };
