@@ -120,6 +120,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       audit,
     });
     const metrics = createMetrics();
+    let postureChanged = async (): Promise<void> => undefined;
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
     };
@@ -130,7 +131,11 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       clock,
       logger,
       beforeSync: upkeep.beforeSync,
-      afterSync: upkeep.afterSync,
+      afterSync: async (outcome) => {
+        await upkeep.afterSync(outcome);
+        // SentinelOne posture changed: tailnets that export it write the new values now, not at their next poll.
+        if (outcome.ok && outcome.changedDevices > 0) await postureChanged();
+      },
       onStart: upkeep.onStart,
     });
     const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
@@ -141,6 +146,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ...options.tailnetTuning,
       ...(engineTuning.random ? { random: engineTuning.random } : {}),
     });
+    postureChanged = tailnet.service.postureChanged;
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });

@@ -231,6 +231,15 @@ export function createTailnetService(deps: TailnetServiceDeps) {
       return service.get(id);
     },
 
+    /**
+     * Device posture changed (a SentinelOne sync wrote new attributes): every source that exports attributes syncs
+     * now, so Tailscale sees the change within seconds rather than at the next poll. Answers once the syncs are
+     * started (not finished), so a caller that is being stopped knows nothing more will start.
+     */
+    async postureChanged(): Promise<void> {
+      for (const r of await repo.list(store.db)) if (r.export.attributes.length > 0) deps.scheduler.trigger(r.id, 'incremental').catch(() => undefined);
+    },
+
     /** Each node and the device it feeds, with what was last exported to it. */
     async nodes(id: string) {
       await load(store.db, id);

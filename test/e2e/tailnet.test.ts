@@ -143,10 +143,11 @@ describe.each(engines())('tailnet sources against the Tailscale double on $engin
     expect((await sync(tn.id)).status.counts).toMatchObject({ attributesWritten: 0, attributesDeleted: 0 });
     expect(ts.state.attributeWrites()).toHaveLength(writes);
 
-    // One agent changes: only its node is written, only the value that changed.
+    // One agent changes: the SentinelOne sync sets off the tailnet's export at once (no tailnet poll or sync call),
+    // and only its node is written, only the value that changed.
     s1.state.updateAgent(fleet[0]!.id, { activeThreats: 4 });
     await during(h.request('POST', `/v1/integrations/${integration.json.id}/sync?wait=true`));
-    await sync(tn.id);
+    while (h.postern.tailnetScheduler.busy()) await tick();
     const changed = ts.state.attributeWrites().slice(writes);
     expect(changed.map((w) => w.path)).toEqual(expect.arrayContaining([`/api/v2/device/${nodes[0]!.nodeId}/attributes/custom:s1ActiveThreats`]));
     expect(changed.every((w) => w.path.includes(nodes[0]!.nodeId))).toBe(true);
