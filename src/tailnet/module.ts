@@ -4,6 +4,7 @@ import type { DeviceService } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
+import { instrumentSyncs, type Metrics } from '../metrics/index.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import type { Store } from '../store/index.ts';
 import type { RetryPolicy } from '../sync/index.ts';
@@ -29,11 +30,15 @@ export interface TailnetModuleDeps extends TailnetTuning {
   logger: Logger;
   tailscale: TailscaleClientFactory;
   random?: () => number;
+  /** Counts and times tailnet syncs (kind `tailnet`) and keeps each source's state gauge, like integrations'. */
+  metrics?: Metrics;
 }
 
 export function createTailnetModule(deps: TailnetModuleDeps) {
   const repo = createTailnetRepo();
   const sync = createTailnetSync({ ...deps, repo });
+  const plain = (id: string, options: { signal?: AbortSignal }) => sync.runSync(id, options).then((o) => ({ ...o, integrationId: id, kind: 'tailnet' }));
+  const runSync = deps.metrics ? instrumentSyncs(deps.metrics, plain, async (id) => (await repo.getStatus(deps.store.db, id))?.state ?? null) : plain;
   const scheduler = createTailnetScheduler(
     {
       list: (db) => repo.list(db),
@@ -41,7 +46,7 @@ export function createTailnetModule(deps: TailnetModuleDeps) {
         const s = await repo.getStatus(db, id);
         return s ? { state: s.state, nextSyncAt: s.nextSyncAt } : null;
       },
-      runSync: (id, options) => sync.runSync(id, options),
+      runSync,
     },
     deps,
   );

@@ -185,6 +185,9 @@ describe.each(engines())('tailnet sources against the Tailscale double on $engin
     ts.state.faults.length = 0;
     expect((await sync(tn.id)).status).toMatchObject({ state: 'ok', lastError: null });
     expect(ts.state.attributesOf(nodes[0]!.nodeId)['custom:tier']?.value).toBe('silver');
+    const metrics = (await h.request('GET', '/metrics')).text;
+    expect(metrics).toContain(`postern_syncs_total{integration="${tn.id}",kind="tailnet",outcome="failed"} 1`);
+    expect(metrics).toContain(`postern_integration_state{integration="${tn.id}",state="ok"} 1`);
   });
 
   it('signs in with an OAuth client, writes values with an expiry and refreshes them in time; a rejected key pauses', async () => {
