@@ -141,7 +141,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
     const tailnet = createTailnetModule({
-      store, devices, audit, secrets, clock, ids, logger, metrics,
+      store, devices, audit, secrets, clock, ids, logger, metrics, notifier,
       tailscale: options.tailscale ?? createHttpTailscaleClient,
       ...options.tailnetTuning,
       ...(engineTuning.random ? { random: engineTuning.random } : {}),

@@ -256,6 +256,8 @@ export interface TailnetStatusTable {
   last_error_message: string | null;
   consecutive_failures: number;
   paused_since: string | null;
+  /** The state admins were last emailed about (`paused`, `stopped`, `ok`), so each change is emailed once. */
+  notified_state: string | null;
 }
 
 /** One tailnet node and the postern device it feeds. */

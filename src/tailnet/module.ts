@@ -5,6 +5,8 @@ import type { Clock } from '../lib/clock.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import { instrumentSyncs, type Metrics } from '../metrics/index.ts';
+import type { Notifier } from '../notify/index.ts';
+import { createTailnetAlerts } from './alerts.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import type { Store } from '../store/index.ts';
 import type { RetryPolicy } from '../sync/index.ts';
@@ -32,6 +34,8 @@ export interface TailnetModuleDeps extends TailnetTuning {
   random?: () => number;
   /** Counts and times tailnet syncs (kind `tailnet`) and keeps each source's state gauge, like integrations'. */
   metrics?: Metrics;
+  /** Admin emails when a source pauses, stops or recovers. */
+  notifier?: Pick<Notifier, 'tailnetAlert'>;
 }
 
 export function createTailnetModule(deps: TailnetModuleDeps) {
@@ -39,6 +43,7 @@ export function createTailnetModule(deps: TailnetModuleDeps) {
   const sync = createTailnetSync({ ...deps, repo });
   const plain = (id: string, options: { signal?: AbortSignal }) => sync.runSync(id, options).then((o) => ({ ...o, integrationId: id, kind: 'tailnet' }));
   const runSync = deps.metrics ? instrumentSyncs(deps.metrics, plain, async (id) => (await repo.getStatus(deps.store.db, id))?.state ?? null) : plain;
+  const alerts = deps.notifier ? createTailnetAlerts({ store: deps.store, repo, notifier: deps.notifier, logger: deps.logger }) : null;
   const scheduler = createTailnetScheduler(
     {
       list: (db) => repo.list(db),
@@ -48,7 +53,7 @@ export function createTailnetModule(deps: TailnetModuleDeps) {
       },
       runSync,
     },
-    deps,
+    { ...deps, ...(alerts ? { afterSync: alerts.stateChanged } : {}) },
   );
   const service = createTailnetService({ ...deps, repo, scheduler });
   return { repo, sync, scheduler, service };

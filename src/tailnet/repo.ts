@@ -58,7 +58,7 @@ const toStatus = (r: TailnetStatusTable): TailnetStatus => ({
   pausedSince: r.paused_since,
 });
 
-const statusRow = (id: string, s: TailnetStatus): TailnetStatusTable => ({
+const statusRow = (id: string, s: TailnetStatus): Omit<TailnetStatusTable, 'notified_state'> => ({
   tailnet_id: id,
   state: s.state,
   last_sync_at: s.lastSyncAt,
@@ -122,6 +122,20 @@ export function createTailnetRepo() {
     async putStatus(db: Executor, id: string, status: TailnetStatus): Promise<void> {
       const { tailnet_id: _id, ...rest } = statusRow(id, status);
       await db.updateTable('tailnet_status').set(rest).where('tailnet_id', '=', id).execute();
+    },
+    async notifiedState(db: Executor, id: string): Promise<string | null> {
+      const row = await db.selectFrom('tailnet_status').select('notified_state').where('tailnet_id', '=', id).executeTakeFirst();
+      return row?.notified_state ?? null;
+    },
+    /** Compare-and-set of what admins were last told, so one state change is emailed once across processes. */
+    async claimNotifiedState(db: Executor, id: string, from: string | null, to: string | null): Promise<boolean> {
+      const res = await db
+        .updateTable('tailnet_status')
+        .set({ notified_state: to })
+        .where('tailnet_id', '=', id)
+        .where((eb) => (from === null ? eb('notified_state', 'is', null) : eb('notified_state', '=', from)))
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
     },
     async links(db: Executor, id: string): Promise<NodeLink[]> {
       return (await db.selectFrom('tailnet_nodes').selectAll().where('tailnet_id', '=', id).orderBy('node_id').execute()).map(toLink);

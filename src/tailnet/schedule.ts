@@ -16,7 +16,10 @@ export interface SyncJobs {
   runSync(id: string, options: { signal?: AbortSignal }): Promise<TailnetSyncOutcome>;
 }
 
-export function createTailnetScheduler(jobs: SyncJobs, deps: { store: Store; clock: Clock; logger: Logger }): Scheduler {
+export function createTailnetScheduler(
+  jobs: SyncJobs,
+  deps: { store: Store; clock: Clock; logger: Logger; afterSync?: (id: string) => Promise<void> },
+): Scheduler {
   const integrations: Pick<IntegrationRepo, 'list' | 'getStatus'> = {
     // The scheduler reads only `id` of each listed record.
     list: async (db) => (await jobs.list(db)) as IntegrationRecord[],
@@ -45,5 +48,13 @@ export function createTailnetScheduler(jobs: SyncJobs, deps: { store: Store; clo
       };
     },
   };
-  return createScheduler({ store: deps.store, engine, integrations, clock: deps.clock, logger: deps.logger });
+  const afterSync = deps.afterSync;
+  return createScheduler({
+    store: deps.store,
+    engine,
+    integrations,
+    clock: deps.clock,
+    logger: deps.logger,
+    ...(afterSync ? { afterSync: (outcome: SyncOutcome) => afterSync(outcome.integrationId) } : {}),
+  });
 }

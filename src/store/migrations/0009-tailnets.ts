@@ -39,6 +39,7 @@ export const tailnets: EngineMigration = {
       .addColumn('last_error_message', 'text')
       .addColumn('consecutive_failures', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('paused_since', 'text')
+      .addColumn('notified_state', 'text')
       .execute();
     await db.schema
       .createTable('tailnet_nodes')
