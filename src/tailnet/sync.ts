@@ -1,8 +1,10 @@
 /**
  * One sync of one tailnet source: read every node (no transaction open meanwhile), bring postern's devices in step
  * through the devices service (create, update, remove only devices this source created), then write to Tailscale
- * the exported attributes that changed and delete those postern no longer holds. The status says what happened;
- * a failure changes no device and records how far the export got, so the next sync writes only what is left.
+ * the exported attributes that changed and delete those postern no longer holds. The status says what happened.
+ * Nothing is removed unless the device list was read whole and well-formed; a failure part-way keeps what was done
+ * (each device change is its own transaction) and records how far the export got, so the next sync does only the
+ * rest.
  */
 import type { AuditLog } from '../audit/index.ts';
 import { usableSerial, type DeviceService, type DeviceView } from '../devices/index.ts';
@@ -69,7 +71,6 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
     );
   }
 
-  /** Brings one node's device in step; answers its current view and link, or null when the node was skipped. */
   /**
    * Which existing devices carry each usable serial of the nodes that have no device yet, looked up once per sync
    * (not once per node), so a first import stays linear in the number of nodes.
@@ -89,6 +90,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
     return out;
   }
 
+  /** Brings one node's device in step (updating, linking or creating it); answers its current view and link. */
   async function importNode(
     rec: TailnetRecord,
     node: TailscaleNode,
