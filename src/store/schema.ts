@@ -272,4 +272,6 @@ export interface TailnetNodesTable {
   /** JSON: `{ "custom:key": {value, expiry} }` as last written to Tailscale. */
   exported_json: string;
   updated_at: string;
+  /** Set when the node vanished in a mass disappearance: its device goes only if it is still missing next sync. */
+  missing_since: string | null;
 }

@@ -10,6 +10,8 @@ export interface NodeLink {
   reported: NodeFacts;
   exported: ExportedState;
   updatedAt: string;
+  /** When the node was first missing from a list that lost most nodes at once (removal held); null otherwise. */
+  missingSince?: string | null;
 }
 
 const toRecord = (r: TailnetsTable): TailnetRecord => ({
@@ -79,6 +81,7 @@ const toLink = (r: TailnetNodesTable): NodeLink => ({
   reported: fromJson<NodeFacts>(r.reported_json, { name: '', os: '', addresses: [], user: null, tags: [], serialNumbers: [] }),
   exported: fromJson<ExportedState>(r.exported_json, {}),
   updatedAt: r.updated_at,
+  missingSince: r.missing_since,
 });
 
 export const initialTailnetStatus = (nextSyncAt: string | null): TailnetStatus => ({
@@ -153,6 +156,7 @@ export function createTailnetRepo() {
         reported_json: toJson(link.reported),
         exported_json: toJson(link.exported),
         updated_at: link.updatedAt,
+        missing_since: link.missingSince ?? null,
       };
       await db
         .insertInto('tailnet_nodes')
@@ -164,12 +168,16 @@ export function createTailnetRepo() {
             reported_json: row.reported_json,
             exported_json: row.exported_json,
             updated_at: row.updated_at,
+            missing_since: row.missing_since,
           }),
         )
         .execute();
     },
     async setExported(db: Executor, tailnetId: string, nodeId: string, exported: ExportedState): Promise<void> {
       await db.updateTable('tailnet_nodes').set({ exported_json: toJson(exported) }).where('tailnet_id', '=', tailnetId).where('node_id', '=', nodeId).execute();
+    },
+    async markMissing(db: Executor, tailnetId: string, nodeId: string, at: string): Promise<void> {
+      await db.updateTable('tailnet_nodes').set({ missing_since: at }).where('tailnet_id', '=', tailnetId).where('node_id', '=', nodeId).execute();
     },
     async removeLink(db: Executor, tailnetId: string, nodeId: string): Promise<void> {
       await db.deleteFrom('tailnet_nodes').where('tailnet_id', '=', tailnetId).where('node_id', '=', nodeId).execute();

@@ -13,6 +13,13 @@ function counts(s: Pick<TailnetStatus, 'counts'>): string {
   );
 }
 
+function held(s: Pick<TailnetStatus, 'counts'>): string {
+  const n = s.counts?.removalsHeld ?? 0;
+  return n > 0
+    ? ` ${plural(n, 'device')} kept although ${n === 1 ? 'its node' : 'their nodes'} vanished: most nodes vanished at once, so they go only if still missing at the next sync.`
+    : '';
+}
+
 export function summarizeTailnet(s: Omit<TailnetStatus, 'state'> & { state: TailnetState }, nowMs: number): string {
   const lastGood = s.lastSuccessfulSyncAt ? `last successful sync ${relativeTime(s.lastSuccessfulSyncAt, nowMs)} (${counts(s)})` : 'no successful sync yet';
   const error = s.lastError?.message ?? '';
@@ -23,7 +30,7 @@ export function summarizeTailnet(s: Omit<TailnetStatus, 'state'> & { state: Tail
     case 'syncing':
       return s.lastSuccessfulSyncAt ? `Syncing now; ${lastGood}.` : 'Syncing now for the first time.';
     case 'ok':
-      return `Last sync ${relativeTime(s.lastSuccessfulSyncAt ?? s.lastSyncAt ?? new Date(nowMs).toISOString(), nowMs)}, ${counts(s)}.`;
+      return `Last sync ${relativeTime(s.lastSuccessfulSyncAt ?? s.lastSyncAt ?? new Date(nowMs).toISOString(), nowMs)}, ${counts(s)}.${held(s)}`;
     case 'failing':
       return `Sync failing: ${error} Retrying${retry}; ${lastGood}.`;
     case 'paused':

@@ -54,7 +54,11 @@ const emptyCounts = (): TailnetCounts => ({
   attributesDeleted: 0,
   valuesSkipped: 0,
   nodesSkipped: 0,
+  removalsHeld: 0,
 });
+
+/** A disappearance this large (more than half, and at least this many) is confirmed by a second sync first. */
+const MASS_REMOVAL_MIN = 5;
 
 export function createTailnetSync(deps: TailnetSyncDeps) {
   const { store, repo, clock } = deps;
@@ -107,8 +111,8 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
       const patch = devicePatchFor(device, facts, link.reported, link.createdDevice);
       const view = patch ? await deps.devices.update(device.id, patch, by) : device;
       if (patch) counts.devicesUpdated++;
-      const next = { ...link, reported: facts, updatedAt: now };
-      if (patch || JSON.stringify(link.reported) !== JSON.stringify(facts)) await repo.putLink(store.db, rec.id, next);
+      const next = { ...link, reported: facts, updatedAt: now, missingSince: null };
+      if (patch || link.missingSince || JSON.stringify(link.reported) !== JSON.stringify(facts)) await repo.putLink(store.db, rec.id, next);
       return { view, link: next };
     }
     // New node (or its device was deleted): link the one unlinked device that already carries its serial, if any.
@@ -199,9 +203,16 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
         }
       }
       const seen = new Set(nodes.map((n) => n.nodeId));
-      for (const link of links.values()) {
-        if (seen.has(link.nodeId)) continue;
+      const gone = [...links.values()].filter((l) => !seen.has(l.nodeId));
+      // Most nodes vanishing at once looks like a wrong credential or tailnet: remove only what is still gone next time.
+      const mass = gone.length >= MASS_REMOVAL_MIN && gone.length * 2 > links.size;
+      for (const link of gone) {
         signal?.throwIfAborted();
+        if (mass && !link.missingSince) {
+          await repo.markMissing(store.db, id, link.nodeId, clock.now().toISOString());
+          counts.removalsHeld++;
+          continue;
+        }
         if (link.createdDevice) {
           await deps.devices.remove(link.deviceId, tailnetActor(id)).catch((err) => {
             if (!isPosternError(err, 'NOT_FOUND')) throw err;

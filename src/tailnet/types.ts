@@ -65,6 +65,11 @@ export interface TailnetCounts {
   valuesSkipped: number;
   /** Nodes postern could not import (a fact the devices service refused); see the log. */
   nodesSkipped: number;
+  /**
+   * Devices kept although their node vanished, because most nodes vanished at once (a wrong credential or tailnet
+   * looks like that); they are removed if their nodes are still missing at the next sync.
+   */
+  removalsHeld: number;
 }
 
 export interface TailnetStatus {

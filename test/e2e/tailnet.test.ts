@@ -230,6 +230,24 @@ describe.each(engines())('tailnet sources against the Tailscale double on $engin
     expect(h.logs.join('')).not.toContain(ts.apiKey);
   });
 
+  it('holds removals when most nodes vanish at once, and removes only what is still missing at the next sync', async () => {
+    const nodes = await setup();
+    const tn = (await addTailnet()).json;
+    const back = nodes[2]!;
+    const backDevice = await deviceAt(back.addresses[0]!);
+    for (const n of nodes.slice(0, 6)) ts.state.removeNode(n.nodeId);
+    const held = await sync(tn.id);
+    expect(held.status.counts).toMatchObject({ nodes: 2, devicesRemoved: 0, removalsHeld: 6 });
+    expect(held.status.summary).toContain('6 devices kept although their nodes vanished');
+    expect((await h.request('GET', '/v1/devices?limit=1000')).json.data).toHaveLength(8);
+
+    ts.state.addNode(back);
+    const confirmed = await sync(tn.id);
+    expect(confirmed.status.counts).toMatchObject({ nodes: 3, devicesRemoved: 5, removalsHeld: 0 });
+    expect((await deviceAt(back.addresses[0]!)).id).toBe(backDevice.id);
+    expect((await h.request('GET', '/v1/devices?limit=1000')).json.data).toHaveLength(3);
+  });
+
   it('refuses configurations it could not honour, naming the field', async () => {
     await setup();
     const cases: [Record<string, unknown>, string][] = [

@@ -50,6 +50,7 @@ export const tailnets: EngineMigration = {
       .addColumn('reported_json', 'text', (c) => c.notNull())
       .addColumn('exported_json', 'text', (c) => c.notNull())
       .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('missing_since', 'text')
       .addPrimaryKeyConstraint('tailnet_nodes_pk', ['tailnet_id', 'node_id'])
       .execute();
     await db.schema.createIndex('tailnet_nodes_device').on('tailnet_nodes').column('device_id').execute();
