@@ -42,6 +42,8 @@ export interface TailscaleClient {
   listDevices(signal?: AbortSignal): Promise<TailscaleNode[]>;
   /** Writes one `custom:` attribute; answers `gone` when the node no longer exists. */
   setAttribute(nodeId: string, key: string, value: ExportValue, expiry: string | null, signal?: AbortSignal): Promise<'ok' | 'gone'>;
+  /** The node's `custom:` attributes as Tailscale holds them now (to find drift), or `gone`. */
+  getAttributes(nodeId: string, signal?: AbortSignal): Promise<Record<string, { value: ExportValue; expiry: string | null }> | 'gone'>;
   /** Deletes one `custom:` attribute; a node or key that is already gone counts as done. */
   deleteAttribute(nodeId: string, key: string, signal?: AbortSignal): Promise<'ok' | 'gone'>;
 }
@@ -63,6 +65,10 @@ const deviceSchema = z.object({
     .nullish(),
 });
 const listSchema = z.object({ devices: z.array(deviceSchema) });
+const attributesSchema = z.object({
+  attributes: z.record(z.string(), z.unknown()).nullish(),
+  expiries: z.record(z.string(), z.string()).nullish(),
+});
 const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.number().optional() });
 
 const RETRYABLE = (status: number) => status === 429 || status >= 500;
@@ -199,6 +205,21 @@ export const createHttpTailscaleClient: TailscaleClientFactory = (config, deps) 
       if (res.status === 404) return 'gone';
       if (res.status < 200 || res.status >= 300) fail('TAILSCALE_REJECTED', `Tailscale answered ${res.status} while ${purpose}.${theirMessage(res.text)}`);
       return 'ok';
+    },
+
+    async getAttributes(nodeId, signal) {
+      const purpose = `reading the posture attributes of node ${nodeId}`;
+      const res = await authed('GET', `/api/v2/device/${encodeURIComponent(nodeId)}/attributes`, purpose, undefined, signal);
+      if (res.status === 404) return 'gone';
+      if (res.status !== 200) fail('TAILSCALE_REJECTED', `Tailscale answered ${res.status} while ${purpose}.${theirMessage(res.text)}`);
+      const parsed = safeJson(res.text, attributesSchema);
+      if (!parsed) fail('TAILSCALE_MALFORMED_RESPONSE', `Tailscale's answer ${purpose} is not the expected {"attributes": {...}}.`);
+      const out: Record<string, { value: ExportValue; expiry: string | null }> = {};
+      for (const [key, value] of Object.entries(parsed.attributes ?? {})) {
+        if (!key.startsWith('custom:') || !['string', 'number', 'boolean'].includes(typeof value)) continue;
+        out[key] = { value: value as ExportValue, expiry: parsed.expiries?.[key] ?? null };
+      }
+      return out;
     },
 
     async deleteAttribute(nodeId, key, signal) {

@@ -3,7 +3,7 @@
  * pin the documented name map, the value conversions and the write plan.
  */
 import { describe, expect, it } from 'vitest';
-import { applyOp, desiredExport, exportProblem, planExport, tailscaleKeyFor, toTailscaleValue } from './export-plan.ts';
+import { applyOp, desiredExport, exportProblem, planExport, reconcileExported, tailscaleKeyFor, toTailscaleValue } from './export-plan.ts';
 
 describe('the name map (documented in the README)', () => {
   it.each([
@@ -105,5 +105,13 @@ describe('the write plan', () => {
     expect(state['custom:s1Verified']?.expiry).toBe('2026-03-01T01:00:00.000Z');
     expect(planExport(state, desired, now + 29 * 60_000, 3600)).toEqual([]);
     expect(planExport(state, desired, now + 31 * 60_000, 3600).map((o) => o.op)).toEqual(['set', 'set']);
+  });
+});
+
+describe('reading back what Tailscale holds', () => {
+  it('keeps only keys postern manages, with the values Tailscale really has', () => {
+    const last = { 'custom:s1Verified': { value: true, expiry: null }, 'custom:s1Infected': { value: false, expiry: null } };
+    const actual = { 'custom:s1Infected': { value: true, expiry: null }, 'custom:owner': { value: 'x', expiry: null } };
+    expect(reconcileExported(last, actual, ['custom:s1Verified', 'custom:s1ActiveThreats'])).toEqual({ 'custom:s1Infected': { value: true, expiry: null } });
   });
 });

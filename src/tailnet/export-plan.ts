@@ -125,3 +125,18 @@ export function applyOp(state: ExportedState, op: ExportOp): ExportedState {
   else delete next[op.key];
   return next;
 }
+
+/**
+ * What postern believes a node holds, corrected by what Tailscale says it holds: for every key postern manages
+ * (written before, or wanted now), Tailscale's value if it has one, else nothing. Keys postern never wrote and does
+ * not want are someone else's and stay out of it. A value removed or changed behind postern's back is then
+ * rewritten by the next plan.
+ */
+export function reconcileExported(last: ExportedState, actual: ExportedState, desiredKeys: Iterable<string>): ExportedState {
+  const out: ExportedState = {};
+  for (const key of new Set([...Object.keys(last), ...desiredKeys])) {
+    const held = actual[key];
+    if (held) out[key] = { value: held.value, expiry: held.expiry };
+  }
+  return out;
+}

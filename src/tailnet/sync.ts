@@ -16,7 +16,7 @@ import type { SecretBox } from '../lib/secrets.ts';
 import type { Store } from '../store/index.ts';
 import type { RetryPolicy } from '../sync/index.ts';
 import type { RetryOptions, TailscaleClient, TailscaleClientFactory } from './client.ts';
-import { applyOp, desiredExport, planExport } from './export-plan.ts';
+import { applyOp, desiredExport, planExport, reconcileExported } from './export-plan.ts';
 import { devicePatchFor, factsFromNode, type NodeFacts } from './import-plan.ts';
 import type { NodeLink, TailnetRepo } from './repo.ts';
 import { classifyTailnetFailure, tailnetAfterFailure, tailnetAfterSuccess } from './status.ts';
@@ -57,12 +57,17 @@ const emptyCounts = (): TailnetCounts => ({
   removalsHeld: 0,
 });
 
+/** How often postern reads back what each node holds in Tailscale, to catch values changed behind its back. */
+export const RECONCILE_EVERY_MS = 24 * 60 * 60_000;
+
 /** A disappearance this large (more than half, and at least this many) is confirmed by a second sync first. */
 const MASS_REMOVAL_MIN = 5;
 
 export function createTailnetSync(deps: TailnetSyncDeps) {
   const { store, repo, clock } = deps;
   const random = deps.random ?? Math.random;
+  /** When each source last read back its nodes' attributes (per process: a restart reads them back once). */
+  const reconciledAt = new Map<string, number>();
 
   function clientFor(rec: TailnetRecord): TailscaleClient {
     const credentials =
@@ -140,11 +145,30 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
     return { view, link: next! };
   }
 
-  async function exportNode(rec: TailnetRecord, client: TailscaleClient, node: TailscaleNode, link: NodeLink, view: DeviceView | null, counts: TailnetCounts, signal?: AbortSignal) {
+  async function exportNode(
+    rec: TailnetRecord,
+    client: TailscaleClient,
+    node: TailscaleNode,
+    link: NodeLink,
+    view: DeviceView | null,
+    counts: TailnetCounts,
+    reconcile: boolean,
+    signal?: AbortSignal,
+  ) {
     const verified = view?.verification.sentinelOne.verified === true;
     const desired = desiredExport(view ? { attributes: view.attributes, verified } : null, rec.export.attributes, declaredType);
     counts.valuesSkipped += desired.skipped.length;
     for (const s of desired.skipped) deps.logger.warn({ tailnetId: rec.id, nodeId: node.nodeId, attribute: s.attribute, reason: s.reason }, 'value not exported: outside Tailscale limits');
+    if (reconcile) {
+      const actual = await client.getAttributes(node.nodeId, signal);
+      if (actual === 'gone') return;
+      const corrected = reconcileExported(link.exported, actual, desired.values.keys());
+      if (JSON.stringify(corrected) !== JSON.stringify(link.exported)) {
+        deps.logger.info({ tailnetId: rec.id, nodeId: node.nodeId }, 'posture attributes in Tailscale differ from what postern wrote; correcting them');
+        await repo.setExported(store.db, rec.id, node.nodeId, corrected);
+        link.exported = corrected;
+      }
+    }
     const ops = planExport(link.exported, desired.values, clock.nowMs(), rec.export.expirySeconds);
     if (ops.length === 0) return;
     let exported = link.exported;
@@ -224,12 +248,14 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
       counts.devices = state.size;
       counts.verified = [...state.values()].filter((s) => s.view.verification.sentinelOne.verified).length;
 
+      const reconcile = startedMs - (reconciledAt.get(id) ?? -Infinity) >= RECONCILE_EVERY_MS;
       for (const node of nodes) {
         const s = state.get(node.nodeId);
         if (!s || (rec.export.attributes.length === 0 && Object.keys(s.link.exported).length === 0)) continue;
         signal?.throwIfAborted();
-        await exportNode(rec, client, node, s.link, s.view, counts, signal);
+        await exportNode(rec, client, node, s.link, s.view, counts, reconcile, signal);
       }
+      if (reconcile) reconciledAt.set(id, startedMs);
     } catch (err) {
       if (signal?.aborted) throw err;
       const failure = classifyTailnetFailure(err);

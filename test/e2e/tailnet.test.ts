@@ -248,6 +248,21 @@ describe.each(engines())('tailnet sources against the Tailscale double on $engin
     expect((await h.request('GET', '/v1/devices?limit=1000')).json.data).toHaveLength(3);
   });
 
+  it('reads back what Tailscale holds once a day and restores a value removed behind its back, leaving others alone', async () => {
+    const nodes = await setup();
+    const tn = (await addTailnet({ export: { attributes: ['sentinelOne:verified'] } })).json;
+    const node = nodes[0]!.nodeId;
+    ts.state.attributes.get(node)!.delete('custom:s1Verified');
+    ts.state.attributes.get(node)!.set('custom:owner', { value: 'someone_else', expiry: null });
+    const writes = ts.state.attributeWrites().length;
+    await sync(tn.id);
+    expect(ts.state.attributeWrites()).toHaveLength(writes);
+    await clock.advance(24 * 60 * 60_000);
+    await sync(tn.id);
+    expect(ts.state.attributeWrites().slice(writes).map((w) => `${w.method} ${w.path}`)).toEqual([`POST /api/v2/device/${node}/attributes/custom:s1Verified`]);
+    expect(ts.state.attributesOf(node)).toEqual({ 'custom:s1Verified': { value: false, expiry: null }, 'custom:owner': { value: 'someone_else', expiry: null } });
+  });
+
   it('refuses configurations it could not honour, naming the field', async () => {
     await setup();
     const cases: [Record<string, unknown>, string][] = [
