@@ -23,8 +23,8 @@ export interface Notifier {
   integrationStopped(alert: IntegrationAlert): Promise<void>;
   integrationRecovered(alert: IntegrationAlert): Promise<void>;
   tokenExpiring(alert: TokenExpiryAlert): Promise<void>;
-  /** A tailnet source paused, stopped or recovered. */
-  tailnetAlert(kind: TailnetAlertKind, alert: TailnetAlert): Promise<void>;
+  /** A tailnet source paused, stopped or recovered (optional, so notifiers written for integrations still fit). */
+  tailnetAlert?(kind: TailnetAlertKind, alert: TailnetAlert): Promise<void>;
   close(): void;
 }
 

@@ -12,7 +12,7 @@ import type { TailnetRepo } from './repo.ts';
 export interface TailnetAlertsDeps {
   store: Store;
   repo: TailnetRepo;
-  notifier: Pick<Notifier, 'tailnetAlert'>;
+  notifier: Required<Pick<Notifier, 'tailnetAlert'>>;
   logger: Logger;
 }
 

@@ -43,7 +43,8 @@ export function createTailnetModule(deps: TailnetModuleDeps) {
   const sync = createTailnetSync({ ...deps, repo });
   const plain = (id: string, options: { signal?: AbortSignal }) => sync.runSync(id, options).then((o) => ({ ...o, integrationId: id, kind: 'tailnet' }));
   const runSync = deps.metrics ? instrumentSyncs(deps.metrics, plain, async (id) => (await repo.getStatus(deps.store.db, id))?.state ?? null) : plain;
-  const alerts = deps.notifier ? createTailnetAlerts({ store: deps.store, repo, notifier: deps.notifier, logger: deps.logger }) : null;
+  const send = deps.notifier?.tailnetAlert?.bind(deps.notifier);
+  const alerts = send ? createTailnetAlerts({ store: deps.store, repo, notifier: { tailnetAlert: send }, logger: deps.logger }) : null;
   const scheduler = createTailnetScheduler(
     {
       list: (db) => repo.list(db),
