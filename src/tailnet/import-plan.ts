@@ -41,7 +41,7 @@ export function factsFromNode(node: TailscaleNode): NodeFacts {
     os: normalizeTailscaleOs(node.os),
     addresses: uniq(node.addresses.filter((a) => IPV4.test(a) || (a.includes(':') && IPV6.test(a)))),
     // A tagged node is owned by its tags; its `user` is only who registered it, so postern takes no user from it.
-    user: node.tags.length === 0 && EMAIL.test(node.user) ? node.user : null,
+    user: node.tags.length === 0 && EMAIL.test(node.user) ? node.user.toLowerCase() : null,
     tags: uniq(node.tags.filter((t) => TAG.test(t))),
     serialNumbers: uniq(node.serialNumbers.map((s) => s.trim()).filter((s) => s !== '' && s.length <= 200)),
   };

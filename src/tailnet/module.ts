@@ -1,6 +1,6 @@
 /** Builds the tailnet module: repo, sync job, its scheduler and the service, from narrow dependencies. */
 import type { AuditLog } from '../audit/index.ts';
-import type { DeviceService } from '../devices/index.ts';
+import type { DeviceRepo, DeviceService } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -25,6 +25,8 @@ export interface TailnetTuning {
 export interface TailnetModuleDeps extends TailnetTuning {
   store: Store;
   devices: DeviceService;
+  /** Read-only lookups of serial and address holders (writes go through `devices`). */
+  deviceLookup: Pick<DeviceRepo, 'serialHolders' | 'addressHolders'>;
   audit: Pick<AuditLog, 'record' | 'recordMany'>;
   secrets: SecretBox;
   clock: Clock;

@@ -7,7 +7,7 @@
  * rest.
  */
 import type { AuditLog } from '../audit/index.ts';
-import { usableSerial, type DeviceService, type DeviceView } from '../devices/index.ts';
+import { chunks, usableSerial, type DeviceRepo, type DeviceService, type DeviceView } from '../devices/index.ts';
 import { declaredType } from '../lib/attributes.ts';
 import type { Clock } from '../lib/clock.ts';
 import { isPosternError, notFound } from '../lib/errors.ts';
@@ -25,7 +25,9 @@ import type { TailnetCounts, TailnetRecord, TailnetSyncOutcome, TailscaleNode } 
 export interface TailnetSyncDeps {
   store: Store;
   repo: TailnetRepo;
-  devices: Pick<DeviceService, 'create' | 'update' | 'remove' | 'getMany' | 'devicesWithSerials'>;
+  devices: Pick<DeviceService, 'create' | 'update' | 'remove' | 'getMany'>;
+  /** Read-only lookups: which devices already hold a serial (approved) or an address. Writes go through `devices`. */
+  deviceLookup: Pick<DeviceRepo, 'serialHolders' | 'addressHolders'>;
   audit: Pick<AuditLog, 'recordMany'>;
   tailscale: TailscaleClientFactory;
   secrets: SecretBox;
@@ -81,21 +83,20 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
   }
 
   /**
-   * Which existing devices carry each usable serial of the nodes that have no device yet, looked up once per sync
-   * (not once per node), so a first import stays linear in the number of nodes.
+   * Which existing devices already hold an approved serial or an address of each node that has no device yet,
+   * looked up once per sync (not once per node), so a first import stays linear in the number of nodes. Keys are
+   * `s:<normalised serial>` and `a:<address>`.
    */
-  async function serialOwners(fresh: readonly TailscaleNode[], taken: ReadonlySet<string>): Promise<Map<string, string[]>> {
+  async function identityOwners(fresh: readonly TailscaleNode[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
-    const wanted = fresh.flatMap((n) => factsFromNode(n).serialNumbers);
-    if (wanted.length === 0) return out;
-    const ids = (await deps.devices.devicesWithSerials(wanted, null)).filter((id) => !taken.has(id));
-    if (ids.length === 0) return out;
-    for (const view of await deps.devices.getMany(ids)) {
-      for (const serial of view.serialNumbers) {
-        const key = usableSerial(serial);
-        if (key) out.set(key, [...new Set([...(out.get(key) ?? []), view.id])]);
-      }
+    const add = (key: string, id: string) => out.set(key, [...new Set([...(out.get(key) ?? []), id])]);
+    const facts = fresh.map(factsFromNode);
+    const serials = [...new Set(facts.flatMap((f) => f.serialNumbers.map(usableSerial).filter((x): x is string => x !== null)))];
+    const addresses = [...new Set(facts.flatMap((f) => f.addresses))];
+    for (const part of chunks(serials, 500)) {
+      for (const h of await deps.deviceLookup.serialHolders(store.db, part, null)) if (h.status === 'approved') add(`s:${h.serial}`, h.deviceId);
     }
+    for (const part of chunks(addresses, 500)) for (const h of await deps.deviceLookup.addressHolders(store.db, part, null)) add(`a:${h.address}`, h.deviceId);
     return out;
   }
 
@@ -106,7 +107,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
     link: NodeLink | undefined,
     device: DeviceView | undefined,
     taken: Set<string>,
-    bySerial: ReadonlyMap<string, string[]>,
+    owners: ReadonlyMap<string, string[]>,
     counts: TailnetCounts,
   ) {
     const by = tailnetActor(rec.id);
@@ -120,29 +121,32 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
       if (patch || link.missingSince || JSON.stringify(link.reported) !== JSON.stringify(facts)) await repo.putLink(store.db, rec.id, next);
       return { view, link: next };
     }
-    // New node (or its device was deleted): link the one unlinked device that already carries its serial, if any.
-    const owners = [...new Set(facts.serialNumbers.flatMap((s) => bySerial.get(usableSerial(s) ?? '') ?? []))].filter((id) => !taken.has(id));
+    // New node (or its device was deleted): link the one unlinked device that already holds its serial or address.
+    // A device this source made whose link was lost (a crash between creating it and linking it) is taken back.
+    const keys = [...facts.serialNumbers.map((x) => `s:${usableSerial(x) ?? ''}`), ...facts.addresses.map((a) => `a:${a}`)];
+    const candidates = [...new Set(keys.flatMap((k) => owners.get(k) ?? []))].filter((id) => !taken.has(id));
     const exported = link?.exported ?? {};
-    if (owners.length === 1) {
-      const [existing] = await deps.devices.getMany(owners);
+    if (candidates.length === 1) {
+      const [existing] = await deps.devices.getMany(candidates);
       if (existing) {
-        const patch = devicePatchFor(existing, facts, null, false);
+        const ours = existing.source === `tailnet:${rec.id}`;
+        const patch = devicePatchFor(existing, facts, null, ours);
         const view = patch ? await deps.devices.update(existing.id, patch, by) : existing;
         if (patch) counts.devicesUpdated++;
-        const next: NodeLink = { nodeId: node.nodeId, deviceId: existing.id, createdDevice: false, reported: facts, exported, updatedAt: now };
+        const next: NodeLink = { nodeId: node.nodeId, deviceId: existing.id, createdDevice: ours, reported: facts, exported, updatedAt: now };
         await repo.putLink(store.db, rec.id, next);
         taken.add(existing.id);
         return { view, link: next };
       }
     }
-    let next: NodeLink | null = null;
-    const view = await deps.devices.create({ ...deviceInput(facts), source: `tailnet:${rec.id}` }, by, async (tx, created) => {
-      next = { nodeId: node.nodeId, deviceId: created.id, createdDevice: true, reported: facts, exported, updatedAt: now };
-      await repo.putLink(tx, rec.id, next);
-    });
+    // The device carries its source, so if postern stops before the link below is written, the next sync finds
+    // it by serial or address and takes it back instead of making a second one.
+    const view = await deps.devices.create({ ...deviceInput(facts), source: `tailnet:${rec.id}` }, by);
+    const next: NodeLink = { nodeId: node.nodeId, deviceId: view.id, createdDevice: true, reported: facts, exported, updatedAt: now };
+    await repo.putLink(store.db, rec.id, next);
     counts.devicesCreated++;
     taken.add(view.id);
-    return { view, link: next! };
+    return { view, link: next };
   }
 
   async function exportNode(
@@ -214,12 +218,12 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
         const link = links.get(n.nodeId);
         return link ? current.get(link.deviceId) : undefined;
       };
-      const bySerial = await serialOwners(nodes.filter((n) => !deviceOf(n)), taken);
+      const owners = await identityOwners(nodes.filter((n) => !deviceOf(n)));
       const state = new Map<string, { view: DeviceView; link: NodeLink }>();
       for (const node of nodes) {
         signal?.throwIfAborted();
         try {
-          state.set(node.nodeId, await importNode(rec, node, links.get(node.nodeId), deviceOf(node), taken, bySerial, counts));
+          state.set(node.nodeId, await importNode(rec, node, links.get(node.nodeId), deviceOf(node), taken, owners, counts));
         } catch (err) {
           if (!isPosternError(err) || err.status >= 500) throw err;
           counts.nodesSkipped++;
