@@ -49,7 +49,7 @@ describe.each(engines())('tailnet sources against the Tailscale double on $engin
       tags: i === 7 ? ['tag:server'] : [],
     }));
     ts = await startTailscaleSimulator({ nodes, clock });
-    h = await startHarness({ databaseUrl: await newDatabaseUrl(), clock, schedule, tailnetTuning: { clientRetry: { baseDelayMs: 1000, maxDelayMs: 4000 } } });
+    h = await startHarness({ databaseUrl: await newDatabaseUrl(), clock, schedule, scheduleTailnets: schedule, tailnetTuning: { clientRetry: { baseDelayMs: 1000, maxDelayMs: 4000 } } });
     return nodes;
   }
 

@@ -35,6 +35,8 @@ export async function startHarness(options: {
   clock?: Clock;
   s1?: S1ClientFactory;
   schedule?: boolean;
+  /** With `schedule`: also run the tailnet sources' scheduler. */
+  scheduleTailnets?: boolean;
   env?: Record<string, string>;
   masterKey?: string;
   authLimits?: AuthLimiterOptions;
@@ -80,7 +82,8 @@ export async function startHarness(options: {
   });
   if (options.schedule) {
     await postern.scheduler.start();
-    await postern.tailnetScheduler.start();
+    // Only tests of tailnet sources run their scheduler, so other tests' fake clocks hold only the timers they expect.
+    if (options.scheduleTailnets) await postern.tailnetScheduler.start();
   }
   return {
     postern,
