@@ -60,18 +60,19 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   s1: [],
   notify: [],
   metrics: [],
+  oidc: [],
   audit: ['store'],
   keys: ['audit', 'store'],
   devices: ['audit', 'store'],
   policy: ['audit', 'devices', 'store'],
   sync: ['audit', 'devices', 'notify', 's1', 'store'],
-  api: ['audit', 'devices', 'keys', 'metrics', 'policy', 's1', 'store', 'sync'],
+  api: ['audit', 'devices', 'keys', 'metrics', 'oidc', 'policy', 's1', 'store', 'sync'],
   web: ['api', 'audit', 'store'],
   cli: ['config', 'devices', 'keys', 'policy', 's1', 'store'],
 };
 
 /** Tables only the devices module touches; everyone else goes through its repo. */
-const DEVICE_TABLES = ['devices', 'attributes', 'device_sources', 'device_addresses'];
+const DEVICE_TABLES = ['devices', 'attributes', 'device_sources', 'device_addresses', 'device_serials'];
 
 const IO_PACKAGES = /^(node:(fs|net|http|https|child_process|dgram|dns|tls|worker_threads)|fs|net|http|https|undici|better-sqlite3|pg|kysely|fastify|@fastify\/.*|nodemailer|pino|prom-client|commander)(\/|$)/;
 
