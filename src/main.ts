@@ -9,6 +9,7 @@ import {
   registerForwardAuthRoute,
   registerPolicyRoutes,
   registerRiskRoutes,
+  registerTailnetRoutes,
   type ApiDeps,
   type AuthLimiterOptions,
 } from './api/index.ts';
@@ -30,6 +31,7 @@ import { createDecisionLog, createDecisionService, createPolicyRepo, createPolic
 import { createRiskService } from './risk/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { registerConsole } from './web/index.ts';
+import { createHttpTailscaleClient, createTailnetModule, createTailnetRepo, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
@@ -60,6 +62,10 @@ export interface PosternOptions {
   notifier?: Notifier;
   /** Brake on failed authentication per address (tests raise it). */
   authLimits?: AuthLimiterOptions;
+  /** Tailscale API client for tailnet sources (default: HTTP). */
+  tailscale?: TailscaleClientFactory;
+  /** Tailnet sync timing: Tailscale call retries, backoff. Tests shrink them. */
+  tailnetTuning?: TailnetTuning;
   /**
    * How long after an enrollment or serial approval the sync that gives the device its posture starts (default
    * 10 s); every enrollment in that window shares the one sync. Only while the scheduler runs.
@@ -81,8 +87,11 @@ export interface Postern {
     decisions: ReturnType<typeof createDecisionService>;
     decisionLog: ReturnType<typeof createDecisionLog>;
     risk: ReturnType<typeof createRiskService>;
+    tailnets: ReturnType<typeof createTailnetModule>['service'];
   };
   scheduler: ReturnType<typeof createScheduler>;
+  /** Runs tailnet sources' syncs (a second instance of the integrations' scheduler). */
+  tailnetScheduler: ReturnType<typeof createScheduler>;
   metrics: Metrics;
   /** Set when no admin token was configured and a new one was generated: print it once. */
   generatedAdminToken: string | null;
@@ -136,6 +145,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     await risk.load();
     const stopRiskRefresh = store.engine === 'postgres' ? risk.refreshEvery(2000) : () => undefined;
     observeUsersByRiskLevel(metrics, risk.countsByLevel);
+    let postureChanged = async (): Promise<void> => undefined;
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
       recordFailure: engine.recordFailure,
@@ -153,6 +163,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         await upkeep.afterSync(outcome);
         // Risk is never a reason for a sync to fail: a problem is logged and the next sync observes again.
         await risk.afterSync(outcome).catch((err: unknown) => logger.error({ err, integrationId: outcome.integrationId }, 'risk observation after the sync failed'));
+        // SentinelOne posture changed: tailnets that export it write the new values now, not at their next poll.
+        if (outcome.ok && outcome.changedDevices > 0) await postureChanged();
       },
       onStart: upkeep.onStart,
     });
@@ -182,6 +194,13 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
       },
     });
+    const tailnet = createTailnetModule({
+      store, devices, deviceLookup: deviceRepo, audit, secrets, clock, ids, logger, metrics, notifier,
+      tailscale: options.tailscale ?? createHttpTailscaleClient,
+      ...options.tailnetTuning,
+      ...(engineTuning.random ? { random: engineTuning.random } : {}),
+    });
+    postureChanged = tailnet.service.postureChanged;
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock, userRisk: risk.levelOf });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
@@ -206,6 +225,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog }),
       (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
+      (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service }),
     ];
 
     if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {
@@ -228,13 +248,17 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       app,
       store,
       secrets,
-      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, risk },
+      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, tailnets: tailnet.service, risk },
       scheduler,
+      tailnetScheduler: tailnet.scheduler,
       metrics,
       generatedAdminToken,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });
-        if (options.schedule !== false) await scheduler.start();
+        if (options.schedule !== false) {
+          await scheduler.start();
+          await tailnet.scheduler.start();
+        }
         const url = address.replace('[::1]', 'localhost');
         logger.info({ url }, `postern listening on ${url}`);
         return url;
@@ -245,6 +269,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         syncSoon.cancel();
         stopRiskRefresh();
         await scheduler.stop();
+        await tailnet.scheduler.stop();
         notifier.close();
         await app.close();
         await decisionLog.flush();
@@ -261,4 +286,6 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
 async function assertMasterKeyOpens(store: Store, repo: ReturnType<typeof createIntegrationRepo>, secrets: SecretBox): Promise<void> {
   const [first] = await repo.list(store.db);
   if (first) secrets.open(first.apiTokenSealed);
+  const [tailnet] = await createTailnetRepo().list(store.db);
+  if (tailnet) secrets.open(tailnet.auth.kind === 'apiKey' ? tailnet.auth.apiKeySealed : tailnet.auth.clientSecretSealed);
 }

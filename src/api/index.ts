@@ -13,3 +13,4 @@ export { registerPolicyRoutes } from './routes/policy.ts';
 export { registerDecisionRoutes } from './routes/decisions.ts';
 export { registerRiskRoutes } from './routes/risk.ts';
 export { registerForwardAuthRoute, clientAddress, forwardedHost, normalizeIp, trustedProxies } from './routes/forward-auth.ts';
+export { registerTailnetRoutes } from './routes/tailnets.ts';

@@ -15,6 +15,7 @@ import {
   type TokenExpiryAlert,
 } from './messages.ts';
 import { userRiskHigh, type UserRiskAlert } from './risk-message.ts';
+import { tailnetMessage, type TailnetAlert, type TailnetAlertKind } from './tailnet-messages.ts';
 
 export interface Notifier {
   /** False when no SMTP server or no admin address is configured: every send is a no-op. */
@@ -25,6 +26,8 @@ export interface Notifier {
   tokenExpiring(alert: TokenExpiryAlert): Promise<void>;
   /** A user's risk level reached high (once per episode). */
   userRiskHigh(alert: UserRiskAlert): Promise<void>;
+  /** A tailnet source paused, stopped or recovered (optional, so notifiers written for integrations still fit). */
+  tailnetAlert?(kind: TailnetAlertKind, alert: TailnetAlert): Promise<void>;
   close(): void;
 }
 
@@ -55,7 +58,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       'admin emails are off: set POSTERN_SMTP_URL and POSTERN_ADMIN_EMAILS to be told when an integration pauses, stops or recovers',
     );
     const noop = async () => undefined;
-    return { enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, userRiskHigh: noop, close: () => undefined };
+    return { enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, tailnetAlert: noop, userRiskHigh: noop, close: () => undefined };
   }
   const where = options.smtpUrl ? describeSmtp(options.smtpUrl) : 'the SMTP transport';
   const transport =
@@ -93,6 +96,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     integrationRecovered: (a) => send('integration.recovered', a.integrationId, integrationRecovered(a)),
     tokenExpiring: (a) => send('token.expiring', a.integrationId, tokenExpiring(a)),
     userRiskHigh: (a) => send('user.risk.high', undefined, userRiskHigh(a)),
+    tailnetAlert: (kind, a) => send(`tailnet.${kind}`, a.tailnetId, tailnetMessage(kind, a)),
     close: () => transport.close(),
   };
 }

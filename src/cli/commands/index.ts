@@ -10,17 +10,21 @@ import { registerS1SimulatorCommand } from './s1-simulator.ts';
 import { registerRotateMasterKeyCommand } from './rotate-master-key.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerUserCommands } from './users.ts';
+import { registerTailnetCommands } from './tailnets.ts';
+import { registerTailscaleSimulatorCommand } from './tailscale-simulator.ts';
 
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerDemoCommand(program);
   registerInventoryCommands(program);
   registerUserCommands(program);
+  registerTailnetCommands(program);
   const policy = program.command('policy').description('Validate, test and apply policy files');
   registerPolicyLocalCommands(policy);
   registerPolicyApplyCommand(policy);
   registerDecideCommand(program);
   registerS1SimulatorCommand(program);
+  registerTailscaleSimulatorCommand(program);
   registerRotateMasterKeyCommand(program);
   registerAgentCommand(program);
 }
