@@ -1,6 +1,8 @@
 /** `user:riskLevel` compares on its scale none < low < medium < high, refuses values off the scale, and fails closed when absent. */
 import { describe, expect, it } from 'vitest';
+import { compilePolicy } from './compiler.ts';
 import { compileCondition, FAILS, HOLDS, MISMATCH, MISSING } from './conditions.ts';
+import { runPolicyTests } from './tests-runner.ts';
 
 const test = (text: string, value?: string) => {
   const c = compileCondition(text);
@@ -32,5 +34,27 @@ describe('ordered user:riskLevel', () => {
     expect(c).toMatchObject({ ok: false, code: 'TYPE_MISMATCH' });
     expect(!c.ok && c.message).toContain("'none' < 'low' < 'medium' < 'high'");
     expect(compileCondition('user:riskLevel <= 2')).toMatchObject({ ok: false, code: 'TYPE_MISMATCH' });
+  });
+});
+
+describe('user:riskLevel in policy tests', () => {
+  const policy = (attrs: string) => `{
+    "postures": { "posture:lowRisk": ["user:riskLevel <= 'low'"] },
+    "grants": [ { "src": ["autogroup:member"], "dst": ["tag:production"], "srcPosture": ["posture:lowRisk"] } ],
+    "tests": [ { "src": "alice@example.com", ${attrs} "deny": ["tag:production"] } ],
+  }`;
+
+  it('srcPostureAttrs sets it; without it the test subject has none and is denied (fail closed)', () => {
+    for (const attrs of ['"srcPostureAttrs": { "user:riskLevel": "high" },', '']) {
+      const r = compilePolicy(policy(attrs));
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(runPolicyTests(r.policy).failed).toEqual([]);
+    }
+  });
+
+  it('a value off the scale in srcPostureAttrs is refused with its position', () => {
+    const r = compilePolicy(policy('"srcPostureAttrs": { "user:riskLevel": "severe" },'));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors[0]).toMatchObject({ code: 'TYPE_MISMATCH', line: 4, message: expect.stringContaining('"none", "low", "medium", "high"') });
   });
 });
