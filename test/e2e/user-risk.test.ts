@@ -71,7 +71,7 @@ describe.each(engines())('user risk on $engine', ({ newDatabaseUrl }) => {
     const risk = async (user = ALICE) => (await harness.request('GET', `/v1/users/${user}/risk`)).json;
     const infect = () => sim!.state.updateAgent(a1.id, { activeThreats: 2, infected: true });
     const cure = () => healthy(a1);
-    return { clock, harness, d, laptop, desktop, bobs, sync, allowed, risk, infect, cure };
+    return { clock, harness, d, laptop, desktop, bobs, sync, allowed, risk, infect, cure, a1 };
   }
 
   it('a threat on one device makes its user high and denied everywhere, once per episode, until the window passes', async () => {
@@ -91,6 +91,9 @@ describe.each(engines())('user risk on $engine', ({ newDatabaseUrl }) => {
     expect(denied.reasons[0]).toMatchObject({ attribute: 'user:riskLevel', actual: 'high' });
 
     // The admins were emailed once; further syncs of the same threat add no event and no email.
+    const mail = smtp!.mails.find((m) => m.subject.includes(ALICE))!;
+    expect(mail.to).toEqual(['secops@example.com']);
+    expect(mail.body).toContain(`sentinelOne.threatDetected on alice-laptop (${laptop})`);
     expect(smtp!.mails.filter((m) => m.subject.includes(ALICE))).toHaveLength(1);
     await clock.advance(HOUR);
     await sync();
@@ -151,6 +154,17 @@ describe.each(engines())('user risk on $engine', ({ newDatabaseUrl }) => {
     await sync();
     expect((await risk()).level).toBe('high');
     expect(await harness.request('GET', '/v1/users/nobody@example.com/risk').then((r) => r.status)).toBe(404);
+  });
+
+  it('a device whose SentinelOne agent vanishes records one postureLost event (medium), denied by a policy asking for low', async () => {
+    const { laptop, desktop, sync, allowed, risk, a1 } = await setup();
+    sim!.state.removeAgent(a1.id);
+    await sync();
+    await sync();
+    const r = await risk();
+    expect(r.level).toBe('medium');
+    expect(r.events.map((e: { behavior: string; deviceId: string }) => [e.behavior, e.deviceId])).toEqual([['device.postureLost', laptop]]);
+    expect(await allowed(desktop)).toBe(false);
   });
 
   it('a device that changes hands ends its episode for the old user and starts one for the new user at once', async () => {
