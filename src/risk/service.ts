@@ -42,6 +42,10 @@ export function createRiskService(deps: RiskServiceDeps) {
   let live = new Map<string, RiskEvent[]>();
   /** Set by a reset or a settings change: the next sync observes even if it changed no device. */
   let lookAgain = false;
+  /** Bumped on every reload, so a cached count is redone after a change. */
+  let version = 0;
+  let lastSignature = '';
+  let counted: { atMs: number; version: number; counts: Record<UserRiskLevel, number> } | null = null;
 
   const sinceIso = (nowMs: number) => new Date(nowMs - deps.windowDays * DAY_MS).toISOString();
 
@@ -49,6 +53,9 @@ export function createRiskService(deps: RiskServiceDeps) {
     const [stored, events] = await Promise.all([repo.settings(store.db), repo.live(store.db, sinceIso(clock.nowMs()))]);
     const next = new Map<string, RiskEvent[]>();
     for (const e of events) next.set(e.user, [...(next.get(e.user) ?? []), e]);
+    const signature = JSON.stringify([[...stored], events.map((e) => [e.id, e.endedAt])]);
+    if (signature !== lastSignature) version++;
+    lastSignature = signature;
     settings = effectiveSettings(stored);
     live = next;
   }
@@ -252,8 +259,17 @@ export function createRiskService(deps: RiskServiceDeps) {
     userRisk,
     reset,
 
-    /** Users by level now (for /metrics). */
-    countsByLevel: async () => countByLevel((await users()).data.map((u) => u.level)),
+    /**
+     * Users by level (for /metrics). Counting reads every device with a user, so a scrape reuses a count up to
+     * 15 s old; a change this process makes (an event, a reset, a setting) counts again at once.
+     */
+    async countsByLevel() {
+      const nowMs = clock.nowMs();
+      if (!counted || counted.version !== version || nowMs - counted.atMs > 15_000) {
+        counted = { atMs: nowMs, version, counts: countByLevel((await users()).data.map((u) => u.level)) };
+      }
+      return counted.counts;
+    },
   };
 }
 
