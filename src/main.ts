@@ -13,7 +13,9 @@ import {
 } from './api/index.ts';
 import { createAuditLog } from './audit/index.ts';
 import { masterKeyFileFor, type Config } from './config/index.ts';
-import { createDeviceRepo, createDeviceService } from './devices/index.ts';
+import { createDeviceRepo, createDeviceService, type DeviceChange } from './devices/index.ts';
+import { createDebouncer } from './lib/debounce.ts';
+import { PosternError } from './lib/errors.ts';
 import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
@@ -21,6 +23,7 @@ import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
+import { createDeviceLogin } from './oidc/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -55,6 +58,11 @@ export interface PosternOptions {
   notifier?: Notifier;
   /** Brake on failed authentication per address (tests raise it). */
   authLimits?: AuthLimiterOptions;
+  /**
+   * How long after an enrollment or serial approval the sync that gives the device its posture starts (default
+   * 10 s); every enrollment in that window shares the one sync. Only while the scheduler runs.
+   */
+  enrollSyncDelayMs?: number;
 }
 
 export interface Postern {
@@ -136,7 +144,28 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       onStart: upkeep.onStart,
     });
     const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids });
-    const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
+    // A device that enrolls (or whose serials an admin approves) gets its posture from a sync soon after, one sync
+    // for however many enroll at once.
+    const syncSoon = createDebouncer({
+      clock,
+      delayMs: options.enrollSyncDelayMs ?? 10_000,
+      run: async () => {
+        for (const integration of await integrations.list()) await scheduler.trigger(integration.id, 'full').catch(() => undefined);
+      },
+      onError: (err) => logger.warn({ err }, 'the sync after an enrollment could not start'),
+    });
+    const syncAfter = new Set<DeviceChange>(['enroll', 'approve-serials']);
+    const devices = createDeviceService({
+      store,
+      repo: deviceRepo,
+      clock,
+      ids,
+      audit,
+      integrations,
+      onChange: (_id, what) => {
+        if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
+      },
+    });
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
@@ -162,9 +191,18 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
     ];
 
+    if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {
+      throw new PosternError('CONFIG_INVALID', 'Agent sign-in needs both POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID; set both, or neither.');
+    }
+    const login = createDeviceLogin({
+      config: config.oidcIssuer && config.oidcClientId ? { issuer: config.oidcIssuer, clientId: config.oidcClientId, clientSecret: config.oidcClientSecret } : null,
+      secrets,
+      clock,
+    });
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
     const app = await buildServer({
-      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins,
+      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, trustedProxies: config.trustedProxies,
+      ...(login.enabled ? { login } : {}),
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),
     });
 
@@ -187,6 +225,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       async close() {
         if (closed) return;
         closed = true;
+        syncSoon.cancel();
         await scheduler.stop();
         notifier.close();
         await app.close();

@@ -56,7 +56,11 @@ export function buildDeviceView(
     attributeSources: supplying ? { sentinelOne: { integrationId: supplying.integrationId, agentId: supplying.agentId } } : {},
     verification: {
       sentinelOne: verifyDevice({
-        hasUsableSerial: device.serialNumbers.some((s) => usableSerial(s) !== null),
+        hasUsableSerial: device.serialNumbers.some((s) => {
+          const usable = usableSerial(s);
+          return usable !== null && !device.pendingSerials.includes(usable);
+        }),
+        hasPendingSerial: device.pendingSerials.length > 0,
         integrations,
         agents,
         nowMs,
