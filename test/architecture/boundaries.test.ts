@@ -60,12 +60,13 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   s1: [],
   notify: [],
   metrics: [],
+  oidc: [],
   audit: ['store'],
   keys: ['audit', 'store'],
   devices: ['audit', 'store'],
   policy: ['audit', 'devices', 'store'],
   sync: ['audit', 'devices', 'notify', 's1', 'store'],
-  api: ['audit', 'devices', 'keys', 'metrics', 'policy', 's1', 'store', 'sync'],
+  api: ['audit', 'devices', 'keys', 'metrics', 'oidc', 'policy', 's1', 'store', 'sync'],
   web: ['api', 'audit', 'store'],
   cli: ['config', 'devices', 'keys', 'policy', 's1', 'store'],
 };
@@ -104,6 +105,8 @@ describe('module boundaries', () => {
         const target = resolve(dirname(file), spec);
         const to = moduleOf(target);
         if (to === from || to === 'lib' || !relative(SRC, target).includes('/')) continue;
+        // A data migration may use another module's pure core (normalising serials the way devices do).
+        if (relative(SRC, file).startsWith('store/migrations/') && relative(join(SRC, to), target) === 'core.ts') continue;
         if (!(MAY_IMPORT[from] ?? []).includes(to)) violations.push(`${relative(SRC, file)} imports ${to} (${spec})`);
       }
     }
