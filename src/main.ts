@@ -12,6 +12,7 @@ import {
   type AuthLimiterOptions,
 } from './api/index.ts';
 import { createAuditLog } from './audit/index.ts';
+import { createChangeFeed, type ChangeFeed } from './changes/index.ts';
 import { masterKeyFileFor, type Config } from './config/index.ts';
 import { createDeviceRepo, createDeviceService } from './devices/index.ts';
 import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
@@ -23,6 +24,7 @@ import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
+import { createPostureView, type PostureView } from './posture/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { registerConsole } from './web/index.ts';
 import {
@@ -70,6 +72,9 @@ export interface Postern {
   };
   scheduler: ReturnType<typeof createScheduler>;
   metrics: Metrics;
+  /** The in-memory posture view decisions are answered from, and the feed that keeps it current. */
+  view: PostureView;
+  changes: ChangeFeed;
   /** Set when no admin token was configured and a new one was generated: print it once. */
   generatedAdminToken: string | null;
   listen(): Promise<string>;
@@ -91,11 +96,12 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     await assertMasterKeyOpens(store, integrationRepo, secrets);
 
     const audit = createAuditLog({ clock, ids });
-    const keys = createApiKeyService({ store, clock, ids, audit, bootstrapToken: config.adminToken ?? null });
+    const changes = createChangeFeed({ store, clock, logger });
+    const keys = createApiKeyService({ store, clock, ids, audit, bootstrapToken: config.adminToken ?? null, changes, logger });
     const enrollment = createEnrollmentService({ store, clock, ids, audit });
     const deviceRepo = createDeviceRepo();
     const { tokenPolicy, ...engineTuning } = options.sync ?? {};
-    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger, ...engineTuning });
+    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger, changes, ...engineTuning });
     const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
     const upkeep = createSyncUpkeep({
       store,
@@ -124,16 +130,18 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       afterSync: upkeep.afterSync,
       onStart: upkeep.onStart,
     });
-    const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
-    const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
+    const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids, changes });
+    const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations, changes });
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
-    const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
+    const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
+    const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger });
+    changes.subscribe((batch) => keys.apply(batch));
+    await view.load();
+    await keys.load();
+    await changes.start();
     const decisions = createDecisionService({
-      store,
-      policies: policy,
-      devices: deviceRepo,
-      subjects,
+      view,
       log: {
         append(entry) {
           metrics.decisions.inc({ outcome: entry.allow ? 'allow' : 'deny', reason: entry.reasons[0]?.code ?? 'NONE' });
@@ -142,7 +150,6 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       },
       clock,
       ids,
-      deviceForToken: (token) => enrollment.deviceForPresenceToken(token),
     });
     const plugins: NonNullable<ApiDeps['plugins']> = [
       (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),
@@ -165,6 +172,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog },
       scheduler,
       metrics,
+      view,
+      changes,
       generatedAdminToken,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });
@@ -177,6 +186,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         if (closed) return;
         closed = true;
         await scheduler.stop();
+        await changes.stop();
         notifier.close();
         await app.close();
         await decisionLog.flush();

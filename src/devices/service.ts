@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.ts';
 import { notFound, PosternError, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { AuditLog } from '../audit/index.ts';
+import type { ChangePublisher } from '../changes/index.ts';
 import type { Executor, Store, Tx } from '../store/index.ts';
 import type { DeviceRepo } from './repo.ts';
 import type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';
@@ -19,6 +20,8 @@ export interface DeviceServiceDeps {
   audit: Pick<AuditLog, 'record'>;
   /** The SentinelOne integrations' freshness, for verification. */
   integrations: { listForVerification(db: Executor): Promise<VerifyingIntegration[]> };
+  /** Announces each changed device to every posture view, after the write commits. */
+  changes?: Pick<ChangePublisher, 'deviceChanged'>;
 }
 
 export interface Actor {
@@ -72,6 +75,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.create', target: device.id, after: device });
         if (within) await within(tx, device);
       });
+      await deps.changes?.deviceChanged(device.id);
       return (await views(store.db, [device]))[0]!;
     },
 
@@ -113,6 +117,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.update', target: id, before, after });
         return after;
       });
+      await deps.changes?.deviceChanged(id);
       return (await views(store.db, [updated]))[0]!;
     },
 
@@ -122,6 +127,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         await repo.remove(tx, id);
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.delete', target: id, before });
       });
+      await deps.changes?.deviceChanged(id);
     },
 
     async getAttribute(id: string, key: string): Promise<StoredAttribute> {
@@ -134,7 +140,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     async putCustomAttribute(id: string, key: string, value: AttributeValue, expiresAt: string | null, by: Actor): Promise<StoredAttribute> {
       assertCustomKey(key);
       if (expiresAt && Date.parse(expiresAt) <= clock.nowMs()) throw validationError('body.expiresAt', 'must be in the future.');
-      return store.transaction(async (tx) => {
+      const written = await store.transaction(async (tx) => {
         await mustGet(tx, id);
         const before = liveAttributes((await repo.attributesOf(tx, [id])).get(id), clock.nowMs())[key] ?? null;
         const attr: StoredAttribute = { value, source: 'admin', updatedAt: clock.now().toISOString(), expiresAt };
@@ -148,6 +154,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         });
         return attr;
       });
+      await deps.changes?.deviceChanged(id);
+      return written;
     },
 
     async deleteCustomAttribute(id: string, key: string, by: Actor): Promise<void> {
@@ -164,6 +172,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           after: { [key]: null },
         });
       });
+      await deps.changes?.deviceChanged(id);
     },
 
     /** Devices other than `exceptId` that already carry one of these serials (normalised), for enrollment checks. */

@@ -129,6 +129,16 @@ export function createEnrollmentService(deps: { store: Store; clock: Clock; ids:
       return row?.device_id ?? null;
     },
 
+    /** Each device's presence-token hash (for the posture view's token index); every device when `deviceIds` is null. */
+    async presenceHashes(db: Executor, deviceIds: readonly string[] | null): Promise<Map<string, string>> {
+      let q = db.selectFrom('device_credentials').select(['device_id', 'presence_hash']);
+      if (deviceIds !== null) {
+        if (deviceIds.length === 0) return new Map();
+        q = q.where('device_id', 'in', [...deviceIds]);
+      }
+      return new Map((await q.execute()).map((r) => [r.device_id, r.presence_hash]));
+    },
+
     /** The device a presence token belongs to, or null. */
     async deviceForPresenceToken(token: string): Promise<string | null> {
       const row = await store.db.selectFrom('device_credentials').select('device_id').where('presence_hash', '=', hashKey(token)).executeTakeFirst();

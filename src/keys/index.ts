@@ -4,5 +4,5 @@
  * enrollment keys may expire. The bootstrap admin key from `POSTERN_ADMIN_TOKEN` is checked here too.
  * Imported by api (authentication), cli and main.
  */
-export { createApiKeyService, generateKey, hashKey, ROLES, type ApiKey, type ApiKeyService, type Principal, type Role } from './keys.ts';
+export { createApiKeyService, generateKey, hashKey, ROLES, type ApiKey, type ApiKeyService, type AuthenticateOptions, type Principal, type Role } from './keys.ts';
 export { createEnrollmentService, type EnrollmentKey, type EnrollmentService } from './enrollment.ts';

@@ -31,12 +31,13 @@ export interface PolicyTestReport {
   assertions: PolicyTestAssertion[];
 }
 
-export function runPolicyTests(policy: CompiledPolicy): PolicyTestReport {
+/** `nowMs` is the instant conditions relative to the decision (`now-1h`) are judged at; without it they fail. */
+export function runPolicyTests(policy: CompiledPolicy, nowMs = NaN): PolicyTestReport {
   const assertions: PolicyTestAssertion[] = [];
   for (const test of policy.tests) {
     for (const c of test.cases) {
       for (const { label, subject } of test.subjects) {
-        const decision = evaluate(policy, subject, c.dst);
+        const decision = evaluate(policy, { ...subject, nowMs }, c.dst);
         const got = decision.allow ? 'accept' : 'deny';
         assertions.push({
           testIndex: test.index,

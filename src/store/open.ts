@@ -28,6 +28,13 @@ export interface Store {
    * connection); answers `{ locked: false }` at once otherwise. With SQLite there is one process, so it always runs.
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }>;
+  /**
+   * PostgreSQL `LISTEN` on a dedicated connection: `onMessage` gets each notification's payload, `onError` a lost
+   * connection (the caller reconnects by listening again). With SQLite there is one process: nothing to hear.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onError: (err: Error) => void): Promise<{ close(): Promise<void> }>;
+  /** PostgreSQL `NOTIFY`; nothing with SQLite. */
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,6 +93,10 @@ export async function openStore(url: string): Promise<Store> {
     engine,
     transaction: (fn) => db.transaction().execute(fn),
     withLock: (name, fn) => (engine === 'postgres' ? withAdvisoryLock(db, name, fn) : fn().then((value) => ({ locked: true as const, value }))),
+    listen: (channel, onMessage, onError) => (engine === 'postgres' ? listenOn(location, channel, onMessage, onError) : Promise.resolve({ close: async () => undefined })),
+    notify: async (channel, payload) => {
+      if (engine === 'postgres') await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+    },
     close: () => db.destroy(),
   };
 }
@@ -104,4 +115,26 @@ async function withAdvisoryLock<T>(db: Db, name: string, fn: () => Promise<T>): 
       await sql`select pg_advisory_unlock(${id}::bigint)`.execute(conn);
     }
   });
+}
+
+const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+async function listenOn(url: string, channel: string, onMessage: (payload: string) => void, onError: (err: Error) => void): Promise<{ close(): Promise<void> }> {
+  if (!CHANNEL_NAME.test(channel)) throw new PosternError('INTERNAL', `Not a channel name: ${channel}`);
+  const client = new pg.Client({ connectionString: url });
+  let closing = false;
+  client.on('notification', (msg) => {
+    if (msg.channel === channel) onMessage(msg.payload ?? '');
+  });
+  client.on('error', (err) => {
+    if (!closing) onError(err);
+  });
+  await client.connect();
+  await client.query(`LISTEN ${channel}`);
+  return {
+    async close() {
+      closing = true;
+      await client.end().catch(() => undefined);
+    },
+  };
 }

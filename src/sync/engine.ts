@@ -4,6 +4,7 @@
  * but the integration's status. A full sync also removes the attributes of devices whose agent is gone; an
  * incremental sync only adds and updates, so an incomplete view of S1 never deletes anything.
  */
+import type { ChangePublisher } from '../changes/index.ts';
 import type { AuditEventInput, AuditLog } from '../audit/index.ts';
 import { createMatcher, type DeviceMatch, type DeviceRepo, type Matcher } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -40,6 +41,8 @@ export interface SyncEngineDeps {
   fullSyncEveryMs?: number;
   /** An incremental sync holds up to this many agents to match them against only the devices they could match. */
   incrementalHoldLimit?: number;
+  /** Announces, after the sync's transaction commits, the devices it changed and the integration's new freshness. */
+  changes?: Pick<ChangePublisher, 'deviceChanged' | 'integrationChanged'>;
 }
 
 export interface RunSyncOptions {
@@ -226,9 +229,9 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     }
 
     const nowMs = clock.nowMs();
-    const verifying = { ...integration, lastSuccessfulSyncAt: new Date(nowMs).toISOString() };
-    const desired = new Map(matches.map((m) => [m.deviceId, { match: m, mapped: mapAgent(m.agent, verifying, nowMs) }]));
+    const desired = new Map(matches.map((m) => [m.deviceId, { match: m, mapped: mapAgent(m.agent) }]));
 
+    let touched: string[] = [];
     const outcome = await store.transaction(async (tx) => {
       const current = await deps.integrations.get(tx, integrationId);
       if (!current || current.configVersion !== integration.configVersion) return null;
@@ -241,6 +244,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         after: c.after,
       }));
       await writeSyncResult(tx, integration.id, diff, desired, new Date(nowMs).toISOString());
+      touched = [...diff.upserts.map((u) => u.deviceId), ...diff.deletes.map((d) => d.deviceId), ...diff.sourceUpserts, ...diff.sourceDeletes];
       await deps.audit.recordMany(tx, audits);
       const matchCount = kind === 'full' ? matches.length : await countMatches(tx, integration.id);
       const latest = (await deps.integrations.getStatus(tx, integrationId)) ?? status;
@@ -273,6 +277,10 @@ export function createSyncEngine(deps: SyncEngineDeps) {
       await insertRun(tx, o, startedMs, nowMs);
       return o;
     });
+    if (outcome !== null) {
+      await deps.changes?.deviceChanged(touched);
+      await deps.changes?.integrationChanged(integrationId);
+    }
     if (outcome === null) {
       deps.logger.info({ integrationId }, 'sync result discarded: the integration changed or was removed while it ran');
       return { ...emptyOutcome(integrationId, kind), discarded: true, durationMs: nowMs - startedMs };

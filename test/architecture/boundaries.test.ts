@@ -42,6 +42,8 @@ const PURE = [
   'devices/matcher.ts',
   'devices/verification.ts',
   'devices/view.ts',
+  'devices/posture.ts',
+  'devices/freshness.ts',
   'devices/core.ts',
   'sync/mapping.ts',
   'sync/summary.ts',
