@@ -1,7 +1,8 @@
 /**
  * The decision log: recent decisions with their full explanation, for the admin who must answer "why was I
- * denied?". Writes are queued and land in batches off the request path (decisions are never slowed or failed by
- * logging); readers flush first, so a decision is visible as soon as it was answered. The table is bounded: after
+ * denied?". Writes are queued and land in batches off the request path, at most every `batchMs` or when a
+ * batch is full (decisions are never slowed or failed by logging; past `maxPending` queued entries the oldest are
+ * dropped and counted); readers flush first, so a decision is visible as soon as it was answered. The table is bounded: after
  * a write, rows older than the newest `maxRows` are deleted, at most once per `pruneEvery` new rows, so it holds
  * at most `maxRows + pruneEvery` rows (plus one batch in flight).
  */
@@ -58,6 +59,8 @@ export interface DecisionLogOptions {
   maxRows: number;
   /** Entries queued while the database is slow or down; beyond it the oldest are dropped and counted. */
   maxPending?: number;
+  /** How long an entry may wait for its batch (default 50 ms). */
+  batchMs?: number;
 }
 
 const INSERT_CHUNK = 200;
@@ -67,6 +70,7 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
   const maxRows = Math.max(1, Math.floor(deps.maxRows));
   const pruneEvery = Math.max(1, Math.min(1000, Math.floor(maxRows / 10)));
   const maxPending = deps.maxPending ?? 10_000;
+  const batchMs = deps.batchMs ?? 50;
   let pending: Insertable<DecisionLogTable>[] = [];
   let inFlight: Promise<void> | null = null;
   let scheduled = false;
@@ -102,7 +106,7 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
   }
 
   return {
-    /** Queues one decision; it is written within the same turn of the event loop's check phase. Never throws. */
+    /** Queues one decision; it is written with its batch within `batchMs`. Never throws. */
     append(entry: DecisionLogInput): void {
       if (pending.length >= maxPending) {
         pending.shift();
@@ -111,10 +115,10 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
       pending.push(toRow(entry));
       if (!scheduled) {
         scheduled = true;
-        setImmediate(() => {
+        setTimeout(() => {
           scheduled = false;
           void flush();
-        });
+        }, batchMs).unref();
       }
     },
 
