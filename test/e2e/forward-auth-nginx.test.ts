@@ -1,8 +1,8 @@
 /**
  * Forward-auth behind a real nginx (`auth_request`), once per engine: postern listens on a real port, nginx runs
  * as a child process with a generated configuration, and a device's posture (synced from the simulator) decides
- * whether a request reaches the upstream: 200 "hello" for the healthy device, 403 for the infected one, 401 for
- * an address no device has. Under CI=true a missing nginx fails the run instead of skipping it.
+ * whether a request reaches the upstream: 200 "hello" for the healthy device (with its id, user and the postures
+ * that held passed to the upstream), 403 for the infected one, 401 for an address no device has. Under CI=true a missing nginx fails the run instead of skipping it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -68,9 +68,14 @@ function nginxConfig(o: { dir: string; port: number; upstream: number; postern: 
     location ${path} {
       auth_request ${auth};
       auth_request_set $postern_device $upstream_http_x_postern_device;
+      auth_request_set $postern_user $upstream_http_x_postern_user;
+      auth_request_set $postern_posture $upstream_http_x_postern_posture;
       auth_request_set $postern_reason $upstream_http_x_postern_reason;
       add_header X-Postern-Reason $postern_reason always;
       proxy_set_header X-Postern-Device $postern_device;
+      proxy_set_header X-Postern-User $postern_user;
+      proxy_set_header X-Postern-Posture $postern_posture;
+      proxy_set_header X-Postern-Device-Token "";
       proxy_pass http://127.0.0.1:${o.upstream};
     }`;
   return `
@@ -93,7 +98,7 @@ http {
   }
   server {
     listen 127.0.0.1:${o.upstream};
-    location / { return 200 "hello $http_x_postern_device\\n"; }
+    location / { return 200 "hello $http_x_postern_device $http_x_postern_user $http_x_postern_posture\\n"; }
   }
 }
 `;
@@ -171,7 +176,8 @@ describe.skipIf(missing !== null).each(engines())('forward-auth behind nginx on 
 
     await setAddress(healthy.id, ['127.0.0.1']);
     const ok = await get(nginx.port, '/', 'app.example.test');
-    expect(ok, nginx.logs.join('')).toMatchObject({ status: 200, body: `hello ${healthy.id}\n` });
+    // The upstream app learns who is calling and which postures held.
+    expect(ok, nginx.logs.join('')).toMatchObject({ status: 200, body: `hello ${healthy.id} ${healthy.user} posture:trusted\n` });
     expect((await get(nginx.port, '/prod/', 'anything.example.test')).status).toBe(200);
     expect((await get(nginx.port, '/', 'intranet.example.test')).status).toBe(403);
 
