@@ -2,6 +2,8 @@
  * Composition root: builds every module from the configuration and wires them together. Used by `postern serve`,
  * `postern demo` and the end-to-end tests; it holds no logic of its own beyond the order of things.
  */
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import {
   buildServer,
@@ -17,6 +19,7 @@ import { masterKeyFileFor, type Config } from './config/index.ts';
 import { createDeviceRepo, createDeviceService } from './devices/index.ts';
 import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
+import { PosternError } from './lib/errors.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
@@ -89,6 +92,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
   const s1 = options.s1 ?? createHttpS1Client;
 
   const store = await openStore(config.databaseUrl);
+  let feed: ChangeFeed | null = null;
   try {
     const { key } = loadMasterKey(config.masterKey, masterKeyFileFor(config));
     const secrets = createSecretBox(key);
@@ -97,6 +101,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
 
     const audit = createAuditLog({ clock, ids });
     const changes = createChangeFeed({ store, clock, logger });
+    feed = changes;
     const keys = createApiKeyService({ store, clock, ids, audit, bootstrapToken: config.adminToken ?? null, changes, logger });
     const enrollment = createEnrollmentService({ store, clock, ids, audit });
     const deviceRepo = createDeviceRepo();
@@ -161,6 +166,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
     const app = await buildServer({
       store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins,
+      ...(config.tlsCert && config.tlsKey ? { https: readTls(config.tlsCert, config.tlsKey) } : {}),
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),
     });
 
@@ -194,9 +200,28 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       },
     };
   } catch (err) {
+    await feed?.stop();
     await store.close();
     throw err;
   }
+}
+
+/** The certificate and key files, or a start-up error that names the variable to fix. */
+function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  const read = (file: string, name: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new PosternError('CONFIG_INVALID', `${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); point it at a PEM file postern may read.`);
+    }
+  };
+  const tls = { cert: read(certFile, 'POSTERN_TLS_CERT'), key: read(keyFile, 'POSTERN_TLS_KEY') };
+  try {
+    createSecureContext(tls);
+  } catch (err) {
+    throw new PosternError('CONFIG_INVALID', `POSTERN_TLS_CERT / POSTERN_TLS_KEY: not a usable PEM certificate and matching key (${(err as Error).message}).`);
+  }
+  return tls;
 }
 
 /** A wrong master key must stop the start with a clear message, not surface later as garbage or a 500. */

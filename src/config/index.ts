@@ -33,6 +33,12 @@ export const ConfigSchema = z.object({
   /** Decisions kept in the decision log (the newest); older ones are pruned. */
   decisionLogMaxRows: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** PEM certificate (chain) and private key files: with both, postern serves HTTPS itself. */
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+}).refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
+  message: 'must be set together with POSTERN_TLS_KEY: set both to serve HTTPS, or neither (and put a TLS proxy in front)',
+  path: ['tlsCert'],
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -50,6 +56,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   trustedProxies: 'POSTERN_TRUSTED_PROXIES',
   decisionLogMaxRows: 'POSTERN_DECISION_LOG_MAX_ROWS',
   logLevel: 'POSTERN_LOG_LEVEL',
+  tlsCert: 'POSTERN_TLS_CERT',
+  tlsKey: 'POSTERN_TLS_KEY',
 };
 
 /** Reads the configuration: flags override environment variables, which override defaults. */
