@@ -8,5 +8,5 @@ export type { Matcher, MatchResult, DeviceMatch, MatchableAgent, MatchableDevice
 export { verifyDevice, agentFailures, VERIFICATION_REASONS } from './verification.ts';
 export type { Verification, VerificationReason, VerificationReasonCode, VerifiableAgent, VerifyingIntegration } from './verification.ts';
 export { buildDeviceView } from './view.ts';
-export { judgePosture, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
+export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
 export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';

@@ -28,7 +28,7 @@ export {
   type VerifyingIntegration,
 } from './verification.ts';
 export { buildDeviceView } from './view.ts';
-export { judgePosture, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
+export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
 export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';
 export { createDeviceRepo, chunks, toStoredAttribute, type DeviceRepo } from './repo.ts';
 export { createDeviceService, CUSTOM_KEY_PATTERN, type DeviceService, type Actor } from './service.ts';

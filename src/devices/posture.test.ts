@@ -4,7 +4,7 @@
  * `sentinelOne:verified` (from an older release) is never believed; the derived one goes stale with its source.
  */
 import { describe, expect, it } from 'vitest';
-import { judgePosture } from './posture.ts';
+import { judgePosture, judgedUntil } from './posture.ts';
 import type { Device } from './types.ts';
 import type { VerifiableAgent, VerifyingIntegration } from './verification.ts';
 
@@ -42,5 +42,20 @@ describe('posture is judged at the instant it is asked', () => {
     const none = judgePosture({ device, stored: {}, agents: new Map(), integrations: [integration], nowMs: T0 });
     expect(none.attributes['sentinelOne:verified']).toBeUndefined();
     expect(none.verification.reasons.map((r) => r.code)).toEqual(['NO_AGENT']);
+  });
+});
+
+describe('a judgement stands until the first instant it could change', () => {
+  it.each([
+    ['the agent limit comes first', integration, T0 + 600_001],
+    ['the staleness limit comes first', { ...integration, staleAfterSeconds: 60 }, T0 + 60_001],
+  ])('%s', (_name, i, until) => {
+    expect(judgedUntil({ device, stored: {}, agents: new Map([['int_1', agent]]), integrations: [i] }, T0)).toBe(until);
+  });
+
+  it('an expiring custom attribute is a boundary, and past every boundary nothing changes any more', () => {
+    const stored = { 'custom:x': { value: 1, source: 'admin', updatedAt: new Date(T0).toISOString(), expiresAt: new Date(T0 + 5000).toISOString() } };
+    expect(judgedUntil({ device, stored, agents: new Map([['int_1', agent]]), integrations: [integration] }, T0)).toBe(T0 + 5000);
+    expect(judgedUntil({ device, stored, agents: new Map([['int_1', agent]]), integrations: [integration] }, T0 + 7 * 86_400_000)).toBe(Infinity);
   });
 });

@@ -97,3 +97,22 @@ function verifiedSource(input: PostureInput, verification: Verification): string
   // Verified: the first integration with a matched agent that passes (verifyDevice stops at it).
   return (matched.find((i) => verifyDevice({ ...input, hasUsableSerial: true, integrations: [i], agents: input.agents }).verified) ?? matched[0]!).id;
 }
+
+/**
+ * The first instant after `nowMs` at which `judgePosture(input)` could answer differently with the same stored
+ * facts: a custom attribute expiring, an integration's data going stale, an agent's last report passing its
+ * limit. Until then a judgement made at `nowMs` stands, so a caller may keep it (the posture view does, per device).
+ */
+export function judgedUntil(input: Omit<PostureInput, 'nowMs'>, nowMs: number): number {
+  let until = Infinity;
+  const later = (t: number) => {
+    if (t > nowMs && t < until) until = t;
+  };
+  for (const attr of Object.values(input.stored ?? {})) if (attr.expiresAt) later(Date.parse(attr.expiresAt));
+  for (const i of input.integrations) {
+    if (i.lastSuccessfulSyncAt) later(Date.parse(i.lastSuccessfulSyncAt) + i.staleAfterSeconds * 1000 + 1);
+    const agent = input.agents.get(i.id);
+    if (agent?.lastActiveDate) later(Date.parse(agent.lastActiveDate) + i.agentActiveWithinSeconds * 1000 + 1);
+  }
+  return until;
+}

@@ -10,7 +10,9 @@ import type { ChangeBatch, ChangeFeed } from '../changes/index.ts';
 import {
   agentForVerification,
   judgePosture,
+  judgedUntil,
   type Device,
+  type Verification,
   type DeviceRepo,
   type VerifiableAgent,
   type VerifyingIntegration,
@@ -18,7 +20,7 @@ import {
 import { hashKey } from '../keys/index.ts';
 import { normalizeIp } from '../lib/ip.ts';
 import type { Logger } from '../lib/logger.ts';
-import { subjectFromPosture, type ActivePolicy, type DecisionView, type ViewedDevice } from '../policy/index.ts';
+import { subjectFromPosture, type ActivePolicy, type DecisionView, type PolicySubject, type ViewedDevice } from '../policy/index.ts';
 import type { StoredAttribute } from '../lib/attributes.ts';
 import type { Executor, Store } from '../store/index.ts';
 
@@ -56,6 +58,16 @@ function removeFrom(index: Map<string, Set<string>>, key: string, id: string) {
 
 const addressKey = (a: string) => normalizeIp(a) ?? a.trim().toLowerCase();
 
+/** A device's judged posture, kept while nothing it depends on can have changed. */
+interface Judgement {
+  held: HeldDevice;
+  integrations: readonly VerifyingIntegration[];
+  from: number;
+  until: number;
+  subject: PolicySubject;
+  verification: Verification;
+}
+
 export function createPostureView(deps: PostureViewDeps) {
   const { store, devices } = deps;
   const byId = new Map<string, HeldDevice>();
@@ -63,6 +75,7 @@ export function createPostureView(deps: PostureViewDeps) {
   const byUser = new Map<string, Set<string>>();
   const byPresence = new Map<string, string>();
   let integrations: readonly VerifyingIntegration[] = [];
+  const judgements = new Map<string, Judgement>();
   let active: ActivePolicy | null = null;
   let loaded = false;
 
@@ -86,6 +99,7 @@ export function createPostureView(deps: PostureViewDeps) {
     if (!held) return;
     unindex(held);
     byId.delete(id);
+    judgements.delete(id);
   }
 
   /** Reads these devices (or every device) with what a decision needs, and puts them in the view. */
@@ -166,10 +180,22 @@ export function createPostureView(deps: PostureViewDeps) {
     },
     byAddress: (address) => ordered(byAddress.get(addressKey(address))),
     byUser: (user) => ordered(byUser.get(user.toLowerCase())),
+    /**
+     * `judgePosture` at `nowMs`. The judgement is kept per device until the first instant it could change
+     * (`judgedUntil`) or until the device or an integration changes, so a busy gateway does not re-judge the same
+     * facts on every request; the subject always carries this decision's instant.
+     */
     judge(d, nowMs) {
       const held = d as HeldDevice;
-      const judged = judgePosture({ device: held.device, stored: held.stored, agents: held.agents, integrations, nowMs });
-      return { subject: subjectFromPosture(held.device, judged, nowMs), verification: judged.verification };
+      const kept = judgements.get(held.device.id);
+      if (kept && kept.held === held && kept.integrations === integrations && nowMs >= kept.from && nowMs < kept.until) {
+        return { subject: { ...kept.subject, nowMs }, verification: kept.verification };
+      }
+      const input = { device: held.device, stored: held.stored, agents: held.agents, integrations };
+      const judged = judgePosture({ ...input, nowMs });
+      const subject = subjectFromPosture(held.device, judged, nowMs);
+      judgements.set(held.device.id, { held, integrations, from: nowMs, until: judgedUntil(input, nowMs), subject, verification: judged.verification });
+      return { subject, verification: judged.verification };
     },
   };
 
