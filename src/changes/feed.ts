@@ -1,8 +1,8 @@
 /**
  * The change feed. Every write that changes what a decision sees calls one method after it commits
  * (`deviceChanged(id)`, `integrationChanged(id)`, `policyChanged()`, `apiKeyChanged(id)`); the feed applies it to
- * this process's listeners at once (the write's answer leaves only after the posture view holds it) and, on
- * PostgreSQL, records it in `change_feed` with a sequence number and sends `NOTIFY`. Other processes `LISTEN`,
+ * this process's listeners at once (the write's answer leaves only after the posture view holds it), records it
+ * in `change_feed` with a sequence number and, on PostgreSQL, sends `NOTIFY`. Other processes `LISTEN`,
  * read the rows after the last one they applied, and apply them; a timer reads them too, so a process that missed
  * a notification (or lost its listening connection) still catches up within `pollMs`. A process that could not
  * read the feed for longer than rows are kept reloads everything.
@@ -50,7 +50,9 @@ export function createChangeFeed(deps: ChangeFeedDeps) {
   const { store, clock, logger } = deps;
   const pollMs = deps.pollMs ?? 500;
   const keepMs = deps.keepMs ?? 3_600_000;
-  const shared = store.engine === 'postgres';
+  // Every engine records changes: several processes may share a PostgreSQL database (and be told through NOTIFY),
+  // and a second process on one SQLite file, though not a supported deployment, still catches up by polling.
+  const shared = true;
   const listeners: ChangeListener[] = [];
   const applied = new Set<number>();
   let lastSeq = 0;
@@ -178,7 +180,7 @@ export function createChangeFeed(deps: ChangeFeedDeps) {
       lastReadMs = clock.nowMs();
     },
 
-    /** Starts listening and polling (PostgreSQL only). */
+    /** Starts listening (PostgreSQL) and polling. */
     async start(): Promise<void> {
       if (!shared || !stopped) return;
       stopped = false;

@@ -82,10 +82,17 @@ export function judgePosture(input: PostureInput): JudgedPosture {
   const attributes: Record<string, StoredAttribute> = { ...nodeAttributes(device), ...liveAttributes(input.stored, nowMs) };
   delete attributes[VERIFIED_KEY];
   const judgedBy = verifiedSource(input, verification);
-  if (judgedBy !== null) attributes[VERIFIED_KEY] = { value: verification.verified, source: judgedBy, updatedAt: new Date(nowMs).toISOString() };
+  if (judgedBy !== null) attributes[VERIFIED_KEY] = { value: verification.verified, source: judgedBy, updatedAt: factsChangedAt(attributes, judgedBy, device) };
   const stale = new Set<string>();
   for (const [key, attr] of Object.entries(attributes)) if (isStale(attr.source, freshness, nowMs)) stale.add(key);
   return { attributes, stale, verification };
+}
+
+/** When the facts behind the derived attribute last changed: the newest attribute written by its integration. */
+function factsChangedAt(attributes: Record<string, StoredAttribute>, source: string, device: Device): string {
+  let newest = '';
+  for (const attr of Object.values(attributes)) if (attr.source === source && attr.updatedAt > newest) newest = attr.updatedAt;
+  return newest || device.updatedAt;
 }
 
 /** The integration whose agent decided `sentinelOne:verified`, or null when the device has no matched agent. */
