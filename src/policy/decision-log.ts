@@ -7,7 +7,6 @@
  * at most `maxRows + pruneEvery` rows (plus one batch in flight).
  */
 import type { Insertable, Selectable } from 'kysely';
-import { chunks } from '../devices/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { validationError } from '../lib/errors.ts';
 import { fromJson, toJson, type DecisionLogTable, type Store } from '../store/index.ts';
@@ -63,8 +62,6 @@ export interface DecisionLogOptions {
   batchMs?: number;
 }
 
-const INSERT_CHUNK = 200;
-
 export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'error' | 'warn'> } & DecisionLogOptions) {
   const { store, logger } = deps;
   const maxRows = Math.max(1, Math.floor(deps.maxRows));
@@ -87,7 +84,7 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
 
   async function write(batch: Insertable<DecisionLogTable>[]): Promise<void> {
     try {
-      for (const rows of chunks(batch, INSERT_CHUNK)) await store.db.insertInto('decision_log').values(rows).execute();
+      await store.appendRows('decision_log', batch);
       await prune();
     } catch (err) {
       logger.error({ err, lost: batch.length }, 'decision log write failed; those decisions were answered but are not in the log');
