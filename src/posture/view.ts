@@ -78,6 +78,14 @@ export function createPostureView(deps: PostureViewDeps) {
   const judgements = new Map<string, Judgement>();
   let active: ActivePolicy | null = null;
   let loaded = false;
+  // Updates run one at a time: a full reload racing a single device's change could otherwise drop the device it
+  // did not see (the change applied first, then the reload's "not seen, so gone").
+  let queue: Promise<void> = Promise.resolve();
+  function serially(fn: () => Promise<void>): Promise<void> {
+    const run = queue.then(fn);
+    queue = run.catch(() => undefined);
+    return run;
+  }
 
   function unindex(held: HeldDevice) {
     for (const a of held.device.addresses) removeFrom(byAddress, addressKey(a), held.device.id);
@@ -142,7 +150,7 @@ export function createPostureView(deps: PostureViewDeps) {
     loaded = true;
   }
 
-  async function apply(batch: ChangeBatch): Promise<void> {
+  async function applyNow(batch: ChangeBatch): Promise<void> {
     if (!loaded) return;
     if (batch.reload) return loadAll();
     const deviceIds: string[] = [];
@@ -159,6 +167,7 @@ export function createPostureView(deps: PostureViewDeps) {
     if (deviceIds.length > 0) await reloadDevices(deviceIds);
   }
 
+  const apply = (batch: ChangeBatch) => serially(() => applyNow(batch));
   deps.feed.subscribe(apply);
 
   function ordered(ids: Set<string> | undefined): HeldDevice[] {
@@ -206,7 +215,7 @@ export function createPostureView(deps: PostureViewDeps) {
     async load(): Promise<void> {
       await deps.feed.mark();
       const started = Date.now();
-      await loadAll();
+      await serially(loadAll);
       deps.logger.info({ devices: byId.size, ms: Date.now() - started }, 'posture view loaded');
     },
 
