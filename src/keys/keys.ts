@@ -82,6 +82,8 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
   const { store, clock } = deps;
   const bootstrapHash = deps.bootstrapToken ? Buffer.from(hashKey(deps.bootstrapToken), 'hex') : null;
   const byHash = new Map<string, ApiKeysTable>();
+  /** Hashes of keys that authenticated recently (a gateway sends the same key on every request); bounded. */
+  const recentHashes = new Map<string, string>();
   const hashById = new Map<string, string>();
   let loaded = false;
 
@@ -175,7 +177,7 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
 
     /** The principal for a bearer key, or null when the key is unknown, revoked or expired. */
     async authenticate(key: string, options: AuthenticateOptions = {}): Promise<Principal | null> {
-      const hash = hashKey(key);
+      const hash = recentHashes.get(key) ?? hashKey(key);
       if (bootstrapHash && timingSafeEqual(Buffer.from(hash, 'hex'), bootstrapHash)) {
         return { keyId: 'bootstrap', role: 'admin', actor: 'admin-token' };
       }
@@ -188,6 +190,10 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
       const now = clock.nowMs();
       if (row.expires_at && Date.parse(row.expires_at) <= now) return null;
       touch(row, now);
+      if (!recentHashes.has(key)) {
+        if (recentHashes.size >= 1024) recentHashes.clear();
+        recentHashes.set(key, hash);
+      }
       return { keyId: row.id, role: row.role as Role, actor: `key:${row.id}` };
     },
 

@@ -156,11 +156,18 @@ export function createIpSet(entries: readonly string[]): IpSet {
     if (!p) throw new Error(`not an IP address or CIDR: ${e}`);
     return p;
   });
+  // A gateway asks from the same few addresses over and over: remember the answers (bounded).
+  const known = new Map<string, boolean>();
   return {
     contains(ip) {
+      const hit = known.get(ip);
+      if (hit !== undefined) return hit;
       const n = normalizeIp(ip);
       const addr = n === null ? null : parseIp(n);
-      return addr !== null && prefixes.some((p) => prefixContains(p, addr));
+      const inside = addr !== null && prefixes.some((p) => prefixContains(p, addr));
+      if (known.size >= 4096) known.clear();
+      known.set(ip, inside);
+      return inside;
     },
   };
 }
