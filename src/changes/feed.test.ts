@@ -55,6 +55,16 @@ describe('the change feed', () => {
     expect(seenA).toHaveLength(2);
   });
 
+  it('a write that touched many devices tells other processes to reload every device, in one row', async () => {
+    const { a, b, seenA, seenB } = await twoProcesses();
+    const ids = Array.from({ length: 600 }, (_, i) => `dev_${i}`);
+    await a.deviceChanged(ids);
+    expect(seenA[0]).toMatchObject({ reload: false });
+    expect((seenA[0] as { changes: unknown[] }).changes).toHaveLength(600);
+    await b.catchUp();
+    expect(seenB).toEqual([{ reload: false, changes: [{ kind: 'device', ref: '*' }] }]);
+  });
+
   it('a process out of touch for longer than rows are kept reloads everything', async () => {
     const { a, b, seenB, clock } = await twoProcesses();
     await clock.advance(2 * 3600_000);

@@ -45,6 +45,7 @@ export interface ChangeFeedDeps {
 const CHANNEL = 'postern_changes';
 /** Rows re-read behind the last applied one: a row numbered earlier may commit later than one numbered after it. */
 const LOOKBACK = 64;
+const MAX_DEVICE_ROWS = 500;
 
 export function createChangeFeed(deps: ChangeFeedDeps) {
   const { store, clock, logger } = deps;
@@ -80,7 +81,10 @@ export function createChangeFeed(deps: ChangeFeedDeps) {
     if (!shared) return;
     try {
       const at = clock.now().toISOString();
-      const rows = await store.db.insertInto('change_feed').values(changes.map((c) => ({ ...c, at }))).returning('seq').execute();
+      // A sync that touched many devices is one "reload every device" row for other processes, not thousands.
+      const devices = changes.filter((c) => c.kind === 'device');
+      const recorded = devices.length > MAX_DEVICE_ROWS ? [...changes.filter((c) => c.kind !== 'device'), { kind: 'device' as const, ref: '*' }] : changes;
+      const rows = await store.db.insertInto('change_feed').values(recorded.map((c) => ({ ...c, at }))).returning('seq').execute();
       for (const r of rows) applied.add(Number(r.seq));
       await store.notify(CHANNEL, String(rows[rows.length - 1]?.seq ?? ''));
     } catch (err) {

@@ -64,6 +64,13 @@ export function createDeviceRepo() {
       return row ? toDevice(row) : null;
     },
 
+    /** The devices with these ids that exist, in no particular order. */
+    async getMany(db: Executor, ids: readonly string[]): Promise<Device[]> {
+      const out: Device[] = [];
+      for (const chunk of chunks(ids, 500)) out.push(...(await db.selectFrom('devices').selectAll().where('id', 'in', chunk).execute()).map(toDevice));
+      return out;
+    },
+
     async list(db: Executor, limit: number, after: DevicePageCursor | null): Promise<Device[]> {
       let q = db.selectFrom('devices').selectAll().orderBy('created_at').orderBy('id').limit(limit);
       if (after) {

@@ -33,7 +33,7 @@ export interface HeldDevice extends ViewedDevice {
 
 export interface PostureViewDeps {
   store: Store;
-  devices: Pick<DeviceRepo, 'get' | 'list' | 'attributesOf' | 'sourcesOf'>;
+  devices: Pick<DeviceRepo, 'getMany' | 'list' | 'attributesOf' | 'sourcesOf'>;
   integrations: { listForVerification(db: Executor): Promise<readonly VerifyingIntegration[]> };
   credentials: { presenceHashes(db: Executor, deviceIds: readonly string[] | null): Promise<Map<string, string>> };
   policies: { active(): Promise<ActivePolicy> };
@@ -125,7 +125,7 @@ export function createPostureView(deps: PostureViewDeps) {
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += PAGE) {
       const chunk = unique.slice(i, i + PAGE);
-      const found = (await Promise.all(chunk.map((id) => devices.get(store.db, id)))).filter((d): d is Device => d !== null);
+      const found = await devices.getMany(store.db, chunk);
       const present = new Set(found.map((d) => d.id));
       for (const id of chunk) if (!present.has(id)) drop(id);
       await loadDevices(found, store.db);
