@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { PosternError, validationError } from '../../lib/errors.ts';
 import { createIpSet, normalizeIp, type IpSet } from '../../lib/ip.ts';
 import type { Principal, Role } from '../../keys/index.ts';
-import type { DecisionAnswer, DecisionReasonCode, DecisionService } from '../../policy/index.ts';
+import { isValidDestination, type DecisionAnswer, type DecisionReasonCode, type DecisionService } from '../../policy/index.ts';
 import { defineRoute, type RouteDeps } from '../route.ts';
 import { destination } from './decisions.ts';
 
@@ -111,7 +111,8 @@ export function registerForwardAuthRoute(
   async function answer(dstQuery: string | undefined, request: FastifyRequest, reply: FastifyReply, by: Principal) {
     const dst = dstQuery ?? forwardedHost(request.headers);
     if (!dst) throw validationError('header.x-forwarded-host', 'is missing (and so is Host); the gateway must say which host is being reached.');
-    if (dstQuery === undefined && destination.safeParse(dst).success === false) {
+    // The same rule as the `dst` schema (trimmed, 1 to 300 characters, a destination), without a schema per request.
+    if (dstQuery === undefined && !(dst.trim().length <= 300 && isValidDestination(dst.trim()))) {
       throw validationError('header.x-forwarded-host', 'is not a host name, IP address or tag postern can decide about.');
     }
     const token = first(request.headers['x-postern-device-token'])?.trim();
