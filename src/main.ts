@@ -100,7 +100,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     await assertMasterKeyOpens(store, integrationRepo, secrets);
 
     const audit = createAuditLog({ clock, ids });
-    const changes = createChangeFeed({ store, clock, logger });
+    const changes = createChangeFeed({ store, logger });
     feed = changes;
     const keys = createApiKeyService({ store, clock, ids, audit, bootstrapToken: config.adminToken ?? null, changes, logger });
     const enrollment = createEnrollmentService({ store, clock, ids, audit });

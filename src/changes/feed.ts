@@ -34,7 +34,11 @@ export interface ChangePublisher {
 
 export interface ChangeFeedDeps {
   store: Store;
-  clock: Clock;
+  /**
+   * The feed's own time (row stamps, pruning, noticing a long absence). It runs on real timers, so it reads the
+   * system clock, not the domain clock tests move by hours; feed tests pass a fake one.
+   */
+  clock?: Pick<Clock, 'nowMs'>;
   logger: Pick<Logger, 'warn' | 'error'>;
   /** How often the feed is read even without a notification (default 500 ms). */
   pollMs?: number;
@@ -48,7 +52,8 @@ const LOOKBACK = 64;
 const MAX_DEVICE_ROWS = 500;
 
 export function createChangeFeed(deps: ChangeFeedDeps) {
-  const { store, clock, logger } = deps;
+  const { store, logger } = deps;
+  const clock = deps.clock ?? { nowMs: () => Date.now() };
   const pollMs = deps.pollMs ?? 500;
   const keepMs = deps.keepMs ?? 3_600_000;
   // Every engine records changes: several processes may share a PostgreSQL database (and be told through NOTIFY),
@@ -80,7 +85,7 @@ export function createChangeFeed(deps: ChangeFeedDeps) {
     await deliver({ reload: false, changes });
     if (!shared) return;
     try {
-      const at = clock.now().toISOString();
+      const at = new Date(clock.nowMs()).toISOString();
       // A sync that touched many devices is one "reload every device" row for other processes, not thousands.
       const devices = changes.filter((c) => c.kind === 'device');
       const recorded = devices.length > MAX_DEVICE_ROWS ? [...changes.filter((c) => c.kind !== 'device'), { kind: 'device' as const, ref: '*' }] : changes;
