@@ -33,6 +33,7 @@ import { registerConsole } from './web/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
+  createLeaseRepo,
   createScheduler,
   createSyncEngine,
   createSyncUpkeep,
@@ -41,7 +42,9 @@ import {
 } from './sync/index.ts';
 
 /** Sync timing knobs: backoff, walk retries, S1 timeout, full-sync period, token renewal. Tests shrink them. */
-export type SyncTuning = Partial<Pick<SyncEngineDeps, 'random' | 'retryPolicy' | 'walk' | 's1TimeoutMs' | 'fullSyncEveryMs' | 'incrementalHoldLimit'>> &
+export type SyncTuning = Partial<
+  Pick<SyncEngineDeps, 'random' | 'retryPolicy' | 'walk' | 's1TimeoutMs' | 'fullSyncEveryMs' | 'incrementalHoldLimit' | 'massRemovalMinDevices'>
+> &
   Pick<SyncUpkeepDeps, 'tokenPolicy'>;
 
 export interface PosternOptions {
@@ -106,7 +109,12 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const enrollment = createEnrollmentService({ store, clock, ids, audit });
     const deviceRepo = createDeviceRepo();
     const { tokenPolicy, ...engineTuning } = options.sync ?? {};
-    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger, changes, ...engineTuning });
+    const leases = createLeaseRepo();
+    const engine = createSyncEngine({
+      store, integrations: integrationRepo, devices: deviceRepo, leases, audit, s1, secrets, clock, ids, logger, changes,
+      leaseMs: config.syncLeaseSeconds * 1000,
+      ...engineTuning,
+    });
     const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
     const upkeep = createSyncUpkeep({
       store,
@@ -124,18 +132,21 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const metrics = createMetrics();
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
+      recordFailure: engine.recordFailure,
     };
     const scheduler = createScheduler({
       store,
       engine: measuredEngine,
       integrations: integrationRepo,
+      leases,
+      tickMs: config.syncTickSeconds * 1000,
       clock,
       logger,
       beforeSync: upkeep.beforeSync,
       afterSync: upkeep.afterSync,
       onStart: upkeep.onStart,
     });
-    const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids, changes });
+    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, changes });
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations, changes });
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes });

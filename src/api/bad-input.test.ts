@@ -49,6 +49,7 @@ const CASES: Case[] = [
   { name: 'poll interval too short', method: 'POST', url: '/v1/integrations', body: { ...integration, pollIntervalSeconds: 10 }, status: 400, code: 'VALIDATION_FAILED', field: 'body.pollIntervalSeconds' },
   { name: 'poll interval as string', method: 'POST', url: '/v1/integrations', body: { ...integration, pollIntervalSeconds: '900' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.pollIntervalSeconds' },
   { name: 'poll interval huge', method: 'POST', url: '/v1/integrations', body: { ...integration, pollIntervalSeconds: 1e12 }, status: 400, code: 'VALIDATION_FAILED', field: 'body.pollIntervalSeconds' },
+  { name: 'staleness shorter than the poll interval', method: 'POST', url: '/v1/integrations', body: { ...integration, staleAfterSeconds: 600, pollIntervalSeconds: 900 }, status: 400, code: 'VALIDATION_FAILED', field: 'body.staleAfterSeconds' },
   { name: 'fractional staleness', method: 'POST', url: '/v1/integrations', body: { ...integration, staleAfterSeconds: 90.5 }, status: 400, code: 'VALIDATION_FAILED', field: 'body.staleAfterSeconds' },
   { name: 'non-numeric site id', method: 'POST', url: '/v1/integrations', body: { ...integration, siteIds: ['abc'] }, status: 400, code: 'VALIDATION_FAILED', field: 'body.siteIds[0]' },
   { name: 'unknown field', method: 'POST', url: '/v1/integrations', body: { ...integration, secretMode: true }, status: 400, code: 'VALIDATION_FAILED', field: 'body.secretMode' },

@@ -11,7 +11,7 @@ import { PosternError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ApiKeyService, EnrollmentService } from '../keys/index.ts';
-import type { Metrics } from '../metrics/index.ts';
+import { recordIntegrationState, type Metrics } from '../metrics/index.ts';
 import type { Store } from '../store/index.ts';
 import type { IntegrationService } from '../sync/index.ts';
 import { createAuthenticator, type AuthLimiterOptions } from './auth.ts';
@@ -65,7 +65,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   // feed the OpenAPI document only.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
 
-  app.addContentTypeParser(['text/plain', 'application/hujson'], { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) =>
+  app.addContentTypeParser(['text/plain', 'application/hujson'], { parseAs: 'string', bodyLimit: 2 * BODY_LIMIT_BYTES }, (_req, body, done) =>
     done(null, body),
   );
 
@@ -121,6 +121,8 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     tags: ['operations'],
     roles: ['admin', 'viewer', 'gateway'],
     handler: async ({ reply }) => {
+      // States as of now: `overdue` and `syncing` (another process's lease) are only known when asked.
+      for (const i of await deps.integrations.list()) recordIntegrationState(deps.metrics, i.id, i.status.state);
       reply.type(deps.metrics.registry.contentType);
       return deps.metrics.registry.metrics();
     },

@@ -32,6 +32,10 @@ export const ConfigSchema = z.object({
   trustedProxies: z.array(cidr).default([]),
   /** Decisions kept in the decision log (the newest); older ones are pruned. */
   decisionLogMaxRows: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /** How long a process owns an integration's sync without renewing; a dead owner's integration is free after it. */
+  syncLeaseSeconds: z.coerce.number().int().min(2).max(3600).default(60),
+  /** How often each process re-reads the integration list (learns ones created, changed or removed elsewhere). */
+  syncTickSeconds: z.coerce.number().int().min(1).max(3600).default(60),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** PEM certificate (chain) and private key files: with both, postern serves HTTPS itself. */
   tlsCert: z.string().min(1).optional(),
@@ -55,6 +59,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   adminEmails: 'POSTERN_ADMIN_EMAILS',
   trustedProxies: 'POSTERN_TRUSTED_PROXIES',
   decisionLogMaxRows: 'POSTERN_DECISION_LOG_MAX_ROWS',
+  syncLeaseSeconds: 'POSTERN_SYNC_LEASE_SECONDS',
+  syncTickSeconds: 'POSTERN_SYNC_TICK_SECONDS',
   logLevel: 'POSTERN_LOG_LEVEL',
   tlsCert: 'POSTERN_TLS_CERT',
   tlsKey: 'POSTERN_TLS_KEY',

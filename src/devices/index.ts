@@ -30,6 +30,8 @@ export {
 export { buildDeviceView } from './view.ts';
 export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
 export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';
+export { resolveAttributes, type SourcedAttribute, type ResolvedAttributes } from './attribute-resolution.ts';
+export { createSyncedRepo, type SyncedRepo, type SyncedDiff, type DesiredDevice, type DeviceChange } from './synced.ts';
 export { createDeviceRepo, chunks, toStoredAttribute, type DeviceRepo } from './repo.ts';
 export { createDeviceService, CUSTOM_KEY_PATTERN, type DeviceService, type Actor } from './service.ts';
 export type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';

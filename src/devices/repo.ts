@@ -1,6 +1,11 @@
-/** Device rows, their address index, attributes and matched-agent records. Every method takes an executor. */
+/**
+ * Device rows, their address index, attributes and matched-agent records — the only module that writes them.
+ * Every method takes an executor. `synced` holds what integrations write (sync hands it a diff).
+ */
 import { fromJson, toJson, type Executor, type DevicesTable, type AttributesTable } from '../store/index.ts';
 import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
+import { resolveAttributes, type SourcedAttribute } from './attribute-resolution.ts';
+import { createSyncedRepo } from './synced.ts';
 import type { Device, DeviceSource } from './types.ts';
 
 const toDevice = (row: DevicesTable): Device => ({
@@ -43,6 +48,8 @@ export interface DevicePageCursor {
 
 export function createDeviceRepo() {
   return {
+    synced: createSyncedRepo(),
+
     async insert(db: Executor, device: Device): Promise<void> {
       await db.insertInto('devices').values(toRow(device)).execute();
       await replaceAddresses(db, device.id, device.addresses);
@@ -102,17 +109,24 @@ export function createDeviceRepo() {
       return rows.map((r) => r.id);
     },
 
+    /**
+     * Each device's attributes as every reader sees them: rows are stored per source, and where several
+     * integrations see one device each namespace comes whole from the most recently active agent
+     * (`attribute-resolution.ts`).
+     */
     async attributesOf(db: Executor, deviceIds: readonly string[]): Promise<Map<string, Record<string, StoredAttribute>>> {
-      const out = new Map<string, Record<string, StoredAttribute>>();
-      if (deviceIds.length === 0) return out;
+      const rowsByDevice = new Map<string, SourcedAttribute[]>();
+      if (deviceIds.length === 0) return new Map();
       for (const chunk of chunks(deviceIds, 500)) {
-        const rows = await db.selectFrom('attributes').selectAll().where('device_id', 'in', chunk).orderBy('key').execute();
+        const rows = await db.selectFrom('attributes').selectAll().where('device_id', 'in', chunk).execute();
         for (const row of rows) {
-          const attrs = out.get(row.device_id) ?? {};
-          attrs[row.key] = toStoredAttribute(row);
-          out.set(row.device_id, attrs);
+          const list = rowsByDevice.get(row.device_id) ?? [];
+          list.push({ key: row.key, attr: toStoredAttribute(row) });
+          rowsByDevice.set(row.device_id, list);
         }
       }
+      const out = new Map<string, Record<string, StoredAttribute>>();
+      for (const [deviceId, rows] of rowsByDevice) out.set(deviceId, resolveAttributes(rows).attributes);
       return out;
     },
 
@@ -128,9 +142,8 @@ export function createDeviceRepo() {
       await db
         .insertInto('attributes')
         .values(values)
-        .onConflict((oc) => oc.columns(['device_id', 'key']).doUpdateSet({
+        .onConflict((oc) => oc.columns(['device_id', 'source', 'key']).doUpdateSet({
           value_json: values.value_json,
-          source: values.source,
           updated_at: values.updated_at,
           expires_at: values.expires_at,
         }))

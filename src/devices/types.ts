@@ -40,5 +40,7 @@ export interface DeviceSource {
 export interface DeviceView extends Device {
   attributes: Record<string, StoredAttribute>;
   verification: { sentinelOne: Verification };
-  match: { integrationId: string; agentId: string; serial: string; conflictAgentIds: string[] }[];
+  /** Namespace to the integration and agent whose values the device carries (several integrations may see it). */
+  attributeSources: Record<string, { integrationId: string; agentId: string }>;
+  match: { integrationId: string; agentId: string; serial: string; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
 }

@@ -31,9 +31,13 @@ export const ERROR_CODES = {
   S1_INVALID_CURSOR: { status: 502, title: 'SentinelOne refused the pagination cursor' },
   S1_BAD_REQUEST: { status: 502, title: 'SentinelOne refused the request' },
   S1_TOKEN_RENEWAL_FAILED: { status: 502, title: 'The API token could not be renewed' },
+  S1_INCOMPLETE_LIST: { status: 502, title: 'SentinelOne returned fewer agents than it said it has' },
 
   // Service problems
   SYNC_ABORTED: { status: 503, title: 'The sync was interrupted' },
+  SYNC_MASS_REMOVAL_HELD: { status: 409, title: 'The sync would remove most devices\' posture and waits for confirmation' },
+  SYNC_WRITE_FAILED: { status: 500, title: 'The sync result could not be written' },
+  SYNC_UPKEEP_FAILED: { status: 500, title: 'The work around a sync failed' },
   MASTER_KEY_INVALID: { status: 500, title: 'The master key cannot decrypt stored secrets' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
   INTERNAL: { status: 500, title: 'Internal error' },

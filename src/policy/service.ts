@@ -21,7 +21,7 @@ import { diffPolicies, type PolicyDiff } from './diff.ts';
 import { policyInvalidError, policyTestsFailedError } from './report.ts';
 import type { PolicyRepo, PolicyVersionSummary, StoredPolicyVersion } from './repo.ts';
 import type { SubjectSource } from './subjects.ts';
-import { runPolicyTests, type PolicyTestFailure } from './tests-runner.ts';
+import { runPolicyTestsInSlices, type PolicyTestFailure } from './tests-runner.ts';
 
 export interface ActivePolicy {
   version: number;
@@ -71,6 +71,9 @@ export interface PolicyServiceDeps {
 
 type By = { actor: string; requestId?: string | null };
 
+/** Lets decisions waiting on the event loop run between slices of a policy's tests. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function createPolicyService(deps: PolicyServiceDeps) {
@@ -84,7 +87,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
   function compileOrThrow(text: string): CompiledPolicy {
     compiles++;
     const result = compile(text);
-    if (!result.ok) throw policyInvalidError(result.errors);
+    if (!result.ok) throw policyInvalidError(result.errors, result.total);
     return result.policy;
   }
 
@@ -164,7 +167,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
 
     async apply(text: string, by: By): Promise<AppliedPolicy> {
       const policy = compileOrThrow(text);
-      const report = runPolicyTests(policy, clock.nowMs());
+      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop, 200, clock.nowMs());
       if (report.failed.length > 0) throw policyTestsFailedError(report);
       const hash = sha256(text);
       const { stored, previous, unchanged } = await store.transaction(async (tx) => {
@@ -201,7 +204,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
 
     async dryRun(text: string): Promise<DryRunResult> {
       const policy = compileOrThrow(text);
-      const report = runPolicyTests(policy, clock.nowMs());
+      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop, 200, clock.nowMs());
       const current = await active();
       const subjects = await deps.subjects.all(store.db);
       return {

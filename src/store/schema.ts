@@ -76,6 +76,7 @@ export interface DeviceAddressesTable {
   address: string;
 }
 
+/** One row per device, source and key: `source` is the integration id that wrote it, or `admin` for `custom:*`. */
 export interface AttributesTable {
   device_id: string;
   key: string;
@@ -83,6 +84,14 @@ export interface AttributesTable {
   source: string;
   updated_at: string;
   expires_at: string | null;
+}
+
+/** Which postern process syncs an integration, until when (ISO text; an expired lease is free to take). */
+export interface SyncLeasesTable {
+  integration_id: string;
+  owner: string;
+  acquired_at: string;
+  expires_at: string;
 }
 
 export interface DeviceSourcesTable {
@@ -133,6 +142,7 @@ export interface Database {
   attributes: AttributesTable;
   device_sources: DeviceSourcesTable;
   sync_runs: SyncRunsTable;
+  sync_leases: SyncLeasesTable;
   audit_events: AuditEventsTable;
   api_keys: ApiKeysTable;
   enrollment_keys: EnrollmentKeysTable;

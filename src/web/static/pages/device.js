@@ -63,6 +63,9 @@ function matchSection(matches, names) {
         ['Integration', names.get(m.integrationId) ?? m.integrationId],
         ['Agent id', h('code', { class: 'agent-id' }, m.agentId)],
         ['Matched serial', h('code', { class: 'matched-serial' }, m.serial)],
+        ...(matches.length > 1
+          ? [['Supplies the attributes', m.suppliesAttributes ? 'yes: its agent was active most recently' : 'no: another integration\'s agent was active more recently']]
+          : []),
         [
           'Conflicts',
           m.conflictAgentIds.length

@@ -5,8 +5,8 @@
 import { api } from '../api.js';
 import { badge, code, emptyState, errorBox, facts, h, replace, time } from '../dom.js';
 
-const STATE_KIND = { ok: 'ok', syncing: 'info', waiting_to_sync: 'info', failing: 'bad', paused: 'warn', stopped: 'bad' };
-const STATE_LABEL = { ok: 'OK', syncing: 'Syncing', waiting_to_sync: 'Waiting to sync', failing: 'Failing', paused: 'Paused', stopped: 'Stopped' };
+const STATE_KIND = { ok: 'ok', syncing: 'info', waiting_to_sync: 'info', failing: 'bad', paused: 'warn', stopped: 'bad', overdue: 'bad' };
+const STATE_LABEL = { ok: 'OK', syncing: 'Syncing', waiting_to_sync: 'Waiting to sync', failing: 'Failing', paused: 'Paused', stopped: 'Stopped', overdue: 'Overdue' };
 
 export async function integrationsPage(view, { isAdmin }) {
   document.title = 'Integrations · postern';
