@@ -91,8 +91,14 @@ async function worker(): Promise<void> {
   const now = new Date().toISOString();
   const rows = [...serials].map((serial, i) => ({
     id: `dev_s${i}`, name: `d${i}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: null, tags: '[]', created_at: now, updated_at: now,
+    claimed_user: null, reported_addresses: '[]',
   }));
-  for (let i = 0; i < rows.length; i += 500) await postern.store.db.insertInto('devices').values(rows.slice(i, i + 500)).execute();
+  // Matching reads a device's approved serials, normalised, from device_serials.
+  const serialRows = [...serials].map((serial, i) => ({ device_id: `dev_s${i}`, serial: usableSerialForBench(serial) ?? serial, status: 'approved', source: 'admin', created_at: now }));
+  for (let i = 0; i < rows.length; i += 500) {
+    await postern.store.db.insertInto('devices').values(rows.slice(i, i + 500)).execute();
+    await postern.store.db.insertInto('device_serials').values(serialRows.slice(i, i + 500)).execute();
+  }
 
   const started = performance.now();
   const view = await postern.services.integrations.create(

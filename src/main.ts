@@ -16,15 +16,17 @@ import {
 import { createAuditLog } from './audit/index.ts';
 import { createChangeFeed, type ChangeFeed } from './changes/index.ts';
 import { masterKeyFileFor, type Config } from './config/index.ts';
-import { createDeviceRepo, createDeviceService } from './devices/index.ts';
+import { createDeviceRepo, createDeviceService, type DeviceChange } from './devices/index.ts';
+import { createDebouncer } from './lib/debounce.ts';
+import { PosternError } from './lib/errors.ts';
 import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
-import { PosternError } from './lib/errors.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
+import { createDeviceLogin } from './oidc/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { createPostureView, type PostureView } from './posture/index.ts';
@@ -60,6 +62,11 @@ export interface PosternOptions {
   notifier?: Notifier;
   /** Brake on failed authentication per address (tests raise it). */
   authLimits?: AuthLimiterOptions;
+  /**
+   * How long after an enrollment or serial approval the sync that gives the device its posture starts (default
+   * 10 s); every enrollment in that window shares the one sync. Only while the scheduler runs.
+   */
+  enrollSyncDelayMs?: number;
 }
 
 export interface Postern {
@@ -106,7 +113,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const changes = createChangeFeed({ store, logger });
     feed = changes;
     const keys = createApiKeyService({ store, clock, ids, audit, bootstrapToken: config.adminToken ?? null, changes, logger });
-    const enrollment = createEnrollmentService({ store, clock, ids, audit });
+    const enrollment = createEnrollmentService({ store, clock, ids, audit, onChange: (id) => changes.deviceChanged(id) });
     const deviceRepo = createDeviceRepo();
     const { tokenPolicy, ...engineTuning } = options.sync ?? {};
     const leases = createLeaseRepo();
@@ -147,7 +154,29 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       onStart: upkeep.onStart,
     });
     const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, changes });
-    const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations, changes });
+    // A device that enrolls (or whose serials an admin approves) gets its posture from a sync soon after, one sync
+    // for however many enroll at once.
+    const syncSoon = createDebouncer({
+      clock,
+      delayMs: options.enrollSyncDelayMs ?? 10_000,
+      run: async () => {
+        for (const integration of await integrations.list()) await scheduler.trigger(integration.id, 'full').catch(() => undefined);
+      },
+      onError: (err) => logger.warn({ err }, 'the sync after an enrollment could not start'),
+    });
+    const syncAfter = new Set<DeviceChange>(['enroll', 'approve-serials']);
+    const devices = createDeviceService({
+      store,
+      repo: deviceRepo,
+      clock,
+      ids,
+      audit,
+      integrations,
+      onChange: async (id, what) => {
+        if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
+        await changes.deviceChanged(id);
+      },
+    });
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
@@ -174,9 +203,18 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
     ];
 
+    if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {
+      throw new PosternError('CONFIG_INVALID', 'Agent sign-in needs both POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID; set both, or neither.');
+    }
+    const login = createDeviceLogin({
+      config: config.oidcIssuer && config.oidcClientId ? { issuer: config.oidcIssuer, clientId: config.oidcClientId, clientSecret: config.oidcClientSecret } : null,
+      secrets,
+      clock,
+    });
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
     const app = await buildServer({
-      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins,
+      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, trustedProxies: config.trustedProxies,
+      ...(login.enabled ? { login } : {}),
       ...(config.tlsCert && config.tlsKey ? { https: readTls(config.tlsCert, config.tlsKey) } : {}),
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),
     });
@@ -202,6 +240,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       async close() {
         if (closed) return;
         closed = true;
+        syncSoon.cancel();
         await scheduler.stop();
         await changes.stop();
         notifier.close();

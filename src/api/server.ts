@@ -20,6 +20,7 @@ import { defineRoute } from './route.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerEnrollmentRoutes } from './routes/enrollment.ts';
+import type { DeviceLogin } from '../oidc/index.ts';
 import { registerIntegrationRoutes } from './routes/integrations.ts';
 
 export interface ApiDeps {
@@ -37,6 +38,10 @@ export interface ApiDeps {
   plugins?: ((app: FastifyInstance, routeDeps: { auth: ReturnType<typeof createAuthenticator> }) => void)[];
   authLimits?: AuthLimiterOptions;
   version?: string;
+  /** POSTERN_TRUSTED_PROXIES: whose X-Forwarded-For names the address an agent connects from. */
+  trustedProxies?: readonly string[];
+  /** Agent sign-in at the identity provider (absent: not configured). */
+  login?: DeviceLogin;
   /** PEM certificate and key: serve HTTPS (POSTERN_TLS_CERT, POSTERN_TLS_KEY). */
   https?: { cert: Buffer; key: Buffer };
 }
@@ -129,9 +134,15 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerIntegrationRoutes(app, { ...routeDeps, integrations: deps.integrations });
-  registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices });
+  registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
   registerAdminRoutes(app, { ...routeDeps, audit: deps.audit, keys: deps.keys, store: deps.store });
-  registerEnrollmentRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
+  registerEnrollmentRoutes(app, {
+    ...routeDeps,
+    devices: deps.devices,
+    enrollment: deps.enrollment,
+    trustedProxies: deps.trustedProxies ?? [],
+    ...(deps.login ? { login: deps.login } : {}),
+  });
   for (const plugin of deps.plugins ?? []) plugin(app, routeDeps);
 
   await app.ready();

@@ -37,6 +37,11 @@ export const ConfigSchema = z.object({
   /** How often each process re-reads the integration list (learns ones created, changed or removed elsewhere). */
   syncTickSeconds: z.coerce.number().int().min(1).max(3600).default(60),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The identity provider `postern agent report --login` signs users in with (OIDC device authorization). */
+  oidcIssuer: z.url({ error: 'must be the issuer URL, e.g. https://accounts.example.com' }).optional(),
+  oidcClientId: z.string().min(1).max(500).optional(),
+  /** Only for providers whose device flow needs a confidential client. */
+  oidcClientSecret: z.string().min(1).max(1000).optional(),
   /** PEM certificate (chain) and private key files: with both, postern serves HTTPS itself. */
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
@@ -62,6 +67,9 @@ const ENV_NAMES: Record<keyof Config, string> = {
   syncLeaseSeconds: 'POSTERN_SYNC_LEASE_SECONDS',
   syncTickSeconds: 'POSTERN_SYNC_TICK_SECONDS',
   logLevel: 'POSTERN_LOG_LEVEL',
+  oidcIssuer: 'POSTERN_OIDC_ISSUER',
+  oidcClientId: 'POSTERN_OIDC_CLIENT_ID',
+  oidcClientSecret: 'POSTERN_OIDC_CLIENT_SECRET',
   tlsCert: 'POSTERN_TLS_CERT',
   tlsKey: 'POSTERN_TLS_KEY',
 };

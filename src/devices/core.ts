@@ -10,3 +10,4 @@ export type { Verification, VerificationReason, VerificationReasonCode, Verifiab
 export { buildDeviceView } from './view.ts';
 export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
 export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';
+export { canonicalOs, sameAddress } from './identity-rules.ts';

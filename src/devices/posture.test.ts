@@ -10,7 +10,8 @@ import type { VerifiableAgent, VerifyingIntegration } from './verification.ts';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 const device: Device = {
-  id: 'dev_1', name: 'laptop', os: 'macos', osVersion: null, serialNumbers: ['C02XYZ123'], addresses: [], user: null, tags: [],
+  id: 'dev_1', name: 'laptop', os: 'macos', osVersion: null, serialNumbers: ['C02XYZ123'], pendingSerials: [], addresses: [], reportedAddresses: [],
+  user: null, claimedUser: null, tags: [],
   createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z',
 };
 const agent: VerifiableAgent = { lastActiveDate: new Date(T0).toISOString(), infected: false, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na' };

@@ -74,7 +74,12 @@ export function judgePosture(input: PostureInput): JudgedPosture {
   const { device, nowMs } = input;
   const freshness = new Map(input.integrations.map((i) => [i.id, i]));
   const verification = verifyDevice({
-    hasUsableSerial: device.serialNumbers.some((s) => usableSerial(s) !== null),
+    // A serial waiting for an admin's approval does not count yet.
+    hasUsableSerial: device.serialNumbers.some((s) => {
+      const usable = usableSerial(s);
+      return usable !== null && !(device.pendingSerials ?? []).includes(usable);
+    }),
+    hasPendingSerial: (device.pendingSerials ?? []).length > 0,
     integrations: input.integrations,
     agents: input.agents,
     nowMs,

@@ -21,7 +21,7 @@ export interface DesiredDevice {
 
 type Values = Record<string, AttributeValue | null>;
 
-export interface DeviceChange {
+export interface AttributeChange {
   deviceId: string;
   before: Values;
   after: Values;
@@ -29,7 +29,7 @@ export interface DeviceChange {
 
 export interface SyncedDiff {
   /** Devices whose audited attributes changed, for the audit log. */
-  changes: DeviceChange[];
+  changes: AttributeChange[];
   upserts: { deviceId: string; key: string; value: AttributeValue }[];
   deletes: { deviceId: string; keys: string[] }[];
   sourceUpserts: string[];
@@ -84,7 +84,7 @@ export function createSyncedRepo() {
           }
         }
         const have = existing.get(deviceId) ?? new Map<string, AttributeValue>();
-        const change: DeviceChange = { deviceId, before: {}, after: {} };
+        const change: AttributeChange = { deviceId, before: {}, after: {} };
         const removed: string[] = [];
         for (const key of options.keys) {
           const next = want.attributes[key];

@@ -50,7 +50,8 @@ export interface ViewedDevice {
 export interface DecisionView {
   policy(): ActivePolicy;
   byId(id: string): ViewedDevice | null;
-  byPresenceToken(token: string): ViewedDevice | null;
+  /** The device a presence token identifies at `nowMs` (unknown, replaced, revoked or expired: null). */
+  byPresenceToken(token: string, nowMs: number): ViewedDevice | null;
   byAddress(address: string): ViewedDevice[];
   byUser(user: string): ViewedDevice[];
   /** The device's subject and verification judged at `nowMs`. */
@@ -85,11 +86,11 @@ function withVerification(decision: Decision, verification: Verification): Decis
 export function createDecisionService(deps: DecisionServiceDeps) {
   const { view } = deps;
 
-  function find(q: DecisionQuery): Found {
+  function find(q: DecisionQuery, nowMs: number): Found {
     if (q.deviceToken !== undefined) {
       const asked: AskedAbout = { token: true };
-      const d = view.byPresenceToken(q.deviceToken);
-      return d ? { devices: [d], asked } : { devices: [], asked, why: 'the presence token is unknown or was replaced' };
+      const d = view.byPresenceToken(q.deviceToken, nowMs);
+      return d ? { devices: [d], asked } : { devices: [], asked, why: 'the presence token is unknown, replaced, revoked or expired' };
     }
     if (q.device !== undefined) {
       const asked: AskedAbout = { device: q.device };
@@ -120,8 +121,8 @@ export function createDecisionService(deps: DecisionServiceDeps) {
     decideNow(q: DecisionQuery, ctx: DecisionContext): DecisionAnswer {
       const dst = q.dst.trim();
       const active = view.policy();
-      const found = find(q);
       const nowMs = deps.clock.nowMs();
+      const found = find(q, nowMs);
       let decision: Decision;
       let device: Device | null = null;
       let perDevice: DecisionAnswer['devices'];

@@ -80,6 +80,7 @@ export const DECISION_REASON_CODES = [
   // Why `sentinelOne:verified` is false, added to a denial that rests on it (devices/verification.ts).
   'NO_INTEGRATION',
   'NO_SERIAL',
+  'SERIAL_PENDING_APPROVAL',
   'NO_AGENT',
   'NEVER_SYNCED',
   'SYNC_STALE',

@@ -29,13 +29,15 @@ export interface HeldDevice extends ViewedDevice {
   readonly stored: Record<string, StoredAttribute>;
   readonly agents: ReadonlyMap<string, VerifiableAgent>;
   readonly presenceHash: string | null;
+  /** When the presence token stops identifying the device (ms); NaN when it has none or no expiry. */
+  readonly presenceExpiresMs: number;
 }
 
 export interface PostureViewDeps {
   store: Store;
   devices: Pick<DeviceRepo, 'getMany' | 'list' | 'attributesOf' | 'sourcesOf'>;
   integrations: { listForVerification(db: Executor): Promise<readonly VerifyingIntegration[]> };
-  credentials: { presenceHashes(db: Executor, deviceIds: readonly string[] | null): Promise<Map<string, string>> };
+  credentials: { presenceHashes(db: Executor, deviceIds: readonly string[] | null): Promise<Map<string, { hash: string; expiresAt: string | null }>> };
   policies: { active(): Promise<ActivePolicy> };
   feed: Pick<ChangeFeed, 'subscribe' | 'mark'>;
   logger: Pick<Logger, 'info' | 'error'>;
@@ -117,7 +119,14 @@ export function createPostureView(deps: PostureViewDeps) {
     const [attrs, sources, hashes] = await Promise.all([devices.attributesOf(db, ids), devices.sourcesOf(db, ids), deps.credentials.presenceHashes(db, ids)]);
     for (const device of list) {
       const agents = new Map((sources.get(device.id) ?? []).map((s) => [s.integrationId, agentForVerification(s.agent)]));
-      put({ device, stored: attrs.get(device.id) ?? {}, agents, presenceHash: hashes.get(device.id) ?? null });
+      const presence = hashes.get(device.id);
+      put({
+        device,
+        stored: attrs.get(device.id) ?? {},
+        agents,
+        presenceHash: presence?.hash ?? null,
+        presenceExpiresMs: presence?.expiresAt ? Date.parse(presence.expiresAt) : NaN,
+      });
     }
   }
 
@@ -183,9 +192,11 @@ export function createPostureView(deps: PostureViewDeps) {
       return active;
     },
     byId: (id) => byId.get(id) ?? null,
-    byPresenceToken(token) {
+    /** The device whose presence token this is, while the token has not expired (judged at `nowMs`). */
+    byPresenceToken(token, nowMs) {
       const id = byPresence.get(hashKey(token));
-      return id ? (byId.get(id) ?? null) : null;
+      const held = id ? byId.get(id) : undefined;
+      return held && held.presenceExpiresMs > nowMs ? held : null;
     },
     byAddress: (address) => ordered(byAddress.get(addressKey(address))),
     byUser: (user) => ordered(byUser.get(user.toLowerCase())),

@@ -24,9 +24,12 @@ export async function devicePage(view, { match }) {
     facts([
       ['Id', h('code', {}, device.id)],
       ['User', device.user ?? '—'],
+      ...(device.claimedUser ? [['Claimed user', h('span', { class: 'claimed-user' }, device.claimedUser, h('span', { class: 'muted' }, ' — named by the device itself; not used for decisions until an admin approves it'))]] : []),
       ['OS', [device.os, device.osVersion].filter(Boolean).join(' ')],
       ['Serial numbers', list(device.serialNumbers)],
+      ...(device.pendingSerials?.length ? [['Serials awaiting approval', h('span', { class: 'pending-serials' }, list(device.pendingSerials))]] : []),
       ['Addresses', list(device.addresses)],
+      ...(device.reportedAddresses?.length ? [['Reported, not observed', h('span', { class: 'reported-addresses' }, list(device.reportedAddresses))]] : []),
       ['Tags', list(device.tags)],
       ['Updated', time(device.updatedAt, { relative: true })],
     ]),
