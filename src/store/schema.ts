@@ -173,9 +173,20 @@ export interface Database {
   tailnets: TailnetsTable;
   tailnet_status: TailnetStatusTable;
   tailnet_nodes: TailnetNodesTable;
+  change_feed: ChangeFeedTable;
   risk_behaviors: RiskBehaviorsTable;
   risk_events: RiskEventsTable;
   risk_device_watch: RiskDeviceWatchTable;
+}
+
+/** One committed change a posture view must apply: `kind` says what changed, `ref` which one. */
+export interface ChangeFeedTable {
+  seq: Generated<number>;
+  /** `device`, `integration`, `policy`, `api_key`. */
+  kind: string;
+  /** The id of what changed (`*` for all of a kind). */
+  ref: string;
+  at: string;
 }
 
 /** Behaviour settings admins changed; a behaviour without a row has its default. */

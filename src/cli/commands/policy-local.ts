@@ -45,7 +45,7 @@ export function validatePolicyFile(file: string, io: Output = consoleOutput): nu
 export function testPolicyFile(file: string, io: Output = consoleOutput): number {
   const policy = load(file, io);
   if (!policy) return 1;
-  const report = runPolicyTests(policy);
+  const report = runPolicyTests(policy, Date.now());
   for (const line of formatTestReport(file, report)) io.out(line);
   return report.failed.length > 0 ? 1 : 0;
 }
