@@ -34,7 +34,8 @@ describe.each(engines().filter((e) => e.engine === 'postgres'))('user risk acros
     const integration = (await a.request('POST', '/v1/integrations?wait=true', { body: { provider: 'sentinelone', name: 'S1', baseUrl: sim.url, apiToken: sim.token } })).json;
     expect((await a.request('PUT', '/v1/policy', { rawBody: POLICY, headers: { 'content-type': 'text/plain' } })).status).toBe(200);
     const allowedOnB = async () => (await b.request('POST', '/v1/decisions', { body: { device, dst: 'tag:production' } })).json.allow;
-    expect(await allowedOnB()).toBe(true);
+    // The policy and the device reach B through the change feed; then B allows.
+    await expect.poll(allowedOnB, { timeout: 8000, interval: 200 }).toBe(true);
 
     sim.state.updateAgent(agent.id, { activeThreats: 1, infected: true });
     await a.request('POST', `/v1/integrations/${integration.id}/sync?wait=true`);
