@@ -30,6 +30,7 @@ import {
   createIntegrationService,
   createScheduler,
   createSyncEngine,
+  createSyncProgress,
   createSyncUpkeep,
   type SyncEngineDeps,
   type SyncUpkeepDeps,
@@ -95,7 +96,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const enrollment = createEnrollmentService({ store, clock, ids, audit });
     const deviceRepo = createDeviceRepo();
     const { tokenPolicy, ...engineTuning } = options.sync ?? {};
-    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger, ...engineTuning });
+    const progress = createSyncProgress();
+    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger, onProgress: progress.report, ...engineTuning });
     const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
     const upkeep = createSyncUpkeep({
       store,
@@ -124,7 +126,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       afterSync: upkeep.afterSync,
       onStart: upkeep.onStart,
     });
-    const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids });
+    const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids, progress: progress.get });
     const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });

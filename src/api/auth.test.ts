@@ -31,6 +31,7 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'PUT /v1/devices/{id}/attributes/{key}': ADMIN,
   'DELETE /v1/devices/{id}/attributes/{key}': ADMIN,
   'GET /v1/devices/{id}/sources/sentinelone': READ,
+  'GET /v1/devices/{id}/history': READ,
   'GET /v1/audit': READ,
   'POST /v1/console/login': READ,
   'GET /v1/policy': READ,

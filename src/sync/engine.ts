@@ -40,6 +40,8 @@ export interface SyncEngineDeps {
   fullSyncEveryMs?: number;
   /** An incremental sync holds up to this many agents to match them against only the devices they could match. */
   incrementalHoldLimit?: number;
+  /** Agents fetched so far out of S1's `totalItems`, after each page (for live progress). */
+  onProgress?: (integrationId: string, progress: { fetched: number; total: number | null }) => void;
 }
 
 export interface RunSyncOptions {
@@ -174,10 +176,13 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         held = [];
       };
       let maxSeen = null as string | null;
+      let fetched = 0;
+      deps.onProgress?.(integrationId, { fetched, total: null });
       const stats = await walkAgents(
         client,
         { clock, random },
         (page) => {
+          deps.onProgress?.(integrationId, { fetched: (fetched += page.agents.length), total: page.totalItems });
           for (const agent of page.agents) {
             add(agent);
             // S1's own text keeps microseconds; the parsed value is cut to milliseconds, which would make every
@@ -197,6 +202,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
             matcher = kind === 'full' ? createMatcher<S1Agent>(devices.devices) : null;
             held = [];
             maxSeen = null;
+            fetched = 0;
           },
         },
       );

@@ -16,6 +16,7 @@ import { summarize } from './summary.ts';
 import { testConnection, type ConnectionTestResult } from './connection-test.ts';
 import type { IntegrationConfig, IntegrationRecord, IntegrationView, StatusRecord } from './types.ts';
 import { createUpkeepRepo } from './upkeep-repo.ts';
+import type { SyncProgress } from './progress.ts';
 
 export interface IntegrationInput {
   name: string;
@@ -45,6 +46,8 @@ export interface IntegrationServiceDeps {
   s1: S1ClientFactory;
   clock: Clock;
   ids: IdGenerator;
+  /** Live progress of a running sync (agents fetched out of S1's total), shown while `syncing`. */
+  progress?: (integrationId: string) => SyncProgress | null;
 }
 
 /** The configuration as the audit log keeps it: everything but the token, which shows masked. */
@@ -95,6 +98,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         tokenExpiresAt: status.tokenExpiresAt,
         warning: status.warning,
         summary: summarize({ ...status, state }, now),
+        ...(state === 'syncing' ? { progress: deps.progress?.(record.id) ?? { fetched: 0, total: null } } : {}),
       },
     };
   }
