@@ -20,7 +20,7 @@ import { diffPolicies, type PolicyDiff } from './diff.ts';
 import { policyInvalidError, policyTestsFailedError } from './report.ts';
 import type { PolicyRepo, PolicyVersionSummary, StoredPolicyVersion } from './repo.ts';
 import type { SubjectSource } from './subjects.ts';
-import { runPolicyTests, type PolicyTestFailure } from './tests-runner.ts';
+import { runPolicyTests, type PolicyTestAssertion, type PolicyTestFailure } from './tests-runner.ts';
 
 export interface ActivePolicy {
   version: number;
@@ -51,7 +51,8 @@ export interface DryRunResult {
   /** The policy is valid; `wouldApply` also needs every test to pass. */
   valid: true;
   wouldApply: boolean;
-  tests: { passed: number; failed: PolicyTestFailure[] };
+  /** `assertions`: every test assertion in file order, passed or not (the console lists each outcome). */
+  tests: { passed: number; failed: PolicyTestFailure[]; assertions: PolicyTestAssertion[] };
   changes: PolicyDiff;
 }
 
@@ -203,7 +204,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
         currentVersion: current.version,
         valid: true,
         wouldApply: report.failed.length === 0,
-        tests: { passed: report.passed, failed: report.failed },
+        tests: { passed: report.passed, failed: report.failed, assertions: report.assertions },
         changes: diffPolicies(current.policy, policy, subjects),
       };
     },

@@ -4,16 +4,18 @@
  * record exactly as SentinelOne sent it.
  */
 import { api } from '../api.js';
-import { code, errorBox, facts, h, route, showValue, time, verifiedMark } from '../dom.js';
+import { code, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
+import { historySection } from './device-history.js';
 
 /** Attribute types the value's JSON type alone does not tell. */
 const DECLARED_TYPES = { 'sentinelOne:agentVersion': 'version', 'sentinelOne:lastActiveAt': 'timestamp' };
 
 export async function devicePage(view, { match }) {
   const id = decodeURIComponent(match[1]);
-  const [device, integrations] = await Promise.all([
+  const [device, integrations, history] = await Promise.all([
     api(`/v1/devices/${encodeURIComponent(id)}`),
     api('/v1/integrations').then((r) => r.data, () => []),
+    historySection(id),
   ]);
   const names = new Map(integrations.map((i) => [i.id, i.name]));
   document.title = `${device.name} · postern`;
@@ -34,6 +36,7 @@ export async function devicePage(view, { match }) {
     verificationSection(device.verification?.sentinelOne),
     matchSection(device.match ?? [], names),
     attributesSection(device.attributes ?? {}, names),
+    history,
     rawRecordSection(device.id),
   );
 }
@@ -93,11 +96,14 @@ function attributesSection(attributes, names) {
     'section',
     { class: 'card', id: 'attributes' },
     h('h2', {}, `Attributes (${keys.length})`),
-    h(
-      'table',
-      { class: 'attributes' },
-      h('thead', {}, h('tr', {}, ['Attribute', 'Value', 'Type', 'Source', 'Updated'].map((l) => h('th', { scope: 'col' }, l)))),
-      h('tbody', {}, rows),
+    scrollBox(
+      'Attributes',
+      h(
+        'table',
+        { class: 'attributes' },
+        h('thead', {}, h('tr', {}, ['Attribute', 'Value', 'Type', 'Source', 'Updated'].map((l) => h('th', { scope: 'col' }, l)))),
+        h('tbody', {}, rows),
+      ),
     ),
   );
 }

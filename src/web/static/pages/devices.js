@@ -1,6 +1,6 @@
 /** Devices: who they belong to, their tags, and whether SentinelOne verifies them (with the failing checks' codes). */
 import { api } from '../api.js';
-import { code, emptyState, errorBox, h, route, verifiedMark } from '../dom.js';
+import { code, emptyState, errorBox, h, route, scrollBox, verifiedMark } from '../dom.js';
 
 const PAGE_SIZE = 200;
 
@@ -30,10 +30,15 @@ export async function devicesPage(view, { go }) {
 
   await load(null);
   if (loaded.length === 0) {
-    view.append(emptyState('No devices yet.', 'Devices arrive through postern agent, POST /v1/devices or an import.'));
+    view.append(
+      emptyState(
+        'No devices yet.',
+        'Enroll a machine with `postern agent report --enroll-key pek_…` (create the key with POST /v1/enrollment-keys), add one with `postern devices add`, or POST /v1/devices. SentinelOne agents are matched to devices by serial number.',
+      ),
+    );
     return;
   }
-  view.append(table, more);
+  view.append(scrollBox('Devices', table), more);
 }
 
 export function loadMoreButton(loadNext, where) {

@@ -3,7 +3,7 @@
  * or shared), and "Load more" following the API's cursor. Both pages are one pattern with different columns.
  */
 import { api } from '../api.js';
-import { badge, code, emptyState, errorBox, h, route, showValue, time } from '../dom.js';
+import { badge, code, emptyState, errorBox, h, route, scrollBox, showValue, time } from '../dom.js';
 import { loadMoreButton } from './devices.js';
 
 const PAGE_SIZE = 50;
@@ -76,7 +76,7 @@ function logPage({ title, path, endpoint, filters, columns, empty, unavailable }
       view.append(emptyState(filtered ? 'Nothing matches these filters.' : empty));
       return;
     }
-    view.append(h('table', { class: 'log' }, h('thead', {}, h('tr', {}, columns.map(([label]) => h('th', { scope: 'col' }, label)))), body), more);
+    view.append(scrollBox(title, h('table', { class: 'log' }, h('thead', {}, h('tr', {}, columns.map(([label]) => h('th', { scope: 'col' }, label)))), body)), more);
   };
 }
 

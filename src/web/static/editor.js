@@ -1,0 +1,58 @@
+/**
+ * The policy editor: CodeJar (served from postern at /console/vendor/codejar.js) on a plain-text element, a gutter
+ * of line numbers kept in step with the text, and error marks: each line with an error is marked in the text and
+ * in the gutter, with the message as its title. The text is always rebuilt from DOM nodes, never parsed as HTML.
+ */
+import { CodeJar } from './vendor/codejar.js';
+import { h } from './dom.js';
+
+export function createEditor(initialText, { label, onChange = () => {} } = {}) {
+  const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
+  const code = h('div', { class: 'code', id: 'policy-code', role: 'textbox', 'aria-multiline': 'true', 'aria-label': label ?? 'Policy (HuJSON)', spellcheck: 'false' });
+  const root = h('div', { class: 'editor' }, gutter, code);
+  /** Line number → messages, for the text they were found in. */
+  let marks = new Map();
+
+  function paint(el) {
+    const lines = el.textContent.split('\n');
+    el.replaceChildren(
+      ...lines.flatMap((line, i) => {
+        const messages = marks.get(i + 1);
+        const span = h('span', { class: messages ? 'line err-line' : 'line', 'data-line': i + 1, title: messages ? messages.join('\n') : null }, line);
+        return i < lines.length - 1 ? [span, '\n'] : [span];
+      }),
+    );
+    gutter.replaceChildren(...lines.map((_, i) => h('div', { class: marks.has(i + 1) ? 'err' : null, 'data-line': i + 1 }, String(i + 1))));
+  }
+
+  const jar = CodeJar(code, paint, { tab: '  ', addClosing: false });
+  jar.updateCode(initialText);
+  jar.onUpdate(() => {
+    if (marks.size > 0) {
+      marks = new Map();
+      paint(code);
+    }
+    onChange(`${jar.toString().replace(/\n+$/, '')}\n`);
+  });
+  code.addEventListener('scroll', () => (gutter.scrollTop = code.scrollTop));
+
+  return {
+    root,
+    /** The text, ending in exactly one newline (the editor keeps an extra one for the caret). */
+    text: () => `${jar.toString().replace(/\n+$/, '')}\n`,
+    setText(text) {
+      marks = new Map();
+      jar.updateCode(text);
+      onChange(text);
+    },
+    /** Marks `[{ line, column, message }]`; an empty list clears the marks. */
+    mark(errors) {
+      marks = new Map();
+      for (const e of errors) marks.set(e.line, [...(marks.get(e.line) ?? []), `${e.line}:${e.column} ${e.message}`]);
+      paint(code);
+    },
+    focusLine(line) {
+      code.querySelector(`[data-line="${line}"]`)?.scrollIntoView({ block: 'center' });
+    },
+  };
+}
