@@ -17,8 +17,8 @@ export function diffLines(oldText, newText) {
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) out.push({ op: ' ', text: a[i], a: ++i, b: ++j });
-    else if (j < m && (i === n || lengths[i][j + 1] >= lengths[i + 1][j])) out.push({ op: '+', text: b[j], a: null, b: ++j });
-    else out.push({ op: '-', text: a[i], a: ++i, b: null });
+    else if (i < n && (j === m || lengths[i + 1][j] >= lengths[i][j + 1])) out.push({ op: '-', text: a[i], a: ++i, b: null });
+    else out.push({ op: '+', text: b[j], a: null, b: ++j });
   }
   return out;
 }
