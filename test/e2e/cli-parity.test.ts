@@ -45,6 +45,16 @@ function postern(...args: string[]): Promise<Run> {
 }
 const json = (run: Run) => JSON.parse(run.out.join('\n'));
 
+/** Runs the binary on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
+function posternOnTerminal(...args: string[]): Promise<Run> {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return new Promise((done) => {
+    execFile('script', ['-qec', command, '/dev/null'], { env: { ...process.env, POSTERN_SERVER: server, POSTERN_TOKEN: ADMIN_TOKEN, TERM: 'xterm' }, timeout: 60_000 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: stdout.split(/\r?\n/).filter((l) => l !== ''), err: stderr });
+    });
+  });
+}
+
 beforeAll(async () => {
   sim = await startS1Simulator({ agentCount: 24, seed: 8 });
   const healthy = { infected: false, activeThreats: 0, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na', isActive: true, lastActiveDate: new Date().toISOString() };
@@ -102,6 +112,21 @@ describe('postern integrations', () => {
     const missing = await postern('integrations', 'sync', 'int_nosuchthing', '--wait');
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/^postern: NOT_FOUND: /);
+  });
+
+  it('sync --wait on a terminal draws a progress bar of agents fetched out of the total instead of lines', async () => {
+    sim.state.setFaults([{ kind: 'timeout', holdMs: 150, path: '/web/api/v2.1/agents' }]);
+    let run: Run;
+    try {
+      run = await posternOnTerminal('integrations', 'sync', ids.integration, '--wait');
+    } finally {
+      sim.state.clearFaults();
+    }
+    expect(run.code, run.out.join('\n')).toBe(0);
+    const screen = run.out.join('\n');
+    expect(screen).toMatch(/syncing \[[^\]]*\] \d+\/26 agents/);
+    expect(screen).not.toContain('syncing: fetched');
+    expect(screen).toMatch(/\[ok\]/);
   });
 
   it('a refused token: sync --wait exits 1 showing paused; edit --api-token --wait brings it back', async () => {
