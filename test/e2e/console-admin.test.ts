@@ -250,6 +250,21 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     expect(await history.locator('.timeline > li').first().getAttribute('data-key')).toBe('sentinelOne:verified');
   });
 
+  it('a viewer sees the same pages without Connect, Edit, Remove or the policy editor', async () => {
+    const viewer = (await h.request('POST', '/v1/api-keys', { body: { name: 'viewer', role: 'viewer' } })).json.key;
+    const w = await openPage(browser, baseUrl);
+    opened.push(w);
+    await signIn(w.page, viewer);
+    const { page } = w;
+    await page.locator('section.integration').waitFor();
+    for (const selector of ['#connect', 'button.edit', 'button.remove', 'button.sync-now']) expect(await page.locator(selector).count(), selector).toBe(0);
+    await goTo(page, '#/policy');
+    expect(await page.locator('#policy-code').count()).toBe(0);
+    expect(await page.locator('pre.policy').textContent()).toBe(OPEN);
+    expect(await page.locator('button.restore').count()).toBe(0);
+    expect(await page.locator('#policy-history tr[data-version]').count()).toBe(3);
+  });
+
   const PAGES = ['#/integrations', '#/devices', 'DEVICE', '#/audit', '#/decisions', '#/policy'];
 
   for (const width of [390, 1280]) {
@@ -276,4 +291,27 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
       await settled(page);
     });
   }
+
+  it('Remove asks first and says what is deleted; Cancel keeps it, confirming removes it and the page offers Connect again', async () => {
+    const page = await open();
+    await page.locator('button.remove').click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    expect(await dialog.locator('h2').textContent()).toBe('Remove S1 prod?');
+    const text = await dialog.locator('.confirm').textContent();
+    expect(text).toContain('its stored API token');
+    expect(text).toContain('sentinelOne:* attributes and agent records it wrote on 2 matched devices');
+    expect(text).toContain('The devices themselves stay');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator('dialog[open]').count()).toBe(0);
+    expect((await h.request('GET', '/v1/integrations')).json.data).toHaveLength(1);
+
+    await page.locator('button.remove').click();
+    await page.locator('dialog[open]').getByRole('button', { name: 'Remove integration' }).click();
+    await expect.poll(() => page.locator('.empty-title').textContent()).toBe('No SentinelOne integration yet.');
+    expect((await h.request('GET', '/v1/integrations')).json.data).toEqual([]);
+    expect((await h.request('GET', `/v1/audit?action=integration.delete&target=${ids.integration}`)).json.data).toHaveLength(1);
+    const attrs = (await h.request('GET', `/v1/devices/${ids.infected}`)).json.attributes;
+    expect(Object.keys(attrs).filter((k) => k.startsWith('sentinelOne:'))).toEqual([]);
+  });
 });

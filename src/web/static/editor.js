@@ -8,7 +8,7 @@ import { h } from './dom.js';
 
 export function createEditor(initialText, { label, onChange = () => {} } = {}) {
   const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
-  const code = h('div', { class: 'code', id: 'policy-code', role: 'textbox', 'aria-multiline': 'true', 'aria-label': label ?? 'Policy (HuJSON)', spellcheck: 'false' });
+  const code = h('div', { class: 'code', id: 'policy-code', role: 'textbox', tabindex: 0, 'aria-multiline': 'true', 'aria-label': label ?? 'Policy (HuJSON)', spellcheck: 'false' });
   const root = h('div', { class: 'editor' }, gutter, code);
   /** Line number → messages, for the text they were found in. */
   let marks = new Map();
@@ -25,7 +25,8 @@ export function createEditor(initialText, { label, onChange = () => {} } = {}) {
     gutter.replaceChildren(...lines.map((_, i) => h('div', { class: marks.has(i + 1) ? 'err' : null, 'data-line': i + 1 }, String(i + 1))));
   }
 
-  const jar = CodeJar(code, paint, { tab: '  ', addClosing: false });
+  // Tab moves focus (no keyboard trap); indentation is typed with spaces.
+  const jar = CodeJar(code, paint, { tab: '  ', addClosing: false, catchTab: false });
   jar.updateCode(initialText);
   jar.onUpdate(() => {
     if (marks.size > 0) {
