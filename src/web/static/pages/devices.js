@@ -12,7 +12,7 @@ export async function devicesPage(view, { go }) {
   const body = h('tbody', {});
   const table = h(
     'table',
-    { class: 'devices clickable' },
+    { class: 'devices clickable stack' },
     h('thead', {}, h('tr', {}, ['Name', 'User', 'OS', 'Tags', 'SentinelOne'].map((label) => h('th', { scope: 'col' }, label)))),
     body,
   );
@@ -61,13 +61,13 @@ function deviceRow(device, go) {
   const row = h(
     'tr',
     { 'data-device-id': device.id },
-    h('td', {}, h('a', { href }, device.name)),
-    h('td', {}, device.user ?? h('span', { class: 'muted' }, '—')),
-    h('td', {}, [device.os, device.osVersion].filter(Boolean).join(' ')),
-    h('td', {}, device.tags.map((t) => h('span', { class: 'tag' }, t))),
+    h('td', { 'data-label': 'Name' }, h('a', { href }, device.name)),
+    h('td', { 'data-label': 'User' }, device.user ?? h('span', { class: 'muted' }, '—')),
+    h('td', { 'data-label': 'OS' }, [device.os, device.osVersion].filter(Boolean).join(' ')),
+    h('td', { 'data-label': 'Tags' }, device.tags.map((t) => h('span', { class: 'tag' }, t))),
     h(
       'td',
-      { class: 'verification' },
+      { class: 'verification', 'data-label': 'SentinelOne' },
       verifiedMark(verification.verified),
       verification.verified ? ' Verified' : verification.reasons.map((r) => [' ', code(r.code, r.message)]),
     ),
