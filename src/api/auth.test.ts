@@ -21,6 +21,7 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'DELETE /v1/integrations/{id}': ADMIN,
   'POST /v1/integrations/{id}/sync': ADMIN,
   'GET /v1/integrations/{id}/unmatched-agents': READ,
+  'POST /v1/integrations/{id}/test': ADMIN,
   'POST /v1/devices': ['admin', 'enroll'],
   'GET /v1/devices': READ,
   'GET /v1/devices/{id}': READ,

@@ -5,7 +5,7 @@
 import type { AuditLog } from '../audit/index.ts';
 import type { Actor, VerifyingIntegration } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
-import { notFound } from '../lib/errors.ts';
+import { notFound, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
 import { normalizeS1BaseUrl, type S1ClientFactory } from '../s1/index.ts';
@@ -231,6 +231,28 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
     /** Checks a configuration before it is saved; stores nothing. */
     test(input: Pick<IntegrationInput, 'baseUrl' | 'apiToken' | 'siteIds' | 'accountIds'>): Promise<ConnectionTestResult> {
       return testConnection(deps.s1, input, clock);
+    },
+
+    /**
+     * Tests a saved integration with its stored token, or with changes not saved yet. The stored token is only
+     * ever sent to the host it was saved for: a different host needs `apiToken`.
+     */
+    async testSaved(id: string, changes: Partial<Pick<IntegrationInput, 'baseUrl' | 'apiToken' | 'siteIds' | 'accountIds'>>): Promise<ConnectionTestResult> {
+      const { record } = await load(store.db, id);
+      const baseUrl = changes.baseUrl ?? record.baseUrl;
+      if (changes.apiToken === undefined && new URL(normalizeS1BaseUrl(baseUrl)).host !== new URL(record.baseUrl).host) {
+        throw validationError('body.apiToken', 'is needed to test a different console host: the stored token is only sent to the host it was saved for.');
+      }
+      return testConnection(
+        deps.s1,
+        {
+          baseUrl,
+          apiToken: changes.apiToken ?? deps.secrets.open(record.apiTokenSealed),
+          siteIds: changes.siteIds ?? record.siteIds,
+          accountIds: changes.accountIds ?? record.accountIds,
+        },
+        clock,
+      );
     },
 
     async unmatchedAgents(id: string) {

@@ -7,11 +7,13 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/postern.mjs');
+// Each run starts a Node process that compiles the CLI through tsx (seconds on a busy machine), and some tests run ten.
+vi.setConfig({ testTimeout: 180_000 });
 const dir = mkdtempSync(join(tmpdir(), 'postern-cli-'));
 const file = (name: string, text: string) => {
   const path = join(dir, name);
@@ -96,6 +98,15 @@ describe('postern integrations', () => {
     expect(run.out).not.toContainEqual(expect.stringContaining('\u001b'));
     expect(run.out.at(-1)).toMatch(/^ {2}Last sync just now, 2 matches between 2 devices with identifiers and 26 SentinelOne agents\.$/);
     ids.integration = /^(int_\w+)/.exec(run.out.find((l) => l.startsWith('int_'))!)![1]!;
+  });
+
+  it('test --integration checks a saved integration with its stored token', async () => {
+    const run = await postern('integrations', 'test', '--integration', ids.integration);
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toContainEqual(expect.stringMatching(/^passed +token +/));
+    const other = await postern('integrations', 'test', '--integration', ids.integration, '--url', 'other-tenant');
+    expect(other.code).toBe(1);
+    expect(other.err).toMatch(/VALIDATION_FAILED: body\.apiToken: is needed to test a different console host/);
   });
 
   it('list prints one line per integration, --json the API answer', async () => {

@@ -159,6 +159,18 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     expect(await page.locator('section.integration .badge').textContent()).toBe('OK');
   });
 
+  it('Edit tests the saved integration with its stored token, and a new host only with a new token', async () => {
+    const page = await open();
+    await page.locator('button.edit').click();
+    await page.locator('#int-test').click();
+    await expect.poll(() => page.locator('#test-outcome').textContent()).toBe('The connection works. Save to start syncing.');
+    await page.locator('#int-url').fill('other-tenant');
+    await page.locator('#int-test').click();
+    await expect.poll(() => page.locator('#test-results [role=alert]').textContent()).toContain('stored token is only sent to the host it was saved for');
+    expect(await page.locator('#int-token').getAttribute('aria-invalid')).toBe('true');
+    await page.locator('dialog[open]').getByRole('button', { name: 'Cancel' }).click();
+  });
+
   it('a paused integration offers "Replace token"; a new token brings it back', async () => {
     sim.state.revokeToken(sim.token);
     await h.request('POST', `/v1/integrations/${ids.integration}/sync?wait=true`);

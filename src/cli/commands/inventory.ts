@@ -75,18 +75,25 @@ export function registerInventoryCommands(program: Command, io: Output = console
       .option('--site <id>', 'limit to a SentinelOne site (repeatable)', collect)
       .option('--account <id>', 'limit to a SentinelOne account (repeatable)', collect);
 
-  config(cmd(integrations, 'test', 'Check a console URL and API token before saving them'))
-    .requiredOption('--url <url>', 'console URL or bare subdomain')
-    .requiredOption('--api-token <token>', 'API token of a SentinelOne service user (env S1_API_TOKEN)', process.env.S1_API_TOKEN)
+  config(cmd(integrations, 'test', 'Check a console URL and API token before saving them, or a saved integration (--integration)'))
+    .option('--url <url>', 'console URL or bare subdomain')
+    .option('--api-token <token>', 'API token of a SentinelOne service user (env S1_API_TOKEN)')
+    .option('--integration <id>', 'test a saved integration with its stored token (plus any --url, --site, --account given)')
     .action(
       action(io, async (remote, flags) => {
-        const f = flags as Flags & { url: string; apiToken: string; site?: string[]; account?: string[] };
-        const result = await callApiOrThrow<{ ok: boolean; checks: { name: string; status: string; message: string }[] }>(remote, 'POST', '/v1/integrations/test', {
-          baseUrl: f.url,
-          apiToken: f.apiToken,
-          siteIds: f.site ?? [],
-          accountIds: f.account ?? [],
-        });
+        const f = flags as Flags & { url?: string; apiToken?: string; integration?: string; site?: string[]; account?: string[] };
+        const scope = { ...(f.site ? { siteIds: f.site } : {}), ...(f.account ? { accountIds: f.account } : {}) };
+        let path = '/v1/integrations/test';
+        let body: Record<string, unknown>;
+        if (f.integration) {
+          path = `/v1/integrations/${encodeURIComponent(f.integration)}/test`;
+          body = { ...(f.url ? { baseUrl: f.url } : {}), ...(f.apiToken ? { apiToken: f.apiToken } : {}), ...scope };
+        } else {
+          const apiToken = f.apiToken ?? process.env.S1_API_TOKEN;
+          if (!f.url || !apiToken) throw new Error('Pass --url and --api-token (or S1_API_TOKEN), or --integration <id> to test a saved integration.');
+          body = { baseUrl: f.url, apiToken, siteIds: f.site ?? [], accountIds: f.account ?? [] };
+        }
+        const result = await callApiOrThrow<{ ok: boolean; checks: { name: string; status: string; message: string }[] }>(remote, 'POST', path, body);
         if (!result.ok) process.exitCode = 1;
         if (flags.json) return result;
         for (const c of result.checks) io.out(`${c.status.padEnd(8)} ${c.name.padEnd(7)} ${c.message}`);

@@ -83,7 +83,8 @@ export function integrationDialog({ existing = null, replaceToken = false, onSav
 
     async function runTest() {
       clearMarks();
-      if (!token.value.trim()) {
+      const typed = token.value.trim();
+      if (!typed && !existing) {
         token.setAttribute('aria-invalid', 'true');
         return void replace(results, h('p', { class: 'error', role: 'alert' }, 'Paste the API token to test it.'));
       }
@@ -91,7 +92,11 @@ export function integrationDialog({ existing = null, replaceToken = false, onSav
       replace(results, h('p', { class: 'muted' }, 'Testing…'));
       try {
         url.value = consoleAddress(url.value);
-        const answer = await api('/v1/integrations/test', { method: 'POST', body: { baseUrl: url.value, apiToken: token.value.trim(), ...scope() } });
+        const config = { baseUrl: url.value, ...scope(), ...(typed ? { apiToken: typed } : {}) };
+        // A saved integration is tested with its stored token unless a new one was typed.
+        const answer = existing
+          ? await api(`/v1/integrations/${encodeURIComponent(existing.id)}/test`, { method: 'POST', body: config })
+          : await api('/v1/integrations/test', { method: 'POST', body: config });
         replace(results, checkList(answer));
       } catch (err) {
         markFields(err);
@@ -139,7 +144,7 @@ export function integrationDialog({ existing = null, replaceToken = false, onSav
       field('int-name', 'Name', name),
       field('int-url', 'Console URL', url, 'The address of your SentinelOne console: the full URL, one pasted from the address bar, or just the subdomain.'),
       note,
-      field('int-token', existing ? 'Replace token' : 'API token', token, existing ? 'Leave empty to keep the stored token.' : 'The API token of a SentinelOne service user; Viewer is enough, Admin lets postern renew it.'),
+      field('int-token', existing ? 'Replace token' : 'API token', token, existing ? 'Leave empty to keep (and test with) the stored token.' : 'The API token of a SentinelOne service user; Viewer is enough, Admin lets postern renew it.'),
       h(
         'div',
         { class: 'field-row' },
