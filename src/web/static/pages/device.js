@@ -85,11 +85,11 @@ function attributesSection(attributes, names) {
     return h(
       'tr',
       { 'data-key': key },
-      h('td', {}, h('code', {}, key)),
-      h('td', { class: 'value' }, showValue(a.value)),
-      h('td', {}, DECLARED_TYPES[key] ?? (a.value === null ? 'null' : typeof a.value)),
-      h('td', {}, source(a.source)),
-      h('td', {}, time(a.updatedAt), a.expiresAt ? h('div', { class: 'muted' }, 'expires ', time(a.expiresAt)) : null),
+      h('td', { 'data-label': 'Attribute' }, h('code', {}, key)),
+      h('td', { class: 'value', 'data-label': 'Value' }, showValue(a.value)),
+      h('td', { 'data-label': 'Type' }, DECLARED_TYPES[key] ?? (a.value === null ? 'null' : typeof a.value)),
+      h('td', { 'data-label': 'Source' }, source(a.source)),
+      h('td', { 'data-label': 'Updated' }, time(a.updatedAt), a.expiresAt ? h('div', { class: 'muted' }, 'expires ', time(a.expiresAt)) : null),
     );
   });
   return h(
@@ -100,7 +100,7 @@ function attributesSection(attributes, names) {
       'Attributes',
       h(
         'table',
-        { class: 'attributes' },
+        { class: 'attributes stack' },
         h('thead', {}, h('tr', {}, ['Attribute', 'Value', 'Type', 'Source', 'Updated'].map((l) => h('th', { scope: 'col' }, l)))),
         h('tbody', {}, rows),
       ),
