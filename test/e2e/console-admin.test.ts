@@ -203,6 +203,9 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     expect(await page.locator('#policy-errors li').first().textContent()).toMatch(/^Line 3, column \d+: .*"nobody" is not a valid src/);
     expect(await page.locator('.gutter .err').allTextContents()).toEqual(['3']);
     expect(await page.locator('#policy-code .err-line').getAttribute('data-line')).toBe('3');
+    const column = Number(/column (\d+)/.exec((await page.locator('#policy-errors li').first().textContent())!)![1]);
+    expect(await page.locator('#policy-code .err-line .err-at').getAttribute('data-column')).toBe(String(column));
+    expect(await page.locator('#policy-code .err-line .err-at').textContent()).toBe(BROKEN.split('\n')[2]![column - 1]);
     expect(await page.locator('#policy-save').isDisabled()).toBe(true);
 
     // Version 1: everyone reaches production. Save needs a preview of exactly this text.

@@ -12,13 +12,22 @@ export function createEditor(initialText, { label, onChange = () => {} } = {}) {
   const root = h('div', { class: 'editor' }, gutter, code);
   /** Line number → messages, for the text they were found in. */
   let marks = new Map();
+  /** Line number → the first error's column there. */
+  let columns = new Map();
+
+  /** A line's text, with the character at an error's column wrapped so it can be pointed at. */
+  function lineContent(line, column) {
+    if (!column) return line;
+    const at = Math.min(Math.max(column - 1, 0), line.length);
+    return [line.slice(0, at), h('span', { class: 'err-at', 'data-column': column }, line.slice(at, at + 1)), line.slice(at + 1)];
+  }
 
   function paint(el) {
     const lines = el.textContent.split('\n');
     el.replaceChildren(
       ...lines.flatMap((line, i) => {
         const messages = marks.get(i + 1);
-        const span = h('span', { class: messages ? 'line err-line' : 'line', 'data-line': i + 1, title: messages ? messages.join('\n') : null }, line);
+        const span = h('span', { class: messages ? 'line err-line' : 'line', 'data-line': i + 1, title: messages ? messages.join('\n') : null }, lineContent(line, columns.get(i + 1)));
         return i < lines.length - 1 ? [span, '\n'] : [span];
       }),
     );
@@ -31,6 +40,7 @@ export function createEditor(initialText, { label, onChange = () => {} } = {}) {
   jar.onUpdate(() => {
     if (marks.size > 0) {
       marks = new Map();
+      columns = new Map();
       paint(code);
     }
     onChange(`${jar.toString().replace(/\n+$/, '')}\n`);
@@ -43,13 +53,18 @@ export function createEditor(initialText, { label, onChange = () => {} } = {}) {
     text: () => `${jar.toString().replace(/\n+$/, '')}\n`,
     setText(text) {
       marks = new Map();
+      columns = new Map();
       jar.updateCode(text);
       onChange(text);
     },
     /** Marks `[{ line, column, message }]`; an empty list clears the marks. */
     mark(errors) {
       marks = new Map();
-      for (const e of errors) marks.set(e.line, [...(marks.get(e.line) ?? []), `${e.line}:${e.column} ${e.message}`]);
+      columns = new Map();
+      for (const e of errors) {
+        marks.set(e.line, [...(marks.get(e.line) ?? []), `${e.line}:${e.column} ${e.message}`]);
+        if (!columns.has(e.line)) columns.set(e.line, e.column);
+      }
       paint(code);
     },
     focusLine(line) {
