@@ -127,6 +127,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     expect(await token.locator('.todo').textContent()).toContain('Service Users');
     expect(await page.locator('li[data-check="url"]').getAttribute('data-status')).toBe('passed');
     expect(await page.locator('#test-outcome').textContent()).toContain('does not work yet');
+    await screenshot(page, 'connect-bad-token-1280');
 
     await page.locator('#int-token').fill(sim.token);
     await page.locator('#int-test').click();
@@ -202,6 +203,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     expect(await page.locator('#policy-errors li').first().getAttribute('data-line')).toBe('3');
     expect(await page.locator('#policy-errors li').first().textContent()).toMatch(/^Line 3, column \d+: .*"nobody" is not a valid src/);
     expect(await page.locator('.gutter .err').allTextContents()).toEqual(['3']);
+    await screenshot(page, 'policy-error-1280');
     expect(await page.locator('#policy-code .err-line').getAttribute('data-line')).toBe('3');
     const column = Number(/column (\d+)/.exec((await page.locator('#policy-errors li').first().textContent())!)![1]);
     expect(await page.locator('#policy-code .err-line .err-at').getAttribute('data-column')).toBe(String(column));
@@ -225,6 +227,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     const lost = page.locator('.change.lost[data-dst="tag:production"]');
     await lost.waitFor();
     expect(await lost.locator('a').allTextContents()).toEqual(['bob-pc']);
+    await screenshot(page, 'policy-preview-1280');
     expect(await lost.locator('a').getAttribute('href')).toBe(`#/devices/${ids.infected}`);
     expect((await h.request('GET', '/v1/policy')).json.version).toBe(1);
     await page.locator('#policy-save').click();
@@ -235,6 +238,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     await page.locator('#diff-to').selectOption('2');
     await page.locator('#diff-form button[type=submit]').click();
     await page.locator('pre.diff').waitFor();
+    await screenshot(page, 'policy-diff-1280');
     expect(await page.locator('pre.diff .diff-add').allTextContents()).toContain('+   "postures": {\n');
     expect(await page.locator('pre.diff .diff-del').allTextContents()).toContain('-     { "src": ["autogroup:member"], "dst": ["tag:production"] },\n');
 

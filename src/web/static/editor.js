@@ -31,7 +31,9 @@ export function createEditor(initialText, { label, onChange = () => {} } = {}) {
         return i < lines.length - 1 ? [span, '\n'] : [span];
       }),
     );
-    gutter.replaceChildren(...lines.map((_, i) => h('div', { class: marks.has(i + 1) ? 'err' : null, 'data-line': i + 1 }, String(i + 1))));
+    // The empty line after a final newline gets no number (the editor keeps one there for the caret).
+    const numbered = lines.length > 1 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+    gutter.replaceChildren(...lines.slice(0, numbered).map((_, i) => h('div', { class: marks.has(i + 1) ? 'err' : null, 'data-line': i + 1 }, String(i + 1))));
   }
 
   // Tab moves focus (no keyboard trap); indentation is typed with spaces.

@@ -181,8 +181,8 @@ function previewPanel(result) {
     h('h2', {}, 'Preview'),
     h('p', {}, `${c.lost} lost and ${c.gained} gained on ${c.devicesAffected} of ${c.devices} devices (${c.destinations} destinations checked)${changes.truncated ? '; the lists are cut short' : ''}.`),
     c.lost + c.gained === 0 ? h('p', { class: 'muted' }, 'No device gains or loses access.') : h('ul', { class: 'changes' }, group('lost', changes.lost), group('gained', changes.gained)),
-    changes.grants.added.map((g) => h('p', { class: 'muted' }, `Grant added: ${g.src.join(', ')} → ${g.dst.join(', ')}`)),
-    changes.grants.removed.map((g) => h('p', { class: 'muted' }, `Grant removed: ${g.src.join(', ')} → ${g.dst.join(', ')}`)),
+    changes.grants.added.map((g) => h('p', { class: 'muted' }, `Grant #${g.index} of the new text is new or changed: ${g.src.join(', ')} → ${g.dst.join(', ')}`)),
+    changes.grants.removed.map((g) => h('p', { class: 'muted' }, `Grant #${g.index} of the policy in force is gone or changed: ${g.src.join(', ')} → ${g.dst.join(', ')}`)),
     h('p', { class: result.wouldApply ? 'test-ok' : 'error' }, result.wouldApply ? `Tests: ${result.tests.passed} passed. Save to apply this as a new version.` : `It would be rejected: ${result.tests.failed.length} test assertion(s) fail (marked in the editor).`),
   );
 }
