@@ -97,7 +97,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const deviceRepo = createDeviceRepo();
     const { tokenPolicy, ...engineTuning } = options.sync ?? {};
     const progress = createSyncProgress();
-    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger, onProgress: progress.report, ...engineTuning });
+    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger, ...engineTuning });
     const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
     const upkeep = createSyncUpkeep({
       store,
@@ -114,7 +114,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     });
     const metrics = createMetrics();
     const measuredEngine = {
-      runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
+      runSync: instrumentSyncs(metrics, progress.track(engine.runSync), async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
     };
     const scheduler = createScheduler({
       store,

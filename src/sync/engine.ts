@@ -40,13 +40,13 @@ export interface SyncEngineDeps {
   fullSyncEveryMs?: number;
   /** An incremental sync holds up to this many agents to match them against only the devices they could match. */
   incrementalHoldLimit?: number;
-  /** Agents fetched so far out of S1's `totalItems`, after each page (for live progress). */
-  onProgress?: (integrationId: string, progress: { fetched: number; total: number | null }) => void;
 }
 
 export interface RunSyncOptions {
   kind: SyncKind;
   signal?: AbortSignal;
+  /** Progress of the agent walk: agents read so far out of S1's announced total, after each page. */
+  onProgress?: (fetched: number, totalItems: number | null) => void;
 }
 
 const AUTH_CODES = new Set(['S1_AUTH_FAILED', 'S1_FORBIDDEN']);
@@ -177,12 +177,11 @@ export function createSyncEngine(deps: SyncEngineDeps) {
       };
       let maxSeen = null as string | null;
       let fetched = 0;
-      deps.onProgress?.(integrationId, { fetched, total: null });
       const stats = await walkAgents(
         client,
         { clock, random },
         (page) => {
-          deps.onProgress?.(integrationId, { fetched: (fetched += page.agents.length), total: page.totalItems });
+          options.onProgress?.((fetched += page.agents.length), page.totalItems);
           for (const agent of page.agents) {
             add(agent);
             // S1's own text keeps microseconds; the parsed value is cut to milliseconds, which would make every

@@ -1,7 +1,8 @@
 /**
  * Live sync progress, held in memory per process: how many agents the running sync has fetched out of the total
- * SentinelOne announced (`totalItems`). The engine reports each page; the integration view shows it while the
- * integration is `syncing`, so "Sync now" can draw a progress bar. Nothing here is stored or trusted for decisions.
+ * SentinelOne announced (`totalItems`). `track` wraps the engine's runSync (its `onProgress` option reports each
+ * page); the integration view shows it while the integration is `syncing`, so "Sync now" can draw a progress bar.
+ * Nothing here is stored or trusted for decisions.
  */
 export interface SyncProgress {
   fetched: number;
@@ -12,8 +13,20 @@ export interface SyncProgress {
 export function createSyncProgress() {
   const current = new Map<string, SyncProgress>();
   return {
-    report: (integrationId: string, progress: SyncProgress): void => void current.set(integrationId, progress),
     get: (integrationId: string): SyncProgress | null => current.get(integrationId) ?? null,
+    /** Wraps a sync runner so each run reports its walk here from its start, and forgets it when it ends. */
+    track<O, R extends { onProgress?: (fetched: number, totalItems: number | null) => void }>(
+      runSync: (integrationId: string, options: R) => Promise<O>,
+    ): (integrationId: string, options: R) => Promise<O> {
+      return async (integrationId, options) => {
+        current.set(integrationId, { fetched: 0, total: null });
+        try {
+          return await runSync(integrationId, { ...options, onProgress: (fetched, total) => current.set(integrationId, { fetched, total }) });
+        } finally {
+          current.delete(integrationId);
+        }
+      };
+    },
   };
 }
 
