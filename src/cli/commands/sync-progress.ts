@@ -24,15 +24,17 @@ export async function followSync(
   remote: RemoteOptions,
   id: string,
   io: Output,
-  options: { tty: boolean; intervalMs?: number; quiet?: boolean } = { tty: false },
+  options: { tty: boolean; intervalMs?: number; quiet?: boolean; maxWaitMs?: number } = { tty: false },
 ): Promise<IntegrationStatusView> {
   const interval = options.intervalMs ?? 300;
+  const giveUpAt = Date.now() + (options.maxWaitMs ?? 60 * 60_000);
   let bar: SingleBar | null = null;
   let last = '';
   try {
     for (;;) {
       const view = await callApiOrThrow<IntegrationStatusView>(remote, 'GET', `/v1/integrations/${encodeURIComponent(id)}`);
       if (!BUSY.has(view.status.state)) return view;
+      if (Date.now() > giveUpAt) throw new Error(`The sync of ${id} has not ended after an hour; it goes on in postern. Check it with \`postern integrations list\`.`);
       const p = view.status.progress;
       if (p && !options.quiet) {
         if (options.tty) {
