@@ -63,9 +63,17 @@ async function main(): Promise<void> {
     const serial = typeof a.serialNumber === 'string' ? a.serialNumber : '';
     if (!/^(?=.*[A-Z])[A-Z0-9]{8,}$/.test(serial) || seen.has(serial)) continue;
     seen.add(serial);
-    rows.push({ id: `dev_b${rows.length}`, name: `d${rows.length}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: null, tags: '[]', created_at: now, updated_at: now });
+    rows.push({ id: `dev_b${rows.length}`, name: `d${rows.length}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: null, tags: '[]', created_at: now, updated_at: now, claimed_user: null, reported_addresses: '[]' });
   }
-  for (let i = 0; i < rows.length; i += 500) await postern.store.db.insertInto('devices').values(rows.slice(i, i + 500)).execute();
+  for (let i = 0; i < rows.length; i += 500) {
+    const batch = rows.slice(i, i + 500);
+    await postern.store.db.insertInto('devices').values(batch).execute();
+    // Only approved serials in device_serials match agents.
+    await postern.store.db
+      .insertInto('device_serials')
+      .values(batch.map((r) => ({ device_id: r.id, serial: (JSON.parse(r.serial_numbers) as string[])[0]!, status: 'approved', source: 'admin', created_at: now })))
+      .execute();
+  }
   console.log(`setup: ${AGENTS.toLocaleString('en-US')} agents, ${rows.length.toLocaleString('en-US')} devices, ${ms(performance.now() - t0)}`);
 
   // Creating the integration runs its first full sync, in which every attribute is new.

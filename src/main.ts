@@ -13,7 +13,9 @@ import {
 } from './api/index.ts';
 import { createAuditLog } from './audit/index.ts';
 import { masterKeyFileFor, type Config } from './config/index.ts';
-import { createDeviceRepo, createDeviceService } from './devices/index.ts';
+import { createDeviceRepo, createDeviceService, type DeviceChange } from './devices/index.ts';
+import { createDebouncer } from './lib/debounce.ts';
+import { PosternError } from './lib/errors.ts';
 import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
@@ -21,6 +23,7 @@ import { createLogger, type Logger } from './lib/logger.ts';
 import { createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
+import { createDeviceLogin } from './oidc/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -28,6 +31,7 @@ import { registerConsole } from './web/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
+  createLeaseRepo,
   createScheduler,
   createSyncEngine,
   createSyncProgress,
@@ -37,7 +41,9 @@ import {
 } from './sync/index.ts';
 
 /** Sync timing knobs: backoff, walk retries, S1 timeout, full-sync period, token renewal. Tests shrink them. */
-export type SyncTuning = Partial<Pick<SyncEngineDeps, 'random' | 'retryPolicy' | 'walk' | 's1TimeoutMs' | 'fullSyncEveryMs' | 'incrementalHoldLimit'>> &
+export type SyncTuning = Partial<
+  Pick<SyncEngineDeps, 'random' | 'retryPolicy' | 'walk' | 's1TimeoutMs' | 'fullSyncEveryMs' | 'incrementalHoldLimit' | 'massRemovalMinDevices'>
+> &
   Pick<SyncUpkeepDeps, 'tokenPolicy'>;
 
 export interface PosternOptions {
@@ -53,6 +59,11 @@ export interface PosternOptions {
   notifier?: Notifier;
   /** Brake on failed authentication per address (tests raise it). */
   authLimits?: AuthLimiterOptions;
+  /**
+   * How long after an enrollment or serial approval the sync that gives the device its posture starts (default
+   * 10 s); every enrollment in that window shares the one sync. Only while the scheduler runs.
+   */
+  enrollSyncDelayMs?: number;
 }
 
 export interface Postern {
@@ -97,7 +108,12 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const deviceRepo = createDeviceRepo();
     const { tokenPolicy, ...engineTuning } = options.sync ?? {};
     const progress = createSyncProgress();
-    const engine = createSyncEngine({ store, integrations: integrationRepo, devices: deviceRepo, audit, s1, secrets, clock, ids, logger, ...engineTuning });
+    const leases = createLeaseRepo();
+    const engine = createSyncEngine({
+      store, integrations: integrationRepo, devices: deviceRepo, leases, audit, s1, secrets, clock, ids, logger,
+      leaseMs: config.syncLeaseSeconds * 1000,
+      ...engineTuning,
+    });
     const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
     const upkeep = createSyncUpkeep({
       store,
@@ -115,19 +131,43 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const metrics = createMetrics();
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, progress.track(engine.runSync), async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
+      recordFailure: engine.recordFailure,
     };
     const scheduler = createScheduler({
       store,
       engine: measuredEngine,
       integrations: integrationRepo,
+      leases,
+      tickMs: config.syncTickSeconds * 1000,
       clock,
       logger,
       beforeSync: upkeep.beforeSync,
       afterSync: upkeep.afterSync,
       onStart: upkeep.onStart,
     });
-    const integrations = createIntegrationService({ store, repo: integrationRepo, scheduler, audit, secrets, s1, clock, ids, progress: progress.get });
-    const devices = createDeviceService({ store, repo: deviceRepo, clock, ids, audit, integrations });
+    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, progress: progress.get });
+    // A device that enrolls (or whose serials an admin approves) gets its posture from a sync soon after, one sync
+    // for however many enroll at once.
+    const syncSoon = createDebouncer({
+      clock,
+      delayMs: options.enrollSyncDelayMs ?? 10_000,
+      run: async () => {
+        for (const integration of await integrations.list()) await scheduler.trigger(integration.id, 'full').catch(() => undefined);
+      },
+      onError: (err) => logger.warn({ err }, 'the sync after an enrollment could not start'),
+    });
+    const syncAfter = new Set<DeviceChange>(['enroll', 'approve-serials']);
+    const devices = createDeviceService({
+      store,
+      repo: deviceRepo,
+      clock,
+      ids,
+      audit,
+      integrations,
+      onChange: (_id, what) => {
+        if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
+      },
+    });
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
@@ -153,9 +193,18 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
     ];
 
+    if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {
+      throw new PosternError('CONFIG_INVALID', 'Agent sign-in needs both POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID; set both, or neither.');
+    }
+    const login = createDeviceLogin({
+      config: config.oidcIssuer && config.oidcClientId ? { issuer: config.oidcIssuer, clientId: config.oidcClientId, clientSecret: config.oidcClientSecret } : null,
+      secrets,
+      clock,
+    });
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
     const app = await buildServer({
-      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins,
+      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, trustedProxies: config.trustedProxies,
+      ...(login.enabled ? { login } : {}),
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),
     });
 
@@ -178,6 +227,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       async close() {
         if (closed) return;
         closed = true;
+        syncSoon.cancel();
         await scheduler.stop();
         notifier.close();
         await app.close();

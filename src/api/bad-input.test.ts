@@ -49,6 +49,7 @@ const CASES: Case[] = [
   { name: 'poll interval too short', method: 'POST', url: '/v1/integrations', body: { ...integration, pollIntervalSeconds: 10 }, status: 400, code: 'VALIDATION_FAILED', field: 'body.pollIntervalSeconds' },
   { name: 'poll interval as string', method: 'POST', url: '/v1/integrations', body: { ...integration, pollIntervalSeconds: '900' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.pollIntervalSeconds' },
   { name: 'poll interval huge', method: 'POST', url: '/v1/integrations', body: { ...integration, pollIntervalSeconds: 1e12 }, status: 400, code: 'VALIDATION_FAILED', field: 'body.pollIntervalSeconds' },
+  { name: 'staleness shorter than the poll interval', method: 'POST', url: '/v1/integrations', body: { ...integration, staleAfterSeconds: 600, pollIntervalSeconds: 900 }, status: 400, code: 'VALIDATION_FAILED', field: 'body.staleAfterSeconds' },
   { name: 'fractional staleness', method: 'POST', url: '/v1/integrations', body: { ...integration, staleAfterSeconds: 90.5 }, status: 400, code: 'VALIDATION_FAILED', field: 'body.staleAfterSeconds' },
   { name: 'non-numeric site id', method: 'POST', url: '/v1/integrations', body: { ...integration, siteIds: ['abc'] }, status: 400, code: 'VALIDATION_FAILED', field: 'body.siteIds[0]' },
   { name: 'unknown field', method: 'POST', url: '/v1/integrations', body: { ...integration, secretMode: true }, status: 400, code: 'VALIDATION_FAILED', field: 'body.secretMode' },
@@ -63,7 +64,7 @@ const CASES: Case[] = [
   // Devices
   { name: 'device without name', method: 'POST', url: '/v1/devices', body: { os: 'macos' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.name' },
   { name: 'device name null', method: 'POST', url: '/v1/devices', body: { ...device, name: null }, status: 400, code: 'VALIDATION_FAILED', field: 'body.name' },
-  { name: 'os with spaces', method: 'POST', url: '/v1/devices', body: { ...device, os: 'Mac OS' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.os' },
+  { name: 'os nobody would type', method: 'POST', url: '/v1/devices', body: { ...device, os: 'Mac OS; rm' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.os' },
   { name: 'invalid IP address', method: 'POST', url: '/v1/devices', body: { ...device, addresses: ['999.1.1.1'] }, status: 400, code: 'VALIDATION_FAILED', field: 'body.addresses[0]' },
   { name: 'addresses not a list', method: 'POST', url: '/v1/devices', body: { ...device, addresses: '10.0.0.1' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.addresses' },
   { name: 'tag without prefix', method: 'POST', url: '/v1/devices', body: { ...device, tags: ['production'] }, status: 400, code: 'VALIDATION_FAILED', field: 'body.tags[0]' },

@@ -1,5 +1,6 @@
 /** Building blocks for request schemas: bounded strings without control characters, ids, IPs, tags, paging. */
 import { z } from 'zod';
+import { canonicalOs } from '../devices/index.ts';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -26,3 +27,16 @@ export const pageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(500).optional(),
 });
+
+/**
+ * An OS name as a person would type it (`macOS`, `Windows`, `darwin`, `win32`, `GNU/Linux`, …), stored as the
+ * canonical lower-case name `node:os` compares against (`macos`, `windows`, `linux`, `ios`, `android`, …).
+ */
+export const osName = z
+  .string()
+  .max(64)
+  .transform((s, ctx) => {
+    const os = canonicalOs(s);
+    if (os === null) ctx.addIssue({ code: 'custom', message: 'must be an OS name like macOS, Windows, Linux, iOS or Android' });
+    return os ?? '';
+  });

@@ -11,7 +11,7 @@ import { PosternError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ApiKeyService, EnrollmentService } from '../keys/index.ts';
-import type { Metrics } from '../metrics/index.ts';
+import { recordIntegrationState, type Metrics } from '../metrics/index.ts';
 import type { Store } from '../store/index.ts';
 import type { IntegrationService } from '../sync/index.ts';
 import { createAuthenticator, type AuthLimiterOptions } from './auth.ts';
@@ -21,6 +21,7 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDeviceHistoryRoute } from './routes/device-history.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerEnrollmentRoutes } from './routes/enrollment.ts';
+import type { DeviceLogin } from '../oidc/index.ts';
 import { registerIntegrationRoutes } from './routes/integrations.ts';
 
 export interface ApiDeps {
@@ -38,6 +39,10 @@ export interface ApiDeps {
   plugins?: ((app: FastifyInstance, routeDeps: { auth: ReturnType<typeof createAuthenticator> }) => void)[];
   authLimits?: AuthLimiterOptions;
   version?: string;
+  /** POSTERN_TRUSTED_PROXIES: whose X-Forwarded-For names the address an agent connects from. */
+  trustedProxies?: readonly string[];
+  /** Agent sign-in at the identity provider (absent: not configured). */
+  login?: DeviceLogin;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -63,7 +68,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   // feed the OpenAPI document only.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
 
-  app.addContentTypeParser(['text/plain', 'application/hujson'], { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) =>
+  app.addContentTypeParser(['text/plain', 'application/hujson'], { parseAs: 'string', bodyLimit: 2 * BODY_LIMIT_BYTES }, (_req, body, done) =>
     done(null, body),
   );
 
@@ -119,16 +124,24 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     tags: ['operations'],
     roles: ['admin', 'viewer', 'gateway'],
     handler: async ({ reply }) => {
+      // States as of now: `overdue` and `syncing` (another process's lease) are only known when asked.
+      for (const i of await deps.integrations.list()) recordIntegrationState(deps.metrics, i.id, i.status.state);
       reply.type(deps.metrics.registry.contentType);
       return deps.metrics.registry.metrics();
     },
   });
 
   registerIntegrationRoutes(app, { ...routeDeps, integrations: deps.integrations });
-  registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices });
+  registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
   registerDeviceHistoryRoute(app, { ...routeDeps, devices: deps.devices, integrations: deps.integrations, audit: deps.audit, store: deps.store, clock: deps.clock });
   registerAdminRoutes(app, { ...routeDeps, audit: deps.audit, keys: deps.keys, store: deps.store });
-  registerEnrollmentRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
+  registerEnrollmentRoutes(app, {
+    ...routeDeps,
+    devices: deps.devices,
+    enrollment: deps.enrollment,
+    trustedProxies: deps.trustedProxies ?? [],
+    ...(deps.login ? { login: deps.login } : {}),
+  });
   for (const plugin of deps.plugins ?? []) plugin(app, routeDeps);
 
   await app.ready();

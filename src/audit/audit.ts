@@ -65,7 +65,8 @@ export function createAuditLog(deps: { clock: Clock; ids: IdGenerator }) {
       if (query.target) q = q.where('target', '=', query.target);
       if (query.action) q = q.where('action', '=', query.action);
       if (query.actor) q = q.where('actor', '=', query.actor);
-      if (query.since) q = q.where('at', '>=', query.since);
+      // Stored times are UTC `toISOString()` text; `since` may carry any offset, so it is compared as an instant.
+      if (query.since) q = q.where('at', '>=', canonicalTime(query.since));
       if (query.cursor) q = q.where('seq', '<', decodeCursor(query.cursor));
       const rows = await q.execute();
       const page = rows.slice(0, query.limit);
@@ -91,7 +92,13 @@ export type AuditLog = ReturnType<typeof createAuditLog>;
 const encodeCursor = (seq: number) => Buffer.from(`a:${seq}`).toString('base64url');
 
 function decodeCursor(cursor: string): number {
-  const m = /^a:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  const m = /^a:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!m) throw validationError('query.cursor', 'is not a cursor this endpoint returned; start again without it.');
   return Number(m[1]);
+}
+
+function canonicalTime(since: string): string {
+  const ms = Date.parse(since);
+  if (Number.isNaN(ms)) throw validationError('query.since', 'must be an ISO-8601 time like 2026-01-31T12:00:00Z');
+  return new Date(ms).toISOString();
 }

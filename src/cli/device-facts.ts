@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname, networkInterfaces, platform, release } from 'node:os';
+import { usableSerial } from '../devices/index.ts';
 
 export interface DeviceFacts {
   name: string;
@@ -33,16 +34,32 @@ function readable(path: string): string | null {
   }
 }
 
+/** A serial worth reporting: present, not a firmware placeholder ("0", "Default string", …), not absurdly long. */
+const worthReporting = (raw: string | null | undefined): string | null => {
+  const s = raw?.trim() ?? '';
+  return s.length > 0 && s.length <= 128 && usableSerial(s) !== null ? s : null;
+};
+
+/** The serial in `ioreg -rd1 -c IOPlatformExpertDevice` output (macOS), or null when absent or a placeholder. */
+export function serialFromIoreg(output: string): string | null {
+  return worthReporting(/"IOPlatformSerialNumber" = "([^"]*)"/.exec(output)?.[1]);
+}
+
+/** The serial `(Get-CimInstance Win32_BIOS).SerialNumber` printed (Windows), or null when empty or a placeholder. */
+export function serialFromWin32Bios(output: string): string | null {
+  return worthReporting(output.split(/\r?\n/).find((line) => line.trim() !== ''));
+}
+
 export function collectSerials(os: NodeJS.Platform = platform()): string[] {
   let found: (string | null)[] = [];
   if (os === 'linux') {
-    found = ['product_serial', 'board_serial', 'chassis_serial'].map((f) => readable(`/sys/class/dmi/id/${f}`));
+    found = ['product_serial', 'board_serial', 'chassis_serial'].map((f) => worthReporting(readable(`/sys/class/dmi/id/${f}`)));
   } else if (os === 'darwin') {
-    found = [/"IOPlatformSerialNumber" = "([^"]+)"/.exec(run('ioreg', ['-rd1', '-c', 'IOPlatformExpertDevice']))?.[1] ?? null];
+    found = [serialFromIoreg(run('ioreg', ['-rd1', '-c', 'IOPlatformExpertDevice']))];
   } else if (os === 'win32') {
-    found = [run('powershell', ['-NoProfile', '-Command', '(Get-CimInstance Win32_BIOS).SerialNumber']).trim() || null];
+    found = [serialFromWin32Bios(run('powershell', ['-NoProfile', '-Command', '(Get-CimInstance Win32_BIOS).SerialNumber']))];
   }
-  return [...new Set(found.filter((s): s is string => s !== null && s.length <= 128))];
+  return [...new Set(found.filter((s): s is string => s !== null))];
 }
 
 export function collectAddresses(): string[] {

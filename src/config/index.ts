@@ -38,7 +38,16 @@ export const ConfigSchema = z.object({
   trustedProxies: z.array(cidr).default([]),
   /** Decisions kept in the decision log (the newest); older ones are pruned. */
   decisionLogMaxRows: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /** How long a process owns an integration's sync without renewing; a dead owner's integration is free after it. */
+  syncLeaseSeconds: z.coerce.number().int().min(2).max(3600).default(60),
+  /** How often each process re-reads the integration list (learns ones created, changed or removed elsewhere). */
+  syncTickSeconds: z.coerce.number().int().min(1).max(3600).default(60),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The identity provider `postern agent report --login` signs users in with (OIDC device authorization). */
+  oidcIssuer: z.url({ error: 'must be the issuer URL, e.g. https://accounts.example.com' }).optional(),
+  oidcClientId: z.string().min(1).max(500).optional(),
+  /** Only for providers whose device flow needs a confidential client. */
+  oidcClientSecret: z.string().min(1).max(1000).optional(),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -55,7 +64,12 @@ const ENV_NAMES: Record<keyof Config, string> = {
   adminEmails: 'POSTERN_ADMIN_EMAILS',
   trustedProxies: 'POSTERN_TRUSTED_PROXIES',
   decisionLogMaxRows: 'POSTERN_DECISION_LOG_MAX_ROWS',
+  syncLeaseSeconds: 'POSTERN_SYNC_LEASE_SECONDS',
+  syncTickSeconds: 'POSTERN_SYNC_TICK_SECONDS',
   logLevel: 'POSTERN_LOG_LEVEL',
+  oidcIssuer: 'POSTERN_OIDC_ISSUER',
+  oidcClientId: 'POSTERN_OIDC_CLIENT_ID',
+  oidcClientSecret: 'POSTERN_OIDC_CLIENT_SECRET',
 };
 
 /** Reads the configuration: flags override environment variables, which override defaults. */

@@ -8,3 +8,4 @@ export type { Matcher, MatchResult, DeviceMatch, MatchableAgent, MatchableDevice
 export { verifyDevice, agentFailures, VERIFICATION_REASONS } from './verification.ts';
 export type { Verification, VerificationReason, VerificationReasonCode, VerifiableAgent, VerifyingIntegration } from './verification.ts';
 export { buildDeviceView, nodeAttributes, liveAttributes } from './view.ts';
+export { canonicalOs, sameAddress } from './identity-rules.ts';

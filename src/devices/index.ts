@@ -28,6 +28,10 @@ export {
   type VerifyingIntegration,
 } from './verification.ts';
 export { buildDeviceView, nodeAttributes, liveAttributes } from './view.ts';
+export { resolveAttributes, type SourcedAttribute, type ResolvedAttributes } from './attribute-resolution.ts';
+export { createSyncedRepo, type SyncedRepo, type SyncedDiff, type DesiredDevice, type AttributeChange } from './synced.ts';
 export { createDeviceRepo, chunks, toStoredAttribute, type DeviceRepo } from './repo.ts';
 export { createDeviceService, CUSTOM_KEY_PATTERN, type DeviceService, type Actor } from './service.ts';
-export type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';
+export { canonicalOs, sameAddress, type SerialRow, type AddressRow } from './identity-rules.ts';
+export type { DeviceChange, DeviceChangeHook } from './identity.ts';
+export type { Device, DeviceFacts, DeviceInput, DevicePatch, DeviceSource, DeviceView, EnrollmentRequest } from './types.ts';

@@ -1,20 +1,43 @@
-/** Device rows, their address index, attributes and matched-agent records. Every method takes an executor. */
+/**
+ * Device rows, their address index, attributes and matched-agent records — the only module that writes them.
+ * Every method takes an executor. `synced` holds what integrations write (sync hands it a diff).
+ */
 import { fromJson, toJson, type Executor, type DevicesTable, type AttributesTable } from '../store/index.ts';
 import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
+import { resolveAttributes, type SourcedAttribute } from './attribute-resolution.ts';
+import type { AddressRow, SerialRow, SerialStatus, FactSource, AddressSource } from './identity-rules.ts';
+import { createSyncedRepo } from './synced.ts';
 import type { Device, DeviceSource } from './types.ts';
 
-const toDevice = (row: DevicesTable): Device => ({
+const toDevice = (row: DevicesTable, pendingSerials: string[] = []): Device => ({
   id: row.id,
   name: row.name,
   os: row.os,
   osVersion: row.os_version,
   serialNumbers: fromJson<string[]>(row.serial_numbers, []),
+  pendingSerials,
   addresses: fromJson<string[]>(row.addresses, []),
+  reportedAddresses: fromJson<string[]>(row.reported_addresses, []),
   user: row.user,
+  claimedUser: row.claimed_user,
   tags: fromJson<string[]>(row.tags, []),
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
+
+async function pendingOf(db: Executor, ids: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const chunk of chunks(ids, 500)) {
+    const rows = await db.selectFrom('device_serials').select(['device_id', 'serial']).where('device_id', 'in', chunk).where('status', '=', 'pending').orderBy('serial').execute();
+    for (const r of rows) out.set(r.device_id, [...(out.get(r.device_id) ?? []), r.serial]);
+  }
+  return out;
+}
+
+async function withPending(db: Executor, rows: DevicesTable[]): Promise<Device[]> {
+  const pending = rows.length > 0 ? await pendingOf(db, rows.map((r) => r.id)) : new Map<string, string[]>();
+  return rows.map((r) => toDevice(r, pending.get(r.id) ?? []));
+}
 
 const toRow = (d: Device): DevicesTable => ({
   id: d.id,
@@ -27,6 +50,8 @@ const toRow = (d: Device): DevicesTable => ({
   tags: toJson(d.tags),
   created_at: d.createdAt,
   updated_at: d.updatedAt,
+  claimed_user: d.claimedUser,
+  reported_addresses: toJson(d.reportedAddresses),
 });
 
 export const toStoredAttribute = (row: Pick<AttributesTable, 'value_json' | 'source' | 'updated_at' | 'expires_at'>): StoredAttribute => ({
@@ -43,15 +68,52 @@ export interface DevicePageCursor {
 
 export function createDeviceRepo() {
   return {
-    async insert(db: Executor, device: Device): Promise<void> {
+    synced: createSyncedRepo(),
+
+    /** A new device row with its identifying addresses and normalised serials (the serials' UNIQUE index may refuse). */
+    async insert(db: Executor, device: Device, identity: { addresses: readonly AddressRow[]; serials: readonly SerialRow[] }): Promise<void> {
       await db.insertInto('devices').values(toRow(device)).execute();
-      await replaceAddresses(db, device.id, device.addresses);
+      await replaceAddresses(db, device.id, identity.addresses);
+      await replaceSerials(db, device.id, identity.serials, device.updatedAt);
     },
 
-    async update(db: Executor, device: Device): Promise<void> {
+    /** Rewrites the device row; addresses and serials only when given. */
+    async update(db: Executor, device: Device, identity: { addresses?: readonly AddressRow[]; serials?: readonly SerialRow[] } = {}): Promise<void> {
       const { id, ...rest } = toRow(device);
       await db.updateTable('devices').set(rest).where('id', '=', id).execute();
-      await replaceAddresses(db, device.id, device.addresses);
+      if (identity.addresses) await replaceAddresses(db, device.id, identity.addresses);
+      if (identity.serials) await replaceSerials(db, device.id, identity.serials, device.updatedAt);
+    },
+
+    async serialRows(db: Executor, deviceId: string): Promise<SerialRow[]> {
+      const rows = await db.selectFrom('device_serials').select(['serial', 'status', 'source']).where('device_id', '=', deviceId).orderBy('serial').execute();
+      return rows.map((r) => ({ serial: r.serial, status: r.status as SerialStatus, source: r.source as FactSource }));
+    },
+
+    async addressRows(db: Executor, deviceId: string): Promise<AddressRow[]> {
+      const rows = await db.selectFrom('device_addresses').select(['address', 'source']).where('device_id', '=', deviceId).orderBy('address').execute();
+      return rows.map((r) => ({ address: r.address, source: r.source as AddressSource }));
+    },
+
+    /** The devices other than `exceptId` that hold any of these normalised serials. */
+    async serialHolders(db: Executor, serials: readonly string[], exceptId: string | null): Promise<{ deviceId: string; serial: string; status: SerialStatus }[]> {
+      if (serials.length === 0) return [];
+      let q = db.selectFrom('device_serials').select(['device_id', 'serial', 'status']).where('serial', 'in', [...serials]);
+      if (exceptId) q = q.where('device_id', '!=', exceptId);
+      return (await q.execute()).map((r) => ({ deviceId: r.device_id, serial: r.serial, status: r.status as SerialStatus }));
+    },
+
+    /** Drops another device's pending claim on a serial (an approved claim displaced it). */
+    async dropPendingSerial(db: Executor, deviceId: string, serial: string): Promise<void> {
+      await db.deleteFrom('device_serials').where('device_id', '=', deviceId).where('serial', '=', serial).where('status', '=', 'pending').execute();
+    },
+
+    /** The devices other than `exceptId` that these addresses already identify. */
+    async addressHolders(db: Executor, addresses: readonly string[], exceptId: string | null): Promise<{ deviceId: string; address: string }[]> {
+      if (addresses.length === 0) return [];
+      let q = db.selectFrom('device_addresses').select(['device_id', 'address']).where('address', 'in', [...addresses]);
+      if (exceptId) q = q.where('device_id', '!=', exceptId);
+      return (await q.execute()).map((r) => ({ deviceId: r.device_id, address: r.address }));
     },
 
     async remove(db: Executor, id: string): Promise<boolean> {
@@ -61,17 +123,26 @@ export function createDeviceRepo() {
 
     async get(db: Executor, id: string): Promise<Device | null> {
       const row = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
-      return row ? toDevice(row) : null;
+      return row ? ((await withPending(db, [row]))[0] ?? null) : null;
     },
 
-    async list(db: Executor, limit: number, after: DevicePageCursor | null): Promise<Device[]> {
+    /** A page of devices; with `awaitingApproval`, only those with a claimed user or a pending serial. */
+    async list(db: Executor, limit: number, after: DevicePageCursor | null, options: { awaitingApproval?: boolean } = {}): Promise<Device[]> {
       let q = db.selectFrom('devices').selectAll().orderBy('created_at').orderBy('id').limit(limit);
+      if (options.awaitingApproval) {
+        q = q.where((eb) =>
+          eb.or([
+            eb('claimed_user', 'is not', null),
+            eb.exists(eb.selectFrom('device_serials').select('device_id').whereRef('device_serials.device_id', '=', 'devices.id').where('status', '=', 'pending')),
+          ]),
+        );
+      }
       if (after) {
         q = q.where((eb) =>
           eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]),
         );
       }
-      return (await q.execute()).map(toDevice);
+      return withPending(db, await q.execute());
     },
 
     async count(db: Executor): Promise<number> {
@@ -79,10 +150,18 @@ export function createDeviceRepo() {
       return Number(row.n);
     },
 
-    /** Every device's id and serials: what the matcher needs, nothing more. */
+    /**
+     * Every device's id and approved serials: what the matcher needs, nothing more. A serial still pending an
+     * admin's approval matches no agent, so a device cannot borrow an agent's posture by naming its serial.
+     */
     async listSerials(db: Executor): Promise<{ id: string; serialNumbers: string[] }[]> {
-      const rows = await db.selectFrom('devices').select(['id', 'serial_numbers']).execute();
-      return rows.map((r) => ({ id: r.id, serialNumbers: fromJson<string[]>(r.serial_numbers, []) }));
+      const [devices, serials] = await Promise.all([
+        db.selectFrom('devices').select('id').execute(),
+        db.selectFrom('device_serials').select(['device_id', 'serial']).where('status', '=', 'approved').execute(),
+      ]);
+      const by = new Map<string, string[]>();
+      for (const s of serials) by.set(s.device_id, [...(by.get(s.device_id) ?? []), s.serial]);
+      return devices.map((d) => ({ id: d.id, serialNumbers: by.get(d.id) ?? [] }));
     },
 
     async findIdsByAddress(db: Executor, address: string): Promise<string[]> {
@@ -95,17 +174,24 @@ export function createDeviceRepo() {
       return rows.map((r) => r.id);
     },
 
+    /**
+     * Each device's attributes as every reader sees them: rows are stored per source, and where several
+     * integrations see one device each namespace comes whole from the most recently active agent
+     * (`attribute-resolution.ts`).
+     */
     async attributesOf(db: Executor, deviceIds: readonly string[]): Promise<Map<string, Record<string, StoredAttribute>>> {
-      const out = new Map<string, Record<string, StoredAttribute>>();
-      if (deviceIds.length === 0) return out;
+      const rowsByDevice = new Map<string, SourcedAttribute[]>();
+      if (deviceIds.length === 0) return new Map();
       for (const chunk of chunks(deviceIds, 500)) {
-        const rows = await db.selectFrom('attributes').selectAll().where('device_id', 'in', chunk).orderBy('key').execute();
+        const rows = await db.selectFrom('attributes').selectAll().where('device_id', 'in', chunk).execute();
         for (const row of rows) {
-          const attrs = out.get(row.device_id) ?? {};
-          attrs[row.key] = toStoredAttribute(row);
-          out.set(row.device_id, attrs);
+          const list = rowsByDevice.get(row.device_id) ?? [];
+          list.push({ key: row.key, attr: toStoredAttribute(row) });
+          rowsByDevice.set(row.device_id, list);
         }
       }
+      const out = new Map<string, Record<string, StoredAttribute>>();
+      for (const [deviceId, rows] of rowsByDevice) out.set(deviceId, resolveAttributes(rows).attributes);
       return out;
     },
 
@@ -121,9 +207,8 @@ export function createDeviceRepo() {
       await db
         .insertInto('attributes')
         .values(values)
-        .onConflict((oc) => oc.columns(['device_id', 'key']).doUpdateSet({
+        .onConflict((oc) => oc.columns(['device_id', 'source', 'key']).doUpdateSet({
           value_json: values.value_json,
-          source: values.source,
           updated_at: values.updated_at,
           expires_at: values.expires_at,
         }))
@@ -160,11 +245,22 @@ export function createDeviceRepo() {
 
 export type DeviceRepo = ReturnType<typeof createDeviceRepo>;
 
-async function replaceAddresses(db: Executor, deviceId: string, addresses: readonly string[]): Promise<void> {
+async function replaceAddresses(db: Executor, deviceId: string, addresses: readonly AddressRow[]): Promise<void> {
   await db.deleteFrom('device_addresses').where('device_id', '=', deviceId).execute();
-  const unique = [...new Set(addresses)];
+  const unique = [...new Map(addresses.map((a) => [a.address, a])).values()];
   if (unique.length > 0) {
-    await db.insertInto('device_addresses').values(unique.map((address) => ({ device_id: deviceId, address }))).execute();
+    await db.insertInto('device_addresses').values(unique.map((a) => ({ device_id: deviceId, address: a.address, source: a.source }))).execute();
+  }
+}
+
+async function replaceSerials(db: Executor, deviceId: string, serials: readonly SerialRow[], at: string): Promise<void> {
+  await db.deleteFrom('device_serials').where('device_id', '=', deviceId).execute();
+  const unique = [...new Map(serials.map((s) => [s.serial, s])).values()];
+  if (unique.length > 0) {
+    await db
+      .insertInto('device_serials')
+      .values(unique.map((s) => ({ device_id: deviceId, serial: s.serial, status: s.status, source: s.source, created_at: at })))
+      .execute();
   }
 }
 

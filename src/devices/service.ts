@@ -1,15 +1,20 @@
-/** Device inventory: create, read, update and delete devices and their admin-written `custom:*` attributes. */
+/**
+ * Device inventory: create, read, update and delete devices and their admin-written `custom:*` attributes. Admin
+ * writes and the agents' enrollments and reports (`identity.ts`) share one set of rules: serials are unique
+ * (checked in the write's transaction, with a UNIQUE index behind it), an address identifies one device only.
+ */
 import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
 import type { Clock } from '../lib/clock.ts';
 import { notFound, PosternError, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { AuditLog } from '../audit/index.ts';
-import type { Executor, Store, Tx } from '../store/index.ts';
+import type { Executor, Store } from '../store/index.ts';
+import { adminSerials, type AddressRow } from './identity-rules.ts';
+import { auditBase, createIdentityWrites, refuseTaken, usableSerials, writeTransaction, type Actor, type DeviceChangeHook } from './identity.ts';
 import type { DeviceRepo } from './repo.ts';
 import type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';
 import type { VerifyingIntegration } from './verification.ts';
 import { buildDeviceView, liveAttributes } from './view.ts';
-import { usableSerial } from './serial.ts';
 
 export interface DeviceServiceDeps {
   store: Store;
@@ -19,12 +24,13 @@ export interface DeviceServiceDeps {
   audit: Pick<AuditLog, 'record'>;
   /** The SentinelOne integrations' freshness, for verification. */
   integrations: { listForVerification(db: Executor): Promise<VerifyingIntegration[]> };
+  /** Told after every committed device write. */
+  onChange?: DeviceChangeHook;
 }
 
-export interface Actor {
-  actor: string;
-  requestId?: string | null;
-}
+export type { Actor };
+
+const adminAddresses = (addresses: readonly string[]): AddressRow[] => [...new Set(addresses)].map((address) => ({ address, source: 'admin' }));
 
 export const CUSTOM_KEY_PATTERN = /^custom:[A-Za-z0-9_]{1,128}$/;
 
@@ -49,29 +55,34 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   }
 
   return {
-    /**
-     * Adds a device. `within` runs in the same transaction (enrollment spends its key and issues the device token
-     * there, so a failed registration leaves no half-made device).
-     */
-    async create(input: DeviceInput, by: Actor, within?: (tx: Tx, device: Device) => Promise<void>): Promise<DeviceView> {
+    ...createIdentityWrites({ store, repo, clock, ids: deps.ids, audit: deps.audit, views, mustGet, ...(deps.onChange ? { onChange: deps.onChange } : {}) }),
+
+    /** Adds a device as an admin: its serials are approved and its addresses identify it. */
+    async create(input: DeviceInput, by: Actor): Promise<DeviceView> {
       const now = clock.now().toISOString();
+      const serials = adminSerials(usableSerials(input.serialNumbers ?? []));
+      const addresses = adminAddresses(input.addresses ?? []);
       const device: Device = {
         id: deps.ids('dev'),
         name: input.name,
         os: input.os,
         osVersion: input.osVersion ?? null,
         serialNumbers: dedupe(input.serialNumbers ?? []),
-        addresses: dedupe(input.addresses ?? []),
-        user: input.user ?? null,
+        pendingSerials: [],
+        addresses: addresses.map((a) => a.address),
+        reportedAddresses: [],
+        user: input.user?.toLowerCase() ?? null,
+        claimedUser: null,
         tags: dedupe(input.tags ?? []),
         createdAt: now,
         updatedAt: now,
       };
-      await store.transaction(async (tx) => {
-        await repo.insert(tx, device);
+      await writeTransaction(store, async (tx) => {
+        await refuseTaken(tx, repo, serials, addresses, null, { log: deps.audit, by });
+        await repo.insert(tx, device, { addresses, serials });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.create', target: device.id, after: device });
-        if (within) await within(tx, device);
       });
+      deps.onChange?.(device.id, 'create');
       return (await views(store.db, [device]))[0]!;
     },
 
@@ -84,9 +95,9 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return views(store.db, devices);
     },
 
-    async list(limit: number, cursor: string | null): Promise<{ data: DeviceView[]; nextCursor: string | null }> {
+    async list(limit: number, cursor: string | null, options: { awaitingApproval?: boolean } = {}): Promise<{ data: DeviceView[]; nextCursor: string | null }> {
       const after = cursor ? decodeCursor(cursor) : null;
-      const devices = await repo.list(store.db, limit + 1, after);
+      const devices = await repo.list(store.db, limit + 1, after, options);
       const page = devices.slice(0, limit);
       const last = page[page.length - 1];
       return {
@@ -95,24 +106,29 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       };
     },
 
+    /** Changes a device as an admin: serials given here are approved, addresses identify it, a user set clears a claim. */
     async update(id: string, patch: DevicePatch, by: Actor): Promise<DeviceView> {
-      const updated = await store.transaction(async (tx) => {
+      const updated = await writeTransaction(store, async (tx) => {
         const before = await mustGet(tx, id);
+        const serials = patch.serialNumbers !== undefined ? adminSerials(usableSerials(patch.serialNumbers)) : undefined;
+        const addresses = patch.addresses !== undefined ? adminAddresses(patch.addresses) : undefined;
         const after: Device = {
           ...before,
           ...(patch.name !== undefined ? { name: patch.name } : {}),
           ...(patch.os !== undefined ? { os: patch.os } : {}),
           ...(patch.osVersion !== undefined ? { osVersion: patch.osVersion } : {}),
-          ...(patch.serialNumbers !== undefined ? { serialNumbers: dedupe(patch.serialNumbers) } : {}),
-          ...(patch.addresses !== undefined ? { addresses: dedupe(patch.addresses) } : {}),
-          ...(patch.user !== undefined ? { user: patch.user } : {}),
+          ...(patch.serialNumbers !== undefined ? { serialNumbers: dedupe(patch.serialNumbers), pendingSerials: [] } : {}),
+          ...(addresses !== undefined ? { addresses: addresses.map((a) => a.address), reportedAddresses: [] } : {}),
+          ...(patch.user !== undefined ? { user: patch.user?.toLowerCase() ?? null, claimedUser: null } : {}),
           ...(patch.tags !== undefined ? { tags: dedupe(patch.tags) } : {}),
           updatedAt: clock.now().toISOString(),
         };
-        await repo.update(tx, after);
+        await refuseTaken(tx, repo, serials ?? [], addresses ?? [], id, { log: deps.audit, by });
+        await repo.update(tx, after, { ...(serials ? { serials } : {}), ...(addresses ? { addresses } : {}) });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.update', target: id, before, after });
         return after;
       });
+      deps.onChange?.(id, 'update');
       return (await views(store.db, [updated]))[0]!;
     },
 
@@ -122,6 +138,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         await repo.remove(tx, id);
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.delete', target: id, before });
       });
+      deps.onChange?.(id, 'remove');
     },
 
     async getAttribute(id: string, key: string): Promise<StoredAttribute> {
@@ -134,7 +151,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     async putCustomAttribute(id: string, key: string, value: AttributeValue, expiresAt: string | null, by: Actor): Promise<StoredAttribute> {
       assertCustomKey(key);
       if (expiresAt && Date.parse(expiresAt) <= clock.nowMs()) throw validationError('body.expiresAt', 'must be in the future.');
-      return store.transaction(async (tx) => {
+      const written = await store.transaction(async (tx) => {
         await mustGet(tx, id);
         const before = liveAttributes((await repo.attributesOf(tx, [id])).get(id), clock.nowMs())[key] ?? null;
         const attr: StoredAttribute = { value, source: 'admin', updatedAt: clock.now().toISOString(), expiresAt };
@@ -148,6 +165,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         });
         return attr;
       });
+      deps.onChange?.(id, 'attribute');
+      return written;
     },
 
     async deleteCustomAttribute(id: string, key: string, by: Actor): Promise<void> {
@@ -164,14 +183,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           after: { [key]: null },
         });
       });
-    },
-
-    /** Devices other than `exceptId` that already carry one of these serials (normalised), for enrollment checks. */
-    async devicesWithSerials(serials: readonly string[], exceptId: string | null): Promise<string[]> {
-      const wanted = new Set(serials.map(usableSerial).filter((s): s is string => s !== null));
-      if (wanted.size === 0) return [];
-      const all = await repo.listSerials(store.db);
-      return all.filter((d) => d.id !== exceptId && d.serialNumbers.some((s) => wanted.has(usableSerial(s) ?? ''))).map((d) => d.id);
+      deps.onChange?.(id, 'attribute');
     },
 
     async sources(id: string): Promise<DeviceSource[]> {
@@ -194,8 +206,6 @@ function assertCustomKey(key: string): void {
     throw validationError('path.key', 'must be custom:<name> with 1–128 letters, digits or underscores.');
   }
 }
-
-const auditBase = (by: Actor) => ({ actor: by.actor, requestId: by.requestId ?? null });
 
 const dedupe = (values: readonly string[]) => [...new Set(values)];
 

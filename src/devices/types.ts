@@ -6,12 +6,44 @@ export interface Device {
   name: string;
   os: string;
   osVersion: string | null;
+  /** Serial numbers as reported or set (display); matching uses the approved normalised ones. */
   serialNumbers: string[];
+  /** Normalised serials waiting for an admin's approval; they match no SentinelOne agent until approved. */
+  pendingSerials: string[];
+  /** Addresses that identify the device: set by an admin or observed as the agent's connection source. */
   addresses: string[];
+  /** Addresses the agent reported that postern did not observe: shown, never used to identify the device. */
+  reportedAddresses: string[];
   user: string | null;
+  /** A user the device named itself; not used for decisions until an admin approves it. */
+  claimedUser: string | null;
   tags: string[];
   createdAt: string;
   updatedAt: string;
+}
+
+/** What a device's own agent reports about it. */
+export interface DeviceFacts {
+  name: string;
+  os: string;
+  osVersion?: string | null;
+  serialNumbers: string[];
+  addresses: string[];
+}
+
+/** An enrollment: the agent's facts plus what its credential (and any identity-provider login) proves. */
+export interface EnrollmentRequest {
+  facts: DeviceFacts;
+  /** The user the device named itself (a claim only). */
+  namedUser: string | null;
+  /** The user the enrollment key is bound to. */
+  keyUser: string | null;
+  /** The user an identity-provider login proved. */
+  provenUser: string | null;
+  tags: string[];
+  autoApproveSerials: boolean;
+  /** The address postern saw the agent connect from. */
+  observedAddress: string | null;
 }
 
 export interface DeviceInput {
@@ -40,5 +72,7 @@ export interface DeviceSource {
 export interface DeviceView extends Device {
   attributes: Record<string, StoredAttribute>;
   verification: { sentinelOne: Verification };
-  match: { integrationId: string; agentId: string; serial: string; conflictAgentIds: string[] }[];
+  /** Namespace to the integration and agent whose values the device carries (several integrations may see it). */
+  attributeSources: Record<string, { integrationId: string; agentId: string }>;
+  match: { integrationId: string; agentId: string; serial: string; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
 }

@@ -6,6 +6,7 @@
 export const VERIFICATION_REASONS = {
   NO_INTEGRATION: 'No SentinelOne integration is configured.',
   NO_SERIAL: 'The device has no usable serial number, so it cannot be matched to a SentinelOne agent.',
+  SERIAL_PENDING_APPROVAL: 'The device named its serial number itself; it matches no SentinelOne agent until an admin approves it (POST /v1/devices/{id}/approve-serials).',
   NO_AGENT: 'No SentinelOne agent reports this device\'s serial number.',
   NEVER_SYNCED: 'The SentinelOne integration has not completed a sync yet.',
   SYNC_STALE: 'The last successful SentinelOne sync is older than the staleness limit.',
@@ -46,7 +47,10 @@ export interface VerifyingIntegration {
 }
 
 export interface VerificationInput {
+  /** An approved, usable serial (one that may match a SentinelOne agent). */
   hasUsableSerial: boolean;
+  /** Serials the device named that wait for an admin's approval. */
+  hasPendingSerial?: boolean;
   integrations: readonly VerifyingIntegration[];
   /** The matched agent per integration id. */
   agents: ReadonlyMap<string, VerifiableAgent>;
@@ -84,7 +88,7 @@ export function agentFailures(agent: VerifiableAgent, integration: VerifyingInte
  */
 export function verifyDevice(input: VerificationInput): Verification {
   if (input.integrations.length === 0) return { verified: false, reasons: [reason('NO_INTEGRATION')] };
-  if (!input.hasUsableSerial) return { verified: false, reasons: [reason('NO_SERIAL')] };
+  if (!input.hasUsableSerial) return { verified: false, reasons: [reason(input.hasPendingSerial ? 'SERIAL_PENDING_APPROVAL' : 'NO_SERIAL')] };
   let best: VerificationReason[] | null = null;
   for (const integration of input.integrations) {
     const agent = input.agents.get(integration.id);

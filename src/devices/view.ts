@@ -46,12 +46,21 @@ export function buildDeviceView(
   nowMs: number,
 ): DeviceView {
   const agents = new Map(sources.map((s) => [s.integrationId, agentForVerification(s.agent)]));
+  const live = liveAttributes(stored, nowMs);
+  // Which integration's agent supplied the sentinelOne:* values, when several see this device.
+  const supplier = Object.entries(live).find(([k]) => k.startsWith('sentinelOne:'))?.[1].source ?? null;
+  const supplying = sources.find((s) => s.integrationId === supplier) ?? null;
   return {
     ...device,
-    attributes: { ...nodeAttributes(device), ...liveAttributes(stored, nowMs) },
+    attributes: { ...nodeAttributes(device), ...live },
+    attributeSources: supplying ? { sentinelOne: { integrationId: supplying.integrationId, agentId: supplying.agentId } } : {},
     verification: {
       sentinelOne: verifyDevice({
-        hasUsableSerial: device.serialNumbers.some((s) => usableSerial(s) !== null),
+        hasUsableSerial: device.serialNumbers.some((s) => {
+          const usable = usableSerial(s);
+          return usable !== null && !device.pendingSerials.includes(usable);
+        }),
+        hasPendingSerial: device.pendingSerials.length > 0,
         integrations,
         agents,
         nowMs,
@@ -62,6 +71,7 @@ export function buildDeviceView(
       agentId: s.agentId,
       serial: s.matchedSerial,
       conflictAgentIds: s.conflictAgentIds,
+      suppliesAttributes: s === supplying,
     })),
   };
 }

@@ -18,6 +18,9 @@ export const ERROR_CODES = {
   BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  LOGIN_PENDING: { status: 409, title: 'The sign-in at the identity provider is not finished yet' },
+  LOGIN_FAILED: { status: 403, title: 'The sign-in at the identity provider did not prove a user' },
+  OIDC_NOT_CONFIGURED: { status: 400, title: 'No identity provider is configured for agent sign-in' },
 
   // SentinelOne problems (carried in an integration's lastError; 502 when they surface in a request)
   S1_URL_INVALID: { status: 400, title: 'The SentinelOne URL is not valid' },
@@ -31,9 +34,16 @@ export const ERROR_CODES = {
   S1_INVALID_CURSOR: { status: 502, title: 'SentinelOne refused the pagination cursor' },
   S1_BAD_REQUEST: { status: 502, title: 'SentinelOne refused the request' },
   S1_TOKEN_RENEWAL_FAILED: { status: 502, title: 'The API token could not be renewed' },
+  S1_INCOMPLETE_LIST: { status: 502, title: 'SentinelOne returned fewer agents than it said it has' },
+
+  // Identity-provider problems (agent sign-in)
+  OIDC_UNREACHABLE: { status: 502, title: 'The identity provider could not be reached or answered with an error' },
 
   // Service problems
   SYNC_ABORTED: { status: 503, title: 'The sync was interrupted' },
+  SYNC_MASS_REMOVAL_HELD: { status: 409, title: 'The sync would remove most devices\' posture and waits for confirmation' },
+  SYNC_WRITE_FAILED: { status: 500, title: 'The sync result could not be written' },
+  SYNC_UPKEEP_FAILED: { status: 500, title: 'The work around a sync failed' },
   MASTER_KEY_INVALID: { status: 500, title: 'The master key cannot decrypt stored secrets' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
   INTERNAL: { status: 500, title: 'Internal error' },

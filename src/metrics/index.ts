@@ -31,7 +31,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     integrationState: new Gauge({
       name: 'postern_integration_state',
-      help: '1 for the state each integration is in (waiting_to_sync, ok, failing, paused, stopped).',
+      help: '1 for the state each integration is in (waiting_to_sync, syncing, ok, failing, paused, stopped, overdue), as of the scrape.',
       labelNames: ['integration', 'state'] as const,
       registers: [registry],
     }),
@@ -46,7 +46,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export const INTEGRATION_STATES_FOR_METRICS = ['waiting_to_sync', 'ok', 'failing', 'paused', 'stopped'] as const;
+export const INTEGRATION_STATES_FOR_METRICS = ['waiting_to_sync', 'syncing', 'ok', 'failing', 'paused', 'stopped', 'overdue'] as const;
 
 /** Sets the one-hot state gauge of an integration. */
 export function recordIntegrationState(metrics: Metrics, integrationId: string, state: string): void {

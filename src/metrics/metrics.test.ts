@@ -39,3 +39,23 @@ describe('/metrics tells an operator what postern is doing', () => {
     expect((await h.request('GET', '/metrics', { key: null })).status).toBe(401);
   });
 });
+
+describe('/metrics shows an integration no process syncs as overdue', () => {
+  it('as of the scrape, with the reason in the API', async () => {
+    const { FakeClock } = await import('../lib/clock.ts');
+    const clock = new FakeClock('2026-03-02T09:00:00.000Z');
+    sim = await startS1Simulator({ agentCount: 5, seed: 2, clock });
+    h = await startHarness({ clock });
+    const { id } = (
+      await h.request('POST', '/v1/integrations?wait=true', { body: { provider: 'sentinelone', name: 's', baseUrl: sim.url, apiToken: sim.token, pollIntervalSeconds: 600 } })
+    ).json;
+    // No scheduler runs in this harness: time passes and nothing syncs.
+    await clock.advance(2 * 600_000 + 1000);
+    const status = (await h.request('GET', `/v1/integrations/${id}`)).json.status;
+    expect(status.state).toBe('overdue');
+    expect(status.summary).toMatch(/^Overdue: The next sync was due .* no postern process has run it/);
+    const res = await h.request('GET', '/metrics');
+    expect(res.text).toContain(`postern_integration_state{integration="${id}",state="overdue"} 1`);
+    expect(res.text).toContain(`postern_integration_state{integration="${id}",state="ok"} 0`);
+  });
+});

@@ -6,12 +6,13 @@
 import { compileCondition, type CompiledCondition } from './conditions.ts';
 import type { CompiledGrant, CompiledPolicy, CompiledPosture, GrantIndex } from './compiled.ts';
 import { parsePolicyText, type RawGrant, type RawPolicy } from './parser.ts';
-import { ErrorSink, sortErrors, type Located } from './source.ts';
+import { ErrorSink, LineIndex, sortErrors, type Located } from './source.ts';
 import { isTag, isUser, parseDst, parseSrc, type DstSpec } from './targets.ts';
 import { compileTests } from './test-cases.ts';
 import type { Decision, GrantRef, PolicyError } from './types.ts';
 
-export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: PolicyError[] };
+/** On failure, `errors` holds the first errors found (bounded) and `total` how many there were in all. */
+export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: PolicyError[]; total?: number };
 
 const IP_PROTO = '(tcp|udp|sctp|icmp|ipv6-icmp|igmp|esp|ah|gre|[0-9]{1,3})';
 const IP_ENTRY = new RegExp(`^(\\*|${IP_PROTO}|(${IP_PROTO}:)?(\\*|(?<lo>\\d{1,5})(-(?<hi>\\d{1,5}))?))$`, 'i');
@@ -21,14 +22,33 @@ export function offsetIn(located: Located<string>, inner: number): number {
   return located.contentOffset === null ? located.offset : located.contentOffset + inner;
 }
 
-export function compilePolicy(text: string): CompileResult {
+/** Bounds on the work one policy may cause: its size, and the test cases its `tests` expand to. */
+export interface PolicyLimits {
+  maxBytes: number;
+  maxTestCases: number;
+}
+
+export const DEFAULT_POLICY_LIMITS: PolicyLimits = { maxBytes: 1024 * 1024, maxTestCases: 10_000 };
+
+export function compilePolicy(text: string, limits: PolicyLimits = DEFAULT_POLICY_LIMITS): CompileResult {
   if (typeof text !== 'string') {
     return { ok: false, errors: [{ code: 'POLICY_SYNTAX', message: 'the policy must be text', line: 1, column: 1, path: '' }] };
   }
+  // UTF-8 never takes fewer bytes than UTF-16 code units; count exactly only when it could matter.
+  const bytes = text.length > limits.maxBytes || text.length * 3 <= limits.maxBytes ? text.length : new TextEncoder().encode(text).length;
+  if (bytes > limits.maxBytes) {
+    const message = `the policy is ${bytes} bytes; the limit is ${limits.maxBytes} (split long lists into groups, or remove unused entries)`;
+    return { ok: false, errors: [{ code: 'POLICY_TOO_LARGE', message, line: 1, column: 1, path: '' }] };
+  }
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const { line, column } = new LineIndex(text).position(nul);
+    return { ok: false, errors: [{ code: 'POLICY_SYNTAX', message: 'the policy contains a NUL character; remove it (it cannot be stored)', line, column, path: '' }] };
+  }
   const { raw, sink } = parsePolicyText(text);
-  if (!raw) return { ok: false, errors: sortErrors(sink.errors) };
-  const policy = new Compiler(sink).compile(raw);
-  return sink.count > 0 ? { ok: false, errors: sortErrors(sink.errors) } : { ok: true, policy };
+  if (!raw) return { ok: false, errors: sortErrors(sink.errors), total: sink.count };
+  const policy = new Compiler(sink, limits).compile(raw);
+  return sink.count > 0 ? { ok: false, errors: sortErrors(sink.errors), total: sink.count } : { ok: true, policy };
 }
 
 class Compiler {
@@ -37,14 +57,17 @@ class Compiler {
   private readonly postures: CompiledPosture[] = [];
   private readonly tags = new Set<string>();
 
-  constructor(private readonly sink: ErrorSink) {}
+  constructor(
+    private readonly sink: ErrorSink,
+    private readonly limits: PolicyLimits,
+  ) {}
 
   compile(raw: RawPolicy): CompiledPolicy {
     for (const g of raw.groups) this.group(g.name.value, g.members);
     for (const p of raw.postures) this.posture(p.name.value, p.conditions);
     const defaults = this.postureRefs(raw.defaultSrcPosture);
     const grants = raw.grants.map((g) => this.grant(g, defaults));
-    const tests = compileTests(raw.tests, this.groups, this.sink);
+    const tests = compileTests(raw.tests, this.groups, this.sink, this.limits.maxTestCases);
     for (const t of raw.tests) if (t.src && isTag(t.src.value)) this.tags.add(t.src.value);
     const destinations = new Set<string>(this.tags);
     for (const g of raw.grants) for (const d of g.dst) if (d.value !== '*') destinations.add(d.value);

@@ -23,18 +23,25 @@ export function formatTestReport(file: string, report: PolicyTestReport): string
   return lines;
 }
 
-export function policyInvalidError(errors: readonly PolicyError[]): PosternError {
+/** An error answer lists at most this many details; its message gives the full count. */
+export const MAX_ERROR_DETAILS = 100;
+
+const listed = (total: number, shown: number) => (total > shown ? ` The first ${shown} are listed.` : '');
+
+export function policyInvalidError(errors: readonly PolicyError[], total = errors.length): PosternError {
   const first = errors[0];
   const where = first ? `; first at line ${first.line}, column ${first.column}: ${first.message}` : '';
-  return new PosternError('POLICY_INVALID', `The policy has ${errors.length} error${errors.length === 1 ? '' : 's'}${where}. Fix them and submit it again.`, {
-    details: errors.map((e) => ({ path: e.path, line: e.line, column: e.column, message: `${e.code}: ${e.message}` })),
+  const shown = errors.slice(0, MAX_ERROR_DETAILS);
+  return new PosternError('POLICY_INVALID', `The policy has ${total} error${total === 1 ? '' : 's'}${where}. Fix them and submit it again.${listed(total, shown.length)}`, {
+    details: shown.map((e) => ({ path: e.path, line: e.line, column: e.column, message: `${e.code}: ${e.message}` })),
   });
 }
 
 export function policyTestsFailedError(report: PolicyTestReport): PosternError {
   const n = report.failed.length;
-  return new PosternError('POLICY_TESTS_FAILED', `${n} policy test assertion${n === 1 ? '' : 's'} failed; the policy was not saved.`, {
-    details: report.failed.map((f) => ({
+  const shown = report.failed.slice(0, MAX_ERROR_DETAILS);
+  return new PosternError('POLICY_TESTS_FAILED', `${n} policy test assertion${n === 1 ? '' : 's'} failed; the policy was not saved.${listed(n, shown.length)}`, {
+    details: shown.map((f) => ({
       path: `tests[${f.testIndex}]`,
       line: f.line,
       column: f.column,

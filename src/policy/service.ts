@@ -20,7 +20,7 @@ import { diffPolicies, type PolicyDiff } from './diff.ts';
 import { policyInvalidError, policyTestsFailedError } from './report.ts';
 import type { PolicyRepo, PolicyVersionSummary, StoredPolicyVersion } from './repo.ts';
 import type { SubjectSource } from './subjects.ts';
-import { runPolicyTests, type PolicyTestAssertion, type PolicyTestFailure } from './tests-runner.ts';
+import { runPolicyTestsInSlices, type PolicyTestAssertion, type PolicyTestFailure } from './tests-runner.ts';
 
 export interface ActivePolicy {
   version: number;
@@ -69,6 +69,9 @@ export interface PolicyServiceDeps {
 
 type By = { actor: string; requestId?: string | null };
 
+/** Lets decisions waiting on the event loop run between slices of a policy's tests. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function createPolicyService(deps: PolicyServiceDeps) {
@@ -82,7 +85,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
   function compileOrThrow(text: string): CompiledPolicy {
     compiles++;
     const result = compile(text);
-    if (!result.ok) throw policyInvalidError(result.errors);
+    if (!result.ok) throw policyInvalidError(result.errors, result.total);
     return result.policy;
   }
 
@@ -162,7 +165,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
 
     async apply(text: string, by: By): Promise<AppliedPolicy> {
       const policy = compileOrThrow(text);
-      const report = runPolicyTests(policy);
+      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop);
       if (report.failed.length > 0) throw policyTestsFailedError(report);
       const hash = sha256(text);
       const { stored, previous, unchanged } = await store.transaction(async (tx) => {
@@ -196,7 +199,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
 
     async dryRun(text: string): Promise<DryRunResult> {
       const policy = compileOrThrow(text);
-      const report = runPolicyTests(policy);
+      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop);
       const current = await active();
       const subjects = await deps.subjects.all(store.db);
       return {

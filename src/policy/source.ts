@@ -29,11 +29,17 @@ export class LineIndex {
   }
 }
 
+/** Errors kept with their position; past this many only the count grows, so a huge bad file costs no memory. */
+export const MAX_KEPT_ERRORS = 1000;
+
 export class ErrorSink {
   readonly errors: PolicyError[] = [];
+  private total = 0;
   constructor(private readonly lines: LineIndex) {}
 
   add(code: PolicyErrorCode, message: string, offset: number, path: string): void {
+    this.total++;
+    if (this.errors.length >= MAX_KEPT_ERRORS) return;
     const { line, column } = this.lines.position(offset);
     this.errors.push({ code, message, line, column, path });
   }
@@ -43,7 +49,7 @@ export class ErrorSink {
   }
 
   get count(): number {
-    return this.errors.length;
+    return this.total;
   }
 }
 

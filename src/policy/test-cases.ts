@@ -10,8 +10,9 @@ import type { ErrorSink, Located } from './source.ts';
 import { isGroup, isTag, isUser, isValidDestination } from './targets.ts';
 import type { PolicySubject, SubjectAttribute } from './types.ts';
 
-export function compileTests(tests: RawTest[], groups: ReadonlyMap<string, readonly string[]>, sink: ErrorSink): CompiledTest[] {
+export function compileTests(tests: RawTest[], groups: ReadonlyMap<string, readonly string[]>, sink: ErrorSink, maxCases = 10_000): CompiledTest[] {
   const out: CompiledTest[] = [];
+  let expanded = 0;
   for (const t of tests) {
     const attributes = testAttributes(t.attributes, sink);
     const subjects = t.src ? testSubjects(t.index, t.src, attributes, groups, sink) : [];
@@ -29,6 +30,17 @@ export function compileTests(tests: RawTest[], groups: ReadonlyMap<string, reado
       sink.add('INVALID_TEST', 'the test asserts nothing; give it "accept" or "deny" destinations', t.offset, `tests[${t.index}]`);
     }
     const at = sink.position(t.src?.offset ?? t.offset);
+    // Each case runs once per subject (a group: once per member); past the limit nothing more is expanded.
+    expanded += cases.length * subjects.length;
+    if (expanded > maxCases) {
+      sink.add(
+        'TOO_MANY_TEST_CASES',
+        `the tests expand to more than ${maxCases} cases (group members × destinations) by this test; test fewer destinations or a smaller group`,
+        t.src?.offset ?? t.offset,
+        `tests[${t.index}]`,
+      );
+      return out;
+    }
     out.push({ index: t.index, src: t.src?.value ?? '', line: at.line, column: at.column, subjects, cases });
   }
   return out;

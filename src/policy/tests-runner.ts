@@ -33,12 +33,35 @@ export interface PolicyTestReport {
 
 export function runPolicyTests(policy: CompiledPolicy): PolicyTestReport {
   const assertions: PolicyTestAssertion[] = [];
+  for (const a of assertionsOf(policy)) assertions.push(a);
+  return report(assertions);
+}
+
+/**
+ * The same, handing the event loop back (`pause`) every `slice` assertions, so a policy with thousands of test
+ * cases never holds up the decisions answered meanwhile.
+ */
+export async function runPolicyTestsInSlices(policy: CompiledPolicy, pause: () => Promise<void>, slice = 200): Promise<PolicyTestReport> {
+  const assertions: PolicyTestAssertion[] = [];
+  for (const a of assertionsOf(policy)) {
+    assertions.push(a);
+    if (assertions.length % slice === 0) await pause();
+  }
+  return report(assertions);
+}
+
+function report(assertions: PolicyTestAssertion[]): PolicyTestReport {
+  const failed = assertions.filter((a) => !a.passed).map(({ passed: _passed, ...rest }) => rest);
+  return { passed: assertions.length - failed.length, failed, assertions };
+}
+
+function* assertionsOf(policy: CompiledPolicy): Generator<PolicyTestAssertion> {
   for (const test of policy.tests) {
     for (const c of test.cases) {
       for (const { label, subject } of test.subjects) {
         const decision = evaluate(policy, subject, c.dst);
         const got = decision.allow ? 'accept' : 'deny';
-        assertions.push({
+        yield {
           testIndex: test.index,
           src: label,
           dst: c.dst,
@@ -48,10 +71,8 @@ export function runPolicyTests(policy: CompiledPolicy): PolicyTestReport {
           reasons: [...decision.reasons],
           line: c.line,
           column: c.column,
-        });
+        };
       }
     }
   }
-  const failed = assertions.filter((a) => !a.passed).map(({ passed: _passed, ...rest }) => rest);
-  return { passed: assertions.length - failed.length, failed, assertions };
 }

@@ -25,6 +25,8 @@ export const POLICY_ERROR_CODES = [
   'INVALID_IP_FIELD',
   'INVALID_TEST',
   'INVALID_ATTRIBUTE',
+  'POLICY_TOO_LARGE', // the text is over the size limit (1 MiB by default)
+  'TOO_MANY_TEST_CASES', // tests expand (group members × destinations) past the limit (10,000 by default)
 ] as const;
 export type PolicyErrorCode = (typeof POLICY_ERROR_CODES)[number];
 

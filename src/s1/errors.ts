@@ -67,6 +67,29 @@ export class S1Error extends PosternError {
   }
 }
 
+const CODE_KINDS = new Map<string, S1ErrorKind[]>();
+for (const [kind, code] of Object.entries(KIND_CODE) as [S1ErrorKind, ErrorCode][]) CODE_KINDS.set(code, [...(CODE_KINDS.get(code) ?? []), kind]);
+
+/**
+ * The one rule for what a failure talking to S1 means for a sync: `retry` the same request (a page) soon; `auth`
+ * (token refused or lacking scope: pause, email); `config` (S1 will never accept this configuration: stop);
+ * else `transient` (fail the sync, back off). Works on codes so errors built from a stored code classify alike.
+ */
+export type S1FailureClass = 'auth' | 'config' | 'transient';
+
+export function s1FailureClass(code: string): S1FailureClass {
+  const kinds = CODE_KINDS.get(code) ?? [];
+  if (kinds.some((k) => k === 'auth' || k === 'forbidden')) return 'auth';
+  if (kinds.some((k) => k === 'bad_request' || k === 'redirect' || k === 'not_found')) return 'config';
+  return 'transient';
+}
+
+/** True when the same request is worth repeating after a short wait (5xx, timeout, reset, malformed page, 429). */
+export function isRetryableS1Failure(err: unknown): boolean {
+  if (err instanceof S1Error) return err.retryable;
+  return err instanceof PosternError && (CODE_KINDS.get(err.code) ?? []).some((k) => RETRYABLE.has(k));
+}
+
 export function isS1Error(err: unknown, kind?: S1ErrorKind): err is S1Error {
   return err instanceof S1Error && (kind === undefined || err.kind === kind);
 }

@@ -25,9 +25,12 @@ export {
   S1Error,
   isS1Error,
   isTokenConflict,
+  isRetryableS1Failure,
+  s1FailureClass,
   scrubSecret,
   DEFAULT_RETRY_AFTER_MS,
   type S1ErrorKind,
+  type S1FailureClass,
 } from './errors.ts';
 export { parseAgent, parseAgentPage } from './agent-schema.ts';
 export { normalizeS1Timestamp, parseS1Timestamp } from './timestamps.ts';

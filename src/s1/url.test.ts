@@ -23,6 +23,11 @@ describe('normalizeS1BaseUrl accepts every way an admin names the same console',
     ['http://127.1.2.3:80', 'http://127.1.2.3'],
     ['http://localhost:3000/', 'http://localhost:3000'],
     ['http://[::1]:9000', 'http://[::1]:9000'],
+    // Pasted from the browser's address bar while looking at the console.
+    ['https://acme.sentinelone.net/dashboard', 'https://acme.sentinelone.net'],
+    ['https://acme.sentinelone.net/web/api/v2.1/agents', 'https://acme.sentinelone.net'],
+    ['https://acme.sentinelone.net/?tenant=1', 'https://acme.sentinelone.net'],
+    ['https://usea1-partners.sentinelone.net/#/incidents', 'https://usea1-partners.sentinelone.net'],
   ])('%s → %s', (input, expected) => {
     expect(normalizeS1BaseUrl(input)).toBe(expected);
   });
@@ -37,10 +42,12 @@ describe('normalizeS1BaseUrl refuses what is not a console address, saying what 
     ['http://128.0.0.1', /https/],
     ['ftp://acme.sentinelone.net', /must start with https:\/\//],
     ['https://admin:hunter2@acme.sentinelone.net', /must not contain a user name or password/],
-    ['https://acme.sentinelone.net/dashboard', /type just https:\/\/acme\.sentinelone\.net/],
-    ['https://acme.sentinelone.net/web/api/v2.1/agents', /points at a page/],
-    ['https://acme.sentinelone.net/?tenant=1', /points at a page/],
-    ['https://acme.sentinelone.net/#/incidents', /points at a page/],
+    // Another host may sit behind a path prefix: its pages are not guessed at.
+    ['https://s1.example.com/dashboard', /type just https:\/\/s1\.example\.com/],
+    ['https://s1.example.com/web/api/v2.1/agents', /points at a page/],
+    ['https://s1.example.com/?tenant=1', /points at a page/],
+    ['https://s1.example.com/#/incidents', /points at a page/],
+    ['http://evil.localhost:8080', /only travel over https/],
     ['not a url', /not a valid address/],
     ['https://', /not a valid address/],
     ['mailto:soc@example.com', /not a web address/],
@@ -74,6 +81,8 @@ describe('isLoopbackHost lets only traffic that never leaves the machine use pla
     ['128.0.0.1', false],
     ['10.0.0.1', false],
     ['127.0.0.1.evil.com', false],
+    ['evil.localhost', false],
+    ['localhost.example.com', false],
     ['acme.sentinelone.net', false],
   ])('%s → %s', (host, expected) => {
     expect(isLoopbackHost(host)).toBe(expected);

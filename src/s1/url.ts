@@ -1,7 +1,8 @@
 /**
  * The SentinelOne console URL as an admin types it, reduced to the origin the client talks to. People paste the
  * console address, the API base (`…/web/api` or `…/web/api/v2.1`) or just the tenant name; all of those name the
- * same console. Anything else is refused with a message that says what to type instead, because a wrong URL is
+ * same console, and so does any page of a `*.sentinelone.net` console copied from the browser's address bar.
+ * Anything else is refused with a message that says what to type instead, because a wrong URL is
  * otherwise only discovered at the first sync.
  */
 import { PosternError } from '../lib/errors.ts';
@@ -16,10 +17,13 @@ function invalid(message: string): PosternError {
   return new PosternError('S1_URL_INVALID', message, { details: [{ path: 'baseUrl', message }] });
 }
 
-/** True for hosts that never leave the machine: localhost, 127.0.0.0/8 and ::1. */
+/**
+ * True for hosts that never leave the machine: `localhost` itself, 127.0.0.0/8 and ::1. Not `*.localhost`: those
+ * names go to whatever DNS answers.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === 'localhost') return true;
   if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   return v4 !== null && v4[1] === '127' && v4.slice(1).every((part) => Number(part) <= 255);
@@ -77,6 +81,9 @@ export function normalizeS1BaseUrl(input: string): string {
       `The SentinelOne URL ${shown(trimmed)} uses http; the API token must only travel over https. Type https://${url.host} instead.`,
     );
   }
+  // A SaaS console has no path prefix: whatever page was open in the browser (`/dashboard`, `#/incidents`) names
+  // the same console.
+  if (url.protocol === 'https:' && url.hostname.toLowerCase().endsWith(`.${S1_DOMAIN}`)) return url.origin;
   if (url.search !== '' || url.hash !== '' || !ACCEPTED_PATH.test(url.pathname)) {
     throw invalid(
       `The SentinelOne URL ${shown(trimmed)} points at a page, not at the console; type just ${url.protocol}//${url.host} (the address without a path).`,

@@ -8,3 +8,4 @@ export type { Engine } from './migrations/index.ts';
 export type * from './schema.ts';
 export { toJson, fromJson } from './json.ts';
 export { resealAll, SEALED_COLUMNS, type Resealer } from './sealed.ts';
+export { isUniqueViolation, uniqueViolationOn } from './unique.ts';

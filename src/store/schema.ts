@@ -69,13 +69,32 @@ export interface DevicesTable {
   tags: string;
   created_at: string;
   updated_at: string;
+  /** A user the device named itself; never used for decisions until an admin approves it. */
+  claimed_user: string | null;
+  /** JSON: addresses the agent reported that postern did not observe; kept for admins, never used to identify. */
+  reported_addresses: string;
 }
 
+/** The addresses that identify a device: set by an admin, or observed as the agent's connection source. */
 export interface DeviceAddressesTable {
   device_id: string;
   address: string;
+  /** `admin` or `observed`. */
+  source: string;
 }
 
+/** Each device's normalised serials; UNIQUE on `serial`, so no two devices ever hold one. */
+export interface DeviceSerialsTable {
+  device_id: string;
+  serial: string;
+  /** `approved` (matches SentinelOne agents) or `pending` (named by the device, waiting for an admin). */
+  status: string;
+  /** `admin` or `device`. */
+  source: string;
+  created_at: string;
+}
+
+/** One row per device, source and key: `source` is the integration id that wrote it, or `admin` for `custom:*`. */
 export interface AttributesTable {
   device_id: string;
   key: string;
@@ -83,6 +102,14 @@ export interface AttributesTable {
   source: string;
   updated_at: string;
   expires_at: string | null;
+}
+
+/** Which postern process syncs an integration, until when (ISO text; an expired lease is free to take). */
+export interface SyncLeasesTable {
+  integration_id: string;
+  owner: string;
+  acquired_at: string;
+  expires_at: string;
 }
 
 export interface DeviceSourcesTable {
@@ -130,9 +157,11 @@ export interface Database {
   integration_status: IntegrationStatusTable;
   devices: DevicesTable;
   device_addresses: DeviceAddressesTable;
+  device_serials: DeviceSerialsTable;
   attributes: AttributesTable;
   device_sources: DeviceSourcesTable;
   sync_runs: SyncRunsTable;
+  sync_leases: SyncLeasesTable;
   audit_events: AuditEventsTable;
   api_keys: ApiKeysTable;
   enrollment_keys: EnrollmentKeysTable;
@@ -170,6 +199,10 @@ export interface EnrollmentKeysTable {
   revoked_at: string | null;
   used_at: string | null;
   uses: number;
+  /** The user every device enrolled with this key belongs to, or null. */
+  user: string | null;
+  /** 1 when serials named at enrollment are approved at once; 0 when they wait for an admin. */
+  auto_approve_serials: number;
 }
 
 export interface DeviceCredentialsTable {
@@ -180,6 +213,10 @@ export interface DeviceCredentialsTable {
   presence_hash: string;
   enrollment_key_id: string | null;
   created_at: string;
+  /** The presence token stops identifying the device after this; the agent's reports push it forward. */
+  presence_expires_at: string | null;
+  /** Set by an admin's rotation: the agent's next report receives new tokens and the old ones stop working. */
+  rotation_requested_at: string | null;
 }
 
 /** Every policy version ever stored; the highest `version` is the one in force. */

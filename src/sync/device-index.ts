@@ -16,16 +16,6 @@ export interface DeviceSnapshot {
   bySerial: ReadonlyMap<string, readonly MatchableDevice[]>;
 }
 
-/** What identifies the device table's content: how many devices, and the latest change. */
-export async function readDeviceKey(db: Executor): Promise<{ key: string; newestUpdate: string | null }> {
-  const row = await db
-    .selectFrom('devices')
-    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('updated_at').as('at')])
-    .executeTakeFirst();
-  const newestUpdate = (row?.at as string | null | undefined) ?? null;
-  return { key: `${Number(row?.n ?? 0)}:${newestUpdate ?? ''}`, newestUpdate };
-}
-
 export function createDeviceIndex(repo: Pick<DeviceRepo, 'listSerials'>) {
   let cached: DeviceSnapshot | null = null;
 

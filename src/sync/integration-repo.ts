@@ -117,9 +117,8 @@ export function createIntegrationRepo() {
       await db.updateTable('integrations').set(rest).where('id', '=', id).execute();
     },
 
+    /** Removes the integration; its values on devices are the devices module's to remove (`removeSource`). */
     async remove(db: Executor, id: string): Promise<boolean> {
-      // Attributes written by the integration go with it: a removed integration vouches for nothing.
-      await db.deleteFrom('attributes').where('source', '=', id).execute();
       const res = await db.deleteFrom('integrations').where('id', '=', id).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
     },

@@ -3,7 +3,7 @@
  * is sealed before it is stored and is never returned, logged or put into an error; responses show it masked.
  */
 import type { AuditLog } from '../audit/index.ts';
-import type { Actor, VerifyingIntegration } from '../devices/index.ts';
+import type { Actor, SyncedRepo, VerifyingIntegration } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { notFound, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
@@ -11,6 +11,7 @@ import { maskSecret, type SecretBox } from '../lib/secrets.ts';
 import { normalizeS1BaseUrl, type S1ClientFactory } from '../s1/index.ts';
 import type { Executor, Store } from '../store/index.ts';
 import { initialStatus, type IntegrationRepo } from './integration-repo.ts';
+import type { LeaseHolder, LeaseRepo } from './lease-repo.ts';
 import type { Scheduler } from './scheduler.ts';
 import { summarize } from './summary.ts';
 import { testConnection, type ConnectionTestResult } from './connection-test.ts';
@@ -40,6 +41,9 @@ export const INTEGRATION_DEFAULTS = {
 export interface IntegrationServiceDeps {
   store: Store;
   repo: IntegrationRepo;
+  leases: Pick<LeaseRepo, 'active'>;
+  /** The devices module's side of an integration's values (removed with it). */
+  deviceValues: Pick<SyncedRepo, 'removeSource'>;
   scheduler: Pick<Scheduler, 'trigger' | 'forget' | 'isRunning' | 'reschedule'>;
   audit: Pick<AuditLog, 'record'>;
   secrets: SecretBox;
@@ -66,9 +70,9 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
   const { store, repo, clock } = deps;
   const upkeep = createUpkeepRepo();
 
-  function view(record: IntegrationRecord, status: StatusRecord): IntegrationView {
-    const state = deps.scheduler.isRunning(record.id) ? 'syncing' : status.state;
+  function view(record: IntegrationRecord, status: StatusRecord, lease: LeaseHolder | undefined): IntegrationView {
     const now = clock.nowMs();
+    const { state, stateReason } = liveState(record, status, deps.scheduler.isRunning(record.id) || lease !== undefined, now);
     return {
       id: record.id,
       provider: record.provider,
@@ -84,6 +88,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       updatedAt: record.updatedAt,
       status: {
         state,
+        stateReason,
         lastSyncAt: status.lastSyncAt,
         lastSuccessfulSyncAt: status.lastSuccessfulSyncAt,
         lastFullSyncAt: status.lastFullSyncAt,
@@ -97,7 +102,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         lastError: status.lastError,
         tokenExpiresAt: status.tokenExpiresAt,
         warning: status.warning,
-        summary: summarize({ ...status, state }, now),
+        summary: summarize({ ...status, state, stateReason }, now),
         ...(state === 'syncing' ? { progress: deps.progress?.(record.id) ?? { fetched: 0, total: null } } : {}),
       },
     };
@@ -112,6 +117,11 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
 
   const service = {
     async create(input: IntegrationInput, by: Actor, options: { wait?: boolean } = {}): Promise<IntegrationView> {
+      assertStalenessCoversInterval(
+        input.staleAfterSeconds ?? INTEGRATION_DEFAULTS.staleAfterSeconds,
+        input.pollIntervalSeconds ?? INTEGRATION_DEFAULTS.pollIntervalSeconds,
+        input.staleAfterSeconds !== undefined ? 'staleAfterSeconds' : 'pollIntervalSeconds',
+      );
       const now = clock.now().toISOString();
       const record: IntegrationRecord = {
         id: deps.ids('int'),
@@ -141,14 +151,15 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
 
     async get(id: string): Promise<IntegrationView> {
       const { record, status } = await load(store.db, id);
-      return view(record, status);
+      const leases = await deps.leases.active(store.db, clock.now().toISOString());
+      return view(record, status, leases.get(id));
     },
 
     async list(): Promise<IntegrationView[]> {
-      const [records, statuses] = await Promise.all([repo.list(store.db), repo.listStatuses(store.db)]);
+      const [records, statuses, leases] = await Promise.all([repo.list(store.db), repo.listStatuses(store.db), deps.leases.active(store.db, clock.now().toISOString())]);
       return records.flatMap((r) => {
         const s = statuses.get(r.id);
-        return s ? [view(r, s)] : [];
+        return s ? [view(r, s, leases.get(r.id))] : [];
       });
     },
 
@@ -156,6 +167,13 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
     async update(id: string, patch: IntegrationPatch, by: Actor, options: { wait?: boolean } = {}): Promise<IntegrationView> {
       const { changed } = await store.transaction(async (tx) => {
         const { record: before, status } = await load(tx, id);
+        // The stored token was given for one host: sending it to another needs the admin to give it again.
+        if (patch.baseUrl !== undefined && patch.apiToken === undefined && new URL(normalizeS1BaseUrl(patch.baseUrl)).host !== new URL(before.baseUrl).host) {
+          throw validationError(
+            'body.apiToken',
+            'is required when baseUrl moves to another host: the stored token is never sent to a new host; give the API token for that console in the same request',
+          );
+        }
         const after: IntegrationRecord = {
           ...before,
           ...(patch.name !== undefined ? { name: patch.name } : {}),
@@ -168,6 +186,9 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
           ...(patch.accountIds !== undefined ? { accountIds: patch.accountIds } : {}),
           updatedAt: clock.now().toISOString(),
         };
+        if (patch.staleAfterSeconds !== undefined || patch.pollIntervalSeconds !== undefined) {
+          assertStalenessCoversInterval(after.staleAfterSeconds, after.pollIntervalSeconds, patch.staleAfterSeconds !== undefined ? 'staleAfterSeconds' : 'pollIntervalSeconds');
+        }
         const changed = configChanged(before, after) || patch.apiToken !== undefined;
         if (changed) after.configVersion = before.configVersion + 1;
         await repo.update(tx, after);
@@ -214,15 +235,16 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       await deps.scheduler.forget(id);
       await store.transaction(async (tx) => {
         const { record } = await load(tx, id);
+        await deps.deviceValues.removeSource(tx, id);
         await repo.remove(tx, id);
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'integration.delete', target: id, before: auditable(record) });
       });
     },
 
     /** Syncs now (a full sync); with `wait`, answers after it finished or failed. */
-    async syncNow(id: string, options: { wait?: boolean } = {}): Promise<IntegrationView> {
+    async syncNow(id: string, options: { wait?: boolean; allowMassRemoval?: boolean } = {}): Promise<IntegrationView> {
       await load(store.db, id);
-      const sync = deps.scheduler.trigger(id, 'full');
+      const sync = deps.scheduler.trigger(id, 'full', options.allowMassRemoval ? { allowMassRemoval: true } : {});
       if (options.wait) await sync.catch(() => undefined);
       else sync.catch(() => undefined);
       return service.get(id);
@@ -264,6 +286,38 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
     listForVerification: (db: Executor): Promise<VerifyingIntegration[]> => repo.listFreshness(db),
   };
   return service;
+}
+
+/** Attributes that go stale between two syncs would deny healthy devices every interval: refused up front. */
+function assertStalenessCoversInterval(staleAfterSeconds: number, pollIntervalSeconds: number, field: 'staleAfterSeconds' | 'pollIntervalSeconds'): void {
+  if (staleAfterSeconds >= pollIntervalSeconds) return;
+  throw validationError(
+    `body.${field}`,
+    `staleAfterSeconds (${staleAfterSeconds}) is shorter than pollIntervalSeconds (${pollIntervalSeconds}), so every device would go stale between two syncs; ` +
+      'make staleAfterSeconds at least the poll interval (ideally several), or poll more often',
+  );
+}
+
+/**
+ * The state as people see it: `syncing` while any process holds the lease; `overdue` when no process has tried
+ * for more than a poll interval past `nextSyncAt` (none running, or none reaching the database), with the reason.
+ */
+export function liveState(
+  record: Pick<IntegrationRecord, 'pollIntervalSeconds'>,
+  status: Pick<StatusRecord, 'state' | 'nextSyncAt'>,
+  syncing: boolean,
+  nowMs: number,
+): { state: IntegrationView['status']['state']; stateReason: string | null } {
+  if (syncing) return { state: 'syncing', stateReason: null };
+  if (status.state !== 'stopped' && status.nextSyncAt && nowMs - Date.parse(status.nextSyncAt) > record.pollIntervalSeconds * 1000) {
+    return {
+      state: 'overdue',
+      stateReason:
+        `The next sync was due ${new Date(status.nextSyncAt).toISOString()} and no postern process has run it for more than one poll interval; ` +
+        'check that a postern process is running and reaches the database.',
+    };
+  }
+  return { state: status.state, stateReason: null };
 }
 
 function configChanged(a: IntegrationConfig, b: IntegrationConfig): boolean {

@@ -5,6 +5,7 @@
  */
 import type { AttributeValue, SentinelOneAttributeKey } from '../lib/attributes.ts';
 import type { S1Agent } from '../s1/index.ts';
+import { normalizeS1Timestamp } from '../s1/core.ts';
 import { agentFailures, type VerificationReason, type VerifyingIntegration } from '../devices/core.ts';
 
 type Mapped = Partial<Record<SentinelOneAttributeKey, AttributeValue>>;
@@ -49,7 +50,5 @@ export function mapAgent(agent: S1Agent, integration: VerifyingIntegration, nowM
 
 /** S1 timestamps carry microseconds; attributes store ISO-8601 with milliseconds so they compare as instants. */
 export function normalizeTimestamp(value: string | null): string | null {
-  if (!value) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  return value ? normalizeS1Timestamp(value) : null;
 }

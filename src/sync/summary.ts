@@ -10,6 +10,7 @@ export interface SummaryInput {
   lastError: { code: string; message: string } | null;
   nextSyncAt: string | null;
   warning: string | null;
+  stateReason?: string | null;
 }
 
 export function relativeTime(iso: string, nowMs: number): string {
@@ -61,6 +62,8 @@ export function summarize(s: SummaryInput, nowMs: number): string {
       return `Sync failing: ${error} Retrying${s.nextSyncAt ? ` ${relativeTime(s.nextSyncAt, nowMs)}` : ''}; ${lastGood}.`;
     case 'paused':
       return `Paused: ${error} Retrying${s.nextSyncAt ? ` ${relativeTime(s.nextSyncAt, nowMs)}` : ''}; ${lastGood}.`;
+    case 'overdue':
+      return `Overdue: ${s.stateReason ?? 'the next sync is late.'} ${lastGood[0]!.toUpperCase()}${lastGood.slice(1)}.`;
     case 'stopped':
       return `Stopped: ${error} No more attempts until the configuration is changed; ${lastGood}.`;
     default:

@@ -11,6 +11,7 @@
  * longer does, the new one is promoted anyway, since nothing better exists. A pending token left by a crash or a
  * failed write is resolved the next time this runs, before anything else.
  */
+import { clientFor } from './client-for.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -69,19 +70,12 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
   const policy = { ...DEFAULT_TOKEN_POLICY, ...deps.policy };
   const db = store.db;
 
-  const clientFor = (record: IntegrationRecord, apiToken: string): S1Client =>
-    deps.s1({
-      baseUrl: record.baseUrl,
-      apiToken,
-      siteIds: record.siteIds,
-      accountIds: record.accountIds,
-      ...(deps.s1TimeoutMs ? { timeoutMs: deps.s1TimeoutMs } : {}),
-    });
+  const clientOf = (record: IntegrationRecord, apiToken: string): S1Client => clientFor(deps.s1, record, apiToken, deps.s1TimeoutMs);
 
   /** Does S1 accept this token? `unknown` when S1 could not say (down, slow, malformed). */
   async function probe(record: IntegrationRecord, apiToken: string): Promise<Probe> {
     try {
-      await clientFor(record, apiToken).systemInfo();
+      await clientOf(record, apiToken).systemInfo();
       return 'ok';
     } catch (err) {
       return isS1Error(err, 'auth') || isS1Error(err, 'forbidden') ? 'refused' : 'unknown';
@@ -142,7 +136,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
   async function renew(record: IntegrationRecord, working: string): Promise<RenewResult> {
     let fresh: string;
     try {
-      fresh = await clientFor(record, working).generateApiToken();
+      fresh = await clientOf(record, working).generateApiToken();
     } catch (err) {
       if (isS1Error(err, 'forbidden')) {
         logger.info({ integrationId: record.id }, "SentinelOne does not let this token's user renew it; postern will warn before it expires");
@@ -189,7 +183,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
 
   async function details(record: IntegrationRecord, token: string): Promise<S1TokenDetails | null> {
     try {
-      return await clientFor(record, token).tokenDetails();
+      return await clientOf(record, token).tokenDetails();
     } catch (err) {
       logger.debug({ integrationId: record.id, reason: (err as Error).message }, 'SentinelOne did not say when the API token expires');
       return null;

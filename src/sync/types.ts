@@ -1,4 +1,5 @@
-export const INTEGRATION_STATES = ['waiting_to_sync', 'syncing', 'ok', 'failing', 'paused', 'stopped'] as const;
+/** `syncing` and `overdue` are live states (a lease is held; no process ran a due sync); the rest are stored. */
+export const INTEGRATION_STATES = ['waiting_to_sync', 'syncing', 'ok', 'failing', 'paused', 'stopped', 'overdue'] as const;
 export type IntegrationState = (typeof INTEGRATION_STATES)[number];
 
 export interface IntegrationConfig {
@@ -22,7 +23,7 @@ export interface IntegrationRecord extends IntegrationConfig {
 }
 
 export interface StatusRecord {
-  state: Exclude<IntegrationState, 'syncing'>;
+  state: Exclude<IntegrationState, 'syncing' | 'overdue'>;
   lastSyncAt: string | null;
   lastSuccessfulSyncAt: string | null;
   lastFullSyncAt: string | null;
@@ -60,6 +61,8 @@ export interface IntegrationStatusView
     | 'warning'
   > {
   state: IntegrationState;
+  /** Why the state is what it is, when the state alone does not say (`overdue`). */
+  stateReason: string | null;
   lastDurationMs: number | null;
   summary: string;
   /** While `syncing`: agents fetched so far out of SentinelOne's total. */
@@ -92,6 +95,8 @@ export interface SyncOutcome {
   error: { code: string; message: string; retryAfterMs?: number; kind?: string } | null;
   /** True when the sync's result was thrown away because the configuration changed while it ran. */
   discarded?: boolean;
-  /** True when another postern process held this integration's sync lock, so nothing ran. */
+  /** True when another postern process held this integration's lease (or had just synced it), so nothing ran. */
   skipped?: boolean;
+  /** With `skipped`: when to look again (the other process's lease runs out, or the integration is next due). */
+  retryAt?: string;
 }

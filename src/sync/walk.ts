@@ -1,10 +1,11 @@
 /**
  * Walks every page of the agent list, retrying a single page after a transient fault (bounded, with backoff)
- * and honouring Retry-After. Pages go straight into `onPage`, so nothing holds the whole agent list.
+ * and honouring Retry-After. Pages go straight into `onPage`, so nothing holds the whole agent list; the next page
+ * is already being fetched while `onPage` works on the current one (one page ahead, never more).
  */
 import type { Clock } from '../lib/clock.ts';
 import { isPosternError, PosternError } from '../lib/errors.ts';
-import type { AgentPageResult, S1Client } from '../s1/index.ts';
+import { isRetryableS1Failure, type AgentPageResult, type S1Client } from '../s1/index.ts';
 
 export interface WalkOptions {
   updatedAfter?: string;
@@ -34,8 +35,6 @@ export interface WalkStats {
   totalItems: number | null;
 }
 
-const TRANSIENT = new Set(['S1_SERVER_ERROR', 'S1_TIMEOUT', 'S1_UNREACHABLE', 'S1_MALFORMED_RESPONSE', 'S1_RATE_LIMITED']);
-
 export async function walkAgents(
   client: S1Client,
   deps: { clock: Clock; random: () => number },
@@ -50,13 +49,16 @@ export async function walkAgents(
   const maxRestarts = options.maxRestarts ?? 1;
   const stats: WalkStats = { pages: 0, retries: 0, restarts: 0, skipped: 0, totalItems: null };
   let cursor: string | null = null;
+  const fetchPage = (at: string | null) =>
+    fetchWithRetry(() => client.fetchAgentsPage({ cursor: at, updatedAfter: options.updatedAfter, limit: options.pageSize ?? 1000, signal: options.signal }));
+  /** The next page, asked for before the current one is handed over, so matching overlaps the download. */
+  let ahead: Promise<AgentPageResult> | null = null;
   for (;;) {
     let page: AgentPageResult;
     try {
-      page = await fetchWithRetry(() =>
-        client.fetchAgentsPage({ cursor, updatedAfter: options.updatedAfter, limit: options.pageSize ?? 1000, signal: options.signal }),
-      );
+      page = await (ahead ?? fetchPage(cursor));
     } catch (err) {
+      ahead = null;
       if (!isPosternError(err, 'S1_INVALID_CURSOR') || cursor === null || stats.restarts >= maxRestarts) throw err;
       stats.restarts++;
       stats.skipped = 0;
@@ -65,11 +67,17 @@ export async function walkAgents(
       cursor = null;
       continue;
     }
+    ahead = null;
     stats.pages++;
     stats.skipped += page.skipped;
     stats.totalItems ??= page.totalItems;
-    onPage(page);
     cursor = page.nextCursor;
+    if (cursor && stats.pages < maxPages) {
+      ahead = fetchPage(cursor);
+      // Its failure is handled when it is awaited; if handing over this page fails first, nobody awaits it.
+      ahead.catch(() => undefined);
+    }
+    onPage(page);
     if (!cursor) return stats;
     if (stats.pages >= maxPages) {
       throw new PosternError('S1_MALFORMED_RESPONSE', `SentinelOne's agent list did not end after ${maxPages} pages; its cursors may be looping.`);
@@ -82,7 +90,7 @@ export async function walkAgents(
         return await fetchPage();
       } catch (err) {
         options.signal?.throwIfAborted();
-        if (!isPosternError(err) || !TRANSIENT.has(err.code) || attempt >= maxRetries) throw err;
+        if (!isPosternError(err) || !isRetryableS1Failure(err) || attempt >= maxRetries) throw err;
         const backoff = Math.round(Math.min(baseDelay * 2 ** attempt, maxDelay) * (0.5 + deps.random() * 0.5));
         const wait = err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, backoff) : backoff;
         if (wait > maxRetryAfter) throw err;

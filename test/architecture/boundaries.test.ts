@@ -1,7 +1,9 @@
 /**
  * Layering rules, checked on the source itself:
  * 1. A module imports another module only through its `index.ts` (or `core.ts`, its pure subset); `lib` is shared.
- * 2. The pure core (matching, mapping, verification, policy evaluation, S1 parsing) reaches no I/O, not even
+ *    Which module may import which is the table `MAY_IMPORT`; a new dependency is a decision made there.
+ * 2. One home per table: only the devices module reads or writes the device, attribute and device-source tables.
+ * 3. The pure core (matching, mapping, verification, policy evaluation, S1 parsing) reaches no I/O, not even
  *    transitively: no database, network, file system, process or framework imports.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -51,6 +53,26 @@ const PURE = [
   'policy/core.ts',
 ].filter((f) => FILES.includes(join(SRC, f)));
 
+/** Which modules each module may import (besides `lib`, shared by all). Type-only imports count too. */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  config: [],
+  store: [],
+  s1: [],
+  notify: [],
+  metrics: [],
+  audit: ['store'],
+  keys: ['audit', 'store'],
+  devices: ['audit', 'store'],
+  policy: ['audit', 'devices', 'store'],
+  sync: ['audit', 'devices', 'notify', 's1', 'store'],
+  api: ['audit', 'devices', 'keys', 'metrics', 'policy', 's1', 'store', 'sync'],
+  web: ['api', 'audit', 'store'],
+  cli: ['config', 'devices', 'keys', 'policy', 's1', 'store'],
+};
+
+/** Tables only the devices module touches; everyone else goes through its repo. */
+const DEVICE_TABLES = ['devices', 'attributes', 'device_sources', 'device_addresses'];
+
 const IO_PACKAGES = /^(node:(fs|net|http|https|child_process|dgram|dns|tls|worker_threads)|fs|net|http|https|undici|better-sqlite3|pg|kysely|fastify|@fastify\/.*|nodemailer|pino|prom-client|commander)(\/|$)/;
 
 describe('module boundaries', () => {
@@ -68,6 +90,32 @@ describe('module boundaries', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it('every module appears in the import table, and imports only what the table allows', () => {
+    const modules = readdirSync(SRC).filter((d) => statSync(join(SRC, d)).isDirectory() && d !== 'lib');
+    expect(modules.filter((m) => !(m in MAY_IMPORT))).toEqual([]);
+    const violations: string[] = [];
+    for (const file of FILES) {
+      const from = moduleOf(file);
+      if (!relative(SRC, file).includes('/') || from === 'lib') continue;
+      for (const { spec } of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = resolve(dirname(file), spec);
+        const to = moduleOf(target);
+        if (to === from || to === 'lib' || !relative(SRC, target).includes('/')) continue;
+        if (!(MAY_IMPORT[from] ?? []).includes(to)) violations.push(`${relative(SRC, file)} imports ${to} (${spec})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('only the devices module reads or writes the device tables', () => {
+    const pattern = new RegExp(`(selectFrom|insertInto|updateTable|deleteFrom)\\(\\s*['"](${DEVICE_TABLES.join('|')})(\\s+as\\s+\\w+)?['"]`);
+    const outside = FILES.filter((f) => moduleOf(f) !== 'devices' && !relative(SRC, f).startsWith('store/migrations/')).filter((f) =>
+      pattern.test(readFileSync(f, 'utf8')),
+    );
+    expect(outside.map((f) => relative(SRC, f))).toEqual([]);
   });
 
   it.each(PURE)('%s reaches no I/O, even transitively', (pureFile) => {

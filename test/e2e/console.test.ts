@@ -300,4 +300,21 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     await page.locator('#login-form').waitFor();
     expect(await page.locator('#login-message').textContent()).toContain('Your session ended');
   });
+
+  it("a device's claims are shown as claims: its self-named user, serials awaiting approval, unobserved addresses", async () => {
+    const key = (await h.request('POST', '/v1/enrollment-keys', { body: {} })).json.key;
+    const enrolled = await h.request('POST', '/v1/enroll', {
+      key,
+      body: { name: 'claimer', os: 'Windows', serialNumbers: ['CLAIM00001'], addresses: ['10.66.0.1'], user: 'claimed@example.com' },
+    });
+    expect(enrolled.status, enrolled.text).toBe(201);
+    const { page } = await openConsole();
+    await signIn(page, ADMIN_TOKEN);
+    await page.goto(`${baseUrl}/#/devices/${enrolled.json.device.id}`);
+    await page.locator('#verification').waitFor();
+    expect(await page.locator('.claimed-user').textContent()).toMatch(/^claimed@example\.com — named by the device itself/);
+    expect(await page.locator('.pending-serials').textContent()).toBe('CLAIM00001');
+    expect(await page.locator('.reported-addresses').textContent()).toBe('10.66.0.1');
+    expect(await page.locator('#verification li').first().getAttribute('data-code')).toBe('SERIAL_PENDING_APPROVAL');
+  });
 });

@@ -34,7 +34,8 @@ describe('enrollment with postern agent', () => {
     const second = await report({ server, stateFile: state, facts: { ...facts('SERIALAAA1'), osVersion: '6.2.0' } });
     expect(second).toEqual({ deviceId: first.deviceId, registered: false });
     const device = (await h.request('GET', `/v1/devices/${first.deviceId}`)).json;
-    expect(device).toMatchObject({ tags: ['tag:laptop'], user: 'ann@example.com', osVersion: '6.2.0', serialNumbers: ['SERIALAAA1'] });
+    // The device named its user itself: that is a claim until an admin approves it, never its user.
+    expect(device).toMatchObject({ tags: ['tag:laptop'], user: null, claimedUser: 'ann@example.com', osVersion: '6.2.0', serialNumbers: ['SERIALAAA1'] });
     const audit = (await h.request('GET', `/v1/audit?target=${key.id}`)).json.data;
     expect(audit.map((e: { action: string }) => e.action)).toEqual(['enrollment_key.create']);
   });

@@ -2,7 +2,9 @@
  * Forward-auth behind a real nginx (`auth_request`), once per engine: postern listens on a real port, nginx runs
  * as a child process with a generated configuration, and a device's posture (synced from the simulator) decides
  * whether a request reaches the upstream: 200 "hello" for the healthy device, 403 for the infected one, 401 for
- * an address no device has. Under CI=true a missing nginx fails the run instead of skipping it.
+ * an address no device has. A device found by its presence token (X-Postern-Device-Token) gets through, and the
+ * README's configuration keeps that token from ever reaching the upstream app. Under CI=true a missing nginx fails
+ * the run instead of skipping it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DESIGN_EXAMPLE_POLICY } from '../../src/policy/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
-import { putPolicy, startFleet, type Fleet } from './policy-fleet.ts';
+import { pickAgents, putPolicy, startFleet, type Fleet } from './policy-fleet.ts';
 
 requirePostgresInCi();
 
@@ -64,13 +66,15 @@ function nginxConfig(o: { dir: string; port: number; upstream: number; postern: 
       proxy_set_header X-Forwarded-For $remote_addr;
       proxy_set_header X-Forwarded-Host $host;
     }`;
-  const protectedLocation = (path: string, auth: string) => `
+  // As in the README: the presence token goes to postern's auth subrequest, and is blanked on the proxied request.
+  const protectedLocation = (path: string, auth: string, stripToken = true) => `
     location ${path} {
       auth_request ${auth};
       auth_request_set $postern_device $upstream_http_x_postern_device;
       auth_request_set $postern_reason $upstream_http_x_postern_reason;
       add_header X-Postern-Reason $postern_reason always;
       proxy_set_header X-Postern-Device $postern_device;
+      ${stripToken ? 'proxy_set_header X-Postern-Device-Token "";' : ''}
       proxy_pass http://127.0.0.1:${o.upstream};
     }`;
   return `
@@ -88,12 +92,15 @@ http {
     listen 127.0.0.1:${o.port};
     ${protectedLocation('/', '/_postern')}
     ${protectedLocation('/prod/', '/_postern_prod')}
+    ${protectedLocation('/leaky/', '/_postern_prod', false)}
     ${authLocation('/_postern', '')}
     ${authLocation('/_postern_prod', '?dst=tag:production')}
   }
   server {
     listen 127.0.0.1:${o.upstream};
     location / { return 200 "hello $http_x_postern_device\\n"; }
+    location /leaky/ { return 200 "token=[$http_x_postern_device_token]\\n"; }
+    location /prod/token { return 200 "token=[$http_x_postern_device_token]\\n"; }
   }
 }
 `;
@@ -133,9 +140,9 @@ async function startNginx(posternPort: number, key: string): Promise<Nginx> {
   };
 }
 
-function get(port: number, path: string, host: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function get(port: number, path: string, host: string, extra: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, timeout: 5000 }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host, ...extra }, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
@@ -195,5 +202,29 @@ describe.skipIf(missing !== null).each(engines())('forward-auth behind nginx on 
       ['deny', infected.id],
     ]);
     expect(log[2]).toMatchObject({ asked: { address: '127.0.0.1' }, dst: 'app.example.test', reasons: [{ condition: 'sentinelOne:activeThreats == 0' }] });
+  });
+
+  it('finds an enrolled device by its presence token; the token never reaches the upstream app', async () => {
+    fleet = await startFleet({ databaseUrl: await newDatabaseUrl(), env: { POSTERN_TRUSTED_PROXIES: '127.0.0.1' } });
+    const { h, healthy, infected } = fleet;
+    expect((await putPolicy(h, POLICY)).status).toBe(200);
+    const taken = new Set([healthy.agent!.serialNumber, infected.agent!.serialNumber]);
+    const serial = String(pickAgents(fleet.sim.state.listAgents().filter((a) => !taken.has(a.serialNumber))).healthy.serialNumber);
+    const enrollKey = (await h.request('POST', '/v1/enrollment-keys', { body: { user: 'kim@example.com', autoApproveSerials: true } })).json.key;
+    const enrolled = await h.request('POST', '/v1/enroll', { key: enrollKey, body: { name: 'kim-mbp', os: 'macOS', serialNumbers: [serial] } });
+    expect(enrolled.status, enrolled.text).toBe(201);
+    expect((await h.request('POST', `/v1/integrations/${fleet.integrationId}/sync?wait=true`)).json.status.state).toBe('ok');
+    const key = (await h.request('POST', '/v1/api-keys', { body: { name: 'nginx', role: 'gateway' } })).json.key;
+    nginx = await startNginx(Number(new URL(await h.postern.listen()).port), key);
+    const token = { 'x-postern-device-token': enrolled.json.presenceToken as string };
+
+    const ok = await get(nginx.port, '/prod/token', 'app.example.test', token);
+    expect(ok, nginx.logs.join('')).toMatchObject({ status: 200, body: 'token=[]\n' });
+    expect(await get(nginx.port, '/', 'app.example.test', token)).toMatchObject({ status: 200, body: `hello ${enrolled.json.device.id}\n` });
+    // Without the README's blanking line the upstream would receive the device's bearer token.
+    expect(await get(nginx.port, '/leaky/', 'app.example.test', token)).toMatchObject({ status: 200, body: `token=[${token['x-postern-device-token']}]\n` });
+    // A revoked token identifies nobody from the next request on.
+    expect((await h.request('DELETE', `/v1/devices/${enrolled.json.device.id}/tokens`)).status).toBe(204);
+    expect((await get(nginx.port, '/prod/token', 'app.example.test', token)).status).toBe(401);
   });
 });

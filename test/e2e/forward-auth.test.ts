@@ -93,10 +93,11 @@ describe.each(engines())('forward-auth on $engine', ({ newDatabaseUrl }) => {
 
   it('finds an enrolled device by its presence token, from any peer; its report token is not accepted there', async () => {
     await setUp('10.200.0.0/16');
-    const key = (await fleet.h.request('POST', '/v1/enrollment-keys', { body: { reusable: false, tags: [] } })).json.key;
+    // The key is bound to dan: a user the device named itself would only be a claim.
+    const key = (await fleet.h.request('POST', '/v1/enrollment-keys', { body: { reusable: false, tags: [], user: 'dan@example.com' } })).json.key;
     const enrolled = await fleet.h.request('POST', '/v1/enroll', {
       key,
-      body: { name: 'dan-pc', os: 'windows', serialNumbers: ['DANPC0001'], user: 'dan@example.com' },
+      body: { name: 'dan-pc', os: 'windows', serialNumbers: ['DANPC0001'] },
     });
     expect(enrolled.status, enrolled.text).toBe(201);
     expect(enrolled.json.presenceToken).toMatch(/^pdp_/);

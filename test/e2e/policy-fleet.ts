@@ -75,7 +75,7 @@ export async function startFleet(options: {
       name: 'S1 prod',
       baseUrl: sim.url,
       apiToken: sim.token,
-      ...(options.staleAfterSeconds ? { staleAfterSeconds: options.staleAfterSeconds } : {}),
+      ...(options.staleAfterSeconds ? { staleAfterSeconds: options.staleAfterSeconds, pollIntervalSeconds: Math.min(900, options.staleAfterSeconds) } : {}),
     },
   });
   expect(res.status, res.text).toBe(201);

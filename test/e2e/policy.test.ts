@@ -114,11 +114,11 @@ describe.each(engines())('policy and decisions on devices synced from the simula
       expect(d).toMatchObject({ allow: false, device: null, grant: null, reasons: [{ code: 'DEVICE_UNKNOWN' }] });
     }
 
-    // One address on two devices identifies neither: fail closed.
-    await fleet.h.request('PATCH', `/v1/devices/${fleet.infected.id}`, { body: { addresses: [fleet.healthy.address] } });
-    const shared = await decide(fleet.h, { address: fleet.healthy.address, dst: 'tag:production' });
-    expect(shared).toMatchObject({ allow: false, reasons: [{ code: 'DEVICE_UNKNOWN' }] });
-    expect(shared.reasons[0].message).toMatch(/2 devices/);
+    // An address identifies one device: giving it to a second one is refused, naming the holder.
+    const shared = await fleet.h.request('PATCH', `/v1/devices/${fleet.infected.id}`, { body: { addresses: [fleet.healthy.address] } });
+    expect(shared.status).toBe(409);
+    expect(shared.json.error.message).toContain(fleet.healthy.id);
+    expect(await decide(fleet.h, { address: fleet.healthy.address, dst: 'tag:production' })).toMatchObject({ allow: true, device: { id: fleet.healthy.id } });
 
     // A user is allowed only when every one of their devices is.
     await fleet.h.request('PATCH', `/v1/devices/${fleet.infected.id}`, { body: { user: 'alice@example.com' } });

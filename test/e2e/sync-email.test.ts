@@ -115,7 +115,7 @@ describe.each(engines())('admin emails on $engine', ({ newDatabaseUrl }) => {
     const { harness, d } = await boot(clock, await newDatabaseUrl(), randomBytes(32).toString('hex'));
     const created = await d.during(
       harness.request('POST', '/v1/integrations?wait=true', {
-        body: { provider: 'sentinelone', name: 'S1 prod', baseUrl: sim.url, apiToken: TOKEN, pollIntervalSeconds: 86_400 },
+        body: { provider: 'sentinelone', name: 'S1 prod', baseUrl: sim.url, apiToken: TOKEN, pollIntervalSeconds: 86_400, staleAfterSeconds: 172_800 },
       }),
     );
     const id = created.json.id as string;

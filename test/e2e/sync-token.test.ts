@@ -34,7 +34,7 @@ describe.each(engines())('API token renewal on $engine', ({ engine, newDatabaseU
     const d = createDriver(clock, h);
     const created = await d.during(
       h.request('POST', '/v1/integrations?wait=true', {
-        body: { provider: 'sentinelone', name: 'S1', baseUrl: sim.url, apiToken: sim.token, pollIntervalSeconds: 86_400 },
+        body: { provider: 'sentinelone', name: 'S1', baseUrl: sim.url, apiToken: sim.token, pollIntervalSeconds: 86_400, staleAfterSeconds: 172_800 },
       }),
     );
     expect(created.json.status).toMatchObject({ state: 'ok', tokenExpiresAt: new Date(T0 + 30 * DAY).toISOString() });

@@ -49,6 +49,9 @@ export async function startHarness(options: {
       POSTERN_MASTER_KEY_FILE: join(dir, 'master.key'),
       POSTERN_PORT: '0',
       POSTERN_LOG_LEVEL: 'info',
+      // One process per test: the list tick (which finds integrations other processes made) runs rarely, so
+      // fake-clock runs over days stay quick.
+      POSTERN_SYNC_TICK_SECONDS: '3600',
       ...options.env,
     },
   );

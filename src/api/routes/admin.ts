@@ -7,9 +7,9 @@ import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam, isoTime, text } from '../schemas.ts';
 
 const auditQuery = z.strictObject({
-  target: z.string().max(100).optional(),
-  action: z.string().max(100).optional(),
-  actor: z.string().max(100).optional(),
+  target: text(100).optional(),
+  action: text(100).optional(),
+  actor: text(100).optional(),
   since: isoTime.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(500).optional(),

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { DeviceService } from '../../devices/index.ts';
-import type { Role } from '../../keys/index.ts';
+import type { EnrollmentService } from '../../keys/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
-import { idParam, ipAddress, isoTime, pageQuery, tag, text } from '../schemas.ts';
+import { idParam, ipAddress, isoTime, osName as os, pageQuery, tag, text } from '../schemas.ts';
 
-const os = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'must be a lower-case OS name like macos, windows, linux, ios, android' });
 const user = z.email({ error: 'must be an email address' }).max(254);
 
 const fields = {
@@ -39,6 +38,7 @@ const patchBody = z.strictObject({
 });
 
 const params = z.strictObject({ id: idParam('dev', 'a device') });
+const listQuery = pageQuery.extend({ awaitingApproval: z.enum(['true', 'false']).optional() });
 const attributeParams = z.strictObject({
   id: idParam('dev', 'a device'),
   key: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9_]{1,128}$/, { message: 'must be an attribute key like custom:tier' }),
@@ -48,19 +48,20 @@ const attributeBody = z.strictObject({
   expiresAt: isoTime.nullable().optional(),
 });
 
-/** Device registration is what enrollment keys are for. */
-const CREATE: readonly Role[] = ['admin', 'enroll'];
-
-export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { devices: DeviceService }) {
-  const { devices } = deps;
+/**
+ * Only admins create devices here, with tags, user and addresses; agents enroll through POST /v1/enroll, where the
+ * devices service decides what a device may say about itself.
+ */
+export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { devices: DeviceService; enrollment: Pick<EnrollmentService, 'rotateDeviceTokens' | 'revokeDeviceTokens'> }) {
+  const { devices, enrollment } = deps;
   const tags = ['devices'];
 
   defineRoute(app, deps, {
     method: 'POST',
     url: '/v1/devices',
-    summary: 'Add a device to the inventory',
+    summary: 'Add a device to the inventory (admin; agents enroll with POST /v1/enroll)',
     tags,
-    roles: CREATE,
+    roles: ADMIN,
     body: createBody,
     status: 201,
     handler: ({ body, by }) => devices.create(body, by),
@@ -69,11 +70,11 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { d
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/devices',
-    summary: 'List devices with attributes and verification (cursor pagination)',
+    summary: 'List devices with attributes and verification (cursor pagination; ?awaitingApproval=true: only devices with a claimed user or pending serial)',
     tags,
     roles: READ,
-    query: pageQuery,
-    handler: ({ query }) => devices.list(query.limit, query.cursor ?? null),
+    query: listQuery,
+    handler: ({ query }) => devices.list(query.limit, query.cursor ?? null, { awaitingApproval: query.awaitingApproval === 'true' }),
   });
 
   defineRoute(app, deps, {
@@ -167,5 +168,53 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { d
     roles: READ,
     params,
     handler: async ({ params }) => ({ data: await devices.sources(params.id) }),
+  });
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/devices/:id/approve-user',
+    summary: 'Accept the user the device claimed (claimedUser) as its user',
+    tags,
+    roles: ADMIN,
+    params,
+    handler: ({ params, by }) => devices.approveUser(params.id, by),
+  });
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/devices/:id/approve-serials',
+    summary: 'Accept the serials the device named (pendingSerials); they match SentinelOne agents from the next sync',
+    tags,
+    roles: ADMIN,
+    params,
+    handler: ({ params, by }) => devices.approveSerials(params.id, by),
+  });
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/devices/:id/tokens/rotate',
+    summary: "Rotate the device's report and presence tokens: its agent receives new ones with its next report, and the old ones stop working then",
+    tags,
+    roles: ADMIN,
+    params,
+    status: 202,
+    handler: async ({ params, by }) => {
+      await devices.get(params.id);
+      return enrollment.rotateDeviceTokens(params.id, by);
+    },
+  });
+
+  defineRoute(app, deps, {
+    method: 'DELETE',
+    url: '/v1/devices/:id/tokens',
+    summary: "Revoke the device's report and presence tokens at once (effective on the next request); the device must enroll again",
+    tags,
+    roles: ADMIN,
+    params,
+    status: 204,
+    handler: async ({ params, by }) => {
+      await devices.get(params.id);
+      await enrollment.revokeDeviceTokens(params.id, by);
+    },
   });
 }

@@ -1,31 +1,45 @@
 /**
  * Device enrollment: admins create enrollment keys; `postern agent` registers its machine with one and then
- * reports with the device token it got back. Tags come from the enrollment key, never from the device, and a
- * device may not claim a serial another device already has.
+ * reports with the report token it got back. What the device may say and what it may not (tags, user, other
+ * devices' serials and addresses) is decided by the devices service, the same rules for every entry path.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { DeviceService } from '../../devices/index.ts';
 import { PosternError } from '../../lib/errors.ts';
-import { ROLES, type EnrollmentService, type Principal } from '../../keys/index.ts';
+import { ROLES, type EnrollmentGrant, type EnrollmentService, type Principal } from '../../keys/index.ts';
 import type { Authenticator } from '../auth.ts';
 import { ADMIN, defineRoute, type RouteDeps } from '../route.ts';
-import { idParam, ipAddress, isoTime, tag, text } from '../schemas.ts';
+import { idParam, ipAddress, isoTime, osName, tag, text } from '../schemas.ts';
+import { clientAddress, normalizeIp, trustedProxies as trustList, type TrustedProxies } from './forward-auth.ts';
+import type { DeviceLogin } from '../../oidc/index.ts';
 
 const facts = {
   name: text(200),
-  os: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'must be a lower-case OS name like macos, windows, linux' }),
+  os: osName,
   osVersion: text(64).nullable().optional(),
   serialNumbers: z.array(text(128)).max(16),
   addresses: z.array(ipAddress).max(32).default([]),
 };
 
-const enrollBody = z.strictObject({ ...facts, user: z.email({ error: 'must be an email address' }).max(254).nullable().optional() });
-const reportBody = z.strictObject(facts);
+const email = z.email({ error: 'must be an email address' }).max(254);
+const enrollBody = z.strictObject({
+  ...facts,
+  user: email.nullable().optional(),
+  /** From POST /v1/enroll/login: the device's user becomes the email the person signed in with. */
+  login: z.string().min(1).max(4000).optional(),
+});
+const reportBody = z.strictObject({
+  ...facts,
+  /** From POST /v1/enroll/login (with this report token): a device without a user gets the signed-in email. */
+  login: z.string().min(1).max(4000).optional(),
+});
 const keyBody = z.strictObject({
   reusable: z.boolean().default(false),
   expiresAt: isoTime.nullable().optional(),
   tags: z.array(tag).max(64).default([]),
+  user: email.nullable().optional(),
+  autoApproveSerials: z.boolean().default(false),
 });
 
 const unusableKey = () =>
@@ -33,27 +47,63 @@ const unusableKey = () =>
 
 const bearer = (request: FastifyRequest) => /^Bearer (\S{8,200})$/.exec(request.headers.authorization ?? '')?.[1] ?? null;
 
+/** The address postern saw the agent connect from (through a trusted proxy: the client address it reports). */
+export function observedAddress(request: FastifyRequest, trusted: TrustedProxies): string | null {
+  const peer = normalizeIp(request.ip);
+  if (peer && trusted.contains(peer)) {
+    const found = clientAddress(request.ip, request.headers, trusted);
+    return found.ok ? found.address : null;
+  }
+  return peer;
+}
+
 export function registerEnrollmentRoutes(
   app: FastifyInstance,
-  deps: RouteDeps & { devices: DeviceService; enrollment: EnrollmentService; auth: Authenticator },
+  deps: RouteDeps & {
+    devices: DeviceService;
+    enrollment: EnrollmentService;
+    auth: Authenticator;
+    trustedProxies?: readonly string[];
+    login?: Pick<DeviceLogin, 'start' | 'finish'>;
+  },
 ): void {
   const { devices, enrollment } = deps;
+  const trusted = trustList(deps.trustedProxies ?? []);
 
-  async function refuseTakenSerials(serials: readonly string[], exceptId: string | null) {
-    const holders = await devices.devicesWithSerials(serials, exceptId);
-    if (holders.length > 0) {
-      throw new PosternError(
-        'CONFLICT',
-        'Another device already has this serial number; an admin must remove or edit that device before this one can claim it.',
-        { details: [{ path: 'body.serialNumbers', message: 'is already registered to another device' }] },
-      );
+  /** Enrollment keys (`pek_…`) or API keys with role enroll (or admin). */
+  const enrollmentCredential = async (request: FastifyRequest): Promise<Principal> => {
+    const token = bearer(request);
+    if (token?.startsWith('pek_')) {
+      const usable = await enrollment.peek(token);
+      if (!usable) throw unusableKey();
+      return { keyId: usable.id, role: 'enroll', actor: `enrollment-key:${usable.id}` };
     }
-  }
+    return deps.auth.authenticate(request.headers.authorization, request.ip, ['admin', 'enroll']);
+  };
+
+  /** A device's report token (`pdt_…`); the principal carries the device id. */
+  const reportCredential = async (request: FastifyRequest): Promise<Principal> => {
+    const token = bearer(request);
+    const deviceId = token?.startsWith('pdt_') ? await enrollment.deviceForReportToken(token) : null;
+    if (!token) throw new PosternError('UNAUTHENTICATED', 'Send the report token from enrollment as "Authorization: Bearer pdt_…".');
+    if (!token.startsWith('pdt_')) {
+      // A valid API key is the wrong kind of credential (403); anything else is no credential at all (401).
+      await deps.auth.authenticate(request.headers.authorization, request.ip, ROLES);
+      throw new PosternError('FORBIDDEN', 'This endpoint takes the report token from enrollment (pdt_…), not an API key.');
+    }
+    if (!deviceId) {
+      throw new PosternError('UNAUTHENTICATED', 'The report token is unknown, revoked or replaced; the device may have been removed. Enroll again.');
+    }
+    return { keyId: deviceId, role: 'enroll', actor: `device:${deviceId}`, deviceId };
+  };
+
+  const noLogin = () =>
+    new PosternError('OIDC_NOT_CONFIGURED', 'Sign-in is not set up on this postern: an admin must set POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID.');
 
   defineRoute(app, deps, {
     method: 'POST',
     url: '/v1/enrollment-keys',
-    summary: 'Create an enrollment key for `postern agent`; the key is in this answer only',
+    summary: 'Create an enrollment key for `postern agent` (optionally bound to one user, optionally approving serials); the key is in this answer only',
     tags: ['enrollment'],
     roles: ADMIN,
     body: keyBody,
@@ -89,54 +139,77 @@ export function registerEnrollmentRoutes(
     roles: ['admin', 'enroll'],
     body: enrollBody,
     status: 201,
-    authenticate: async (request): Promise<Principal> => {
-      const token = bearer(request);
-      if (token?.startsWith('pek_')) {
-        const usable = await enrollment.peek(token);
-        if (!usable) throw unusableKey();
-        return { keyId: usable.id, role: 'enroll', actor: `enrollment-key:${usable.id}` };
-      }
-      return deps.auth.authenticate(request.headers.authorization, request.ip, ['admin', 'enroll']);
-    },
-    handler: async ({ body, request, by }) => {
-      await refuseTakenSerials(body.serialNumbers, null);
+    authenticate: enrollmentCredential,
+    handler: async ({ body, request, principal, by }) => {
       const key = bearer(request)!;
       const viaEnrollmentKey = key.startsWith('pek_');
-      // The key's tags are read first; the key is spent inside the device's transaction, which a spent key aborts.
-      const usable = viaEnrollmentKey ? await enrollment.peek(key) : null;
-      if (viaEnrollmentKey && !usable) throw unusableKey();
+      // The key's grant is read first; the key is spent inside the device's transaction, which a spent key aborts.
+      const grant: EnrollmentGrant | null = viaEnrollmentKey ? await enrollment.peek(key) : null;
+      if (viaEnrollmentKey && !grant) throw unusableKey();
+      // A sign-in the agent ran proves the user (LOGIN_PENDING until the person has finished it).
+      let provenUser: string | null = null;
+      if (body.login !== undefined) {
+        if (!deps.login) throw noLogin();
+        provenUser = await deps.login.finish(body.login, principal.keyId);
+      }
       let tokens = { reportToken: '', presenceToken: '' };
-      const device = await devices.create({ ...body, tags: usable?.tags ?? [] }, by, async (tx, created) => {
-        const redeemed = viaEnrollmentKey ? await enrollment.redeem(tx, key) : null;
-        if (viaEnrollmentKey && redeemed?.id !== usable?.id) throw unusableKey();
-        tokens = await enrollment.issueDeviceTokens(tx, created.id, redeemed?.id ?? null);
-      });
+      const { user, login: _login, ...deviceFacts } = body;
+      const device = await devices.enroll(
+        {
+          facts: deviceFacts,
+          namedUser: user ?? null,
+          keyUser: grant?.user ?? null,
+          provenUser,
+          tags: grant?.tags ?? [],
+          // An admin enrolling a machine vouches for its serials; an enroll key or enrollment key only if it says so.
+          autoApproveSerials: principal.role === 'admin' || (grant?.autoApproveSerials ?? false),
+          observedAddress: observedAddress(request, trusted),
+        },
+        by,
+        async (tx, created) => {
+          const redeemed = viaEnrollmentKey ? await enrollment.redeem(tx, key) : null;
+          if (viaEnrollmentKey && redeemed?.id !== grant?.id) throw unusableKey();
+          tokens = await enrollment.issueDeviceTokens(tx, created.id, redeemed?.id ?? null);
+        },
+      );
       return { device, deviceToken: tokens.reportToken, presenceToken: tokens.presenceToken };
+    },
+  });
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/enroll/login',
+    summary:
+      'Start an identity-provider sign-in for the machine being enrolled (OIDC device authorization): answers a URL and code to show the person, and a login to send with POST /v1/enroll',
+    tags: ['enrollment'],
+    roles: ['admin', 'enroll'],
+    // An enrolled machine's agent may sign in too, with its report token.
+    authenticate: async (request) => (bearer(request)?.startsWith('pdt_') ? reportCredential(request) : enrollmentCredential(request)),
+    handler: async ({ principal }) => {
+      if (!deps.login) throw noLogin();
+      return deps.login.start(principal.keyId);
     },
   });
 
   defineRoute(app, deps, {
     method: 'PUT',
     url: '/v1/enroll/self',
-    summary: "Report the calling device's current facts (Bearer device token from enrollment)",
+    summary:
+      "Report the calling device's current facts (Bearer report token from enrollment); after an admin's rotation the answer carries the new tokens",
     tags: ['enrollment'],
     roles: [],
     body: reportBody,
-    authenticate: async (request): Promise<Principal> => {
-      const token = bearer(request);
-      const deviceId = token?.startsWith('pdt_') ? await enrollment.deviceForReportToken(token) : null;
-      if (!token) throw new PosternError('UNAUTHENTICATED', 'Send the report token from enrollment as "Authorization: Bearer pdt_…".');
-      if (!token.startsWith('pdt_')) {
-        // A valid API key is the wrong kind of credential (403); anything else is no credential at all (401).
-        await deps.auth.authenticate(request.headers.authorization, request.ip, ROLES);
-        throw new PosternError('FORBIDDEN', 'This endpoint takes the report token from enrollment (pdt_…), not an API key.');
+    authenticate: reportCredential,
+    handler: async ({ body, request, principal, by }) => {
+      let provenUser: string | null = null;
+      if (body.login !== undefined) {
+        if (!deps.login) throw noLogin();
+        provenUser = await deps.login.finish(body.login, principal.keyId);
       }
-      if (!deviceId) throw new PosternError('UNAUTHENTICATED', 'The report token is unknown; the device may have been removed. Enroll again.');
-      return { keyId: deviceId, role: 'enroll', actor: `device:${deviceId}`, deviceId };
-    },
-    handler: async ({ body, principal, by }) => {
-      await refuseTakenSerials(body.serialNumbers, principal.deviceId!);
-      return devices.update(principal.deviceId!, body, by);
+      const { login: _login, ...deviceFacts } = body;
+      const { device } = await devices.report(principal.deviceId!, deviceFacts, observedAddress(request, trusted), by, provenUser);
+      const rotated = await enrollment.afterReport(principal.deviceId!, by);
+      return rotated ? { ...device, tokens: { deviceToken: rotated.reportToken, presenceToken: rotated.presenceToken } } : device;
     },
   });
 }

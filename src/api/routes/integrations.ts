@@ -75,6 +75,7 @@ const testSavedBody = z
 
 const params = z.strictObject({ id: idParam('int', 'an integration') });
 const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
+const syncQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional(), allowMassRemoval: z.enum(['true', 'false']).optional() });
 
 export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps & { integrations: IntegrationService }) {
   const { integrations } = deps;
@@ -150,12 +151,13 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps 
   defineRoute(app, deps, {
     method: 'POST',
     url: '/v1/integrations/:id/sync',
-    summary: 'Sync now; with ?wait=true, answer the status after the sync finished or failed',
+    summary:
+      'Sync now; with ?wait=true, answer the status after the sync finished or failed; ?allowMassRemoval=true confirms a full sync that removes most devices\' posture',
     tags,
     roles: ADMIN,
     params,
-    query: waitQuery,
-    handler: ({ params, query }) => integrations.syncNow(params.id, { wait: query.wait === 'true' }),
+    query: syncQuery,
+    handler: ({ params, query }) => integrations.syncNow(params.id, { wait: query.wait === 'true', allowMassRemoval: query.allowMassRemoval === 'true' }),
   });
 
   defineRoute(app, deps, {

@@ -57,3 +57,19 @@ describe('postern integrations and devices', () => {
     expect(names).toEqual(expect.arrayContaining(['integrations', 'devices', 'agent', 'policy', 'decide', 'serve', 'demo']));
   });
 });
+
+describe('approving what a device claims, and its tokens, from the command line', () => {
+  it('shows the claims, approves them, and rotates and revokes the tokens', async () => {
+    const key = (await h.request('POST', '/v1/enrollment-keys', { body: {} })).json.key;
+    const enrolled = (await h.request('POST', '/v1/enroll', { key, body: { name: 'cli-claims', os: 'linux', serialNumbers: ['CLICLAIM01'], user: 'ola@example.com' } })).json;
+    const id = enrolled.device.id;
+    const shown = await run('devices', 'show', id);
+    expect(shown).toContain(`  awaiting approval (postern devices approve-serials ${id}): CLICLAIM01`);
+    expect(shown).toContain(`  claims user ola@example.com (not used until: postern devices approve-user ${id})`);
+    expect((await run('devices', 'approve-user', id))[0]).toContain('ola@example.com');
+    expect((await run('devices', 'approve-serials', id)).join('\n')).not.toContain('awaiting approval');
+    expect((await run('devices', 'rotate-tokens', id))[0]).toMatch(/^Rotation requested at /);
+    await run('devices', 'revoke-tokens', id);
+    expect((await h.request('PUT', '/v1/enroll/self', { key: enrolled.deviceToken, body: { name: 'x', os: 'linux', serialNumbers: [] } })).status).toBe(401);
+  });
+});

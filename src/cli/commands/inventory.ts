@@ -18,7 +18,9 @@ interface DeviceView {
   name: string;
   os: string;
   user: string | null;
+  claimedUser?: string | null;
   serialNumbers: string[];
+  pendingSerials?: string[];
   tags: string[];
   attributes: Record<string, { value: unknown; source: string }>;
   verification: { sentinelOne: { verified: boolean; reasons: { code: string; message: string }[] } };
@@ -43,6 +45,8 @@ export function printDevice(d: DeviceView, io: Output): void {
   const v = d.verification.sentinelOne;
   io.out(`${d.id}  ${d.name}  (${d.os}${d.user ? `, ${d.user}` : ''})  ${d.tags.join(' ')}`);
   io.out(`  serials: ${d.serialNumbers.join(', ') || 'none'}`);
+  if (d.pendingSerials?.length) io.out(`  awaiting approval (postern devices approve-serials ${d.id}): ${d.pendingSerials.join(', ')}`);
+  if (d.claimedUser) io.out(`  claims user ${d.claimedUser} (not used until: postern devices approve-user ${d.id})`);
   io.out(`  SentinelOne: ${v.verified ? 'verified' : 'NOT verified'}`);
   for (const r of v.reasons) io.out(`    ${r.code}: ${r.message}`);
   for (const [key, attr] of Object.entries(d.attributes)) io.out(`  ${key} = ${JSON.stringify(attr.value)}  (${attr.source})`);
@@ -150,20 +154,23 @@ export function registerInventoryCommands(program: Command, io: Output = console
       }),
     );
 
-  cmd(devices, 'list', 'List devices with their verification').action(
-    action(io, async (remote, flags) => {
-      const all: DeviceView[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { data: DeviceView[]; nextCursor: string | null } = await callApiOrThrow(remote, 'GET', `/v1/devices?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
-        all.push(...page.data);
-        cursor = page.nextCursor;
-      } while (cursor);
-      if (flags.json) return all;
-      const rows = all.map((d) => [d.id, d.name, d.user ?? '', d.verification.sentinelOne.verified ? 'verified' : d.verification.sentinelOne.reasons.map((r) => r.code).join(',')]);
-      table([['ID', 'NAME', 'USER', 'SENTINELONE'], ...rows], io);
-    }),
-  );
+  cmd(devices, 'list', 'List devices with their verification')
+    .option('--awaiting-approval', 'only devices with a claimed user or a serial waiting for approval')
+    .action(
+      action(io, async (remote, flags) => {
+        const all: DeviceView[] = [];
+        const only = (flags as Flags & { awaitingApproval?: boolean }).awaitingApproval ? '&awaitingApproval=true' : '';
+        let cursor: string | null = null;
+        do {
+          const page: { data: DeviceView[]; nextCursor: string | null } = await callApiOrThrow(remote, 'GET', `/v1/devices?limit=1000${only}${cursor ? `&cursor=${cursor}` : ''}`);
+          all.push(...page.data);
+          cursor = page.nextCursor;
+        } while (cursor);
+        if (flags.json) return all;
+        const rows = all.map((d) => [d.id, d.name, d.user ?? '', d.verification.sentinelOne.verified ? 'verified' : d.verification.sentinelOne.reasons.map((r) => r.code).join(',')]);
+        table([['ID', 'NAME', 'USER', 'SENTINELONE'], ...rows], io);
+      }),
+    );
 
   cmd(devices, 'show', 'Show a device: attributes and why it is or is not verified')
     .argument('<id>', 'device id (dev_…)')
@@ -201,4 +208,33 @@ export function registerInventoryCommands(program: Command, io: Output = console
   cmd(devices, 'remove', 'Remove a device')
     .argument('<id>', 'device id (dev_…)')
     .action(action(io, async (remote, _flags, id: string) => void (await callApiOrThrow(remote, 'DELETE', `/v1/devices/${encodeURIComponent(id)}`))));
+
+  for (const [name, path, what] of [
+    ['approve-user', 'approve-user', "Accept the user the device claimed (claimedUser) as its user"],
+    ['approve-serials', 'approve-serials', 'Accept the serials the device named; they match SentinelOne agents from the next sync'],
+  ] as const) {
+    cmd(devices, name, what)
+      .argument('<id>', 'device id (dev_…)')
+      .action(
+        action(io, async (remote, flags, id: string) => {
+          const device = await callApiOrThrow<DeviceView>(remote, 'POST', `/v1/devices/${encodeURIComponent(id)}/${path}`);
+          if (flags.json) return device;
+          printDevice(device, io);
+        }),
+      );
+  }
+
+  cmd(devices, 'rotate-tokens', "Rotate a device's report and presence tokens; its agent picks up new ones with its next report")
+    .argument('<id>', 'device id (dev_…)')
+    .action(
+      action(io, async (remote, flags, id: string) => {
+        const res = await callApiOrThrow<{ rotationRequestedAt: string }>(remote, 'POST', `/v1/devices/${encodeURIComponent(id)}/tokens/rotate`);
+        if (flags.json) return res;
+        io.out(`Rotation requested at ${res.rotationRequestedAt}; the old tokens stop working after the agent's next report.`);
+      }),
+    );
+
+  cmd(devices, 'revoke-tokens', "Revoke a device's report and presence tokens now; it must enroll again")
+    .argument('<id>', 'device id (dev_…)')
+    .action(action(io, async (remote, _flags, id: string) => void (await callApiOrThrow(remote, 'DELETE', `/v1/devices/${encodeURIComponent(id)}/tokens`))));
 }

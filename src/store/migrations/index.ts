@@ -4,8 +4,10 @@ import { apiKeys } from './0002-api-keys.ts';
 import { policy } from './0003-policy.ts';
 import { syncUpkeep } from './0004-sync-upkeep.ts';
 import { enrollment } from './0005-enrollment.ts';
+import { syncLeases } from './0006-sync-leases.ts';
+import { deviceIdentity } from './0007-device-identity.ts';
 import type { EngineMigration } from './types.ts';
 
 /** Applied in name order, whatever order they are listed in. */
-export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment].sort((a, b) => a.name.localeCompare(b.name));
+export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity].sort((a, b) => a.name.localeCompare(b.name));
 export type { Engine, EngineMigration } from './types.ts';

@@ -26,9 +26,12 @@ export async function devicePage(view, { match }) {
     facts([
       ['Id', h('code', {}, device.id)],
       ['User', device.user ?? '—'],
+      ...(device.claimedUser ? [['Claimed user', h('span', { class: 'claimed-user' }, device.claimedUser, h('span', { class: 'muted' }, ' — named by the device itself; not used for decisions until an admin approves it'))]] : []),
       ['OS', [device.os, device.osVersion].filter(Boolean).join(' ')],
       ['Serial numbers', list(device.serialNumbers)],
+      ...(device.pendingSerials?.length ? [['Serials awaiting approval', h('span', { class: 'pending-serials' }, list(device.pendingSerials))]] : []),
       ['Addresses', list(device.addresses)],
+      ...(device.reportedAddresses?.length ? [['Reported, not observed', h('span', { class: 'reported-addresses' }, list(device.reportedAddresses))]] : []),
       ['Tags', list(device.tags)],
       ['Updated', time(device.updatedAt, { relative: true })],
     ]),
@@ -66,6 +69,9 @@ function matchSection(matches, names) {
         ['Integration', names.get(m.integrationId) ?? m.integrationId],
         ['Agent id', h('code', { class: 'agent-id' }, m.agentId)],
         ['Matched serial', h('code', { class: 'matched-serial' }, m.serial)],
+        ...(matches.length > 1
+          ? [['Supplies the attributes', m.suppliesAttributes ? 'yes: its agent was active most recently' : 'no: another integration\'s agent was active more recently']]
+          : []),
         [
           'Conflicts',
           m.conflictAgentIds.length

@@ -9,8 +9,8 @@ import { confirmDialog } from '../dialog.js';
 import { badge, code, emptyState, errorBox, facts, h, replace, scrollBox, time } from '../dom.js';
 import { integrationDialog } from './integration-form.js';
 
-const STATE_KIND = { ok: 'ok', syncing: 'info', waiting_to_sync: 'info', failing: 'bad', paused: 'warn', stopped: 'bad' };
-const STATE_LABEL = { ok: 'OK', syncing: 'Syncing', waiting_to_sync: 'Waiting to sync', failing: 'Failing', paused: 'Paused', stopped: 'Stopped' };
+const STATE_KIND = { ok: 'ok', syncing: 'info', waiting_to_sync: 'info', failing: 'bad', paused: 'warn', stopped: 'bad', overdue: 'bad' };
+const STATE_LABEL = { ok: 'OK', syncing: 'Syncing', waiting_to_sync: 'Waiting to sync', failing: 'Failing', paused: 'Paused', stopped: 'Stopped', overdue: 'Overdue' };
 const BUSY = new Set(['syncing', 'waiting_to_sync']);
 const POLL_MS = 400;
 

@@ -1,0 +1,212 @@
+/**
+ * The rows an integration writes onto devices — its attributes (`source` = the integration) and the matched agent
+ * record (`device_sources`) — owned here, so no other module writes device tables. A sync hands over what it wants
+ * each matched device to carry; `diff` compares that with what this integration stored before, and `apply` writes
+ * only the differences inside the caller's transaction, so a quiet fleet costs almost no writes. Another
+ * integration's rows are never read or touched.
+ */
+import type { AttributeValue } from '../lib/attributes.ts';
+import { sql } from 'kysely';
+import { fromJson, type Executor, type Tx } from '../store/index.ts';
+import { compareAgentRecency, type MatchableAgent } from './matcher.ts';
+import { chunks } from './repo.ts';
+
+/** What one sync wants one matched device to carry. */
+export interface DesiredDevice {
+  agent: MatchableAgent & { raw: Record<string, unknown> };
+  serial: string;
+  conflictAgentIds: string[];
+  attributes: Partial<Record<string, AttributeValue>>;
+}
+
+type Values = Record<string, AttributeValue | null>;
+
+export interface AttributeChange {
+  deviceId: string;
+  before: Values;
+  after: Values;
+}
+
+export interface SyncedDiff {
+  /** Devices whose audited attributes changed, for the audit log. */
+  changes: AttributeChange[];
+  upserts: { deviceId: string; key: string; value: AttributeValue }[];
+  deletes: { deviceId: string; keys: string[] }[];
+  sourceUpserts: string[];
+  sourceDeletes: string[];
+  /** Devices that carried this integration's values before and lose all of them now. */
+  devicesLosingAll: number;
+  /** Devices that carried this integration's values before the sync. */
+  devicesBefore: number;
+}
+
+export interface DiffOptions {
+  /** `full`: devices not in `desired` lose this integration's values. `incremental`: only `desired` is looked at. */
+  kind: 'full' | 'incremental';
+  /** Every key this integration writes; keys outside the list are never touched. */
+  keys: readonly string[];
+  /** Keys that change every heartbeat: written, but not worth an audit event on their own. */
+  notAudited?: ReadonlySet<string>;
+}
+
+export function createSyncedRepo() {
+  return {
+    async diff(tx: Executor, integrationId: string, desired: Map<string, DesiredDevice>, options: DiffOptions): Promise<SyncedDiff> {
+      const notAudited = options.notAudited ?? new Set<string>();
+      const scope = options.kind === 'full' ? null : [...desired.keys()];
+      const existing = new Map<string, Map<string, AttributeValue>>();
+      const sources = new Map<string, { agentId: string; agentJson: string }>();
+      for (const ids of scope === null ? [null] : [...chunks(scope, 500)]) {
+        let aq = tx.selectFrom('attributes').select(['device_id', 'key', 'value_json']).where('source', '=', integrationId);
+        let sq = tx.selectFrom('device_sources').select(['device_id', 'agent_id', 'agent_json']).where('integration_id', '=', integrationId);
+        if (ids !== null) {
+          aq = aq.where('device_id', 'in', ids);
+          sq = sq.where('device_id', 'in', ids);
+        }
+        for (const row of await aq.execute()) {
+          const attrs = existing.get(row.device_id) ?? new Map<string, AttributeValue>();
+          attrs.set(row.key, JSON.parse(row.value_json) as AttributeValue);
+          existing.set(row.device_id, attrs);
+        }
+        for (const row of await sq.execute()) sources.set(row.device_id, { agentId: row.agent_id, agentJson: row.agent_json });
+      }
+
+      const diff: SyncedDiff = { changes: [], upserts: [], deletes: [], sourceUpserts: [], sourceDeletes: [], devicesLosingAll: 0, devicesBefore: existing.size };
+      for (const [deviceId, want] of desired) {
+        const source = sources.get(deviceId);
+        if (options.kind === 'incremental' && source && source.agentId !== want.agent.id) {
+          // An incremental page only shows changed agents: keep the stored agent unless the new one is more recent.
+          const stored = fromJson<Record<string, string | null>>(source.agentJson, {});
+          const storedAgent = { id: source.agentId, serialNumber: null, lastActiveDate: stored.lastActiveDate ?? null, updatedAt: stored.updatedAt ?? null };
+          if (compareAgentRecency(want.agent, storedAgent) <= 0) {
+            desired.delete(deviceId);
+            continue;
+          }
+        }
+        const have = existing.get(deviceId) ?? new Map<string, AttributeValue>();
+        const change: AttributeChange = { deviceId, before: {}, after: {} };
+        const removed: string[] = [];
+        for (const key of options.keys) {
+          const next = want.attributes[key];
+          const prev = have.get(key);
+          if (next === prev) continue;
+          if (next === undefined) removed.push(key);
+          else diff.upserts.push({ deviceId, key, value: next });
+          if (!notAudited.has(key)) {
+            change.before[key] = prev ?? null;
+            change.after[key] = next ?? null;
+          }
+        }
+        if (removed.length > 0) diff.deletes.push({ deviceId, keys: removed });
+        if (Object.keys(change.after).length > 0) diff.changes.push(change);
+        if (!source || source.agentId !== want.agent.id || source.agentJson !== JSON.stringify(want.agent.raw)) diff.sourceUpserts.push(deviceId);
+      }
+
+      if (options.kind === 'full') {
+        // Only a complete walk may take values away: the device's agent was absent from all of it.
+        const gone = new Set([...existing.keys(), ...sources.keys()].filter((id) => !desired.has(id)));
+        for (const deviceId of gone) {
+          const have = existing.get(deviceId) ?? new Map();
+          if (have.size > 0) {
+            diff.devicesLosingAll++;
+            diff.deletes.push({ deviceId, keys: [...have.keys()] });
+            const before: Values = {};
+            const after: Values = {};
+            for (const [k, v] of have) if (!notAudited.has(k)) (before[k] = v), (after[k] = null);
+            diff.changes.push({ deviceId, before, after });
+          }
+          if (sources.has(deviceId)) diff.sourceDeletes.push(deviceId);
+        }
+      }
+      diff.changes.sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
+      return diff;
+    },
+
+    async apply(tx: Tx, integrationId: string, diff: SyncedDiff, desired: Map<string, DesiredDevice>, nowIso: string, engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
+      if (engine === 'postgres') {
+        // One statement per 5,000 rows with five array parameters: PostgreSQL plans it once, whatever the size.
+        for (const batch of chunks(diff.upserts, 5000)) {
+          await sql`insert into attributes (device_id, key, value_json, source, updated_at, expires_at)
+            select d, k, v, ${integrationId}, ${nowIso}, null from unnest(${batch.map((u) => u.deviceId)}::text[], ${batch.map((u) => u.key)}::text[], ${batch.map((u) => JSON.stringify(u.value))}::text[]) as t(d, k, v)
+            on conflict (device_id, source, key) do update set value_json = excluded.value_json, updated_at = excluded.updated_at, expires_at = null`.execute(tx);
+        }
+        diff = { ...diff, upserts: [] };
+      }
+      for (const batch of chunks(diff.upserts, 1000)) {
+        await tx
+          .insertInto('attributes')
+          .values(batch.map((u) => ({ device_id: u.deviceId, key: u.key, value_json: JSON.stringify(u.value), source: integrationId, updated_at: nowIso, expires_at: null })))
+          .onConflict((oc) =>
+            oc.columns(['device_id', 'source', 'key']).doUpdateSet((eb) => ({
+              value_json: eb.ref('excluded.value_json'),
+              updated_at: eb.ref('excluded.updated_at'),
+              expires_at: null,
+            })),
+          )
+          .execute();
+      }
+      for (const d of diff.deletes) {
+        await tx.deleteFrom('attributes').where('source', '=', integrationId).where('device_id', '=', d.deviceId).where('key', 'in', d.keys).execute();
+      }
+      for (const batch of chunks(diff.sourceDeletes, 500)) {
+        await tx.deleteFrom('device_sources').where('integration_id', '=', integrationId).where('device_id', 'in', batch).execute();
+      }
+      for (const batch of chunks(diff.sourceUpserts, 500)) {
+        await tx
+          .insertInto('device_sources')
+          .values(
+            batch.map((deviceId) => {
+              const m = desired.get(deviceId)!;
+              return {
+                device_id: deviceId,
+                integration_id: integrationId,
+                agent_id: m.agent.id,
+                matched_serial: m.serial,
+                agent_json: JSON.stringify(m.agent.raw),
+                conflict_agent_ids: JSON.stringify(m.conflictAgentIds),
+                matched_at: nowIso,
+              };
+            }),
+          )
+          .onConflict((oc) =>
+            oc.columns(['device_id', 'integration_id']).doUpdateSet((eb) => ({
+              agent_id: eb.ref('excluded.agent_id'),
+              matched_serial: eb.ref('excluded.matched_serial'),
+              agent_json: eb.ref('excluded.agent_json'),
+              conflict_agent_ids: eb.ref('excluded.conflict_agent_ids'),
+              matched_at: eb.ref('excluded.matched_at'),
+            })),
+          )
+          .execute();
+      }
+    },
+
+    /** How many devices this integration is matched to. */
+    async countMatches(db: Executor, integrationId: string): Promise<number> {
+      const row = await db
+        .selectFrom('device_sources')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('integration_id', '=', integrationId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    /** A removed integration vouches for nothing: its values go, every other source's stay. */
+    async removeSource(db: Executor, integrationId: string): Promise<void> {
+      await db.deleteFrom('attributes').where('source', '=', integrationId).execute();
+      await db.deleteFrom('device_sources').where('integration_id', '=', integrationId).execute();
+    },
+
+    /** What identifies the device table's content: how many devices, and the latest change. */
+    async changeKey(db: Executor): Promise<{ key: string; newestUpdate: string | null }> {
+      const row = await db
+        .selectFrom('devices')
+        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('updated_at').as('at')])
+        .executeTakeFirst();
+      const newestUpdate = (row?.at as string | null | undefined) ?? null;
+      return { key: `${Number(row?.n ?? 0)}:${newestUpdate ?? ''}`, newestUpdate };
+    },
+  };
+}
+
+export type SyncedRepo = ReturnType<typeof createSyncedRepo>;

@@ -1,0 +1,117 @@
+/**
+ * The read half of a sync: walks S1's agent pages (no database transaction open meanwhile) straight into a
+ * matcher, so memory follows the devices rather than the agents. A full walk that ends short of the `totalItems`
+ * S1 announced fails as `S1_INCOMPLETE_LIST`: a cut-off list must never be taken for the truth.
+ */
+import { createMatcher, type DeviceMatch, type Matcher, type UnmatchedAgent } from '../devices/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import { PosternError } from '../lib/errors.ts';
+import type { S1Agent, S1Client } from '../s1/index.ts';
+import type { DeviceIndex, DeviceSnapshot } from './device-index.ts';
+import { incompleteTolerance, toMicros } from './failure.ts';
+import type { SyncKind } from './types.ts';
+import { walkAgents, type WalkOptions } from './walk.ts';
+
+/** How far before a full walk's start the next incremental sync looks back, for agents that changed mid-walk. */
+const HIGH_WATER_MARGIN_MS = 2 * 60_000;
+
+export interface Collected {
+  matches: DeviceMatch<S1Agent>[];
+  unmatched: UnmatchedAgent[];
+  agents: number;
+  agentsWithoutSerial: number;
+  skipped: number;
+  highWater: string | null;
+}
+
+export interface CollectOptions {
+  kind: SyncKind;
+  startedMs: number;
+  highWater: string | null;
+  signal?: AbortSignal;
+  walk?: Pick<WalkOptions, 'maxPageRetries' | 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs' | 'pageSize'>;
+  incrementalHoldLimit?: number;
+  /** Called after each page with the agents read so far and S1's announced total (progress for the console). */
+  onProgress?: (fetched: number, totalItems: number | null) => void;
+}
+
+export async function collectMatches(
+  client: S1Client,
+  devices: DeviceSnapshot,
+  index: Pick<DeviceIndex, 'candidates'>,
+  deps: { clock: Clock; random: () => number },
+  options: CollectOptions,
+): Promise<Collected> {
+  const { kind } = options;
+  // A full sync streams every page into a matcher over all devices. An incremental one keeps its (few) agents
+  // and matches them against just the devices they could match; past a bound it streams like a full one.
+  let matcher: Matcher<S1Agent> | null = kind === 'full' ? createMatcher<S1Agent>(devices.devices) : null;
+  let held: S1Agent[] = [];
+  let fetched = 0;
+  const add = (agent: S1Agent) => {
+    if (matcher) return matcher.add(agent);
+    held.push(agent);
+    if (held.length <= (options.incrementalHoldLimit ?? 5000)) return;
+    matcher = createMatcher<S1Agent>(devices.devices);
+    for (const a of held) matcher.add(a);
+    held = [];
+  };
+  let maxSeen = null as string | null;
+  const stats = await walkAgents(
+    client,
+    deps,
+    (page) => {
+      for (const agent of page.agents) {
+        add(agent);
+        // S1's own text keeps microseconds; the parsed value is cut to milliseconds, which would make every
+        // incremental sync fetch the newest agents again.
+        const updatedAt = typeof agent.raw.updatedAt === 'string' ? agent.raw.updatedAt : agent.updatedAt;
+        if (updatedAt) {
+          const m = toMicros(updatedAt);
+          if (maxSeen === null || m > maxSeen) maxSeen = m;
+        }
+      }
+      fetched += page.agents.length + page.skipped;
+      options.onProgress?.(fetched, page.totalItems);
+    },
+    {
+      ...options.walk,
+      signal: options.signal,
+      ...(kind === 'incremental' && options.highWater ? { updatedAfter: options.highWater } : {}),
+      onRestart: () => {
+        matcher = kind === 'full' ? createMatcher<S1Agent>(devices.devices) : null;
+        held = [];
+        maxSeen = null;
+        fetched = 0;
+      },
+    },
+  );
+  if (kind === 'full' && stats.totalItems !== null && fetched < stats.totalItems - incompleteTolerance(stats.totalItems)) {
+    throw new PosternError(
+      'S1_INCOMPLETE_LIST',
+      `SentinelOne said it has ${stats.totalItems} agents but the walk ended after ${fetched}; nothing was removed. ` +
+        'The next sync retries; if this persists, check the console for API limits or a proxy cutting responses.',
+    );
+  }
+  if (!matcher) {
+    matcher = createMatcher<S1Agent>(index.candidates(devices, held));
+    for (const a of held) matcher.add(a);
+  }
+  const result = matcher.result();
+  let highWater = options.highWater;
+  if (maxSeen !== null) {
+    const margin = toMicros(new Date(options.startedMs - HIGH_WATER_MARGIN_MS).toISOString());
+    // Pages come in id order, so an agent changed after its page was read may carry an older updatedAt than
+    // one read later: never move the mark past this sync's start (less a margin for clock skew).
+    const candidate = maxSeen > margin ? margin : maxSeen;
+    if (highWater === null || candidate > highWater || kind === 'full') highWater = candidate;
+  }
+  return {
+    matches: result.matches,
+    unmatched: result.unmatchedAgents,
+    agents: result.agents,
+    agentsWithoutSerial: result.agentsWithoutSerial,
+    skipped: stats.skipped,
+    highWater,
+  };
+}
