@@ -62,7 +62,7 @@ beforeAll(async () => {
   const healthy = { infected: false, activeThreats: 0, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na', isActive: true, lastActiveDate: new Date().toISOString() };
   sim.state.addAgent({ ...healthy, serialNumber: 'CLIOK0000001', computerName: 'alice-mbp' });
   sim.state.addAgent({ ...healthy, serialNumber: 'CLIBAD000001', computerName: 'bob-pc', infected: true, activeThreats: 1 });
-  h = await startHarness({ sync: { walk: { pageSize: 5 } } });
+  h = await startHarness({ sync: { walk: { pageSize: 5 }, massRemovalMinDevices: 2 } });
   server = await h.postern.listen();
   await h.request('POST', '/v1/devices', { body: { name: 'alice-mbp', os: 'macos', serialNumbers: ['CLIOK0000001'], user: 'alice@example.com' } });
   ids.infected = (await h.request('POST', '/v1/devices', { body: { name: 'bob-pc', os: 'windows', serialNumbers: ['CLIBAD000001'], user: 'bob@example.com' } })).json.id;
@@ -217,6 +217,16 @@ describe('postern devices history and integrations remove', () => {
     const missing = await postern('devices', 'history', 'dev_nosuchdevice');
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/NOT_FOUND/);
+  });
+
+  it("a sync held for removing most devices' posture exits 1 until --allow-mass-removal confirms it", async () => {
+    for (const a of sim.state.listAgents().filter((x) => String(x.serialNumber).startsWith('CLI'))) sim.state.removeAgent(a.id);
+    const held = await postern('integrations', 'sync', ids.integration, '--wait');
+    expect(held.code).toBe(1);
+    expect(held.out).toContainEqual(expect.stringMatching(/^ {2}last error: SYNC_MASS_REMOVAL_HELD: /));
+    const confirmed = await postern('integrations', 'sync', ids.integration, '--wait', '--allow-mass-removal', '--json');
+    expect(confirmed.code, confirmed.err).toBe(0);
+    expect(json(confirmed).status.matches).toBe(0);
   });
 
   it('remove says what was deleted; --json answers the id', async () => {

@@ -74,7 +74,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     const healthy = { infected: false, activeThreats: 0, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na', isActive: true, lastActiveDate: new Date().toISOString() };
     sim.state.addAgent({ ...healthy, serialNumber: 'ADMINOK00001', computerName: 'alice-mbp' });
     sim.state.addAgent({ ...healthy, serialNumber: 'ADMINBAD0001', computerName: 'bob-pc', infected: true, activeThreats: 2 });
-    h = await startHarness({ authLimits: { maxFailures: 100_000 }, sync: { walk: { pageSize: 5 } } });
+    h = await startHarness({ authLimits: { maxFailures: 100_000 }, sync: { walk: { pageSize: 5 }, massRemovalMinDevices: 2 } });
     baseUrl = await h.postern.listen();
     const device = async (body: Record<string, unknown>) => (await h.request('POST', '/v1/devices', { body: { os: 'macos', ...body } })).json.id as string;
     ids.healthy = await device({ name: 'alice-mbp', serialNumbers: ['ADMINOK00001'], user: 'alice@example.com', tags: ['tag:laptop'] });
@@ -310,6 +310,28 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
       await settled(page);
     });
   }
+
+  it('a sync held because it would remove most devices\' posture offers "Confirm removal and sync"', async () => {
+    const agents = sim.state.listAgents().filter((a) => a.serialNumber === 'ADMINOK00001' || a.serialNumber === 'ADMINBAD0001');
+    for (const a of agents) sim.state.removeAgent(a.id);
+    try {
+      const page = await open();
+      await page.locator('button.sync-now').click();
+      const card = page.locator('section.integration');
+      await expect.poll(() => card.locator('.last-error code').textContent(), { timeout: 15_000 }).toBe('SYNC_MASS_REMOVAL_HELD');
+      expect((await h.request('GET', `/v1/devices/${ids.infected}`)).json.attributes['sentinelOne:infected']).toBeDefined();
+      await card.locator('button.confirm-removal').click();
+      const dialog = page.locator('dialog[open]');
+      expect(await dialog.locator('.confirm').textContent()).toContain('would remove the SentinelOne posture of 2 of 2 matched devices');
+      await dialog.getByRole('button', { name: 'Confirm removal and sync' }).click();
+      await expect.poll(() => card.locator('.badge').textContent(), { timeout: 15_000 }).toBe('OK');
+      expect((await h.request('GET', `/v1/devices/${ids.infected}`)).json.attributes['sentinelOne:infected']).toBeUndefined();
+    } finally {
+      for (const a of agents) sim.state.addAgent({ ...a });
+      await h.request('POST', `/v1/integrations/${ids.integration}/sync?wait=true`);
+    }
+    expect((await h.request('GET', `/v1/integrations/${ids.integration}`)).json.status.matches).toBe(2);
+  });
 
   it('Remove asks first and says what is deleted; Cancel keeps it, confirming removes it and the page offers Connect again', async () => {
     const page = await open();

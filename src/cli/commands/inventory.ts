@@ -133,9 +133,11 @@ export function registerInventoryCommands(program: Command, io: Output = console
   cmd(integrations, 'sync', 'Sync an integration now; with --wait, follow it (a progress bar on a terminal) and print the result')
     .argument('<id>', 'integration id (int_…)')
     .option('--wait', 'wait for the sync to end; exit status 1 unless it ends ok')
+    .option('--allow-mass-removal', "confirm a full sync held because it would remove most devices' posture (SYNC_MASS_REMOVAL_HELD)")
     .action(
       action(io, async (remote, flags, id: string) => {
-        const started = await callApiOrThrow<IntegrationView>(remote, 'POST', `/v1/integrations/${encodeURIComponent(id)}/sync`);
+        const confirm = (flags as Flags & { allowMassRemoval?: boolean }).allowMassRemoval ? '?allowMassRemoval=true' : '';
+        const started = await callApiOrThrow<IntegrationView>(remote, 'POST', `/v1/integrations/${encodeURIComponent(id)}/sync${confirm}`);
         const wait = (flags as Flags & { wait?: boolean }).wait === true;
         const view = wait ? await followSync(remote, id, io, { tty: process.stdout.isTTY === true, quiet: flags.json === true }) : started;
         if (wait && view.status.state !== 'ok') process.exitCode = 1;

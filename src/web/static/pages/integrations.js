@@ -95,6 +95,7 @@ function cardContent(integration, { isAdmin, refill, reload }) {
       'div',
       { class: 'actions' },
       isAdmin && refused ? h('button', { type: 'button', class: 'replace-token', onclick: () => integrationDialog({ existing: integration, replaceToken: true, onSaved: refill }) }, 'Replace token') : null,
+      isAdmin && status.lastError?.code === 'SYNC_MASS_REMOVAL_HELD' ? h('button', { type: 'button', class: 'danger confirm-removal', onclick: () => confirmMassRemoval(integration, refill) }, 'Confirm removal and sync') : null,
       isAdmin ? syncButton(integration, refill) : null,
       isAdmin ? h('button', { type: 'button', class: 'secondary edit', onclick: () => integrationDialog({ existing: integration, onSaved: refill }) }, 'Edit') : null,
       isAdmin ? h('button', { type: 'button', class: 'secondary danger-text remove', onclick: () => remove(integration, reload) }, 'Remove') : null,
@@ -130,6 +131,24 @@ function syncButton(integration, refill) {
     }
   });
   return button;
+}
+
+/** A full sync that would take most devices' posture away waits for an admin; this is that admin's "yes". */
+async function confirmMassRemoval(integration, refill) {
+  const confirmed = await confirmDialog(
+    `Remove the SentinelOne posture of most devices of ${integration.name}?`,
+    [
+      integration.status.lastError.message,
+      'Confirm only if those agents were really removed from SentinelOne. If the scope changed by mistake, Edit the site and account ids instead.',
+    ],
+    'Confirm removal and sync',
+  );
+  if (!confirmed) return;
+  try {
+    refill(await api(`/v1/integrations/${encodeURIComponent(integration.id)}/sync`, { method: 'POST', query: { allowMassRemoval: 'true' } }));
+  } catch (err) {
+    refill(integration, errorBox(err));
+  }
 }
 
 async function remove(integration, reload) {
