@@ -8,6 +8,7 @@ import {
   registerDecisionRoutes,
   registerForwardAuthRoute,
   registerPolicyRoutes,
+  registerTailnetRoutes,
   type ApiDeps,
   type AuthLimiterOptions,
 } from './api/index.ts';
@@ -28,6 +29,7 @@ import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { registerConsole } from './web/index.ts';
+import { createHttpTailscaleClient, createTailnetModule, createTailnetRepo, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
@@ -59,6 +61,10 @@ export interface PosternOptions {
   notifier?: Notifier;
   /** Brake on failed authentication per address (tests raise it). */
   authLimits?: AuthLimiterOptions;
+  /** Tailscale API client for tailnet sources (default: HTTP). */
+  tailscale?: TailscaleClientFactory;
+  /** Tailnet sync timing: Tailscale call retries, backoff. Tests shrink them. */
+  tailnetTuning?: TailnetTuning;
   /**
    * How long after an enrollment or serial approval the sync that gives the device its posture starts (default
    * 10 s); every enrollment in that window shares the one sync. Only while the scheduler runs.
@@ -79,8 +85,11 @@ export interface Postern {
     policy: ReturnType<typeof createPolicyService>;
     decisions: ReturnType<typeof createDecisionService>;
     decisionLog: ReturnType<typeof createDecisionLog>;
+    tailnets: ReturnType<typeof createTailnetModule>['service'];
   };
   scheduler: ReturnType<typeof createScheduler>;
+  /** Runs tailnet sources' syncs (a second instance of the integrations' scheduler). */
+  tailnetScheduler: ReturnType<typeof createScheduler>;
   metrics: Metrics;
   /** Set when no admin token was configured and a new one was generated: print it once. */
   generatedAdminToken: string | null;
@@ -129,6 +138,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       audit,
     });
     const metrics = createMetrics();
+    let postureChanged = async (): Promise<void> => undefined;
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, progress.track(engine.runSync), async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
       recordFailure: engine.recordFailure,
@@ -142,7 +152,11 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       clock,
       logger,
       beforeSync: upkeep.beforeSync,
-      afterSync: upkeep.afterSync,
+      afterSync: async (outcome) => {
+        await upkeep.afterSync(outcome);
+        // SentinelOne posture changed: tailnets that export it write the new values now, not at their next poll.
+        if (outcome.ok && outcome.changedDevices > 0) await postureChanged();
+      },
       onStart: upkeep.onStart,
     });
     const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, progress: progress.get });
@@ -168,6 +182,13 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
       },
     });
+    const tailnet = createTailnetModule({
+      store, devices, deviceLookup: deviceRepo, audit, secrets, clock, ids, logger, metrics, notifier,
+      tailscale: options.tailscale ?? createHttpTailscaleClient,
+      ...options.tailnetTuning,
+      ...(engineTuning.random ? { random: engineTuning.random } : {}),
+    });
+    postureChanged = tailnet.service.postureChanged;
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
@@ -191,6 +212,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog }),
       (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
+      (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service }),
     ];
 
     if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {
@@ -213,13 +235,17 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       app,
       store,
       secrets,
-      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog },
+      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, tailnets: tailnet.service },
       scheduler,
+      tailnetScheduler: tailnet.scheduler,
       metrics,
       generatedAdminToken,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });
-        if (options.schedule !== false) await scheduler.start();
+        if (options.schedule !== false) {
+          await scheduler.start();
+          await tailnet.scheduler.start();
+        }
         const url = address.replace('[::1]', 'localhost');
         logger.info({ url }, `postern listening on ${url}`);
         return url;
@@ -229,6 +255,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         closed = true;
         syncSoon.cancel();
         await scheduler.stop();
+        await tailnet.scheduler.stop();
         notifier.close();
         await app.close();
         await decisionLog.flush();
@@ -245,4 +272,6 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
 async function assertMasterKeyOpens(store: Store, repo: ReturnType<typeof createIntegrationRepo>, secrets: SecretBox): Promise<void> {
   const [first] = await repo.list(store.db);
   if (first) secrets.open(first.apiTokenSealed);
+  const [tailnet] = await createTailnetRepo().list(store.db);
+  if (tailnet) secrets.open(tailnet.auth.kind === 'apiKey' ? tailnet.auth.apiKeySealed : tailnet.auth.clientSecretSealed);
 }

@@ -2,7 +2,7 @@
  * Notify: the emails admins (POSTERN_ADMIN_EMAILS) get through SMTP (POSTERN_SMTP_URL) when an integration pauses,
  * stops or recovers, and before an API token expires that postern cannot renew. One function per message; the
  * messages are pure (`messages.ts`), the notifier a thin nodemailer shell that is a no-op when unconfigured.
- * Imported by sync (the alert types) and main (the factory).
+ * Imported by sync and tailnet (the alert types) and main (the factory).
  */
 export { createNotifier, type Notifier, type NotifierOptions } from './mailer.ts';
 export {
@@ -16,3 +16,4 @@ export {
   type TokenExpiryAlert,
   type Message,
 } from './messages.ts';
+export { tailnetMessage, type TailnetAlert, type TailnetAlertKind } from './tailnet-messages.ts';

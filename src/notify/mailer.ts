@@ -14,6 +14,7 @@ import {
   type Message,
   type TokenExpiryAlert,
 } from './messages.ts';
+import { tailnetMessage, type TailnetAlert, type TailnetAlertKind } from './tailnet-messages.ts';
 
 export interface Notifier {
   /** False when no SMTP server or no admin address is configured: every send is a no-op. */
@@ -22,6 +23,8 @@ export interface Notifier {
   integrationStopped(alert: IntegrationAlert): Promise<void>;
   integrationRecovered(alert: IntegrationAlert): Promise<void>;
   tokenExpiring(alert: TokenExpiryAlert): Promise<void>;
+  /** A tailnet source paused, stopped or recovered (optional, so notifiers written for integrations still fit). */
+  tailnetAlert?(kind: TailnetAlertKind, alert: TailnetAlert): Promise<void>;
   close(): void;
 }
 
@@ -52,7 +55,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       'admin emails are off: set POSTERN_SMTP_URL and POSTERN_ADMIN_EMAILS to be told when an integration pauses, stops or recovers',
     );
     const noop = async () => undefined;
-    return { enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, close: () => undefined };
+    return { enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, tailnetAlert: noop, close: () => undefined };
   }
   const where = options.smtpUrl ? describeSmtp(options.smtpUrl) : 'the SMTP transport';
   const transport =
@@ -89,6 +92,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     integrationStopped: (a) => send('integration.stopped', a.integrationId, integrationStopped(a)),
     integrationRecovered: (a) => send('integration.recovered', a.integrationId, integrationRecovered(a)),
     tokenExpiring: (a) => send('token.expiring', a.integrationId, tokenExpiring(a)),
+    tailnetAlert: (kind, a) => send(`tailnet.${kind}`, a.tailnetId, tailnetMessage(kind, a)),
     close: () => transport.close(),
   };
 }

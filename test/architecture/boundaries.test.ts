@@ -51,6 +51,9 @@ const PURE = [
   's1/url.ts',
   's1/agent-schema.ts',
   'policy/core.ts',
+  'tailnet/export-plan.ts',
+  'tailnet/import-plan.ts',
+  'tailnet/url.ts',
 ].filter((f) => FILES.includes(join(SRC, f)));
 
 /** Which modules each module may import (besides `lib`, shared by all). Type-only imports count too. */
@@ -66,9 +69,10 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   devices: ['audit', 'store'],
   policy: ['audit', 'devices', 'store'],
   sync: ['audit', 'devices', 'notify', 's1', 'store'],
-  api: ['audit', 'devices', 'keys', 'metrics', 'oidc', 'policy', 's1', 'store', 'sync'],
+  tailnet: ['audit', 'devices', 'metrics', 'notify', 'store', 'sync'],
+  api: ['audit', 'devices', 'keys', 'metrics', 'oidc', 'policy', 's1', 'store', 'sync', 'tailnet'],
   web: ['api', 'audit', 'store'],
-  cli: ['config', 'devices', 'keys', 'policy', 's1', 'store'],
+  cli: ['config', 'devices', 'keys', 'policy', 's1', 'store', 'tailnet'],
 };
 
 /** Pure files a data migration may use to rewrite old rows the way the product reads them (e.g. serial normalising). */

@@ -12,6 +12,8 @@ import { registerPolicyRemoteCommands } from './policy-remote.ts';
 import { registerS1SimulatorCommand } from './s1-simulator.ts';
 import { registerRotateMasterKeyCommand } from './rotate-master-key.ts';
 import { registerServeCommand } from './serve.ts';
+import { registerTailnetCommands } from './tailnets.ts';
+import { registerTailscaleSimulatorCommand } from './tailscale-simulator.ts';
 
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
@@ -20,12 +22,14 @@ export function registerCommands(program: Command): void {
   const sub = (name: string) => program.commands.find((c) => c.name() === name)!;
   registerIntegrationEditCommand(sub('integrations'));
   registerDeviceHistoryCommand(sub('devices'));
+  registerTailnetCommands(program);
   const policy = program.command('policy').description('Validate, test, compare, apply and restore policies');
   registerPolicyLocalCommands(policy);
   registerPolicyApplyCommand(policy);
   registerPolicyRemoteCommands(policy);
   registerDecideCommand(program);
   registerS1SimulatorCommand(program);
+  registerTailscaleSimulatorCommand(program);
   registerRotateMasterKeyCommand(program);
   registerAgentCommand(program);
 }
