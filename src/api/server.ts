@@ -43,12 +43,15 @@ export interface ApiDeps {
   trustedProxies?: readonly string[];
   /** Agent sign-in at the identity provider (absent: not configured). */
   login?: DeviceLogin;
+  /** PEM certificate and key: serve HTTPS (POSTERN_TLS_CERT, POSTERN_TLS_KEY). */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(deps.https ? { https: deps.https } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: () => deps.ids('req'),
     bodyLimit: BODY_LIMIT_BYTES,

@@ -85,8 +85,8 @@ function grantMatches(g: CompiledGrant, subject: PolicySubject, user: string | n
   return dstOk && srcMatches(g, subject, user);
 }
 
-function postureHolds(p: CompiledPosture, attrs: Attributes): boolean {
-  for (const c of p.conditions) if (c.test(attrs) !== HOLDS) return false;
+function postureHolds(p: CompiledPosture, attrs: Attributes, nowMs: number): boolean {
+  for (const c of p.conditions) if (c.test(attrs, nowMs) !== HOLDS) return false;
   return true;
 }
 
@@ -97,6 +97,7 @@ function userOf(subject: PolicySubject): string | null {
 function decideFast(policy: CompiledPolicy, subject: PolicySubject, target: Target): Decision {
   const user = userOf(subject);
   const attrs = subject.attributes ?? NO_ATTRIBUTES;
+  const nowMs = subject.nowMs ?? NaN;
   const postures = policy.postures;
   let matched = false;
   // A posture that held ends the decision, so only failures need remembering: bit i of `failed` says posture i
@@ -110,7 +111,7 @@ function decideFast(policy: CompiledPolicy, subject: PolicySubject, target: Targ
     for (const pi of g.postures) {
       const bit = pi < 30 ? 1 << pi : 0;
       if ((failed & bit) !== 0) continue;
-      if (postureHolds(postures[pi] as CompiledPosture, attrs)) return g.allowed;
+      if (postureHolds(postures[pi] as CompiledPosture, attrs, nowMs)) return g.allowed;
       failed |= bit;
     }
   }
@@ -136,10 +137,10 @@ function conditionReason(c: CompiledCondition, status: ConditionStatus, actual: 
   }
 }
 
-function postureReport(p: CompiledPosture, attrs: Attributes): PostureReport {
+function postureReport(p: CompiledPosture, attrs: Attributes, nowMs: number): PostureReport {
   let holds = true;
   const conditions: ConditionReport[] = p.conditions.map((c) => {
-    const status = c.test(attrs);
+    const status = c.test(attrs, nowMs);
     const a = attrs[c.attribute];
     const actual = a === undefined ? null : a.value;
     if (status === HOLDS) return { text: c.text, holds: true, actual };
@@ -169,7 +170,7 @@ function decideExplained(policy: CompiledPolicy, subject: PolicySubject, target:
   const report = (pi: number): PostureReport => {
     let r = reports.get(pi);
     if (!r) {
-      r = postureReport(policy.postures[pi] as CompiledPosture, attrs);
+      r = postureReport(policy.postures[pi] as CompiledPosture, attrs, subject.nowMs ?? NaN);
       reports.set(pi, r);
     }
     return r;

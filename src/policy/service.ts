@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/index.ts';
+import type { ChangePublisher } from '../changes/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { notFound, PosternError, validationError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -65,6 +66,8 @@ export interface PolicyServiceDeps {
   logger: Pick<Logger, 'error'>;
   /** Injected so tests can count compilations. */
   compile?: (text: string) => CompileResult;
+  /** Announces a new version in force to every posture view. */
+  changes?: Pick<ChangePublisher, 'policyChanged'>;
 }
 
 type By = { actor: string; requestId?: string | null };
@@ -165,7 +168,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
 
     async apply(text: string, by: By): Promise<AppliedPolicy> {
       const policy = compileOrThrow(text);
-      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop);
+      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop, 200, clock.nowMs());
       if (report.failed.length > 0) throw policyTestsFailedError(report);
       const hash = sha256(text);
       const { stored, previous, unchanged } = await store.transaction(async (tx) => {
@@ -192,14 +195,17 @@ export function createPolicyService(deps: PolicyServiceDeps) {
         });
         return { stored: next, previous: head, unchanged: false };
       });
-      if (!unchanged) remember({ version: stored.version, policy });
+      if (!unchanged) {
+        remember({ version: stored.version, policy });
+        await deps.changes?.policyChanged();
+      }
       const { text: _text, ...meta } = document(stored);
       return { ...meta, previousVersion: unchanged ? stored.version : previous, unchanged, tests: { passed: report.passed, failed: 0 } };
     },
 
     async dryRun(text: string): Promise<DryRunResult> {
       const policy = compileOrThrow(text);
-      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop);
+      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop, 200, clock.nowMs());
       const current = await active();
       const subjects = await deps.subjects.all(store.db);
       return {

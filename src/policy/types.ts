@@ -55,6 +55,11 @@ export interface PolicySubject {
   /** Tags with their prefix: `tag:production`. */
   tags: readonly string[];
   attributes: Readonly<Record<string, SubjectAttribute>>;
+  /**
+   * The decision's instant (ms since the epoch), for conditions relative to it (`sentinelOne:lastActiveAt >
+   * now-1h`). Absent or NaN: such conditions fail (fail closed).
+   */
+  nowMs?: number;
 }
 
 /**
@@ -72,6 +77,18 @@ export const DECISION_REASON_CODES = [
   'POSTURE_STALE',
   'TYPE_MISMATCH',
   'DEVICE_UNKNOWN',
+  // Why `sentinelOne:verified` is false, added to a denial that rests on it (devices/verification.ts).
+  'NO_INTEGRATION',
+  'NO_SERIAL',
+  'SERIAL_PENDING_APPROVAL',
+  'NO_AGENT',
+  'NEVER_SYNCED',
+  'SYNC_STALE',
+  'AGENT_NOT_REPORTING',
+  'INFECTED',
+  'DECOMMISSIONED',
+  'THREAT_REBOOT_REQUIRED',
+  'AGENT_DISABLED',
 ] as const;
 export type DecisionReasonCode = (typeof DECISION_REASON_CODES)[number];
 

@@ -2,6 +2,7 @@
  * SentinelOne integrations: create, read, change, remove, test before saving, and sync on demand. The API token
  * is sealed before it is stored and is never returned, logged or put into an error; responses show it masked.
  */
+import type { ChangePublisher } from '../changes/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Actor, SyncedRepo, VerifyingIntegration } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -39,6 +40,8 @@ export const INTEGRATION_DEFAULTS = {
 } as const;
 
 export interface IntegrationServiceDeps {
+  /** Announces a changed or removed integration (its limits and freshness) to every posture view. */
+  changes?: Pick<ChangePublisher, 'integrationChanged'>;
   store: Store;
   repo: IntegrationRepo;
   leases: Pick<LeaseRepo, 'active'>;
@@ -143,6 +146,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         await repo.insert(tx, record, { ...initialStatus(), nextSyncAt: now });
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'integration.create', target: record.id, after: auditable(record) });
       });
+      await deps.changes?.integrationChanged(record.id);
       const sync = deps.scheduler.trigger(record.id, 'full');
       if (options.wait) await sync;
       else sync.catch(() => undefined);
@@ -221,6 +225,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         });
         return { changed };
       });
+      await deps.changes?.integrationChanged(id);
       if (changed) {
         await deps.scheduler.forget(id);
         const sync = deps.scheduler.trigger(id, 'full').catch(() => undefined);
@@ -239,6 +244,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         await repo.remove(tx, id);
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'integration.delete', target: id, before: auditable(record) });
       });
+      await deps.changes?.integrationChanged(id);
     },
 
     /** Syncs now (a full sync); with `wait`, answers after it finished or failed. */

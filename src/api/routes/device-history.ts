@@ -6,10 +6,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { buildDeviceHistory, type AuditEvent, type AuditLog } from '../../audit/index.ts';
-import type { DeviceService } from '../../devices/index.ts';
+import { isFreshnessStale, type DeviceService } from '../../devices/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Store } from '../../store/index.ts';
-import { isStale, type IntegrationService } from '../../sync/index.ts';
+import type { IntegrationService } from '../../sync/index.ts';
 import { defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam } from '../schemas.ts';
 
@@ -42,7 +42,7 @@ export function registerDeviceHistoryRoute(app: FastifyInstance, deps: DeviceHis
         cursor = page.nextCursor;
       } while (cursor && events.length < MAX_EVENTS);
       const now = deps.clock.nowMs();
-      const stale = new Set((await deps.integrations.list()).filter((i) => isStale({ ...i.status, staleAfterSeconds: i.staleAfterSeconds }, now)).map((i) => i.id));
+      const stale = new Set((await deps.integrations.list()).filter((i) => isFreshnessStale({ lastSuccessfulSyncAt: i.status.lastSuccessfulSyncAt, staleAfterSeconds: i.staleAfterSeconds }, now)).map((i) => i.id));
       const current: Record<string, { value: string | number | boolean; source: string; updatedAt: string }> = { ...device.attributes };
       const verification = device.verification?.sentinelOne;
       if (!current['sentinelOne:verified'] && verification) {

@@ -50,7 +50,7 @@ export function validatePolicyFile(file: string, io: Output = consoleOutput, jso
 export function testPolicyFile(file: string, io: Output = consoleOutput, json = false): number {
   const policy = load(file, io, json);
   if (!policy) return 1;
-  const report = runPolicyTests(policy);
+  const report = runPolicyTests(policy, Date.now());
   if (json) io.out(JSON.stringify({ file, passed: report.passed, failed: report.failed.length, assertions: report.assertions }, null, 2));
   else for (const line of formatTestReport(file, report)) io.out(line);
   return report.failed.length > 0 ? 1 : 0;
