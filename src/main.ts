@@ -42,6 +42,7 @@ import {
   createLeaseRepo,
   createScheduler,
   createSyncEngine,
+  createSyncProgress,
   createSyncUpkeep,
   type SyncEngineDeps,
   type SyncUpkeepDeps,
@@ -128,6 +129,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const enrollment = createEnrollmentService({ store, clock, ids, audit, onChange: (id) => changes.deviceChanged(id) });
     const deviceRepo = createDeviceRepo();
     const { tokenPolicy, ...engineTuning } = options.sync ?? {};
+    const progress = createSyncProgress();
     const leases = createLeaseRepo();
     const engine = createSyncEngine({
       store, integrations: integrationRepo, devices: deviceRepo, leases, audit, s1, secrets, clock, ids, logger, changes,
@@ -157,7 +159,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     observeUsersByRiskLevel(metrics, risk.countsByLevel);
     let postureChanged = async (): Promise<void> => undefined;
     const measuredEngine = {
-      runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
+      runSync: instrumentSyncs(metrics, progress.track(engine.runSync), async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
       recordFailure: engine.recordFailure,
     };
     const scheduler = createScheduler({
@@ -178,7 +180,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       },
       onStart: upkeep.onStart,
     });
-    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, changes });
+    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, changes, progress: progress.get });
     // A device that enrolls (or whose serials an admin approves) gets its posture from a sync soon after, one sync
     // for however many enroll at once.
     const syncSoon = createDebouncer({

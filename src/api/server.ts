@@ -18,6 +18,7 @@ import { createAuthenticator, type AuthLimiterOptions } from './auth.ts';
 import { toHttpError } from './errors.ts';
 import { defineRoute } from './route.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerDeviceHistoryRoute } from './routes/device-history.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerEnrollmentRoutes } from './routes/enrollment.ts';
 import type { DeviceLogin } from '../oidc/index.ts';
@@ -135,6 +136,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerIntegrationRoutes(app, { ...routeDeps, integrations: deps.integrations });
   registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
+  registerDeviceHistoryRoute(app, { ...routeDeps, devices: deps.devices, integrations: deps.integrations, audit: deps.audit, store: deps.store, clock: deps.clock });
   registerAdminRoutes(app, { ...routeDeps, audit: deps.audit, keys: deps.keys, store: deps.store });
   registerEnrollmentRoutes(app, {
     ...routeDeps,

@@ -21,7 +21,7 @@ import { diffPolicies, type PolicyDiff } from './diff.ts';
 import { policyInvalidError, policyTestsFailedError } from './report.ts';
 import type { PolicyRepo, PolicyVersionSummary, StoredPolicyVersion } from './repo.ts';
 import type { SubjectSource } from './subjects.ts';
-import { runPolicyTestsInSlices, type PolicyTestFailure } from './tests-runner.ts';
+import { runPolicyTestsInSlices, type PolicyTestAssertion, type PolicyTestFailure } from './tests-runner.ts';
 
 export interface ActivePolicy {
   version: number;
@@ -52,7 +52,8 @@ export interface DryRunResult {
   /** The policy is valid; `wouldApply` also needs every test to pass. */
   valid: true;
   wouldApply: boolean;
-  tests: { passed: number; failed: PolicyTestFailure[] };
+  /** `assertions`: every test assertion in file order, passed or not (the console lists each outcome). */
+  tests: { passed: number; failed: PolicyTestFailure[]; assertions: PolicyTestAssertion[] };
   changes: PolicyDiff;
 }
 
@@ -212,7 +213,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
         currentVersion: current.version,
         valid: true,
         wouldApply: report.failed.length === 0,
-        tests: { passed: report.passed, failed: report.failed },
+        tests: { passed: report.passed, failed: report.failed, assertions: report.assertions },
         changes: diffPolicies(current.policy, policy, subjects),
       };
     },

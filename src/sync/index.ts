@@ -20,6 +20,7 @@ export {
   type IntegrationPatch,
 } from './integrations.ts';
 export type { ConnectionTestResult, ConnectionCheck } from './connection-test.ts';
+export { createSyncProgress, type SyncProgress, type SyncProgressMap } from './progress.ts';
 export { walkAgents, type WalkOptions } from './walk.ts';
 export { createSyncUpkeep, type SyncUpkeep, type SyncUpkeepDeps } from './upkeep.ts';
 export { createTokenKeeper, DEFAULT_TOKEN_POLICY, type TokenPolicy, type TokenUpkeep } from './token-keeper.ts';

@@ -18,6 +18,7 @@ import { summarize } from './summary.ts';
 import { testConnection, type ConnectionTestResult } from './connection-test.ts';
 import type { IntegrationConfig, IntegrationRecord, IntegrationView, StatusRecord } from './types.ts';
 import { createUpkeepRepo } from './upkeep-repo.ts';
+import type { SyncProgress } from './progress.ts';
 
 export interface IntegrationInput {
   name: string;
@@ -52,6 +53,8 @@ export interface IntegrationServiceDeps {
   s1: S1ClientFactory;
   clock: Clock;
   ids: IdGenerator;
+  /** Live progress of a running sync (agents fetched out of S1's total), shown while `syncing`. */
+  progress?: (integrationId: string) => SyncProgress | null;
 }
 
 /** The configuration as the audit log keeps it: everything but the token, which shows masked. */
@@ -103,6 +106,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         tokenExpiresAt: status.tokenExpiresAt,
         warning: status.warning,
         summary: summarize({ ...status, state, stateReason }, now),
+        ...(state === 'syncing' ? { progress: deps.progress?.(record.id) ?? { fetched: 0, total: null } } : {}),
       },
     };
   }
@@ -255,6 +259,28 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
     /** Checks a configuration before it is saved; stores nothing. */
     test(input: Pick<IntegrationInput, 'baseUrl' | 'apiToken' | 'siteIds' | 'accountIds'>): Promise<ConnectionTestResult> {
       return testConnection(deps.s1, input, clock);
+    },
+
+    /**
+     * Tests a saved integration with its stored token, or with changes not saved yet. The stored token is only
+     * ever sent to the host it was saved for: a different host needs `apiToken`.
+     */
+    async testSaved(id: string, changes: Partial<Pick<IntegrationInput, 'baseUrl' | 'apiToken' | 'siteIds' | 'accountIds'>>): Promise<ConnectionTestResult> {
+      const { record } = await load(store.db, id);
+      const baseUrl = changes.baseUrl ?? record.baseUrl;
+      if (changes.apiToken === undefined && new URL(normalizeS1BaseUrl(baseUrl)).host !== new URL(record.baseUrl).host) {
+        throw validationError('body.apiToken', 'is needed to test a different console host: the stored token is only sent to the host it was saved for.');
+      }
+      return testConnection(
+        deps.s1,
+        {
+          baseUrl,
+          apiToken: changes.apiToken ?? deps.secrets.open(record.apiTokenSealed),
+          siteIds: changes.siteIds ?? record.siteIds,
+          accountIds: changes.accountIds ?? record.accountIds,
+        },
+        clock,
+      );
     },
 
     async unmatchedAgents(id: string) {
