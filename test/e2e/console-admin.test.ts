@@ -284,7 +284,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     expect(await page.locator('#policy-history tr[data-version]').count()).toBe(3);
   });
 
-  const PAGES = ['#/integrations', '#/devices', 'DEVICE', '#/audit', '#/decisions', '#/policy'];
+  const PAGES = ['#/integrations', '#/devices', 'DEVICE', '#/users', '#/audit', '#/decisions', '#/policy'];
 
   for (const width of [390, 1280]) {
     it(`every page at ${width} px: no serious or critical axe violation, no sideways scrolling, a screenshot`, async () => {

@@ -4,7 +4,7 @@
  * audited). `userRiskLevel` puts a user's level on the device page.
  */
 import { api, ApiError, session } from '../api.js';
-import { badge, emptyState, errorBox, facts, h, route, time } from '../dom.js';
+import { badge, emptyState, errorBox, facts, h, route, scrollBox, time } from '../dom.js';
 
 const KIND = { none: 'ok', low: 'info', medium: 'warn', high: 'bad' };
 const levelBadge = (level) => h('span', { class: `risk-level` }, badge(level, KIND[level] ?? 'info'));
@@ -16,7 +16,9 @@ export async function usersPage(view) {
   view.append(h('h1', {}, 'Users'), h('p', { class: 'muted' }, `Risk level from the last ${windowDays} days of EDR signals on each user's devices (none < low < medium < high). Policies read it as user:riskLevel.`));
   if (data.length === 0) return void view.append(emptyState('No users yet.', 'A user appears once a device has one.'));
   view.append(
-    h(
+    scrollBox(
+      'Users',
+      h(
       'table',
       { class: 'users' },
       h('thead', {}, h('tr', {}, ['User', 'Risk level', 'Devices', 'Events', 'Last event'].map((l) => h('th', { scope: 'col' }, l)))),
@@ -34,6 +36,7 @@ export async function usersPage(view) {
             h('td', {}, u.lastEventAt ? time(u.lastEventAt, { relative: true }) : '—'),
           ),
         ),
+      ),
       ),
     ),
   );
@@ -63,7 +66,9 @@ function eventsSection(events) {
     'section',
     { class: 'card', id: 'risk-events' },
     title,
-    h(
+    scrollBox(
+      'Risk events',
+      h(
       'table',
       {},
       h('thead', {}, h('tr', {}, ['Behaviour', 'Level', 'Device', 'Started', 'Ended', 'Values', 'Counts'].map((l) => h('th', { scope: 'col' }, l)))),
@@ -83,6 +88,7 @@ function eventsSection(events) {
             h('td', {}, e.counts ? 'yes' : e.clearedAt ? `cleared: ${e.clearReason ?? ''}` : 'no'),
           ),
         ),
+      ),
       ),
     ),
   );
