@@ -6,24 +6,15 @@
  * Chromium comes from Debian (/usr/bin/chromium). Under CI=true a missing Chromium fails; locally it is skipped
  * with a visible note.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTailscaleSimulator, type TailscaleSimulator } from '../../src/tailnet/index.ts';
+import { chromiumMissing, launchChromium, openPage, requireChromiumInCi, signIn, type Watched } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
 
-const CHROMIUM = process.env.POSTERN_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const XSS_NAME = '<img src=x onerror=alert(1)>';
-const chromiumMissing = existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set POSTERN_CHROMIUM)`;
 
-if (chromiumMissing && process.env.CI === 'true') {
-  it('Chromium is available for the console tests (required under CI)', () => {
-    throw new Error(`The console browser tests need Chromium under CI=true: ${chromiumMissing}`);
-  });
-} else if (chromiumMissing) {
-  it.skip(`console browser tests skipped locally: ${chromiumMissing}`, () => undefined);
-}
+requireChromiumInCi();
 
 describe.skipIf(chromiumMissing !== null)('the Tailnets page in Chromium', () => {
   let ts: TailscaleSimulator;
@@ -41,7 +32,7 @@ describe.skipIf(chromiumMissing !== null)('the Tailnets page in Chromium', () =>
     expect(created.json.status.state).toBe('ok');
     tailnetId = created.json.id;
     viewerKey = (await h.request('POST', '/v1/api-keys', { body: { name: 'viewer', role: 'viewer' } })).json.key;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -50,26 +41,21 @@ describe.skipIf(chromiumMissing !== null)('the Tailnets page in Chromium', () =>
     await ts?.close();
   });
 
-  async function open(key: string): Promise<{ page: Page; problems: string[]; close: () => Promise<void> }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('dialog', (d) => {
-      problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    await page.goto(baseUrl);
-    await page.locator('#api-key').fill(key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#topbar').waitFor();
-    await page.getByRole('link', { name: 'Tailnets' }).click();
-    await page.locator(`[data-tailnet-id="${tailnetId}"] .summary`).waitFor();
-    return { page, problems, close: () => context.close() };
+  /** Signs in with `key` and opens the Tailnets page. */
+  async function open(key: string): Promise<Watched> {
+    const watched = await openPage(browser, baseUrl);
+    await signIn(watched.page, key);
+    await watched.page.getByRole('link', { name: 'Tailnets' }).click();
+    await watched.page.locator(`[data-tailnet-id="${tailnetId}"] .summary`).waitFor();
+    return watched;
   }
 
+  /** Dialogs that fired, script errors and requests that left postern: none is expected. */
+  const problemsOf = (w: Watched) => [...w.dialogs.map((d) => `dialog: ${d}`), ...w.problems, ...w.foreign];
+
   it('shows the status line as the API words it and each node with its device; admins may sync now', async () => {
-    const { page, problems, close } = await open(ADMIN_TOKEN);
+    const w = await open(ADMIN_TOKEN);
+    const { page } = w;
     try {
       const card = page.locator(`[data-tailnet-id="${tailnetId}"]`);
       const api = (await h.request('GET', `/v1/tailnets/${tailnetId}`)).json;
@@ -81,19 +67,20 @@ describe.skipIf(chromiumMissing !== null)('the Tailnets page in Chromium', () =>
       expect(await card.locator('details.nodes tbody a').first().getAttribute('href')).toMatch(/^#\/devices\/dev_/);
       await card.getByRole('button', { name: 'Sync now' }).click();
       await expect.poll(() => card.getByRole('button', { name: 'Sync now' }).isEnabled()).toBe(true);
-      expect(problems).toEqual([]);
+      expect(problemsOf(w)).toEqual([]);
     } finally {
-      await close();
+      await w.context.close();
     }
   });
 
   it('viewers see the page without "Sync now"', async () => {
-    const { page, problems, close } = await open(viewerKey);
+    const w = await open(viewerKey);
+    const { page } = w;
     try {
       expect(await page.locator(`[data-tailnet-id="${tailnetId}"] .sync-now`).count()).toBe(0);
-      expect(problems).toEqual([]);
+      expect(problemsOf(w)).toEqual([]);
     } finally {
-      await close();
+      await w.context.close();
     }
   });
 });

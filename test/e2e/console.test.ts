@@ -7,27 +7,16 @@
  * Chromium comes from Debian (/usr/bin/chromium). Under CI=true a missing Chromium fails; locally it is skipped
  * with a visible note.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
+import { chromiumMissing, launchChromium, openPage, requireChromiumInCi, type Watched } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
 
-const CHROMIUM = process.env.POSTERN_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const SCREENSHOT = '/tmp/postern-console.png';
 
-const chromiumMissing = existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set POSTERN_CHROMIUM)`;
-
-if (chromiumMissing && process.env.CI === 'true') {
-  it('Chromium is available for the console tests (required under CI)', () => {
-    throw new Error(`The console browser tests need Chromium under CI=true: ${chromiumMissing}`);
-  });
-} else if (chromiumMissing) {
-  console.warn(`console browser tests skipped locally: ${chromiumMissing}`);
-  it.skip(`console browser tests skipped locally: ${chromiumMissing}`, () => undefined);
-}
+requireChromiumInCi();
 
 describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
   let sim: S1Simulator;
@@ -37,33 +26,12 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
   let viewerKey: string;
   const ids = { healthy: '', infected: '', xss: '', integration: '', infectedAgent: '' };
 
-  /** Per page: dialogs that fired, script errors, CSP refusals and requests that left the origin. */
-  interface Watched {
-    page: Page;
-    context: BrowserContext;
-    dialogs: string[];
-    problems: string[];
-    foreign: string[];
-  }
   const opened: Watched[] = [];
 
+  /** A console page whose dialogs, script errors, CSP refusals and foreign requests the afterEach checks. */
   async function openConsole(): Promise<Watched> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await context.newPage();
-    const watched: Watched = { page, context, dialogs: [], problems: [], foreign: [] };
-    page.on('dialog', (dialog) => {
-      watched.dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (err) => watched.problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) watched.problems.push(`console: ${msg.text()}`);
-    });
-    page.on('request', (req) => {
-      if (!req.url().startsWith(baseUrl)) watched.foreign.push(req.url());
-    });
+    const watched = await openPage(browser, baseUrl);
     opened.push(watched);
-    await page.goto(baseUrl);
     return watched;
   }
 
@@ -101,7 +69,7 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     expect((await get(ids.healthy)).verification.sentinelOne).toEqual({ verified: true, reasons: [] });
     expect((await get(ids.infected)).verification.sentinelOne.reasons.map((r: { code: string }) => r.code)).toContain('INFECTED');
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterEach(async () => {
