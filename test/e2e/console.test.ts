@@ -10,7 +10,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
-import { chromiumMissing, launchChromium, openPage, requireChromiumInCi, type Watched } from '../support/browser.ts';
+import { chromiumMissing, closeClean, launchChromium, openPage, requireChromiumInCi, type Watched } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
 
 const XSS_NAME = '<img src=x onerror=alert(1)>';
@@ -73,12 +73,7 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
   });
 
   afterEach(async () => {
-    for (const w of opened.splice(0)) {
-      expect(w.dialogs, 'no dialog may fire').toEqual([]);
-      expect(w.problems, 'no script error or CSP refusal').toEqual([]);
-      expect(w.foreign, 'no request leaves postern').toEqual([]);
-      await w.context.close();
-    }
+    for (const w of opened.splice(0)) await closeClean(w);
   });
 
   afterAll(async () => {
