@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   buildServer,
   registerDecisionRoutes,
+  registerExceptionRoutes,
   registerForwardAuthRoute,
   registerPolicyRoutes,
   type ApiDeps,
@@ -20,7 +21,8 @@ import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
+import { countDecision, createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
+import { createExceptionService, type ExceptionService } from './exceptions/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin } from './oidc/index.ts';
@@ -63,6 +65,8 @@ export interface PosternOptions {
    * 10 s); every enrollment in that window shares the one sync. Only while the scheduler runs.
    */
   enrollSyncDelayMs?: number;
+  /** How often expired posture exceptions are audited and other processes' exceptions picked up (default 60 s). */
+  exceptionSweepMs?: number;
 }
 
 export interface Postern {
@@ -78,6 +82,7 @@ export interface Postern {
     policy: ReturnType<typeof createPolicyService>;
     decisions: ReturnType<typeof createDecisionService>;
     decisionLog: ReturnType<typeof createDecisionLog>;
+    exceptions: ExceptionService;
   };
   scheduler: ReturnType<typeof createScheduler>;
   metrics: Metrics;
@@ -169,6 +174,14 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
+    const exceptions = createExceptionService({
+      store, audit, clock, ids, logger,
+      deviceExists: async (id) => (await deviceRepo.get(store.db, id)) !== null,
+    });
+    await exceptions.reload();
+    const sweepEveryMs = options.exceptionSweepMs ?? 60_000;
+    const sweepExceptions = () => exceptions.sweep().catch((err: unknown) => logger.error({ err }, 'posture exception sweep failed'));
+    let sweeper: { cancel(): void } | null = null;
     const decisions = createDecisionService({
       store,
       policies: policy,
@@ -176,17 +189,19 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       subjects,
       log: {
         append(entry) {
-          metrics.decisions.inc({ outcome: entry.allow ? 'allow' : 'deny', reason: entry.reasons[0]?.code ?? 'NONE' });
+          countDecision(metrics, entry);
           decisionLog.append(entry);
         },
       },
       clock,
       ids,
       deviceForToken: (token) => enrollment.deviceForPresenceToken(token),
+      exceptions,
     });
     const plugins: NonNullable<ApiDeps['plugins']> = [
       (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),
-      (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog }),
+      (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog, clock }),
+      (app, routeDeps) => registerExceptionRoutes(app, { ...routeDeps, exceptions }),
       (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
     ];
@@ -211,13 +226,14 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       app,
       store,
       secrets,
-      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog },
+      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, exceptions },
       scheduler,
       metrics,
       generatedAdminToken,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });
         if (options.schedule !== false) await scheduler.start();
+        sweeper = startSweeper(clock, sweepEveryMs, sweepExceptions);
         const url = address.replace('[::1]', 'localhost');
         logger.info({ url }, `postern listening on ${url}`);
         return url;
@@ -226,6 +242,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         if (closed) return;
         closed = true;
         syncSoon.cancel();
+        sweeper?.cancel();
         await scheduler.stop();
         notifier.close();
         await app.close();
@@ -237,6 +254,23 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     await store.close();
     throw err;
   }
+}
+
+/** Runs `fn` every `everyMs` on the clock until cancelled (a fake clock in tests). */
+function startSweeper(clock: Clock, everyMs: number, fn: () => Promise<unknown>): { cancel(): void } {
+  let timer = clock.setTimer(everyMs, tick);
+  let stopped = false;
+  function tick(): void {
+    void fn().finally(() => {
+      if (!stopped) timer = clock.setTimer(everyMs, tick);
+    });
+  }
+  return {
+    cancel() {
+      stopped = true;
+      timer.cancel();
+    },
+  };
 }
 
 /** A wrong master key must stop the start with a clear message, not surface later as garbage or a 500. */

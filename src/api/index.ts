@@ -12,3 +12,4 @@ export * as schemas from './schemas.ts';
 export { registerPolicyRoutes } from './routes/policy.ts';
 export { registerDecisionRoutes } from './routes/decisions.ts';
 export { registerForwardAuthRoute, clientAddress, forwardedHost, normalizeIp, trustedProxies } from './routes/forward-auth.ts';
+export { registerExceptionRoutes } from './routes/exceptions.ts';

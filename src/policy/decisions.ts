@@ -15,7 +15,7 @@ import type { AskedAbout, DecisionLog } from './decision-log.ts';
 import { evaluate } from './evaluator.ts';
 import type { ActivePolicy } from './service.ts';
 import type { SubjectDeviceRepo, SubjectSource } from './subjects.ts';
-import type { Decision } from './types.ts';
+import type { Decision, PostureException } from './types.ts';
 
 export interface DecisionQuery {
   device?: string;
@@ -51,6 +51,13 @@ export interface DecisionServiceDeps {
   ids: IdGenerator;
   /** The device a presence token belongs to (enrolled agents); absent when tokens are not in use. */
   deviceForToken?: (token: string) => Promise<string | null>;
+  /** Posture exceptions in force (from memory), and where a decision passed only because of one. */
+  exceptions?: DecisionExceptions;
+}
+
+export interface DecisionExceptions {
+  forDevice(deviceId: string, nowMs: number): Readonly<Record<string, PostureException>> | undefined;
+  applied(deviceId: string, exceptionId: string, nowMs: number, requestId: string | null): void;
 }
 
 type Found = { devices: Device[]; asked: AskedAbout } | { devices: []; asked: AskedAbout; why: string };
@@ -106,10 +113,17 @@ export function createDecisionService(deps: DecisionServiceDeps) {
       if ('why' in found) {
         decision = unknown(found.why);
       } else {
+        const nowMs = deps.clock.nowMs();
         const subjects = await deps.subjects.forDevices(store.db, found.devices);
-        const decisions = subjects.map((s) => evaluate(active.policy, s, dst));
-        const firstDenied = decisions.findIndex((d) => !d.allow);
-        const chosen = firstDenied < 0 ? 0 : firstDenied;
+        const decisions = subjects.map((s) => {
+          const exceptions = s.deviceId === null ? undefined : deps.exceptions?.forDevice(s.deviceId, nowMs);
+          return evaluate(active.policy, exceptions ? { ...s, exceptions } : s, dst);
+        });
+        const chosen = chosenDecision(decisions);
+        for (const [i, d] of decisions.entries()) {
+          const excepted = d.reasons.find((r) => r.code === 'EXCEPTION_APPLIED');
+          if (excepted?.exceptionId) deps.exceptions?.applied((found.devices[i] as Device).id, excepted.exceptionId, nowMs, ctx.requestId);
+        }
         decision = decisions[chosen] as Decision;
         device = found.devices[chosen] as Device;
         if (found.asked.user !== undefined) {
@@ -118,6 +132,7 @@ export function createDecisionService(deps: DecisionServiceDeps) {
       }
       const answer: DecisionAnswer = {
         allow: decision.allow,
+        ...(decision.wouldDeny ? { wouldDeny: true } : {}),
         reasons: decision.reasons,
         grant: decision.grant,
         postures: decision.postures,
@@ -134,6 +149,7 @@ export function createDecisionService(deps: DecisionServiceDeps) {
         asked: found.asked,
         dst,
         allow: answer.allow,
+        ...(decision.wouldDeny ? { wouldDeny: true } : {}),
         reasons: answer.reasons,
         grant: answer.grant,
         postures: answer.postures,
@@ -145,6 +161,13 @@ export function createDecisionService(deps: DecisionServiceDeps) {
       return answer;
     },
   };
+}
+
+/** For a user's several devices: the first denied, else the first that would be denied, else the first. */
+function chosenDecision(decisions: readonly Decision[]): number {
+  const denied = decisions.findIndex((d) => !d.allow);
+  if (denied >= 0) return denied;
+  return Math.max(0, decisions.findIndex((d) => d.wouldDeny === true));
 }
 
 export type DecisionService = ReturnType<typeof createDecisionService>;

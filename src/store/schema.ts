@@ -168,6 +168,7 @@ export interface Database {
   device_credentials: DeviceCredentialsTable;
   policy_versions: PolicyVersionsTable;
   decision_log: DecisionLogTable;
+  posture_exceptions: PostureExceptionsTable;
 }
 
 export interface ApiKeysTable {
@@ -251,4 +252,21 @@ export interface DecisionLogTable {
   request_id: string | null;
   /** JSON: the decision with reasons, actual values and posture reports. */
   decision_json: string;
+}
+
+/** An admin's time-limited exception: one device passes one posture until `expires_at` (migration 0011). */
+export interface PostureExceptionsTable {
+  id: string;
+  device_id: string;
+  posture: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  /** UTC day (YYYY-MM-DD) of the last use that was audited: first use per day is audited once. */
+  last_used_day: string | null;
+  /** 1 once the expiry was audited. */
+  expiry_audited: Generated<number>;
 }

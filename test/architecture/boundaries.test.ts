@@ -51,6 +51,7 @@ const PURE = [
   's1/url.ts',
   's1/agent-schema.ts',
   'policy/core.ts',
+  'exceptions/core.ts',
 ].filter((f) => FILES.includes(join(SRC, f)));
 
 /** Which modules each module may import (besides `lib`, shared by all). Type-only imports count too. */
@@ -65,7 +66,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   devices: ['audit', 'store'],
   policy: ['audit', 'devices', 'store'],
   sync: ['audit', 'devices', 'notify', 's1', 'store'],
-  api: ['audit', 'devices', 'keys', 'metrics', 'policy', 's1', 'store', 'sync'],
+  exceptions: ['audit', 'policy', 'store'],
+  api: ['audit', 'devices', 'exceptions', 'keys', 'metrics', 'policy', 's1', 'store', 'sync'],
   web: ['api', 'audit', 'store'],
   cli: ['config', 'devices', 'keys', 'policy', 's1', 'store'],
 };

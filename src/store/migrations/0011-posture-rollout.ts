@@ -1,0 +1,28 @@
+/**
+ * Rolling out posture safely.
+ * - `posture_exceptions`: an admin lets one device pass one posture until a time (at most 30 days ahead). Kept
+ *   after expiry or revocation for the record; `last_used_day` makes "first use per day" one audit event a day,
+ *   and `expiry_audited` makes the expiry one audit event.
+ */
+import type { EngineMigration } from './types.ts';
+
+export const postureRollout: EngineMigration = {
+  name: '0011-posture-rollout',
+  async up(db) {
+    await db.schema
+      .createTable('posture_exceptions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('device_id', 'text', (c) => c.notNull().references('devices.id').onDelete('cascade'))
+      .addColumn('posture', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('revoked_at', 'text')
+      .addColumn('revoked_by', 'text')
+      .addColumn('last_used_day', 'text')
+      .addColumn('expiry_audited', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('posture_exceptions_device_idx').on('posture_exceptions').columns(['device_id', 'expires_at']).execute();
+  },
+};
