@@ -5,15 +5,17 @@
  */
 import { api } from '../api.js';
 import { code, errorBox, facts, h, route, showValue, time, verifiedMark } from '../dom.js';
+import { exceptionsSection } from './rollout.js';
 
 /** Attribute types the value's JSON type alone does not tell. */
 const DECLARED_TYPES = { 'sentinelOne:agentVersion': 'version', 'sentinelOne:lastActiveAt': 'timestamp' };
 
 export async function devicePage(view, { match }) {
   const id = decodeURIComponent(match[1]);
-  const [device, integrations] = await Promise.all([
+  const [device, integrations, exceptions] = await Promise.all([
     api(`/v1/devices/${encodeURIComponent(id)}`),
     api('/v1/integrations').then((r) => r.data, () => []),
+    exceptionsSection(id),
   ]);
   const names = new Map(integrations.map((i) => [i.id, i.name]));
   document.title = `${device.name} · postern`;
@@ -36,6 +38,7 @@ export async function devicePage(view, { match }) {
     h('p', { class: 'links' }, h('a', { href: route('/audit', { target: device.id }) }, 'Audit events'), ' · ', h('a', { href: route('/decisions', { device: device.id }) }, 'Decisions')),
     verificationSection(device.verification?.sentinelOne),
     matchSection(device.match ?? [], names),
+    exceptions,
     attributesSection(device.attributes ?? {}, names),
     rawRecordSection(device.id),
   );
