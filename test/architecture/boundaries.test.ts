@@ -61,19 +61,23 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   s1: [],
   notify: [],
   metrics: [],
+  oidc: [],
   audit: ['store'],
   keys: ['audit', 'store'],
   devices: ['audit', 'store'],
   policy: ['audit', 'devices', 'store'],
   sync: ['audit', 'devices', 'notify', 's1', 'store'],
   exceptions: ['audit', 'policy', 'store'],
-  api: ['audit', 'devices', 'exceptions', 'keys', 'metrics', 'policy', 's1', 'store', 'sync'],
+  api: ['audit', 'devices', 'exceptions', 'keys', 'metrics', 'oidc', 'policy', 's1', 'store', 'sync'],
   web: ['api', 'audit', 'store'],
   cli: ['config', 'devices', 'keys', 'policy', 's1', 'store'],
 };
 
+/** Pure files a data migration may use to rewrite old rows the way the product reads them (e.g. serial normalising). */
+const DATA_MIGRATION_MAY_USE = new Set(['devices/core.ts']);
+
 /** Tables only the devices module touches; everyone else goes through its repo. */
-const DEVICE_TABLES = ['devices', 'attributes', 'device_sources', 'device_addresses'];
+const DEVICE_TABLES = ['devices', 'attributes', 'device_sources', 'device_addresses', 'device_serials'];
 
 const IO_PACKAGES = /^(node:(fs|net|http|https|child_process|dgram|dns|tls|worker_threads)|fs|net|http|https|undici|better-sqlite3|pg|kysely|fastify|@fastify\/.*|nodemailer|pino|prom-client|commander)(\/|$)/;
 
@@ -106,6 +110,7 @@ describe('module boundaries', () => {
         const target = resolve(dirname(file), spec);
         const to = moduleOf(target);
         if (to === from || to === 'lib' || !relative(SRC, target).includes('/')) continue;
+        if (relative(SRC, file).startsWith('store/migrations/') && DATA_MIGRATION_MAY_USE.has(relative(SRC, target))) continue;
         if (!(MAY_IMPORT[from] ?? []).includes(to)) violations.push(`${relative(SRC, file)} imports ${to} (${spec})`);
       }
     }
