@@ -7,6 +7,7 @@ import {
   buildServer,
   registerDecisionRoutes,
   registerExceptionRoutes,
+  registerLossRoutes,
   registerForwardAuthRoute,
   registerPolicyRoutes,
   type ApiDeps,
@@ -23,6 +24,7 @@ import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { countDecision, createMetrics, instrumentSyncs, type Metrics } from './metrics/index.ts';
 import { createExceptionService, type ExceptionService } from './exceptions/index.ts';
+import { createLossService, type LossService } from './losses/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin } from './oidc/index.ts';
@@ -67,6 +69,8 @@ export interface PosternOptions {
   enrollSyncDelayMs?: number;
   /** How often expired posture exceptions are audited and other processes' exceptions picked up (default 60 s). */
   exceptionSweepMs?: number;
+  /** How often a due posture-loss digest is looked for (default hourly; at most one digest a day is sent). */
+  lossDigestCheckMs?: number;
 }
 
 export interface Postern {
@@ -83,6 +87,7 @@ export interface Postern {
     decisions: ReturnType<typeof createDecisionService>;
     decisionLog: ReturnType<typeof createDecisionLog>;
     exceptions: ExceptionService;
+    losses: LossService;
   };
   scheduler: ReturnType<typeof createScheduler>;
   metrics: Metrics;
@@ -112,12 +117,18 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const deviceRepo = createDeviceRepo();
     const { tokenPolicy, ...engineTuning } = options.sync ?? {};
     const leases = createLeaseRepo();
+    const metrics = createMetrics();
+    const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
+    const losses = createLossService({
+      store, clock, ids, logger, notifier,
+      deviceName: async (id) => (await deviceRepo.get(store.db, id))?.name ?? null,
+      onLoss: (reason) => metrics.postureLosses.inc({ reason }),
+    });
     const engine = createSyncEngine({
-      store, integrations: integrationRepo, devices: deviceRepo, leases, audit, s1, secrets, clock, ids, logger,
+      store, integrations: integrationRepo, devices: deviceRepo, leases, audit, s1, secrets, clock, ids, logger, losses,
       leaseMs: config.syncLeaseSeconds * 1000,
       ...engineTuning,
     });
-    const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
     const upkeep = createSyncUpkeep({
       store,
       integrations: integrationRepo,
@@ -131,7 +142,6 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       tokenPolicy,
       audit,
     });
-    const metrics = createMetrics();
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
       recordFailure: engine.recordFailure,
@@ -148,7 +158,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       afterSync: upkeep.afterSync,
       onStart: upkeep.onStart,
     });
-    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids });
+    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, losses });
     // A device that enrolls (or whose serials an admin approves) gets its posture from a sync soon after, one sync
     // for however many enroll at once.
     const syncSoon = createDebouncer({
@@ -182,6 +192,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const sweepEveryMs = options.exceptionSweepMs ?? 60_000;
     const sweepExceptions = () => exceptions.sweep().catch((err: unknown) => logger.error({ err }, 'posture exception sweep failed'));
     let sweeper: { cancel(): void } | null = null;
+    let digester: { cancel(): void } | null = null;
+    const sendLossDigest = () => losses.sendDigestIfDue().catch((err: unknown) => logger.warn({ err }, 'the posture-loss digest could not be sent; it is retried within the hour'));
     const decisions = createDecisionService({
       store,
       policies: policy,
@@ -202,6 +214,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),
       (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog, clock }),
       (app, routeDeps) => registerExceptionRoutes(app, { ...routeDeps, exceptions }),
+      (app, routeDeps) => registerLossRoutes(app, { ...routeDeps, losses }),
       (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
     ];
@@ -226,7 +239,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       app,
       store,
       secrets,
-      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, exceptions },
+      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, exceptions, losses },
       scheduler,
       metrics,
       generatedAdminToken,
@@ -234,6 +247,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         const address = await app.listen({ port: config.port, host: config.host });
         if (options.schedule !== false) await scheduler.start();
         sweeper = startSweeper(clock, sweepEveryMs, sweepExceptions);
+        digester = startSweeper(clock, options.lossDigestCheckMs ?? 3_600_000, sendLossDigest);
         const url = address.replace('[::1]', 'localhost');
         logger.info({ url }, `postern listening on ${url}`);
         return url;
@@ -243,6 +257,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         closed = true;
         syncSoon.cancel();
         sweeper?.cancel();
+        digester?.cancel();
         await scheduler.stop();
         notifier.close();
         await app.close();

@@ -38,6 +38,8 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'POST /v1/devices/{id}/exceptions': ADMIN,
   'GET /v1/devices/{id}/exceptions': READ,
   'GET /v1/devices/{id}/exceptions/{exceptionId}': READ,
+  'GET /v1/devices/{id}/posture-losses': READ,
+  'GET /v1/posture-losses': READ,
   'DELETE /v1/devices/{id}/exceptions/{exceptionId}': ADMIN,
   'GET /v1/audit': READ,
   'POST /v1/console/login': READ,

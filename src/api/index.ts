@@ -13,3 +13,4 @@ export { registerPolicyRoutes } from './routes/policy.ts';
 export { registerDecisionRoutes } from './routes/decisions.ts';
 export { registerForwardAuthRoute, clientAddress, forwardedHost, normalizeIp, trustedProxies } from './routes/forward-auth.ts';
 export { registerExceptionRoutes } from './routes/exceptions.ts';
+export { registerLossRoutes } from './routes/losses.ts';

@@ -36,6 +36,10 @@ export interface SyncedDiff {
   sourceDeletes: string[];
   /** Devices that carried this integration's values before and lose all of them now. */
   devicesLosingAll: number;
+  /** Those devices, with the agent that supplied the values before (null when none was recorded). */
+  lost: { deviceId: string; agentId: string | null }[];
+  /** Devices that carried none of this integration's values before and get some now. */
+  gained: string[];
   /** Devices that carried this integration's values before the sync. */
   devicesBefore: number;
 }
@@ -71,7 +75,7 @@ export function createSyncedRepo() {
         for (const row of await sq.execute()) sources.set(row.device_id, { agentId: row.agent_id, agentJson: row.agent_json });
       }
 
-      const diff: SyncedDiff = { changes: [], upserts: [], deletes: [], sourceUpserts: [], sourceDeletes: [], devicesLosingAll: 0, devicesBefore: existing.size };
+      const diff: SyncedDiff = { changes: [], upserts: [], deletes: [], sourceUpserts: [], sourceDeletes: [], devicesLosingAll: 0, devicesBefore: existing.size, lost: [], gained: [] };
       for (const [deviceId, want] of desired) {
         const source = sources.get(deviceId);
         if (options.kind === 'incremental' && source && source.agentId !== want.agent.id) {
@@ -98,6 +102,7 @@ export function createSyncedRepo() {
           }
         }
         if (removed.length > 0) diff.deletes.push({ deviceId, keys: removed });
+        if (have.size === 0 && Object.keys(want.attributes).length > 0) diff.gained.push(deviceId);
         if (Object.keys(change.after).length > 0) diff.changes.push(change);
         if (!source || source.agentId !== want.agent.id || source.agentJson !== JSON.stringify(want.agent.raw)) diff.sourceUpserts.push(deviceId);
       }
@@ -109,6 +114,7 @@ export function createSyncedRepo() {
           const have = existing.get(deviceId) ?? new Map();
           if (have.size > 0) {
             diff.devicesLosingAll++;
+            diff.lost.push({ deviceId, agentId: sources.get(deviceId)?.agentId ?? null });
             diff.deletes.push({ deviceId, keys: [...have.keys()] });
             const before: Values = {};
             const after: Values = {};
@@ -192,6 +198,12 @@ export function createSyncedRepo() {
     },
 
     /** A removed integration vouches for nothing: its values go, every other source's stay. */
+    /** Devices carrying any of this integration's values. */
+    async devicesWithValues(db: Executor, integrationId: string): Promise<string[]> {
+      const rows = await db.selectFrom('attributes').select('device_id').distinct().where('source', '=', integrationId).execute();
+      return rows.map((r) => r.device_id);
+    },
+
     async removeSource(db: Executor, integrationId: string): Promise<void> {
       await db.deleteFrom('attributes').where('source', '=', integrationId).execute();
       await db.deleteFrom('device_sources').where('integration_id', '=', integrationId).execute();

@@ -47,6 +47,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['posture'] as const,
       registers: [registry],
     }),
+    postureLosses: new Counter({
+      name: 'postern_posture_losses_total',
+      help: 'Devices that lost all SentinelOne attributes of an integration, one per loss (not per sync), by reason (AGENT_GONE, AGENT_UNMATCHED, INTEGRATION_REMOVED).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     exceptionsApplied: new Counter({
       name: 'postern_decisions_exception_applied_total',
       help: 'Decisions allowed only because of a posture exception, by posture.',

@@ -9,8 +9,10 @@ import {
   integrationPaused,
   integrationRecovered,
   integrationStopped,
+  postureLossDigest,
   tokenExpiring,
   type IntegrationAlert,
+  type PostureLossItem,
   type Message,
   type TokenExpiryAlert,
 } from './messages.ts';
@@ -22,6 +24,8 @@ export interface Notifier {
   integrationStopped(alert: IntegrationAlert): Promise<void>;
   integrationRecovered(alert: IntegrationAlert): Promise<void>;
   tokenExpiring(alert: TokenExpiryAlert): Promise<void>;
+  /** The daily digest of devices that lost their SentinelOne posture. */
+  postureLossDigest(items: readonly PostureLossItem[]): Promise<void>;
   close(): void;
 }
 
@@ -52,7 +56,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       'admin emails are off: set POSTERN_SMTP_URL and POSTERN_ADMIN_EMAILS to be told when an integration pauses, stops or recovers',
     );
     const noop = async () => undefined;
-    return { enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, close: () => undefined };
+    return { enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, postureLossDigest: noop, close: () => undefined };
   }
   const where = options.smtpUrl ? describeSmtp(options.smtpUrl) : 'the SMTP transport';
   const transport =
@@ -89,6 +93,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     integrationStopped: (a) => send('integration.stopped', a.integrationId, integrationStopped(a)),
     integrationRecovered: (a) => send('integration.recovered', a.integrationId, integrationRecovered(a)),
     tokenExpiring: (a) => send('token.expiring', a.integrationId, tokenExpiring(a)),
+    postureLossDigest: (items) => send('posture.loss.digest', '', postureLossDigest(items)),
     close: () => transport.close(),
   };
 }

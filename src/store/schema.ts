@@ -169,6 +169,7 @@ export interface Database {
   policy_versions: PolicyVersionsTable;
   decision_log: DecisionLogTable;
   posture_exceptions: PostureExceptionsTable;
+  posture_losses: PostureLossesTable;
 }
 
 export interface ApiKeysTable {
@@ -269,4 +270,22 @@ export interface PostureExceptionsTable {
   last_used_day: string | null;
   /** 1 once the expiry was audited. */
   expiry_audited: Generated<number>;
+}
+
+/** A device that lost all of an integration's `sentinelOne:*` attributes (migration 0011). */
+export interface PostureLossesTable {
+  id: string;
+  device_id: string;
+  integration_id: string;
+  integration_name: string;
+  /** The agent that supplied the attributes before. */
+  agent_id: string | null;
+  lost_at: string;
+  /** AGENT_GONE, AGENT_UNMATCHED or INTEGRATION_REMOVED. */
+  code: string;
+  message: string;
+  /** When the device carried the integration's attributes again; null while the loss stands. */
+  regained_at: string | null;
+  /** When the loss went out in an admin digest; null until then. */
+  digest_sent_at: string | null;
 }

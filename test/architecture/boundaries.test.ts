@@ -52,6 +52,7 @@ const PURE = [
   's1/agent-schema.ts',
   'policy/core.ts',
   'exceptions/core.ts',
+  'losses/core.ts',
 ].filter((f) => FILES.includes(join(SRC, f)));
 
 /** Which modules each module may import (besides `lib`, shared by all). Type-only imports count too. */
@@ -68,7 +69,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   policy: ['audit', 'devices', 'store'],
   sync: ['audit', 'devices', 'notify', 's1', 'store'],
   exceptions: ['audit', 'policy', 'store'],
-  api: ['audit', 'devices', 'exceptions', 'keys', 'metrics', 'oidc', 'policy', 's1', 'store', 'sync'],
+  losses: ['notify', 'store'],
+  api: ['audit', 'devices', 'exceptions', 'keys', 'losses', 'metrics', 'oidc', 'policy', 's1', 'store', 'sync'],
   web: ['api', 'audit', 'store'],
   cli: ['config', 'devices', 'keys', 'policy', 's1', 'store'],
 };
