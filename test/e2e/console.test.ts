@@ -340,4 +340,18 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     expect(await item.textContent()).toContain('active');
     expect(await item.textContent()).toContain('reimaging today');
   });
+  it('marks a device that lost its SentinelOne posture with when and why', async () => {
+    sim.state.removeAgent(ids.infectedAgent);
+    expect((await h.request('POST', `/v1/integrations/${ids.integration}/sync?wait=true`)).json.status.state).toBe('ok');
+    const { page } = await openConsole();
+    await signIn(page, ADMIN_TOKEN);
+    await page.goto(`${baseUrl}/#/devices/${ids.infected}`);
+    const banner = page.locator('.posture-loss');
+    await banner.waitFor();
+    expect(await banner.getAttribute('data-code')).toBe('AGENT_GONE');
+    expect(await banner.textContent()).toMatch(/Lost SentinelOne posture at .*, because its agent .* is no longer in SentinelOne's list/);
+    await page.goto(`${baseUrl}/#/devices/${ids.healthy}`);
+    await page.locator('#exceptions').waitFor();
+    expect(await page.locator('.posture-loss').count()).toBe(0);
+  });
 });

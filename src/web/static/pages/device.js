@@ -5,17 +5,18 @@
  */
 import { api } from '../api.js';
 import { code, errorBox, facts, h, route, showValue, time, verifiedMark } from '../dom.js';
-import { exceptionsSection } from './rollout.js';
+import { exceptionsSection, postureLossBanner } from './rollout.js';
 
 /** Attribute types the value's JSON type alone does not tell. */
 const DECLARED_TYPES = { 'sentinelOne:agentVersion': 'version', 'sentinelOne:lastActiveAt': 'timestamp' };
 
 export async function devicePage(view, { match }) {
   const id = decodeURIComponent(match[1]);
-  const [device, integrations, exceptions] = await Promise.all([
+  const [device, integrations, exceptions, lossBanner] = await Promise.all([
     api(`/v1/devices/${encodeURIComponent(id)}`),
     api('/v1/integrations').then((r) => r.data, () => []),
     exceptionsSection(id),
+    postureLossBanner(id),
   ]);
   const names = new Map(integrations.map((i) => [i.id, i.name]));
   document.title = `${device.name} · postern`;
@@ -23,6 +24,7 @@ export async function devicePage(view, { match }) {
   view.append(
     h('p', {}, h('a', { href: '#/devices' }, '← Devices')),
     h('h1', {}, device.name),
+    lossBanner ?? '',
     facts([
       ['Id', h('code', {}, device.id)],
       ['User', device.user ?? '—'],
