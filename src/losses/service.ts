@@ -96,6 +96,17 @@ export function createLossService(deps: LossServiceDeps) {
       return (await q.execute()).map(toLoss);
     },
 
+    /** The standing loss of each of these devices that has one (the newest, when several integrations lost it). */
+    async openFor(deviceIds: readonly string[]): Promise<Map<string, PostureLoss>> {
+      const out = new Map<string, PostureLoss>();
+      for (let i = 0; i < deviceIds.length; i += 500) {
+        const rows = await store.db.selectFrom('posture_losses').selectAll().where('regained_at', 'is', null)
+          .where('device_id', 'in', deviceIds.slice(i, i + 500)).orderBy('lost_at').execute();
+        for (const r of rows) out.set(r.device_id, toLoss(r));
+      }
+      return out;
+    },
+
     /** Emails admins the losses not yet in a digest, when one is due (at most one a day). Returns how many. */
     async sendDigestIfDue(): Promise<number> {
       const waiting = await store.db.selectFrom('posture_losses').selectAll().where('digest_sent_at', 'is', null).orderBy('lost_at').execute();

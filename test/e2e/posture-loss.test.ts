@@ -55,6 +55,9 @@ describe.each(engines())('posture-loss alerts on $engine', ({ newDatabaseUrl }) 
     const mine = (await h.request('GET', `/v1/devices/${device}/posture-losses`)).json;
     expect(mine.open.summary).toMatch(/^lost SentinelOne posture at .*, because its agent .* is no longer in SentinelOne's list from "S1 prod"/);
     expect((await h.request('GET', '/metrics')).text).toContain('postern_posture_losses_total{reason="AGENT_GONE"} 1');
+    expect((await h.request('GET', `/v1/devices/${device}`)).json.postureLoss).toMatchObject({ code: 'AGENT_GONE', summary: mine.open.summary });
+    const listed = (await h.request('GET', '/v1/devices')).json.data.find((d: { id: string }) => d.id === device);
+    expect(listed.postureLoss).toMatchObject({ code: 'AGENT_GONE' });
 
     expect(await h.postern.services.losses.sendDigestIfDue()).toBe(1);
     expect(await h.postern.services.losses.sendDigestIfDue()).toBe(0);
@@ -69,6 +72,7 @@ describe.each(engines())('posture-loss alerts on $engine', ({ newDatabaseUrl }) 
     await syncNow(h, integrationId);
     expect((await h.request('GET', '/v1/posture-losses?open=true')).json.data).toEqual([]);
     expect((await h.request('GET', `/v1/devices/${device}/posture-losses`)).json.data[0].regainedAt).not.toBeNull();
+    expect((await h.request('GET', `/v1/devices/${device}`)).json.postureLoss).toBeNull();
   });
 
   it('removing the integration is a loss for each device it supplied', async () => {

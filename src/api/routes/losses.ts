@@ -8,8 +8,28 @@ import type { LossService } from '../../losses/index.ts';
 import { defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam } from '../schemas.ts';
 
+type DeviceBody = { id?: unknown; postureLoss?: unknown };
+
+/** Adds `postureLoss` (the standing loss, or null) to each device in a GET /v1/devices or /v1/devices/{id} answer. */
+async function markDevices(losses: LossService, payload: unknown): Promise<unknown> {
+  const list = payload && typeof payload === 'object' && Array.isArray((payload as { data?: unknown }).data) ? ((payload as { data: DeviceBody[] }).data) : null;
+  const devices: DeviceBody[] = list ?? [payload as DeviceBody];
+  const ids = devices.map((d) => d?.id).filter((id): id is string => typeof id === 'string');
+  if (ids.length === 0) return payload;
+  const open = await losses.openFor(ids);
+  for (const d of devices) if (typeof d?.id === 'string') d.postureLoss = open.get(d.id) ?? null;
+  return payload;
+}
+
 export function registerLossRoutes(app: FastifyInstance, deps: RouteDeps & { losses: LossService }) {
   const { losses } = deps;
+
+  // The device answers carry their standing loss, so "lost SentinelOne posture at …, because …" is on the device.
+  app.addHook('preSerialization', async (request, reply, payload) => {
+    const url = request.routeOptions.url;
+    if (request.method !== 'GET' || reply.statusCode !== 200 || (url !== '/v1/devices' && url !== '/v1/devices/:id')) return payload;
+    return markDevices(losses, payload);
+  });
 
   defineRoute(app, deps, {
     method: 'GET',
