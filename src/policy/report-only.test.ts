@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '../lib/attributes.ts';
 import type { CompiledPolicy } from './compiled.ts';
 import { compilePolicy } from './compiler.ts';
+import { diffPolicies } from './diff.ts';
 import { evaluate } from './evaluator.ts';
 import { runPolicyTests } from './tests-runner.ts';
 import type { PolicySubject } from './types.ts';
@@ -146,5 +147,17 @@ describe('policy tests assert wouldDeny', () => {
       "grants": [{ "src": ["autogroup:member"], "dst": ["tag:prod"], "srcPosture": ["posture:encrypted"] }],
       "tests": [{ "src": "alice@example.com", "srcPostureAttrs": { "sentinelOne:encryptedApplications": true }, "wouldDeny": ["tag:prod"] }] }`);
     expect(runPolicyTests(p).failed).toEqual([expect.objectContaining({ expected: 'wouldDeny', got: 'accept' })]);
+  });
+});
+
+describe('switching a report-only posture to enforce', () => {
+  it('a dry run lists exactly the devices that would lose access', () => {
+    const subjects = [
+      { id: 'dev_1', name: 'infected', subject: device(INFECTED) },
+      { id: 'dev_2', name: 'healthy', subject: { ...device(HEALTHY), deviceId: 'dev_2' } },
+    ];
+    const diff = diffPolicies(compile(grantMode('report')), compile(grantMode('enforce')), subjects);
+    expect(diff.lost).toEqual([{ id: 'dev_1', name: 'infected', dst: 'tag:prod' }]);
+    expect(diff.gained).toEqual([]);
   });
 });
