@@ -10,6 +10,7 @@ import {
   registerLossRoutes,
   registerForwardAuthRoute,
   registerPolicyRoutes,
+  registerTailnetRoutes,
   type ApiDeps,
   type AuthLimiterOptions,
 } from './api/index.ts';
@@ -32,6 +33,7 @@ import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { registerConsole } from './web/index.ts';
+import { createHttpTailscaleClient, createTailnetModule, createTailnetRepo, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
@@ -62,6 +64,10 @@ export interface PosternOptions {
   notifier?: Notifier;
   /** Brake on failed authentication per address (tests raise it). */
   authLimits?: AuthLimiterOptions;
+  /** Tailscale API client for tailnet sources (default: HTTP). */
+  tailscale?: TailscaleClientFactory;
+  /** Tailnet sync timing: Tailscale call retries, backoff. Tests shrink them. */
+  tailnetTuning?: TailnetTuning;
   /**
    * How long after an enrollment or serial approval the sync that gives the device its posture starts (default
    * 10 s); every enrollment in that window shares the one sync. Only while the scheduler runs.
@@ -86,10 +92,13 @@ export interface Postern {
     policy: ReturnType<typeof createPolicyService>;
     decisions: ReturnType<typeof createDecisionService>;
     decisionLog: ReturnType<typeof createDecisionLog>;
+    tailnets: ReturnType<typeof createTailnetModule>['service'];
     exceptions: ExceptionService;
     losses: LossService;
   };
   scheduler: ReturnType<typeof createScheduler>;
+  /** Runs tailnet sources' syncs (a second instance of the integrations' scheduler). */
+  tailnetScheduler: ReturnType<typeof createScheduler>;
   metrics: Metrics;
   /** Set when no admin token was configured and a new one was generated: print it once. */
   generatedAdminToken: string | null;
@@ -142,6 +151,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       tokenPolicy,
       audit,
     });
+    let postureChanged = async (): Promise<void> => undefined;
     const measuredEngine = {
       runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
       recordFailure: engine.recordFailure,
@@ -155,7 +165,11 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       clock,
       logger,
       beforeSync: upkeep.beforeSync,
-      afterSync: upkeep.afterSync,
+      afterSync: async (outcome) => {
+        await upkeep.afterSync(outcome);
+        // SentinelOne posture changed: tailnets that export it write the new values now, not at their next poll.
+        if (outcome.ok && outcome.changedDevices > 0) await postureChanged();
+      },
       onStart: upkeep.onStart,
     });
     const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, losses });
@@ -181,6 +195,13 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
       },
     });
+    const tailnet = createTailnetModule({
+      store, devices, deviceLookup: deviceRepo, audit, secrets, clock, ids, logger, metrics, notifier,
+      tailscale: options.tailscale ?? createHttpTailscaleClient,
+      ...options.tailnetTuning,
+      ...(engineTuning.random ? { random: engineTuning.random } : {}),
+    });
+    postureChanged = tailnet.service.postureChanged;
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
@@ -217,6 +238,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerLossRoutes(app, { ...routeDeps, losses }),
       (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
+      (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service }),
     ];
 
     if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {
@@ -239,13 +261,17 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       app,
       store,
       secrets,
-      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, exceptions, losses },
+      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, tailnets: tailnet.service, exceptions, losses },
       scheduler,
+      tailnetScheduler: tailnet.scheduler,
       metrics,
       generatedAdminToken,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });
-        if (options.schedule !== false) await scheduler.start();
+        if (options.schedule !== false) {
+          await scheduler.start();
+          await tailnet.scheduler.start();
+        }
         sweeper = startSweeper(clock, sweepEveryMs, sweepExceptions);
         digester = startSweeper(clock, options.lossDigestCheckMs ?? 3_600_000, sendLossDigest);
         const url = address.replace('[::1]', 'localhost');
@@ -259,6 +285,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         sweeper?.cancel();
         digester?.cancel();
         await scheduler.stop();
+        await tailnet.scheduler.stop();
         notifier.close();
         await app.close();
         await decisionLog.flush();
@@ -292,4 +319,6 @@ function startSweeper(clock: Clock, everyMs: number, fn: () => Promise<unknown>)
 async function assertMasterKeyOpens(store: Store, repo: ReturnType<typeof createIntegrationRepo>, secrets: SecretBox): Promise<void> {
   const [first] = await repo.list(store.db);
   if (first) secrets.open(first.apiTokenSealed);
+  const [tailnet] = await createTailnetRepo().list(store.db);
+  if (tailnet) secrets.open(tailnet.auth.kind === 'apiKey' ? tailnet.auth.apiKeySealed : tailnet.auth.clientSecretSealed);
 }

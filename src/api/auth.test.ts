@@ -61,10 +61,17 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'POST /v1/enroll/login': ['admin', 'enroll'],
   'PUT /v1/enroll/self': [],
   'GET /metrics': ['admin', 'viewer', 'gateway'],
+  'POST /v1/tailnets': ADMIN,
+  'GET /v1/tailnets': READ,
+  'GET /v1/tailnets/{id}': READ,
+  'PATCH /v1/tailnets/{id}': ADMIN,
+  'DELETE /v1/tailnets/{id}': ADMIN,
+  'POST /v1/tailnets/{id}/sync': ADMIN,
+  'GET /v1/tailnets/{id}/nodes': READ,
 };
 
 const SAMPLE_PARAMS: Record<string, string> = { id: 'x_1', key: 'custom:tier', exceptionId: 'exc_doesnotexist1' };
-const ID_PREFIX: Record<string, string> = { integrations: 'int', devices: 'dev', 'api-keys': 'key', 'enrollment-keys': 'ek' };
+const ID_PREFIX: Record<string, string> = { integrations: 'int', devices: 'dev', 'api-keys': 'key', 'enrollment-keys': 'ek', tailnets: 'tn' };
 
 function concreteUrl(path: string): string {
   const resource = path.split('/')[2] ?? '';

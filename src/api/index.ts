@@ -14,3 +14,4 @@ export { registerDecisionRoutes } from './routes/decisions.ts';
 export { registerForwardAuthRoute, clientAddress, forwardedHost, normalizeIp, trustedProxies } from './routes/forward-auth.ts';
 export { registerExceptionRoutes } from './routes/exceptions.ts';
 export { registerLossRoutes } from './routes/losses.ts';
+export { registerTailnetRoutes } from './routes/tailnets.ts';

@@ -21,6 +21,7 @@ const toDevice = (row: DevicesTable, pendingSerials: string[] = []): Device => (
   user: row.user,
   claimedUser: row.claimed_user,
   tags: fromJson<string[]>(row.tags, []),
+  source: row.source ?? null,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -48,6 +49,7 @@ const toRow = (d: Device): DevicesTable => ({
   addresses: toJson(d.addresses),
   user: d.user,
   tags: toJson(d.tags),
+  source: d.source ?? null,
   created_at: d.createdAt,
   updated_at: d.updatedAt,
   claimed_user: d.claimedUser,

@@ -74,6 +74,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         user: input.user?.toLowerCase() ?? null,
         claimedUser: null,
         tags: dedupe(input.tags ?? []),
+        source: input.source ?? null,
         createdAt: now,
         updatedAt: now,
       };

@@ -18,6 +18,8 @@ export interface Device {
   /** A user the device named itself; not used for decisions until an admin approves it. */
   claimedUser: string | null;
   tags: string[];
+  /** The device source that created the device and keeps its facts (`tailnet:tn_…`); null for devices added otherwise. */
+  source?: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -54,9 +56,11 @@ export interface DeviceInput {
   addresses?: string[];
   user?: string | null;
   tags?: string[];
+  /** Set only by a device source creating the device; never changed afterwards. */
+  source?: string | null;
 }
 
-export type DevicePatch = Partial<DeviceInput>;
+export type DevicePatch = Partial<Omit<DeviceInput, 'source'>>;
 
 /** How a device was matched to a SentinelOne agent, and the agent's record exactly as S1 sent it. */
 export interface DeviceSource {

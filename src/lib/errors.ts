@@ -39,6 +39,16 @@ export const ERROR_CODES = {
   // Identity-provider problems (agent sign-in)
   OIDC_UNREACHABLE: { status: 502, title: 'The identity provider could not be reached or answered with an error' },
 
+  // Tailscale problems (carried in a tailnet source's lastError; 502 when they surface in a request)
+  TAILSCALE_URL_INVALID: { status: 400, title: 'The Tailscale API URL is not valid' },
+  TAILSCALE_AUTH_FAILED: { status: 502, title: 'Tailscale rejected the API key or OAuth client' },
+  TAILSCALE_NOT_FOUND: { status: 502, title: 'Tailscale does not know this tailnet or device' },
+  TAILSCALE_RATE_LIMITED: { status: 502, title: 'Tailscale rate limit reached' },
+  TAILSCALE_SERVER_ERROR: { status: 502, title: 'Tailscale answered with a server error' },
+  TAILSCALE_UNREACHABLE: { status: 502, title: 'Tailscale could not be reached' },
+  TAILSCALE_MALFORMED_RESPONSE: { status: 502, title: 'Tailscale answered with something postern cannot read' },
+  TAILSCALE_REJECTED: { status: 502, title: 'Tailscale refused a request' },
+
   // Service problems
   SYNC_ABORTED: { status: 503, title: 'The sync was interrupted' },
   SYNC_MASS_REMOVAL_HELD: { status: 409, title: 'The sync would remove most devices\' posture and waits for confirmation' },

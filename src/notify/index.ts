@@ -3,7 +3,7 @@
  * stops or recovers, before an API token expires that postern cannot renew, and a daily digest of devices that lost
  * their SentinelOne posture. One function per message; the
  * messages are pure (`messages.ts`), the notifier a thin nodemailer shell that is a no-op when unconfigured.
- * Imported by sync (the alert types) and main (the factory).
+ * Imported by sync and tailnet (the alert types) and main (the factory).
  */
 export { createNotifier, type Notifier, type NotifierOptions } from './mailer.ts';
 export {
@@ -19,3 +19,4 @@ export {
   type TokenExpiryAlert,
   type Message,
 } from './messages.ts';
+export { tailnetMessage, type TailnetAlert, type TailnetAlertKind } from './tailnet-messages.ts';

@@ -16,6 +16,7 @@ import {
   type Message,
   type TokenExpiryAlert,
 } from './messages.ts';
+import { tailnetMessage, type TailnetAlert, type TailnetAlertKind } from './tailnet-messages.ts';
 
 export interface Notifier {
   /** False when no SMTP server or no admin address is configured: every send is a no-op. */
@@ -26,6 +27,8 @@ export interface Notifier {
   tokenExpiring(alert: TokenExpiryAlert): Promise<void>;
   /** The daily digest of devices that lost their SentinelOne posture. */
   postureLossDigest(items: readonly PostureLossItem[]): Promise<void>;
+  /** A tailnet source paused, stopped or recovered (optional, so notifiers written for integrations still fit). */
+  tailnetAlert?(kind: TailnetAlertKind, alert: TailnetAlert): Promise<void>;
   close(): void;
 }
 
@@ -56,7 +59,10 @@ export function createNotifier(options: NotifierOptions): Notifier {
       'admin emails are off: set POSTERN_SMTP_URL and POSTERN_ADMIN_EMAILS to be told when an integration pauses, stops or recovers',
     );
     const noop = async () => undefined;
-    return { enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, postureLossDigest: noop, close: () => undefined };
+    return {
+      enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, postureLossDigest: noop, tailnetAlert: noop,
+      close: () => undefined,
+    };
   }
   const where = options.smtpUrl ? describeSmtp(options.smtpUrl) : 'the SMTP transport';
   const transport =
@@ -94,6 +100,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     integrationRecovered: (a) => send('integration.recovered', a.integrationId, integrationRecovered(a)),
     tokenExpiring: (a) => send('token.expiring', a.integrationId, tokenExpiring(a)),
     postureLossDigest: (items) => send('posture.loss.digest', '', postureLossDigest(items)),
+    tailnetAlert: (kind, a) => send(`tailnet.${kind}`, a.tailnetId, tailnetMessage(kind, a)),
     close: () => transport.close(),
   };
 }

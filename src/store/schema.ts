@@ -67,6 +67,8 @@ export interface DevicesTable {
   addresses: string;
   user: string | null;
   tags: string;
+  /** The device source that created the device (`tailnet:tn_…`), or null; added by 0009-tailnets. */
+  source: string | null;
   created_at: string;
   updated_at: string;
   /** A user the device named itself; never used for decisions until an admin approves it. */
@@ -168,6 +170,9 @@ export interface Database {
   device_credentials: DeviceCredentialsTable;
   policy_versions: PolicyVersionsTable;
   decision_log: DecisionLogTable;
+  tailnets: TailnetsTable;
+  tailnet_status: TailnetStatusTable;
+  tailnet_nodes: TailnetNodesTable;
   posture_exceptions: PostureExceptionsTable;
   posture_losses: PostureLossesTable;
 }
@@ -253,6 +258,61 @@ export interface DecisionLogTable {
   request_id: string | null;
   /** JSON: the decision with reasons, actual values and posture reports. */
   decision_json: string;
+}
+
+/** A Tailscale tailnet postern imports devices from and exports posture to. */
+export interface TailnetsTable {
+  id: string;
+  name: string;
+  /** The tailnet path segment: `-` (the credential's own tailnet) or a tailnet id. */
+  tailnet: string;
+  base_url: string;
+  /** `apiKey` or `oauth`. */
+  auth_kind: string;
+  api_key_sealed: string | null;
+  oauth_client_id: string | null;
+  oauth_client_secret_sealed: string | null;
+  /** `****abcd` of the API key or OAuth client secret; the secret itself is never returned. */
+  credential_masked: string;
+  poll_interval_seconds: number;
+  /** JSON: `{attributes: string[], expirySeconds: number | null}`. */
+  export_json: string;
+  config_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TailnetStatusTable {
+  tailnet_id: string;
+  state: string;
+  last_sync_at: string | null;
+  last_successful_sync_at: string | null;
+  next_sync_at: string | null;
+  /** JSON: the last successful sync's counts (nodes, devices created/updated/removed, writes, deletes, ...). */
+  counts_json: string | null;
+  duration_ms: number | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  consecutive_failures: number;
+  paused_since: string | null;
+  /** The state admins were last emailed about (`paused`, `stopped`, `ok`), so each change is emailed once. */
+  notified_state: string | null;
+}
+
+/** One tailnet node and the postern device it feeds. */
+export interface TailnetNodesTable {
+  tailnet_id: string;
+  node_id: string;
+  device_id: string;
+  /** 1 when this source created the device (it goes with its node); 0 when the node was linked to an existing one. */
+  created_device: number;
+  /** JSON: the facts last taken from the node (addresses, serials, ...), so a changed node replaces only its own. */
+  reported_json: string;
+  /** JSON: `{ "custom:key": {value, expiry} }` as last written to Tailscale. */
+  exported_json: string;
+  updated_at: string;
+  /** Set when the node vanished in a mass disappearance: its device goes only if it is still missing next sync. */
+  missing_since: string | null;
 }
 
 /** An admin's time-limited exception: one device passes one posture until `expires_at` (migration 0011). */

@@ -8,6 +8,9 @@ export const SEALED_COLUMNS = [
   { table: 'integrations', key: 'id', column: 'api_token_sealed' },
   /** A renewed token waiting to be proven (usually null). */
   { table: 'integrations', key: 'id', column: 'api_token_pending_sealed' },
+  /** Tailnet sources: an API key or an OAuth client secret, whichever the source uses. */
+  { table: 'tailnets', key: 'id', column: 'api_key_sealed' },
+  { table: 'tailnets', key: 'id', column: 'oauth_client_secret_sealed' },
 ] as const;
 
 export interface Resealer {

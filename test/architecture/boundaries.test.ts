@@ -53,6 +53,9 @@ const PURE = [
   'policy/core.ts',
   'exceptions/core.ts',
   'losses/core.ts',
+  'tailnet/export-plan.ts',
+  'tailnet/import-plan.ts',
+  'tailnet/url.ts',
 ].filter((f) => FILES.includes(join(SRC, f)));
 
 /** Which modules each module may import (besides `lib`, shared by all). Type-only imports count too. */
@@ -70,9 +73,10 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   sync: ['audit', 'devices', 'notify', 's1', 'store'],
   exceptions: ['audit', 'policy', 'store'],
   losses: ['notify', 'store'],
-  api: ['audit', 'devices', 'exceptions', 'keys', 'losses', 'metrics', 'oidc', 'policy', 's1', 'store', 'sync'],
+  tailnet: ['audit', 'devices', 'metrics', 'notify', 'store', 'sync'],
+  api: ['audit', 'devices', 'exceptions', 'keys', 'losses', 'metrics', 'oidc', 'policy', 's1', 'store', 'sync', 'tailnet'],
   web: ['api', 'audit', 'store'],
-  cli: ['config', 'devices', 'keys', 'policy', 's1', 'store'],
+  cli: ['config', 'devices', 'keys', 'policy', 's1', 'store', 'tailnet'],
 };
 
 /** Pure files a data migration may use to rewrite old rows the way the product reads them (e.g. serial normalising). */

@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createPostern, type Postern, type SyncTuning } from '../../src/main.ts';
+import type { TailnetTuning } from '../../src/tailnet/index.ts';
 import type { S1ClientFactory } from '../../src/s1/index.ts';
 
 export const ADMIN_TOKEN = 'pst_test_admin_token_0123456789abcdef';
@@ -34,11 +35,15 @@ export async function startHarness(options: {
   clock?: Clock;
   s1?: S1ClientFactory;
   schedule?: boolean;
+  /** With `schedule`: also run the tailnet sources' scheduler. */
+  scheduleTailnets?: boolean;
   env?: Record<string, string>;
   masterKey?: string;
   authLimits?: AuthLimiterOptions;
   /** Sync timing (backoff, walk retries, S1 timeout, token renewal), passed to createPostern. */
   sync?: SyncTuning;
+  /** Tailnet sync timing (Tailscale call retries, backoff), passed to createPostern. */
+  tailnetTuning?: TailnetTuning;
 } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-test-'));
   const config = loadConfig(
@@ -73,8 +78,13 @@ export async function startHarness(options: {
     schedule: options.schedule ?? false,
     ...(options.authLimits ? { authLimits: options.authLimits } : {}),
     ...(options.sync ? { sync: options.sync } : {}),
+    ...(options.tailnetTuning ? { tailnetTuning: options.tailnetTuning } : {}),
   });
-  if (options.schedule) await postern.scheduler.start();
+  if (options.schedule) {
+    await postern.scheduler.start();
+    // Only tests of tailnet sources run their scheduler, so other tests' fake clocks hold only the timers they expect.
+    if (options.scheduleTailnets) await postern.tailnetScheduler.start();
+  }
   return {
     postern,
     config,

@@ -9,16 +9,20 @@ import { registerPolicyLocalCommands } from './policy-local.ts';
 import { registerS1SimulatorCommand } from './s1-simulator.ts';
 import { registerRotateMasterKeyCommand } from './rotate-master-key.ts';
 import { registerServeCommand } from './serve.ts';
+import { registerTailnetCommands } from './tailnets.ts';
+import { registerTailscaleSimulatorCommand } from './tailscale-simulator.ts';
 
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerDemoCommand(program);
   registerInventoryCommands(program);
+  registerTailnetCommands(program);
   const policy = program.command('policy').description('Validate, test and apply policy files');
   registerPolicyLocalCommands(policy);
   registerPolicyApplyCommand(policy);
   registerDecideCommand(program);
   registerS1SimulatorCommand(program);
+  registerTailscaleSimulatorCommand(program);
   registerRotateMasterKeyCommand(program);
   registerAgentCommand(program);
 }

@@ -8,6 +8,7 @@ import { createSecretBox, parseMasterKey } from '../../lib/secrets.ts';
 import { createPostern } from '../../main.ts';
 import { startS1Simulator, type S1Simulator } from '../../s1/index.ts';
 import { silentLogger } from '../../lib/logger.ts';
+import { startTailscaleSimulator } from '../../tailnet/index.ts';
 import { rotateMasterKey } from './rotate-master-key.ts';
 
 let sim: S1Simulator | undefined;
@@ -69,6 +70,29 @@ describe('rotating the master key re-seals every secret', () => {
     await expect(createPostern({ config, logger: silentLogger(), schedule: false })).rejects.toMatchObject({ code: 'MASTER_KEY_INVALID' });
     const postern = await createPostern({ config: { ...config, masterKey: newHex }, logger: silentLogger(), schedule: false });
     await postern.close();
+  });
+
+  it('re-seals tailnet credentials too: the tailnet still syncs, and the old key no longer starts postern', async () => {
+    const ts = await startTailscaleSimulator({ nodeCount: 3 });
+    try {
+      const oldHex = randomBytes(32).toString('hex');
+      const newHex = randomBytes(32).toString('hex');
+      const dir = mkdtempSync(join(tmpdir(), 'postern-rotate-'));
+      const config = loadConfig({ POSTERN_DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, POSTERN_ADMIN_TOKEN: 'pst_rotate_test_admin_token_000', POSTERN_MASTER_KEY: oldHex });
+      let postern = await createPostern({ config, logger: silentLogger(), schedule: false });
+      const tn = await postern.services.tailnets.create({ name: 't', tailnet: '-', baseUrl: ts.url, apiKey: ts.apiKey }, { actor: 'test' }, { wait: true });
+      await postern.close();
+      expect(await rotateMasterKey(config, newHex)).toMatchObject({ secrets: 1 });
+      await expect(createPostern({ config, logger: silentLogger(), schedule: false })).rejects.toMatchObject({ code: 'MASTER_KEY_INVALID' });
+      postern = await createPostern({ config: { ...config, masterKey: newHex }, logger: silentLogger(), schedule: false });
+      try {
+        expect((await postern.services.tailnets.syncNow(tn.id, { wait: true })).status).toMatchObject({ state: 'ok', counts: { nodes: 3 } });
+      } finally {
+        await postern.close();
+      }
+    } finally {
+      await ts.close();
+    }
   });
 
   it('refuses to rotate to the same key', async () => {

@@ -11,11 +11,13 @@ import { devicesPage } from './pages/devices.js';
 import { integrationsPage } from './pages/integrations.js';
 import { loginPage } from './pages/login.js';
 import { policyPage } from './pages/policy.js';
+import { tailnetsPage } from './pages/tailnets.js';
 
 const HOME = '/integrations';
 
 const ROUTES = [
   { pattern: /^\/integrations$/, section: 'integrations', page: integrationsPage },
+  { pattern: /^\/tailnets$/, section: 'tailnets', page: tailnetsPage },
   { pattern: /^\/devices$/, section: 'devices', page: devicesPage },
   { pattern: /^\/devices\/([^/]+)$/, section: 'devices', page: devicePage },
   { pattern: /^\/audit$/, section: 'audit', page: auditPage },
