@@ -332,7 +332,9 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     await page.getByRole('link', { name: 'Decision log' }).click();
     await expect.poll(() => page.locator('#would-deny .would-deny-count').textContent()).toContain('1 request(s) from 1 device(s) would have been denied');
     expect(await page.locator(`#would-deny tr[data-device="${ids.infected}"]`).textContent()).toContain('posture:clean');
-    expect(await page.locator('table.log').last().locator('tbody td').nth(1).textContent()).toBe('Allow (would deny)');
+    const decisionRows = page.locator('table.log').nth(1).locator('tbody td');
+    await decisionRows.first().waitFor();
+    expect(await decisionRows.nth(1).textContent()).toBe('Allow (would deny)');
 
     await page.goto(`${baseUrl}/#/devices/${ids.infected}`);
     const item = page.locator(`#exceptions li[data-exception="${exc.id}"]`);
