@@ -11,6 +11,7 @@
  * than 1.5× the floor, or when 1M agents take more than 300 MB of peak RSS.
  *
  *   node --import tsx bench/sync-scale.ts [--cases 100k-sqlite,100k-postgres,1m-sqlite] [--postgres-url URL] [--heap-mb N]
+ *     [--standin simulator|lean]   (default: the simulator up to 200k agents, the lean stand-in above)
  *
  * Without --postgres-url a throwaway PostgreSQL is started (initdb, as the tests do) when its binaries exist.
  */
@@ -33,6 +34,7 @@ const RSS_LIMIT_MB = 300;
 
 interface CaseResult {
   name: string;
+  standin?: string;
   engine: string;
   agents: number;
   devices: number;
@@ -151,9 +153,13 @@ async function runCase(name: string, postgresUrl: string | null): Promise<CaseRe
   const c = CASES[name];
   if (!c) throw new Error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`);
   const token = `bench_${randomBytes(12).toString('hex')}`;
-  // The stand-in keeps its whole fleet in memory (about 4 KB an agent): room for a million.
+  // `postern s1-simulator` keeps its whole fleet in memory and filters it per page; past a few hundred thousand
+  // agents the lean stand-in (bench/lib/s1-standin.ts) serves the pages instead.
+  const lean = arg('standin', c.agents > 200_000 ? 'lean' : 'simulator') === 'lean';
   const sim = await startChild(
-    [...(c.agents > 200_000 ? ['--max-old-space-size=12288'] : []), join(ROOT, 'bin/postern.mjs'), 's1-simulator', '--agents', String(c.agents), '--seed', 'scale', '--token', token, '--role', 'Viewer'],
+    lean
+      ? ['--import', 'tsx', join(HERE, 'lib/s1-standin.ts'), '--agents', String(c.agents)]
+      : [join(ROOT, 'bin/postern.mjs'), 's1-simulator', '--agents', String(c.agents), '--seed', 'scale', '--token', token, '--role', 'Viewer'],
     /listening on (http:\/\/\S+)/,
   );
   try {
@@ -169,7 +175,7 @@ async function runCase(name: string, postgresUrl: string | null): Promise<CaseRe
       /RESULT (.+)\n/,
     );
     await w.done;
-    return { name, engine: c.engine, ...(JSON.parse(w.found[1]!) as Omit<CaseResult, 'name' | 'engine'>) };
+    return { name, engine: c.engine, standin: lean ? 'lean stand-in' : 's1-simulator', ...(JSON.parse(w.found[1]!) as Omit<CaseResult, 'name' | 'engine'>) };
   } finally {
     sim.stop();
   }
@@ -198,11 +204,11 @@ async function parent(): Promise<void> {
   } finally {
     stopPostgres?.();
   }
-  console.log(`\n| case | engine | agents | devices | floor (download + parse) | first full sync | × floor | peak RSS |`);
-  console.log(`|---|---|---:|---:|---:|---:|---:|---:|`);
+  console.log(`\n| case | S1 served by | engine | agents | devices | floor (download + parse) | first full sync | × floor | peak RSS |`);
+  console.log(`|---|---|---|---:|---:|---:|---:|---:|---:|`);
   for (const r of results) {
     console.log(
-      `| ${r.name} | ${r.engine} | ${r.agents.toLocaleString('en-US')} | ${r.devices.toLocaleString('en-US')} | ${Math.round(r.floorMs).toLocaleString('en-US')} ms | ` +
+      `| ${r.name} | ${r.standin} | ${r.engine} | ${r.agents.toLocaleString('en-US')} | ${r.devices.toLocaleString('en-US')} | ${Math.round(r.floorMs).toLocaleString('en-US')} ms | ` +
         `${Math.round(r.syncMs).toLocaleString('en-US')} ms | ${(r.syncMs / r.floorMs).toFixed(2)} | ${r.peakRssMb} MB |`,
     );
   }

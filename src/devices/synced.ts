@@ -13,7 +13,8 @@ import { chunks } from './repo.ts';
 
 /** What one sync wants one matched device to carry. */
 export interface DesiredDevice {
-  agent: MatchableAgent & { raw: Record<string, unknown> };
+  /** `rawJson`: the agent's record exactly as the source sent it, as JSON text. */
+  agent: MatchableAgent & { rawJson: string };
   serial: string;
   conflictAgentIds: string[];
   attributes: Partial<Record<string, AttributeValue>>;
@@ -104,7 +105,7 @@ export function createSyncedRepo() {
         if (removed.length > 0) diff.deletes.push({ deviceId, keys: removed });
         if (have.size === 0 && Object.keys(want.attributes).length > 0) diff.gained.push(deviceId);
         if (Object.keys(change.after).length > 0) diff.changes.push(change);
-        if (!source || source.agentId !== want.agent.id || source.agentJson !== JSON.stringify(want.agent.raw)) diff.sourceUpserts.push(deviceId);
+        if (!source || source.agentId !== want.agent.id || source.agentJson !== want.agent.rawJson) diff.sourceUpserts.push(deviceId);
       }
 
       if (options.kind === 'full') {
@@ -168,7 +169,7 @@ export function createSyncedRepo() {
                 integration_id: integrationId,
                 agent_id: m.agent.id,
                 matched_serial: m.serial,
-                agent_json: JSON.stringify(m.agent.raw),
+                agent_json: m.agent.rawJson,
                 conflict_agent_ids: JSON.stringify(m.conflictAgentIds),
                 matched_at: nowIso,
               };

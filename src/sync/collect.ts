@@ -3,7 +3,7 @@
  * matcher, so memory follows the devices rather than the agents. A full walk that ends short of the `totalItems`
  * S1 announced fails as `S1_INCOMPLETE_LIST`: a cut-off list must never be taken for the truth.
  */
-import { createMatcher, type DeviceMatch, type Matcher, type UnmatchedAgent } from '../devices/index.ts';
+import { createMatcher, usableSerial, type DeviceMatch, type Matcher, type UnmatchedAgent } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { PosternError } from '../lib/errors.ts';
 import type { S1Agent, S1Client } from '../s1/index.ts';
@@ -15,8 +15,16 @@ import { walkAgents, type WalkOptions } from './walk.ts';
 /** How far before a full walk's start the next incremental sync looks back, for agents that changed mid-walk. */
 const HIGH_WATER_MARGIN_MS = 2 * 60_000;
 
+/**
+ * An agent as the sync keeps it: the parsed fields, and S1's record as JSON text (compact) only when some device
+ * could match it; the record's object form is dropped, so a kept agent costs a few KB, not tens.
+ */
+export type KeptAgent = S1Agent & { rawJson: string };
+
+const NO_RECORD: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
 export interface Collected {
-  matches: DeviceMatch<S1Agent>[];
+  matches: DeviceMatch<KeptAgent>[];
   unmatched: UnmatchedAgent[];
   agents: number;
   agentsWithoutSerial: number;
@@ -45,14 +53,19 @@ export async function collectMatches(
   const { kind } = options;
   // A full sync streams every page into a matcher over all devices. An incremental one keeps its (few) agents
   // and matches them against just the devices they could match; past a bound it streams like a full one.
-  let matcher: Matcher<S1Agent> | null = kind === 'full' ? createMatcher<S1Agent>(devices.devices) : null;
-  let held: S1Agent[] = [];
+  let matcher: Matcher<KeptAgent> | null = kind === 'full' ? createMatcher<KeptAgent>(devices.devices) : null;
+  let held: KeptAgent[] = [];
   let fetched = 0;
-  const add = (agent: S1Agent) => {
+  const keep = (agent: S1Agent): KeptAgent => {
+    const serial = agent.serialNumber === null ? null : usableSerial(agent.serialNumber);
+    const candidate = serial !== null && devices.bySerial.has(serial);
+    return { ...agent, raw: NO_RECORD, rawJson: candidate ? JSON.stringify(agent.raw) : '{}' };
+  };
+  const add = (agent: KeptAgent) => {
     if (matcher) return matcher.add(agent);
     held.push(agent);
     if (held.length <= (options.incrementalHoldLimit ?? 5000)) return;
-    matcher = createMatcher<S1Agent>(devices.devices);
+    matcher = createMatcher<KeptAgent>(devices.devices);
     for (const a of held) matcher.add(a);
     held = [];
   };
@@ -62,7 +75,7 @@ export async function collectMatches(
     deps,
     (page) => {
       for (const agent of page.agents) {
-        add(agent);
+        add(keep(agent));
         // S1's own text keeps microseconds; the parsed value is cut to milliseconds, which would make every
         // incremental sync fetch the newest agents again.
         const updatedAt = typeof agent.raw.updatedAt === 'string' ? agent.raw.updatedAt : agent.updatedAt;
@@ -79,7 +92,7 @@ export async function collectMatches(
       signal: options.signal,
       ...(kind === 'incremental' && options.highWater ? { updatedAfter: options.highWater } : {}),
       onRestart: () => {
-        matcher = kind === 'full' ? createMatcher<S1Agent>(devices.devices) : null;
+        matcher = kind === 'full' ? createMatcher<KeptAgent>(devices.devices) : null;
         held = [];
         maxSeen = null;
         fetched = 0;
@@ -94,7 +107,7 @@ export async function collectMatches(
     );
   }
   if (!matcher) {
-    matcher = createMatcher<S1Agent>(index.candidates(devices, held));
+    matcher = createMatcher<KeptAgent>(index.candidates(devices, held));
     for (const a of held) matcher.add(a);
   }
   const result = matcher.result();
