@@ -9,3 +9,4 @@ export { verifyDevice, agentFailures, VERIFICATION_REASONS } from './verificatio
 export type { Verification, VerificationReason, VerificationReasonCode, VerifiableAgent, VerifyingIntegration } from './verification.ts';
 export { buildDeviceView, nodeAttributes, liveAttributes } from './view.ts';
 export { canonicalOs, sameAddress } from './identity-rules.ts';
+export { normalizeMac, usableMac, macProblem } from './mac.ts';

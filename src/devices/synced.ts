@@ -16,6 +16,8 @@ export interface DesiredDevice {
   /** `rawJson`: the agent's record exactly as the source sent it, as JSON text. */
   agent: MatchableAgent & { rawJson: string };
   serial: string;
+  /** Which key matched: the serial (default) or a MAC. */
+  matchedBy?: 'serial' | 'mac';
   conflictAgentIds: string[];
   attributes: Partial<Record<string, AttributeValue>>;
 }
@@ -169,6 +171,7 @@ export function createSyncedRepo() {
                 integration_id: integrationId,
                 agent_id: m.agent.id,
                 matched_serial: m.serial,
+                matched_by: m.matchedBy ?? 'serial',
                 agent_json: m.agent.rawJson,
                 conflict_agent_ids: JSON.stringify(m.conflictAgentIds),
                 matched_at: nowIso,
@@ -179,6 +182,7 @@ export function createSyncedRepo() {
             oc.columns(['device_id', 'integration_id']).doUpdateSet((eb) => ({
               agent_id: eb.ref('excluded.agent_id'),
               matched_serial: eb.ref('excluded.matched_serial'),
+              matched_by: eb.ref('excluded.matched_by'),
               agent_json: eb.ref('excluded.agent_json'),
               conflict_agent_ids: eb.ref('excluded.conflict_agent_ids'),
               matched_at: eb.ref('excluded.matched_at'),

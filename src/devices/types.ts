@@ -14,6 +14,8 @@ export interface Device {
   addresses: string[];
   /** Addresses the agent reported that postern did not observe: shown, never used to identify the device. */
   reportedAddresses: string[];
+  /** Normalised MAC addresses; they match an agent without a usable serial (see mac.ts for which never match). */
+  macAddresses?: string[];
   user: string | null;
   /** A user the device named itself; not used for decisions until an admin approves it. */
   claimedUser: string | null;
@@ -54,6 +56,7 @@ export interface DeviceInput {
   osVersion?: string | null;
   serialNumbers?: string[];
   addresses?: string[];
+  macAddresses?: string[];
   user?: string | null;
   tags?: string[];
   /** Set only by a device source creating the device; never changed afterwards. */
@@ -67,6 +70,7 @@ export interface DeviceSource {
   integrationId: string;
   agentId: string;
   matchedSerial: string;
+  matchedBy: 'serial' | 'mac';
   conflictAgentIds: string[];
   matchedAt: string;
   agent: Record<string, unknown>;
@@ -78,5 +82,5 @@ export interface DeviceView extends Device {
   verification: { sentinelOne: Verification };
   /** Namespace to the integration and agent whose values the device carries (several integrations may see it). */
   attributeSources: Record<string, { integrationId: string; agentId: string }>;
-  match: { integrationId: string; agentId: string; serial: string; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
+  match: { integrationId: string; agentId: string; serial: string; matchedBy: 'serial' | 'mac'; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
 }

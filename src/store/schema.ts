@@ -75,6 +75,8 @@ export interface DevicesTable {
   claimed_user: string | null;
   /** JSON: addresses the agent reported that postern did not observe; kept for admins, never used to identify. */
   reported_addresses: string;
+  /** JSON: normalised MAC addresses (`aa:bb:cc:dd:ee:ff`), matched when an agent has no usable serial (0011). */
+  mac_addresses: string;
 }
 
 /** The addresses that identify a device: set by an admin, or observed as the agent's connection source. */
@@ -122,6 +124,8 @@ export interface DeviceSourcesTable {
   agent_json: string;
   conflict_agent_ids: string;
   matched_at: string;
+  /** `serial` or `mac`: which key matched the agent (migration 0011). */
+  matched_by: string;
 }
 
 export interface SyncRunsTable {

@@ -206,7 +206,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
       const nowMs = clock.nowMs();
       const verifying = { ...integration, lastSuccessfulSyncAt: iso(nowMs) };
       const desired = new Map<string, DesiredDevice>(
-        collected.matches.map((m) => [m.deviceId, { agent: m.agent, serial: m.serial, conflictAgentIds: m.conflictAgentIds, attributes: mapAgent(m.agent, verifying, nowMs).attributes }]),
+        collected.matches.map((m) => [m.deviceId, { agent: m.agent, serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: mapAgent(m.agent, verifying, nowMs).attributes }]),
       );
       const outcome = await store.transaction(async (tx) => {
         const current = await deps.integrations.get(tx, integrationId);

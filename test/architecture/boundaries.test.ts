@@ -45,6 +45,7 @@ const PURE = [
   'devices/verification.ts',
   'devices/view.ts',
   'devices/core.ts',
+  'devices/mac.ts',
   'sync/mapping.ts',
   'sync/summary.ts',
   'sync/state-machine.ts',

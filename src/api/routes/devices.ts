@@ -13,6 +13,7 @@ const fields = {
   osVersion: text(64).nullable(),
   serialNumbers: z.array(text(128)).max(16),
   addresses: z.array(ipAddress).max(32),
+  macAddresses: z.array(z.string().regex(/^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/, { message: 'must be MAC addresses like 3c:22:fb:12:34:56' })).max(32),
   user: user.nullable(),
   tags: z.array(tag).max(64),
 };
@@ -23,6 +24,7 @@ const createBody = z.strictObject({
   osVersion: fields.osVersion.optional(),
   serialNumbers: fields.serialNumbers.default([]),
   addresses: fields.addresses.default([]),
+  macAddresses: fields.macAddresses.default([]),
   user: fields.user.optional(),
   tags: fields.tags.default([]),
 });
@@ -33,6 +35,7 @@ const patchBody = z.strictObject({
   osVersion: fields.osVersion.optional(),
   serialNumbers: fields.serialNumbers.optional(),
   addresses: fields.addresses.optional(),
+  macAddresses: fields.macAddresses.optional(),
   user: fields.user.optional(),
   tags: fields.tags.optional(),
 });
