@@ -33,6 +33,7 @@ export async function devicePage(view, { match }) {
       ['Serial numbers', list(device.serialNumbers)],
       ...(device.pendingSerials?.length ? [['Serials awaiting approval', h('span', { class: 'pending-serials' }, list(device.pendingSerials))]] : []),
       ['Addresses', list(device.addresses)],
+      ...(device.macAddresses?.length ? [['MAC addresses', list(device.macAddresses)]] : []),
       ...(device.reportedAddresses?.length ? [['Reported, not observed', h('span', { class: 'reported-addresses' }, list(device.reportedAddresses))]] : []),
       ['Tags', list(device.tags)],
       ['Updated', time(device.updatedAt, { relative: true })],
@@ -70,7 +71,9 @@ function matchSection(matches, names) {
       facts([
         ['Integration', names.get(m.integrationId) ?? m.integrationId],
         ['Agent id', h('code', { class: 'agent-id' }, m.agentId)],
-        ['Matched serial', h('code', { class: 'matched-serial' }, m.serial)],
+        m.matchedBy === 'mac'
+          ? ['Matched MAC', h('code', { class: 'matched-mac', 'data-matched-by': 'mac' }, m.serial)]
+          : ['Matched serial', h('code', { class: 'matched-serial' }, m.serial)],
         ...(matches.length > 1
           ? [['Supplies the attributes', m.suppliesAttributes ? 'yes: its agent was active most recently' : 'no: another integration\'s agent was active more recently']]
           : []),
