@@ -19,6 +19,7 @@ const toDevice = (row: DevicesTable, pendingSerials: string[] = []): Device => (
   addresses: fromJson<string[]>(row.addresses, []),
   reportedAddresses: fromJson<string[]>(row.reported_addresses, []),
   macAddresses: fromJson<string[]>(row.mac_addresses ?? '[]', []),
+  reportedMacAddresses: fromJson<string[]>(row.reported_mac_addresses ?? '[]', []),
   user: row.user,
   claimedUser: row.claimed_user,
   tags: fromJson<string[]>(row.tags, []),
@@ -56,6 +57,7 @@ const toRow = (d: Device): DevicesTable => ({
   claimed_user: d.claimedUser,
   reported_addresses: toJson(d.reportedAddresses),
   mac_addresses: toJson(d.macAddresses ?? []),
+  reported_mac_addresses: toJson(d.reportedMacAddresses ?? []),
 });
 
 export const toStoredAttribute = (row: Pick<AttributesTable, 'value_json' | 'source' | 'updated_at' | 'expires_at'>): StoredAttribute => ({

@@ -16,6 +16,8 @@ export interface Device {
   reportedAddresses: string[];
   /** Normalised MAC addresses; they match an agent without a usable serial (see mac.ts for which never match). */
   macAddresses?: string[];
+  /** MACs the device's own agent reported: shown, never matched until an admin puts them in `macAddresses`. */
+  reportedMacAddresses?: string[];
   user: string | null;
   /** A user the device named itself; not used for decisions until an admin approves it. */
   claimedUser: string | null;
@@ -33,6 +35,8 @@ export interface DeviceFacts {
   osVersion?: string | null;
   serialNumbers: string[];
   addresses: string[];
+  /** The machine's network interfaces' MACs. */
+  macAddresses?: string[];
 }
 
 /** An enrollment: the agent's facts plus what its credential (and any identity-provider login) proves. */

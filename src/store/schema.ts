@@ -77,6 +77,8 @@ export interface DevicesTable {
   reported_addresses: string;
   /** JSON: normalised MAC addresses (`aa:bb:cc:dd:ee:ff`), matched when an agent has no usable serial (0011). */
   mac_addresses: string;
+  /** JSON: MACs the device's agent reported; shown, never matched until an admin sets them (0011). */
+  reported_mac_addresses: string;
 }
 
 /** The addresses that identify a device: set by an admin, or observed as the agent's connection source. */

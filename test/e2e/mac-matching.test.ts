@@ -52,4 +52,24 @@ describe.each(engines())('MAC matching on $engine', ({ newDatabaseUrl }) => {
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toMatch(/macAddresses/);
   });
+  it("MACs a device's own agent reports are a claim: shown, never matched until an admin sets them", async () => {
+    sim = await startS1Simulator({ agentCount: 2, seed: 10 });
+    const agent = sim.state.addAgent({ ...HEALTHY, serialNumber: null, computerName: 'tux', osType: 'linux', lastActiveDate: new Date().toISOString(), networkInterfaces: nic('3c:22:fb:00:00:1a') });
+    h = await startHarness({ databaseUrl: await newDatabaseUrl() });
+    const ek = (await h.request('POST', '/v1/enrollment-keys', { body: {} })).json.key as string;
+    const enrolled = await h.request('POST', '/v1/enroll', {
+      key: ek,
+      body: { name: 'tux', os: 'linux', serialNumbers: [], macAddresses: ['3C:22:FB:00:00:1A', 'bogus'] },
+    });
+    expect(enrolled.status, enrolled.text).toBe(201);
+    const id = enrolled.json.device.id as string;
+    const integration = await h.request('POST', '/v1/integrations?wait=true', { body: { provider: 'sentinelone', name: 'S1', baseUrl: sim.url, apiToken: sim.token } });
+    let device = (await h.request('GET', `/v1/devices/${id}`)).json;
+    expect(device).toMatchObject({ macAddresses: [], reportedMacAddresses: ['3c:22:fb:00:00:1a'], match: [] });
+
+    await h.request('PATCH', `/v1/devices/${id}`, { body: { macAddresses: device.reportedMacAddresses } });
+    await h.request('POST', `/v1/integrations/${integration.json.id}/sync?wait=true`);
+    device = (await h.request('GET', `/v1/devices/${id}`)).json;
+    expect(device.match).toEqual([expect.objectContaining({ agentId: agent.id, matchedBy: 'mac' })]);
+  });
 });

@@ -34,6 +34,7 @@ export async function devicePage(view, { match }) {
       ...(device.pendingSerials?.length ? [['Serials awaiting approval', h('span', { class: 'pending-serials' }, list(device.pendingSerials))]] : []),
       ['Addresses', list(device.addresses)],
       ...(device.macAddresses?.length ? [['MAC addresses', list(device.macAddresses)]] : []),
+      ...(device.reportedMacAddresses?.length ? [['MACs reported, not set', h('span', { class: 'reported-macs' }, list(device.reportedMacAddresses))]] : []),
       ...(device.reportedAddresses?.length ? [['Reported, not observed', h('span', { class: 'reported-addresses' }, list(device.reportedAddresses))]] : []),
       ['Tags', list(device.tags)],
       ['Updated', time(device.updatedAt, { relative: true })],
