@@ -57,3 +57,23 @@ describe('an agent without a usable serial matches by MAC only when exactly one 
     expect(r.matches).toEqual([expect.objectContaining({ deviceId: 'dev_1', matchedBy: 'mac' })]);
   });
 });
+
+describe('then by the S1 agent UUID an admin recorded, under the same rule', () => {
+  const UUID = 'f431b0a1a8744d2a8a92fc88fa3c13bc';
+  const withUuid = (id: string, uuid: string | null, macs: string[] = []): MatchableAgent => ({ ...agent(id, macs), uuid });
+  const dev = (id: string, uuid: string | null, macs: string[] = []): MatchableDevice => ({ ...device(id, macs), s1AgentUuid: uuid });
+
+  it('a UUID on exactly one device matches its agent, and the match says agentUuid', () => {
+    const r = matchAgents([dev('dev_1', 'F431B0A1-A874-4D2A-8A92-FC88FA3C13BC')], [withUuid('a1', UUID)]);
+    expect(r.matches).toEqual([expect.objectContaining({ deviceId: 'dev_1', matchedBy: 'agentUuid', serial: UUID })]);
+  });
+
+  it('a UUID two devices carry matches neither', () => {
+    expect(matchAgents([dev('dev_1', UUID), dev('dev_2', UUID)], [withUuid('a1', UUID)]).matches).toEqual([]);
+  });
+
+  it('a MAC match comes first', () => {
+    const r = matchAgents([dev('dev_1', null, [MAC_A]), dev('dev_2', UUID)], [withUuid('a1', UUID, [MAC_A])]);
+    expect(r.matches).toEqual([expect.objectContaining({ deviceId: 'dev_1', matchedBy: 'mac' })]);
+  });
+});

@@ -73,6 +73,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         addresses: addresses.map((a) => a.address),
         reportedAddresses: [],
         macAddresses: macList(input.macAddresses ?? []),
+        s1AgentUuid: agentUuid(input.s1AgentUuid),
         user: input.user?.toLowerCase() ?? null,
         claimedUser: null,
         tags: dedupe(input.tags ?? []),
@@ -125,6 +126,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           ...(patch.user !== undefined ? { user: patch.user?.toLowerCase() ?? null, claimedUser: null } : {}),
           ...(patch.tags !== undefined ? { tags: dedupe(patch.tags) } : {}),
           ...(patch.macAddresses !== undefined ? { macAddresses: macList(patch.macAddresses) } : {}),
+          ...(patch.s1AgentUuid !== undefined ? { s1AgentUuid: agentUuid(patch.s1AgentUuid) } : {}),
           updatedAt: clock.now().toISOString(),
         };
         await refuseTaken(tx, repo, serials ?? [], addresses ?? [], id, { log: deps.audit, by });
@@ -224,4 +226,10 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 /** MACs as given, normalised (`aa:bb:cc:dd:ee:ff`) and de-duplicated; the matcher decides which may match. */
 function macList(values: readonly string[]): string[] {
   return [...new Set(values.map((v) => normalizeMac(v)).filter((m): m is string => m !== null))];
+}
+
+/** An S1 agent UUID as S1 writes it: 32 lower-case hex digits (dashes dropped). */
+function agentUuid(value: string | null | undefined): string | null {
+  const v = value?.trim().toLowerCase().replace(/-/g, '') ?? '';
+  return v === '' ? null : v;
 }

@@ -17,7 +17,7 @@ export interface DesiredDevice {
   agent: MatchableAgent & { rawJson: string };
   serial: string;
   /** Which key matched: the serial (default) or a MAC. */
-  matchedBy?: 'serial' | 'mac';
+  matchedBy?: 'serial' | 'mac' | 'agentUuid';
   conflictAgentIds: string[];
   attributes: Partial<Record<string, AttributeValue>>;
 }

@@ -18,6 +18,8 @@ export interface Device {
   macAddresses?: string[];
   /** MACs the device's own agent reported: shown, never matched until an admin puts them in `macAddresses`. */
   reportedMacAddresses?: string[];
+  /** A SentinelOne agent UUID an admin recorded: matched when neither serial nor MAC can match. */
+  s1AgentUuid?: string | null;
   user: string | null;
   /** A user the device named itself; not used for decisions until an admin approves it. */
   claimedUser: string | null;
@@ -61,6 +63,7 @@ export interface DeviceInput {
   serialNumbers?: string[];
   addresses?: string[];
   macAddresses?: string[];
+  s1AgentUuid?: string | null;
   user?: string | null;
   tags?: string[];
   /** Set only by a device source creating the device; never changed afterwards. */
@@ -74,7 +77,7 @@ export interface DeviceSource {
   integrationId: string;
   agentId: string;
   matchedSerial: string;
-  matchedBy: 'serial' | 'mac';
+  matchedBy: 'serial' | 'mac' | 'agentUuid';
   conflictAgentIds: string[];
   matchedAt: string;
   agent: Record<string, unknown>;
@@ -86,5 +89,5 @@ export interface DeviceView extends Device {
   verification: { sentinelOne: Verification };
   /** Namespace to the integration and agent whose values the device carries (several integrations may see it). */
   attributeSources: Record<string, { integrationId: string; agentId: string }>;
-  match: { integrationId: string; agentId: string; serial: string; matchedBy: 'serial' | 'mac'; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
+  match: { integrationId: string; agentId: string; serial: string; matchedBy: 'serial' | 'mac' | 'agentUuid'; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
 }

@@ -79,6 +79,8 @@ export interface DevicesTable {
   mac_addresses: string;
   /** JSON: MACs the device's agent reported; shown, never matched until an admin sets them (0011). */
   reported_mac_addresses: string;
+  /** A SentinelOne agent UUID an admin recorded (32 lower-case hex), matched after MACs (0011). */
+  s1_agent_uuid: string | null;
 }
 
 /** The addresses that identify a device: set by an admin, or observed as the agent's connection source. */

@@ -48,6 +48,12 @@ describe.each(engines())('MAC matching on $engine', ({ newDatabaseUrl }) => {
       expect(got.match, d.id).toEqual([]);
       expect(got.attributes['sentinelOne:infected']).toBeUndefined();
     }
+    // No serial and no usable MAC: the S1 agent UUID an admin records on the device is the last key.
+    const viaUuid = linux('da:a1:19:00:00:0d', 'tux-uuid');
+    const byUuid = (await h.request('POST', '/v1/devices', { body: { name: 'by-uuid', os: 'linux', s1AgentUuid: String(viaUuid.uuid).toUpperCase() } })).json;
+    await h.request('POST', `/v1/integrations/${integration.json.id}/sync?wait=true`);
+    expect((await get(byUuid.id)).match).toEqual([expect.objectContaining({ agentId: viaUuid.id, matchedBy: 'agentUuid' })]);
+
     const bad = await h.request('PATCH', `/v1/devices/${one.id}`, { body: { macAddresses: ['nope'] } });
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toMatch(/macAddresses/);

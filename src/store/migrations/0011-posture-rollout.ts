@@ -8,7 +8,8 @@
  *   them; `digest_sent_at` marks the losses already in an admin digest.
  * - `devices.mac_addresses`: the device's MAC addresses (normalised JSON list), matched against S1's network
  *   interfaces when an agent has no usable serial; `reported_mac_addresses` the ones a device's own agent reported
- *   (shown, never matched, until an admin sets them); `device_sources.matched_by` says which key matched.
+ *   (shown, never matched, until an admin sets them); `s1_agent_uuid` an admin-recorded SentinelOne agent UUID,
+ *   the last key tried; `device_sources.matched_by` says which key matched.
  */
 import type { EngineMigration } from './types.ts';
 
@@ -45,6 +46,7 @@ export const postureRollout: EngineMigration = {
     await db.schema.createIndex('posture_losses_device_idx').on('posture_losses').columns(['device_id', 'regained_at']).execute();
     await db.schema.createIndex('posture_losses_digest_idx').on('posture_losses').columns(['digest_sent_at']).execute();
     await db.schema.alterTable('devices').addColumn('mac_addresses', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+    await db.schema.alterTable('devices').addColumn('s1_agent_uuid', 'text').execute();
     await db.schema.alterTable('devices').addColumn('reported_mac_addresses', 'text', (c) => c.notNull().defaultTo('[]')).execute();
     await db.schema.alterTable('device_sources').addColumn('matched_by', 'text', (c) => c.notNull().defaultTo('serial')).execute();
     await db.schema.createIndex('posture_exceptions_device_idx').on('posture_exceptions').columns(['device_id', 'expires_at']).execute();
