@@ -2,6 +2,8 @@
  * Composition root: builds every module from the configuration and wires them together. Used by `postern serve`,
  * `postern demo` and the end-to-end tests; it holds no logic of its own beyond the order of things.
  */
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import {
   buildServer,
@@ -15,6 +17,7 @@ import {
   type AuthLimiterOptions,
 } from './api/index.ts';
 import { createAuditLog } from './audit/index.ts';
+import { createChangeFeed, type ChangeFeed } from './changes/index.ts';
 import { masterKeyFileFor, type Config } from './config/index.ts';
 import { createDeviceRepo, createDeviceService, type DeviceChange } from './devices/index.ts';
 import { createDebouncer } from './lib/debounce.ts';
@@ -31,6 +34,7 @@ import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin } from './oidc/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
+import { createPostureView, type PostureView } from './posture/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { registerConsole } from './web/index.ts';
 import { createHttpTailscaleClient, createTailnetModule, createTailnetRepo, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
@@ -40,6 +44,7 @@ import {
   createLeaseRepo,
   createScheduler,
   createSyncEngine,
+  createSyncProgress,
   createSyncUpkeep,
   type SyncEngineDeps,
   type SyncUpkeepDeps,
@@ -100,6 +105,9 @@ export interface Postern {
   /** Runs tailnet sources' syncs (a second instance of the integrations' scheduler). */
   tailnetScheduler: ReturnType<typeof createScheduler>;
   metrics: Metrics;
+  /** The in-memory posture view decisions are answered from, and the feed that keeps it current. */
+  view: PostureView;
+  changes: ChangeFeed;
   /** Set when no admin token was configured and a new one was generated: print it once. */
   generatedAdminToken: string | null;
   listen(): Promise<string>;
@@ -114,6 +122,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
   const s1 = options.s1 ?? createHttpS1Client;
 
   const store = await openStore(config.databaseUrl);
+  let feed: ChangeFeed | null = null;
   try {
     const { key } = loadMasterKey(config.masterKey, masterKeyFileFor(config));
     const secrets = createSecretBox(key);
@@ -121,10 +130,13 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     await assertMasterKeyOpens(store, integrationRepo, secrets);
 
     const audit = createAuditLog({ clock, ids });
-    const keys = createApiKeyService({ store, clock, ids, audit, bootstrapToken: config.adminToken ?? null });
-    const enrollment = createEnrollmentService({ store, clock, ids, audit });
+    const changes = createChangeFeed({ store, logger });
+    feed = changes;
+    const keys = createApiKeyService({ store, clock, ids, audit, bootstrapToken: config.adminToken ?? null, changes, logger });
+    const enrollment = createEnrollmentService({ store, clock, ids, audit, onChange: (id) => changes.deviceChanged(id) });
     const deviceRepo = createDeviceRepo();
     const { tokenPolicy, ...engineTuning } = options.sync ?? {};
+    const progress = createSyncProgress();
     const leases = createLeaseRepo();
     const metrics = createMetrics();
     const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
@@ -134,7 +146,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       onLoss: (reason) => metrics.postureLosses.inc({ reason }),
     });
     const engine = createSyncEngine({
-      store, integrations: integrationRepo, devices: deviceRepo, leases, audit, s1, secrets, clock, ids, logger, losses,
+      store, integrations: integrationRepo, devices: deviceRepo, leases, audit, s1, secrets, clock, ids, logger, changes, losses,
       leaseMs: config.syncLeaseSeconds * 1000,
       ...engineTuning,
     });
@@ -153,7 +165,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     });
     let postureChanged = async (): Promise<void> => undefined;
     const measuredEngine = {
-      runSync: instrumentSyncs(metrics, engine.runSync, async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
+      runSync: instrumentSyncs(metrics, progress.track(engine.runSync), async (id) => (await integrationRepo.getStatus(store.db, id))?.state ?? null),
       recordFailure: engine.recordFailure,
     };
     const scheduler = createScheduler({
@@ -172,7 +184,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       },
       onStart: upkeep.onStart,
     });
-    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, losses });
+    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, changes, progress: progress.get, losses });
     // A device that enrolls (or whose serials an admin approves) gets its posture from a sync soon after, one sync
     // for however many enroll at once.
     const syncSoon = createDebouncer({
@@ -191,8 +203,9 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ids,
       audit,
       integrations,
-      onChange: (_id, what) => {
+      onChange: async (id, what) => {
         if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
+        await changes.deviceChanged(id);
       },
     });
     const tailnet = createTailnetModule({
@@ -203,7 +216,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     });
     postureChanged = tailnet.service.postureChanged;
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock });
-    const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger });
+    const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
     const exceptions = createExceptionService({
       store, audit, clock, ids, logger,
@@ -215,11 +228,13 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     let sweeper: { cancel(): void } | null = null;
     let digester: { cancel(): void } | null = null;
     const sendLossDigest = () => losses.sendDigestIfDue().catch((err: unknown) => logger.warn({ err }, 'the posture-loss digest could not be sent; it is retried within the hour'));
+    const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger });
+    changes.subscribe((batch) => keys.apply(batch));
+    await view.load();
+    await keys.load();
+    await changes.start();
     const decisions = createDecisionService({
-      store,
-      policies: policy,
-      devices: deviceRepo,
-      subjects,
+      view,
       log: {
         append(entry) {
           countDecision(metrics, entry);
@@ -228,7 +243,6 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       },
       clock,
       ids,
-      deviceForToken: (token) => enrollment.deviceForPresenceToken(token),
       exceptions,
     });
     const plugins: NonNullable<ApiDeps['plugins']> = [
@@ -253,6 +267,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const app = await buildServer({
       store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, trustedProxies: config.trustedProxies,
       ...(login.enabled ? { login } : {}),
+      ...(config.tlsCert && config.tlsKey ? { https: readTls(config.tlsCert, config.tlsKey) } : {}),
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),
     });
 
@@ -265,6 +280,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       scheduler,
       tailnetScheduler: tailnet.scheduler,
       metrics,
+      view,
+      changes,
       generatedAdminToken,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });
@@ -286,6 +303,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         digester?.cancel();
         await scheduler.stop();
         await tailnet.scheduler.stop();
+        await changes.stop();
         notifier.close();
         await app.close();
         await decisionLog.flush();
@@ -293,6 +311,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       },
     };
   } catch (err) {
+    await feed?.stop();
     await store.close();
     throw err;
   }
@@ -313,6 +332,24 @@ function startSweeper(clock: Clock, everyMs: number, fn: () => Promise<unknown>)
       timer.cancel();
     },
   };
+}
+
+/** The certificate and key files, or a start-up error that names the variable to fix. */
+function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  const read = (file: string, name: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new PosternError('CONFIG_INVALID', `${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); point it at a PEM file postern may read.`);
+    }
+  };
+  const tls = { cert: read(certFile, 'POSTERN_TLS_CERT'), key: read(keyFile, 'POSTERN_TLS_KEY') };
+  try {
+    createSecureContext(tls);
+  } catch (err) {
+    throw new PosternError('CONFIG_INVALID', `POSTERN_TLS_CERT / POSTERN_TLS_KEY: not a usable PEM certificate and matching key (${(err as Error).message}).`);
+  }
+  return tls;
 }
 
 /** A wrong master key must stop the start with a clear message, not surface later as garbage or a 500. */

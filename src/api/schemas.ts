@@ -1,4 +1,5 @@
 /** Building blocks for request schemas: bounded strings without control characters, ids, IPs, tags, paging. */
+import { parseIp } from '../lib/ip.ts';
 import { z } from 'zod';
 import { canonicalOs } from '../devices/index.ts';
 
@@ -17,7 +18,8 @@ export const text = (max: number) =>
 export const idParam = (prefix: string, what: string) =>
   z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{1,40}$`), { message: `must be ${what} id like ${prefix}_…` });
 
-export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
+/** Checked by the one IP parser policies, forward-auth and POSTERN_TRUSTED_PROXIES use (lib/ip.ts). */
+export const ipAddress = z.string({ error: 'must be an IPv4 or IPv6 address' }).refine((s) => parseIp(s) !== null, { message: 'must be an IPv4 or IPv6 address' });
 
 export const tag = z.string().regex(/^tag:[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, { message: 'must be tag:<name> (letters, digits, - and _)' });
 

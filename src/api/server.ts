@@ -18,6 +18,7 @@ import { createAuthenticator, type AuthLimiterOptions } from './auth.ts';
 import { toHttpError } from './errors.ts';
 import { defineRoute } from './route.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerDeviceHistoryRoute } from './routes/device-history.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerEnrollmentRoutes } from './routes/enrollment.ts';
 import type { DeviceLogin } from '../oidc/index.ts';
@@ -42,12 +43,15 @@ export interface ApiDeps {
   trustedProxies?: readonly string[];
   /** Agent sign-in at the identity provider (absent: not configured). */
   login?: DeviceLogin;
+  /** PEM certificate and key: serve HTTPS (POSTERN_TLS_CERT, POSTERN_TLS_KEY). */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(deps.https ? { https: deps.https } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: () => deps.ids('req'),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -132,6 +136,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerIntegrationRoutes(app, { ...routeDeps, integrations: deps.integrations });
   registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
+  registerDeviceHistoryRoute(app, { ...routeDeps, devices: deps.devices, integrations: deps.integrations, audit: deps.audit, store: deps.store, clock: deps.clock });
   registerAdminRoutes(app, { ...routeDeps, audit: deps.audit, keys: deps.keys, store: deps.store });
   registerEnrollmentRoutes(app, {
     ...routeDeps,

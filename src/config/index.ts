@@ -2,10 +2,10 @@
  * Configuration: one zod schema over environment variables and command-line flags, parsed once at start and
  * passed down. Nothing else reads `process.env`. Imported by main and cli.
  */
-import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { PosternError } from '../lib/errors.ts';
+import { parseCidr } from '../lib/ip.ts';
 
 const list = (value: string | undefined) =>
   (value ?? '')
@@ -13,16 +13,10 @@ const list = (value: string | undefined) =>
     .map((s) => s.trim())
     .filter((s) => s !== '');
 
-const cidr = z.string().refine(
-  (s) => {
-    const [addr, bits, extra] = s.split('/');
-    if (extra !== undefined || !addr || isIP(addr) === 0) return false;
-    if (bits === undefined) return true;
-    const max = isIP(addr) === 4 ? 32 : 128;
-    return /^\d+$/.test(bits) && Number(bits) <= max;
-  },
-  { message: 'must be an IP address or CIDR like 10.0.0.0/8' },
-);
+/** The same parser policies and forward-auth use; an IPv4-mapped prefix (::ffff:10.0.0.0/104) is its IPv4 prefix. */
+const cidr = z.string().refine((s) => parseCidr(s) !== null, {
+  message: 'must be an IP address or CIDR like 10.0.0.0/8 (an IPv4-mapped prefix needs at least /96, e.g. ::ffff:10.0.0.0/104)',
+});
 
 export const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -48,6 +42,12 @@ export const ConfigSchema = z.object({
   oidcClientId: z.string().min(1).max(500).optional(),
   /** Only for providers whose device flow needs a confidential client. */
   oidcClientSecret: z.string().min(1).max(1000).optional(),
+  /** PEM certificate (chain) and private key files: with both, postern serves HTTPS itself. */
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+}).refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
+  message: 'must be set together with POSTERN_TLS_KEY: set both to serve HTTPS, or neither (and put a TLS proxy in front)',
+  path: ['tlsCert'],
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -70,6 +70,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   oidcIssuer: 'POSTERN_OIDC_ISSUER',
   oidcClientId: 'POSTERN_OIDC_CLIENT_ID',
   oidcClientSecret: 'POSTERN_OIDC_CLIENT_SECRET',
+  tlsCert: 'POSTERN_TLS_CERT',
+  tlsKey: 'POSTERN_TLS_KEY',
 };
 
 /** Reads the configuration: flags override environment variables, which override defaults. */

@@ -7,6 +7,8 @@ export { createMatcher, matchAgents, compareAgentRecency, indexDevicesBySerial }
 export type { Matcher, MatchResult, DeviceMatch, MatchableAgent, MatchableDevice, UnmatchedAgent } from './matcher.ts';
 export { verifyDevice, agentFailures, VERIFICATION_REASONS } from './verification.ts';
 export type { Verification, VerificationReason, VerificationReasonCode, VerifiableAgent, VerifyingIntegration } from './verification.ts';
-export { buildDeviceView, nodeAttributes, liveAttributes } from './view.ts';
+export { buildDeviceView } from './view.ts';
+export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
+export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';
 export { canonicalOs, sameAddress } from './identity-rules.ts';
 export { normalizeMac, usableMac, macProblem } from './mac.ts';

@@ -42,7 +42,8 @@ export interface IdentityDeps {
  * Called after every committed device write, with what happened: the one place to learn that a device changed
  * (a posture view refreshes it; enrollment and serial approval ask for a sync so new devices get their posture).
  */
-export type DeviceChangeHook = (deviceId: string, what: DeviceChange) => void;
+/** Told after a committed device write; the write answers once a returned promise settles. */
+export type DeviceChangeHook = (deviceId: string, what: DeviceChange) => void | Promise<void>;
 export type DeviceChange = 'create' | 'update' | 'remove' | 'enroll' | 'report' | 'approve-user' | 'approve-serials' | 'attribute';
 
 export const usableSerials = (raw: readonly string[]) => [...new Set(raw.map(usableSerial).filter((s): s is string => s !== null))];
@@ -140,7 +141,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         if (within) await within(tx, created);
         return created;
       });
-      deps.onChange?.(device.id, 'enroll');
+      await deps.onChange?.(device.id, 'enroll');
       return (await deps.views(store.db, [device]))[0]!;
     },
 
@@ -188,7 +189,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.report', target: id, before, after });
         return { device: after, changed: true };
       });
-      if (result.changed) deps.onChange?.(id, 'report');
+      if (result.changed) await deps.onChange?.(id, 'report');
       return { device: (await deps.views(store.db, [result.device]))[0]!, changed: result.changed };
     },
 
@@ -204,7 +205,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.user.approve', target: id, before: { user: before.user, claimedUser: before.claimedUser }, after: { user: updated.user } });
         return updated;
       });
-      deps.onChange?.(id, 'approve-user');
+      await deps.onChange?.(id, 'approve-user');
       return (await deps.views(store.db, [after]))[0]!;
     },
 
@@ -219,7 +220,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.serial.approve', target: id, after: { approved: before.pendingSerials } });
         return updated;
       });
-      deps.onChange?.(id, 'approve-serials');
+      await deps.onChange?.(id, 'approve-serials');
       return (await deps.views(store.db, [after]))[0]!;
     },
   };

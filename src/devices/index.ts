@@ -28,7 +28,9 @@ export {
   type VerifiableAgent,
   type VerifyingIntegration,
 } from './verification.ts';
-export { buildDeviceView, nodeAttributes, liveAttributes } from './view.ts';
+export { buildDeviceView } from './view.ts';
+export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
+export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';
 export { resolveAttributes, type SourcedAttribute, type ResolvedAttributes } from './attribute-resolution.ts';
 export { createSyncedRepo, type SyncedRepo, type SyncedDiff, type DesiredDevice, type AttributeChange } from './synced.ts';
 export { createDeviceRepo, chunks, toStoredAttribute, type DeviceRepo } from './repo.ts';

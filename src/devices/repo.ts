@@ -134,6 +134,13 @@ export function createDeviceRepo() {
       return row ? ((await withPending(db, [row]))[0] ?? null) : null;
     },
 
+    /** The devices with these ids that exist, in no particular order. */
+    async getMany(db: Executor, ids: readonly string[]): Promise<Device[]> {
+      const out: Device[] = [];
+      for (const chunk of chunks(ids, 500)) out.push(...(await withPending(db, await db.selectFrom('devices').selectAll().where('id', 'in', chunk).execute())));
+      return out;
+    },
+
     /** A page of devices; with `awaitingApproval`, only those with a claimed user or a pending serial. */
     async list(db: Executor, limit: number, after: DevicePageCursor | null, options: { awaitingApproval?: boolean } = {}): Promise<Device[]> {
       let q = db.selectFrom('devices').selectAll().orderBy('created_at').orderBy('id').limit(limit);

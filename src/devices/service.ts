@@ -86,7 +86,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         await repo.insert(tx, device, { addresses, serials });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.create', target: device.id, after: device });
       });
-      deps.onChange?.(device.id, 'create');
+      await deps.onChange?.(device.id, 'create');
       return (await views(store.db, [device]))[0]!;
     },
 
@@ -134,7 +134,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.update', target: id, before, after });
         return after;
       });
-      deps.onChange?.(id, 'update');
+      await deps.onChange?.(id, 'update');
       return (await views(store.db, [updated]))[0]!;
     },
 
@@ -144,7 +144,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         await repo.remove(tx, id);
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.delete', target: id, before });
       });
-      deps.onChange?.(id, 'remove');
+      await deps.onChange?.(id, 'remove');
     },
 
     async getAttribute(id: string, key: string): Promise<StoredAttribute> {
@@ -171,7 +171,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         });
         return attr;
       });
-      deps.onChange?.(id, 'attribute');
+      await deps.onChange?.(id, 'attribute');
       return written;
     },
 
@@ -189,7 +189,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           after: { [key]: null },
         });
       });
-      deps.onChange?.(id, 'attribute');
+      await deps.onChange?.(id, 'attribute');
     },
 
     async sources(id: string): Promise<DeviceSource[]> {

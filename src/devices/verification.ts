@@ -2,6 +2,7 @@
  * `sentinelOne:verified` and its reasons (pure). A device is verified only when every check holds; otherwise
  * each failing check is listed with a stable code, so "why is my laptop not verified?" has an answer.
  */
+import { isFreshnessStale } from './freshness.ts';
 
 export const VERIFICATION_REASONS = {
   NO_INTEGRATION: 'No SentinelOne integration is configured.',
@@ -69,7 +70,7 @@ export function agentFailures(agent: VerifiableAgent, integration: VerifyingInte
   const id = integration.id;
   const lastSync = integration.lastSuccessfulSyncAt ? Date.parse(integration.lastSuccessfulSyncAt) : NaN;
   if (Number.isNaN(lastSync)) out.push(reason('NEVER_SYNCED', id));
-  else if (nowMs - lastSync > integration.staleAfterSeconds * 1000) out.push(reason('SYNC_STALE', id, `Last success: ${integration.lastSuccessfulSyncAt}.`));
+  else if (isFreshnessStale(integration, nowMs)) out.push(reason('SYNC_STALE', id, `Last success: ${integration.lastSuccessfulSyncAt}.`));
   const lastActive = agent.lastActiveDate ? Date.parse(agent.lastActiveDate) : NaN;
   if (Number.isNaN(lastActive) || nowMs - lastActive > integration.agentActiveWithinSeconds * 1000) {
     out.push(reason('AGENT_NOT_REPORTING', id, agent.lastActiveDate ? `Last report: ${agent.lastActiveDate}.` : 'It never reported.'));

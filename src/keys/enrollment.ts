@@ -69,7 +69,8 @@ const toGrant = (r: EnrollmentKeysTable): EnrollmentGrant => ({
 type By = { actor: string; requestId?: string | null };
 
 /** Told after a committed change to a device's tokens (the presence-token index of a posture view follows it). */
-export type CredentialChangeHook = (deviceId: string, what: 'issue' | 'renew' | 'revoke') => void;
+/** Told after a committed credential change; the change answers once a returned promise settles. */
+export type CredentialChangeHook = (deviceId: string, what: 'issue' | 'renew' | 'revoke') => void | Promise<void>;
 
 export function createEnrollmentService(deps: {
   store: Store;
@@ -182,6 +183,19 @@ export function createEnrollmentService(deps: {
       return row?.device_id ?? null;
     },
 
+    /**
+     * Each device's presence-token hash and expiry (for the posture view's token index); every device when
+     * `deviceIds` is null.
+     */
+    async presenceHashes(db: Executor, deviceIds: readonly string[] | null): Promise<Map<string, { hash: string; expiresAt: string | null }>> {
+      let q = db.selectFrom('device_credentials').select(['device_id', 'presence_hash', 'presence_expires_at']);
+      if (deviceIds !== null) {
+        if (deviceIds.length === 0) return new Map();
+        q = q.where('device_id', 'in', [...deviceIds]);
+      }
+      return new Map((await q.execute()).map((r) => [r.device_id, { hash: r.presence_hash, expiresAt: r.presence_expires_at ?? null }]));
+    },
+
     /** The device a presence token belongs to, or null when it is unknown, revoked, replaced or expired. */
     async deviceForPresenceToken(token: string): Promise<string | null> {
       const row = await store.db
@@ -213,7 +227,7 @@ export function createEnrollmentService(deps: {
         }
         return { tokens: null, changed: null };
       });
-      if (changed) deps.onChange?.(deviceId, changed);
+      if (changed) await deps.onChange?.(deviceId, changed);
       return tokens;
     },
 
@@ -235,7 +249,7 @@ export function createEnrollmentService(deps: {
         if (Number(res.numDeletedRows) !== 1) throw noTokens(deviceId);
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'device.tokens.revoke', target: deviceId, before: { tokens: 'report, presence' } });
       });
-      deps.onChange?.(deviceId, 'revoke');
+      await deps.onChange?.(deviceId, 'revoke');
     },
   };
 }

@@ -6,5 +6,5 @@
  * admins rotate and revoke them.
  * Imported by api (authentication), cli and main.
  */
-export { createApiKeyService, generateKey, hashKey, ROLES, type ApiKey, type ApiKeyService, type Principal, type Role } from './keys.ts';
+export { createApiKeyService, generateKey, hashKey, ROLES, type ApiKey, type ApiKeyService, type AuthenticateOptions, type Principal, type Role } from './keys.ts';
 export { createEnrollmentService, DEFAULT_PRESENCE_TTL_MS, type CredentialChangeHook, type EnrollmentGrant, type EnrollmentKey, type EnrollmentService } from './enrollment.ts';

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AuditLog } from '../audit/index.ts';
+import type { ChangeBatch, ChangePublisher } from '../changes/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { notFound, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
@@ -62,11 +63,63 @@ export interface ApiKeyServiceDeps {
   audit: Pick<AuditLog, 'record'>;
   /** `POSTERN_ADMIN_TOKEN`: an admin key that lives in the environment, not the database. */
   bootstrapToken?: string | null;
+  /** Announces a created or revoked key to every process's key cache. */
+  changes?: Pick<ChangePublisher, 'apiKeyChanged'>;
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * Keys are authenticated from memory: every key row is cached by hash (loaded at start, updated from the change
+ * feed), so revocation and expiry take effect on the next request here and as soon as the feed reaches other
+ * processes. A hash the cache does not hold is looked up once in the database (a key just created elsewhere);
+ * `cachedOnly` skips that for callers that are being braked.
+ */
+export interface AuthenticateOptions {
+  cachedOnly?: boolean;
 }
 
 export function createApiKeyService(deps: ApiKeyServiceDeps) {
   const { store, clock } = deps;
   const bootstrapHash = deps.bootstrapToken ? Buffer.from(hashKey(deps.bootstrapToken), 'hex') : null;
+  const byHash = new Map<string, ApiKeysTable>();
+  /** Hashes of keys that authenticated recently (a gateway sends the same key on every request); bounded. */
+  const recentHashes = new Map<string, string>();
+  const hashById = new Map<string, string>();
+  let loaded = false;
+
+  function remember(row: ApiKeysTable) {
+    byHash.set(row.hash, row);
+    hashById.set(row.id, row.hash);
+  }
+
+  async function reload(id: string | null): Promise<void> {
+    let q = store.db.selectFrom('api_keys').selectAll();
+    if (id !== null && id !== '*') q = q.where('id', '=', id);
+    const rows = await q.execute();
+    if (id === null || id === '*') {
+      byHash.clear();
+      hashById.clear();
+    }
+    for (const row of rows) remember(row);
+    if (id !== null && id !== '*' && rows.length === 0) {
+      const hash = hashById.get(id);
+      if (hash) byHash.delete(hash);
+      hashById.delete(id);
+    }
+  }
+
+  function touch(row: ApiKeysTable, now: number) {
+    if (row.last_used_at && now - Date.parse(row.last_used_at) <= 60_000) return;
+    const at = new Date(now).toISOString();
+    row.last_used_at = at;
+    // Off the request path: a slow or failing write never slows or fails authentication.
+    void store.db
+      .updateTable('api_keys')
+      .set({ last_used_at: at })
+      .where('id', '=', row.id)
+      .execute()
+      .catch((err) => deps.logger?.warn({ err }, 'could not record when an API key was last used'));
+  }
 
   return {
     async create(input: { name: string; role: Role; expiresAt?: string | null }, by: { actor: string; requestId?: string | null }) {
@@ -89,6 +142,8 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
         const { hash: _hash, ...safe } = row;
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'api_key.create', target: row.id, after: safe });
       });
+      remember({ ...row });
+      await deps.changes?.apiKeyChanged(row.id);
       return { ...toKey(row), key };
     },
 
@@ -103,20 +158,41 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
         await tx.updateTable('api_keys').set({ revoked_at: clock.now().toISOString() }).where('id', '=', id).execute();
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'api_key.revoke', target: id, before: { name: row.name, role: row.role } });
       });
+      await reload(id);
+      await deps.changes?.apiKeyChanged(id);
+    },
+
+    /** Fills the cache; until then every key is looked up in the database. */
+    async load(): Promise<void> {
+      await reload(null);
+      loaded = true;
+    },
+
+    /** Applies changes from the feed (keys created or revoked here or in another process). */
+    async apply(batch: ChangeBatch): Promise<void> {
+      if (!loaded) return;
+      if (batch.reload) return reload(null);
+      for (const c of batch.changes) if (c.kind === 'api_key') await reload(c.ref);
     },
 
     /** The principal for a bearer key, or null when the key is unknown, revoked or expired. */
-    async authenticate(key: string): Promise<Principal | null> {
-      const hash = hashKey(key);
+    async authenticate(key: string, options: AuthenticateOptions = {}): Promise<Principal | null> {
+      const hash = recentHashes.get(key) ?? hashKey(key);
       if (bootstrapHash && timingSafeEqual(Buffer.from(hash, 'hex'), bootstrapHash)) {
         return { keyId: 'bootstrap', role: 'admin', actor: 'admin-token' };
       }
-      const row = await store.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+      let row = byHash.get(hash);
+      if (!row && !(loaded && options.cachedOnly)) {
+        row = await store.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+        if (row && loaded) remember(row);
+      }
       if (!row || row.revoked_at) return null;
       const now = clock.nowMs();
       if (row.expires_at && Date.parse(row.expires_at) <= now) return null;
-      if (!row.last_used_at || now - Date.parse(row.last_used_at) > 60_000) {
-        await store.db.updateTable('api_keys').set({ last_used_at: new Date(now).toISOString() }).where('id', '=', row.id).execute();
+      touch(row, now);
+      if (!recentHashes.has(key)) {
+        if (recentHashes.size >= 1024) recentHashes.clear();
+        recentHashes.set(key, hash);
       }
       return { keyId: row.id, role: row.role as Role, actor: `key:${row.id}` };
     },

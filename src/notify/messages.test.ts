@@ -27,6 +27,7 @@ describe('each email says which integration, what failed and what to do', () => 
     expect(flat).toContain('SentinelOne refused the API token (401). (S1_AUTH_FAILED)');
     expect(flat).toContain('until 2026-01-02T00:05:00.000Z');
     expect(flat).toContain('PATCH /v1/integrations/int_123');
+    expect(flat).toContain('in the console under Integrations, "Replace token"');
     expect(flat).toContain('1 hour after it they count as stale');
   });
 

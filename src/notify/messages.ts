@@ -70,7 +70,7 @@ function failure(a: IntegrationAlert): string[] {
 }
 
 const NEW_TOKEN_STEPS = (a: IntegrationRef) =>
-  `In the SentinelOne console, open Settings > Users > Service Users, create a new API token for the service user (Viewer is enough; Admin lets postern renew it), then paste it into this integration in postern (console, or PATCH /v1/integrations/${a.integrationId} with {"apiToken": "..."}). Saving it syncs at once.`;
+  `In the SentinelOne console, open Settings > Users > Service Users, create a new API token for the service user (Viewer is enough; Admin lets postern renew it), then paste it into this integration in postern: in the console under Integrations, "Replace token" (Test checks it before you save), or \`postern integrations edit ${a.integrationId} --api-token ...\`, or PATCH /v1/integrations/${a.integrationId} with {"apiToken": "..."}. Saving it syncs at once.`;
 
 const SCOPE_STEPS =
   "Give the service user a role that may view endpoints (Viewer is enough) on the sites or accounts this integration reads, or correct the integration's siteIds/accountIds. Changing the integration's configuration syncs at once.";

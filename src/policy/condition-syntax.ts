@@ -6,8 +6,10 @@
  *   ATTR IS SET                 ATTR NOT SET                 (IS NOT SET is read as NOT SET)
  *   ATTR                        a boolean attribute alone means ATTR == true
  *
- * VALUE is a single- or double-quoted string, a number, true or false, or an unquoted version (23.4.2) that is
- * only meaningful against version attributes. Keywords are case-insensitive. Types are checked in conditions.ts.
+ * VALUE is a single- or double-quoted string, a number, true or false, an unquoted version (23.4.2) that is
+ * only meaningful against version attributes, or a time relative to the decision: `now`, `now-1h`, `now+30m`
+ * (units s, m, h, d, w), only meaningful against timestamp attributes (`sentinelOne:lastActiveAt > now-1h`).
+ * Keywords are case-insensitive. Types are checked in conditions.ts.
  */
 import { ATTRIBUTE_KEY_PATTERN } from '../lib/attributes.ts';
 
@@ -19,7 +21,12 @@ export type Literal =
   | { kind: 'number'; value: number; raw: string; offset: number }
   /** Unquoted text that starts with a digit but is not a plain number, like 23.4.2. */
   | { kind: 'bare'; raw: string; offset: number }
-  | { kind: 'boolean'; value: boolean; offset: number };
+  | { kind: 'boolean'; value: boolean; offset: number }
+  /** `now`, `now-1h`, `now+30m`: the decision's instant plus `offsetMs`. */
+  | { kind: 'relative'; offsetMs: number; raw: string; offset: number };
+
+const RELATIVE = /^now(?:([+-])(\d{1,6})([smhdw]))?$/i;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 export interface ConditionAst {
   attr: string;
@@ -165,6 +172,14 @@ class Parser {
     if (tok.t === 'word') {
       const lower = tok.v.toLowerCase();
       if (lower === 'true' || lower === 'false') return { kind: 'boolean', value: lower === 'true', offset: tok.o };
+      const rel = RELATIVE.exec(tok.v);
+      if (rel) {
+        const offsetMs = rel[1] ? (rel[1] === '-' ? -1 : 1) * Number(rel[2]) * UNIT_MS[rel[3]!.toLowerCase()]! : 0;
+        return { kind: 'relative', offsetMs, raw: tok.v, offset: tok.o };
+      }
+      if (/^now\b/i.test(tok.v)) {
+        throw new SyntaxFailure(`${describe(tok)} is not a relative time; write now, now-1h or now+30m (units s, m, h, d, w, no spaces)`, tok.o);
+      }
       throw new SyntaxFailure(`unquoted value ${describe(tok)}; put text in quotes: '${tok.v}'`, tok.o);
     }
     throw new SyntaxFailure(`expected a value (a quoted string, a number, true or false), not ${describe(tok)}`, tok.o);

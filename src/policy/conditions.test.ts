@@ -3,6 +3,8 @@ import type { AttributeValue } from '../lib/attributes.ts';
 import { compileCondition, type Attributes } from './conditions.ts';
 
 const STATUS = ['HOLDS', 'FAILS', 'MISSING', 'STALE', 'MISMATCH'] as const;
+/** The decision's instant for conditions relative to it. */
+const NOW = Date.parse('2026-01-31T11:00:00Z');
 
 function run(text: string, attrs: Record<string, AttributeValue | { value: AttributeValue; stale: boolean }>): string {
   const r = compileCondition(text);
@@ -10,7 +12,7 @@ function run(text: string, attrs: Record<string, AttributeValue | { value: Attri
   const shaped: Attributes = Object.fromEntries(
     Object.entries(attrs).map(([k, v]) => [k, typeof v === 'object' ? v : { value: v }]),
   );
-  return STATUS[r.condition.test(shaped)];
+  return STATUS[r.condition.test(shaped, NOW)];
 }
 
 describe('every operator works on every attribute type', () => {
@@ -137,6 +139,45 @@ describe('a stale attribute satisfies nothing, not even NOT SET', () => {
     'sentinelOne:activeThreats NOT IN (5)',
   ])('%s → STALE', (text) => {
     expect(run(text, { 'sentinelOne:activeThreats': { value: 0, stale: true } })).toBe('STALE');
+  });
+});
+
+describe('timestamps compare with a time relative to the decision (now = 11:00, last active 10:00)', () => {
+  const device = { 'sentinelOne:lastActiveAt': '2026-01-31T10:00:00Z' };
+  it.each([
+    ['sentinelOne:lastActiveAt > now-1h', 'FAILS'],
+    ['sentinelOne:lastActiveAt >= now-1h', 'HOLDS'],
+    ['sentinelOne:lastActiveAt > now-61m', 'HOLDS'],
+    ['sentinelOne:lastActiveAt > now-2d', 'HOLDS'],
+    ['sentinelOne:lastActiveAt < now', 'HOLDS'],
+    ['sentinelOne:lastActiveAt > now+1w', 'FAILS'],
+    ['sentinelOne:lastActiveAt > NOW-3600s', 'FAILS'],
+    ['custom:seen > now-1h', 'FAILS'],
+  ])('%s → %s', (text, expected) => {
+    expect(run(text, { ...device, 'custom:seen': '2026-01-31T09:00:00Z' })).toBe(expected);
+  });
+
+  it('the same condition turns from holding to failing as the clock passes the limit, with nothing written', () => {
+    const r = compileCondition('sentinelOne:lastActiveAt > now-1h');
+    if (!r.ok) throw new Error(r.message);
+    const attrs = { 'sentinelOne:lastActiveAt': { value: '2026-01-31T10:00:00Z' } };
+    expect(r.condition.test(attrs, Date.parse('2026-01-31T10:59:59.999Z'))).toBe(0);
+    expect(r.condition.test(attrs, Date.parse('2026-01-31T11:00:00.001Z'))).toBe(1);
+  });
+
+  it('without a decision instant a relative condition fails closed', () => {
+    const r = compileCondition('sentinelOne:lastActiveAt > now-1h');
+    if (!r.ok) throw new Error(r.message);
+    expect(STATUS[r.condition.test({ 'sentinelOne:lastActiveAt': { value: '2026-01-31T10:00:00Z' } }, NaN)]).toBe('MISMATCH');
+  });
+
+  it.each([
+    ['sentinelOne:activeThreats > now-1h', 'TYPE_MISMATCH'],
+    ["sentinelOne:lastActiveAt IN (now-1h)", 'TYPE_MISMATCH'],
+    ['sentinelOne:lastActiveAt > now-1y', 'INVALID_CONDITION'],
+    ['sentinelOne:lastActiveAt > now - 1h', 'INVALID_CONDITION'],
+  ])('%s is refused as %s', (text, code) => {
+    expect(compileCondition(text)).toMatchObject({ ok: false, code });
   });
 });
 

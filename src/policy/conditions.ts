@@ -32,7 +32,8 @@ export interface CompiledCondition {
   readonly op: ConditionOp;
   /** The type the device's value must have, or null when any type will do (IS SET / NOT SET). */
   readonly valueType: AttributeType | null;
-  readonly test: (attrs: Attributes) => ConditionStatus;
+  /** `nowMs` is the decision's instant, read only by conditions relative to it (`now-1h`). */
+  readonly test: (attrs: Attributes, nowMs: number) => ConditionStatus;
 }
 
 export type ConditionCompileResult =
@@ -47,7 +48,7 @@ class TypeFailure {
 }
 
 /** The device's value against the operand: 0 equal, <0 less, >0 greater, NaN when the value has the wrong type. */
-type Comparer = (v: AttributeValue) => number;
+type Comparer = (v: AttributeValue, nowMs: number) => number;
 
 /** Whether a comparison result satisfies the operator. One function (not one closure per operator) so the
  * engine can inline it into every condition. */
@@ -77,9 +78,16 @@ function literalText(lit: Literal): string {
   return lit.kind === 'string' ? `'${lit.value}'` : lit.kind === 'boolean' ? String(lit.value) : lit.raw;
 }
 
+function refuseRelative(attr: string, type: AttributeType, lit: Literal): void {
+  if (lit.kind === 'relative') {
+    throw new TypeFailure(`${attr} is compared as a ${type}; ${lit.raw} is a time relative to the decision and compares only with timestamp attributes`, lit.offset);
+  }
+}
+
 /** The type a literal suggests for an attribute without a declared type. */
 function inferredType(lit: Literal, op: ConditionOp): AttributeType {
   if (lit.kind === 'bare') return 'version';
+  if (lit.kind === 'relative') return 'timestamp';
   if (lit.kind === 'string') return ORDERING.has(op) ? 'version' : 'string';
   return lit.kind;
 }
@@ -138,6 +146,7 @@ function runtimeInstant(v: AttributeValue): number {
 
 /** A comparer against one operand. */
 function comparer(attr: string, type: AttributeType, lit: Literal): Comparer {
+  if (type !== 'timestamp') refuseRelative(attr, type, lit);
   switch (type) {
     case 'string': {
       if (lit.kind !== 'string') throw mismatch(attr, type, lit, ' (put text in quotes)');
@@ -159,6 +168,11 @@ function comparer(attr: string, type: AttributeType, lit: Literal): Comparer {
         typeof v === 'string' ? compareToVersion(v, parsed) : typeof v === 'number' ? compareToVersion(String(v), parsed) : NaN;
     }
     case 'timestamp': {
+      if (lit.kind === 'relative') {
+        const offsetMs = lit.offsetMs;
+        // A missing or unusable instant (NaN) makes the comparison a mismatch: it fails closed.
+        return (v, nowMs) => runtimeInstant(v) - (nowMs + offsetMs);
+      }
       const ms = toInstant(attr, lit);
       return (v) => runtimeInstant(v) - ms;
     }
@@ -167,6 +181,9 @@ function comparer(attr: string, type: AttributeType, lit: Literal): Comparer {
 
 /** A membership comparer: 0 when the value is in the list, 1 when not, NaN on a type mismatch. */
 function membership(attr: string, type: AttributeType, values: Literal[]): Comparer {
+  for (const lit of values) {
+    if (lit.kind === 'relative') throw new TypeFailure(`IN and NOT IN take fixed values; compare with ${lit.raw} using <, <=, > or >=`, lit.offset);
+  }
   switch (type) {
     case 'string':
     case 'number': {
@@ -199,7 +216,7 @@ function stringOperand(attr: string, lit: Literal): string {
   return lit.value;
 }
 
-function presence(attr: string, wantSet: boolean): (attrs: Attributes) => ConditionStatus {
+function presence(attr: string, wantSet: boolean): (attrs: Attributes, nowMs: number) => ConditionStatus {
   return (attrs) => {
     const a = attrs[attr];
     if (a === undefined) return wantSet ? MISSING : HOLDS;
@@ -208,12 +225,12 @@ function presence(attr: string, wantSet: boolean): (attrs: Attributes) => Condit
   };
 }
 
-function comparison(attr: string, compare: Comparer, op: CompareOp | 'in' | 'not in'): (attrs: Attributes) => ConditionStatus {
-  return (attrs) => {
+function comparison(attr: string, compare: Comparer, op: CompareOp | 'in' | 'not in'): (attrs: Attributes, nowMs: number) => ConditionStatus {
+  return (attrs, nowMs) => {
     const a = attrs[attr];
     if (a === undefined) return MISSING;
     if (a.stale === true) return STALE;
-    const c = compare(a.value);
+    const c = compare(a.value, nowMs);
     if (c !== c) return MISMATCH;
     return satisfies(op, c) ? HOLDS : FAILS;
   };

@@ -1,12 +1,12 @@
 /**
  * The decision log: recent decisions with their full explanation, for the admin who must answer "why was I
- * denied?". Writes are queued and land in batches off the request path (decisions are never slowed or failed by
- * logging); readers flush first, so a decision is visible as soon as it was answered. The table is bounded: after
+ * denied?". Writes are queued and land in batches off the request path, at most every `batchMs` or when a
+ * batch is full (decisions are never slowed or failed by logging; past `maxPending` queued entries the oldest are
+ * dropped and counted); readers flush first, so a decision is visible as soon as it was answered. The table is bounded: after
  * a write, rows older than the newest `maxRows` are deleted, at most once per `pruneEvery` new rows, so it holds
  * at most `maxRows + pruneEvery` rows (plus one batch in flight).
  */
 import type { Insertable, Selectable } from 'kysely';
-import { chunks } from '../devices/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { validationError } from '../lib/errors.ts';
 import { fromJson, toJson, type DecisionLogTable, type Store } from '../store/index.ts';
@@ -63,9 +63,10 @@ export interface DecisionLogOptions {
   maxRows: number;
   /** Entries queued while the database is slow or down; beyond it the oldest are dropped and counted. */
   maxPending?: number;
+  /** How long an entry may wait for its batch (default 50 ms). */
+  batchMs?: number;
 }
 
-const INSERT_CHUNK = 200;
 const WOULD_DENY = 'WOULD_DENY';
 
 export interface WouldDenyDevice {
@@ -89,6 +90,7 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
   const maxRows = Math.max(1, Math.floor(deps.maxRows));
   const pruneEvery = Math.max(1, Math.min(1000, Math.floor(maxRows / 10)));
   const maxPending = deps.maxPending ?? 10_000;
+  const batchMs = deps.batchMs ?? 50;
   let pending: Insertable<DecisionLogTable>[] = [];
   let inFlight: Promise<void> | null = null;
   let scheduled = false;
@@ -105,7 +107,7 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
 
   async function write(batch: Insertable<DecisionLogTable>[]): Promise<void> {
     try {
-      for (const rows of chunks(batch, INSERT_CHUNK)) await store.db.insertInto('decision_log').values(rows).execute();
+      await store.appendRows('decision_log', batch);
       await prune();
     } catch (err) {
       logger.error({ err, lost: batch.length }, 'decision log write failed; those decisions were answered but are not in the log');
@@ -124,7 +126,7 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
   }
 
   return {
-    /** Queues one decision; it is written within the same turn of the event loop's check phase. Never throws. */
+    /** Queues one decision; it is written with its batch within `batchMs`. Never throws. */
     append(entry: DecisionLogInput): void {
       if (pending.length >= maxPending) {
         pending.shift();
@@ -133,10 +135,10 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
       pending.push(toRow(entry));
       if (!scheduled) {
         scheduled = true;
-        setImmediate(() => {
+        setTimeout(() => {
           scheduled = false;
           void flush();
-        });
+        }, batchMs).unref();
       }
     },
 

@@ -86,8 +86,8 @@ function grantMatches(g: CompiledGrant, subject: PolicySubject, user: string | n
   return dstOk && srcMatches(g, subject, user);
 }
 
-function postureHolds(p: CompiledPosture, attrs: Attributes): boolean {
-  for (const c of p.conditions) if (c.test(attrs) !== HOLDS) return false;
+function postureHolds(p: CompiledPosture, attrs: Attributes, nowMs: number): boolean {
+  for (const c of p.conditions) if (c.test(attrs, nowMs) !== HOLDS) return false;
   return true;
 }
 
@@ -140,6 +140,7 @@ function excepted(g: CompiledGrant, policy: CompiledPolicy, subject: PolicySubje
 function decideFast(policy: CompiledPolicy, subject: PolicySubject, target: Target): Decision {
   const user = userOf(subject);
   const attrs = subject.attributes ?? NO_ATTRIBUTES;
+  const nowMs = subject.nowMs ?? NaN;
   const postures = policy.postures;
   let matched = false;
   // The best grant that let the device through without its posture holding (an exception, then report-only).
@@ -156,7 +157,7 @@ function decideFast(policy: CompiledPolicy, subject: PolicySubject, target: Targ
     for (const pi of g.postures) {
       const bit = pi < 30 ? 1 << pi : 0;
       if ((failed & bit) !== 0) continue;
-      if (postureHolds(postures[pi] as CompiledPosture, attrs)) return g.allowed;
+      if (postureHolds(postures[pi] as CompiledPosture, attrs, nowMs)) return g.allowed;
       failed |= bit;
     }
     if (fallbackRank < EXCEPTED) {
@@ -190,10 +191,10 @@ function conditionReason(c: CompiledCondition, status: ConditionStatus, actual: 
   }
 }
 
-function postureReport(p: CompiledPosture, attrs: Attributes): PostureReport {
+function postureReport(p: CompiledPosture, attrs: Attributes, nowMs: number): PostureReport {
   let holds = true;
   const conditions: ConditionReport[] = p.conditions.map((c) => {
-    const status = c.test(attrs);
+    const status = c.test(attrs, nowMs);
     const a = attrs[c.attribute];
     const actual = a === undefined ? null : a.value;
     if (status === HOLDS) return { text: c.text, holds: true, actual };
@@ -223,7 +224,7 @@ function decideExplained(policy: CompiledPolicy, subject: PolicySubject, target:
   const report = (pi: number): PostureReport => {
     let r = reports.get(pi);
     if (!r) {
-      r = postureReport(policy.postures[pi] as CompiledPosture, attrs);
+      r = postureReport(policy.postures[pi] as CompiledPosture, attrs, subject.nowMs ?? NaN);
       reports.set(pi, r);
     }
     return r;

@@ -27,6 +27,8 @@ export {
   type DecisionQuery,
   type DecisionService,
   type DecisionServiceDeps,
+  type DecisionView,
+  type ViewedDevice,
 } from './decisions.ts';
 export {
   createDecisionLog,

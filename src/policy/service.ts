@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/index.ts';
+import type { ChangePublisher } from '../changes/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { notFound, PosternError, validationError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -20,7 +21,7 @@ import { diffPolicies, type PolicyDiff } from './diff.ts';
 import { policyInvalidError, policyTestsFailedError } from './report.ts';
 import type { PolicyRepo, PolicyVersionSummary, StoredPolicyVersion } from './repo.ts';
 import type { SubjectSource } from './subjects.ts';
-import { runPolicyTestsInSlices, type PolicyTestFailure } from './tests-runner.ts';
+import { runPolicyTestsInSlices, type PolicyTestAssertion, type PolicyTestFailure } from './tests-runner.ts';
 
 export interface ActivePolicy {
   version: number;
@@ -51,7 +52,8 @@ export interface DryRunResult {
   /** The policy is valid; `wouldApply` also needs every test to pass. */
   valid: true;
   wouldApply: boolean;
-  tests: { passed: number; failed: PolicyTestFailure[] };
+  /** `assertions`: every test assertion in file order, passed or not (the console lists each outcome). */
+  tests: { passed: number; failed: PolicyTestFailure[]; assertions: PolicyTestAssertion[] };
   changes: PolicyDiff;
 }
 
@@ -64,6 +66,8 @@ export interface PolicyServiceDeps {
   logger: Pick<Logger, 'error'>;
   /** Injected so tests can count compilations. */
   compile?: (text: string) => CompileResult;
+  /** Announces a new version in force to every posture view. */
+  changes?: Pick<ChangePublisher, 'policyChanged'>;
 }
 
 type By = { actor: string; requestId?: string | null };
@@ -164,7 +168,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
 
     async apply(text: string, by: By): Promise<AppliedPolicy> {
       const policy = compileOrThrow(text);
-      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop);
+      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop, 200, clock.nowMs());
       if (report.failed.length > 0) throw policyTestsFailedError(report);
       const hash = sha256(text);
       const { stored, previous, unchanged } = await store.transaction(async (tx) => {
@@ -191,14 +195,17 @@ export function createPolicyService(deps: PolicyServiceDeps) {
         });
         return { stored: next, previous: head, unchanged: false };
       });
-      if (!unchanged) remember({ version: stored.version, policy });
+      if (!unchanged) {
+        remember({ version: stored.version, policy });
+        await deps.changes?.policyChanged();
+      }
       const { text: _text, ...meta } = document(stored);
       return { ...meta, previousVersion: unchanged ? stored.version : previous, unchanged, tests: { passed: report.passed, failed: 0 } };
     },
 
     async dryRun(text: string): Promise<DryRunResult> {
       const policy = compileOrThrow(text);
-      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop);
+      const report = await runPolicyTestsInSlices(policy, yieldToEventLoop, 200, clock.nowMs());
       const current = await active();
       const subjects = await deps.subjects.all(store.db);
       return {
@@ -206,7 +213,7 @@ export function createPolicyService(deps: PolicyServiceDeps) {
         currentVersion: current.version,
         valid: true,
         wouldApply: report.failed.length === 0,
-        tests: { passed: report.passed, failed: report.failed },
+        tests: { passed: report.passed, failed: report.failed, assertions: report.assertions },
         changes: diffPolicies(current.policy, policy, subjects),
       };
     },

@@ -1,12 +1,13 @@
 /**
  * Building a decision's subject from a device never lets old or absent data pass: integration attributes past the
  * staleness limit, from an integration that never synced or no longer exists, are marked stale; expired custom
- * attributes are dropped; postern's own attributes never go stale.
+ * attributes are dropped; postern's own attributes never go stale; the subject carries the decision's instant.
  */
 import { describe, expect, it } from 'vitest';
-import type { Device } from '../devices/index.ts';
+import type { Device, VerifyingIntegration } from '../devices/index.ts';
+import { isStale } from '../devices/core.ts';
 import type { StoredAttribute } from '../lib/attributes.ts';
-import { buildSubject, isStale, type SourceFreshness } from './subject.ts';
+import { buildSubject } from './subject.ts';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const device: Device = {
@@ -25,12 +26,13 @@ const device: Device = {
   updatedAt: '2026-01-02T00:00:00Z',
 };
 
-const integrations = new Map<string, SourceFreshness>([
-  ['int_fresh', { id: 'int_fresh', lastSuccessfulSyncAt: '2026-03-01T11:30:00Z', staleAfterSeconds: 3600 }],
-  ['int_edge', { id: 'int_edge', lastSuccessfulSyncAt: '2026-03-01T11:00:00Z', staleAfterSeconds: 3600 }],
-  ['int_old', { id: 'int_old', lastSuccessfulSyncAt: '2026-03-01T10:59:59Z', staleAfterSeconds: 3600 }],
-  ['int_never', { id: 'int_never', lastSuccessfulSyncAt: null, staleAfterSeconds: 3600 }],
-]);
+const list: VerifyingIntegration[] = [
+  { id: 'int_fresh', lastSuccessfulSyncAt: '2026-03-01T11:30:00Z', staleAfterSeconds: 3600, agentActiveWithinSeconds: 3600 },
+  { id: 'int_edge', lastSuccessfulSyncAt: '2026-03-01T11:00:00Z', staleAfterSeconds: 3600, agentActiveWithinSeconds: 3600 },
+  { id: 'int_old', lastSuccessfulSyncAt: '2026-03-01T10:59:59Z', staleAfterSeconds: 3600, agentActiveWithinSeconds: 3600 },
+  { id: 'int_never', lastSuccessfulSyncAt: null, staleAfterSeconds: 3600, agentActiveWithinSeconds: 3600 },
+];
+const integrations = new Map(list.map((i) => [i.id, i]));
 
 describe('isStale', () => {
   it.each([
@@ -55,21 +57,23 @@ describe('buildSubject', () => {
   });
 
   it('carries user, tags, node attributes and each stored attribute with its staleness', () => {
-    const subject = buildSubject(
+    const subject = buildSubject({
       device,
-      {
+      stored: {
         'sentinelOne:activeThreats': attr(0, 'int_fresh'),
         'sentinelOne:infected': attr(false, 'int_old'),
         'custom:tier': attr('gold', 'admin', '2026-03-02T00:00:00Z'),
         'custom:expired': attr('x', 'admin', '2026-03-01T12:00:00Z'),
       },
-      integrations,
-      NOW,
-    );
+      agents: new Map(),
+      integrations: list,
+      nowMs: NOW,
+    });
     expect(subject).toEqual({
       deviceId: 'dev_1',
       user: 'alice@example.com',
       tags: ['tag:eng'],
+      nowMs: NOW,
       attributes: {
         'node:name': { value: 'laptop' },
         'node:os': { value: 'macos' },
@@ -82,6 +86,7 @@ describe('buildSubject', () => {
   });
 
   it('a device without stored attributes still has its node attributes', () => {
-    expect(Object.keys(buildSubject({ ...device, osVersion: null }, undefined, integrations, NOW).attributes)).toEqual(['node:name', 'node:os']);
+    const subject = buildSubject({ device: { ...device, osVersion: null }, stored: undefined, agents: new Map(), integrations: list, nowMs: NOW });
+    expect(Object.keys(subject.attributes)).toEqual(['node:name', 'node:os']);
   });
 });

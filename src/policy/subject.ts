@@ -1,42 +1,20 @@
 /**
- * The subject a decision is about, built from a device's record and its stored attributes (pure). Built-in
- * `node:*` attributes come from the record; expired `custom:*` attributes are dropped; an attribute written by an
- * integration whose last successful sync is older than its staleness limit (or that never synced, or no longer
- * exists) is marked stale, so it never satisfies a posture: absence and old data never pass.
+ * The subject a decision is about (pure), from a device's posture judged at the decision's instant
+ * (`judgePosture` in devices: expired custom attributes dropped, stale integration data marked, the derived
+ * `sentinelOne:verified` added). A stale value never satisfies a posture: absence and old data never pass.
  */
-import type { StoredAttribute } from '../lib/attributes.ts';
-import { liveAttributes, nodeAttributes } from '../devices/core.ts';
-import type { Device } from '../devices/index.ts';
+import { judgePosture, type JudgedPosture, type PostureInput } from '../devices/core.ts';
 import type { PolicySubject, SubjectAttribute } from './types.ts';
 
-/** How fresh an integration's data is: what staleness needs from `IntegrationService.listForVerification`. */
-export interface SourceFreshness {
-  id: string;
-  lastSuccessfulSyncAt: string | null;
-  staleAfterSeconds: number;
-}
-
-/** Sources postern itself writes: the device record and admin-written custom attributes. They never go stale. */
-const OWN_SOURCES = new Set(['node', 'admin']);
-
-export function isStale(source: string, integrations: ReadonlyMap<string, SourceFreshness>, nowMs: number): boolean {
-  if (OWN_SOURCES.has(source)) return false;
-  const integration = integrations.get(source);
-  if (!integration || !integration.lastSuccessfulSyncAt) return true;
-  const last = Date.parse(integration.lastSuccessfulSyncAt);
-  return Number.isNaN(last) || nowMs - last > integration.staleAfterSeconds * 1000;
-}
-
-export function buildSubject(
-  device: Device,
-  stored: Record<string, StoredAttribute> | undefined,
-  integrations: ReadonlyMap<string, SourceFreshness>,
-  nowMs: number,
-): PolicySubject {
+export function subjectFromPosture(device: { id: string; user: string | null; tags: readonly string[] }, judged: JudgedPosture, nowMs: number): PolicySubject {
   const attributes: Record<string, SubjectAttribute> = {};
-  const all = { ...nodeAttributes(device), ...liveAttributes(stored, nowMs) };
-  for (const [key, attr] of Object.entries(all)) {
-    attributes[key] = isStale(attr.source, integrations, nowMs) ? { value: attr.value, stale: true } : { value: attr.value };
+  for (const [key, attr] of Object.entries(judged.attributes)) {
+    attributes[key] = judged.stale.has(key) ? { value: attr.value, stale: true } : { value: attr.value };
   }
-  return { deviceId: device.id, user: device.user, tags: device.tags, attributes };
+  return { deviceId: device.id, user: device.user, tags: device.tags, attributes, nowMs };
+}
+
+/** The subject for a device at `input.nowMs`. */
+export function buildSubject(input: PostureInput): PolicySubject {
+  return subjectFromPosture(input.device, judgePosture(input), input.nowMs);
 }

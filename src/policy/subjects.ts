@@ -1,21 +1,20 @@
 /**
- * Loads policy subjects from the store: devices with their live attributes, each attribute marked stale when its
- * integration's data is past the staleness limit. Used per decision (one device, or a user's devices) and by dry
- * runs (every device, a page at a time).
+ * Loads policy subjects from the store for dry runs (every device, a page at a time), each judged at this instant
+ * with the same function the device view and decisions use (`judgePosture`).
  */
-import type { Device, DeviceRepo } from '../devices/index.ts';
+import { agentForVerification, type Device, type DeviceRepo, type VerifyingIntegration } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Executor } from '../store/index.ts';
 import type { DiffSubject } from './diff.ts';
-import { buildSubject, type SourceFreshness } from './subject.ts';
+import { buildSubject } from './subject.ts';
 import type { PolicySubject } from './types.ts';
 
-export type SubjectDeviceRepo = Pick<DeviceRepo, 'get' | 'list' | 'findIdsByAddress' | 'findIdsByUser' | 'attributesOf'>;
+export type SubjectDeviceRepo = Pick<DeviceRepo, 'list' | 'attributesOf' | 'sourcesOf'>;
 
 export interface SubjectSourceDeps {
   devices: SubjectDeviceRepo;
-  /** Each integration's last successful sync and staleness limit (`IntegrationService.listForVerification`). */
-  integrations: { listForVerification(db: Executor): Promise<readonly SourceFreshness[]> };
+  /** Each integration's last successful sync and limits (`IntegrationService.listForVerification`). */
+  integrations: { listForVerification(db: Executor): Promise<readonly VerifyingIntegration[]> };
   clock: Clock;
 }
 
@@ -24,25 +23,28 @@ const PAGE = 1000;
 export function createSubjectSource(deps: SubjectSourceDeps) {
   const { devices, clock } = deps;
 
-  async function freshness(db: Executor): Promise<Map<string, SourceFreshness>> {
-    return new Map((await deps.integrations.listForVerification(db)).map((i) => [i.id, i]));
-  }
-
   /** Subjects for these devices, in the same order. */
-  async function forDevices(db: Executor, list: readonly Device[], fresh?: Map<string, SourceFreshness>): Promise<PolicySubject[]> {
+  async function forDevices(db: Executor, list: readonly Device[], fresh?: readonly VerifyingIntegration[]): Promise<PolicySubject[]> {
     if (list.length === 0) return [];
-    const [attrs, integrations] = await Promise.all([devices.attributesOf(db, list.map((d) => d.id)), fresh ?? freshness(db)]);
-    const now = clock.nowMs();
-    return list.map((d) => buildSubject(d, attrs.get(d.id), integrations, now));
+    const ids = list.map((d) => d.id);
+    const [attrs, sources, integrations] = await Promise.all([
+      devices.attributesOf(db, ids),
+      devices.sourcesOf(db, ids),
+      fresh ?? deps.integrations.listForVerification(db),
+    ]);
+    const nowMs = clock.nowMs();
+    return list.map((device) => {
+      const agents = new Map((sources.get(device.id) ?? []).map((s) => [s.integrationId, agentForVerification(s.agent)]));
+      return buildSubject({ device, stored: attrs.get(device.id), agents, integrations, nowMs });
+    });
   }
 
   return {
-    freshness,
     forDevices,
 
     /** Every device as a dry-run subject. */
     async all(db: Executor): Promise<DiffSubject[]> {
-      const integrations = await freshness(db);
+      const integrations = await deps.integrations.listForVerification(db);
       const out: DiffSubject[] = [];
       let after: { createdAt: string; id: string } | null = null;
       for (;;) {

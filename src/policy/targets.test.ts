@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCidr, parseIp, prefixContains } from './ip.ts';
+import { parseCidr, parseIp, prefixContains } from '../lib/ip.ts';
 import { dstMatches, parseDst, parseSrc, stripPort, toTarget } from './targets.ts';
 
 describe('IP addresses and prefixes parse strictly, v4 and v6', () => {

@@ -8,7 +8,7 @@
  * A destination asked about is a tag, a host name (a `:port` suffix is ignored), an IP address or a CIDR; a CIDR
  * matches a grant's prefix only when it lies wholly inside it.
  */
-import { parseCidr, parseIp, prefixContains, type IpPrefix } from './ip.ts';
+import { parseCidr, parseIp, prefixContains, type IpPrefix } from '../lib/ip.ts';
 import type { Destination } from './types.ts';
 
 export type SrcSpec =

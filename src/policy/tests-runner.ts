@@ -32,9 +32,10 @@ export interface PolicyTestReport {
   assertions: PolicyTestAssertion[];
 }
 
-export function runPolicyTests(policy: CompiledPolicy): PolicyTestReport {
+/** `nowMs` is the instant conditions relative to the decision (`now-1h`) are judged at; without it they fail. */
+export function runPolicyTests(policy: CompiledPolicy, nowMs = NaN): PolicyTestReport {
   const assertions: PolicyTestAssertion[] = [];
-  for (const a of assertionsOf(policy)) assertions.push(a);
+  for (const a of assertionsOf(policy, nowMs)) assertions.push(a);
   return report(assertions);
 }
 
@@ -42,9 +43,9 @@ export function runPolicyTests(policy: CompiledPolicy): PolicyTestReport {
  * The same, handing the event loop back (`pause`) every `slice` assertions, so a policy with thousands of test
  * cases never holds up the decisions answered meanwhile.
  */
-export async function runPolicyTestsInSlices(policy: CompiledPolicy, pause: () => Promise<void>, slice = 200): Promise<PolicyTestReport> {
+export async function runPolicyTestsInSlices(policy: CompiledPolicy, pause: () => Promise<void>, slice = 200, nowMs = NaN): Promise<PolicyTestReport> {
   const assertions: PolicyTestAssertion[] = [];
-  for (const a of assertionsOf(policy)) {
+  for (const a of assertionsOf(policy, nowMs)) {
     assertions.push(a);
     if (assertions.length % slice === 0) await pause();
   }
@@ -56,11 +57,11 @@ function report(assertions: PolicyTestAssertion[]): PolicyTestReport {
   return { passed: assertions.length - failed.length, failed, assertions };
 }
 
-function* assertionsOf(policy: CompiledPolicy): Generator<PolicyTestAssertion> {
+function* assertionsOf(policy: CompiledPolicy, nowMs: number): Generator<PolicyTestAssertion> {
   for (const test of policy.tests) {
     for (const c of test.cases) {
       for (const { label, subject } of test.subjects) {
-        const decision = evaluate(policy, subject, c.dst);
+        const decision = evaluate(policy, { ...subject, nowMs }, c.dst);
         const got = decision.allow ? (decision.wouldDeny ? 'wouldDeny' : 'accept') : 'deny';
         yield {
           testIndex: test.index,

@@ -56,6 +56,11 @@ export interface PolicySubject {
   tags: readonly string[];
   attributes: Readonly<Record<string, SubjectAttribute>>;
   /**
+   * The decision's instant (ms since the epoch), for conditions relative to it (`sentinelOne:lastActiveAt >
+   * now-1h`). Absent or NaN: such conditions fail (fail closed).
+   */
+  nowMs?: number;
+  /**
    * Exceptions in force for this device at the decision's instant, by posture name: such a posture counts as
    * holding for this device (the decision says so with EXCEPTION_APPLIED). Absent: none.
    */
@@ -88,6 +93,18 @@ export const DECISION_REASON_CODES = [
   'WOULD_DENY',
   // Allowed only because an admin's exception lets this device pass a posture it fails.
   'EXCEPTION_APPLIED',
+  // Why `sentinelOne:verified` is false, added to a denial that rests on it (devices/verification.ts).
+  'NO_INTEGRATION',
+  'NO_SERIAL',
+  'SERIAL_PENDING_APPROVAL',
+  'NO_AGENT',
+  'NEVER_SYNCED',
+  'SYNC_STALE',
+  'AGENT_NOT_REPORTING',
+  'INFECTED',
+  'DECOMMISSIONED',
+  'THREAT_REBOOT_REQUIRED',
+  'AGENT_DISABLED',
 ] as const;
 export type DecisionReasonCode = (typeof DECISION_REASON_CODES)[number];
 

@@ -6,7 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Worker } from 'node:worker_threads';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Insertable, type Transaction } from 'kysely';
 import pg from 'pg';
 import { PosternError } from '../lib/errors.ts';
 import { migrate } from './migrate.ts';
@@ -28,6 +29,20 @@ export interface Store {
    * connection); answers `{ locked: false }` at once otherwise. With SQLite there is one process, so it always runs.
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }>;
+  /**
+   * PostgreSQL `LISTEN` on a dedicated connection: `onMessage` gets each notification's payload, `onError` a lost
+   * connection (the caller reconnects by listening again). With SQLite there is one process: nothing to hear.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onError: (err: Error) => void): Promise<{ close(): Promise<void> }>;
+  /** PostgreSQL `NOTIFY`; nothing with SQLite. */
+  notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Appends rows to a table off the main event loop where the engine allows it: with a SQLite file, a worker
+   * thread with its own connection writes them in one transaction (better-sqlite3 would otherwise block every
+   * request while it writes); with PostgreSQL the pool's asynchronous insert already is. For append-only tables
+   * (the decision log); resolves once the rows are committed.
+   */
+  appendRows<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,12 +96,70 @@ export async function openStore(url: string): Promise<Store> {
     await db.destroy();
     throw new PosternError('CONFIG_INVALID', `The database could not be opened or migrated: ${(err as Error).message}`, { cause: err });
   }
+  const writer = engine === 'sqlite' && location !== ':memory:' ? createBackgroundWriter(location) : null;
   return {
     db,
     engine,
+    appendRows: async (table, rows) => {
+      if (rows.length === 0) return;
+      if (writer) return writer.append(table, rows as readonly Record<string, unknown>[]);
+      for (let i = 0; i < rows.length; i += 200) await db.insertInto(table).values(rows.slice(i, i + 200) as never).execute();
+    },
     transaction: (fn) => db.transaction().execute(fn),
     withLock: (name, fn) => (engine === 'postgres' ? withAdvisoryLock(db, name, fn) : fn().then((value) => ({ locked: true as const, value }))),
-    close: () => db.destroy(),
+    listen: (channel, onMessage, onError) => (engine === 'postgres' ? listenOn(location, channel, onMessage, onError) : Promise.resolve({ close: async () => undefined })),
+    notify: async (channel, payload) => {
+      if (engine === 'postgres') await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+    },
+    close: async () => {
+      await writer?.close();
+      await db.destroy();
+    },
+  };
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** A worker thread that appends rows to the SQLite file through its own connection (background-writer.mjs). */
+function createBackgroundWriter(file: string) {
+  let worker: Worker | null = null;
+  let next = 0;
+  const waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+
+  function start(): Worker {
+    const w = new Worker(new URL('./background-writer.mjs', import.meta.url), { workerData: { file } });
+    w.on('message', (m: { id: number; ok: boolean; message?: string }) => {
+      const p = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (m.ok) p?.resolve();
+      else p?.reject(new Error(m.message ?? 'background write failed'));
+    });
+    w.on('error', (err) => {
+      for (const p of waiting.values()) p.reject(err);
+      waiting.clear();
+      worker = null;
+    });
+    w.unref();
+    return w;
+  }
+
+  return {
+    append(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+      const columns = Object.keys(rows[0]!);
+      if (!IDENTIFIER.test(table) || !columns.every((c) => IDENTIFIER.test(c))) throw new PosternError('INTERNAL', `Not a plain table or column name in ${table}.`);
+      const sqlText = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`;
+      worker ??= start();
+      const id = next++;
+      return new Promise<void>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        worker!.postMessage({ id, sql: sqlText, rows });
+      });
+    },
+    async close() {
+      const w = worker;
+      worker = null;
+      if (w) await w.terminate();
+    },
   };
 }
 
@@ -104,4 +177,26 @@ async function withAdvisoryLock<T>(db: Db, name: string, fn: () => Promise<T>): 
       await sql`select pg_advisory_unlock(${id}::bigint)`.execute(conn);
     }
   });
+}
+
+const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+async function listenOn(url: string, channel: string, onMessage: (payload: string) => void, onError: (err: Error) => void): Promise<{ close(): Promise<void> }> {
+  if (!CHANNEL_NAME.test(channel)) throw new PosternError('INTERNAL', `Not a channel name: ${channel}`);
+  const client = new pg.Client({ connectionString: url });
+  let closing = false;
+  client.on('notification', (msg) => {
+    if (msg.channel === channel) onMessage(msg.payload ?? '');
+  });
+  client.on('error', (err) => {
+    if (!closing) onError(err);
+  });
+  await client.connect();
+  await client.query(`LISTEN ${channel}`);
+  return {
+    async close() {
+      closing = true;
+      await client.end().catch(() => undefined);
+    },
+  };
 }

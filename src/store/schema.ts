@@ -181,8 +181,19 @@ export interface Database {
   tailnets: TailnetsTable;
   tailnet_status: TailnetStatusTable;
   tailnet_nodes: TailnetNodesTable;
+  change_feed: ChangeFeedTable;
   posture_exceptions: PostureExceptionsTable;
   posture_losses: PostureLossesTable;
+}
+
+/** One committed change a posture view must apply: `kind` says what changed, `ref` which one. */
+export interface ChangeFeedTable {
+  seq: Generated<number>;
+  /** `device`, `integration`, `policy`, `api_key`. */
+  kind: string;
+  /** The id of what changed (`*` for all of a kind). */
+  ref: string;
+  at: string;
 }
 
 export interface ApiKeysTable {

@@ -6,6 +6,7 @@
  * nothing but the failure: status through the state machine, and a `sync_runs` row. A full sync also removes the
  * values of devices whose agent is gone, unless that is most of them (held until an admin confirms).
  */
+import type { ChangePublisher } from '../changes/index.ts';
 import type { AuditEventInput, AuditLog } from '../audit/index.ts';
 import type { DeviceRepo, DesiredDevice } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -49,6 +50,8 @@ export interface SyncEngineDeps {
   fullSyncEveryMs?: number;
   /** An incremental sync holds up to this many agents to match them against only the devices they could match. */
   incrementalHoldLimit?: number;
+  /** Announces, after the sync's transaction commits, the devices it changed and the integration's new freshness. */
+  changes?: Pick<ChangePublisher, 'deviceChanged' | 'integrationChanged'>;
   /** A full sync may remove the values of at most this share of the matched devices without confirmation (0.5). */
   massRemovalShare?: number;
   /** ...once at least this many devices were matched (default 4), so a tiny fleet can still lose its one laptop. */
@@ -204,10 +207,10 @@ export function createSyncEngine(deps: SyncEngineDeps) {
 
       phase = 'write';
       const nowMs = clock.nowMs();
-      const verifying = { ...integration, lastSuccessfulSyncAt: iso(nowMs) };
       const desired = new Map<string, DesiredDevice>(
-        collected.matches.map((m) => [m.deviceId, { agent: m.agent, serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: mapAgent(m.agent, verifying, nowMs).attributes }]),
+        collected.matches.map((m) => [m.deviceId, { agent: m.agent, serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: mapAgent(m.agent).attributes }]),
       );
+      let touched: string[] = [];
       const outcome = await store.transaction(async (tx) => {
         const current = await deps.integrations.get(tx, integrationId);
         if (!current || current.configVersion !== integration.configVersion) return null;
@@ -228,6 +231,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         }
         const audits: AuditEventInput[] = diff.changes.map((c) => ({ actor: `sync:${integration.id}`, action: 'device.attributes.sync', target: c.deviceId, before: c.before, after: c.after }));
         await deps.devices.synced.apply(tx, integration.id, diff, desired, iso(nowMs), store.engine);
+        touched = [...diff.upserts.map((u) => u.deviceId), ...diff.deletes.map((d) => d.deviceId), ...diff.sourceUpserts, ...diff.sourceDeletes];
         await deps.audit.recordMany(tx, audits);
         if (deps.losses) {
           // An agent still listed (unmatched, or matched to another device) no longer matches; otherwise it is gone.
@@ -267,6 +271,10 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         await insertRun(tx, deps.ids, o, startedMs, nowMs);
         return o;
       });
+      if (outcome !== null) {
+        await deps.changes?.deviceChanged(touched);
+        await deps.changes?.integrationChanged(integrationId);
+      }
       if (outcome === null) {
         deps.logger.info({ integrationId }, 'sync result discarded: the integration changed, was removed, or its lease was lost while it ran');
         return { ...emptyOutcome(integrationId, kind), discarded: true, durationMs: nowMs - startedMs };

@@ -2,7 +2,7 @@
  * Sync: SentinelOne integrations (configuration, status, connection test), the pure agent-to-attribute mapping,
  * the sync engine that writes one transaction per successful sync, the state machine for faults, the scheduler,
  * and the upkeep after each sync (API token expiry and renewal, admin emails through notify). Imported
- * by api, cli, policy (`staleIntegrationIds`) and main. `mapping`, `summary`, `state-machine` and `isStale` are pure.
+ * by api, cli and main. `mapping`, `summary` and `state-machine` are pure; staleness lives in devices (`isStale`).
  */
 export { mapAgent, normalizeTimestamp, SYNCED_KEYS, type MappedAgent } from './mapping.ts';
 export { summarize, relativeTime, plural } from './summary.ts';
@@ -20,10 +20,10 @@ export {
   type IntegrationPatch,
 } from './integrations.ts';
 export type { ConnectionTestResult, ConnectionCheck } from './connection-test.ts';
+export { createSyncProgress, type SyncProgress, type SyncProgressMap } from './progress.ts';
 export { walkAgents, type WalkOptions } from './walk.ts';
 export { createSyncUpkeep, type SyncUpkeep, type SyncUpkeepDeps } from './upkeep.ts';
 export { createTokenKeeper, DEFAULT_TOKEN_POLICY, type TokenPolicy, type TokenUpkeep } from './token-keeper.ts';
 export { createAlerts, alertFor, type Alerts } from './alerts.ts';
 export { createUpkeepRepo, type UpkeepRepo, type UpkeepRow, type NotifiedState } from './upkeep-repo.ts';
-export { isStale, staleIntegrationIds, type FreshnessInput } from './staleness.ts';
 export * from './types.ts';

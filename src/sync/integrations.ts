@@ -2,6 +2,7 @@
  * SentinelOne integrations: create, read, change, remove, test before saving, and sync on demand. The API token
  * is sealed before it is stored and is never returned, logged or put into an error; responses show it masked.
  */
+import type { ChangePublisher } from '../changes/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Actor, SyncedRepo, VerifyingIntegration } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -18,6 +19,7 @@ import { summarize } from './summary.ts';
 import { testConnection, type ConnectionTestResult } from './connection-test.ts';
 import type { IntegrationConfig, IntegrationRecord, IntegrationView, StatusRecord } from './types.ts';
 import { createUpkeepRepo } from './upkeep-repo.ts';
+import type { SyncProgress } from './progress.ts';
 
 export interface IntegrationInput {
   name: string;
@@ -39,6 +41,8 @@ export const INTEGRATION_DEFAULTS = {
 } as const;
 
 export interface IntegrationServiceDeps {
+  /** Announces a changed or removed integration (its limits and freshness) to every posture view. */
+  changes?: Pick<ChangePublisher, 'integrationChanged'>;
   store: Store;
   repo: IntegrationRepo;
   leases: Pick<LeaseRepo, 'active'>;
@@ -52,6 +56,8 @@ export interface IntegrationServiceDeps {
   s1: S1ClientFactory;
   clock: Clock;
   ids: IdGenerator;
+  /** Live progress of a running sync (agents fetched out of S1's total), shown while `syncing`. */
+  progress?: (integrationId: string) => SyncProgress | null;
 }
 
 /** The configuration as the audit log keeps it: everything but the token, which shows masked. */
@@ -103,6 +109,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         tokenExpiresAt: status.tokenExpiresAt,
         warning: status.warning,
         summary: summarize({ ...status, state, stateReason }, now),
+        ...(state === 'syncing' ? { progress: deps.progress?.(record.id) ?? { fetched: 0, total: null } } : {}),
       },
     };
   }
@@ -142,6 +149,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         await repo.insert(tx, record, { ...initialStatus(), nextSyncAt: now });
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'integration.create', target: record.id, after: auditable(record) });
       });
+      await deps.changes?.integrationChanged(record.id);
       const sync = deps.scheduler.trigger(record.id, 'full');
       if (options.wait) await sync;
       else sync.catch(() => undefined);
@@ -220,6 +228,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         });
         return { changed };
       });
+      await deps.changes?.integrationChanged(id);
       if (changed) {
         await deps.scheduler.forget(id);
         const sync = deps.scheduler.trigger(id, 'full').catch(() => undefined);
@@ -242,6 +251,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         await repo.remove(tx, id);
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'integration.delete', target: id, before: auditable(record) });
       });
+      await deps.changes?.integrationChanged(id);
     },
 
     /** Syncs now (a full sync); with `wait`, answers after it finished or failed. */
@@ -256,6 +266,28 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
     /** Checks a configuration before it is saved; stores nothing. */
     test(input: Pick<IntegrationInput, 'baseUrl' | 'apiToken' | 'siteIds' | 'accountIds'>): Promise<ConnectionTestResult> {
       return testConnection(deps.s1, input, clock);
+    },
+
+    /**
+     * Tests a saved integration with its stored token, or with changes not saved yet. The stored token is only
+     * ever sent to the host it was saved for: a different host needs `apiToken`.
+     */
+    async testSaved(id: string, changes: Partial<Pick<IntegrationInput, 'baseUrl' | 'apiToken' | 'siteIds' | 'accountIds'>>): Promise<ConnectionTestResult> {
+      const { record } = await load(store.db, id);
+      const baseUrl = changes.baseUrl ?? record.baseUrl;
+      if (changes.apiToken === undefined && new URL(normalizeS1BaseUrl(baseUrl)).host !== new URL(record.baseUrl).host) {
+        throw validationError('body.apiToken', 'is needed to test a different console host: the stored token is only sent to the host it was saved for.');
+      }
+      return testConnection(
+        deps.s1,
+        {
+          baseUrl,
+          apiToken: changes.apiToken ?? deps.secrets.open(record.apiTokenSealed),
+          siteIds: changes.siteIds ?? record.siteIds,
+          accountIds: changes.accountIds ?? record.accountIds,
+        },
+        clock,
+      );
     },
 
     async unmatchedAgents(id: string) {

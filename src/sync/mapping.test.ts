@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { S1Agent } from '../s1/index.ts';
 import { mapAgent, SYNCED_KEYS } from './mapping.ts';
 
-const NOW = Date.parse('2026-03-01T12:00:00Z');
-const integration = { id: 'int_1', lastSuccessfulSyncAt: '2026-03-01T12:00:00Z', staleAfterSeconds: 3600, agentActiveWithinSeconds: 3600 };
 
 const agent = (overrides: Partial<S1Agent> = {}): S1Agent => ({
   id: '1234567890123456789',
@@ -34,8 +32,7 @@ const agent = (overrides: Partial<S1Agent> = {}): S1Agent => ({
 
 describe('a matched agent becomes sentinelOne:* attributes of the declared JSON types', () => {
   it('maps every field of the attribute table with its type', () => {
-    const { attributes, failures } = mapAgent(agent(), integration, NOW);
-    expect(failures).toEqual([]);
+    const { attributes } = mapAgent(agent());
     expect(attributes).toEqual({
       'sentinelOne:operationalState': 'na',
       'sentinelOne:activeThreats': 0,
@@ -48,7 +45,6 @@ describe('a matched agent becomes sentinelOne:* attributes of the declared JSON 
       'sentinelOne:networkStatus': 'connected',
       'sentinelOne:threatRebootRequired': false,
       'sentinelOne:lastActiveAt': '2026-03-01T11:58:01.571Z',
-      'sentinelOne:verified': true,
     });
     expect(Object.keys(attributes).sort()).toEqual([...SYNCED_KEYS].sort());
   });
@@ -57,21 +53,20 @@ describe('a matched agent becomes sentinelOne:* attributes of the declared JSON 
     ['infected', { infected: true, activeThreats: 3 }, { 'sentinelOne:infected': true, 'sentinelOne:activeThreats': 3 }],
     ['disabled', { operationalState: 'auto_fully_disabled' }, { 'sentinelOne:operationalState': 'auto_fully_disabled' }],
     ['quarantined', { networkStatus: 'disconnected' }, { 'sentinelOne:networkStatus': 'disconnected' }],
-  ])('%s agents keep the real values and are not verified when a check fails', (_n, change, expected) => {
-    const { attributes } = mapAgent(agent(change), integration, NOW);
+  ])('%s agents keep the real values', (_n, change, expected) => {
+    const { attributes } = mapAgent(agent(change));
     expect(attributes).toMatchObject(expected);
   });
 
   it('a field S1 did not send produces no attribute, so policies see it as missing', () => {
-    const { attributes } = mapAgent(agent({ firewallEnabled: null, agentVersion: null, activeThreats: null }), integration, NOW);
+    const { attributes } = mapAgent(agent({ firewallEnabled: null, agentVersion: null, activeThreats: null }));
     expect(attributes).not.toHaveProperty('sentinelOne:firewallEnabled');
     expect(attributes).not.toHaveProperty('sentinelOne:agentVersion');
     expect(attributes).not.toHaveProperty('sentinelOne:activeThreats');
   });
 
-  it('verified is false with reasons when the agent is infected', () => {
-    const { attributes, failures } = mapAgent(agent({ infected: true }), integration, NOW);
-    expect(attributes['sentinelOne:verified']).toBe(false);
-    expect(failures.map((f) => f.code)).toEqual(['INFECTED']);
+  it('sentinelOne:verified is never stored: it depends on the clock and is derived at each decision', () => {
+    expect(mapAgent(agent({ infected: true })).attributes).not.toHaveProperty('sentinelOne:verified');
+    expect(SYNCED_KEYS).not.toContain('sentinelOne:verified');
   });
 });

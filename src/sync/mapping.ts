@@ -6,7 +6,6 @@
 import type { AttributeValue, SentinelOneAttributeKey } from '../lib/attributes.ts';
 import type { S1Agent } from '../s1/index.ts';
 import { normalizeS1Timestamp } from '../s1/core.ts';
-import { agentFailures, type VerificationReason, type VerifyingIntegration } from '../devices/core.ts';
 
 type Mapped = Partial<Record<SentinelOneAttributeKey, AttributeValue>>;
 
@@ -24,28 +23,25 @@ const FIELDS: readonly [SentinelOneAttributeKey, (a: S1Agent) => AttributeValue 
   ['sentinelOne:lastActiveAt', (a) => normalizeTimestamp(a.lastActiveDate)],
 ];
 
-/** Every `sentinelOne:*` key a sync may write; a key outside this list is never touched by a sync. */
-export const SYNCED_KEYS: readonly SentinelOneAttributeKey[] = [...FIELDS.map(([k]) => k), 'sentinelOne:verified'];
+/**
+ * Every `sentinelOne:*` key a sync may write; a key outside this list is never touched by a sync.
+ * `sentinelOne:verified` is not among them: it depends on the clock, so it is derived at each decision
+ * (`judgePosture` in devices), never frozen at sync time.
+ */
+export const SYNCED_KEYS: readonly SentinelOneAttributeKey[] = FIELDS.map(([k]) => k);
 
 export interface MappedAgent {
   attributes: Mapped;
-  /** Why `sentinelOne:verified` is false (empty when it is true). */
-  failures: VerificationReason[];
 }
 
-/**
- * Maps one matched agent. `integration` gives the limits for `sentinelOne:verified`; its
- * `lastSuccessfulSyncAt` is this sync's time, since the attributes are written by a successful sync.
- */
-export function mapAgent(agent: S1Agent, integration: VerifyingIntegration, nowMs: number): MappedAgent {
+/** Maps one matched agent to the attributes a sync stores. */
+export function mapAgent(agent: S1Agent): MappedAgent {
   const attributes: Mapped = {};
   for (const [key, read] of FIELDS) {
     const value = read(agent);
     if (value !== null && value !== undefined && !(typeof value === 'number' && !Number.isFinite(value))) attributes[key] = value;
   }
-  const failures = agentFailures(agent, integration, nowMs);
-  attributes['sentinelOne:verified'] = failures.length === 0;
-  return { attributes, failures };
+  return { attributes };
 }
 
 /** S1 timestamps carry microseconds; attributes store ISO-8601 with milliseconds so they compare as instants. */

@@ -65,6 +65,8 @@ export interface IntegrationStatusView
   stateReason: string | null;
   lastDurationMs: number | null;
   summary: string;
+  /** While `syncing`: agents fetched so far out of SentinelOne's total. */
+  progress?: { fetched: number; total: number | null };
 }
 
 /** An integration as the API shows it: configuration, masked token, status. Never the token. */

@@ -1,13 +1,20 @@
 /**
  * The console's static files: every file under `static/` with a known extension is read once at start into a
  * fixed table, and requests are answered from that table only. A request path is a key into the table, never a
- * file-system path, so `..`, encoded slashes and the like simply find nothing and answer 404.
+ * file-system path, so `..`, encoded slashes and the like simply find nothing and answer 404. Vendored libraries
+ * (`vendor/…`, from node_modules) join the same table.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
+
+/** Small browser libraries from npm, served by postern itself (never from a CDN): path under /console/ → module. */
+export const VENDOR_FILES: Record<string, string> = {
+  'vendor/codejar.js': 'codejar',
+};
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -46,5 +53,9 @@ export function loadStaticFiles(dir: string = STATIC_DIR): ReadonlyMap<string, S
     }
   };
   walk(dir);
+  const require = createRequire(import.meta.url);
+  for (const [name, module] of Object.entries(VENDOR_FILES)) {
+    files.set(name, { body: readFileSync(require.resolve(module)), contentType: CONTENT_TYPES['.js']! });
+  }
   return files;
 }

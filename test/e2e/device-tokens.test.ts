@@ -39,9 +39,15 @@ describe.each(engines())('device tokens on $engine', ({ newDatabaseUrl }) => {
     return { deviceId, state, tokens: () => JSON.parse(readFileSync(state, 'utf8')) as { deviceToken: string; presenceToken: string } };
   }
 
-  /** Which device a gateway identifies by this presence token (null: none). */
-  const identifies = async (token: string) =>
-    ((await h.request('GET', '/v1/forward-auth?dst=tag:x', { key: gateway, headers: { 'x-postern-device-token': token } })).headers['x-postern-device'] as string | undefined) ?? null;
+  /**
+   * Which device a gateway identifies by this presence token (null: none). A denial names no device to the gateway,
+   * so the decision log, under the answer's request id, says which one it was.
+   */
+  const identifies = async (token: string): Promise<string | null> => {
+    const res = await h.request('GET', '/v1/forward-auth?dst=tag:x', { key: gateway, headers: { 'x-postern-device-token': token } });
+    const logged = (await h.request('GET', `/v1/decisions/log?requestId=${res.headers['x-postern-request-id']}`)).json.data;
+    return logged[0]?.device?.id ?? null;
+  };
 
   const audit = async (target: string) => (await h.request('GET', `/v1/audit?target=${target}`)).json.data.map((e: { action: string }) => e.action) as string[];
 

@@ -1,7 +1,8 @@
 /**
  * Forward-auth behind a real nginx (`auth_request`), once per engine: postern listens on a real port, nginx runs
  * as a child process with a generated configuration, and a device's posture (synced from the simulator) decides
- * whether a request reaches the upstream: 200 "hello" for the healthy device, 403 for the infected one, 401 for
+ * whether a request reaches the upstream: 200 "hello" for the healthy device (with its id, user and the postures
+ * that held passed to the upstream), 403 for the infected one, 401 for
  * an address no device has. A device found by its presence token (X-Postern-Device-Token) gets through, and the
  * README's configuration keeps that token from ever reaching the upstream app. Under CI=true a missing nginx fails
  * the run instead of skipping it.
@@ -71,9 +72,13 @@ function nginxConfig(o: { dir: string; port: number; upstream: number; postern: 
     location ${path} {
       auth_request ${auth};
       auth_request_set $postern_device $upstream_http_x_postern_device;
+      auth_request_set $postern_user $upstream_http_x_postern_user;
+      auth_request_set $postern_posture $upstream_http_x_postern_posture;
       auth_request_set $postern_reason $upstream_http_x_postern_reason;
       add_header X-Postern-Reason $postern_reason always;
       proxy_set_header X-Postern-Device $postern_device;
+      proxy_set_header X-Postern-User $postern_user;
+      proxy_set_header X-Postern-Posture $postern_posture;
       ${stripToken ? 'proxy_set_header X-Postern-Device-Token "";' : ''}
       proxy_pass http://127.0.0.1:${o.upstream};
     }`;
@@ -98,7 +103,7 @@ http {
   }
   server {
     listen 127.0.0.1:${o.upstream};
-    location / { return 200 "hello $http_x_postern_device\\n"; }
+    location / { return 200 "hello $http_x_postern_device $http_x_postern_user $http_x_postern_posture\\n"; }
     location /leaky/ { return 200 "token=[$http_x_postern_device_token]\\n"; }
     location /prod/token { return 200 "token=[$http_x_postern_device_token]\\n"; }
   }
@@ -178,7 +183,8 @@ describe.skipIf(missing !== null).each(engines())('forward-auth behind nginx on 
 
     await setAddress(healthy.id, ['127.0.0.1']);
     const ok = await get(nginx.port, '/', 'app.example.test');
-    expect(ok, nginx.logs.join('')).toMatchObject({ status: 200, body: `hello ${healthy.id}\n` });
+    // The upstream app learns who is calling and which postures held.
+    expect(ok, nginx.logs.join('')).toMatchObject({ status: 200, body: `hello ${healthy.id} ${healthy.user} posture:trusted\n` });
     expect((await get(nginx.port, '/prod/', 'anything.example.test')).status).toBe(200);
     expect((await get(nginx.port, '/', 'intranet.example.test')).status).toBe(403);
 
@@ -220,7 +226,7 @@ describe.skipIf(missing !== null).each(engines())('forward-auth behind nginx on 
 
     const ok = await get(nginx.port, '/prod/token', 'app.example.test', token);
     expect(ok, nginx.logs.join('')).toMatchObject({ status: 200, body: 'token=[]\n' });
-    expect(await get(nginx.port, '/', 'app.example.test', token)).toMatchObject({ status: 200, body: `hello ${enrolled.json.device.id}\n` });
+    expect(await get(nginx.port, '/', 'app.example.test', token)).toMatchObject({ status: 200, body: `hello ${enrolled.json.device.id} kim@example.com posture:trusted\n` });
     // Without the README's blanking line the upstream would receive the device's bearer token.
     expect(await get(nginx.port, '/leaky/', 'app.example.test', token)).toMatchObject({ status: 200, body: `token=[${token['x-postern-device-token']}]\n` });
     // A revoked token identifies nobody from the next request on.

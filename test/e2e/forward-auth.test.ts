@@ -31,12 +31,21 @@ describe.each(engines())('forward-auth on $engine', ({ newDatabaseUrl }) => {
     await setUp();
     const ok = await ask({ 'x-forwarded-for': fleet.healthy.address, 'x-forwarded-host': 'app.example.test' });
     expect(ok.status).toBe(200);
-    expect(ok.headers).toMatchObject({ 'x-postern-decision': 'allow', 'x-postern-reason': 'ALLOWED', 'x-postern-device': fleet.healthy.id });
-    expect(ok.json).toMatchObject({ allow: true, device: fleet.healthy.id, reasons: ['ALLOWED'] });
+    expect(ok.headers).toMatchObject({
+      'x-postern-decision': 'allow',
+      'x-postern-reason': 'ALLOWED',
+      'x-postern-device': fleet.healthy.id,
+      'x-postern-posture': 'posture:trusted',
+      'x-postern-user': fleet.healthy.user,
+    });
+    expect(ok.json).toMatchObject({ allow: true, device: fleet.healthy.id, reasons: ['ALLOWED'], postures: ['posture:trusted'] });
 
     const denied = await ask({ 'x-forwarded-for': fleet.infected.address, 'x-forwarded-host': 'app.example.test' });
     expect(denied.status).toBe(403);
-    expect(denied.headers).toMatchObject({ 'x-postern-decision': 'deny', 'x-postern-reason': 'POSTURE_FAILED', 'x-postern-device': fleet.infected.id });
+    expect(denied.headers).toMatchObject({ 'x-postern-decision': 'deny', 'x-postern-reason': 'POSTURE_FAILED' });
+    // A denial says nothing about who was denied: codes and the request id only.
+    for (const h of ['x-postern-device', 'x-postern-user', 'x-postern-posture']) expect(denied.headers[h]).toBeUndefined();
+    expect(Object.keys(denied.json).sort()).toEqual(['allow', 'error', 'reasons', 'requestId']);
     const requestId = denied.headers['x-postern-request-id'] as string;
     expect(denied.json.error).toMatchObject({ code: 'POSTURE_FAILED', requestId });
     expect(denied.json.error.message).toContain(requestId);
@@ -73,7 +82,7 @@ describe.each(engines())('forward-auth on $engine', ({ newDatabaseUrl }) => {
     const host = { 'x-forwarded-host': 'app.example.test' };
     // The infected client claims the healthy address; the proxy appended the real one.
     const spoofed = await ask({ ...host, 'x-forwarded-for': `${fleet.healthy.address}, ${fleet.infected.address}` });
-    expect(spoofed).toMatchObject({ status: 403, headers: { 'x-postern-device': fleet.infected.id } });
+    expect(spoofed).toMatchObject({ status: 403, headers: { 'x-postern-reason': 'POSTURE_FAILED' } });
     // Trusted proxies in the chain are skipped.
     const chained = await ask({ ...host, 'x-forwarded-for': `${fleet.healthy.address}, 172.16.0.9` });
     expect(chained).toMatchObject({ status: 200, headers: { 'x-postern-device': fleet.healthy.id } });
@@ -102,7 +111,9 @@ describe.each(engines())('forward-auth on $engine', ({ newDatabaseUrl }) => {
     expect(enrolled.status, enrolled.text).toBe(201);
     expect(enrolled.json.presenceToken).toMatch(/^pdp_/);
     const res = await ask({ 'x-postern-device-token': enrolled.json.presenceToken, 'x-forwarded-host': 'app.example.test' });
-    expect(res).toMatchObject({ status: 403, headers: { 'x-postern-device': enrolled.json.device.id, 'x-postern-reason': 'ATTRIBUTE_MISSING' } });
+    expect(res).toMatchObject({ status: 403, headers: { 'x-postern-reason': 'ATTRIBUTE_MISSING' } });
+    const logged = (await fleet.h.request('GET', `/v1/decisions/log?requestId=${res.headers['x-postern-request-id']}`)).json.data;
+    expect(logged[0]).toMatchObject({ device: { id: enrolled.json.device.id }, asked: { token: true } });
     const report = await ask({ 'x-postern-device-token': enrolled.json.deviceToken, 'x-forwarded-host': 'app.example.test' });
     expect(report).toMatchObject({ status: 401, headers: { 'x-postern-reason': 'DEVICE_UNKNOWN' } });
     const unknown = await ask({ 'x-postern-device-token': 'pdp_0000000000000000000000000000', 'x-forwarded-host': 'app.example.test' });

@@ -274,7 +274,10 @@ describe.each(engines())('identity attacks on $engine', ({ newDatabaseUrl }) => 
           expect((await fleet.h.request('POST', `/v1/devices/${again.device.id}/tokens/rotate`)).status).toBe(202);
           const picked = await req('PUT', '/v1/enroll/self', again.deviceToken, facts({ name: 'mallory-2', serialNumbers: ['MALLORY0010'] }));
           expect(picked.json.tokens.deviceToken).toMatch(/^pdt_/);
-          expect((await forward(picked.json.tokens.presenceToken)).headers['x-postern-device']).toBe(again.device.id);
+          // A denial names no device to the gateway; the decision log under its request id says which one it was.
+          const fresh = await forward(picked.json.tokens.presenceToken);
+          const logged = (await fleet.h.request('GET', `/v1/decisions/log?requestId=${fresh.headers['x-postern-request-id']}`)).json.data;
+          expect(logged[0]?.device?.id).toBe(again.device.id);
           const presence = await forward(again.presenceToken);
           if (presence.status !== 401) return presence;
           return req('PUT', '/v1/enroll/self', again.deviceToken, facts({ name: 'mallory-2', serialNumbers: ['MALLORY0010'] }));

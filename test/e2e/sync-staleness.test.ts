@@ -1,11 +1,12 @@
 /**
  * Staleness on a fake clock: while S1 is down, devices keep the attributes of the last successful sync, but once
- * that sync is older than the integration's limit the device shows SYNC_STALE and `staleIntegrationIds` (what the
- * policy service reads) names the integration; the next successful sync makes it fresh again.
+ * that sync is older than the integration's limit the device shows SYNC_STALE, its derived `sentinelOne:verified`
+ * turns false and the integration counts as stale (`isFreshnessStale`, what decisions apply); the next successful
+ * sync makes it fresh again.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
-import { staleIntegrationIds } from '../../src/sync/index.ts';
+import { isFreshnessStale } from '../../src/devices/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { AGENTS_PATH, SyncClock, createDriver, devicesFor, matchableAgents } from './sync-support.ts';
@@ -44,10 +45,11 @@ describe.each(engines())('staleness on $engine', ({ newDatabaseUrl }) => {
     const id = created.json.id as string;
     const lastSuccess = created.json.status.lastSuccessfulSyncAt;
     const view = async () => (await h.request('GET', `/v1/devices/${device}`)).json;
-    const stale = () => staleIntegrationIds(h.postern.store.db, clock.nowMs());
+    const stale = async () =>
+      new Set((await h.postern.services.integrations.listForVerification(h.postern.store.db)).filter((i) => isFreshnessStale(i, clock.nowMs())).map((i) => i.id));
+    const { 'sentinelOne:verified': _verified, ...unjudged } = (await view()).attributes;
     expect((await view()).verification.sentinelOne).toEqual({ verified: true, reasons: [] });
     expect(await stale()).toEqual(new Set());
-    const attributes = (await view()).attributes;
 
     sim.state.setFaults([`503:path=${AGENTS_PATH}`]);
     await d.runFor(60 * MINUTE);
@@ -58,7 +60,9 @@ describe.each(engines())('staleness on $engine', ({ newDatabaseUrl }) => {
 
     await d.runFor(1);
     const now = await view();
-    expect(now.attributes).toEqual(attributes);
+    const { 'sentinelOne:verified': verifiedNow, ...rest } = now.attributes;
+    expect(rest).toEqual(unjudged);
+    expect(verifiedNow).toMatchObject({ value: false, source: id });
     expect(now.verification.sentinelOne).toEqual({
       verified: false,
       reasons: [

@@ -77,7 +77,7 @@ export function registerEnrollmentRoutes(
     const token = bearer(request);
     if (token?.startsWith('pek_')) {
       const usable = await enrollment.peek(token);
-      if (!usable) throw unusableKey();
+      if (!usable) return deps.auth.brake.refuse(request.ip, token, unusableKey());
       return { keyId: usable.id, role: 'enroll', actor: `enrollment-key:${usable.id}` };
     }
     return deps.auth.authenticate(request.headers.authorization, request.ip, ['admin', 'enroll']);
@@ -87,14 +87,14 @@ export function registerEnrollmentRoutes(
   const reportCredential = async (request: FastifyRequest): Promise<Principal> => {
     const token = bearer(request);
     const deviceId = token?.startsWith('pdt_') ? await enrollment.deviceForReportToken(token) : null;
-    if (!token) throw new PosternError('UNAUTHENTICATED', 'Send the report token from enrollment as "Authorization: Bearer pdt_…".');
+    if (!token) return deps.auth.brake.refuse(request.ip, null, new PosternError('UNAUTHENTICATED', 'Send the report token from enrollment as "Authorization: Bearer pdt_…".'));
     if (!token.startsWith('pdt_')) {
       // A valid API key is the wrong kind of credential (403); anything else is no credential at all (401).
       await deps.auth.authenticate(request.headers.authorization, request.ip, ROLES);
       throw new PosternError('FORBIDDEN', 'This endpoint takes the report token from enrollment (pdt_…), not an API key.');
     }
     if (!deviceId) {
-      throw new PosternError('UNAUTHENTICATED', 'The report token is unknown, revoked or replaced; the device may have been removed. Enroll again.');
+      return deps.auth.brake.refuse(request.ip, token, new PosternError('UNAUTHENTICATED', 'The report token is unknown, revoked or replaced; the device may have been removed. Enroll again.'));
     }
     return { keyId: deviceId, role: 'enroll', actor: `device:${deviceId}`, deviceId };
   };

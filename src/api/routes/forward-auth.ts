@@ -1,53 +1,40 @@
 /**
- * `GET /v1/forward-auth`: the decision endpoint for reverse proxies (nginx `auth_request`, Traefik ForwardAuth,
- * Caddy `forward_auth`). The gateway authenticates with its own API key (role gateway or admin). The device is
- * found by its presence token in `X-Postern-Device-Token` (`pdp_…`, from enrollment), or by the client address in `X-Forwarded-For` / `X-Real-IP`, which are
- * believed only when the request comes from an address in POSTERN_TRUSTED_PROXIES. The destination is `?dst=`
- * when the gateway names one, else `X-Forwarded-Host`, `X-Original-Host` or `Host`.
+ * Forward-auth: the decision endpoint for reverse proxies. `GET /v1/forward-auth` speaks nginx `auth_request`,
+ * Traefik ForwardAuth and Caddy `forward_auth` (X-Forwarded-Method/-Proto/-Host/-Uri/-For); `/v1/forward-auth/envoy/…`
+ * speaks Envoy `ext_authz` (HTTP service), which sends the original method and puts the original path after its
+ * configured `path_prefix`. The gateway authenticates with its own API key (role gateway or admin). The device is
+ * found by its presence token in `X-Postern-Device-Token` (`pdp_…`), or by the client address in
+ * `X-Forwarded-For` / `X-Real-IP`, believed only from an address in POSTERN_TRUSTED_PROXIES and never read past
+ * the trusted hops. The destination is `?dst=` when the gateway names one, else `X-Forwarded-Host`,
+ * `X-Original-Host` or `Host`.
  *
- * Answers 200 allow, 401 unknown device, 403 deny, with `X-Postern-Decision`, `X-Postern-Reason` (reason codes
- * only) and `X-Postern-Device`. What reaches the end user carries codes and the request id, never the policy's
- * values or the device's attribute values; the full explanation is in the decision log under that request id.
+ * Answers 200 allow, 401 unknown device, 403 deny. An allowed answer tells the upstream app who is calling:
+ * `X-Postern-Device` (id), `X-Postern-User` and `X-Postern-Posture` (the postures that held). A denial carries
+ * only reason codes (`X-Postern-Reason`) and the request id, never the policy's values, the device's attributes or
+ * even which device it was; the full explanation is in the decision log under that request id.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { BlockList, isIP } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { PosternError, validationError } from '../../lib/errors.ts';
-import type { Role } from '../../keys/index.ts';
-import type { DecisionReasonCode, DecisionService } from '../../policy/index.ts';
+import { createIpSet, normalizeIp, type IpSet } from '../../lib/ip.ts';
+import type { Principal, Role } from '../../keys/index.ts';
+import { isValidDestination, type DecisionAnswer, type DecisionReasonCode, type DecisionService } from '../../policy/index.ts';
 import { defineRoute, type RouteDeps } from '../route.ts';
 import { destination } from './decisions.ts';
 
 const ROLES: readonly Role[] = ['admin', 'gateway'];
 const query = z.strictObject({ dst: destination.optional() });
+/** Envoy ext_authz sends the original request's method; the original path follows this prefix. */
+export const ENVOY_PREFIX = '/v1/forward-auth/envoy';
+const ENVOY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-/** An IP address from a header or socket: brackets, ports and zones dropped, IPv4-mapped IPv6 read as IPv4. */
-export function normalizeIp(raw: string): string | null {
-  let s = raw.trim();
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
-  if (bracketed) s = bracketed[1]!;
-  else if (/^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(s)) s = s.slice(0, s.lastIndexOf(':'));
-  s = s.replace(/%.*$/, '').toLowerCase();
-  if (s.startsWith('::ffff:') && isIP(s.slice(7)) === 4) s = s.slice(7);
-  return isIP(s) === 0 ? null : s;
-}
+export { normalizeIp };
 
-export interface TrustedProxies {
-  contains(ip: string): boolean;
-}
+export type TrustedProxies = IpSet;
 
 export function trustedProxies(cidrs: readonly string[]): TrustedProxies {
-  const list = new BlockList();
-  for (const c of cidrs) {
-    const [addr, bits] = c.split('/');
-    const ip = normalizeIp(addr ?? '');
-    if (!ip) continue;
-    const type = isIP(ip) === 4 ? 'ipv4' : 'ipv6';
-    if (bits === undefined) list.addAddress(ip, type);
-    else list.addSubnet(ip, Number(bits), type);
-  }
-  return { contains: (ip) => list.check(ip, isIP(ip) === 4 ? 'ipv4' : 'ipv6') };
+  return createIpSet(cidrs);
 }
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
@@ -107,54 +94,88 @@ const PUBLIC_MESSAGES: Partial<Record<DecisionReasonCode, string>> = {
 };
 const POSTURE_MESSAGE = 'This device does not meet the security requirements for this destination.';
 
+/** The postures that held for an allowed decision, for the upstream app. */
+function heldPostures(answer: DecisionAnswer): string[] {
+  return [...new Set(answer.postures.filter((p) => p.holds).map((p) => p.name))];
+}
+
+/** Header values must stay on one line and in ASCII. */
+const headerSafe = (v: string) => v.replace(/[^\x20-\x7e]/g, '?');
+
 export function registerForwardAuthRoute(
   app: FastifyInstance,
   deps: RouteDeps & { decisions: DecisionService; trustedProxies: readonly string[] },
 ) {
   const trusted = trustedProxies(deps.trustedProxies);
+
+  async function answer(dstQuery: string | undefined, request: FastifyRequest, reply: FastifyReply, by: Principal) {
+    const dst = dstQuery ?? forwardedHost(request.headers);
+    if (!dst) throw validationError('header.x-forwarded-host', 'is missing (and so is Host); the gateway must say which host is being reached.');
+    // The same rule as the `dst` schema (trimmed, 1 to 300 characters, a destination), without a schema per request.
+    if (dstQuery === undefined && !(dst.trim().length <= 300 && isValidDestination(dst.trim()))) {
+      throw validationError('header.x-forwarded-host', 'is not a host name, IP address or tag postern can decide about.');
+    }
+    const token = first(request.headers['x-postern-device-token'])?.trim();
+    let who: { deviceToken: string } | { address: string };
+    if (token) who = { deviceToken: token };
+    else {
+      const found = clientAddress(request.ip, request.headers, trusted);
+      if (!found.ok) {
+        request.log.warn({ peer: request.ip }, 'forward-auth request without a usable client address');
+        throw new PosternError('VALIDATION_FAILED', found.message);
+      }
+      who = { address: found.address };
+    }
+    const decided = deps.decisions.decideNow({ ...who, dst }, { via: 'forward-auth', actor: by.actor, requestId: request.id });
+    const codes = [...new Set(decided.reasons.map((r) => r.code))];
+    const unknownDevice = codes.includes('DEVICE_UNKNOWN');
+    // A presence token nobody has is a guess: it counts against the brake like a wrong key.
+    if (token && unknownDevice) deps.auth.brake.failed(request.ip, token);
+    reply
+      .code(decided.allow ? 200 : unknownDevice ? 401 : 403)
+      .header('x-postern-decision', decided.allow ? 'allow' : 'deny')
+      .header('x-postern-reason', codes.join(','))
+      .header('x-postern-request-id', request.id);
+    if (decided.allow) {
+      const device = decided.device!;
+      reply.header('x-postern-device', device.id).header('x-postern-posture', heldPostures(decided).join(','));
+      if (device.user) reply.header('x-postern-user', headerSafe(device.user));
+      return { allow: true, device: device.id, user: device.user, postures: heldPostures(decided), reasons: codes, requestId: request.id };
+    }
+    const code = codes[0] ?? 'NO_MATCHING_GRANT';
+    const message = PUBLIC_MESSAGES[code] ?? POSTURE_MESSAGE;
+    return {
+      allow: false,
+      reasons: codes,
+      requestId: request.id,
+      error: { code, message: `${message} Quote request id ${request.id} to your administrator.`, requestId: request.id },
+    };
+  }
+
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/forward-auth',
     summary:
-      'Forward-auth for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth: 200 allow, 401 unknown device, 403 deny; ' +
-      'X-Postern-Decision, X-Postern-Reason (codes only) and X-Postern-Device headers. Device by its presence token in X-Postern-Device-Token or ' +
-      'by X-Forwarded-For / X-Real-IP from POSTERN_TRUSTED_PROXIES; destination from ?dst= or X-Forwarded-Host, X-Original-Host, Host.',
+      'Forward-auth for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth: 200 allow (X-Postern-Device, X-Postern-User, ' +
+      'X-Postern-Posture), 401 unknown device, 403 deny (X-Postern-Reason codes and X-Postern-Request-Id only). Device by its presence ' +
+      'token in X-Postern-Device-Token or by X-Forwarded-For / X-Real-IP from POSTERN_TRUSTED_PROXIES; destination from ?dst= or ' +
+      'X-Forwarded-Host, X-Original-Host, Host.',
     tags: ['decisions'],
     roles: ROLES,
     query,
-    handler: async ({ query: q, request, reply, by }) => {
-      const dst = q.dst ?? forwardedHost(request.headers);
-      if (!dst) throw validationError('header.x-forwarded-host', 'is missing (and so is Host); the gateway must say which host is being reached.');
-      if (q.dst === undefined && destination.safeParse(dst).success === false) {
-        throw validationError('header.x-forwarded-host', 'is not a host name, IP address or tag postern can decide about.');
-      }
-      const token = first(request.headers['x-postern-device-token'])?.trim();
-      let who: { deviceToken: string } | { address: string };
-      if (token) who = { deviceToken: token };
-      else {
-        const found = clientAddress(request.ip, request.headers, trusted);
-        if (!found.ok) {
-          request.log.warn({ peer: request.ip }, 'forward-auth request without a usable client address');
-          throw new PosternError('VALIDATION_FAILED', found.message);
-        }
-        who = { address: found.address };
-      }
-      const answer = await deps.decisions.decide({ ...who, dst }, { via: 'forward-auth', actor: by.actor, requestId: request.id });
-      const codes = [...new Set(answer.reasons.map((r) => r.code))];
-      const unknownDevice = codes.includes('DEVICE_UNKNOWN');
-      reply
-        .code(answer.allow ? 200 : unknownDevice ? 401 : 403)
-        .header('x-postern-decision', answer.allow ? 'allow' : 'deny')
-        .header('x-postern-reason', codes.join(','))
-        .header('x-postern-request-id', request.id);
-      if (answer.device) reply.header('x-postern-device', answer.device.id);
-      const body: Record<string, unknown> = { allow: answer.allow, device: answer.device?.id ?? null, reasons: codes, requestId: request.id };
-      if (!answer.allow) {
-        const code = codes[0] ?? 'NO_MATCHING_GRANT';
-        const message = PUBLIC_MESSAGES[code] ?? POSTURE_MESSAGE;
-        body.error = { code, message: `${message} Quote request id ${request.id} to your administrator.`, requestId: request.id };
-      }
-      return body;
-    },
+    handler: ({ query: q, request, reply, principal }) => answer(q.dst, request, reply, principal),
   });
+
+  for (const method of ENVOY_METHODS) {
+    defineRoute(app, deps, {
+      method,
+      url: `${ENVOY_PREFIX}/*`,
+      summary:
+        'Forward-auth for Envoy ext_authz (HTTP service, path_prefix /v1/forward-auth/envoy): the original method and path, the ' +
+        'destination from Host; answers like GET /v1/forward-auth.',
+      tags: ['decisions'],
+      roles: ROLES,
+      handler: ({ request, reply, principal }) => answer(undefined, request, reply, principal),
+    });
+  }
 }

@@ -64,6 +64,15 @@ const testBody = z.strictObject({
   accountIds: configFields.accountIds.optional(),
 });
 
+const testSavedBody = z
+  .strictObject({
+    baseUrl: configFields.baseUrl.optional(),
+    apiToken: configFields.apiToken.optional(),
+    siteIds: configFields.siteIds.optional(),
+    accountIds: configFields.accountIds.optional(),
+  })
+  .optional();
+
 const params = z.strictObject({ id: idParam('int', 'an integration') });
 const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
 const syncQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional(), allowMassRemoval: z.enum(['true', 'false']).optional() });
@@ -149,6 +158,17 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps 
     params,
     query: syncQuery,
     handler: ({ params, query }) => integrations.syncNow(params.id, { wait: query.wait === 'true', allowMassRemoval: query.allowMassRemoval === 'true' }),
+  });
+
+  defineRoute(app, deps, {
+    method: 'POST',
+    url: '/v1/integrations/:id/test',
+    summary: 'Check a saved integration with its stored token, or with changes before saving them (a new host needs apiToken)',
+    tags,
+    roles: ADMIN,
+    params,
+    body: testSavedBody,
+    handler: ({ params, body }) => integrations.testSaved(params.id, body ?? {}),
   });
 
   defineRoute(app, deps, {

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { addRemoteOptions, callApiOrThrow, consoleOutput, remoteOptions, type Output, type RemoteOptions } from './remote.ts';
+import { followSync } from './sync-progress.ts';
 
 interface IntegrationView {
   id: string;
@@ -78,60 +79,82 @@ export function registerInventoryCommands(program: Command, io: Output = console
       .option('--site <id>', 'limit to a SentinelOne site (repeatable)', collect)
       .option('--account <id>', 'limit to a SentinelOne account (repeatable)', collect);
 
-  config(cmd(integrations, 'test', 'Check a console URL and API token before saving them'))
-    .requiredOption('--url <url>', 'console URL or bare subdomain')
-    .requiredOption('--api-token <token>', 'API token of a SentinelOne service user (env S1_API_TOKEN)', process.env.S1_API_TOKEN)
+  config(cmd(integrations, 'test', 'Check a console URL and API token before saving them, or a saved integration (--integration)'))
+    .option('--url <url>', 'console URL or bare subdomain')
+    .option('--api-token <token>', 'API token of a SentinelOne service user (env S1_API_TOKEN)')
+    .option('--integration <id>', 'test a saved integration with its stored token (plus any --url, --site, --account given)')
     .action(
       action(io, async (remote, flags) => {
-        const f = flags as Flags & { url: string; apiToken: string; site?: string[]; account?: string[] };
-        const result = await callApiOrThrow<{ ok: boolean; checks: { name: string; status: string; message: string }[] }>(remote, 'POST', '/v1/integrations/test', {
-          baseUrl: f.url,
-          apiToken: f.apiToken,
-          siteIds: f.site ?? [],
-          accountIds: f.account ?? [],
-        });
+        const f = flags as Flags & { url?: string; apiToken?: string; integration?: string; site?: string[]; account?: string[] };
+        const scope = { ...(f.site ? { siteIds: f.site } : {}), ...(f.account ? { accountIds: f.account } : {}) };
+        let path = '/v1/integrations/test';
+        let body: Record<string, unknown>;
+        if (f.integration) {
+          path = `/v1/integrations/${encodeURIComponent(f.integration)}/test`;
+          body = { ...(f.url ? { baseUrl: f.url } : {}), ...(f.apiToken ? { apiToken: f.apiToken } : {}), ...scope };
+        } else {
+          const apiToken = f.apiToken ?? process.env.S1_API_TOKEN;
+          if (!f.url || !apiToken) throw new Error('Pass --url and --api-token (or S1_API_TOKEN), or --integration <id> to test a saved integration.');
+          body = { baseUrl: f.url, apiToken, siteIds: f.site ?? [], accountIds: f.account ?? [] };
+        }
+        const result = await callApiOrThrow<{ ok: boolean; checks: { name: string; status: string; message: string }[] }>(remote, 'POST', path, body);
+        if (!result.ok) process.exitCode = 1;
         if (flags.json) return result;
         for (const c of result.checks) io.out(`${c.status.padEnd(8)} ${c.name.padEnd(7)} ${c.message}`);
-        if (!result.ok) process.exitCode = 1;
       }),
     );
 
-  config(cmd(integrations, 'add', 'Add a SentinelOne integration and wait for its first sync'))
+  config(cmd(integrations, 'add', 'Add a SentinelOne integration and wait for its first sync (with progress)'))
     .requiredOption('--name <name>', 'a name for people')
     .requiredOption('--url <url>', 'console URL or bare subdomain')
     .requiredOption('--api-token <token>', 'API token of a SentinelOne service user (env S1_API_TOKEN)', process.env.S1_API_TOKEN)
     .option('--poll-interval <seconds>', 'seconds between syncs (60–86400, default 900)', Number)
+    .option('--stale-after <seconds>', 'attributes stop satisfying postures this long after the last successful sync (default 3600)', Number)
     .action(
       action(io, async (remote, flags) => {
-        const f = flags as Flags & { name: string; url: string; apiToken: string; pollInterval?: number; site?: string[]; account?: string[] };
-        const created = await callApiOrThrow<IntegrationView>(remote, 'POST', '/v1/integrations?wait=true', {
+        const f = flags as Flags & { name: string; url: string; apiToken: string; pollInterval?: number; staleAfter?: number; site?: string[]; account?: string[] };
+        const created = await callApiOrThrow<IntegrationView>(remote, 'POST', '/v1/integrations', {
           provider: 'sentinelone',
           name: f.name,
           baseUrl: f.url,
           apiToken: f.apiToken,
           ...(f.pollInterval ? { pollIntervalSeconds: f.pollInterval } : {}),
+          ...(f.staleAfter ? { staleAfterSeconds: f.staleAfter } : {}),
           ...(f.site ? { siteIds: f.site } : {}),
           ...(f.account ? { accountIds: f.account } : {}),
         });
-        if (flags.json) return created;
-        printIntegration(created, io);
+        const view = await followSync(remote, created.id, io, { tty: process.stdout.isTTY === true, quiet: flags.json === true });
+        if (view.status.state !== 'ok') process.exitCode = 1;
+        if (flags.json) return view;
+        printIntegration(view, io);
       }),
     );
 
-  cmd(integrations, 'sync', 'Sync an integration now and wait for the result')
+  cmd(integrations, 'sync', 'Sync an integration now; with --wait, follow it (a progress bar on a terminal) and print the result')
+    .argument('<id>', 'integration id (int_…)')
+    .option('--wait', 'wait for the sync to end; exit status 1 unless it ends ok')
+    .option('--allow-mass-removal', "confirm a full sync held because it would remove most devices' posture (SYNC_MASS_REMOVAL_HELD)")
+    .action(
+      action(io, async (remote, flags, id: string) => {
+        const confirm = (flags as Flags & { allowMassRemoval?: boolean }).allowMassRemoval ? '?allowMassRemoval=true' : '';
+        const started = await callApiOrThrow<IntegrationView>(remote, 'POST', `/v1/integrations/${encodeURIComponent(id)}/sync${confirm}`);
+        const wait = (flags as Flags & { wait?: boolean }).wait === true;
+        const view = wait ? await followSync(remote, id, io, { tty: process.stdout.isTTY === true, quiet: flags.json === true }) : started;
+        if (wait && view.status.state !== 'ok') process.exitCode = 1;
+        if (flags.json) return view;
+        printIntegration(view, io);
+      }),
+    );
+
+  cmd(integrations, 'remove', 'Remove an integration, its stored token and the attributes it wrote (devices stay)')
     .argument('<id>', 'integration id (int_…)')
     .action(
       action(io, async (remote, flags, id: string) => {
-        const view = await callApiOrThrow<IntegrationView>(remote, 'POST', `/v1/integrations/${encodeURIComponent(id)}/sync?wait=true`);
-        if (flags.json) return view;
-        printIntegration(view, io);
-        if (view.status.state !== 'ok') process.exitCode = 1;
+        await callApiOrThrow(remote, 'DELETE', `/v1/integrations/${encodeURIComponent(id)}`);
+        if (flags.json) return { removed: id };
+        io.out(`Removed ${id}, its stored API token and the sentinelOne:* attributes it wrote; the devices stay.`);
       }),
     );
-
-  cmd(integrations, 'remove', 'Remove an integration and the attributes it wrote')
-    .argument('<id>', 'integration id (int_…)')
-    .action(action(io, async (remote, _flags, id: string) => void (await callApiOrThrow(remote, 'DELETE', `/v1/integrations/${encodeURIComponent(id)}`))));
 
   cmd(devices, 'list', 'List devices with their verification')
     .option('--awaiting-approval', 'only devices with a claimed user or a serial waiting for approval')

@@ -14,7 +14,7 @@ interface Change {
   dst: string;
 }
 
-interface DryRun {
+export interface DryRun {
   currentVersion: number;
   wouldApply: boolean;
   tests: { passed: number; failed: { testIndex: number; src: string; dst: string; expected: string; got: string; line: number; column: number }[] };
@@ -45,7 +45,7 @@ function detailLines(file: string, code: string, details: { line?: number; colum
   });
 }
 
-function printDryRun(file: string, dry: DryRun, io: Output): void {
+export function printDryRun(file: string, dry: DryRun, io: Output): void {
   const { changes, tests } = dry;
   io.out(`Dry run of ${file} against policy version ${dry.currentVersion}; nothing was saved.`);
   const rows = [
@@ -69,7 +69,7 @@ function printDryRun(file: string, dry: DryRun, io: Output): void {
 }
 
 /** Returns the exit status. */
-export async function applyPolicyFile(file: string, options: { dryRun?: boolean; remote: RemoteOptions }, io: Output = consoleOutput): Promise<number> {
+export async function applyPolicyFile(file: string, options: { dryRun?: boolean; json?: boolean; remote: RemoteOptions }, io: Output = consoleOutput): Promise<number> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -78,6 +78,10 @@ export async function applyPolicyFile(file: string, options: { dryRun?: boolean;
     return 1;
   }
   const res = await callApi(options.remote, 'PUT', `/v1/policy${options.dryRun ? '?dryRun=true' : ''}`, { text, contentType: 'application/hujson' });
+  if (options.json) {
+    io.out(JSON.stringify(res.json, null, 2));
+    return res.status !== 200 || (options.dryRun && !res.json?.wouldApply) ? 1 : 0;
+  }
   if (res.status === 400 && (res.json?.error?.code === 'POLICY_INVALID' || res.json?.error?.code === 'POLICY_TESTS_FAILED')) {
     for (const line of detailLines(file, res.json.error.code, res.json.error.details ?? [])) io.out(line);
     io.err(`${file}: ${res.json.error.message}`);
@@ -103,8 +107,9 @@ export function registerPolicyApplyCommand(policyCmd: Command): void {
       .command('apply')
       .argument('<file>', 'policy file (HuJSON)')
       .description('validate, test and store a policy on the server; with --dry-run, show what would change and save nothing')
-      .option('--dry-run', 'show which devices gain or lose access and which tests fail, without saving'),
-  ).action(async (file: string, opts: { dryRun?: boolean; server?: string; token?: string }) => {
-    process.exitCode = await applyPolicyFile(file, { dryRun: opts.dryRun === true, remote: remoteOptions(opts) });
+      .option('--dry-run', 'show which devices gain or lose access and which tests fail, without saving')
+      .option('--json', 'print the API answer as JSON'),
+  ).action(async (file: string, opts: { dryRun?: boolean; json?: boolean; server?: string; token?: string }) => {
+    process.exitCode = await applyPolicyFile(file, { dryRun: opts.dryRun === true, json: opts.json === true, remote: remoteOptions(opts) });
   });
 }

@@ -17,7 +17,7 @@ const consoleOutput: Output = {
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-function load(file: string, io: Output): CompiledPolicy | null {
+function load(file: string, io: Output, json = false): CompiledPolicy | null {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -27,26 +27,32 @@ function load(file: string, io: Output): CompiledPolicy | null {
   }
   const result = compilePolicy(text);
   if (result.ok) return result.policy;
-  for (const line of formatPolicyErrors(file, result.errors)) io.out(line);
+  if (json) io.out(JSON.stringify({ file, valid: false, errors: result.errors }, null, 2));
+  else for (const line of formatPolicyErrors(file, result.errors)) io.out(line);
   io.err(`${file}: ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}`);
   return null;
 }
 
 /** Returns the exit status. */
-export function validatePolicyFile(file: string, io: Output = consoleOutput): number {
-  const policy = load(file, io);
+export function validatePolicyFile(file: string, io: Output = consoleOutput, json = false): number {
+  const policy = load(file, io, json);
   if (!policy) return 1;
+  if (json) {
+    io.out(JSON.stringify({ file, valid: true, grants: policy.grants.length, postures: policy.postures.length, tests: policy.tests.length }, null, 2));
+    return 0;
+  }
   const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
   io.out(`${file}: valid (${n(policy.grants.length, 'grant')}, ${n(policy.postures.length, 'posture')}, ${n(policy.tests.length, 'test')})`);
   return 0;
 }
 
 /** Returns the exit status. */
-export function testPolicyFile(file: string, io: Output = consoleOutput): number {
-  const policy = load(file, io);
+export function testPolicyFile(file: string, io: Output = consoleOutput, json = false): number {
+  const policy = load(file, io, json);
   if (!policy) return 1;
-  const report = runPolicyTests(policy);
-  for (const line of formatTestReport(file, report)) io.out(line);
+  const report = runPolicyTests(policy, Date.now());
+  if (json) io.out(JSON.stringify({ file, passed: report.passed, failed: report.failed.length, assertions: report.assertions }, null, 2));
+  else for (const line of formatTestReport(file, report)) io.out(line);
   return report.failed.length > 0 ? 1 : 0;
 }
 
@@ -55,14 +61,16 @@ export function registerPolicyLocalCommands(policyCmd: Command): void {
     .command('validate')
     .argument('<file>', 'policy file (HuJSON)')
     .description('check a policy file and print every error as FILE:LINE:COL CODE message')
-    .action((file: string) => {
-      process.exitCode = validatePolicyFile(file);
+    .option('--json', 'print the result as JSON')
+    .action((file: string, opts: { json?: boolean }) => {
+      process.exitCode = validatePolicyFile(file, consoleOutput, opts.json === true);
     });
   policyCmd
     .command('test')
     .argument('<file>', 'policy file (HuJSON)')
     .description("run the policy's tests locally, without a server")
-    .action((file: string) => {
-      process.exitCode = testPolicyFile(file);
+    .option('--json', 'print every assertion as JSON')
+    .action((file: string, opts: { json?: boolean }) => {
+      process.exitCode = testPolicyFile(file, consoleOutput, opts.json === true);
     });
 }

@@ -35,6 +35,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error?.code ?? null;
     this.requestId = error?.requestId ?? null;
+    this.details = Array.isArray(error?.details) ? error.details : [];
   }
 }
 
@@ -46,28 +47,38 @@ export function whenSessionEnds(callback) {
 }
 
 /**
- * `api('/v1/devices', { query: { limit: 200 } })`. JSON answers are parsed, others returned as text. Failures
- * throw ApiError; a 401 also ends the session unless `key` was given (the login call).
+ * `api('/v1/devices', { query: { limit: 200 } })`; `body` is sent as JSON, `text` as text/plain (the policy).
+ * JSON answers are parsed, others returned as text. Failures throw ApiError (with the error's `details`); a 401
+ * also ends the session unless `key` was given (the login call).
  */
-export async function api(path, { method = 'GET', query, key } = {}) {
+export async function api(path, { method = 'GET', query, key, body, text } = {}) {
   const bearer = key ?? session.key;
   const params = new URLSearchParams(Object.entries(query ?? {}).filter(([, v]) => v !== undefined && v !== null && v !== ''));
   const qs = params.toString();
   const url = qs ? `${path}?${qs}` : path;
   let res;
   try {
-    res = await fetch(url, { method, headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' }, cache: 'no-store', credentials: 'omit' });
+    const headers = { authorization: `Bearer ${bearer}`, accept: 'application/json' };
+    let payload;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body);
+    } else if (text !== undefined) {
+      headers['content-type'] = 'text/plain';
+      payload = text;
+    }
+    res = await fetch(url, { method, headers, body: payload, cache: 'no-store', credentials: 'omit' });
   } catch {
     throw new ApiError(0, null);
   }
   const type = res.headers.get('content-type') ?? '';
-  const body = res.status === 204 ? null : type.includes('json') ? await res.json().catch(() => null) : await res.text();
+  const answer = res.status === 204 ? null : type.includes('json') ? await res.json().catch(() => null) : await res.text();
   if (!res.ok) {
-    const err = new ApiError(res.status, body);
+    const err = new ApiError(res.status, answer);
     if (res.status === 401 && key === undefined) onSessionEnded(err);
     throw err;
   }
-  return body;
+  return answer;
 }
 
 /** Checks a key and records the sign-in; answers `{ role, keyId }`. */

@@ -90,8 +90,9 @@ export function verifiedMark(verified) {
     : h('span', { class: 'verified no', title: 'Not verified' }, '✗');
 }
 
-export function emptyState(title, detail) {
-  return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), detail ? h('p', {}, detail) : null);
+/** What a new user sees where there is nothing yet: what it is, what to do next, and (optionally) the button. */
+export function emptyState(title, detail, action) {
+  return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), detail ? h('p', {}, detail) : null, action ?? null);
 }
 
 /** An API failure as the user should read it: what happened, its code and request id for support. */
@@ -109,4 +110,9 @@ export function errorBox(err) {
 /** A definition list from [label, value] pairs; pairs with an undefined value are left out. */
 export function facts(pairs) {
   return h('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined).map(([label, value]) => [h('dt', {}, label), h('dd', {}, value ?? '—')]));
+}
+
+/** A wide table that scrolls sideways on a narrow screen instead of widening the page (keyboard-scrollable too). */
+export function scrollBox(label, table) {
+  return h('div', { class: 'table-scroll', role: 'region', 'aria-label': label, tabindex: 0 }, table);
 }

@@ -4,7 +4,8 @@
  * record exactly as SentinelOne sent it.
  */
 import { api } from '../api.js';
-import { code, errorBox, facts, h, route, showValue, time, verifiedMark } from '../dom.js';
+import { code, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
+import { historySection } from './device-history.js';
 import { exceptionsSection, postureLossBanner } from './rollout.js';
 
 /** Attribute types the value's JSON type alone does not tell. */
@@ -12,9 +13,10 @@ const DECLARED_TYPES = { 'sentinelOne:agentVersion': 'version', 'sentinelOne:las
 
 export async function devicePage(view, { match }) {
   const id = decodeURIComponent(match[1]);
-  const [device, integrations, exceptions, lossBanner] = await Promise.all([
+  const [device, integrations, history, exceptions, lossBanner] = await Promise.all([
     api(`/v1/devices/${encodeURIComponent(id)}`),
     api('/v1/integrations').then((r) => r.data, () => []),
+    historySection(id),
     exceptionsSection(id),
     postureLossBanner(id),
   ]);
@@ -44,6 +46,7 @@ export async function devicePage(view, { match }) {
     matchSection(device.match ?? [], names),
     exceptions,
     attributesSection(device.attributes ?? {}, names),
+    history,
     rawRecordSection(device.id),
   );
 }
@@ -97,22 +100,25 @@ function attributesSection(attributes, names) {
     return h(
       'tr',
       { 'data-key': key },
-      h('td', {}, h('code', {}, key)),
-      h('td', { class: 'value' }, showValue(a.value)),
-      h('td', {}, DECLARED_TYPES[key] ?? (a.value === null ? 'null' : typeof a.value)),
-      h('td', {}, source(a.source)),
-      h('td', {}, time(a.updatedAt), a.expiresAt ? h('div', { class: 'muted' }, 'expires ', time(a.expiresAt)) : null),
+      h('td', { 'data-label': 'Attribute' }, h('code', {}, key)),
+      h('td', { class: 'value', 'data-label': 'Value' }, showValue(a.value)),
+      h('td', { 'data-label': 'Type' }, DECLARED_TYPES[key] ?? (a.value === null ? 'null' : typeof a.value)),
+      h('td', { 'data-label': 'Source' }, source(a.source)),
+      h('td', { 'data-label': 'Updated' }, time(a.updatedAt), a.expiresAt ? h('div', { class: 'muted' }, 'expires ', time(a.expiresAt)) : null),
     );
   });
   return h(
     'section',
     { class: 'card', id: 'attributes' },
     h('h2', {}, `Attributes (${keys.length})`),
-    h(
-      'table',
-      { class: 'attributes' },
-      h('thead', {}, h('tr', {}, ['Attribute', 'Value', 'Type', 'Source', 'Updated'].map((l) => h('th', { scope: 'col' }, l)))),
-      h('tbody', {}, rows),
+    scrollBox(
+      'Attributes',
+      h(
+        'table',
+        { class: 'attributes stack' },
+        h('thead', {}, h('tr', {}, ['Attribute', 'Value', 'Type', 'Source', 'Updated'].map((l) => h('th', { scope: 'col' }, l)))),
+        h('tbody', {}, rows),
+      ),
     ),
   );
 }

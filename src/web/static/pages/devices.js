@@ -1,6 +1,6 @@
 /** Devices: who they belong to, their tags, and whether SentinelOne verifies them (with the failing checks' codes). */
 import { api } from '../api.js';
-import { code, emptyState, errorBox, h, route, verifiedMark } from '../dom.js';
+import { code, emptyState, errorBox, h, route, scrollBox, verifiedMark } from '../dom.js';
 
 const PAGE_SIZE = 200;
 
@@ -12,7 +12,7 @@ export async function devicesPage(view, { go }) {
   const body = h('tbody', {});
   const table = h(
     'table',
-    { class: 'devices clickable' },
+    { class: 'devices clickable stack' },
     h('thead', {}, h('tr', {}, ['Name', 'User', 'OS', 'Tags', 'SentinelOne'].map((label) => h('th', { scope: 'col' }, label)))),
     body,
   );
@@ -30,10 +30,15 @@ export async function devicesPage(view, { go }) {
 
   await load(null);
   if (loaded.length === 0) {
-    view.append(emptyState('No devices yet.', 'Devices arrive through postern agent, POST /v1/devices or an import.'));
+    view.append(
+      emptyState(
+        'No devices yet.',
+        'Enroll a machine with `postern agent report --enroll-key pek_…` (create the key with POST /v1/enrollment-keys), add one with `postern devices add`, or POST /v1/devices. SentinelOne agents are matched to devices by serial number.',
+      ),
+    );
     return;
   }
-  view.append(table, more);
+  view.append(scrollBox('Devices', table), more);
 }
 
 export function loadMoreButton(loadNext, where) {
@@ -56,13 +61,13 @@ function deviceRow(device, go) {
   const row = h(
     'tr',
     { 'data-device-id': device.id },
-    h('td', {}, h('a', { href }, device.name)),
-    h('td', {}, device.user ?? h('span', { class: 'muted' }, '—')),
-    h('td', {}, [device.os, device.osVersion].filter(Boolean).join(' ')),
-    h('td', {}, device.tags.map((t) => h('span', { class: 'tag' }, t))),
+    h('td', { 'data-label': 'Name' }, h('a', { href }, device.name)),
+    h('td', { 'data-label': 'User' }, device.user ?? h('span', { class: 'muted' }, '—')),
+    h('td', { 'data-label': 'OS' }, [device.os, device.osVersion].filter(Boolean).join(' ')),
+    h('td', { 'data-label': 'Tags' }, device.tags.map((t) => h('span', { class: 'tag' }, t))),
     h(
       'td',
-      { class: 'verification' },
+      { class: 'verification', 'data-label': 'SentinelOne' },
       verifiedMark(verification.verified),
       verification.verified ? ' Verified' : verification.reasons.map((r) => [' ', code(r.code, r.message)]),
     ),

@@ -1,37 +1,79 @@
 /**
  * Integrations: each one's state, the status line exactly as the API words it, the last error with its code,
- * counts and times, the agents that matched no device, and (for admins) "Sync now".
+ * counts and times, the agents that matched no device, and for admins: Connect, Edit, Replace token (when
+ * SentinelOne refused the stored one), Sync now with live progress, and Remove after a confirmation that says
+ * what is deleted. A card whose integration is syncing keeps itself current until the sync ends.
  */
 import { api } from '../api.js';
-import { badge, code, emptyState, errorBox, facts, h, replace, time } from '../dom.js';
+import { confirmDialog } from '../dialog.js';
+import { badge, code, emptyState, errorBox, facts, h, replace, scrollBox, time } from '../dom.js';
+import { integrationDialog } from './integration-form.js';
 
 const STATE_KIND = { ok: 'ok', syncing: 'info', waiting_to_sync: 'info', failing: 'bad', paused: 'warn', stopped: 'bad', overdue: 'bad' };
 const STATE_LABEL = { ok: 'OK', syncing: 'Syncing', waiting_to_sync: 'Waiting to sync', failing: 'Failing', paused: 'Paused', stopped: 'Stopped', overdue: 'Overdue' };
+const BUSY = new Set(['syncing', 'waiting_to_sync']);
+const POLL_MS = 400;
 
-export async function integrationsPage(view, { isAdmin }) {
+export async function integrationsPage(view, { isAdmin, go }) {
   document.title = 'Integrations · postern';
-  view.append(h('h1', {}, 'Integrations'));
+  const reload = () => go('/integrations');
+  const connect = () => integrationDialog({ onSaved: reload });
+  view.append(
+    h('div', { class: 'page-head' }, h('h1', {}, 'Integrations'), isAdmin ? h('button', { type: 'button', id: 'connect', onclick: connect }, 'Connect SentinelOne') : null),
+  );
   const { data } = await api('/v1/integrations');
   if (data.length === 0) {
-    view.append(emptyState('No SentinelOne integration yet.', 'Add one with POST /v1/integrations (the README shows how); its status appears here.'));
+    view.append(
+      emptyState(
+        'No SentinelOne integration yet.',
+        isAdmin
+          ? 'Connect your SentinelOne console: postern then fetches every agent, matches agents to devices by serial number and writes sentinelOne:* attributes for your policy.'
+          : 'An admin connects SentinelOne here; ask one, or sign in with an admin key.',
+        isAdmin ? h('button', { type: 'button', class: 'connect-empty', onclick: connect }, 'Connect SentinelOne') : null,
+      ),
+    );
     return;
   }
-  for (const integration of data) view.append(integrationCard(integration, isAdmin));
+  for (const integration of data) view.append(integrationCard(integration, isAdmin, reload));
 }
 
-function integrationCard(integration, isAdmin) {
-  const card = h('section', { class: 'card integration', 'data-integration-id': integration.id });
-  const fill = (current, extra) => replace(card, cardContent(current, isAdmin, fill), extra);
+function integrationCard(integration, isAdmin, reload) {
+  const card = h('section', { class: 'card integration', 'data-integration-id': integration.id, 'aria-labelledby': `name-${integration.id}` });
+  let watching = false;
+  const fill = (current, extra) => {
+    replace(card, cardContent(current, { isAdmin, refill: fill, reload }), extra);
+    if (BUSY.has(current.status.state)) watch(current.id);
+  };
+  /** While a sync runs, re-reads the integration until it ends (or the card leaves the page). */
+  async function watch(id) {
+    if (watching) return;
+    watching = true;
+    try {
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        if (!card.isConnected) return;
+        const current = await api(`/v1/integrations/${encodeURIComponent(id)}`);
+        replace(card, cardContent(current, { isAdmin, refill: fill, reload }));
+        if (!BUSY.has(current.status.state)) return;
+      }
+    } catch (err) {
+      card.append(errorBox(err));
+    } finally {
+      watching = false;
+    }
+  }
   fill(integration);
   return card;
 }
 
-function cardContent(integration, isAdmin, refill) {
+function cardContent(integration, { isAdmin, refill, reload }) {
   const { status } = integration;
   const minutes = (seconds) => `${Math.round(seconds / 60)} min`;
+  const refused = status.state === 'paused' || status.state === 'stopped';
   return [
-    h('header', { class: 'card-head' }, h('h2', {}, integration.name), stateBadge(status.state)),
+    h('header', { class: 'card-head' }, h('h2', { id: `name-${integration.id}` }, integration.name), stateBadge(status.state)),
     h('p', { class: 'summary' }, status.summary),
+    status.progress ? progressLine(status.progress) : null,
     status.lastError
       ? h('p', { class: 'last-error', role: 'status' }, h('span', { class: 'label' }, 'Last error '), code(status.lastError.code), ' ', status.lastError.message)
       : null,
@@ -49,8 +91,27 @@ function cardContent(integration, isAdmin, refill) {
       ['Stale after', minutes(integration.staleAfterSeconds)],
       ['Token expires', status.tokenExpiresAt ? time(status.tokenExpiresAt, { relative: true }) : undefined],
     ]),
-    h('div', { class: 'actions' }, isAdmin ? syncButton(integration, refill) : null, unmatchedToggle(integration)),
+    h(
+      'div',
+      { class: 'actions' },
+      isAdmin && refused ? h('button', { type: 'button', class: 'replace-token', onclick: () => integrationDialog({ existing: integration, replaceToken: true, onSaved: refill }) }, 'Replace token') : null,
+      isAdmin && status.lastError?.code === 'SYNC_MASS_REMOVAL_HELD' ? h('button', { type: 'button', class: 'danger confirm-removal', onclick: () => confirmMassRemoval(integration, refill) }, 'Confirm removal and sync') : null,
+      isAdmin ? syncButton(integration, refill) : null,
+      isAdmin ? h('button', { type: 'button', class: 'secondary edit', onclick: () => integrationDialog({ existing: integration, onSaved: refill }) }, 'Edit') : null,
+      isAdmin ? h('button', { type: 'button', class: 'secondary danger-text remove', onclick: () => remove(integration, reload) }, 'Remove') : null,
+      unmatchedToggle(integration),
+    ),
   ];
+}
+
+function progressLine({ fetched, total }) {
+  const label = total === null ? `Fetched ${fetched.toLocaleString('en')} agents…` : `Fetched ${fetched.toLocaleString('en')} of ${total.toLocaleString('en')} agents`;
+  return h(
+    'div',
+    { class: 'sync-progress', role: 'status' },
+    h('progress', { max: total ?? undefined, value: total === null ? undefined : Math.min(fetched, total), 'aria-label': 'Agents fetched' }),
+    h('span', { class: 'progress-text' }, label),
+  );
 }
 
 function stateBadge(state) {
@@ -58,17 +119,56 @@ function stateBadge(state) {
 }
 
 function syncButton(integration, refill) {
+  if (BUSY.has(integration.status.state)) return h('button', { type: 'button', class: 'syncing', disabled: true }, 'Syncing…');
   const button = h('button', { type: 'button', class: 'sync-now' }, 'Sync now');
   button.addEventListener('click', async () => {
     button.disabled = true;
     button.textContent = 'Syncing…';
     try {
-      refill(await api(`/v1/integrations/${encodeURIComponent(integration.id)}/sync`, { method: 'POST', query: { wait: 'true' } }));
+      refill(await api(`/v1/integrations/${encodeURIComponent(integration.id)}/sync`, { method: 'POST' }));
     } catch (err) {
       refill(integration, errorBox(err));
     }
   });
   return button;
+}
+
+/** A full sync that would take most devices' posture away waits for an admin; this is that admin's "yes". */
+async function confirmMassRemoval(integration, refill) {
+  const confirmed = await confirmDialog(
+    `Remove the SentinelOne posture of most devices of ${integration.name}?`,
+    [
+      integration.status.lastError.message,
+      'Confirm only if those agents were really removed from SentinelOne. If the scope changed by mistake, Edit the site and account ids instead.',
+    ],
+    'Confirm removal and sync',
+  );
+  if (!confirmed) return;
+  try {
+    refill(await api(`/v1/integrations/${encodeURIComponent(integration.id)}/sync`, { method: 'POST', query: { allowMassRemoval: 'true' } }));
+  } catch (err) {
+    refill(integration, errorBox(err));
+  }
+}
+
+async function remove(integration, reload) {
+  const matches = integration.status.matches ?? 0;
+  const confirmed = await confirmDialog(
+    `Remove ${integration.name}?`,
+    [
+      `This deletes the integration "${integration.name}" (${integration.baseUrl}), its stored API token and its sync status, and the sentinelOne:* attributes and agent records it wrote on ${matches} matched device${matches === 1 ? '' : 's'}.`,
+      'The devices themselves stay. Policies that need SentinelOne attributes will deny those devices until another integration provides them.',
+      'The audit log keeps a record of the removal.',
+    ],
+    'Remove integration',
+  );
+  if (!confirmed) return;
+  try {
+    await api(`/v1/integrations/${encodeURIComponent(integration.id)}`, { method: 'DELETE' });
+    reload();
+  } catch (err) {
+    document.querySelector(`[data-integration-id="${integration.id}"]`)?.append(errorBox(err));
+  }
 }
 
 function unmatchedToggle(integration) {
@@ -95,15 +195,18 @@ const UNMATCHED_REASON = {
 
 function unmatchedTable(agents) {
   if (agents.length === 0) return h('p', { class: 'muted' }, 'Every agent of the last full sync matched a device.');
-  return h(
-    'table',
-    {},
-    h('thead', {}, h('tr', {}, h('th', {}, 'Agent'), h('th', {}, 'Computer'), h('th', {}, 'Serial'), h('th', {}, 'Why'))),
+  return scrollBox(
+    'Unmatched agents',
     h(
-      'tbody',
+      'table',
       {},
-      agents.map((a) =>
-        h('tr', {}, h('td', {}, h('code', {}, a.id)), h('td', {}, a.computerName ?? '—'), h('td', {}, a.serialNumber ?? '—'), h('td', {}, code(a.reason, UNMATCHED_REASON[a.reason]))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Agent'), h('th', { scope: 'col' }, 'Computer'), h('th', { scope: 'col' }, 'Serial'), h('th', { scope: 'col' }, 'Why'))),
+      h(
+        'tbody',
+        {},
+        agents.map((a) =>
+          h('tr', {}, h('td', {}, h('code', {}, a.id)), h('td', {}, a.computerName ?? '—'), h('td', {}, a.serialNumber ?? '—'), h('td', {}, code(a.reason, UNMATCHED_REASON[a.reason]))),
+        ),
       ),
     ),
   );

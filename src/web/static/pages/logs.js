@@ -3,7 +3,7 @@
  * or shared), and "Load more" following the API's cursor. Both pages are one pattern with different columns.
  */
 import { api } from '../api.js';
-import { badge, code, emptyState, errorBox, h, route, showValue, time } from '../dom.js';
+import { badge, code, emptyState, errorBox, h, route, scrollBox, showValue, time } from '../dom.js';
 import { loadMoreButton } from './devices.js';
 import { wouldDenyPanel } from './rollout.js';
 
@@ -63,7 +63,7 @@ function logPage({ title, path, endpoint, filters, columns, empty, unavailable, 
     const more = h('div', { class: 'more' });
     async function load(cursor) {
       const page = await api(endpoint, { query: { ...query, limit: PAGE_SIZE, cursor } });
-      for (const entry of page.data) body.append(h('tr', {}, columns.map(([, cell]) => h('td', {}, cell(entry)))));
+      for (const entry of page.data) body.append(h('tr', {}, columns.map(([label, cell]) => h('td', { 'data-label': label }, cell(entry)))));
       more.replaceChildren(page.nextCursor ? loadMoreButton(() => load(page.nextCursor), more) : '');
     }
 
@@ -80,7 +80,7 @@ function logPage({ title, path, endpoint, filters, columns, empty, unavailable, 
       view.append(emptyState(filtered ? 'Nothing matches these filters.' : empty));
       return;
     }
-    view.append(h('table', { class: 'log' }, h('thead', {}, h('tr', {}, columns.map(([label]) => h('th', { scope: 'col' }, label)))), body), more);
+    view.append(scrollBox(title, h('table', { class: 'log stack' }, h('thead', {}, h('tr', {}, columns.map(([label]) => h('th', { scope: 'col' }, label)))), body)), more);
   };
 }
 

@@ -1,6 +1,8 @@
 /**
- * IPv4 and IPv6 addresses and prefixes, parsed without any network library. An address is a prefix with all bits
- * set (/32 or /128). IPv4-mapped IPv6 addresses (::ffff:10.0.0.1) are read as the IPv4 address they carry.
+ * IPv4 and IPv6 addresses and prefixes, parsed once for all of postern (policy destinations, device addresses,
+ * forward-auth headers, POSTERN_TRUSTED_PROXIES) without any network library. An address is a prefix with all
+ * bits set (/32 or /128). IPv4-mapped IPv6 addresses (::ffff:10.0.0.1, and ::ffff:10.0.0.0/104 as a prefix) are
+ * read as the IPv4 address or prefix they carry.
  */
 
 export interface IpPrefix {
@@ -102,4 +104,70 @@ export function prefixContains(outer: IpPrefix, inner: IpPrefix): boolean {
     if ((((outer.words[i] as number) ^ (inner.words[i] as number)) & m) !== 0) return false;
   }
   return true;
+}
+
+/** Canonical text of an address: dotted IPv4, or RFC 5952 IPv6 (lower case, longest zero run as ::). */
+export function formatIp(p: IpPrefix): string {
+  if (!p.v6) {
+    const w = p.words[0] as number;
+    return [w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255].join('.');
+  }
+  const groups = p.words.flatMap((w) => [w >>> 16, w & 0xffff]);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) (best = i), (bestLen = j - i);
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/**
+ * An IP address as headers, sockets and people write it, in canonical form: brackets, ports and zones dropped,
+ * IPv4-mapped IPv6 read as IPv4. Null when it is not an address.
+ */
+export function normalizeIp(raw: string): string | null {
+  let s = raw.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
+  if (bracketed) s = bracketed[1]!;
+  else if (/^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(s)) s = s.slice(0, s.lastIndexOf(':'));
+  s = s.replace(/%.*$/, '');
+  const p = parseIp(s);
+  return p ? formatIp(p) : null;
+}
+
+/** A set of addresses and prefixes (POSTERN_TRUSTED_PROXIES). */
+export interface IpSet {
+  contains(ip: string): boolean;
+}
+
+/** Builds a set from addresses and CIDRs; throws on an entry that is neither (config validates first). */
+export function createIpSet(entries: readonly string[]): IpSet {
+  const prefixes = entries.map((e) => {
+    const p = parseCidr(e.trim());
+    if (!p) throw new Error(`not an IP address or CIDR: ${e}`);
+    return p;
+  });
+  // A gateway asks from the same few addresses over and over: remember the answers (bounded).
+  const known = new Map<string, boolean>();
+  return {
+    contains(ip) {
+      const hit = known.get(ip);
+      if (hit !== undefined) return hit;
+      const n = normalizeIp(ip);
+      const addr = n === null ? null : parseIp(n);
+      const inside = addr !== null && prefixes.some((p) => prefixContains(p, addr));
+      if (known.size >= 4096) known.clear();
+      known.set(ip, inside);
+      return inside;
+    },
+  };
 }

@@ -1,0 +1,130 @@
+/**
+ * What a device's posture is at one instant (pure). Everything that depends on the clock is judged here, from
+ * stored timestamps, at the moment it is asked: custom attributes past their expiry are dropped, attributes from
+ * an integration whose last successful sync is older than its limit are stale, the matched agent's last report is
+ * compared with `agentActiveWithinSeconds`, and `sentinelOne:verified` with its reasons follows from those. The
+ * device view, decisions and dry runs all call `judgePosture`, so they can never disagree about a device.
+ */
+import type { StoredAttribute } from '../lib/attributes.ts';
+import { usableSerial } from './serial.ts';
+import type { Device } from './types.ts';
+import { isStale } from './freshness.ts';
+import { verifyDevice, type VerifiableAgent, type Verification, type VerifyingIntegration } from './verification.ts';
+
+/** The built-in `node:*` attributes, from the device record. */
+export function nodeAttributes(device: Device): Record<string, StoredAttribute> {
+  const at = device.updatedAt;
+  const out: Record<string, StoredAttribute> = {
+    'node:name': { value: device.name, source: 'node', updatedAt: at },
+    'node:os': { value: device.os, source: 'node', updatedAt: at },
+  };
+  if (device.osVersion) out['node:osVersion'] = { value: device.osVersion, source: 'node', updatedAt: at };
+  return out;
+}
+
+/** Stored attributes minus the ones past their expiry. */
+export function liveAttributes(stored: Record<string, StoredAttribute> | undefined, nowMs: number): Record<string, StoredAttribute> {
+  const out: Record<string, StoredAttribute> = {};
+  for (const [key, attr] of Object.entries(stored ?? {})) {
+    if (attr.expiresAt && Date.parse(attr.expiresAt) <= nowMs) continue;
+    out[key] = attr;
+  }
+  return out;
+}
+
+/** The agent fields verification reads, from the agent's record exactly as S1 sent it. */
+export function agentForVerification(agent: Record<string, unknown>): VerifiableAgent {
+  const bool = (v: unknown) => (typeof v === 'boolean' ? v : v === 'True' || v === 'true' ? true : v === 'False' || v === 'false' ? false : null);
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    lastActiveDate: str(agent.lastActiveDate),
+    infected: bool(agent.infected),
+    isDecommissioned: bool(agent.isDecommissioned),
+    threatRebootRequired: bool(agent.threatRebootRequired),
+    operationalState: str(agent.operationalState),
+  };
+}
+
+export interface PostureInput {
+  device: Device;
+  /** The device's stored attributes (as `DeviceRepo.attributesOf` resolves them). */
+  stored: Record<string, StoredAttribute> | undefined;
+  /** The matched agent per integration id. */
+  agents: ReadonlyMap<string, VerifiableAgent>;
+  integrations: readonly VerifyingIntegration[];
+  nowMs: number;
+}
+
+export interface JudgedPosture {
+  /** Live attributes, the built-in `node:*` ones and the derived `sentinelOne:verified`. */
+  attributes: Record<string, StoredAttribute>;
+  /** Keys whose value must not satisfy a posture now (their integration's data is stale). */
+  stale: ReadonlySet<string>;
+  verification: Verification;
+}
+
+export const VERIFIED_KEY = 'sentinelOne:verified';
+
+/**
+ * The device's posture at `nowMs`. `sentinelOne:verified` is derived here, never stored: it is present when the
+ * device has a matched agent, its source is that agent's integration (so it goes stale with it), and it is true
+ * only when every verification check holds now.
+ */
+export function judgePosture(input: PostureInput): JudgedPosture {
+  const { device, nowMs } = input;
+  const freshness = new Map(input.integrations.map((i) => [i.id, i]));
+  const verification = verifyDevice({
+    // A serial waiting for an admin's approval does not count yet.
+    hasUsableSerial: device.serialNumbers.some((s) => {
+      const usable = usableSerial(s);
+      return usable !== null && !(device.pendingSerials ?? []).includes(usable);
+    }),
+    hasPendingSerial: (device.pendingSerials ?? []).length > 0,
+    integrations: input.integrations,
+    agents: input.agents,
+    nowMs,
+  });
+  const attributes: Record<string, StoredAttribute> = { ...nodeAttributes(device), ...liveAttributes(input.stored, nowMs) };
+  delete attributes[VERIFIED_KEY];
+  const judgedBy = verifiedSource(input, verification);
+  if (judgedBy !== null) attributes[VERIFIED_KEY] = { value: verification.verified, source: judgedBy, updatedAt: factsChangedAt(attributes, judgedBy, device) };
+  const stale = new Set<string>();
+  for (const [key, attr] of Object.entries(attributes)) if (isStale(attr.source, freshness, nowMs)) stale.add(key);
+  return { attributes, stale, verification };
+}
+
+/** When the facts behind the derived attribute last changed: the newest attribute written by its integration. */
+function factsChangedAt(attributes: Record<string, StoredAttribute>, source: string, device: Device): string {
+  let newest = '';
+  for (const attr of Object.values(attributes)) if (attr.source === source && attr.updatedAt > newest) newest = attr.updatedAt;
+  return newest || device.updatedAt;
+}
+
+/** The integration whose agent decided `sentinelOne:verified`, or null when the device has no matched agent. */
+function verifiedSource(input: PostureInput, verification: Verification): string | null {
+  const matched = input.integrations.filter((i) => input.agents.has(i.id));
+  if (matched.length === 0) return null;
+  const named = verification.reasons.find((r) => r.integrationId && input.agents.has(r.integrationId))?.integrationId;
+  if (!verification.verified && named) return named;
+  // Verified: the first integration with a matched agent that passes (verifyDevice stops at it).
+  return (matched.find((i) => verifyDevice({ ...input, hasUsableSerial: true, integrations: [i], agents: input.agents }).verified) ?? matched[0]!).id;
+}
+
+/**
+ * The first instant after `nowMs` at which `judgePosture(input)` could answer differently with the same stored
+ * facts: a custom attribute expiring, an integration's data going stale, an agent's last report passing its
+ * limit. Until then a judgement made at `nowMs` stands, so a caller may keep it (the posture view does, per device).
+ */
+export function judgedUntil(input: Omit<PostureInput, 'nowMs'>, nowMs: number): number {
+  let until = Infinity;
+  const later = (t: number) => {
+    if (t > nowMs && t < until) until = t;
+  };
+  for (const attr of Object.values(input.stored ?? {})) if (attr.expiresAt) later(Date.parse(attr.expiresAt));
+  for (const i of input.integrations) {
+    if (i.lastSuccessfulSyncAt) later(Date.parse(i.lastSuccessfulSyncAt) + i.staleAfterSeconds * 1000 + 1);
+    const agent = input.agents.get(i.id);
+    if (agent?.lastActiveDate) later(Date.parse(agent.lastActiveDate) + i.agentActiveWithinSeconds * 1000 + 1);
+  }
+  return until;
+}

@@ -1,0 +1,24 @@
+// The SQLite background writer's thread: its own better-sqlite3 connection to the same database file (WAL), so
+// bulk appends (the decision log) run off the main event loop. Each message is one batch of rows for one cached
+// INSERT statement, written in one transaction; the answer says whether it landed.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+const db = new Database(workerData.file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 5000');
+const statements = new Map();
+
+parentPort.on('message', ({ id, sql, rows }) => {
+  try {
+    let stmt = statements.get(sql);
+    if (!stmt) statements.set(sql, (stmt = db.prepare(sql)));
+    db.transaction(() => {
+      for (const row of rows) stmt.run(row);
+    })();
+    parentPort.postMessage({ id, ok: true });
+  } catch (err) {
+    parentPort.postMessage({ id, ok: false, message: err instanceof Error ? err.message : String(err) });
+  }
+});

@@ -1,0 +1,33 @@
+/**
+ * Live sync progress, held in memory per process: how many agents the running sync has fetched out of the total
+ * SentinelOne announced (`totalItems`). `track` wraps the engine's runSync (its `onProgress` option reports each
+ * page); the integration view shows it while the integration is `syncing`, so "Sync now" can draw a progress bar.
+ * Nothing here is stored or trusted for decisions.
+ */
+export interface SyncProgress {
+  fetched: number;
+  /** SentinelOne's `pagination.totalItems`; null until the first page arrives or when S1 does not send it. */
+  total: number | null;
+}
+
+export function createSyncProgress() {
+  const current = new Map<string, SyncProgress>();
+  return {
+    get: (integrationId: string): SyncProgress | null => current.get(integrationId) ?? null,
+    /** Wraps a sync runner so each run reports its walk here from its start, and forgets it when it ends. */
+    track<O, R extends { onProgress?: (fetched: number, totalItems: number | null) => void }>(
+      runSync: (integrationId: string, options: R) => Promise<O>,
+    ): (integrationId: string, options: R) => Promise<O> {
+      return async (integrationId, options) => {
+        current.set(integrationId, { fetched: 0, total: null });
+        try {
+          return await runSync(integrationId, { ...options, onProgress: (fetched, total) => current.set(integrationId, { fetched, total }) });
+        } finally {
+          current.delete(integrationId);
+        }
+      };
+    },
+  };
+}
+
+export type SyncProgressMap = ReturnType<typeof createSyncProgress>;

@@ -1,0 +1,60 @@
+/**
+ * While a sync runs, the integration's status says how far it got: agents fetched so far out of SentinelOne's
+ * `totalItems`, page by page, so the console and `postern integrations sync --wait` can draw progress. When the
+ * sync ends the progress goes away. Each page is held until the test lets it through, so nothing depends on timing.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHttpS1Client, startS1Simulator, type S1ClientFactory, type S1Simulator } from '../../src/s1/index.ts';
+import { engines, requirePostgresInCi } from '../support/engines.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
+
+requirePostgresInCi();
+
+describe.each(engines())('sync progress on $engine', ({ newDatabaseUrl }) => {
+  let h: Harness;
+  let sim: S1Simulator;
+  afterEach(async () => {
+    await h?.close();
+    await sim?.close();
+  });
+
+  it('status.progress counts fetched agents out of the total while syncing, and is gone after', async () => {
+    sim = await startS1Simulator({ agentCount: 12, seed: 31, tokens: [{ role: 'Viewer', expiresAt: null }] });
+    const held: (() => void)[] = [];
+    const gated: S1ClientFactory = (config) => {
+      const client = createHttpS1Client(config);
+      return {
+        ...client,
+        async fetchAgentsPage(request) {
+          await new Promise<void>((resolve) => held.push(resolve));
+          return client.fetchAgentsPage(request);
+        },
+      };
+    };
+    h = await startHarness({ databaseUrl: await newDatabaseUrl(), s1: gated, sync: { walk: { pageSize: 5 } } });
+    const pageRequested = async () => {
+      while (held.length === 0) await new Promise((r) => setImmediate(r));
+    };
+    const status = async () => (await h.request('GET', `/v1/integrations/${id}`)).json.status;
+
+    const created = await h.request('POST', '/v1/integrations', { body: { provider: 'sentinelone', name: 'S1', baseUrl: sim.url, apiToken: sim.token } });
+    const id = created.json.id as string;
+    const seen = [];
+    for (let page = 0; page < 3; page++) {
+      await pageRequested();
+      const s = await status();
+      expect(s.state).toBe('syncing');
+      seen.push(s.progress);
+      held.shift()!();
+    }
+    expect(seen).toEqual([
+      { fetched: 0, total: null },
+      { fetched: 5, total: 12 },
+      { fetched: 10, total: 12 },
+    ]);
+    const done = await h.request('POST', `/v1/integrations/${id}/sync?wait=true`).then(async () => status());
+    expect(done.state).not.toBe('syncing');
+    expect(done.progress).toBeUndefined();
+    expect(done.agents).toBe(12);
+  });
+});
