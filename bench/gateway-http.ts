@@ -70,10 +70,17 @@ async function runEngine(engine: string, databaseUrl: string): Promise<Row[]> {
     if (addresses.length >= DEVICES) break;
     if (typeof a.serialNumber !== 'string' || !/^(?=.*[A-Z])[A-Z0-9]{8,}$/.test(a.serialNumber)) continue;
     const address = `10.${(addresses.length >> 16) & 255}.${(addresses.length >> 8) & 255}.${addresses.length & 255}`;
-    const d = await postern.services.devices.create(
-      { name: `d${addresses.length}`, os: 'macos', serialNumbers: [a.serialNumber], addresses: [address], user: `u${addresses.length}@example.com` },
-      by,
-    );
+    // The simulated fleet may give two agents the same serial; the second cannot be a device of its own.
+    const d = await postern.services.devices
+      .create(
+        { name: `d${addresses.length}`, os: 'macos', serialNumbers: [a.serialNumber], addresses: [address], user: `u${addresses.length}@example.com` },
+        by,
+      )
+      .catch((err: unknown) => {
+        if ((err as { code?: string }).code === 'CONFLICT') return null;
+        throw err;
+      });
+    if (!d) continue;
     addresses.push(address);
     deviceIds.push(d.id);
   }

@@ -138,9 +138,10 @@ export function registerForwardAuthRoute(
       .header('x-postern-request-id', request.id);
     if (decided.allow) {
       const device = decided.device!;
-      reply.header('x-postern-device', device.id).header('x-postern-posture', heldPostures(decided).join(','));
+      const postures = heldPostures(decided);
+      reply.header('x-postern-device', device.id).header('x-postern-posture', postures.join(','));
       if (device.user) reply.header('x-postern-user', headerSafe(device.user));
-      return { allow: true, device: device.id, user: device.user, postures: heldPostures(decided), reasons: codes, requestId: request.id };
+      return { allow: true, device: device.id, user: device.user, postures, reasons: codes, requestId: request.id };
     }
     const code = codes[0] ?? 'NO_MATCHING_GRANT';
     const message = PUBLIC_MESSAGES[code] ?? POSTURE_MESSAGE;
