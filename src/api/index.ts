@@ -12,4 +12,6 @@ export * as schemas from './schemas.ts';
 export { registerPolicyRoutes } from './routes/policy.ts';
 export { registerDecisionRoutes } from './routes/decisions.ts';
 export { registerForwardAuthRoute, clientAddress, forwardedHost, normalizeIp, trustedProxies } from './routes/forward-auth.ts';
+export { registerExceptionRoutes } from './routes/exceptions.ts';
+export { registerLossRoutes } from './routes/losses.ts';
 export { registerTailnetRoutes } from './routes/tailnets.ts';

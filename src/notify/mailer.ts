@@ -9,8 +9,10 @@ import {
   integrationPaused,
   integrationRecovered,
   integrationStopped,
+  postureLossDigest,
   tokenExpiring,
   type IntegrationAlert,
+  type PostureLossItem,
   type Message,
   type TokenExpiryAlert,
 } from './messages.ts';
@@ -23,6 +25,8 @@ export interface Notifier {
   integrationStopped(alert: IntegrationAlert): Promise<void>;
   integrationRecovered(alert: IntegrationAlert): Promise<void>;
   tokenExpiring(alert: TokenExpiryAlert): Promise<void>;
+  /** The daily digest of devices that lost their SentinelOne posture. */
+  postureLossDigest(items: readonly PostureLossItem[]): Promise<void>;
   /** A tailnet source paused, stopped or recovered (optional, so notifiers written for integrations still fit). */
   tailnetAlert?(kind: TailnetAlertKind, alert: TailnetAlert): Promise<void>;
   close(): void;
@@ -55,7 +59,10 @@ export function createNotifier(options: NotifierOptions): Notifier {
       'admin emails are off: set POSTERN_SMTP_URL and POSTERN_ADMIN_EMAILS to be told when an integration pauses, stops or recovers',
     );
     const noop = async () => undefined;
-    return { enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, tailnetAlert: noop, close: () => undefined };
+    return {
+      enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, postureLossDigest: noop, tailnetAlert: noop,
+      close: () => undefined,
+    };
   }
   const where = options.smtpUrl ? describeSmtp(options.smtpUrl) : 'the SMTP transport';
   const transport =
@@ -92,6 +99,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     integrationStopped: (a) => send('integration.stopped', a.integrationId, integrationStopped(a)),
     integrationRecovered: (a) => send('integration.recovered', a.integrationId, integrationRecovered(a)),
     tokenExpiring: (a) => send('token.expiring', a.integrationId, tokenExpiring(a)),
+    postureLossDigest: (items) => send('posture.loss.digest', '', postureLossDigest(items)),
     tailnetAlert: (kind, a) => send(`tailnet.${kind}`, a.tailnetId, tailnetMessage(kind, a)),
     close: () => transport.close(),
   };
