@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     if (!/^(?=.*[A-Z])[A-Z0-9]{8,}$/.test(serial) || seen.has(serial)) continue;
     seen.add(serial);
     const n: number = rows.length;
-    rows.push({ id: `dev_b${n}`, name: `d${n}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: `user${n % Math.ceil(AGENTS / 2)}@example.com`, tags: '[]', created_at: now, updated_at: now, claimed_user: null, reported_addresses: '[]' });
+    rows.push({ id: `dev_b${n}`, name: `d${n}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: `user${n % Math.ceil(AGENTS / 2)}@example.com`, tags: '[]', created_at: now, updated_at: now, claimed_user: null, reported_addresses: '[]', mac_addresses: '[]', reported_mac_addresses: '[]' });
   }
   for (let i = 0; i < rows.length; i += 500) {
     const batch = rows.slice(i, i + 500);

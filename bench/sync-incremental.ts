@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     const serial = typeof a.serialNumber === 'string' ? a.serialNumber : '';
     if (!/^(?=.*[A-Z])[A-Z0-9]{8,}$/.test(serial) || seen.has(serial)) continue;
     seen.add(serial);
-    rows.push({ id: `dev_b${rows.length}`, name: `d${rows.length}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: null, tags: '[]', created_at: now, updated_at: now, claimed_user: null, reported_addresses: '[]' });
+    rows.push({ id: `dev_b${rows.length}`, name: `d${rows.length}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: null, tags: '[]', created_at: now, updated_at: now, claimed_user: null, reported_addresses: '[]', mac_addresses: '[]', reported_mac_addresses: '[]' });
   }
   for (let i = 0; i < rows.length; i += 500) {
     const batch = rows.slice(i, i + 500);

@@ -93,7 +93,7 @@ async function worker(): Promise<void> {
   const now = new Date().toISOString();
   const rows = [...serials].map((serial, i) => ({
     id: `dev_s${i}`, name: `d${i}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: null, tags: '[]', created_at: now, updated_at: now,
-    claimed_user: null, reported_addresses: '[]',
+    claimed_user: null, reported_addresses: '[]', mac_addresses: '[]', reported_mac_addresses: '[]',
   }));
   // Matching reads a device's approved serials, normalised, from device_serials.
   const serialRows = [...serials].map((serial, i) => ({ device_id: `dev_s${i}`, serial: usableSerialForBench(serial) ?? serial, status: 'approved', source: 'admin', created_at: now }));

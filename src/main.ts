@@ -8,6 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import {
   buildServer,
   registerDecisionRoutes,
+  registerExceptionRoutes,
+  registerLossRoutes,
   registerForwardAuthRoute,
   registerPolicyRoutes,
   registerRiskRoutes,
@@ -25,7 +27,9 @@ import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { createMetrics, instrumentSyncs, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
+import { countDecision, createMetrics, instrumentSyncs, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
+import { createExceptionService, type ExceptionService } from './exceptions/index.ts';
+import { createLossService, type LossService } from './losses/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin } from './oidc/index.ts';
@@ -76,6 +80,10 @@ export interface PosternOptions {
    * 10 s); every enrollment in that window shares the one sync. Only while the scheduler runs.
    */
   enrollSyncDelayMs?: number;
+  /** How often expired posture exceptions are audited and other processes' exceptions picked up (default 60 s). */
+  exceptionSweepMs?: number;
+  /** How often a due posture-loss digest is looked for (default hourly; at most one digest a day is sent). */
+  lossDigestCheckMs?: number;
 }
 
 export interface Postern {
@@ -93,6 +101,8 @@ export interface Postern {
     decisionLog: ReturnType<typeof createDecisionLog>;
     risk: ReturnType<typeof createRiskService>;
     tailnets: ReturnType<typeof createTailnetModule>['service'];
+    exceptions: ExceptionService;
+    losses: LossService;
   };
   scheduler: ReturnType<typeof createScheduler>;
   /** Runs tailnet sources' syncs (a second instance of the integrations' scheduler). */
@@ -131,12 +141,18 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const { tokenPolicy, ...engineTuning } = options.sync ?? {};
     const progress = createSyncProgress();
     const leases = createLeaseRepo();
+    const metrics = createMetrics();
+    const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
+    const losses = createLossService({
+      store, clock, ids, logger, notifier,
+      deviceName: async (id) => (await deviceRepo.get(store.db, id))?.name ?? null,
+      onLoss: (reason) => metrics.postureLosses.inc({ reason }),
+    });
     const engine = createSyncEngine({
-      store, integrations: integrationRepo, devices: deviceRepo, leases, audit, s1, secrets, clock, ids, logger, changes,
+      store, integrations: integrationRepo, devices: deviceRepo, leases, audit, s1, secrets, clock, ids, logger, changes, losses,
       leaseMs: config.syncLeaseSeconds * 1000,
       ...engineTuning,
     });
-    const notifier = options.notifier ?? createNotifier({ smtpUrl: config.smtpUrl, from: config.smtpFrom, to: config.adminEmails, logger });
     const upkeep = createSyncUpkeep({
       store,
       integrations: integrationRepo,
@@ -150,7 +166,6 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       tokenPolicy,
       audit,
     });
-    const metrics = createMetrics();
     const risk = createRiskService({
       store, clock, ids, audit, devices: deviceRepo, integrations: { listForVerification: (db) => integrationRepo.listFreshness(db) }, notifier, logger, windowDays: config.riskWindowDays,
     });
@@ -180,7 +195,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       },
       onStart: upkeep.onStart,
     });
-    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, changes, progress: progress.get });
+    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, changes, progress: progress.get, losses });
     // A device that enrolls (or whose serials an admin approves) gets its posture from a sync soon after, one sync
     // for however many enroll at once.
     const syncSoon = createDebouncer({
@@ -217,6 +232,16 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock, userRisk: risk.levelOf });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes });
     const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
+    const exceptions = createExceptionService({
+      store, audit, clock, ids, logger,
+      deviceExists: async (id) => (await deviceRepo.get(store.db, id)) !== null,
+    });
+    await exceptions.reload();
+    const sweepEveryMs = options.exceptionSweepMs ?? 60_000;
+    const sweepExceptions = () => exceptions.sweep().catch((err: unknown) => logger.error({ err }, 'posture exception sweep failed'));
+    let sweeper: { cancel(): void } | null = null;
+    let digester: { cancel(): void } | null = null;
+    const sendLossDigest = () => losses.sendDigestIfDue().catch((err: unknown) => logger.warn({ err }, 'the posture-loss digest could not be sent; it is retried within the hour'));
     const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger, userRisk: risk.levelOf });
     changes.subscribe((batch) => keys.apply(batch));
     await view.load();
@@ -226,17 +251,20 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       view,
       log: {
         append(entry) {
-          metrics.decisions.inc({ outcome: entry.allow ? 'allow' : 'deny', reason: entry.reasons[0]?.code ?? 'NONE' });
+          countDecision(metrics, entry);
           decisionLog.append(entry);
         },
       },
       clock,
       ids,
+      exceptions,
     });
     const plugins: NonNullable<ApiDeps['plugins']> = [
       (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),
       (app, routeDeps) => registerRiskRoutes(app, { ...routeDeps, risk }),
-      (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog }),
+      (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog, clock }),
+      (app, routeDeps) => registerExceptionRoutes(app, { ...routeDeps, exceptions }),
+      (app, routeDeps) => registerLossRoutes(app, { ...routeDeps, losses }),
       (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
       (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service }),
@@ -263,7 +291,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       app,
       store,
       secrets,
-      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, tailnets: tailnet.service, risk },
+      services: { integrations, devices, keys, enrollment, audit, policy, decisions, decisionLog, tailnets: tailnet.service, exceptions, losses, risk },
       scheduler,
       tailnetScheduler: tailnet.scheduler,
       metrics,
@@ -276,6 +304,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
           await scheduler.start();
           await tailnet.scheduler.start();
         }
+        sweeper = startSweeper(clock, sweepEveryMs, sweepExceptions);
+        digester = startSweeper(clock, options.lossDigestCheckMs ?? 3_600_000, sendLossDigest);
         const url = address.replace('[::1]', 'localhost');
         logger.info({ url }, `postern listening on ${url}`);
         return url;
@@ -285,6 +315,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         closed = true;
         syncSoon.cancel();
         stopRiskRefresh();
+        sweeper?.cancel();
+        digester?.cancel();
         await scheduler.stop();
         await tailnet.scheduler.stop();
         await changes.stop();
@@ -299,6 +331,23 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     await store.close();
     throw err;
   }
+}
+
+/** Runs `fn` every `everyMs` on the clock until cancelled (a fake clock in tests). */
+function startSweeper(clock: Clock, everyMs: number, fn: () => Promise<unknown>): { cancel(): void } {
+  let timer = clock.setTimer(everyMs, tick);
+  let stopped = false;
+  function tick(): void {
+    void fn().finally(() => {
+      if (!stopped) timer = clock.setTimer(everyMs, tick);
+    });
+  }
+  return {
+    cancel() {
+      stopped = true;
+      timer.cancel();
+    },
+  };
 }
 
 /** The certificate and key files, or a start-up error that names the variable to fix. */

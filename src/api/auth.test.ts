@@ -37,6 +37,12 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'POST /v1/devices/{id}/approve-serials': ADMIN,
   'POST /v1/devices/{id}/tokens/rotate': ADMIN,
   'DELETE /v1/devices/{id}/tokens': ADMIN,
+  'POST /v1/devices/{id}/exceptions': ADMIN,
+  'GET /v1/devices/{id}/exceptions': READ,
+  'GET /v1/devices/{id}/exceptions/{exceptionId}': READ,
+  'GET /v1/devices/{id}/posture-losses': READ,
+  'GET /v1/posture-losses': READ,
+  'DELETE /v1/devices/{id}/exceptions/{exceptionId}': ADMIN,
   'GET /v1/audit': READ,
   'POST /v1/console/login': READ,
   'GET /v1/policy': READ,
@@ -45,6 +51,7 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'GET /v1/policy/versions/{version}': READ,
   'POST /v1/decisions': ['admin', 'viewer', 'gateway'],
   'GET /v1/decisions/log': READ,
+  'GET /v1/decisions/would-deny': READ,
   'GET /v1/forward-auth': ['admin', 'gateway'],
   'GET /v1/forward-auth/envoy/{*}': ['admin', 'gateway'],
   'POST /v1/forward-auth/envoy/{*}': ['admin', 'gateway'],
@@ -75,7 +82,7 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'GET /v1/tailnets/{id}/nodes': READ,
 };
 
-const SAMPLE_PARAMS: Record<string, string> = { id: 'x_1', key: 'custom:tier', email: 'nobody@example.com' };
+const SAMPLE_PARAMS: Record<string, string> = { id: 'x_1', key: 'custom:tier', exceptionId: 'exc_doesnotexist1', email: 'nobody@example.com' };
 const ID_PREFIX: Record<string, string> = { integrations: 'int', devices: 'dev', 'api-keys': 'key', 'enrollment-keys': 'ek', tailnets: 'tn' };
 
 function concreteUrl(path: string): string {

@@ -13,4 +13,6 @@ export { registerPolicyRoutes } from './routes/policy.ts';
 export { registerDecisionRoutes } from './routes/decisions.ts';
 export { registerRiskRoutes } from './routes/risk.ts';
 export { registerForwardAuthRoute, clientAddress, forwardedHost, normalizeIp, trustedProxies } from './routes/forward-auth.ts';
+export { registerExceptionRoutes } from './routes/exceptions.ts';
+export { registerLossRoutes } from './routes/losses.ts';
 export { registerTailnetRoutes } from './routes/tailnets.ts';

@@ -30,3 +30,13 @@ describe('Windows serials from Get-CimInstance Win32_BIOS', () => {
     ['win32bios-no-output.txt', null],
   ])('%s → %s', (file, serial) => expect(serialFromWin32Bios(fixture(file))).toBe(serial));
 });
+
+describe('the agent reports the machine\'s MACs', () => {
+  it('lists each non-internal interface MAC once, lower-case, never the all-zero one', async () => {
+    const { collectMacs } = await import('./device-facts.ts');
+    const macs = collectMacs();
+    expect(new Set(macs).size).toBe(macs.length);
+    for (const m of macs) expect(m).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+    expect(macs).not.toContain('00:00:00:00:00:00');
+  });
+});

@@ -14,6 +14,8 @@ export interface DeviceFacts {
   osVersion: string | null;
   serialNumbers: string[];
   addresses: string[];
+  /** The machine's MACs; a claim the server shows, never a key it matches on until an admin sets it. */
+  macAddresses?: string[];
 }
 
 const OS_NAMES: Partial<Record<NodeJS.Platform, string>> = { darwin: 'macos', win32: 'windows', linux: 'linux', freebsd: 'freebsd', openbsd: 'openbsd' };
@@ -70,6 +72,15 @@ export function collectAddresses(): string[] {
     .slice(0, 32);
 }
 
+/** The MACs of the machine's non-internal interfaces (postern decides which may ever identify it). */
+export function collectMacs(): string[] {
+  const macs = Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => !a.internal && a.mac !== '00:00:00:00:00:00')
+    .map((a) => a.mac.toLowerCase());
+  return [...new Set(macs)].slice(0, 32);
+}
+
 export function collectFacts(overrides: Partial<DeviceFacts> = {}): DeviceFacts {
   return {
     name: overrides.name ?? hostname().slice(0, 200),
@@ -77,5 +88,6 @@ export function collectFacts(overrides: Partial<DeviceFacts> = {}): DeviceFacts 
     osVersion: overrides.osVersion ?? (release().slice(0, 64) || null),
     serialNumbers: overrides.serialNumbers ?? collectSerials(),
     addresses: overrides.addresses ?? collectAddresses(),
+    macAddresses: overrides.macAddresses ?? collectMacs(),
   };
 }

@@ -11,3 +11,4 @@ export { buildDeviceView } from './view.ts';
 export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
 export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';
 export { canonicalOs, sameAddress } from './identity-rules.ts';
+export { normalizeMac, usableMac, macProblem } from './mac.ts';

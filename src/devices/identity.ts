@@ -4,6 +4,7 @@
  * them inside one transaction each, with the serial and address checks in that same transaction and the serials'
  * UNIQUE index behind them, so concurrent writes cannot register one serial twice.
  */
+import { normalizeMac } from './mac.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { PosternError } from '../lib/errors.ts';
@@ -127,6 +128,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
           pendingSerials: serials.filter((s) => s.status === 'pending').map((s) => s.serial).sort(),
           addresses: addresses.identifying.map((a) => a.address),
           reportedAddresses: addresses.reportedOnly,
+          reportedMacAddresses: reportedMacs(req.facts.macAddresses),
           user,
           claimedUser,
           tags: [...new Set(req.tags)],
@@ -175,6 +177,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
           pendingSerials: serials.filter((s) => s.status === 'pending').map((s) => s.serial).sort(),
           addresses: addresses.identifying.map((a) => a.address),
           reportedAddresses: addresses.reportedOnly,
+          ...(facts.macAddresses !== undefined ? { reportedMacAddresses: reportedMacs(facts.macAddresses) } : {}),
           ...(proven !== null ? { user: proven, claimedUser: before.claimedUser === proven ? null : before.claimedUser } : {}),
         };
         const serialsSame = sameRows(serialRows, serials, (r) => `${r.serial}|${r.status}|${r.source}`);
@@ -233,8 +236,14 @@ function sameDevice(a: Device, b: Device): boolean {
     same(a.serialNumbers, b.serialNumbers) &&
     same(a.pendingSerials, b.pendingSerials) &&
     same([...a.addresses].sort(), [...b.addresses].sort()) &&
-    same([...a.reportedAddresses].sort(), [...b.reportedAddresses].sort())
+    same([...a.reportedAddresses].sort(), [...b.reportedAddresses].sort()) &&
+    same([...(a.reportedMacAddresses ?? [])].sort(), [...(b.reportedMacAddresses ?? [])].sort())
   );
+}
+
+/** What an agent reports as its MACs, normalised; a claim only (an admin's `macAddresses` are what match). */
+function reportedMacs(values: readonly string[] | undefined): string[] {
+  return [...new Set((values ?? []).map((v) => normalizeMac(v)).filter((m): m is string => m !== null))].sort().slice(0, 32);
 }
 
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);

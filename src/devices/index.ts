@@ -5,6 +5,7 @@
  * (`serial`, `matcher`, `verification`, `view`) import no I/O.
  */
 export { normalizeSerial, isPlaceholderSerial, usableSerial } from './serial.ts';
+export { normalizeMac, usableMac, macProblem } from './mac.ts';
 export {
   createMatcher,
   indexDevicesBySerial,

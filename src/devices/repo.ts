@@ -18,6 +18,9 @@ const toDevice = (row: DevicesTable, pendingSerials: string[] = []): Device => (
   pendingSerials,
   addresses: fromJson<string[]>(row.addresses, []),
   reportedAddresses: fromJson<string[]>(row.reported_addresses, []),
+  macAddresses: fromJson<string[]>(row.mac_addresses ?? '[]', []),
+  reportedMacAddresses: fromJson<string[]>(row.reported_mac_addresses ?? '[]', []),
+  s1AgentUuid: row.s1_agent_uuid ?? null,
   user: row.user,
   claimedUser: row.claimed_user,
   tags: fromJson<string[]>(row.tags, []),
@@ -54,6 +57,9 @@ const toRow = (d: Device): DevicesTable => ({
   updated_at: d.updatedAt,
   claimed_user: d.claimedUser,
   reported_addresses: toJson(d.reportedAddresses),
+  mac_addresses: toJson(d.macAddresses ?? []),
+  reported_mac_addresses: toJson(d.reportedMacAddresses ?? []),
+  s1_agent_uuid: d.s1AgentUuid ?? null,
 });
 
 export const toStoredAttribute = (row: Pick<AttributesTable, 'value_json' | 'source' | 'updated_at' | 'expires_at'>): StoredAttribute => ({
@@ -164,14 +170,14 @@ export function createDeviceRepo() {
      * Every device's id and approved serials: what the matcher needs, nothing more. A serial still pending an
      * admin's approval matches no agent, so a device cannot borrow an agent's posture by naming its serial.
      */
-    async listSerials(db: Executor): Promise<{ id: string; serialNumbers: string[] }[]> {
+    async listSerials(db: Executor): Promise<{ id: string; serialNumbers: string[]; macAddresses: string[]; s1AgentUuid: string | null }[]> {
       const [devices, serials] = await Promise.all([
-        db.selectFrom('devices').select('id').execute(),
+        db.selectFrom('devices').select(['id', 'mac_addresses', 's1_agent_uuid']).execute(),
         db.selectFrom('device_serials').select(['device_id', 'serial']).where('status', '=', 'approved').execute(),
       ]);
       const by = new Map<string, string[]>();
       for (const s of serials) by.set(s.device_id, [...(by.get(s.device_id) ?? []), s.serial]);
-      return devices.map((d) => ({ id: d.id, serialNumbers: by.get(d.id) ?? [] }));
+      return devices.map((d) => ({ id: d.id, serialNumbers: by.get(d.id) ?? [], macAddresses: fromJson<string[]>(d.mac_addresses, []), s1AgentUuid: d.s1_agent_uuid }));
     },
 
     async findIdsByAddress(db: Executor, address: string): Promise<string[]> {
@@ -241,6 +247,7 @@ export function createDeviceRepo() {
             integrationId: r.integration_id,
             agentId: r.agent_id,
             matchedSerial: r.matched_serial,
+            matchedBy: r.matched_by === 'mac' || r.matched_by === 'agentUuid' ? r.matched_by : 'serial',
             conflictAgentIds: fromJson<string[]>(r.conflict_agent_ids, []),
             matchedAt: r.matched_at,
             agent: fromJson<Record<string, unknown>>(r.agent_json, {}),

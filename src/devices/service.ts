@@ -3,6 +3,7 @@
  * writes and the agents' enrollments and reports (`identity.ts`) share one set of rules: serials are unique
  * (checked in the write's transaction, with a UNIQUE index behind it), an address identifies one device only.
  */
+import { normalizeMac } from './mac.ts';
 import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
 import type { Clock } from '../lib/clock.ts';
 import { notFound, PosternError, validationError } from '../lib/errors.ts';
@@ -71,6 +72,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         pendingSerials: [],
         addresses: addresses.map((a) => a.address),
         reportedAddresses: [],
+        macAddresses: macList(input.macAddresses ?? []),
+        s1AgentUuid: agentUuid(input.s1AgentUuid),
         user: input.user?.toLowerCase() ?? null,
         claimedUser: null,
         tags: dedupe(input.tags ?? []),
@@ -122,6 +125,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           ...(addresses !== undefined ? { addresses: addresses.map((a) => a.address), reportedAddresses: [] } : {}),
           ...(patch.user !== undefined ? { user: patch.user?.toLowerCase() ?? null, claimedUser: null } : {}),
           ...(patch.tags !== undefined ? { tags: dedupe(patch.tags) } : {}),
+          ...(patch.macAddresses !== undefined ? { macAddresses: macList(patch.macAddresses) } : {}),
+          ...(patch.s1AgentUuid !== undefined ? { s1AgentUuid: agentUuid(patch.s1AgentUuid) } : {}),
           updatedAt: clock.now().toISOString(),
         };
         await refuseTaken(tx, repo, serials ?? [], addresses ?? [], id, { log: deps.audit, by });
@@ -216,4 +221,15 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const m = /^d:([^|]+)\|(.+)$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!m) throw validationError('query.cursor', 'is not a cursor this endpoint returned; start again without it.');
   return { createdAt: m[1]!, id: m[2]! };
+}
+
+/** MACs as given, normalised (`aa:bb:cc:dd:ee:ff`) and de-duplicated; the matcher decides which may match. */
+function macList(values: readonly string[]): string[] {
+  return [...new Set(values.map((v) => normalizeMac(v)).filter((m): m is string => m !== null))];
+}
+
+/** An S1 agent UUID as S1 writes it: 32 lower-case hex digits (dashes dropped). */
+function agentUuid(value: string | null | undefined): string | null {
+  const v = value?.trim().toLowerCase().replace(/-/g, '') ?? '';
+  return v === '' ? null : v;
 }

@@ -16,6 +16,8 @@ export interface DesiredDevice {
   /** `rawJson`: the agent's record exactly as the source sent it, as JSON text. */
   agent: MatchableAgent & { rawJson: string };
   serial: string;
+  /** Which key matched: the serial (default) or a MAC. */
+  matchedBy?: 'serial' | 'mac' | 'agentUuid';
   conflictAgentIds: string[];
   attributes: Partial<Record<string, AttributeValue>>;
 }
@@ -37,6 +39,10 @@ export interface SyncedDiff {
   sourceDeletes: string[];
   /** Devices that carried this integration's values before and lose all of them now. */
   devicesLosingAll: number;
+  /** Those devices, with the agent that supplied the values before (null when none was recorded). */
+  lost: { deviceId: string; agentId: string | null }[];
+  /** Devices that carried none of this integration's values before and get some now. */
+  gained: string[];
   /** Devices that carried this integration's values before the sync. */
   devicesBefore: number;
 }
@@ -72,7 +78,7 @@ export function createSyncedRepo() {
         for (const row of await sq.execute()) sources.set(row.device_id, { agentId: row.agent_id, agentJson: row.agent_json });
       }
 
-      const diff: SyncedDiff = { changes: [], upserts: [], deletes: [], sourceUpserts: [], sourceDeletes: [], devicesLosingAll: 0, devicesBefore: existing.size };
+      const diff: SyncedDiff = { changes: [], upserts: [], deletes: [], sourceUpserts: [], sourceDeletes: [], devicesLosingAll: 0, devicesBefore: existing.size, lost: [], gained: [] };
       for (const [deviceId, want] of desired) {
         const source = sources.get(deviceId);
         if (options.kind === 'incremental' && source && source.agentId !== want.agent.id) {
@@ -99,6 +105,7 @@ export function createSyncedRepo() {
           }
         }
         if (removed.length > 0) diff.deletes.push({ deviceId, keys: removed });
+        if (have.size === 0 && Object.keys(want.attributes).length > 0) diff.gained.push(deviceId);
         if (Object.keys(change.after).length > 0) diff.changes.push(change);
         if (!source || source.agentId !== want.agent.id || source.agentJson !== want.agent.rawJson) diff.sourceUpserts.push(deviceId);
       }
@@ -110,6 +117,7 @@ export function createSyncedRepo() {
           const have = existing.get(deviceId) ?? new Map();
           if (have.size > 0) {
             diff.devicesLosingAll++;
+            diff.lost.push({ deviceId, agentId: sources.get(deviceId)?.agentId ?? null });
             diff.deletes.push({ deviceId, keys: [...have.keys()] });
             const before: Values = {};
             const after: Values = {};
@@ -163,6 +171,7 @@ export function createSyncedRepo() {
                 integration_id: integrationId,
                 agent_id: m.agent.id,
                 matched_serial: m.serial,
+                matched_by: m.matchedBy ?? 'serial',
                 agent_json: m.agent.rawJson,
                 conflict_agent_ids: JSON.stringify(m.conflictAgentIds),
                 matched_at: nowIso,
@@ -173,6 +182,7 @@ export function createSyncedRepo() {
             oc.columns(['device_id', 'integration_id']).doUpdateSet((eb) => ({
               agent_id: eb.ref('excluded.agent_id'),
               matched_serial: eb.ref('excluded.matched_serial'),
+              matched_by: eb.ref('excluded.matched_by'),
               agent_json: eb.ref('excluded.agent_json'),
               conflict_agent_ids: eb.ref('excluded.conflict_agent_ids'),
               matched_at: eb.ref('excluded.matched_at'),
@@ -193,6 +203,12 @@ export function createSyncedRepo() {
     },
 
     /** A removed integration vouches for nothing: its values go, every other source's stay. */
+    /** Devices carrying any of this integration's values. */
+    async devicesWithValues(db: Executor, integrationId: string): Promise<string[]> {
+      const rows = await db.selectFrom('attributes').select('device_id').distinct().where('source', '=', integrationId).execute();
+      return rows.map((r) => r.device_id);
+    },
+
     async removeSource(db: Executor, integrationId: string): Promise<void> {
       await db.deleteFrom('attributes').where('source', '=', integrationId).execute();
       await db.deleteFrom('device_sources').where('integration_id', '=', integrationId).execute();

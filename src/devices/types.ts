@@ -14,6 +14,12 @@ export interface Device {
   addresses: string[];
   /** Addresses the agent reported that postern did not observe: shown, never used to identify the device. */
   reportedAddresses: string[];
+  /** Normalised MAC addresses; they match an agent without a usable serial (see mac.ts for which never match). */
+  macAddresses?: string[];
+  /** MACs the device's own agent reported: shown, never matched until an admin puts them in `macAddresses`. */
+  reportedMacAddresses?: string[];
+  /** A SentinelOne agent UUID an admin recorded: matched when neither serial nor MAC can match. */
+  s1AgentUuid?: string | null;
   user: string | null;
   /** A user the device named itself; not used for decisions until an admin approves it. */
   claimedUser: string | null;
@@ -31,6 +37,8 @@ export interface DeviceFacts {
   osVersion?: string | null;
   serialNumbers: string[];
   addresses: string[];
+  /** The machine's network interfaces' MACs. */
+  macAddresses?: string[];
 }
 
 /** An enrollment: the agent's facts plus what its credential (and any identity-provider login) proves. */
@@ -54,6 +62,8 @@ export interface DeviceInput {
   osVersion?: string | null;
   serialNumbers?: string[];
   addresses?: string[];
+  macAddresses?: string[];
+  s1AgentUuid?: string | null;
   user?: string | null;
   tags?: string[];
   /** Set only by a device source creating the device; never changed afterwards. */
@@ -67,6 +77,7 @@ export interface DeviceSource {
   integrationId: string;
   agentId: string;
   matchedSerial: string;
+  matchedBy: 'serial' | 'mac' | 'agentUuid';
   conflictAgentIds: string[];
   matchedAt: string;
   agent: Record<string, unknown>;
@@ -78,5 +89,5 @@ export interface DeviceView extends Device {
   verification: { sentinelOne: Verification };
   /** Namespace to the integration and agent whose values the device carries (several integrations may see it). */
   attributeSources: Record<string, { integrationId: string; agentId: string }>;
-  match: { integrationId: string; agentId: string; serial: string; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
+  match: { integrationId: string; agentId: string; serial: string; matchedBy: 'serial' | 'mac' | 'agentUuid'; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
 }

@@ -30,6 +30,7 @@ export function buildDeviceView(
       integrationId: s.integrationId,
       agentId: s.agentId,
       serial: s.matchedSerial,
+      matchedBy: s.matchedBy ?? 'serial',
       conflictAgentIds: s.conflictAgentIds,
       suppliesAttributes: s === supplying,
     })),

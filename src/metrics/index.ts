@@ -41,6 +41,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['outcome', 'reason'] as const,
       registers: [registry],
     }),
+    wouldDeny: new Counter({
+      name: 'postern_decisions_would_deny_total',
+      help: 'Decisions allowed only because a report-only posture does not refuse (enforcing it would deny), by posture.',
+      labelNames: ['posture'] as const,
+      registers: [registry],
+    }),
+    postureLosses: new Counter({
+      name: 'postern_posture_losses_total',
+      help: 'Devices that lost all SentinelOne attributes of an integration, one per loss (not per sync), by reason (AGENT_GONE, AGENT_UNMATCHED, INTEGRATION_REMOVED).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    exceptionsApplied: new Counter({
+      name: 'postern_decisions_exception_applied_total',
+      help: 'Decisions allowed only because of a posture exception, by posture.',
+      labelNames: ['posture'] as const,
+      registers: [registry],
+    }),
   };
 }
 
@@ -60,6 +78,22 @@ export function observeUsersByRiskLevel(metrics: Metrics, read: () => Promise<Re
 }
 
 export const INTEGRATION_STATES_FOR_METRICS = ['waiting_to_sync', 'syncing', 'ok', 'failing', 'paused', 'stopped', 'overdue'] as const;
+
+interface CountedDecision {
+  allow: boolean;
+  wouldDeny?: boolean;
+  reasons: readonly { code: string; posture?: string; reportOnly?: true }[];
+}
+
+/** Counts a decision by outcome and first reason; would-deny decisions and applied exceptions by posture. */
+export function countDecision(metrics: Metrics, d: CountedDecision): void {
+  metrics.decisions.inc({ outcome: d.allow ? 'allow' : 'deny', reason: d.reasons[0]?.code ?? 'NONE' });
+  if (d.wouldDeny) {
+    const postures = new Set(d.reasons.filter((r) => r.reportOnly).map((r) => r.posture ?? 'unknown'));
+    for (const posture of postures.size > 0 ? postures : ['unknown']) metrics.wouldDeny.inc({ posture });
+  }
+  for (const r of d.reasons) if (r.code === 'EXCEPTION_APPLIED') metrics.exceptionsApplied.inc({ posture: r.posture ?? 'unknown' });
+}
 
 /** Sets the one-hot state gauge of an integration. */
 export function recordIntegrationState(metrics: Metrics, integrationId: string, state: string): void {

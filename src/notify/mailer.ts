@@ -9,8 +9,10 @@ import {
   integrationPaused,
   integrationRecovered,
   integrationStopped,
+  postureLossDigest,
   tokenExpiring,
   type IntegrationAlert,
+  type PostureLossItem,
   type Message,
   type TokenExpiryAlert,
 } from './messages.ts';
@@ -26,6 +28,8 @@ export interface Notifier {
   tokenExpiring(alert: TokenExpiryAlert): Promise<void>;
   /** A user's risk level reached high (once per episode). */
   userRiskHigh(alert: UserRiskAlert): Promise<void>;
+  /** The daily digest of devices that lost their SentinelOne posture. */
+  postureLossDigest(items: readonly PostureLossItem[]): Promise<void>;
   /** A tailnet source paused, stopped or recovered (optional, so notifiers written for integrations still fit). */
   tailnetAlert?(kind: TailnetAlertKind, alert: TailnetAlert): Promise<void>;
   close(): void;
@@ -58,7 +62,10 @@ export function createNotifier(options: NotifierOptions): Notifier {
       'admin emails are off: set POSTERN_SMTP_URL and POSTERN_ADMIN_EMAILS to be told when an integration pauses, stops or recovers',
     );
     const noop = async () => undefined;
-    return { enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, tailnetAlert: noop, userRiskHigh: noop, close: () => undefined };
+    return {
+      enabled: false, integrationPaused: noop, integrationStopped: noop, integrationRecovered: noop, tokenExpiring: noop, postureLossDigest: noop, tailnetAlert: noop, userRiskHigh: noop,
+      close: () => undefined,
+    };
   }
   const where = options.smtpUrl ? describeSmtp(options.smtpUrl) : 'the SMTP transport';
   const transport =
@@ -96,6 +103,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     integrationRecovered: (a) => send('integration.recovered', a.integrationId, integrationRecovered(a)),
     tokenExpiring: (a) => send('token.expiring', a.integrationId, tokenExpiring(a)),
     userRiskHigh: (a) => send('user.risk.high', undefined, userRiskHigh(a)),
+    postureLossDigest: (items) => send('posture.loss.digest', '', postureLossDigest(items)),
     tailnetAlert: (kind, a) => send(`tailnet.${kind}`, a.tailnetId, tailnetMessage(kind, a)),
     close: () => transport.close(),
   };

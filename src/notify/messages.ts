@@ -145,3 +145,24 @@ export function tokenExpiring(a: TokenExpiryAlert): Message {
     'If it expires, syncs are paused, then stopped, and devices lose their verification once their data goes stale.',
   ]);
 }
+
+/** One device that lost its SentinelOne posture, for the daily digest. */
+export interface PostureLossItem {
+  deviceId: string;
+  deviceName: string;
+  lostAt: string;
+  integrationName: string;
+  code: string;
+  message: string;
+}
+
+export function postureLossDigest(items: readonly PostureLossItem[]): Message {
+  const n = items.length;
+  return message(`postern: ${n} device${n === 1 ? '' : 's'} lost SentinelOne posture`, [
+    `Since the last digest, ${n} device${n === 1 ? '' : 's'} lost the SentinelOne attributes their access depends on. Postures that need them now deny these devices.`,
+    '',
+    ...items.map((i) => `- ${i.deviceName} (${i.deviceId}) at ${i.lostAt}, from "${i.integrationName}": ${i.message} (${i.code})`),
+    '',
+    'What to do: check that the SentinelOne agent is installed and reporting on each device, that its serial number still matches the device in postern, and that the integration is configured and syncing. GET /v1/posture-losses lists them.',
+  ]);
+}

@@ -9,6 +9,8 @@ import type { Decision, GrantRef, PolicySubject } from './types.ts';
 export interface CompiledPosture {
   readonly name: string;
   readonly conditions: readonly CompiledCondition[];
+  /** Listed in `reportOnlyPostures`: failing it never refuses access (would-deny). */
+  readonly reportOnly: boolean;
 }
 
 export interface CompiledGrant {
@@ -29,6 +31,10 @@ export interface CompiledGrant {
   readonly key: string;
   /** The shared, frozen decision the fast path returns when this grant allows. */
   readonly allowed: Decision;
+  /** `"postureMode": "report"`: failing its posture never refuses access (would-deny). */
+  readonly reportOnly: boolean;
+  /** The shared, frozen decision the fast path returns when this grant allows only by report-only postures. */
+  readonly wouldDeny: Decision;
 }
 
 /** Grants to try for each kind of destination, each list in file order. */
@@ -43,7 +49,8 @@ export interface GrantIndex {
 
 export interface CompiledTestCase {
   readonly dst: string;
-  readonly expected: 'accept' | 'deny';
+  /** `wouldDeny`: accepted, but only because a report-only posture fails (enforcing it would deny). */
+  readonly expected: 'accept' | 'deny' | 'wouldDeny';
   readonly line: number;
   readonly column: number;
 }

@@ -54,7 +54,7 @@ export function compilePolicy(text: string, limits: PolicyLimits = DEFAULT_POLIC
 class Compiler {
   private readonly groups = new Map<string, string[]>();
   private readonly postureIndex = new Map<string, number>();
-  private readonly postures: CompiledPosture[] = [];
+  private readonly postures: Array<{ -readonly [K in keyof CompiledPosture]: CompiledPosture[K] }> = [];
   private readonly tags = new Set<string>();
 
   constructor(
@@ -65,6 +65,10 @@ class Compiler {
   compile(raw: RawPolicy): CompiledPolicy {
     for (const g of raw.groups) this.group(g.name.value, g.members);
     for (const p of raw.postures) this.posture(p.name.value, p.conditions);
+    for (const pi of this.postureRefs(raw.reportOnlyPostures)) {
+      const p = this.postures[pi];
+      if (p) p.reportOnly = true;
+    }
     const defaults = this.postureRefs(raw.defaultSrcPosture);
     const grants = raw.grants.map((g) => this.grant(g, defaults));
     const tests = compileTests(raw.tests, this.groups, this.sink, this.limits.maxTestCases);
@@ -102,7 +106,7 @@ class Compiler {
       else this.sink.add(r.code, `${r.message} (in "${t.value}")`, offsetIn(t, r.offset), t.path);
     }
     this.postureIndex.set(name, this.postures.length);
-    this.postures.push({ name, conditions });
+    this.postures.push({ name, conditions, reportOnly: false });
   }
 
   private postureRefs(refs: Located<string>[]): number[] {
@@ -173,6 +177,7 @@ class Compiler {
       dst: [...dstText].sort(),
       srcPosture: g.srcPosture ? g.srcPosture.map((p) => p.value).sort() : null,
       ip: g.ip ? g.ip.map((p) => p.value).sort() : null,
+      ...(g.postureMode === 'report' ? { postureMode: 'report' } : {}),
     });
     const ref = Object.freeze({ index: g.index, src: Object.freeze(src) as string[], dst: Object.freeze(dstText) as string[] });
     return {
@@ -187,6 +192,8 @@ class Compiler {
       usesDefault: own === null,
       key,
       allowed: allowedDecision(ref),
+      reportOnly: g.postureMode === 'report',
+      wouldDeny: wouldDenyDecision(ref),
     };
   }
 }
@@ -194,6 +201,16 @@ class Compiler {
 function allowedDecision(ref: GrantRef): Decision {
   const reason = Object.freeze({ code: 'ALLOWED' as const, message: `grant #${ref.index} allows it`, grant: ref.index });
   return Object.freeze({ allow: true, reasons: Object.freeze([reason]), grant: ref, postures: Object.freeze([]) });
+}
+
+function wouldDenyDecision(ref: GrantRef): Decision {
+  const allowed = Object.freeze({ code: 'ALLOWED' as const, message: `grant #${ref.index} allows it (report-only posture)`, grant: ref.index });
+  const would = Object.freeze({
+    code: 'WOULD_DENY' as const,
+    message: `grant #${ref.index} would deny: its posture fails but is report-only`,
+    grant: ref.index,
+  });
+  return Object.freeze({ allow: true, wouldDeny: true, reasons: Object.freeze([allowed, would]), grant: ref, postures: Object.freeze([]) });
 }
 
 function validIpEntry(entry: string): boolean {

@@ -32,6 +32,7 @@ export {
   type PolicyError,
   type PolicyErrorCode,
   type PolicySubject,
+  type PostureException,
   type PostureReport,
   type SubjectAttribute,
 } from './types.ts';

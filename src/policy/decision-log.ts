@@ -27,6 +27,8 @@ export interface DecisionLogInput {
   asked: AskedAbout;
   dst: string;
   allow: boolean;
+  /** Allowed only because a report-only posture does not refuse; enforcing it would deny. */
+  wouldDeny?: boolean;
   reasons: readonly DecisionReason[];
   grant: GrantRef | null;
   postures: readonly PostureReport[];
@@ -36,8 +38,9 @@ export interface DecisionLogInput {
   requestId: string | null;
 }
 
-export interface DecisionLogEntry extends Omit<DecisionLogInput, 'reasons' | 'postures'> {
+export interface DecisionLogEntry extends Omit<DecisionLogInput, 'reasons' | 'postures' | 'wouldDeny'> {
   outcome: 'allow' | 'deny';
+  wouldDeny: boolean;
   reasons: DecisionReason[];
   postures: PostureReport[];
 }
@@ -49,6 +52,8 @@ export interface DecisionLogQuery {
   since?: string;
   requestId?: string;
   via?: 'api' | 'forward-auth';
+  /** Only decisions that allowed because a report-only posture does not refuse (or only the others). */
+  wouldDeny?: boolean;
   limit: number;
   cursor?: string | null;
 }
@@ -60,6 +65,24 @@ export interface DecisionLogOptions {
   maxPending?: number;
   /** How long an entry may wait for its batch (default 50 ms). */
   batchMs?: number;
+}
+
+const WOULD_DENY = 'WOULD_DENY';
+
+export interface WouldDenyDevice {
+  id: string;
+  name: string;
+  requests: number;
+  /** The newest would-deny decision for the device. */
+  lastAt: string;
+  /** Report-only postures the device failed. */
+  postures: string[];
+}
+
+export interface WouldDenySummary {
+  since: string;
+  requests: number;
+  devices: WouldDenyDevice[];
 }
 
 export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'error' | 'warn'> } & DecisionLogOptions) {
@@ -130,6 +153,7 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
       if (query.since) q = q.where('at', '>=', new Date(query.since).toISOString());
       if (query.requestId) q = q.where('request_id', '=', query.requestId);
       if (query.via) q = q.where('via', '=', query.via);
+      if (query.wouldDeny !== undefined) q = q.where('reason_codes', query.wouldDeny ? 'like' : 'not like', `%${WOULD_DENY}%`);
       if (query.cursor) q = q.where('seq', '<', decodeCursor(query.cursor));
       const rows = await q.execute();
       const page = rows.slice(0, query.limit);
@@ -138,6 +162,33 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
         data: page.map(fromRow),
         nextCursor: rows.length > query.limit && last ? encodeCursor(Number(last.seq)) : null,
       };
+    },
+
+    /**
+     * Evidence for enforcing: how many decisions since `since` would have been denied, and which devices, with
+     * the postures that failed (from the newest `scan` would-deny decisions).
+     */
+    async wouldDenySummary(since: string, scan = 10_000): Promise<WouldDenySummary> {
+      await flush();
+      const rows = await store.db
+        .selectFrom('decision_log')
+        .select(['device_id', 'subject_json', 'decision_json', 'at'])
+        .where('reason_codes', 'like', `%${WOULD_DENY}%`)
+        .where('at', '>=', new Date(since).toISOString())
+        .orderBy('seq', 'desc')
+        .limit(scan)
+        .execute();
+      const devices = new Map<string, WouldDenyDevice>();
+      for (const r of rows) {
+        const id = r.device_id ?? '';
+        const name = fromJson<{ name: string | null }>(r.subject_json, { name: null }).name ?? '';
+        const reasons = fromJson<{ reasons: DecisionReason[] }>(r.decision_json, { reasons: [] }).reasons;
+        const d = devices.get(id) ?? { id, name, requests: 0, lastAt: r.at, postures: [] };
+        d.requests++;
+        for (const x of reasons) if (x.reportOnly && x.posture && !d.postures.includes(x.posture)) d.postures.push(x.posture);
+        devices.set(id, d);
+      }
+      return { since: new Date(since).toISOString(), requests: rows.length, devices: [...devices.values()].sort((a, b) => b.requests - a.requests) };
     },
 
     stats: () => ({ pending: pending.length, dropped, maxRows, pruneEvery }),
@@ -159,13 +210,13 @@ function toRow(e: DecisionLogInput): Insertable<DecisionLogTable> {
     via: e.via,
     actor: e.actor,
     request_id: e.requestId,
-    decision_json: toJson({ reasons: e.reasons, grant: e.grant, postures: e.postures }),
+    decision_json: toJson({ reasons: e.reasons, grant: e.grant, postures: e.postures, ...(e.wouldDeny ? { wouldDeny: true } : {}) }),
   };
 }
 
 function fromRow(r: Selectable<DecisionLogTable>): DecisionLogEntry {
   const subject = fromJson<{ asked: AskedAbout; name: string | null }>(r.subject_json, { asked: {}, name: null });
-  const decision = fromJson<{ reasons: DecisionReason[]; grant: GrantRef | null; postures: PostureReport[] }>(r.decision_json, {
+  const decision = fromJson<{ reasons: DecisionReason[]; grant: GrantRef | null; postures: PostureReport[]; wouldDeny?: boolean }>(r.decision_json, {
     reasons: [],
     grant: null,
     postures: [],
@@ -179,6 +230,7 @@ function fromRow(r: Selectable<DecisionLogTable>): DecisionLogEntry {
     dst: r.dst,
     allow,
     outcome: allow ? 'allow' : 'deny',
+    wouldDeny: decision.wouldDeny === true,
     reasons: decision.reasons,
     grant: decision.grant,
     postures: decision.postures,

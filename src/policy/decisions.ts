@@ -15,7 +15,7 @@ import type { IdGenerator } from '../lib/ids.ts';
 import type { AskedAbout, DecisionLog } from './decision-log.ts';
 import { evaluate } from './evaluator.ts';
 import type { ActivePolicy } from './service.ts';
-import type { Decision, DecisionReason, PolicySubject } from './types.ts';
+import type { Decision, DecisionReason, PolicySubject, PostureException } from './types.ts';
 
 export interface DecisionQuery {
   device?: string;
@@ -63,6 +63,13 @@ export interface DecisionServiceDeps {
   log: Pick<DecisionLog, 'append'>;
   clock: Clock;
   ids: IdGenerator;
+  /** Posture exceptions in force (from memory), and where a decision passed only because of one. */
+  exceptions?: DecisionExceptions;
+}
+
+export interface DecisionExceptions {
+  forDevice(deviceId: string, nowMs: number): Readonly<Record<string, PostureException>> | undefined;
+  applied(deviceId: string, exceptionId: string, nowMs: number, requestId: string | null): void;
 }
 
 type Found = { devices: ViewedDevice[]; asked: AskedAbout } | { devices: []; asked: AskedAbout; why: string };
@@ -131,10 +138,14 @@ export function createDecisionService(deps: DecisionServiceDeps) {
       } else {
         const decisions = found.devices.map((d) => {
           const { subject, verification } = view.judge(d, nowMs);
-          return withVerification(evaluate(active.policy, subject, dst), verification);
+          const exceptions = deps.exceptions?.forDevice(d.device.id, nowMs);
+          return withVerification(evaluate(active.policy, exceptions ? { ...subject, exceptions } : subject, dst), verification);
         });
-        const firstDenied = decisions.findIndex((d) => !d.allow);
-        const chosen = firstDenied < 0 ? 0 : firstDenied;
+        const chosen = chosenDecision(decisions);
+        for (const [i, d] of decisions.entries()) {
+          const excepted = d.reasons.find((r) => r.code === 'EXCEPTION_APPLIED');
+          if (excepted?.exceptionId) deps.exceptions?.applied((found.devices[i] as ViewedDevice).device.id, excepted.exceptionId, nowMs, ctx.requestId);
+        }
         decision = decisions[chosen] as Decision;
         device = (found.devices[chosen] as ViewedDevice).device;
         if (found.asked.user !== undefined) {
@@ -143,6 +154,7 @@ export function createDecisionService(deps: DecisionServiceDeps) {
       }
       const answer: DecisionAnswer = {
         allow: decision.allow,
+        ...(decision.wouldDeny ? { wouldDeny: true } : {}),
         reasons: decision.reasons,
         grant: decision.grant,
         postures: decision.postures,
@@ -159,6 +171,7 @@ export function createDecisionService(deps: DecisionServiceDeps) {
         asked: found.asked,
         dst,
         allow: answer.allow,
+        ...(decision.wouldDeny ? { wouldDeny: true } : {}),
         reasons: answer.reasons,
         grant: answer.grant,
         postures: answer.postures,
@@ -170,6 +183,13 @@ export function createDecisionService(deps: DecisionServiceDeps) {
       return answer;
     },
   };
+}
+
+/** For a user's several devices: the first denied, else the first that would be denied, else the first. */
+function chosenDecision(decisions: readonly Decision[]): number {
+  const denied = decisions.findIndex((d) => !d.allow);
+  if (denied >= 0) return denied;
+  return Math.max(0, decisions.findIndex((d) => d.wouldDeny === true));
 }
 
 export type DecisionService = ReturnType<typeof createDecisionService>;

@@ -19,6 +19,7 @@ import type {
   Destination,
   EvaluateOptions,
   PolicySubject,
+  PostureException,
   PostureReport,
 } from './types.ts';
 
@@ -94,12 +95,57 @@ function userOf(subject: PolicySubject): string | null {
   return typeof subject.user === 'string' && subject.user !== '' ? subject.user.toLowerCase() : null;
 }
 
+/**
+ * How well a matched grant lets the device through, best first: its posture holds (or none is required); it fails
+ * but the device has an exception for a failing posture; it fails but only report-only postures fail; it fails.
+ */
+const PASSES = 3;
+const EXCEPTED = 2;
+const REPORT_ONLY = 1;
+const REFUSED = 0;
+
+/** A failing grant's rank: an exception for one of its postures, else report-only, else refused. */
+function failedRank(g: CompiledGrant, policy: CompiledPolicy, subject: PolicySubject): number {
+  const ex = subject.exceptions;
+  if (ex) for (const pi of g.postures) if (ex[(policy.postures[pi] as CompiledPosture).name]) return EXCEPTED;
+  if (g.reportOnly) return REPORT_ONLY;
+  for (const pi of g.postures) if ((policy.postures[pi] as CompiledPosture).reportOnly) return REPORT_ONLY;
+  return REFUSED;
+}
+
+function excepted(g: CompiledGrant, policy: CompiledPolicy, subject: PolicySubject, reports?: Map<number, PostureReport>): Decision {
+  const ex = subject.exceptions ?? {};
+  const pi = g.postures.find((i) => ex[(policy.postures[i] as CompiledPosture).name]) as number;
+  const name = (policy.postures[pi] as CompiledPosture).name;
+  const e = ex[name] as PostureException;
+  return {
+    allow: true,
+    reasons: [
+      { code: 'ALLOWED', message: `grant #${g.index} allows it; ${name} fails but an exception lets this device pass it`, grant: g.index, posture: name },
+      {
+        code: 'EXCEPTION_APPLIED',
+        message: `exception ${e.id} lets this device pass ${name} until ${e.expiresAt}: ${e.reason}`,
+        posture: name,
+        grant: g.index,
+        exceptionId: e.id,
+        exceptionReason: e.reason,
+        expiresAt: e.expiresAt,
+      },
+    ],
+    grant: g.ref,
+    postures: reports ? [...reports.values()] : NONE,
+  };
+}
+
 function decideFast(policy: CompiledPolicy, subject: PolicySubject, target: Target): Decision {
   const user = userOf(subject);
   const attrs = subject.attributes ?? NO_ATTRIBUTES;
   const nowMs = subject.nowMs ?? NaN;
   const postures = policy.postures;
   let matched = false;
+  // The best grant that let the device through without its posture holding (an exception, then report-only).
+  let fallback: CompiledGrant | null = null;
+  let fallbackRank = REFUSED;
   // A posture that held ends the decision, so only failures need remembering: bit i of `failed` says posture i
   // was evaluated and failed. Postures past the 30th are simply re-evaluated.
   let failed = 0;
@@ -114,7 +160,15 @@ function decideFast(policy: CompiledPolicy, subject: PolicySubject, target: Targ
       if (postureHolds(postures[pi] as CompiledPosture, attrs, nowMs)) return g.allowed;
       failed |= bit;
     }
+    if (fallbackRank < EXCEPTED) {
+      const rank = failedRank(g, policy, subject);
+      if (rank > fallbackRank) {
+        fallback = g;
+        fallbackRank = rank;
+      }
+    }
   }
+  if (fallback) return fallbackRank === EXCEPTED ? excepted(fallback, policy, subject) : fallback.wouldDeny;
   return matched ? POSTURE_FAILED : NO_MATCHING_GRANT;
 }
 
@@ -176,9 +230,19 @@ function decideExplained(policy: CompiledPolicy, subject: PolicySubject, target:
     return r;
   };
   let allowedBy: CompiledGrant | null = null;
+  let fallback: CompiledGrant | null = null;
+  let fallbackRank = REFUSED;
   for (const g of matched) {
     const results = g.postures.map(report);
-    if (allowedBy === null && (results.length === 0 || results.some((r) => r.holds))) allowedBy = g;
+    if (results.length === 0 || results.some((r) => r.holds)) {
+      if (allowedBy === null) allowedBy = g;
+      continue;
+    }
+    const rank = failedRank(g, policy, subject);
+    if (rank > fallbackRank) {
+      fallback = g;
+      fallbackRank = rank;
+    }
   }
   const postures = [...reports.values()];
   if (allowedBy) {
@@ -187,6 +251,22 @@ function decideExplained(policy: CompiledPolicy, subject: PolicySubject, target:
     const reason: DecisionReason = { code: 'ALLOWED', message: `grant #${allowedBy.index} allows it${why}`, grant: allowedBy.index };
     if (held) reason.posture = held.name;
     return { allow: true, reasons: [reason], grant: allowedBy.ref, postures };
+  }
+  if (fallback && fallbackRank === EXCEPTED) return excepted(fallback, policy, subject, reports);
+  if (fallback) {
+    const failing = denyReasons(policy, [fallback], reports).map((r): DecisionReason => ({ ...r, reportOnly: true }));
+    const names = [...new Set(failing.map((r) => r.posture))].join(', ');
+    return {
+      allow: true,
+      wouldDeny: true,
+      reasons: [
+        { code: 'ALLOWED', message: `grant #${fallback.index} allows it because ${names} is report-only`, grant: fallback.index },
+        { code: 'WOULD_DENY', message: `enforcing ${names} would deny: ${failing.map((r) => `"${r.condition}"`).join(', ')} failed`, grant: fallback.index },
+        ...failing,
+      ],
+      grant: fallback.ref,
+      postures,
+    };
   }
   return { allow: false, reasons: denyReasons(policy, matched, reports), grant: null, postures };
 }

@@ -23,6 +23,7 @@ export {
   createDecisionService,
   type DecisionAnswer,
   type DecisionContext,
+  type DecisionExceptions,
   type DecisionQuery,
   type DecisionService,
   type DecisionServiceDeps,
@@ -37,4 +38,6 @@ export {
   type DecisionLogInput,
   type DecisionLogOptions,
   type DecisionLogQuery,
+  type WouldDenySummary,
+  type WouldDenyDevice,
 } from './decision-log.ts';

@@ -25,6 +25,8 @@ export interface RawGrant {
   ip: Located<string>[] | null;
   /** Null when the grant has no srcPosture (or an empty one): defaultSrcPosture applies. */
   srcPosture: Located<string>[] | null;
+  /** `"postureMode": "report"`: the grant's posture is judged and logged but never refuses access. */
+  postureMode: 'enforce' | 'report';
 }
 
 export interface RawTestAttribute {
@@ -39,6 +41,8 @@ export interface RawTest {
   attributes: RawTestAttribute[];
   accept: Located<string>[];
   deny: Located<string>[];
+  /** Destinations accepted only because a report-only posture fails. */
+  wouldDeny: Located<string>[];
 }
 
 export interface RawPolicy {
@@ -47,11 +51,13 @@ export interface RawPolicy {
   defaultSrcPosture: Located<string>[];
   grants: RawGrant[];
   tests: RawTest[];
+  /** Postures that never refuse access wherever they are used (judged and logged as would-deny). */
+  reportOnlyPostures: Located<string>[];
 }
 
-const SECTIONS = ['groups', 'postures', 'defaultSrcPosture', 'grants', 'tests'] as const;
-const GRANT_KEYS = ['src', 'dst', 'ip', 'srcPosture'];
-const TEST_KEYS = ['src', 'srcPostureAttrs', 'accept', 'allow', 'deny', 'proto'];
+const SECTIONS = ['groups', 'postures', 'defaultSrcPosture', 'reportOnlyPostures', 'grants', 'tests'] as const;
+const GRANT_KEYS = ['src', 'dst', 'ip', 'srcPosture', 'postureMode'];
+const TEST_KEYS = ['src', 'srcPostureAttrs', 'accept', 'allow', 'deny', 'wouldDeny', 'proto'];
 /** Tailscale sections a pasted tailnet policy may carry; named in the error so the fix is obvious. */
 const TAILSCALE_SECTIONS = new Set([
   'acls', 'tagOwners', 'hosts', 'ssh', 'sshTests', 'nodeAttrs', 'autoApprovers', 'ipsets', 'derpMap',
@@ -127,7 +133,7 @@ class Reader {
   ) {}
 
   policy(root: Node): RawPolicy {
-    const out: RawPolicy = { groups: [], postures: [], defaultSrcPosture: [], grants: [], tests: [] };
+    const out: RawPolicy = { groups: [], postures: [], defaultSrcPosture: [], grants: [], tests: [], reportOnlyPostures: [] };
     for (const [key, value, keyNode] of this.entries(root, '')) {
       const path = keyPath('', key);
       if (!(SECTIONS as readonly string[]).includes(key)) {
@@ -142,6 +148,7 @@ class Reader {
       else if (key === 'postures')
         out.postures = this.namedLists(value, path, 'posture').map(([name, conditions]) => ({ name, conditions }));
       else if (key === 'defaultSrcPosture') out.defaultSrcPosture = this.strings(value, path) ?? [];
+      else if (key === 'reportOnlyPostures') out.reportOnlyPostures = this.strings(value, path) ?? [];
       else if (key === 'grants') out.grants = this.list(value, path, (n, p, i) => this.grant(n, p, i));
       else out.tests = this.list(value, path, (n, p, i) => this.test(n, p, i));
     }
@@ -233,7 +240,7 @@ class Reader {
 
   private grant(node: Node, path: string, index: number): RawGrant | null {
     if (!this.expect(node, 'object', path, path)) return null;
-    const grant: RawGrant = { index, offset: node.offset, src: [], dst: [], ip: null, srcPosture: null };
+    const grant: RawGrant = { index, offset: node.offset, src: [], dst: [], ip: null, srcPosture: null, postureMode: 'enforce' };
     const present = new Set<string>();
     for (const [key, value, keyNode] of this.entries(node, path)) {
       const p = keyPath(path, key);
@@ -243,6 +250,11 @@ class Reader {
       }
       present.add(key);
       if (!value) continue;
+      if (key === 'postureMode') {
+        if (value.type === 'string' && (value.value === 'report' || value.value === 'enforce')) grant.postureMode = value.value;
+        else this.sink.add('INVALID_TYPE', `${p} must be "report" or "enforce"`, value.offset, p);
+        continue;
+      }
       const items = this.strings(value, p) ?? [];
       if (key === 'src') grant.src = items;
       else if (key === 'dst') grant.dst = items;
@@ -259,11 +271,11 @@ class Reader {
 
   private test(node: Node, path: string, index: number): RawTest | null {
     if (!this.expect(node, 'object', path, path)) return null;
-    const test: RawTest = { index, offset: node.offset, src: null, attributes: [], accept: [], deny: [] };
+    const test: RawTest = { index, offset: node.offset, src: null, attributes: [], accept: [], deny: [], wouldDeny: [] };
     for (const [key, value, keyNode] of this.entries(node, path)) {
       const p = keyPath(path, key);
       if (!TEST_KEYS.includes(key)) {
-        this.sink.add('UNKNOWN_KEY', `unknown key "${key}" in a test; test keys are src, srcPostureAttrs, accept, deny`, keyNode.offset, p);
+        this.sink.add('UNKNOWN_KEY', `unknown key "${key}" in a test; test keys are src, srcPostureAttrs, accept, deny, wouldDeny`, keyNode.offset, p);
         continue;
       }
       if (!value) continue;
@@ -272,6 +284,7 @@ class Reader {
       } else if (key === 'srcPostureAttrs') test.attributes = this.testAttributes(value, p);
       else if (key === 'accept' || key === 'allow') test.accept.push(...(this.strings(value, p) ?? []));
       else if (key === 'deny') test.deny = this.strings(value, p) ?? [];
+      else if (key === 'wouldDeny') test.wouldDeny = this.strings(value, p) ?? [];
       else if (value.type !== 'array' && value.type !== 'string') this.expect(value, 'array', p, p); // proto: ignored
     }
     if (!test.src) this.sink.add('MISSING_KEY', 'the test has no "src"', node.offset, path);

@@ -17,7 +17,7 @@ export function compileTests(tests: RawTest[], groups: ReadonlyMap<string, reado
     const attributes = testAttributes(t.attributes, sink);
     const subjects = t.src ? testSubjects(t.index, t.src, attributes, groups, sink) : [];
     const cases: CompiledTestCase[] = [];
-    for (const [list, expected] of [[t.accept, 'accept'], [t.deny, 'deny']] as const) {
+    for (const [list, expected] of [[t.accept, 'accept'], [t.deny, 'deny'], [t.wouldDeny, 'wouldDeny']] as const) {
       for (const d of list) {
         if (!isValidDestination(d.value)) {
           sink.add('INVALID_DST', `"${d.value}" is not a test destination; use tag:<name>, a host, an IP address, or any of them with :port`, d.offset, d.path);
@@ -26,8 +26,8 @@ export function compileTests(tests: RawTest[], groups: ReadonlyMap<string, reado
         cases.push({ dst: d.value, expected, ...sink.position(d.offset) });
       }
     }
-    if (t.accept.length === 0 && t.deny.length === 0) {
-      sink.add('INVALID_TEST', 'the test asserts nothing; give it "accept" or "deny" destinations', t.offset, `tests[${t.index}]`);
+    if (t.accept.length === 0 && t.deny.length === 0 && t.wouldDeny.length === 0) {
+      sink.add('INVALID_TEST', 'the test asserts nothing; give it "accept", "deny" or "wouldDeny" destinations', t.offset, `tests[${t.index}]`);
     }
     const at = sink.position(t.src?.offset ?? t.offset);
     // Each case runs once per subject (a group: once per member); past the limit nothing more is expanded.

@@ -12,8 +12,9 @@ export interface PolicyTestAssertion {
   /** The test's src as written; for a group, which member: `group:sre (alice@example.com)`. */
   src: string;
   dst: string;
-  expected: 'accept' | 'deny';
-  got: 'accept' | 'deny';
+  /** `wouldDeny`: accepted only because a report-only posture fails. An `accept` expectation is met by either. */
+  expected: 'accept' | 'deny' | 'wouldDeny';
+  got: 'accept' | 'deny' | 'wouldDeny';
   passed: boolean;
   reasons: DecisionReason[];
   /** Position of the destination in the policy file. */
@@ -61,14 +62,14 @@ function* assertionsOf(policy: CompiledPolicy, nowMs: number): Generator<PolicyT
     for (const c of test.cases) {
       for (const { label, subject } of test.subjects) {
         const decision = evaluate(policy, { ...subject, nowMs }, c.dst);
-        const got = decision.allow ? 'accept' : 'deny';
+        const got = decision.allow ? (decision.wouldDeny ? 'wouldDeny' : 'accept') : 'deny';
         yield {
           testIndex: test.index,
           src: label,
           dst: c.dst,
           expected: c.expected,
           got,
-          passed: got === c.expected,
+          passed: got === c.expected || (c.expected === 'accept' && got === 'wouldDeny'),
           reasons: [...decision.reasons],
           line: c.line,
           column: c.column,

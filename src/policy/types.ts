@@ -60,6 +60,18 @@ export interface PolicySubject {
    * now-1h`). Absent or NaN: such conditions fail (fail closed).
    */
   nowMs?: number;
+  /**
+   * Exceptions in force for this device at the decision's instant, by posture name: such a posture counts as
+   * holding for this device (the decision says so with EXCEPTION_APPLIED). Absent: none.
+   */
+  exceptions?: Readonly<Record<string, PostureException>>;
+}
+
+/** An admin's time-limited exception letting one device pass one posture. */
+export interface PostureException {
+  id: string;
+  reason: string;
+  expiresAt: string;
 }
 
 /**
@@ -77,6 +89,10 @@ export const DECISION_REASON_CODES = [
   'POSTURE_STALE',
   'TYPE_MISMATCH',
   'DEVICE_UNKNOWN',
+  // Allowed only because a report-only posture or grant does not refuse; enforcing it would deny.
+  'WOULD_DENY',
+  // Allowed only because an admin's exception lets this device pass a posture it fails.
+  'EXCEPTION_APPLIED',
   // Why `sentinelOne:verified` is false, added to a denial that rests on it (devices/verification.ts).
   'NO_INTEGRATION',
   'NO_SERIAL',
@@ -103,6 +119,12 @@ export interface DecisionReason {
   posture?: string;
   /** Index of the grant this reason is about. */
   grant?: number;
+  /** On a would-deny decision: this failing condition did not refuse access because it is report-only. */
+  reportOnly?: true;
+  /** EXCEPTION_APPLIED: the exception's id, the admin's reason and its expiry. */
+  exceptionId?: string;
+  exceptionReason?: string;
+  expiresAt?: string;
 }
 
 export interface ConditionReport {
@@ -127,13 +149,21 @@ export interface GrantRef {
 }
 
 /**
- * A decision. On allow, `reasons` holds exactly one `ALLOWED` entry and `grant` names the first grant (in file
+ * A decision. On allow, `reasons` starts with one `ALLOWED` entry (followed by
+ * `EXCEPTION_APPLIED`, or by `WOULD_DENY` and the failing conditions, when the allow rests on an exception or on a
+ * report-only posture) and `grant` names the first grant (in file
  * order) that allowed. On deny, `grant` is null and `reasons` explains: `DEVICE_UNKNOWN`, `NO_MATCHING_GRANT`, or
  * one entry per failing condition of the closest grants (src and dst matched, posture failed). With
  * `explain: false` the decision carries a single summary reason and no posture reports.
  */
 export interface Decision {
   readonly allow: boolean;
+  /**
+   * True when access is allowed only because the postures that fail are report-only (a grant with
+   * `"postureMode": "report"`, or a posture in `reportOnlyPostures`): enforcing them would deny. The failing
+   * conditions follow the WOULD_DENY reason. Absent otherwise.
+   */
+  readonly wouldDeny?: boolean;
   readonly reasons: readonly DecisionReason[];
   readonly grant: GrantRef | null;
   readonly postures: readonly PostureReport[];

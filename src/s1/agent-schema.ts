@@ -85,7 +85,19 @@ export function parseAgent(record: unknown): AgentParseResult {
   }
   const parsed = agentRecordSchema.safeParse(record);
   if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error) };
-  return { ok: true, agent: { ...parsed.data, raw: record as Record<string, unknown> } };
+  return { ok: true, agent: { ...parsed.data, macAddresses: interfaceMacs(record), raw: record as Record<string, unknown> } };
+}
+
+/** The `physical` address of each network interface, skipping anything that is not a non-empty string. */
+function interfaceMacs(record: object): string[] {
+  const list = (record as { networkInterfaces?: unknown }).networkInterfaces;
+  if (!Array.isArray(list)) return [];
+  const out: string[] = [];
+  for (const nic of list.slice(0, 64)) {
+    const mac = nic && typeof nic === 'object' ? (nic as { physical?: unknown }).physical : undefined;
+    if (typeof mac === 'string' && mac.trim() !== '' && mac.length <= 64) out.push(mac.trim());
+  }
+  return out;
 }
 
 const envelopeSchema = z.object({

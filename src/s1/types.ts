@@ -28,6 +28,8 @@ export interface S1Agent {
   createdAt: string | null;
   siteId: string | null;
   accountId: string | null;
+  /** `networkInterfaces[].physical`, as sent (matching decides which MACs may identify a machine). */
+  macAddresses?: string[];
   /** The record exactly as S1 sent it. */
   raw: Record<string, unknown>;
 }

@@ -75,6 +75,12 @@ export interface DevicesTable {
   claimed_user: string | null;
   /** JSON: addresses the agent reported that postern did not observe; kept for admins, never used to identify. */
   reported_addresses: string;
+  /** JSON: normalised MAC addresses (`aa:bb:cc:dd:ee:ff`), matched when an agent has no usable serial (0011). */
+  mac_addresses: string;
+  /** JSON: MACs the device's agent reported; shown, never matched until an admin sets them (0011). */
+  reported_mac_addresses: string;
+  /** A SentinelOne agent UUID an admin recorded (32 lower-case hex), matched after MACs (0011). */
+  s1_agent_uuid: string | null;
 }
 
 /** The addresses that identify a device: set by an admin, or observed as the agent's connection source. */
@@ -122,6 +128,8 @@ export interface DeviceSourcesTable {
   agent_json: string;
   conflict_agent_ids: string;
   matched_at: string;
+  /** `serial` or `mac`: which key matched the agent (migration 0011). */
+  matched_by: string;
 }
 
 export interface SyncRunsTable {
@@ -174,6 +182,8 @@ export interface Database {
   tailnet_status: TailnetStatusTable;
   tailnet_nodes: TailnetNodesTable;
   change_feed: ChangeFeedTable;
+  posture_exceptions: PostureExceptionsTable;
+  posture_losses: PostureLossesTable;
   risk_behaviors: RiskBehaviorsTable;
   risk_events: RiskEventsTable;
   risk_device_watch: RiskDeviceWatchTable;
@@ -360,4 +370,39 @@ export interface TailnetNodesTable {
   updated_at: string;
   /** Set when the node vanished in a mass disappearance: its device goes only if it is still missing next sync. */
   missing_since: string | null;
+}
+
+/** An admin's time-limited exception: one device passes one posture until `expires_at` (migration 0011). */
+export interface PostureExceptionsTable {
+  id: string;
+  device_id: string;
+  posture: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  /** UTC day (YYYY-MM-DD) of the last use that was audited: first use per day is audited once. */
+  last_used_day: string | null;
+  /** 1 once the expiry was audited. */
+  expiry_audited: Generated<number>;
+}
+
+/** A device that lost all of an integration's `sentinelOne:*` attributes (migration 0011). */
+export interface PostureLossesTable {
+  id: string;
+  device_id: string;
+  integration_id: string;
+  integration_name: string;
+  /** The agent that supplied the attributes before. */
+  agent_id: string | null;
+  lost_at: string;
+  /** AGENT_GONE, AGENT_UNMATCHED or INTEGRATION_REMOVED. */
+  code: string;
+  message: string;
+  /** When the device carried the integration's attributes again; null while the loss stands. */
+  regained_at: string | null;
+  /** When the loss went out in an admin digest; null until then. */
+  digest_sent_at: string | null;
 }

@@ -58,7 +58,7 @@ export async function collectMatches(
   let fetched = 0;
   const keep = (agent: S1Agent): KeptAgent => {
     const serial = agent.serialNumber === null ? null : usableSerial(agent.serialNumber);
-    const candidate = serial !== null && devices.bySerial.has(serial);
+    const candidate = (serial !== null && devices.bySerial.has(serial)) || (serial === null && ((agent.macAddresses?.length ?? 0) > 0 || agent.uuid !== null));
     return { ...agent, raw: NO_RECORD, rawJson: candidate ? JSON.stringify(agent.raw) : '{}' };
   };
   const add = (agent: KeptAgent) => {

@@ -15,7 +15,7 @@ import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import type { S1ClientFactory } from '../s1/index.ts';
-import type { Store } from '../store/index.ts';
+import type { Executor, Store } from '../store/index.ts';
 import { clientFor } from './client-for.ts';
 import { collectMatches, type CollectOptions } from './collect.ts';
 import { createDeviceIndex } from './device-index.ts';
@@ -56,6 +56,18 @@ export interface SyncEngineDeps {
   massRemovalShare?: number;
   /** ...once at least this many devices were matched (default 4), so a tiny fleet can still lose its one laptop. */
   massRemovalMinDevices?: number;
+  /** Told, inside the sync's transaction, which devices lost all of this integration's values and which regained some. */
+  losses?: PostureLossHook;
+}
+
+/** Posture-loss alerts (losses module), reached through main. */
+export interface PostureLossHook {
+  recordLost(
+    tx: Executor,
+    integration: { id: string; name: string },
+    lost: readonly { deviceId: string; agentId: string | null; code: 'AGENT_GONE' | 'AGENT_UNMATCHED' | 'INTEGRATION_REMOVED' }[],
+  ): Promise<void>;
+  regained(tx: Executor, integrationId: string, deviceIds: readonly string[]): Promise<void>;
 }
 
 export interface RunSyncOptions {
@@ -196,7 +208,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
       phase = 'write';
       const nowMs = clock.nowMs();
       const desired = new Map<string, DesiredDevice>(
-        collected.matches.map((m) => [m.deviceId, { agent: m.agent, serial: m.serial, conflictAgentIds: m.conflictAgentIds, attributes: mapAgent(m.agent).attributes }]),
+        collected.matches.map((m) => [m.deviceId, { agent: m.agent, serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: mapAgent(m.agent).attributes }]),
       );
       let touched: string[] = [];
       const outcome = await store.transaction(async (tx) => {
@@ -221,6 +233,13 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         await deps.devices.synced.apply(tx, integration.id, diff, desired, iso(nowMs), store.engine);
         touched = [...diff.upserts.map((u) => u.deviceId), ...diff.deletes.map((d) => d.deviceId), ...diff.sourceUpserts, ...diff.sourceDeletes];
         await deps.audit.recordMany(tx, audits);
+        if (deps.losses) {
+          // An agent still listed (unmatched, or matched to another device) no longer matches; otherwise it is gone.
+          const stillListed = new Set([...collected.unmatched.map((u) => u.id), ...collected.matches.map((m) => m.agent.id)]);
+          const lost = diff.lost.map((l) => ({ ...l, code: l.agentId !== null && stillListed.has(l.agentId) ? ('AGENT_UNMATCHED' as const) : ('AGENT_GONE' as const) }));
+          await deps.losses.recordLost(tx, integration, lost);
+          await deps.losses.regained(tx, integration.id, diff.gained);
+        }
         const matchCount = kind === 'full' ? collected.matches.length : await deps.devices.synced.countMatches(tx, integration.id);
         const latest = (await deps.integrations.getStatus(tx, integrationId)) ?? status;
         const next: StatusRecord = {

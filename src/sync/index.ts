@@ -8,7 +8,7 @@ export { mapAgent, normalizeTimestamp, SYNCED_KEYS, type MappedAgent } from './m
 export { summarize, relativeTime, plural } from './summary.ts';
 export { afterFailure, afterSuccess, DEFAULT_RETRY_POLICY, type RetryPolicy, type SyncFailure } from './state-machine.ts';
 export { createIntegrationRepo, initialStatus, type IntegrationRepo } from './integration-repo.ts';
-export { createSyncEngine, type SyncEngine, type SyncEngineDeps } from './engine.ts';
+export { createSyncEngine, type PostureLossHook, type SyncEngine, type SyncEngineDeps } from './engine.ts';
 export { classifyFailure } from './failure.ts';
 export { createLeaseRepo, type LeaseRepo } from './lease-repo.ts';
 export { createScheduler, type Scheduler } from './scheduler.ts';

@@ -12,6 +12,7 @@ import { maskSecret, type SecretBox } from '../lib/secrets.ts';
 import { normalizeS1BaseUrl, type S1ClientFactory } from '../s1/index.ts';
 import type { Executor, Store } from '../store/index.ts';
 import { initialStatus, type IntegrationRepo } from './integration-repo.ts';
+import type { PostureLossHook } from './engine.ts';
 import type { LeaseHolder, LeaseRepo } from './lease-repo.ts';
 import type { Scheduler } from './scheduler.ts';
 import { summarize } from './summary.ts';
@@ -46,7 +47,9 @@ export interface IntegrationServiceDeps {
   repo: IntegrationRepo;
   leases: Pick<LeaseRepo, 'active'>;
   /** The devices module's side of an integration's values (removed with it). */
-  deviceValues: Pick<SyncedRepo, 'removeSource'>;
+  deviceValues: Pick<SyncedRepo, 'removeSource' | 'devicesWithValues'>;
+  /** Posture-loss alerts: devices that carried the removed integration's values lose them. */
+  losses?: Pick<PostureLossHook, 'recordLost'>;
   scheduler: Pick<Scheduler, 'trigger' | 'forget' | 'isRunning' | 'reschedule'>;
   audit: Pick<AuditLog, 'record'>;
   secrets: SecretBox;
@@ -240,6 +243,10 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       await deps.scheduler.forget(id);
       await store.transaction(async (tx) => {
         const { record } = await load(tx, id);
+        if (deps.losses) {
+          const devices = await deps.deviceValues.devicesWithValues(tx, id);
+          await deps.losses.recordLost(tx, { id, name: record.name }, devices.map((deviceId) => ({ deviceId, agentId: null, code: 'INTEGRATION_REMOVED' as const })));
+        }
         await deps.deviceValues.removeSource(tx, id);
         await repo.remove(tx, id);
         await deps.audit.record(tx, { actor: by.actor, requestId: by.requestId ?? null, action: 'integration.delete', target: id, before: auditable(record) });

@@ -10,7 +10,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
-import { chromiumMissing, launchChromium, openPage, overflowsSideways, requireChromiumInCi, screenshot, seriousViolations, settled, signIn, type Watched } from '../support/browser.ts';
+import { chromiumMissing, closeClean, launchChromium, openPage, overflowsSideways, requireChromiumInCi, screenshot, seriousViolations, settled, signIn, type Watched } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
 
 requireChromiumInCi();
@@ -83,12 +83,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
   });
 
   afterEach(async () => {
-    for (const w of opened.splice(0)) {
-      expect(w.dialogs, 'no browser dialog may fire').toEqual([]);
-      expect(w.problems, 'no script error or CSP refusal').toEqual([]);
-      expect(w.foreign, 'no request leaves postern').toEqual([]);
-      await w.context.close();
-    }
+    for (const w of opened.splice(0)) await closeClean(w);
   });
 
   afterAll(async () => {

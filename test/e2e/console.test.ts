@@ -10,7 +10,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
-import { chromiumMissing, launchChromium, openPage, requireChromiumInCi, type Watched } from '../support/browser.ts';
+import { chromiumMissing, closeClean, launchChromium, openPage, requireChromiumInCi, type Watched } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
 
 const XSS_NAME = '<img src=x onerror=alert(1)>';
@@ -73,12 +73,7 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
   });
 
   afterEach(async () => {
-    for (const w of opened.splice(0)) {
-      expect(w.dialogs, 'no dialog may fire').toEqual([]);
-      expect(w.problems, 'no script error or CSP refusal').toEqual([]);
-      expect(w.foreign, 'no request leaves postern').toEqual([]);
-      await w.context.close();
-    }
+    for (const w of opened.splice(0)) await closeClean(w);
   });
 
   afterAll(async () => {
@@ -284,5 +279,44 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     expect(await page.locator('.pending-serials').textContent()).toBe('CLAIM00001');
     expect(await page.locator('.reported-addresses').textContent()).toBe('10.66.0.1');
     expect(await page.locator('#verification li').first().getAttribute('data-code')).toBe('SERIAL_PENDING_APPROVAL');
+  });
+  it('shows the would-deny evidence of a report-only posture and a device\'s posture exceptions', async () => {
+    const policy = `{ "postures": { "posture:clean": ["sentinelOne:activeThreats == 0"] }, "reportOnlyPostures": ["posture:clean"],
+      "grants": [{ "src": ["autogroup:member"], "dst": ["tag:app"], "srcPosture": ["posture:clean"] }] }`;
+    expect((await h.request('PUT', '/v1/policy', { rawBody: policy, headers: { 'content-type': 'text/plain' } })).status).toBe(200);
+    const d = (await h.request('POST', '/v1/decisions', { body: { device: ids.infected, dst: 'tag:app' } })).json;
+    expect(d).toMatchObject({ allow: true, wouldDeny: true });
+    const exc = (await h.request('POST', `/v1/devices/${ids.infected}/exceptions`, {
+      body: { posture: 'posture:clean', reason: 'reimaging today', expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+    })).json;
+
+    const { page } = await openConsole();
+    await signIn(page, ADMIN_TOKEN);
+    await page.getByRole('link', { name: 'Decision log' }).click();
+    await expect.poll(() => page.locator('#would-deny .would-deny-count').textContent()).toContain('1 request(s) from 1 device(s) would have been denied');
+    expect(await page.locator(`#would-deny tr[data-device="${ids.infected}"]`).textContent()).toContain('posture:clean');
+    const decisionRows = page.locator('table.log').nth(1).locator('tbody td');
+    await decisionRows.first().waitFor();
+    expect(await decisionRows.nth(1).textContent()).toBe('Allow (would deny)');
+
+    await page.goto(`${baseUrl}/#/devices/${ids.infected}`);
+    const item = page.locator(`#exceptions li[data-exception="${exc.id}"]`);
+    await item.waitFor();
+    expect(await item.textContent()).toContain('active');
+    expect(await item.textContent()).toContain('reimaging today');
+  });
+  it('marks a device that lost its SentinelOne posture with when and why', async () => {
+    sim.state.removeAgent(ids.infectedAgent);
+    expect((await h.request('POST', `/v1/integrations/${ids.integration}/sync?wait=true`)).json.status.state).toBe('ok');
+    const { page } = await openConsole();
+    await signIn(page, ADMIN_TOKEN);
+    await page.goto(`${baseUrl}/#/devices/${ids.infected}`);
+    const banner = page.locator('.posture-loss');
+    await banner.waitFor();
+    expect(await banner.getAttribute('data-code')).toBe('AGENT_GONE');
+    expect(await banner.textContent()).toMatch(/Lost SentinelOne posture at .*, because its agent .* is no longer in SentinelOne's list/);
+    await page.goto(`${baseUrl}/#/devices/${ids.healthy}`);
+    await page.locator('#exceptions').waitFor();
+    expect(await page.locator('.posture-loss').count()).toBe(0);
   });
 });

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { it } from 'vitest';
+import { expect, it } from 'vitest';
 
 export const CHROMIUM = process.env.POSTERN_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -55,6 +55,14 @@ export async function openPage(browser: Browser, baseUrl: string, width = 1280):
   });
   await page.goto(baseUrl);
   return watched;
+}
+
+/** Closes a watched page after checking that no dialog fired, no script failed or was refused, and nothing left postern. */
+export async function closeClean(w: Watched): Promise<void> {
+  expect(w.dialogs, 'no browser dialog may fire').toEqual([]);
+  expect(w.problems, 'no script error or CSP refusal').toEqual([]);
+  expect(w.foreign, 'no request leaves postern').toEqual([]);
+  await w.context.close();
 }
 
 /** Signs in and waits for the first page after sign-in to be drawn. */

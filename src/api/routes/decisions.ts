@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Role } from '../../keys/index.ts';
+import type { Clock } from '../../lib/clock.ts';
 import { isValidDestination, type DecisionLog, type DecisionService } from '../../policy/index.ts';
 import { defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam, ipAddress, isoTime } from '../schemas.ts';
@@ -38,11 +39,12 @@ const logQuery = z.strictObject({
   since: isoTime.optional(),
   requestId: idParam('req', 'a request').optional(),
   via: z.enum(['api', 'forward-auth'], { error: 'must be api or forward-auth' }).optional(),
+  wouldDeny: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(100).optional(),
 });
 
-export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & { decisions: DecisionService; decisionLog: DecisionLog }) {
+export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & { decisions: DecisionService; decisionLog: DecisionLog; clock: Clock }) {
   const tags = ['decisions'];
 
   defineRoute(app, deps, {
@@ -62,10 +64,20 @@ export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & {
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/decisions/log',
-    summary: 'Recent decisions with their full explanation, newest first (filters: device, outcome, since, requestId, via; cursor pagination)',
+    summary: 'Recent decisions with their full explanation, newest first (filters: device, outcome, since, requestId, via, wouldDeny; cursor pagination)',
     tags,
     roles: READ,
     query: logQuery,
     handler: ({ query }) => deps.decisionLog.list({ ...query, cursor: query.cursor ?? null }),
+  });
+
+  defineRoute(app, deps, {
+    method: 'GET',
+    url: '/v1/decisions/would-deny',
+    summary: 'Evidence before enforcing: how many decisions since `since` (default 7 days ago) were allowed only because a posture is report-only, and which devices',
+    tags,
+    roles: READ,
+    query: z.strictObject({ since: isoTime.optional() }),
+    handler: ({ query }) => deps.decisionLog.wouldDenySummary(query.since ?? new Date(deps.clock.nowMs() - 7 * 24 * 3600 * 1000).toISOString()),
   });
 }

@@ -13,6 +13,8 @@ const fields = {
   osVersion: text(64).nullable(),
   serialNumbers: z.array(text(128)).max(16),
   addresses: z.array(ipAddress).max(32),
+  macAddresses: z.array(z.string().regex(/^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/, { message: 'must be MAC addresses like 3c:22:fb:12:34:56' })).max(32),
+  s1AgentUuid: z.string().trim().regex(/^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$/, { message: 'must be a SentinelOne agent UUID (32 hex digits)' }).nullable(),
   user: user.nullable(),
   tags: z.array(tag).max(64),
 };
@@ -23,6 +25,8 @@ const createBody = z.strictObject({
   osVersion: fields.osVersion.optional(),
   serialNumbers: fields.serialNumbers.default([]),
   addresses: fields.addresses.default([]),
+  macAddresses: fields.macAddresses.default([]),
+  s1AgentUuid: fields.s1AgentUuid.optional(),
   user: fields.user.optional(),
   tags: fields.tags.default([]),
 });
@@ -33,6 +37,8 @@ const patchBody = z.strictObject({
   osVersion: fields.osVersion.optional(),
   serialNumbers: fields.serialNumbers.optional(),
   addresses: fields.addresses.optional(),
+  macAddresses: fields.macAddresses.optional(),
+  s1AgentUuid: fields.s1AgentUuid.optional(),
   user: fields.user.optional(),
   tags: fields.tags.optional(),
 });

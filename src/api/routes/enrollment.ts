@@ -20,6 +20,8 @@ const facts = {
   osVersion: text(64).nullable().optional(),
   serialNumbers: z.array(text(128)).max(16),
   addresses: z.array(ipAddress).max(32).default([]),
+  /** The machine's MACs: kept as a claim (`reportedMacAddresses`); an admin decides which identify it. */
+  macAddresses: z.array(text(64)).max(32).optional(),
 };
 
 const email = z.email({ error: 'must be an email address' }).max(254);

@@ -8,9 +8,12 @@ import { syncLeases } from './0006-sync-leases.ts';
 import { deviceIdentity } from './0007-device-identity.ts';
 import { changeFeed } from './0008-change-feed.ts';
 import { tailnets } from './0009-tailnets.ts';
+import { postureRollout } from './0011-posture-rollout.ts';
 import { userRisk } from './0012-user-risk.ts';
 import type { EngineMigration } from './types.ts';
 
 /** Applied in name order, whatever order they are listed in. */
-export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, userRisk].sort((a, b) => a.name.localeCompare(b.name));
+export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk].sort(
+  (a, b) => a.name.localeCompare(b.name),
+);
 export type { Engine, EngineMigration } from './types.ts';

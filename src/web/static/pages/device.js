@@ -6,6 +6,7 @@
 import { api } from '../api.js';
 import { code, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
 import { historySection } from './device-history.js';
+import { exceptionsSection, postureLossBanner } from './rollout.js';
 import { userRiskLevel } from './users.js';
 
 /** Attribute types the value's JSON type alone does not tell. */
@@ -13,10 +14,12 @@ const DECLARED_TYPES = { 'sentinelOne:agentVersion': 'version', 'sentinelOne:las
 
 export async function devicePage(view, { match }) {
   const id = decodeURIComponent(match[1]);
-  const [device, integrations, history] = await Promise.all([
+  const [device, integrations, history, exceptions, lossBanner] = await Promise.all([
     api(`/v1/devices/${encodeURIComponent(id)}`),
     api('/v1/integrations').then((r) => r.data, () => []),
     historySection(id),
+    exceptionsSection(id),
+    postureLossBanner(id),
   ]);
   const names = new Map(integrations.map((i) => [i.id, i.name]));
   document.title = `${device.name} · postern`;
@@ -24,6 +27,7 @@ export async function devicePage(view, { match }) {
   view.append(
     h('p', {}, h('a', { href: '#/devices' }, '← Devices')),
     h('h1', {}, device.name),
+    lossBanner ?? '',
     facts([
       ['Id', h('code', {}, device.id)],
       ['User', device.user ?? '—'],
@@ -33,6 +37,8 @@ export async function devicePage(view, { match }) {
       ['Serial numbers', list(device.serialNumbers)],
       ...(device.pendingSerials?.length ? [['Serials awaiting approval', h('span', { class: 'pending-serials' }, list(device.pendingSerials))]] : []),
       ['Addresses', list(device.addresses)],
+      ...(device.macAddresses?.length ? [['MAC addresses', list(device.macAddresses)]] : []),
+      ...(device.reportedMacAddresses?.length ? [['MACs reported, not set', h('span', { class: 'reported-macs' }, list(device.reportedMacAddresses))]] : []),
       ...(device.reportedAddresses?.length ? [['Reported, not observed', h('span', { class: 'reported-addresses' }, list(device.reportedAddresses))]] : []),
       ['Tags', list(device.tags)],
       ['Updated', time(device.updatedAt, { relative: true })],
@@ -40,6 +46,7 @@ export async function devicePage(view, { match }) {
     h('p', { class: 'links' }, h('a', { href: route('/audit', { target: device.id }) }, 'Audit events'), ' · ', h('a', { href: route('/decisions', { device: device.id }) }, 'Decisions')),
     verificationSection(device.verification?.sentinelOne),
     matchSection(device.match ?? [], names),
+    exceptions,
     attributesSection(device.attributes ?? {}, names),
     history,
     rawRecordSection(device.id),
@@ -70,7 +77,9 @@ function matchSection(matches, names) {
       facts([
         ['Integration', names.get(m.integrationId) ?? m.integrationId],
         ['Agent id', h('code', { class: 'agent-id' }, m.agentId)],
-        ['Matched serial', h('code', { class: 'matched-serial' }, m.serial)],
+        m.matchedBy === 'mac'
+          ? ['Matched MAC', h('code', { class: 'matched-mac', 'data-matched-by': 'mac' }, m.serial)]
+          : ['Matched serial', h('code', { class: 'matched-serial' }, m.serial)],
         ...(matches.length > 1
           ? [['Supplies the attributes', m.suppliesAttributes ? 'yes: its agent was active most recently' : 'no: another integration\'s agent was active more recently']]
           : []),

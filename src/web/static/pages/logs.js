@@ -5,6 +5,7 @@
 import { api } from '../api.js';
 import { badge, code, emptyState, errorBox, h, route, scrollBox, showValue, time } from '../dom.js';
 import { loadMoreButton } from './devices.js';
+import { wouldDenyPanel } from './rollout.js';
 
 const PAGE_SIZE = 50;
 
@@ -34,12 +35,14 @@ export const decisionsPage = logPage({
   filters: [
     { name: 'device', label: 'Device', placeholder: 'dev_…' },
     { name: 'outcome', label: 'Outcome', options: [['', 'Any'], ['allow', 'Allow'], ['deny', 'Deny']] },
+    { name: 'wouldDeny', label: 'Report-only', options: [['', 'Any'], ['true', 'Would deny'], ['false', 'Would not deny']] },
   ],
+  before: wouldDenyPanel,
   empty: 'No decisions yet. Gateways and POST /v1/decisions add one per question asked.',
   unavailable: ['The decision log is not available on this server yet.', 'This postern does not serve GET /v1/decisions/log; it arrives with the decision API.'],
   columns: [
     ['Time', (d) => time(d.at)],
-    ['Outcome', (d) => (d.allow ? badge('Allow', 'ok') : badge('Deny', 'bad'))],
+    ['Outcome', (d) => (d.wouldDeny ? badge('Allow (would deny)', 'warn') : d.allow ? badge('Allow', 'ok') : badge('Deny', 'bad'))],
     ['Device', (d) => subject(d)],
     ['Destination', (d) => d.dst ?? '—'],
     ['Reasons', (d) => reasons(d.reasons ?? [])],
@@ -48,10 +51,11 @@ export const decisionsPage = logPage({
   ],
 });
 
-function logPage({ title, path, endpoint, filters, columns, empty, unavailable }) {
+function logPage({ title, path, endpoint, filters, columns, empty, unavailable, before }) {
   return async function page(view, { params, go }) {
     document.title = `${title} · postern`;
     view.append(h('h1', {}, title));
+    if (before) view.append(await before());
     const query = Object.fromEntries(filters.map((f) => [f.name, params.get(f.name) ?? '']));
     const filtered = Object.values(query).some(Boolean);
 

@@ -1,0 +1,80 @@
+/**
+ * Rolling out posture: the evidence an admin needs before enforcing a report-only posture (how many decisions
+ * would have been denied, and which devices), a device's posture exceptions with their state and expiry, and the
+ * mark on a device that lost its SentinelOne posture.
+ */
+import { api } from '../api.js';
+import { badge, code, errorBox, h, route, time } from '../dom.js';
+
+/** Above the decision log: would-deny decisions of the last 7 days, by device. */
+export async function wouldDenyPanel() {
+  const section = h('section', { class: 'card', id: 'would-deny' }, h('h2', {}, 'Report-only postures: would deny (last 7 days)'));
+  try {
+    const s = await api('/v1/decisions/would-deny');
+    if (s.requests === 0) {
+      section.append(h('p', { class: 'muted' }, 'No decision was allowed only because a posture is report-only.'));
+      return section;
+    }
+    section.append(
+      h('p', { class: 'would-deny-count' }, `${s.requests} request(s) from ${s.devices.length} device(s) would have been denied if enforced. `,
+        h('a', { href: route('/decisions', { wouldDeny: 'true' }) }, 'Show them')),
+      h(
+        'table',
+        { class: 'log' },
+        h('thead', {}, h('tr', {}, ['Device', 'Requests', 'Failing postures', 'Last'].map((l) => h('th', { scope: 'col' }, l)))),
+        h(
+          'tbody',
+          {},
+          s.devices.map((d) =>
+            h(
+              'tr',
+              { 'data-device': d.id },
+              h('td', {}, d.id ? h('a', { href: route(`/devices/${encodeURIComponent(d.id)}`) }, d.name || d.id) : 'unknown'),
+              h('td', {}, String(d.requests)),
+              h('td', {}, d.postures.map((p, i) => [i ? ' ' : '', code(p)])),
+              h('td', {}, time(d.lastAt)),
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (err) {
+    if (err.status !== 404) section.append(errorBox(err));
+  }
+  return section;
+}
+
+const STATE_TONE = { active: 'warn', expired: 'info', revoked: 'info' };
+
+/** On a device's page: its posture exceptions, newest first. */
+export async function exceptionsSection(deviceId) {
+  const section = h('section', { class: 'card', id: 'exceptions' }, h('h2', {}, 'Posture exceptions'));
+  try {
+    const { data } = await api(`/v1/devices/${encodeURIComponent(deviceId)}/exceptions`);
+    if (data.length === 0) {
+      section.append(h('p', { class: 'muted' }, 'None. An admin can let this device pass one posture for up to 30 days with POST /v1/devices/{id}/exceptions.'));
+      return section;
+    }
+    section.append(
+      h('ul', { class: 'exceptions' }, data.map((e) =>
+        h('li', { 'data-exception': e.id }, badge(e.state, STATE_TONE[e.state] ?? 'info'), ' ', code(e.posture), ` until `, time(e.expiresAt), ` — ${e.reason} `,
+          h('span', { class: 'muted' }, `(${e.id}, by ${e.createdBy})`)),
+      )),
+    );
+  } catch (err) {
+    section.append(errorBox(err));
+  }
+  return section;
+}
+
+/** On a device's page: "lost SentinelOne posture at …, because …" while the loss stands; nothing otherwise. */
+export async function postureLossBanner(deviceId) {
+  try {
+    const { open } = await api(`/v1/devices/${encodeURIComponent(deviceId)}/posture-losses`);
+    if (!open) return null;
+    return h('p', { class: 'card posture-loss', role: 'status', 'data-code': open.code }, badge('Posture lost', 'bad'), ' ',
+      `Lost SentinelOne posture at `, time(open.lostAt), `, because ${open.message}.`);
+  } catch (err) {
+    return err.status === 404 ? null : errorBox(err);
+  }
+}
