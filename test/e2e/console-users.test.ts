@@ -3,25 +3,15 @@
  * high with the event, their healthy device's page shows the level, and an admin's reset with a reason brings
  * the level back to none. Chromium as in console.test.ts (a failure under CI=true when missing).
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
+import { chromiumMissing, closeClean, launchChromium, openPage, requireChromiumInCi, signIn, type Watched } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
 
-const CHROMIUM = process.env.POSTERN_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const missing = existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set POSTERN_CHROMIUM)`;
+requireChromiumInCi();
 
-if (missing && process.env.CI === 'true') {
-  it('Chromium is available for the console tests (required under CI)', () => {
-    throw new Error(`The console browser tests need Chromium under CI=true: ${missing}`);
-  });
-} else if (missing) {
-  it.skip(`console users tests skipped locally: ${missing}`, () => undefined);
-}
-
-describe.skipIf(missing !== null)('the users page in Chromium', () => {
+describe.skipIf(chromiumMissing !== null)('the users page in Chromium', () => {
   let sim: S1Simulator;
   let h: Harness;
   let browser: Browser;
@@ -42,7 +32,7 @@ describe.skipIf(missing !== null)('the users page in Chromium', () => {
     const integration = await h.request('POST', '/v1/integrations?wait=true', { body: { provider: 'sentinelone', name: 'S1', baseUrl: sim.url, apiToken: sim.token } });
     expect(integration.json.status.state).toBe('ok');
     expect((await h.request('GET', '/v1/users/carol@example.com/risk')).json.level).toBe('high');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -51,17 +41,13 @@ describe.skipIf(missing !== null)('the users page in Chromium', () => {
     await sim?.close();
   });
 
-  async function signedIn(hash: string): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(err.message));
-    await page.goto(baseUrl);
-    await page.locator('#api-key').fill(ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#topbar').waitFor();
-    await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
-    await page.locator(`main .view[data-hash="${hash}"]:not([aria-busy])`).waitFor();
-    return { page, problems };
+  /** A signed-in admin page showing `hash`, drawn. */
+  async function signedIn(hash: string): Promise<Watched> {
+    const watched = await openPage(browser, baseUrl);
+    await signIn(watched.page, ADMIN_TOKEN);
+    await watched.page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+    await watched.page.locator(`main .view[data-hash="${hash}"]:not([aria-busy])`).waitFor();
+    return watched;
   }
 
   it('lists the user as high, shows the level on a healthy device, and an admin reset with a reason clears it', async () => {
@@ -79,6 +65,6 @@ describe.skipIf(missing !== null)('the users page in Chromium', () => {
     await expect.poll(() => h.request('GET', '/v1/users/carol@example.com/risk').then((r) => r.json.level)).toBe('none');
     await user.page.locator('main .view:not([aria-busy]) dl.facts .risk-level').waitFor();
     await expect.poll(() => user.page.locator('dl.facts .risk-level').textContent()).toBe('none');
-    expect([...users.problems, ...device.problems, ...user.problems]).toEqual([]);
+    for (const w of [users, device, user]) await closeClean(w);
   });
 });
