@@ -5,7 +5,7 @@
  * by api, cli and main. `mapping`, `summary` and `state-machine` are pure; staleness lives in devices (`isStale`).
  */
 export { mapAgent, normalizeTimestamp, SYNCED_KEYS, type MappedAgent } from './mapping.ts';
-export { summarize, relativeTime, plural } from './summary.ts';
+export { summarize, statusSentence, relativeTime, plural, type SentenceInput } from './summary.ts';
 export { afterFailure, afterSuccess, DEFAULT_RETRY_POLICY, type RetryPolicy, type SyncFailure } from './state-machine.ts';
 export { createIntegrationRepo, initialStatus, type IntegrationRepo } from './integration-repo.ts';
 export { createSyncEngine, type PostureLossHook, type SyncEngine, type SyncEngineDeps } from './engine.ts';

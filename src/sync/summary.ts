@@ -46,22 +46,38 @@ function counts(s: SummaryInput): string {
 }
 
 export function summarize(s: SummaryInput, nowMs: number): string {
-  const lastGood = s.lastSuccessfulSyncAt
-    ? `last successful sync ${relativeTime(s.lastSuccessfulSyncAt, nowMs)} (${counts(s)})`
-    : 'no successful sync yet';
-  const error = s.lastError ? `${s.lastError.message}` : '';
-  const warning = s.warning ? ` Warning: ${s.warning}` : '';
+  return statusSentence(s, counts(s), s.warning ? ` Warning: ${s.warning}` : '', nowMs);
+}
+
+/** What every synced source's status line reads: its state, times and last error. */
+export interface SentenceInput {
+  state: string;
+  lastSyncAt: string | null;
+  lastSuccessfulSyncAt: string | null;
+  lastError: { message: string } | null;
+  nextSyncAt: string | null;
+  stateReason?: string | null;
+}
+
+/**
+ * The status line of any synced source (an integration, a tailnet): `counts` says what the last successful sync
+ * saw, `okNote` is appended to the `ok` line.
+ */
+export function statusSentence(s: SentenceInput, counts: string, okNote: string, nowMs: number): string {
+  const lastGood = s.lastSuccessfulSyncAt ? `last successful sync ${relativeTime(s.lastSuccessfulSyncAt, nowMs)} (${counts})` : 'no successful sync yet';
+  const error = s.lastError?.message ?? '';
+  const retry = s.nextSyncAt ? ` ${relativeTime(s.nextSyncAt, nowMs)}` : '';
   switch (s.state) {
     case 'waiting_to_sync':
       return 'Waiting to sync for the first time.';
     case 'syncing':
       return s.lastSuccessfulSyncAt ? `Syncing now; ${lastGood}.` : 'Syncing now for the first time.';
     case 'ok':
-      return `Last sync ${relativeTime(s.lastSuccessfulSyncAt ?? s.lastSyncAt ?? new Date(nowMs).toISOString(), nowMs)}, ${counts(s)}.${warning}`;
+      return `Last sync ${relativeTime(s.lastSuccessfulSyncAt ?? s.lastSyncAt ?? new Date(nowMs).toISOString(), nowMs)}, ${counts}.${okNote}`;
     case 'failing':
-      return `Sync failing: ${error} Retrying${s.nextSyncAt ? ` ${relativeTime(s.nextSyncAt, nowMs)}` : ''}; ${lastGood}.`;
+      return `Sync failing: ${error} Retrying${retry}; ${lastGood}.`;
     case 'paused':
-      return `Paused: ${error} Retrying${s.nextSyncAt ? ` ${relativeTime(s.nextSyncAt, nowMs)}` : ''}; ${lastGood}.`;
+      return `Paused: ${error} Retrying${retry}; ${lastGood}.`;
     case 'overdue':
       return `Overdue: ${s.stateReason ?? 'the next sync is late.'} ${lastGood[0]!.toUpperCase()}${lastGood.slice(1)}.`;
     case 'stopped':

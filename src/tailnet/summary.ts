@@ -1,5 +1,5 @@
 /** The human status line of a tailnet source (pure). */
-import { plural, relativeTime } from '../sync/index.ts';
+import { plural, statusSentence } from '../sync/index.ts';
 import type { TailnetState, TailnetStatus } from './types.ts';
 
 function counts(s: Pick<TailnetStatus, 'counts'>): string {
@@ -21,21 +21,5 @@ function held(s: Pick<TailnetStatus, 'counts'>): string {
 }
 
 export function summarizeTailnet(s: Omit<TailnetStatus, 'state'> & { state: TailnetState }, nowMs: number): string {
-  const lastGood = s.lastSuccessfulSyncAt ? `last successful sync ${relativeTime(s.lastSuccessfulSyncAt, nowMs)} (${counts(s)})` : 'no successful sync yet';
-  const error = s.lastError?.message ?? '';
-  const retry = s.nextSyncAt ? ` ${relativeTime(s.nextSyncAt, nowMs)}` : '';
-  switch (s.state) {
-    case 'waiting_to_sync':
-      return 'Waiting to sync for the first time.';
-    case 'syncing':
-      return s.lastSuccessfulSyncAt ? `Syncing now; ${lastGood}.` : 'Syncing now for the first time.';
-    case 'ok':
-      return `Last sync ${relativeTime(s.lastSuccessfulSyncAt ?? s.lastSyncAt ?? new Date(nowMs).toISOString(), nowMs)}, ${counts(s)}.${held(s)}`;
-    case 'failing':
-      return `Sync failing: ${error} Retrying${retry}; ${lastGood}.`;
-    case 'paused':
-      return `Paused: ${error} Retrying${retry}; ${lastGood}.`;
-    case 'stopped':
-      return `Stopped: ${error} No more attempts until the configuration is changed; ${lastGood}.`;
-  }
+  return statusSentence(s, counts(s), held(s), nowMs);
 }
