@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
+import { HEALTHY_AGENT } from './sync-support.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/postern.mjs');
 // Each run starts a Node process that compiles the CLI through tsx (seconds on a busy machine), and some tests run ten.
@@ -59,7 +60,7 @@ function posternOnTerminal(...args: string[]): Promise<Run> {
 
 beforeAll(async () => {
   sim = await startS1Simulator({ agentCount: 24, seed: 8 });
-  const healthy = { infected: false, activeThreats: 0, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na', isActive: true, lastActiveDate: new Date().toISOString() };
+  const healthy = { ...HEALTHY_AGENT, lastActiveDate: new Date().toISOString() };
   sim.state.addAgent({ ...healthy, serialNumber: 'CLIOK0000001', computerName: 'alice-mbp' });
   sim.state.addAgent({ ...healthy, serialNumber: 'CLIBAD000001', computerName: 'bob-pc', infected: true, activeThreats: 1 });
   h = await startHarness({ sync: { walk: { pageSize: 5 }, massRemovalMinDevices: 2 } });

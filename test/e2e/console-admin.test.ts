@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
 import { chromiumMissing, closeClean, launchChromium, openPage, overflowsSideways, requireChromiumInCi, screenshot, seriousViolations, settled, signIn, type Watched } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
+import { HEALTHY_AGENT } from './sync-support.ts';
 
 requireChromiumInCi();
 
@@ -71,7 +72,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
 
   beforeAll(async () => {
     sim = await startS1Simulator({ agentCount: 24, seed: 5 });
-    const healthy = { infected: false, activeThreats: 0, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na', isActive: true, lastActiveDate: new Date().toISOString() };
+    const healthy = { ...HEALTHY_AGENT, lastActiveDate: new Date().toISOString() };
     sim.state.addAgent({ ...healthy, serialNumber: 'ADMINOK00001', computerName: 'alice-mbp' });
     sim.state.addAgent({ ...healthy, serialNumber: 'ADMINBAD0001', computerName: 'bob-pc', infected: true, activeThreats: 2 });
     h = await startHarness({ authLimits: { maxFailures: 100_000 }, sync: { walk: { pageSize: 5 }, massRemovalMinDevices: 2 } });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
 import { chromiumMissing, closeClean, launchChromium, openPage, requireChromiumInCi, signIn, type Watched } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
+import { HEALTHY_AGENT } from './sync-support.ts';
 
 requireChromiumInCi();
 
@@ -20,7 +21,7 @@ describe.skipIf(chromiumMissing !== null)('the users page in Chromium', () => {
 
   beforeAll(async () => {
     sim = await startS1Simulator({ agentCount: 4, seed: 3 });
-    const healthy = { infected: false, activeThreats: 0, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na', isActive: true, lastActiveDate: new Date().toISOString() };
+    const healthy = { ...HEALTHY_AGENT, lastActiveDate: new Date().toISOString() };
     sim.state.addAgent({ ...healthy, serialNumber: 'RISKOK000001', computerName: 'carol-mbp' });
     sim.state.addAgent({ ...healthy, serialNumber: 'RISKBAD00001', computerName: 'carol-pc', infected: true, activeThreats: 1 });
     h = await startHarness({ authLimits: { maxFailures: 100_000 } });

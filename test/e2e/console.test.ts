@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
 import { chromiumMissing, closeClean, launchChromium, openPage, requireChromiumInCi, type Watched } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
+import { HEALTHY_AGENT } from './sync-support.ts';
 
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const SCREENSHOT = '/tmp/postern-console.png';
@@ -49,7 +50,7 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
 
   beforeAll(async () => {
     sim = await startS1Simulator({ agentCount: 8, seed: 17 });
-    const healthy = { infected: false, activeThreats: 0, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na', isActive: true, lastActiveDate: new Date().toISOString() };
+    const healthy = { ...HEALTHY_AGENT, lastActiveDate: new Date().toISOString() };
     sim.state.addAgent({ ...healthy, serialNumber: 'CONSOLEOK0001', computerName: 'alice-mbp' });
     ids.infectedAgent = sim.state.addAgent({ ...healthy, serialNumber: 'CONSOLEBAD001', computerName: 'bob-pc', infected: true, activeThreats: 3 }).id;
 

@@ -7,10 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
+import { HEALTHY_AGENT } from './sync-support.ts';
 
 requirePostgresInCi();
 
-const HEALTHY = { infected: false, activeThreats: 0, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na', isActive: true };
 const nic = (mac: string) => [{ id: 'nic1', name: 'eth0', inet: ['10.0.0.9'], inet6: [], physical: mac, gatewayIp: null, gatewayMacAddress: null }];
 
 describe.each(engines())('MAC matching on $engine', ({ newDatabaseUrl }) => {
@@ -24,7 +24,7 @@ describe.each(engines())('MAC matching on $engine', ({ newDatabaseUrl }) => {
   it('a unique MAC matches and says so; a shared or locally administered MAC matches nothing', async () => {
     sim = await startS1Simulator({ agentCount: 3, seed: 9 });
     const linux = (mac: string, name: string) =>
-      sim!.state.addAgent({ ...HEALTHY, serialNumber: null, computerName: name, osType: 'linux', lastActiveDate: new Date().toISOString(), networkInterfaces: nic(mac) });
+      sim!.state.addAgent({ ...HEALTHY_AGENT, serialNumber: null, computerName: name, osType: 'linux', lastActiveDate: new Date().toISOString(), networkInterfaces: nic(mac) });
     const unique = linux('3C:22:FB:00:00:0A', 'tux-unique');
     linux('3c:22:fb:00:00:0b', 'tux-shared');
     linux('da:a1:19:00:00:0c', 'tux-random');
@@ -60,7 +60,7 @@ describe.each(engines())('MAC matching on $engine', ({ newDatabaseUrl }) => {
   });
   it("MACs a device's own agent reports are a claim: shown, never matched until an admin sets them", async () => {
     sim = await startS1Simulator({ agentCount: 2, seed: 10 });
-    const agent = sim.state.addAgent({ ...HEALTHY, serialNumber: null, computerName: 'tux', osType: 'linux', lastActiveDate: new Date().toISOString(), networkInterfaces: nic('3c:22:fb:00:00:1a') });
+    const agent = sim.state.addAgent({ ...HEALTHY_AGENT, serialNumber: null, computerName: 'tux', osType: 'linux', lastActiveDate: new Date().toISOString(), networkInterfaces: nic('3c:22:fb:00:00:1a') });
     h = await startHarness({ databaseUrl: await newDatabaseUrl() });
     const ek = (await h.request('POST', '/v1/enrollment-keys', { body: {} })).json.key as string;
     const enrolled = await h.request('POST', '/v1/enroll', {

@@ -9,10 +9,10 @@ import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { startSmtp } from '../support/smtp.ts';
+import { HEALTHY_AGENT } from './sync-support.ts';
 
 requirePostgresInCi();
 
-const HEALTHY = { infected: false, activeThreats: 0, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na', isActive: true };
 
 describe.each(engines())('posture-loss alerts on $engine', ({ newDatabaseUrl }) => {
   let h: Harness | undefined;
@@ -27,7 +27,7 @@ describe.each(engines())('posture-loss alerts on $engine', ({ newDatabaseUrl }) 
   async function setUp() {
     smtp = await startSmtp();
     sim = await startS1Simulator({ agentCount: 3, seed: 5 });
-    const agent = sim.state.addAgent({ ...HEALTHY, serialNumber: 'LOSS0000001', computerName: 'carol-mbp', lastActiveDate: new Date().toISOString() });
+    const agent = sim.state.addAgent({ ...HEALTHY_AGENT, serialNumber: 'LOSS0000001', computerName: 'carol-mbp', lastActiveDate: new Date().toISOString() });
     h = await startHarness({
       databaseUrl: await newDatabaseUrl(),
       env: { POSTERN_SMTP_URL: smtp.url, POSTERN_ADMIN_EMAILS: 'secops@example.com', POSTERN_SMTP_FROM: 'postern <postern@example.com>' },
@@ -68,7 +68,7 @@ describe.each(engines())('posture-loss alerts on $engine', ({ newDatabaseUrl }) 
     expect(smtp.mails[0]!.body.replace(/\s+/g, ' ')).toContain(`carol-mbp (${device})`);
 
     // The agent comes back: the loss closes; nothing new is recorded.
-    sim.state.addAgent({ ...HEALTHY, serialNumber: 'LOSS0000001', computerName: 'carol-mbp', lastActiveDate: new Date().toISOString() });
+    sim.state.addAgent({ ...HEALTHY_AGENT, serialNumber: 'LOSS0000001', computerName: 'carol-mbp', lastActiveDate: new Date().toISOString() });
     await syncNow(h, integrationId);
     expect((await h.request('GET', '/v1/posture-losses?open=true')).json.data).toEqual([]);
     expect((await h.request('GET', `/v1/devices/${device}/posture-losses`)).json.data[0].regainedAt).not.toBeNull();

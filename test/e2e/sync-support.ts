@@ -115,3 +115,6 @@ export function requestOffsets(sim: S1Simulator, path: string, fromMs: number, s
 }
 
 export const AGENTS_PATH = '/web/api/v2.1/agents';
+
+/** The fields of a simulated agent that pass every `sentinelOne:verified` check but recency (add `lastActiveDate`). */
+export const HEALTHY_AGENT = { infected: false, activeThreats: 0, isDecommissioned: false, threatRebootRequired: false, operationalState: 'na', isActive: true } as const;
