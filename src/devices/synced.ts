@@ -13,8 +13,9 @@ import { chunks } from './repo.ts';
 
 /** What one sync wants one matched device to carry. */
 export interface DesiredDevice {
-  /** `rawJson`: the agent's record exactly as the source sent it, as JSON text. */
-  agent: MatchableAgent & { rawJson: string };
+  agent: MatchableAgent;
+  /** The agent's record exactly as the source sent it: JSON text, or its UTF-8 bytes (kept off the JS heap). */
+  agentJson: string | Uint8Array;
   serial: string;
   /** Which key matched: the serial (default) or a MAC. */
   matchedBy?: 'serial' | 'mac' | 'agentUuid';
@@ -23,6 +24,8 @@ export interface DesiredDevice {
 }
 
 type Values = Record<string, AttributeValue | null>;
+
+const jsonText = (json: string | Uint8Array) => (typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8'));
 
 export interface AttributeChange {
   deviceId: string;
@@ -107,7 +110,7 @@ export function createSyncedRepo() {
         if (removed.length > 0) diff.deletes.push({ deviceId, keys: removed });
         if (have.size === 0 && Object.keys(want.attributes).length > 0) diff.gained.push(deviceId);
         if (Object.keys(change.after).length > 0) diff.changes.push(change);
-        if (!source || source.agentId !== want.agent.id || source.agentJson !== want.agent.rawJson) diff.sourceUpserts.push(deviceId);
+        if (!source || source.agentId !== want.agent.id || source.agentJson !== jsonText(want.agentJson)) diff.sourceUpserts.push(deviceId);
       }
 
       if (options.kind === 'full') {
@@ -172,7 +175,7 @@ export function createSyncedRepo() {
                 agent_id: m.agent.id,
                 matched_serial: m.serial,
                 matched_by: m.matchedBy ?? 'serial',
-                agent_json: m.agent.rawJson,
+                agent_json: jsonText(m.agentJson),
                 conflict_agent_ids: JSON.stringify(m.conflictAgentIds),
                 matched_at: nowIso,
               };

@@ -3,25 +3,41 @@
  * matcher, so memory follows the devices rather than the agents. A full walk that ends short of the `totalItems`
  * S1 announced fails as `S1_INCOMPLETE_LIST`: a cut-off list must never be taken for the truth.
  */
-import { createMatcher, usableSerial, type DeviceMatch, type Matcher, type UnmatchedAgent } from '../devices/index.ts';
+import { createMatcher, usableSerial, type DeviceMatch, type MatchableAgent, type Matcher, type UnmatchedAgent } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { PosternError } from '../lib/errors.ts';
 import type { S1Agent, S1Client } from '../s1/index.ts';
 import type { DeviceIndex, DeviceSnapshot } from './device-index.ts';
 import { incompleteTolerance, toMicros } from './failure.ts';
 import type { SyncKind } from './types.ts';
+import { mapAgent, type MappedAgent } from './mapping.ts';
 import { walkAgents, type WalkOptions } from './walk.ts';
 
 /** How far before a full walk's start the next incremental sync looks back, for agents that changed mid-walk. */
 const HIGH_WATER_MARGIN_MS = 2 * 60_000;
 
 /**
- * An agent as the sync keeps it: the parsed fields, and S1's record as JSON text (compact) only when some device
- * could match it; the record's object form is dropped, so a kept agent costs a few KB, not tens.
+ * An agent as the sync keeps it: only what matching reads and the attributes it maps to, plus S1's record as UTF-8
+ * JSON bytes when some device could match it. The bytes live outside the JavaScript heap: a first sync holds one
+ * record per matched device while the walk runs, and on the heap every live megabyte there lets the garbage
+ * collector grow the heap by several more while pages are parsed.
  */
-export type KeptAgent = S1Agent & { rawJson: string };
+export interface KeptAgent extends MatchableAgent {
+  id: string;
+  serialNumber: string | null;
+  lastActiveDate: string | null;
+  updatedAt: string | null;
+  computerName: string | null;
+  macAddresses: readonly string[] | null;
+  uuid: string | null;
+  /** The attributes the agent maps to (mapping.ts); empty when no device could match it. */
+  attributes: MappedAgent['attributes'];
+  /** The record as S1 sent it, as UTF-8 JSON; empty when no device could match it. */
+  record: Buffer;
+}
 
-const NO_RECORD: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const NO_ATTRIBUTES: MappedAgent['attributes'] = Object.freeze({});
+const NO_RECORD = Buffer.alloc(0);
 
 export interface Collected {
   matches: DeviceMatch<KeptAgent>[];
@@ -59,7 +75,17 @@ export async function collectMatches(
   const keep = (agent: S1Agent): KeptAgent => {
     const serial = agent.serialNumber === null ? null : usableSerial(agent.serialNumber);
     const candidate = (serial !== null && devices.bySerial.has(serial)) || (serial === null && ((agent.macAddresses?.length ?? 0) > 0 || agent.uuid !== null));
-    return { ...agent, raw: NO_RECORD, rawJson: candidate ? JSON.stringify(agent.raw) : '{}' };
+    return {
+      id: agent.id,
+      serialNumber: agent.serialNumber,
+      lastActiveDate: agent.lastActiveDate,
+      updatedAt: agent.updatedAt,
+      computerName: agent.computerName,
+      macAddresses: agent.macAddresses ?? null,
+      uuid: agent.uuid,
+      attributes: candidate ? mapAgent(agent).attributes : NO_ATTRIBUTES,
+      record: candidate ? Buffer.from(JSON.stringify(agent.raw)) : NO_RECORD,
+    };
   };
   const add = (agent: KeptAgent) => {
     if (matcher) return matcher.add(agent);

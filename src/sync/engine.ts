@@ -22,7 +22,7 @@ import { createDeviceIndex } from './device-index.ts';
 import { classifyFailure, emptyOutcome, insertRun, type SyncPhase } from './failure.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
 import type { LeaseRepo } from './lease-repo.ts';
-import { mapAgent, SYNCED_KEYS } from './mapping.ts';
+import { SYNCED_KEYS } from './mapping.ts';
 import { afterFailure, afterSuccess, type RetryPolicy } from './state-machine.ts';
 import type { IntegrationRecord, StatusRecord, SyncKind, SyncOutcome } from './types.ts';
 
@@ -208,7 +208,10 @@ export function createSyncEngine(deps: SyncEngineDeps) {
       phase = 'write';
       const nowMs = clock.nowMs();
       const desired = new Map<string, DesiredDevice>(
-        collected.matches.map((m) => [m.deviceId, { agent: m.agent, serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: mapAgent(m.agent).attributes }]),
+        collected.matches.map((m) => [
+          m.deviceId,
+          { agent: m.agent, agentJson: m.agent.record, serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: m.agent.attributes },
+        ]),
       );
       let touched: string[] = [];
       const outcome = await store.transaction(async (tx) => {
