@@ -96,6 +96,8 @@ export async function collectMatches(
     held = [];
   };
   let maxSeen = null as string | null;
+  /** `maxSeen` cut to milliseconds as the parsed `updatedAt` has it: a later agent below it cannot be newer. */
+  let maxSeenMs = null as string | null;
   const stats = await walkAgents(
     client,
     deps,
@@ -104,10 +106,15 @@ export async function collectMatches(
         add(keep(agent));
         // S1's own text keeps microseconds; the parsed value is cut to milliseconds, which would make every
         // incremental sync fetch the newest agents again.
+        // Only an agent at or after the newest millisecond seen so far can move the mark, so the (costly)
+        // microsecond text is made for a handful of agents per walk, not for each.
         const updatedAt = typeof agent.raw.updatedAt === 'string' ? agent.raw.updatedAt : agent.updatedAt;
-        if (updatedAt) {
+        if (updatedAt && (maxSeenMs === null || agent.updatedAt === null || agent.updatedAt.length !== maxSeenMs.length || agent.updatedAt >= maxSeenMs)) {
           const m = toMicros(updatedAt);
-          if (maxSeen === null || m > maxSeen) maxSeen = m;
+          if (maxSeen === null || m > maxSeen) {
+            maxSeen = m;
+            maxSeenMs = agent.updatedAt;
+          }
         }
       }
       fetched += page.agents.length + page.skipped;
@@ -121,6 +128,7 @@ export async function collectMatches(
         matcher = kind === 'full' ? createMatcher<KeptAgent>(devices.devices) : null;
         held = [];
         maxSeen = null;
+        maxSeenMs = null;
         fetched = 0;
       },
     },
