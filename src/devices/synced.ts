@@ -135,27 +135,19 @@ export function createSyncedRepo() {
     },
 
     async apply(tx: Tx, integrationId: string, diff: SyncedDiff, desired: Map<string, DesiredDevice>, nowIso: string, engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
-      if (engine === 'postgres') {
-        // One statement per 5,000 rows with five array parameters: PostgreSQL plans it once, whatever the size.
-        for (const batch of chunks(diff.upserts, 5000)) {
+      // One statement per 5,000 rows whatever the engine, its text the same each time: PostgreSQL takes the rows as
+      // three arrays (`unnest`), SQLite as one JSON array of [device, key, value] (`json_each`).
+      for (const batch of chunks(diff.upserts, 5000)) {
+        if (engine === 'postgres') {
           await sql`insert into attributes (device_id, key, value_json, source, updated_at, expires_at)
             select d, k, v, ${integrationId}, ${nowIso}, null from unnest(${batch.map((u) => u.deviceId)}::text[], ${batch.map((u) => u.key)}::text[], ${batch.map((u) => JSON.stringify(u.value))}::text[]) as t(d, k, v)
             on conflict (device_id, source, key) do update set value_json = excluded.value_json, updated_at = excluded.updated_at, expires_at = null`.execute(tx);
+        } else {
+          const rows = JSON.stringify(batch.map((u) => [u.deviceId, u.key, JSON.stringify(u.value)]));
+          await sql`insert into attributes (device_id, key, value_json, source, updated_at, expires_at)
+            select value ->> 0, value ->> 1, value ->> 2, ${integrationId}, ${nowIso}, null from json_each(${rows}) where true
+            on conflict (device_id, source, key) do update set value_json = excluded.value_json, updated_at = excluded.updated_at, expires_at = null`.execute(tx);
         }
-        diff = { ...diff, upserts: [] };
-      }
-      for (const batch of chunks(diff.upserts, 1000)) {
-        await tx
-          .insertInto('attributes')
-          .values(batch.map((u) => ({ device_id: u.deviceId, key: u.key, value_json: JSON.stringify(u.value), source: integrationId, updated_at: nowIso, expires_at: null })))
-          .onConflict((oc) =>
-            oc.columns(['device_id', 'source', 'key']).doUpdateSet((eb) => ({
-              value_json: eb.ref('excluded.value_json'),
-              updated_at: eb.ref('excluded.updated_at'),
-              expires_at: null,
-            })),
-          )
-          .execute();
       }
       for (const d of diff.deletes) {
         await tx.deleteFrom('attributes').where('source', '=', integrationId).where('device_id', '=', d.deviceId).where('key', 'in', d.keys).execute();
