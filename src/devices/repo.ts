@@ -198,11 +198,15 @@ export function createDeviceRepo() {
     async attributesOf(db: Executor, deviceIds: readonly string[]): Promise<Map<string, Record<string, StoredAttribute>>> {
       const rowsByDevice = new Map<string, SourcedAttribute[]>();
       if (deviceIds.length === 0) return new Map();
+      // The posture view holds what this returns for every device. A sync writes one source and one time on all
+      // of a device's rows (and on thousands of devices), so each distinct text is kept once, not once per row.
+      const once = new Map<string, string>();
+      const shared = (text: string) => once.get(text) ?? (once.set(text, text), text);
       for (const chunk of chunks(deviceIds, 500)) {
         const rows = await db.selectFrom('attributes').selectAll().where('device_id', 'in', chunk).execute();
         for (const row of rows) {
           const list = rowsByDevice.get(row.device_id) ?? [];
-          list.push({ key: row.key, attr: toStoredAttribute(row) });
+          list.push({ key: row.key, attr: toStoredAttribute({ ...row, source: shared(row.source), updated_at: shared(row.updated_at) }) });
           rowsByDevice.set(row.device_id, list);
         }
       }
