@@ -7,8 +7,10 @@
  * 2. the integration's first full sync (every attribute new), timed;
  * 3. the floor walk again; the floor is the faster of the two.
  *
- * Reported per case: both times, their ratio, and the worker's peak RSS. Fails (exit 1) when 100k agents take more
- * than 1.5× the floor, or when 1M agents take more than 300 MB of peak RSS.
+ * Reported per case: both times, their ratio, and the worker's peak RSS, both up to the end of the sync and over the
+ * whole worker (the second floor walk runs with the posture view holding the synced devices). Fails (exit 1) when
+ * 100k agents take more than 1.5× the floor, or when 1M agents take more than 300 MB of peak RSS (the whole
+ * worker's).
  *
  *   node --import tsx bench/sync-scale.ts [--cases 100k-sqlite,100k-postgres,1m-sqlite] [--postgres-url URL] [--heap-mb N]
  *     [--standin simulator|lean]   (default: the simulator up to 200k agents, the lean stand-in above)
@@ -41,7 +43,10 @@ interface CaseResult {
   matches: number;
   floorMs: number;
   syncMs: number;
+  /** The whole worker's peak, the second floor walk included (the posture view then holds the synced devices). */
   peakRssMb: number;
+  /** The peak up to the end of the sync: the first floor walk, the setup and the sync. */
+  syncPeakRssMb: number;
 }
 
 const CASES: Record<string, { agents: number; engine: 'sqlite' | 'postgres' }> = {
@@ -90,17 +95,10 @@ async function worker(): Promise<void> {
     logger: createLogger({ level: 'warn' }),
     schedule: false,
   });
-  const now = new Date().toISOString();
-  const rows = [...serials].map((serial, i) => ({
-    id: `dev_s${i}`, name: `d${i}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: null, tags: '[]', created_at: now, updated_at: now,
-    claimed_user: null, reported_addresses: '[]', mac_addresses: '[]', reported_mac_addresses: '[]',
-  }));
-  // Matching reads a device's approved serials, normalised, from device_serials.
-  const serialRows = [...serials].map((serial, i) => ({ device_id: `dev_s${i}`, serial: usableSerialForBench(serial) ?? serial, status: 'approved', source: 'admin', created_at: now }));
-  for (let i = 0; i < rows.length; i += 500) {
-    await postern.store.db.insertInto('devices').values(rows.slice(i, i + 500)).execute();
-    await postern.store.db.insertInto('device_serials').values(serialRows.slice(i, i + 500)).execute();
-  }
+  // The devices are written straight to the store, and the rows built for that are dropped before the sync: they
+  // are the bench's, not the sync's, and anything live while pages are parsed raises the peak.
+  const devices = await insertDevices(postern.store.db, [...serials], usableSerialForBench);
+  serials.clear();
 
   const started = performance.now();
   const view = await postern.services.integrations.create(
@@ -110,19 +108,36 @@ async function worker(): Promise<void> {
   );
   const syncMs = performance.now() - started;
   if (view.status.state !== 'ok') throw new Error(`the sync did not succeed: ${JSON.stringify(view.status)}`);
+  const syncPeakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   const floor2 = await floor(null);
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   await postern.close();
   rmSync(dir, { recursive: true, force: true });
   const result: Omit<CaseResult, 'name' | 'engine'> = {
     agents,
-    devices: rows.length,
+    devices,
     matches: view.status.matches ?? 0,
     floorMs: Math.min(floor1, floor2),
     syncMs,
     peakRssMb,
+    syncPeakRssMb,
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+}
+
+async function insertDevices(db: import('../src/store/index.ts').Db, serials: string[], usable: (s: string) => string | null): Promise<number> {
+  const now = new Date().toISOString();
+  const rows = serials.map((serial, i) => ({
+    id: `dev_s${i}`, name: `d${i}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: null, tags: '[]', created_at: now, updated_at: now,
+    claimed_user: null, reported_addresses: '[]', mac_addresses: '[]', reported_mac_addresses: '[]',
+  }));
+  // Matching reads a device's approved serials, normalised, from device_serials.
+  const serialRows = serials.map((serial, i) => ({ device_id: `dev_s${i}`, serial: usable(serial) ?? serial, status: 'approved', source: 'admin', created_at: now }));
+  for (let i = 0; i < rows.length; i += 500) {
+    await db.insertInto('devices').values(rows.slice(i, i + 500)).execute();
+    await db.insertInto('device_serials').values(serialRows.slice(i, i + 500)).execute();
+  }
+  return rows.length;
 }
 
 async function loadS1() {
@@ -199,17 +214,20 @@ async function parent(): Promise<void> {
       if (name.endsWith('postgres') && !postgresUrl) continue;
       const r = await runCase(name, postgresUrl);
       results.push(r);
-      console.log(`${name}: floor ${Math.round(r.floorMs)} ms, first full sync ${Math.round(r.syncMs)} ms (${(r.syncMs / r.floorMs).toFixed(2)}×), peak RSS ${r.peakRssMb} MB, ${r.matches} matches`);
+      console.log(
+        `${name}: floor ${Math.round(r.floorMs)} ms, first full sync ${Math.round(r.syncMs)} ms (${(r.syncMs / r.floorMs).toFixed(2)}×), ` +
+          `peak RSS ${r.syncPeakRssMb} MB to the end of the sync, ${r.peakRssMb} MB with the second floor walk, ${r.matches} matches`,
+      );
     }
   } finally {
     stopPostgres?.();
   }
-  console.log(`\n| case | S1 served by | engine | agents | devices | floor (download + parse) | first full sync | × floor | peak RSS |`);
-  console.log(`|---|---|---|---:|---:|---:|---:|---:|---:|`);
+  console.log(`\n| case | S1 served by | engine | agents | devices | floor (download + parse) | first full sync | × floor | peak RSS to the sync's end | peak RSS |`);
+  console.log(`|---|---|---|---:|---:|---:|---:|---:|---:|---:|`);
   for (const r of results) {
     console.log(
       `| ${r.name} | ${r.standin} | ${r.engine} | ${r.agents.toLocaleString('en-US')} | ${r.devices.toLocaleString('en-US')} | ${Math.round(r.floorMs).toLocaleString('en-US')} ms | ` +
-        `${Math.round(r.syncMs).toLocaleString('en-US')} ms | ${(r.syncMs / r.floorMs).toFixed(2)} | ${r.peakRssMb} MB |`,
+        `${Math.round(r.syncMs).toLocaleString('en-US')} ms | ${(r.syncMs / r.floorMs).toFixed(2)} | ${r.syncPeakRssMb} MB | ${r.peakRssMb} MB |`,
     );
   }
   console.log(`(${cpus().length} cores, Node ${process.versions.node})`);
