@@ -18,7 +18,7 @@ export type {
   S1SystemInfo,
   S1TokenDetails,
 } from './types.ts';
-export { normalizeS1BaseUrl, isLoopbackHost } from './url.ts';
+export { normalizeS1BaseUrl, isLoopbackHost, isSameS1Host } from './url.ts';
 export { createHttpS1Client, MAX_PAGE_LIMIT, type HttpS1ClientDeps } from './http-client.ts';
 export { API_PREFIX, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './http-transport.ts';
 export {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PosternError } from '../lib/errors.ts';
-import { isLoopbackHost, normalizeS1BaseUrl } from './url.ts';
+import { isLoopbackHost, isSameS1Host, normalizeS1BaseUrl } from './url.ts';
 
 describe('normalizeS1BaseUrl accepts every way an admin names the same console', () => {
   it.each([
@@ -86,5 +86,22 @@ describe('isLoopbackHost lets only traffic that never leaves the machine use pla
     ['acme.sentinelone.net', false],
   ])('%s → %s', (host, expected) => {
     expect(isLoopbackHost(host)).toBe(expected);
+  });
+});
+
+describe('isSameS1Host says whether a typed URL names the host a token was saved for', () => {
+  it.each([
+    ['acme', 'https://acme.sentinelone.net', true],
+    ['https://ACME.sentinelone.net/web/api/v2.1', 'https://acme.sentinelone.net', true],
+    ['acme.sentinelone.net/dashboard', 'https://acme.sentinelone.net', true],
+    ['other', 'https://acme.sentinelone.net', false],
+    ['https://s1.example.com:8443', 'https://s1.example.com', false],
+    ['http://127.0.0.1:4545', 'http://127.0.0.1:4545', true],
+  ])('%s and %s → %s', (typed, saved, expected) => {
+    expect(isSameS1Host(typed, saved)).toBe(expected);
+  });
+
+  it('refuses what is not a console address, as normalizeS1BaseUrl does', () => {
+    expect(() => isSameS1Host('http://acme.sentinelone.net', 'https://acme.sentinelone.net')).toThrow(expect.objectContaining({ code: 'S1_URL_INVALID' }));
   });
 });

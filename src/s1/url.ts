@@ -91,3 +91,11 @@ export function normalizeS1BaseUrl(input: string): string {
   }
   return url.origin;
 }
+
+/**
+ * True when the URL an admin typed names a console on the same host as a saved console origin: a stored API token
+ * is only ever sent to the host it was saved for. Throws `S1_URL_INVALID` as `normalizeS1BaseUrl` does.
+ */
+export function isSameS1Host(typed: string, savedOrigin: string): boolean {
+  return new URL(normalizeS1BaseUrl(typed)).host === new URL(savedOrigin).host;
+}

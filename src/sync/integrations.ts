@@ -9,7 +9,7 @@ import type { Clock } from '../lib/clock.ts';
 import { notFound, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
-import { normalizeS1BaseUrl, type S1ClientFactory } from '../s1/index.ts';
+import { isSameS1Host, normalizeS1BaseUrl, type S1ClientFactory } from '../s1/index.ts';
 import type { Executor, Store } from '../store/index.ts';
 import { initialStatus, type IntegrationRepo } from './integration-repo.ts';
 import type { PostureLossHook } from './engine.ts';
@@ -175,7 +175,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       const { changed } = await store.transaction(async (tx) => {
         const { record: before, status } = await load(tx, id);
         // The stored token was given for one host: sending it to another needs the admin to give it again.
-        if (patch.baseUrl !== undefined && patch.apiToken === undefined && new URL(normalizeS1BaseUrl(patch.baseUrl)).host !== new URL(before.baseUrl).host) {
+        if (patch.baseUrl !== undefined && patch.apiToken === undefined && !isSameS1Host(patch.baseUrl, before.baseUrl)) {
           throw validationError(
             'body.apiToken',
             'is required when baseUrl moves to another host: the stored token is never sent to a new host; give the API token for that console in the same request',
@@ -275,7 +275,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
     async testSaved(id: string, changes: Partial<Pick<IntegrationInput, 'baseUrl' | 'apiToken' | 'siteIds' | 'accountIds'>>): Promise<ConnectionTestResult> {
       const { record } = await load(store.db, id);
       const baseUrl = changes.baseUrl ?? record.baseUrl;
-      if (changes.apiToken === undefined && new URL(normalizeS1BaseUrl(baseUrl)).host !== new URL(record.baseUrl).host) {
+      if (changes.apiToken === undefined && !isSameS1Host(baseUrl, record.baseUrl)) {
         throw validationError('body.apiToken', 'is needed to test a different console host: the stored token is only sent to the host it was saved for.');
       }
       return testConnection(
