@@ -54,10 +54,12 @@ export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & {
     tags,
     roles: DECIDE,
     body: decisionBody,
-    handler: ({ body, principal, requestId }) => {
+    handler: async ({ body, principal, requestId, reply }) => {
       const { dst, device, address, user } = body;
       const query = device !== undefined ? { device, dst } : address !== undefined ? { address, dst } : { user: user as string, dst };
-      return deps.decisions.decide(query, { via: 'api', actor: principal.actor, requestId });
+      // Already JSON: most of the answer is its explanation, serialised once per decision postern keeps.
+      reply.type('application/json; charset=utf-8');
+      return deps.decisions.decideJson(query, { via: 'api', actor: principal.actor, requestId });
     },
   });
 
