@@ -283,7 +283,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     });
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
     const app = await buildServer({
-      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, gateway, trustedProxies: config.trustedProxies,
+      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, gateway: { gateway, decisions }, trustedProxies: config.trustedProxies,
       ...(login.enabled ? { login } : {}),
       ...(config.tlsCert && config.tlsKey ? { https: readTls(config.tlsCert, config.tlsKey) } : {}),
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),

@@ -18,6 +18,7 @@ import { createAuthenticator, type AuthLimiterOptions } from './auth.ts';
 import { toHttpError } from './errors.ts';
 import { createFastPath } from './fast-path.ts';
 import type { GatewayDecider } from './gateway.ts';
+import type { DecisionService } from '../policy/index.ts';
 import { defineRoute } from './route.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDeviceHistoryRoute } from './routes/device-history.ts';
@@ -47,8 +48,8 @@ export interface ApiDeps {
   login?: DeviceLogin;
   /** PEM certificate and key: serve HTTPS (POSTERN_TLS_CERT, POSTERN_TLS_KEY). */
   https?: { cert: Buffer; key: Buffer };
-  /** Forward-auth decisions: with it, ordinary forward-auth requests take the hot path (fast-path.ts). */
-  gateway?: GatewayDecider;
+  /** With these, ordinary forward-auth and POST /v1/decisions requests take the hot path (fast-path.ts). */
+  gateway?: { gateway: GatewayDecider; decisions: Pick<DecisionService, 'decideJson'> };
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -57,7 +58,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const auth = createAuthenticator(deps.keys, deps.clock, deps.authLimits);
   const routeDeps = { auth };
   const fastPath = deps.gateway
-    ? createFastPath({ gateway: deps.gateway, keys: deps.keys, brake: auth.brake, metrics: deps.metrics, ids: deps.ids, logger: deps.logger })
+    ? createFastPath({ ...deps.gateway, keys: deps.keys, brake: auth.brake, metrics: deps.metrics, ids: deps.ids, logger: deps.logger })
     : null;
   const app = Fastify({
     ...(deps.https ? { https: deps.https } : {}),

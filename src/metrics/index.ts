@@ -16,9 +16,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['method', 'route', 'status'] as const,
       registers: [registry],
     }),
-    forwardAuthHotPath: new Counter({
-      name: 'postern_forward_auth_hot_path_total',
-      help: 'Forward-auth requests answered on the hot path, in front of the full route (also counted in postern_http_requests_total).',
+    hotPath: new Counter({
+      name: 'postern_hot_path_requests_total',
+      help: 'Decision requests (forward-auth, POST /v1/decisions) answered on the hot path in front of the full route, by route (also counted in postern_http_requests_total).',
+      labelNames: ['route'] as const,
       registers: [registry],
     }),
     syncs: new Counter({

@@ -1,7 +1,7 @@
 /**
- * The forward-auth hot path answers exactly as the full route does. Every request shape the gateways send (and
- * the ones postern must refuse) is sent twice: over real HTTP, where ordinary requests take the hot path in front
- * of Fastify, and through `app.inject`, which always takes the route. Status, body and every header a gateway or
+ * The decision hot path answers exactly as the full route does. Every forward-auth request shape the gateways
+ * send, every POST /v1/decisions body (and the ones postern must refuse) is sent twice: over real HTTP, where
+ * ordinary requests take the hot path in front of Fastify, and through `app.inject`, which always takes the route. Status, body and every header a gateway or
  * upstream reads must match (request ids aside); ordinary requests must really have taken the hot path, and every
  * request postern refuses must have been left to the route, which explains it.
  */
@@ -19,6 +19,7 @@ interface Shape {
   method: string;
   url: string;
   headers: Record<string, string>;
+  body?: string;
   /** Whether the hot path should answer it (else the route must). */
   hot: boolean;
 }
@@ -54,37 +55,61 @@ function shapes(f: Fleet): Record<string, Shape> {
       method: 'GET', url: '/v1/forward-auth?dst=tag%3Aproduction&x=1', headers: { 'x-forwarded-for': f.healthy.address }, hot: false,
     },
     'POST to /v1/forward-auth (404)': { method: 'POST', url: '/v1/forward-auth', headers: nginx(f.healthy.address), hot: false },
+    ...decisionShapes(f),
+  };
+}
+
+function decisionShapes(f: Fleet): Record<string, Shape> {
+  const post = (body: string, hot: boolean, contentType = 'application/json'): Shape => ({
+    method: 'POST', url: '/v1/decisions', headers: { 'content-type': contentType }, body, hot,
+  });
+  return {
+    'decision by device id (allow)': post(JSON.stringify({ device: f.healthy.id, dst: 'tag:production' }), true),
+    'decision by address (deny, explained)': post(JSON.stringify({ address: f.infected.address, dst: 'tag:production' }), true),
+    'decision by user (with the list of their devices)': post(JSON.stringify({ user: f.bare.user, dst: 'app.example.test' }), true),
+    'decision for an unknown device': post(JSON.stringify({ device: 'dev_00000000000000000000', dst: 'tag:production' }), true),
+    'decision with charset in Content-Type': post(JSON.stringify({ device: f.healthy.id, dst: 'tag:production' }), true, 'application/json; charset=utf-8'),
+    'decision naming two devices (400)': post(JSON.stringify({ device: f.healthy.id, address: f.healthy.address, dst: 'tag:production' }), true),
+    'decision with an unknown field (400)': post(JSON.stringify({ device: f.healthy.id, dst: 'tag:production', why: 1 }), true),
+    'decision with a bad destination (400)': post(JSON.stringify({ device: f.healthy.id, dst: 'no such host!' }), true),
+    'decision body that is not JSON (400)': post('{"device": ', true),
+    'decision body with __proto__ (400)': post('{"__proto__": {"x": 1}, "device": "dev_1", "dst": "tag:production"}', true),
+    'decision body JSON null (400)': post('null', true),
+    'decision with an empty body (400)': post('', false),
+    'decision sent as text/plain (415)': post(JSON.stringify({ device: f.healthy.id, dst: 'tag:production' }), false, 'text/plain'),
   };
 }
 
 /** One request over real HTTP (node:http, which, unlike fetch, sends the Host header a gateway sets). */
-function send(base: string, method: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+function send(base: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${base}${path}`, { method, headers }, (res) => {
+    const withLength = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+    const req = request(`${base}${path}`, { method, headers: withLength }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
-/** What a gateway, an upstream app or a person reads in an answer, with request ids replaced. */
+/** What a gateway, an upstream app or a person reads in an answer, with request and decision ids replaced. */
 function readable(status: number, headers: Record<string, unknown>, text: string) {
   const requestId = String(headers['x-request-id']);
   const picked = Object.fromEntries(
     Object.entries(headers).filter(([name]) => name.startsWith('x-postern-') || name === 'content-type' || name === 'cache-control'),
   );
-  return { status, headers: JSON.parse(JSON.stringify(picked).replaceAll(requestId, '<id>')), body: text.replaceAll(requestId, '<id>') };
+  const plain = (t: string) => t.replaceAll(requestId, '<id>').replace(/dec_[0-9a-z]{20}/g, '<decision>');
+  return { status, headers: JSON.parse(plain(JSON.stringify(picked))), body: plain(text) };
 }
 
-describe.each(engines())('forward-auth hot path on $engine', ({ newDatabaseUrl }) => {
+describe.each(engines())('decision hot path on $engine', ({ newDatabaseUrl }) => {
   let fleet: Fleet;
   let gateway: string;
   let url: string;
-  const hotCount = async () => (await fleet.h.postern.metrics.forwardAuthHotPath.get()).values[0]?.value ?? 0;
+  const hotCount = async () => (await fleet.h.postern.metrics.hotPath.get()).values.reduce((n, v) => n + v.value, 0);
 
   beforeAll(async () => {
     fleet = await startFleet({ databaseUrl: await newDatabaseUrl(), env: { POSTERN_TRUSTED_PROXIES: '127.0.0.1' } });
@@ -99,9 +124,9 @@ describe.each(engines())('forward-auth hot path on $engine', ({ newDatabaseUrl }
   it('answers every request shape exactly as the full route does, and only ordinary ones on the hot path', async () => {
     for (const [name, shape] of Object.entries(shapes(fleet))) {
       const before = await hotCount();
-      const live = await send(url, shape.method, shape.url, { ...shape.headers, authorization: `Bearer ${gateway}` });
+      const live = await send(url, shape.method, shape.url, { ...shape.headers, authorization: `Bearer ${gateway}` }, shape.body);
       const took = (await hotCount()) - before;
-      const routed = await fleet.h.request(shape.method, shape.url, { key: gateway, headers: shape.headers });
+      const routed = await fleet.h.request(shape.method, shape.url, { key: gateway, headers: shape.headers, ...(shape.body !== undefined ? { rawBody: shape.body } : {}) });
       expect(readable(live.status, live.headers, live.text), name).toEqual(readable(routed.status, routed.headers, routed.text));
       expect(took, `${name}: ${shape.hot ? 'should take the hot path' : 'should be left to the route'}`).toBe(shape.hot ? 1 : 0);
     }
