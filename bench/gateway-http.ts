@@ -7,8 +7,8 @@
  *   node --import tsx bench/gateway-http.ts [--seconds N] [--devices N] [--engines sqlite,postgres]
  *
  * Exits 1 when any request answers 5xx, or when a gateway path runs below 0.6× /healthz or above 5 ms p99 at 16
- * connections (the targets of the decision path). Each row also says how much CPU a request cost: on the server's
- * main thread, and in all threads of the process (the load generator's worker, the SQLite log writer, GC helpers).
+ * connections (the targets of the decision path). Each row also says how much CPU a request cost the server: on
+ * its main thread, and in all its threads (main, the SQLite log writer, GC helpers; not the load generator's).
  * `--profile DIR` writes a CPU profile of the main thread for each row.
  */
 import { randomBytes } from 'node:crypto';
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\n${SECONDS} s per row, autocannon in a worker thread (workers: 1), Node ${process.version}\n`);
-  console.log('| engine | connections | path | requests/s | p50 ms | p99 ms | vs /healthz | CPU µs/request: main thread, all threads | statuses |');
+  console.log('| engine | connections | path | requests/s | p50 ms | p99 ms | vs /healthz | server CPU µs/request: main thread, all threads | statuses |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   let failed = false;
   for (const r of all) {

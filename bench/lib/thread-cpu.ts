@@ -28,9 +28,13 @@ export function threadCpu(): Map<number, number> {
   return out;
 }
 
-/** CPU used between two readings: by the main thread (its id is the process id) and by all threads. */
+/**
+ * CPU used between two readings by the main thread (its id is the process id) and by all threads that existed at
+ * the first reading (the server's: main, writer, GC helpers), so a load generator started in between is not
+ * counted.
+ */
 export function cpuBetween(before: Map<number, number>, after: Map<number, number>): { main: number; all: number } {
   let all = 0;
-  for (const [tid, us] of after) all += us - (before.get(tid) ?? 0);
+  for (const [tid, us] of before) all += (after.get(tid) ?? us) - us;
   return { main: (after.get(process.pid) ?? 0) - (before.get(process.pid) ?? 0), all };
 }
