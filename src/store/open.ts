@@ -112,7 +112,16 @@ export async function openStore(url: string): Promise<Store> {
       if (rows.length === 0) return;
       if (writer) return writer.append(table, rows as readonly Record<string, unknown>[], trim);
       await db.transaction().execute(async (tx) => {
-        for (let i = 0; i < rows.length; i += 200) await tx.insertInto(table).values(rows.slice(i, i + 200) as never).execute();
+        if (engine === 'postgres') {
+          // One statement and one parameter for the whole batch: PostgreSQL types the JSON rows by the table's own
+          // columns, instead of parsing a statement with a placeholder per value.
+          const columns = Object.keys(rows[0]!);
+          plainNames(table, columns);
+          const list = sql.raw(columns.map((c) => `"${c}"`).join(', '));
+          await sql`insert into ${sql.raw(`"${table}"`)} (${list}) select ${list} from json_populate_recordset(null::${sql.raw(`"${table}"`)}, ${JSON.stringify(rows)}::json)`.execute(tx);
+        } else {
+          for (let i = 0; i < rows.length; i += 200) await tx.insertInto(table).values(rows.slice(i, i + 200) as never).execute();
+        }
         if (trim) await sql.raw(trimSql(table, trim)).execute(tx);
       });
     },
