@@ -1,6 +1,6 @@
 /**
  * Forward-auth, the decision endpoint for reverse proxies, as two steps shared by the Fastify route
- * (routes/forward-auth.ts) and the hot path in front of it (fast-path.ts): `read` turns a gateway's request into
+ * (routes/forward-auth.ts) and the hot path in front of it (hot-path.ts): `read` turns a gateway's request into
  * what to decide about, and `answer` decides and says what to send back.
  *
  * The device is found by its presence token in `X-Postern-Device-Token` (`pdp_…`), or by the client address in

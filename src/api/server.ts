@@ -16,7 +16,7 @@ import type { Store } from '../store/index.ts';
 import type { IntegrationService } from '../sync/index.ts';
 import { createAuthenticator, type AuthLimiterOptions } from './auth.ts';
 import { toHttpError } from './errors.ts';
-import { createFastPath } from './fast-path.ts';
+import { createHotPath } from './hot-path.ts';
 import type { GatewayDecider } from './gateway.ts';
 import type { DecisionService } from '../policy/index.ts';
 import { defineRoute } from './route.ts';
@@ -48,7 +48,7 @@ export interface ApiDeps {
   login?: DeviceLogin;
   /** PEM certificate and key: serve HTTPS (POSTERN_TLS_CERT, POSTERN_TLS_KEY). */
   https?: { cert: Buffer; key: Buffer };
-  /** With these, ordinary forward-auth and POST /v1/decisions requests take the hot path (fast-path.ts). */
+  /** With these, ordinary forward-auth and POST /v1/decisions requests take the hot path (hot-path.ts). */
   gateway?: { gateway: GatewayDecider; decisions: Pick<DecisionService, 'decideJson'> };
 }
 
@@ -57,12 +57,12 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const auth = createAuthenticator(deps.keys, deps.clock, deps.authLimits);
   const routeDeps = { auth };
-  const fastPath = deps.gateway
-    ? createFastPath({ ...deps.gateway, keys: deps.keys, brake: auth.brake, metrics: deps.metrics, ids: deps.ids, logger: deps.logger })
+  const hotPath = deps.gateway
+    ? createHotPath({ ...deps.gateway, keys: deps.keys, brake: auth.brake, metrics: deps.metrics, ids: deps.ids, logger: deps.logger })
     : null;
   const app = Fastify({
     ...(deps.https ? { https: deps.https } : {}),
-    ...(fastPath ? { serverFactory: fastPath.serverFactory(deps.https) } : {}),
+    ...(hotPath ? { serverFactory: hotPath.serverFactory(deps.https) } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: () => deps.ids('req'),
     bodyLimit: BODY_LIMIT_BYTES,

@@ -3,7 +3,7 @@
  * `forward_auth` (X-Forwarded-Method/-Proto/-Host/-Uri/-For); `/v1/forward-auth/envoy/…` speaks Envoy `ext_authz`
  * (HTTP service), which sends the original method and puts the original path after its configured `path_prefix`.
  * The gateway authenticates with its own API key (role gateway or admin). Reading the request and building the
- * answer live in gateway.ts, shared with the hot path (fast-path.ts), which answers the ordinary requests before
+ * answer live in gateway.ts, shared with the hot path (hot-path.ts), which answers the ordinary requests before
  * they reach these routes; these answer everything else, errors included, the same way.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

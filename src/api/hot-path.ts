@@ -32,7 +32,7 @@ const MAX_BODY = 16 * 1024;
 const ENVOY_ROUTE = `${ENVOY_PREFIX}/*`;
 const ENVOY = new Set<string>(ENVOY_METHODS);
 
-export interface FastPathDeps {
+export interface HotPathDeps {
   gateway: GatewayDecider;
   decisions: Pick<DecisionService, 'decideJson'>;
   keys: { recentPrincipal(key: string): Principal | null };
@@ -75,7 +75,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-export function createFastPath(deps: FastPathDeps) {
+export function createHotPath(deps: HotPathDeps) {
   const counters = new Map<string, { inc(): void }>();
   const hotCounters = new Map<string, { inc(): void }>();
   /** The same request metric the Fastify hook counts, and the hot path's own; label children are kept. */
