@@ -7,10 +7,13 @@
  *   node --import tsx bench/gateway-http.ts [--seconds N] [--devices N] [--engines sqlite,postgres]
  *
  * Exits 1 when any request answers 5xx, or when a gateway path runs below 0.6× /healthz or above 5 ms p99 at 16
- * connections (the targets of the decision path).
+ * connections (the targets of the decision path). Each row also says how much CPU a request cost the server: on
+ * its main thread, and in all its threads (main, the SQLite log writer, GC helpers; not the load generator's).
+ * `--profile DIR` writes a CPU profile of the main thread for each row.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -20,6 +23,7 @@ import { createPostern } from '../src/main.ts';
 import { DESIGN_EXAMPLE_POLICY } from '../src/policy/index.ts';
 import { startS1Simulator } from '../src/s1/index.ts';
 import { createTestDatabase, startPostgres } from '../test/support/postgres.ts';
+import { cpuBetween, threadCpu } from './lib/thread-cpu.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,6 +33,7 @@ const SECONDS = Number(arg('seconds', '3'));
 const DEVICES = Number(arg('devices', '1000'));
 const ENGINES = arg('engines', 'sqlite,postgres').split(',');
 const CONNECTIONS = [16, 64];
+const PROFILE_DIR = arg('profile', '');
 const ADMIN = `pst_${randomBytes(20).toString('hex')}`;
 
 interface Row {
@@ -40,6 +45,9 @@ interface Row {
   p99: number;
   statuses: Record<string, number>;
   bad: number;
+  /** CPU µs per request on the server's main thread and in all threads. */
+  mainCpu: number;
+  allCpu: number;
 }
 
 /** One autocannon measurement; `workers: 1` runs the load generator in its own thread and event loop. */
@@ -107,10 +115,24 @@ async function runEngine(engine: string, databaseUrl: string): Promise<Row[]> {
   await load({ url, connections: 16, duration: 1, requests: paths['GET /v1/forward-auth'] }); // warm-up
   for (const connections of CONNECTIONS) {
     for (const [name, requests] of Object.entries(paths)) {
+      const session = PROFILE_DIR ? new Session() : null;
+      if (session) {
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
+      const cpuBefore = threadCpu();
       const r = await load({ url, connections, duration: SECONDS, requests });
+      const cpu = cpuBetween(cpuBefore, threadCpu());
+      if (session) {
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(join(PROFILE_DIR, `${engine}-${connections}-${name.replace(/\W+/g, '_')}.cpuprofile`), JSON.stringify(profile));
+        session.disconnect();
+      }
+      const answered = Math.max(1, r.requests * SECONDS);
       const statuses = Object.fromEntries(Object.entries(r.statusCodes).map(([code, s]) => [code, s.count]));
       const bad = Object.entries(statuses).filter(([code]) => Number(code) >= 500).reduce((n, [, c]) => n + c, 0) + r.errors;
-      rows.push({ engine, connections, name, perSecond: r.requests, p50: r.p50, p99: r.p99, statuses, bad });
+      rows.push({ engine, connections, name, perSecond: r.requests, p50: r.p50, p99: r.p99, statuses, bad, mainCpu: cpu.main / answered, allCpu: cpu.all / answered });
     }
   }
   const logStats = postern.services.decisionLog.stats();
@@ -124,7 +146,12 @@ async function main(): Promise<void> {
   const all: Row[] = [];
   for (const engine of ENGINES) {
     if (engine === 'sqlite') {
-      all.push(...(await runEngine('SQLite', `sqlite:${join(mkdtempSync(join(tmpdir(), 'postern-bench-gw-')), 'postern.db')}`)));
+      const dir = mkdtempSync(join(tmpdir(), 'postern-bench-gw-'));
+      try {
+        all.push(...(await runEngine('SQLite', `sqlite:${join(dir, 'postern.db')}`)));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     } else {
       const server = await startPostgres();
       if ('missing' in server) {
@@ -140,14 +167,15 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\n${SECONDS} s per row, autocannon in a worker thread (workers: 1), Node ${process.version}\n`);
-  console.log('| engine | connections | path | requests/s | p50 ms | p99 ms | vs /healthz | statuses |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| engine | connections | path | requests/s | p50 ms | p99 ms | vs /healthz | server CPU µs/request: main thread, all threads | statuses |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   let failed = false;
   for (const r of all) {
     const base = all.find((b) => b.engine === r.engine && b.connections === r.connections && b.name === 'GET /healthz')!;
     const ratio = r.perSecond / base.perSecond;
     const statuses = Object.entries(r.statuses).map(([s, n]) => `${s}×${n}`).join(' ');
-    console.log(`| ${r.engine} | ${r.connections} | ${r.name} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${r.p50} | ${r.p99} | ${ratio.toFixed(2)} | ${statuses} |`);
+    const cpu = `${Math.round(r.mainCpu)}, ${Math.round(r.allCpu)}`;
+    console.log(`| ${r.engine} | ${r.connections} | ${r.name} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${r.p50} | ${r.p99} | ${ratio.toFixed(2)} | ${cpu} | ${statuses} |`);
     if (r.bad > 0) failed = true;
     if (r.name !== 'GET /healthz' && (ratio < 0.6 || (r.connections === 16 && r.p99 > 5))) failed = true;
   }

@@ -7,6 +7,7 @@ import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import {
   buildServer,
+  createGatewayDecider,
   registerDecisionRoutes,
   registerExceptionRoutes,
   registerLossRoutes,
@@ -242,7 +243,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     let sweeper: { cancel(): void } | null = null;
     let digester: { cancel(): void } | null = null;
     const sendLossDigest = () => losses.sendDigestIfDue().catch((err: unknown) => logger.warn({ err }, 'the posture-loss digest could not be sent; it is retried within the hour'));
-    const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger, userRisk: risk.levelOf });
+    const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger });
     changes.subscribe((batch) => keys.apply(batch));
     await view.load();
     await keys.load();
@@ -258,14 +259,16 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       clock,
       ids,
       exceptions,
+      userRisk: risk.levelOf,
     });
+    const gateway = createGatewayDecider({ decisions, trustedProxies: config.trustedProxies });
     const plugins: NonNullable<ApiDeps['plugins']> = [
       (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),
       (app, routeDeps) => registerRiskRoutes(app, { ...routeDeps, risk }),
       (app, routeDeps) => registerDecisionRoutes(app, { ...routeDeps, decisions, decisionLog, clock }),
       (app, routeDeps) => registerExceptionRoutes(app, { ...routeDeps, exceptions }),
       (app, routeDeps) => registerLossRoutes(app, { ...routeDeps, losses }),
-      (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, decisions, trustedProxies: config.trustedProxies }),
+      (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, gateway }),
       (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
       (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service }),
     ];
@@ -280,7 +283,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     });
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
     const app = await buildServer({
-      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, trustedProxies: config.trustedProxies,
+      store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, gateway: { gateway, decisions }, trustedProxies: config.trustedProxies,
       ...(login.enabled ? { login } : {}),
       ...(config.tlsCert && config.tlsKey ? { https: readTls(config.tlsCert, config.tlsKey) } : {}),
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),

@@ -16,6 +16,9 @@ import type { Store } from '../store/index.ts';
 import type { IntegrationService } from '../sync/index.ts';
 import { createAuthenticator, type AuthLimiterOptions } from './auth.ts';
 import { toHttpError } from './errors.ts';
+import { createHotPath } from './hot-path.ts';
+import type { GatewayDecider } from './gateway.ts';
+import type { DecisionService } from '../policy/index.ts';
 import { defineRoute } from './route.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerDeviceHistoryRoute } from './routes/device-history.ts';
@@ -45,13 +48,21 @@ export interface ApiDeps {
   login?: DeviceLogin;
   /** PEM certificate and key: serve HTTPS (POSTERN_TLS_CERT, POSTERN_TLS_KEY). */
   https?: { cert: Buffer; key: Buffer };
+  /** With these, ordinary forward-auth and POST /v1/decisions requests take the hot path (hot-path.ts). */
+  gateway?: { gateway: GatewayDecider; decisions: Pick<DecisionService, 'decideJson'> };
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
+  const auth = createAuthenticator(deps.keys, deps.clock, deps.authLimits);
+  const routeDeps = { auth };
+  const hotPath = deps.gateway
+    ? createHotPath({ ...deps.gateway, keys: deps.keys, brake: auth.brake, metrics: deps.metrics, ids: deps.ids, logger: deps.logger })
+    : null;
   const app = Fastify({
     ...(deps.https ? { https: deps.https } : {}),
+    ...(hotPath ? { serverFactory: hotPath.serverFactory(deps.https) } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: () => deps.ids('req'),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -105,9 +116,6 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
-
-  const auth = createAuthenticator(deps.keys, deps.clock, deps.authLimits);
-  const routeDeps = { auth };
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {

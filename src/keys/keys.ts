@@ -78,6 +78,8 @@ export interface AuthenticateOptions {
   cachedOnly?: boolean;
 }
 
+const BOOTSTRAP: Principal = Object.freeze({ keyId: 'bootstrap', role: 'admin', actor: 'admin-token' });
+
 export function createApiKeyService(deps: ApiKeyServiceDeps) {
   const { store, clock } = deps;
   const bootstrapHash = deps.bootstrapToken ? Buffer.from(hashKey(deps.bootstrapToken), 'hex') : null;
@@ -119,6 +121,19 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
       .where('id', '=', row.id)
       .execute()
       .catch((err) => deps.logger?.warn({ err }, 'could not record when an API key was last used'));
+  }
+
+  /** The principal for a key row, or null when it is revoked or expired; remembers the key's hash. */
+  function admit(key: string, hash: string, row: ApiKeysTable): Principal | null {
+    if (row.revoked_at) return null;
+    const now = clock.nowMs();
+    if (row.expires_at && Date.parse(row.expires_at) <= now) return null;
+    touch(row, now);
+    if (!recentHashes.has(key)) {
+      if (recentHashes.size >= 1024) recentHashes.clear();
+      recentHashes.set(key, hash);
+    }
+    return { keyId: row.id, role: row.role as Role, actor: `key:${row.id}` };
   }
 
   return {
@@ -178,23 +193,25 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
     /** The principal for a bearer key, or null when the key is unknown, revoked or expired. */
     async authenticate(key: string, options: AuthenticateOptions = {}): Promise<Principal | null> {
       const hash = recentHashes.get(key) ?? hashKey(key);
-      if (bootstrapHash && timingSafeEqual(Buffer.from(hash, 'hex'), bootstrapHash)) {
-        return { keyId: 'bootstrap', role: 'admin', actor: 'admin-token' };
-      }
+      if (bootstrapHash && timingSafeEqual(Buffer.from(hash, 'hex'), bootstrapHash)) return BOOTSTRAP;
       let row = byHash.get(hash);
       if (!row && !(loaded && options.cachedOnly)) {
         row = await store.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
         if (row && loaded) remember(row);
       }
-      if (!row || row.revoked_at) return null;
-      const now = clock.nowMs();
-      if (row.expires_at && Date.parse(row.expires_at) <= now) return null;
-      touch(row, now);
-      if (!recentHashes.has(key)) {
-        if (recentHashes.size >= 1024) recentHashes.clear();
-        recentHashes.set(key, hash);
-      }
-      return { keyId: row.id, role: row.role as Role, actor: `key:${row.id}` };
+      return row ? admit(key, hash, row) : null;
+    },
+
+    /**
+     * The principal for a key that authenticated recently and is still valid, answered from memory alone
+     * (synchronously, for the gateway hot path); null for any other key, which `authenticate` must judge.
+     */
+    recentPrincipal(key: string): Principal | null {
+      const hash = recentHashes.get(key);
+      if (hash === undefined) return null;
+      if (bootstrapHash && timingSafeEqual(Buffer.from(hash, 'hex'), bootstrapHash)) return BOOTSTRAP;
+      const row = byHash.get(hash);
+      return row ? admit(key, hash, row) : null;
     },
 
     /** Stores a generated bootstrap admin key (when `POSTERN_ADMIN_TOKEN` is unset); returns the key to print once. */

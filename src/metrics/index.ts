@@ -16,6 +16,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['method', 'route', 'status'] as const,
       registers: [registry],
     }),
+    hotPath: new Counter({
+      name: 'postern_hot_path_requests_total',
+      help: 'Decision requests (forward-auth, POST /v1/decisions) answered on the hot path in front of the full route, by route (also counted in postern_http_requests_total).',
+      labelNames: ['route'] as const,
+      registers: [registry],
+    }),
     syncs: new Counter({
       name: 'postern_syncs_total',
       help: 'Sync attempts, by integration, kind (full/incremental) and outcome (ok/failed/skipped).',
@@ -85,9 +91,20 @@ interface CountedDecision {
   reasons: readonly { code: string; posture?: string; reportOnly?: true }[];
 }
 
+/** The decision counter's child for one outcome and reason, kept: every gateway request counts one. */
+const decisionChildren = new WeakMap<Metrics, Map<string, { inc(): void }>>();
+function decisionCounter(metrics: Metrics, allow: boolean, reason: string): { inc(): void } {
+  let children = decisionChildren.get(metrics);
+  if (!children) decisionChildren.set(metrics, (children = new Map()));
+  const key = `${allow ? 'allow' : 'deny'} ${reason}`;
+  let child = children.get(key);
+  if (!child) children.set(key, (child = metrics.decisions.labels({ outcome: allow ? 'allow' : 'deny', reason })));
+  return child;
+}
+
 /** Counts a decision by outcome and first reason; would-deny decisions and applied exceptions by posture. */
 export function countDecision(metrics: Metrics, d: CountedDecision): void {
-  metrics.decisions.inc({ outcome: d.allow ? 'allow' : 'deny', reason: d.reasons[0]?.code ?? 'NONE' });
+  decisionCounter(metrics, d.allow, d.reasons[0]?.code ?? 'NONE').inc();
   if (d.wouldDeny) {
     const postures = new Set(d.reasons.filter((r) => r.reportOnly).map((r) => r.posture ?? 'unknown'));
     for (const posture of postures.size > 0 ? postures : ['unknown']) metrics.wouldDeny.inc({ posture });

@@ -35,6 +35,11 @@ export interface CompiledCondition {
   readonly valueType: AttributeType | null;
   /** `nowMs` is the decision's instant, read only by conditions relative to it (`now-1h`). */
   readonly test: (attrs: Attributes, nowMs: number) => ConditionStatus;
+  /**
+   * Only on conditions relative to the decision's instant: the first instant after `nowMs` at which `test` could
+   * answer differently for these attributes (Infinity when it never will), so an answer can be kept until then.
+   */
+  readonly changesAt?: (attrs: Attributes, nowMs: number) => number;
 }
 
 export type ConditionCompileResult =
@@ -237,6 +242,21 @@ function comparison(attr: string, compare: Comparer, op: CompareOp | 'in' | 'not
   };
 }
 
+/**
+ * When `attr <op> now+offset` can next change its answer: the comparison is positive before the instant
+ * `value - offset`, zero at it and negative after, so the answer may change there and 1 ms later. A missing,
+ * stale or unusable value fails the same way at every instant.
+ */
+function relativeChange(attr: string, offsetMs: number): (attrs: Attributes, nowMs: number) => number {
+  return (attrs, nowMs) => {
+    const a = attrs[attr];
+    if (a === undefined || a.stale === true) return Infinity;
+    const at = runtimeInstant(a.value) - offsetMs;
+    if (at !== at) return Infinity;
+    return at > nowMs ? at : at + 1 > nowMs ? at + 1 : Infinity;
+  };
+}
+
 /** Parses, types and compiles one condition. Never throws; problems carry an offset inside `text`. */
 export function compileCondition(text: string): ConditionCompileResult {
   const syntax = parseCondition(text);
@@ -260,7 +280,10 @@ export function compileCondition(text: string): ConditionCompileResult {
     const type = operandType(attr, op, values);
     checkOperator(attr, type, op, opOffset);
     const compare = op === 'in' || op === 'not in' ? membership(attr, type, values) : comparer(attr, type, values[0] as Literal);
-    return { ok: true, condition: { ...base, valueType: type, test: comparison(attr, compare, op) } };
+    const condition: CompiledCondition = { ...base, valueType: type, test: comparison(attr, compare, op) };
+    const lit = values[0] as Literal;
+    if (lit.kind === 'relative') return { ok: true, condition: { ...condition, changesAt: relativeChange(attr, lit.offsetMs) } };
+    return { ok: true, condition };
   } catch (err) {
     if (err instanceof TypeFailure || err instanceof OrderedFailure) return { ok: false, code: 'TYPE_MISMATCH', message: err.message, offset: err.offset };
     throw err;

@@ -3,8 +3,8 @@
  * denied?". Writes are queued and land in batches off the request path, at most every `batchMs` or when a
  * batch is full (decisions are never slowed or failed by logging; past `maxPending` queued entries the oldest are
  * dropped and counted); readers flush first, so a decision is visible as soon as it was answered. The table is bounded: after
- * a write, rows older than the newest `maxRows` are deleted, at most once per `pruneEvery` new rows, so it holds
- * at most `maxRows + pruneEvery` rows (plus one batch in flight).
+ * a write, rows older than the newest `maxRows` are deleted in the write's own transaction, once per `pruneEvery`
+ * rows a process appends, so it holds at most `maxRows` plus `pruneEvery` and one batch per writing process.
  */
 import type { Insertable, Selectable } from 'kysely';
 import type { Logger } from '../lib/logger.ts';
@@ -36,6 +36,22 @@ export interface DecisionLogInput {
   via: 'api' | 'forward-auth';
   actor: string;
   requestId: string | null;
+  /** The decision's own columns, when already serialised (a kept decision answers many requests). */
+  record?: DecisionRecord;
+}
+
+/** The columns of a log row that depend only on the decision, not on the request. */
+export interface DecisionRecord {
+  readonly reasonCodes: string;
+  readonly decisionJson: string;
+}
+
+/** Serialises the decision's own columns: its distinct reason codes and its full explanation. */
+export function decisionRecord(d: Pick<DecisionLogInput, 'reasons' | 'grant' | 'postures' | 'wouldDeny'>): DecisionRecord {
+  return {
+    reasonCodes: [...new Set(d.reasons.map((r) => r.code))].join(','),
+    decisionJson: toJson({ reasons: d.reasons, grant: d.grant, postures: d.postures, ...(d.wouldDeny ? { wouldDeny: true } : {}) }),
+  };
 }
 
 export interface DecisionLogEntry extends Omit<DecisionLogInput, 'reasons' | 'postures' | 'wouldDeny'> {
@@ -94,21 +110,17 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
   let pending: Insertable<DecisionLogTable>[] = [];
   let inFlight: Promise<void> | null = null;
   let scheduled = false;
-  let lastPruneSeq = -1;
+  /** Rows this process appended since its last trim; the first batch trims too (other processes appended). */
+  let sinceTrim = pruneEvery;
   let dropped = 0;
 
-  async function prune(): Promise<void> {
-    const row = await store.db.selectFrom('decision_log').select((eb) => eb.fn.max('seq').as('top')).executeTakeFirst();
-    const top = Number(row?.top ?? 0);
-    if (lastPruneSeq >= 0 && top - lastPruneSeq < pruneEvery) return;
-    lastPruneSeq = top;
-    await store.db.deleteFrom('decision_log').where('seq', '<=', top - maxRows).execute();
-  }
-
   async function write(batch: Insertable<DecisionLogTable>[]): Promise<void> {
+    sinceTrim += batch.length;
+    const trim = sinceTrim >= pruneEvery;
+    if (trim) sinceTrim = 0;
     try {
-      await store.appendRows('decision_log', batch);
-      await prune();
+      // The trim runs in the append's own transaction (on SQLite in the writer thread), not on the event loop.
+      await store.appendRows('decision_log', batch, trim ? { column: 'seq', keep: maxRows } : undefined);
     } catch (err) {
       logger.error({ err, lost: batch.length }, 'decision log write failed; those decisions were answered but are not in the log');
     }
@@ -198,6 +210,7 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
 export type DecisionLog = ReturnType<typeof createDecisionLog>;
 
 function toRow(e: DecisionLogInput): Insertable<DecisionLogTable> {
+  const record = e.record ?? decisionRecord(e);
   return {
     id: e.id,
     at: e.at,
@@ -205,12 +218,12 @@ function toRow(e: DecisionLogInput): Insertable<DecisionLogTable> {
     subject_json: toJson({ asked: e.asked, name: e.device?.name ?? null }),
     dst: e.dst,
     allow: e.allow ? 1 : 0,
-    reason_codes: [...new Set(e.reasons.map((r) => r.code))].join(','),
+    reason_codes: record.reasonCodes,
     policy_version: e.policyVersion,
     via: e.via,
     actor: e.actor,
     request_id: e.requestId,
-    decision_json: toJson({ reasons: e.reasons, grant: e.grant, postures: e.postures, ...(e.wouldDeny ? { wouldDeny: true } : {}) }),
+    decision_json: record.decisionJson,
   };
 }
 

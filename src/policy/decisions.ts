@@ -12,9 +12,11 @@
 import type { Device, Verification } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { IdGenerator } from '../lib/ids.ts';
-import type { AskedAbout, DecisionLog } from './decision-log.ts';
+import { createDecisionCache, policyChangesAt, type KeptDecision } from './decision-cache.ts';
+import { decisionRecord, type AskedAbout, type DecisionLog, type DecisionLogInput, type DecisionRecord } from './decision-log.ts';
 import { evaluate } from './evaluator.ts';
 import type { ActivePolicy } from './service.ts';
+import { withRiskLevel, type UserRiskLookup } from './subject.ts';
 import type { Decision, DecisionReason, PolicySubject, PostureException } from './types.ts';
 
 export interface DecisionQuery {
@@ -46,6 +48,17 @@ export interface ViewedDevice {
   readonly device: Device;
 }
 
+/**
+ * A device's posture judged at some instant, valid for decisions in [its judgement's start, `until`). The view
+ * returns the same object for as long as it holds, so decisions made from it can be kept by its identity.
+ * `subject.nowMs` is the instant it was judged at; a decision puts its own instant in.
+ */
+export interface JudgedDevice {
+  readonly subject: PolicySubject;
+  readonly verification: Verification;
+  readonly until: number;
+}
+
 /** What deciding reads: the posture view in memory (posture module), answering synchronously. */
 export interface DecisionView {
   policy(): ActivePolicy;
@@ -54,8 +67,8 @@ export interface DecisionView {
   byPresenceToken(token: string, nowMs: number): ViewedDevice | null;
   byAddress(address: string): ViewedDevice[];
   byUser(user: string): ViewedDevice[];
-  /** The device's subject and verification judged at `nowMs`. */
-  judge(d: ViewedDevice, nowMs: number): { subject: PolicySubject; verification: Verification };
+  /** The device's posture judged at `nowMs` (no user risk level: the decision adds it). */
+  judge(d: ViewedDevice, nowMs: number): JudgedDevice;
 }
 
 export interface DecisionServiceDeps {
@@ -65,6 +78,8 @@ export interface DecisionServiceDeps {
   ids: IdGenerator;
   /** Posture exceptions in force (from memory), and where a decision passed only because of one. */
   exceptions?: DecisionExceptions;
+  /** A user's current risk level (risk module, in memory), read at every decision about a device with a user. */
+  userRisk?: UserRiskLookup;
 }
 
 export interface DecisionExceptions {
@@ -92,6 +107,31 @@ function withVerification(decision: Decision, verification: Verification): Decis
 
 export function createDecisionService(deps: DecisionServiceDeps) {
   const { view } = deps;
+  const kept = createDecisionCache();
+
+  /** A decision that passed only because of an exception reports the exception's use. */
+  function exceptionUsed(d: ViewedDevice, decision: Decision, nowMs: number, requestId: string) {
+    if (!decision.allow || decision.reasons.length < 2 || !deps.exceptions) return;
+    const excepted = decision.reasons.find((r) => r.code === 'EXCEPTION_APPLIED');
+    if (excepted?.exceptionId) deps.exceptions.applied(d.device.id, excepted.exceptionId, nowMs, requestId);
+  }
+
+  /** The decision for one device at `nowMs`: kept from an earlier request while nothing it rests on changed. */
+  function decideFor(d: ViewedDevice, dst: string, active: ActivePolicy, nowMs: number): KeptDecision {
+    const judged = view.judge(d, nowMs);
+    const exceptions = deps.exceptions?.forDevice(d.device.id, nowMs);
+    const risk = deps.userRisk && d.device.user ? deps.userRisk(d.device.user, nowMs) : undefined;
+    if (!exceptions) {
+      const found = kept.get(judged, active, risk, dst, nowMs);
+      if (found) return found;
+    }
+    const subject = withRiskLevel({ ...judged.subject, nowMs, ...(exceptions ? { exceptions } : {}) }, risk);
+    const decision = withVerification(evaluate(active.policy, subject, dst), judged.verification);
+    const until = Math.min(judged.until, policyChangesAt(active.policy, subject.attributes, nowMs));
+    const made: KeptDecision = { decision, from: nowMs, until, record: null };
+    if (!exceptions) kept.set(judged, active, risk, dst, made);
+    return made;
+  }
 
   function find(q: DecisionQuery, nowMs: number): Found {
     if (q.deviceToken !== undefined) {
@@ -119,68 +159,89 @@ export function createDecisionService(deps: DecisionServiceDeps) {
     return list.length > 0 ? { devices: list, asked } : { devices: [], asked, why: `no device belongs to ${user}` };
   }
 
+  /** Decides, logs, and returns the answer with its decision's serialised columns. */
+  function run(q: DecisionQuery, ctx: DecisionContext): { answer: DecisionAnswer; record: DecisionRecord } {
+    const dst = q.dst.trim();
+    const active = view.policy();
+    const nowMs = deps.clock.nowMs();
+    const found = find(q, nowMs);
+    let decision: Decision;
+    let keptDecision: KeptDecision | null = null;
+    let device: Device | null = null;
+    let perDevice: DecisionAnswer['devices'];
+    if ('why' in found) {
+      decision = unknown(found.why);
+    } else if (found.devices.length === 1) {
+      // The usual case (a device by id, address or token), without the lists a user's several devices need.
+      const only = found.devices[0] as ViewedDevice;
+      keptDecision = decideFor(only, dst, active, nowMs);
+      decision = keptDecision.decision;
+      device = only.device;
+      exceptionUsed(only, decision, nowMs, ctx.requestId);
+      if (found.asked.user !== undefined) perDevice = [{ id: device.id, name: device.name, allow: decision.allow }];
+    } else {
+      const made = found.devices.map((d) => decideFor(d, dst, active, nowMs));
+      const decisions = made.map((k) => k.decision);
+      const chosen = chosenDecision(decisions);
+      for (const [i, d] of decisions.entries()) exceptionUsed(found.devices[i] as ViewedDevice, d, nowMs, ctx.requestId);
+      keptDecision = made[chosen] as KeptDecision;
+      decision = keptDecision.decision;
+      device = (found.devices[chosen] as ViewedDevice).device;
+      if (found.asked.user !== undefined) {
+        perDevice = found.devices.map((d, i) => ({ id: d.device.id, name: d.device.name, allow: (decisions[i] as Decision).allow }));
+      }
+    }
+    const answer: DecisionAnswer = {
+      allow: decision.allow,
+      ...(decision.wouldDeny ? { wouldDeny: true } : {}),
+      reasons: decision.reasons,
+      grant: decision.grant,
+      postures: decision.postures,
+      device: device ? { id: device.id, name: device.name, user: device.user } : null,
+      policyVersion: active.version,
+      decisionId: deps.ids('dec'),
+      requestId: ctx.requestId,
+    };
+    if (perDevice) answer.devices = perDevice;
+    const entry: DecisionLogInput = {
+      id: answer.decisionId,
+      at: new Date(nowMs).toISOString(),
+      device: device ? { id: device.id, name: device.name } : null,
+      asked: found.asked,
+      dst,
+      allow: answer.allow,
+      reasons: answer.reasons,
+      grant: answer.grant,
+      postures: answer.postures,
+      policyVersion: active.version,
+      via: ctx.via,
+      actor: ctx.actor,
+      requestId: ctx.requestId,
+    };
+    if (decision.wouldDeny) entry.wouldDeny = true;
+    entry.record = keptDecision ? (keptDecision.record ??= decisionRecord(decision)) : decisionRecord(decision);
+    deps.log.append(entry);
+    return { answer, record: entry.record };
+  }
+
   return {
     /** Answers from memory; the promise is for callers that treat every service alike. */
     async decide(q: DecisionQuery, ctx: DecisionContext): Promise<DecisionAnswer> {
-      return this.decideNow(q, ctx);
+      return run(q, ctx).answer;
     },
 
     decideNow(q: DecisionQuery, ctx: DecisionContext): DecisionAnswer {
-      const dst = q.dst.trim();
-      const active = view.policy();
-      const nowMs = deps.clock.nowMs();
-      const found = find(q, nowMs);
-      let decision: Decision;
-      let device: Device | null = null;
-      let perDevice: DecisionAnswer['devices'];
-      if ('why' in found) {
-        decision = unknown(found.why);
-      } else {
-        const decisions = found.devices.map((d) => {
-          const { subject, verification } = view.judge(d, nowMs);
-          const exceptions = deps.exceptions?.forDevice(d.device.id, nowMs);
-          return withVerification(evaluate(active.policy, exceptions ? { ...subject, exceptions } : subject, dst), verification);
-        });
-        const chosen = chosenDecision(decisions);
-        for (const [i, d] of decisions.entries()) {
-          const excepted = d.reasons.find((r) => r.code === 'EXCEPTION_APPLIED');
-          if (excepted?.exceptionId) deps.exceptions?.applied((found.devices[i] as ViewedDevice).device.id, excepted.exceptionId, nowMs, ctx.requestId);
-        }
-        decision = decisions[chosen] as Decision;
-        device = (found.devices[chosen] as ViewedDevice).device;
-        if (found.asked.user !== undefined) {
-          perDevice = found.devices.map((d, i) => ({ id: d.device.id, name: d.device.name, allow: (decisions[i] as Decision).allow }));
-        }
-      }
-      const answer: DecisionAnswer = {
-        allow: decision.allow,
-        ...(decision.wouldDeny ? { wouldDeny: true } : {}),
-        reasons: decision.reasons,
-        grant: decision.grant,
-        postures: decision.postures,
-        device: device ? { id: device.id, name: device.name, user: device.user } : null,
-        ...(perDevice ? { devices: perDevice } : {}),
-        policyVersion: active.version,
-        decisionId: deps.ids('dec'),
-        requestId: ctx.requestId,
-      };
-      deps.log.append({
-        id: answer.decisionId,
-        at: new Date(nowMs).toISOString(),
-        device: device ? { id: device.id, name: device.name } : null,
-        asked: found.asked,
-        dst,
-        allow: answer.allow,
-        ...(decision.wouldDeny ? { wouldDeny: true } : {}),
-        reasons: answer.reasons,
-        grant: answer.grant,
-        postures: answer.postures,
-        policyVersion: active.version,
-        via: ctx.via,
-        actor: ctx.actor,
-        requestId: ctx.requestId,
-      });
-      return answer;
+      return run(q, ctx).answer;
+    },
+
+    /**
+     * The answer as JSON text: the same fields as `decideNow`'s, with the explanation's text serialised once per
+     * kept decision (it is most of the answer) rather than once per request.
+     */
+    decideJson(q: DecisionQuery, ctx: DecisionContext): string {
+      const { answer, record } = run(q, ctx);
+      const { allow, reasons: _reasons, grant: _grant, postures: _postures, wouldDeny: _wouldDeny, ...rest } = answer;
+      return `{"allow":${allow},${record.decisionJson.slice(1, -1)},${JSON.stringify(rest).slice(1)}`;
     },
   };
 }

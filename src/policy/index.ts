@@ -28,6 +28,7 @@ export {
   type DecisionService,
   type DecisionServiceDeps,
   type DecisionView,
+  type JudgedDevice,
   type ViewedDevice,
 } from './decisions.ts';
 export {

@@ -27,6 +27,11 @@ export type UserRiskLookup = (user: string, nowMs: number) => string;
  * `user:riskLevel`, so every condition on it fails closed.
  */
 export function withUserRisk(subject: PolicySubject, userRisk: UserRiskLookup | undefined, nowMs: number): PolicySubject {
-  if (!userRisk || !subject.user) return subject;
-  return { ...subject, attributes: { ...subject.attributes, 'user:riskLevel': { value: userRisk(subject.user, nowMs) } } };
+  return withRiskLevel(subject, userRisk && subject.user ? userRisk(subject.user, nowMs) : undefined);
+}
+
+/** The subject with `user:riskLevel` set to `level` (already looked up); unchanged when there is none. */
+export function withRiskLevel(subject: PolicySubject, level: string | undefined): PolicySubject {
+  if (level === undefined || !subject.user) return subject;
+  return { ...subject, attributes: { ...subject.attributes, 'user:riskLevel': { value: level } } };
 }

@@ -12,7 +12,6 @@ import {
   judgePosture,
   judgedUntil,
   type Device,
-  type Verification,
   type DeviceRepo,
   type VerifiableAgent,
   type VerifyingIntegration,
@@ -20,7 +19,7 @@ import {
 import { hashKey } from '../keys/index.ts';
 import { normalizeIp } from '../lib/ip.ts';
 import type { Logger } from '../lib/logger.ts';
-import { subjectFromPosture, withUserRisk, type ActivePolicy, type DecisionView, type PolicySubject, type UserRiskLookup, type ViewedDevice } from '../policy/index.ts';
+import { subjectFromPosture, type ActivePolicy, type DecisionView, type JudgedDevice, type ViewedDevice } from '../policy/index.ts';
 import type { StoredAttribute } from '../lib/attributes.ts';
 import type { Executor, Store } from '../store/index.ts';
 
@@ -41,11 +40,6 @@ export interface PostureViewDeps {
   policies: { active(): Promise<ActivePolicy> };
   feed: Pick<ChangeFeed, 'subscribe' | 'mark'>;
   logger: Pick<Logger, 'info' | 'error'>;
-  /**
-   * A user's current risk level (risk module, in memory), set as `user:riskLevel` on every judged subject with a
-   * user. Read at each decision, outside the kept judgement, so a level change reaches the next decision.
-   */
-  userRisk?: UserRiskLookup;
 }
 
 const PAGE = 1000;
@@ -66,13 +60,10 @@ function removeFrom(index: Map<string, Set<string>>, key: string, id: string) {
 const addressKey = (a: string) => normalizeIp(a) ?? a.trim().toLowerCase();
 
 /** A device's judged posture, kept while nothing it depends on can have changed. */
-interface Judgement {
-  held: HeldDevice;
-  integrations: readonly VerifyingIntegration[];
-  from: number;
-  until: number;
-  subject: PolicySubject;
-  verification: Verification;
+interface Judgement extends JudgedDevice {
+  readonly held: HeldDevice;
+  readonly integrations: readonly VerifyingIntegration[];
+  readonly from: number;
 }
 
 export function createPostureView(deps: PostureViewDeps) {
@@ -186,6 +177,7 @@ export function createPostureView(deps: PostureViewDeps) {
 
   function ordered(ids: Set<string> | undefined): HeldDevice[] {
     if (!ids) return [];
+    if (ids.size === 1) for (const id of ids) return [byId.get(id)!];
     return [...ids]
       .map((id) => byId.get(id)!)
       .sort((a, b) => (a.device.updatedAt < b.device.updatedAt ? 1 : a.device.updatedAt > b.device.updatedAt ? -1 : a.device.id < b.device.id ? -1 : 1));
@@ -203,24 +195,30 @@ export function createPostureView(deps: PostureViewDeps) {
       const held = id ? byId.get(id) : undefined;
       return held && held.presenceExpiresMs > nowMs ? held : null;
     },
-    byAddress: (address) => ordered(byAddress.get(addressKey(address))),
+    // Keys are normalised addresses, so an address already in that form (a gateway's, from clientAddress) is found as is.
+    byAddress: (address) => ordered(byAddress.get(address) ?? byAddress.get(addressKey(address))),
     byUser: (user) => ordered(byUser.get(user.toLowerCase())),
     /**
      * `judgePosture` at `nowMs`. The judgement is kept per device until the first instant it could change
      * (`judgedUntil`) or until the device or an integration changes, so a busy gateway does not re-judge the same
-     * facts on every request; the subject always carries this decision's instant.
+     * facts on every request. The same object is returned while it holds (decisions are kept by its identity).
      */
-    judge(d, nowMs) {
+    judge(d, nowMs): Judgement {
       const held = d as HeldDevice;
       const kept = judgements.get(held.device.id);
-      if (kept && kept.held === held && kept.integrations === integrations && nowMs >= kept.from && nowMs < kept.until) {
-        return { subject: withUserRisk({ ...kept.subject, nowMs }, deps.userRisk, nowMs), verification: kept.verification };
-      }
+      if (kept && kept.held === held && kept.integrations === integrations && nowMs >= kept.from && nowMs < kept.until) return kept;
       const input = { device: held.device, stored: held.stored, agents: held.agents, integrations };
       const judged = judgePosture({ ...input, nowMs });
-      const subject = subjectFromPosture(held.device, judged, nowMs);
-      judgements.set(held.device.id, { held, integrations, from: nowMs, until: judgedUntil(input, nowMs), subject, verification: judged.verification });
-      return { subject: withUserRisk(subject, deps.userRisk, nowMs), verification: judged.verification };
+      const judgement: Judgement = {
+        held,
+        integrations,
+        from: nowMs,
+        until: judgedUntil(input, nowMs),
+        subject: subjectFromPosture(held.device, judged, nowMs),
+        verification: judged.verification,
+      };
+      judgements.set(held.device.id, judgement);
+      return judgement;
     },
   };
 

@@ -1,6 +1,7 @@
 // The SQLite background writer's thread: its own better-sqlite3 connection to the same database file (WAL), so
-// bulk appends (the decision log) run off the main event loop. Each message is one batch of rows for one cached
-// INSERT statement, written in one transaction; the answer says whether it landed.
+// bulk appends (the decision log) run off the main event loop. Each message is one batch of rows (arrays of values)
+// for one cached INSERT statement and, when the table is bounded, the DELETE that trims it, written in one
+// transaction; the answer says whether it landed.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -10,12 +11,19 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const statements = new Map();
 
-parentPort.on('message', ({ id, sql, rows }) => {
+const prepared = (sql) => {
+  let stmt = statements.get(sql);
+  if (!stmt) statements.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+};
+
+parentPort.on('message', ({ id, sql, rows, trim }) => {
   try {
-    let stmt = statements.get(sql);
-    if (!stmt) statements.set(sql, (stmt = db.prepare(sql)));
+    const insert = prepared(sql);
+    const trimming = trim ? prepared(trim) : null;
     db.transaction(() => {
-      for (const row of rows) stmt.run(row);
+      for (const row of rows) insert.run(row);
+      trimming?.run();
     })();
     parentPort.postMessage({ id, ok: true });
   } catch (err) {

@@ -40,10 +40,18 @@ export interface Store {
    * Appends rows to a table off the main event loop where the engine allows it: with a SQLite file, a worker
    * thread with its own connection writes them in one transaction (better-sqlite3 would otherwise block every
    * request while it writes); with PostgreSQL the pool's asynchronous insert already is. For append-only tables
-   * (the decision log); resolves once the rows are committed.
+   * (the decision log); resolves once the rows are committed. With `trim`, the same transaction then deletes the
+   * rows more than `keep` below the table's highest `column` (a sequence), so bounding the table costs the caller
+   * no work of its own.
    */
-  appendRows<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[]): Promise<void>;
+  appendRows<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[], trim?: AppendTrim): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Keep only the rows within `keep` of the highest value of `column` (an increasing sequence). */
+export interface AppendTrim {
+  column: string;
+  keep: number;
 }
 
 export interface ParsedDatabaseUrl {
@@ -100,10 +108,22 @@ export async function openStore(url: string): Promise<Store> {
   return {
     db,
     engine,
-    appendRows: async (table, rows) => {
+    appendRows: async (table, rows, trim) => {
       if (rows.length === 0) return;
-      if (writer) return writer.append(table, rows as readonly Record<string, unknown>[]);
-      for (let i = 0; i < rows.length; i += 200) await db.insertInto(table).values(rows.slice(i, i + 200) as never).execute();
+      if (writer) return writer.append(table, rows as readonly Record<string, unknown>[], trim);
+      await db.transaction().execute(async (tx) => {
+        if (engine === 'postgres') {
+          // One statement and one parameter for the whole batch: PostgreSQL types the JSON rows by the table's own
+          // columns, instead of parsing a statement with a placeholder per value.
+          const columns = Object.keys(rows[0]!);
+          plainNames(table, columns);
+          const list = sql.raw(columns.map((c) => `"${c}"`).join(', '));
+          await sql`insert into ${sql.raw(`"${table}"`)} (${list}) select ${list} from json_populate_recordset(null::${sql.raw(`"${table}"`)}, ${JSON.stringify(rows)}::json)`.execute(tx);
+        } else {
+          for (let i = 0; i < rows.length; i += 200) await tx.insertInto(table).values(rows.slice(i, i + 200) as never).execute();
+        }
+        if (trim) await sql.raw(trimSql(table, trim)).execute(tx);
+      });
     },
     transaction: (fn) => db.transaction().execute(fn),
     withLock: (name, fn) => (engine === 'postgres' ? withAdvisoryLock(db, name, fn) : fn().then((value) => ({ locked: true as const, value }))),
@@ -119,6 +139,16 @@ export async function openStore(url: string): Promise<Store> {
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+function plainNames(table: string, columns: readonly string[]): void {
+  if (!IDENTIFIER.test(table) || !columns.every((c) => IDENTIFIER.test(c))) throw new PosternError('INTERNAL', `Not a plain table or column name in ${table}.`);
+}
+
+function trimSql(table: string, trim: AppendTrim): string {
+  plainNames(table, [trim.column]);
+  const keep = Math.max(0, Math.floor(trim.keep));
+  return `delete from "${table}" where "${trim.column}" <= (select max("${trim.column}") from "${table}") - ${keep}`;
+}
 
 /** A worker thread that appends rows to the SQLite file through its own connection (background-writer.mjs). */
 function createBackgroundWriter(file: string) {
@@ -144,15 +174,18 @@ function createBackgroundWriter(file: string) {
   }
 
   return {
-    append(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+    /** Rows travel as arrays of values (cheaper to copy to the thread than objects); the statement binds them by position. */
+    append(table: string, rows: readonly Record<string, unknown>[], trim?: AppendTrim): Promise<void> {
       const columns = Object.keys(rows[0]!);
-      if (!IDENTIFIER.test(table) || !columns.every((c) => IDENTIFIER.test(c))) throw new PosternError('INTERNAL', `Not a plain table or column name in ${table}.`);
-      const sqlText = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`;
+      plainNames(table, columns);
+      const sqlText = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+      const values = rows.map((r) => columns.map((c) => r[c] ?? null));
+      const trimText = trim ? trimSql(table, trim) : null;
       worker ??= start();
       const id = next++;
       return new Promise<void>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        worker!.postMessage({ id, sql: sqlText, rows });
+        worker!.postMessage({ id, sql: sqlText, rows: values, trim: trimText });
       });
     },
     async close() {

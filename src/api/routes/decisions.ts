@@ -6,12 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Role } from '../../keys/index.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { isValidDestination, type DecisionLog, type DecisionService } from '../../policy/index.ts';
+import { isValidDestination, type DecisionLog, type DecisionQuery, type DecisionService } from '../../policy/index.ts';
 import { defineRoute, READ, type RouteDeps } from '../route.ts';
+import { parseInput } from '../validation.ts';
 import { idParam, ipAddress, isoTime } from '../schemas.ts';
 
 /** Gateways decide; viewers may ask too (to see what a gateway would be told). */
-const DECIDE: readonly Role[] = ['admin', 'viewer', 'gateway'];
+export const DECIDE: readonly Role[] = ['admin', 'viewer', 'gateway'];
 
 export const destination = z
   .string()
@@ -32,6 +33,15 @@ const decisionBody = z
   .refine((b) => [b.device, b.address, b.user].filter((v) => v !== undefined).length === 1, {
     message: 'must name exactly one of device, address or user',
   });
+
+function toQuery({ dst, device, address, user }: z.output<typeof decisionBody>): DecisionQuery {
+  return device !== undefined ? { device, dst } : address !== undefined ? { address, dst } : { user: user as string, dst };
+}
+
+/** What a POST /v1/decisions body asks, validated by the route's own schema (for the hot path, which reads it itself). */
+export function decisionQueryOf(body: unknown): DecisionQuery {
+  return toQuery(parseInput(decisionBody, body, 'body'));
+}
 
 const logQuery = z.strictObject({
   device: idParam('dev', 'a device').optional(),
@@ -54,10 +64,10 @@ export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & {
     tags,
     roles: DECIDE,
     body: decisionBody,
-    handler: ({ body, principal, requestId }) => {
-      const { dst, device, address, user } = body;
-      const query = device !== undefined ? { device, dst } : address !== undefined ? { address, dst } : { user: user as string, dst };
-      return deps.decisions.decide(query, { via: 'api', actor: principal.actor, requestId });
+    handler: async ({ body, principal, requestId, reply }) => {
+      // Already JSON: most of the answer is its explanation, serialised once per decision postern keeps.
+      reply.type('application/json; charset=utf-8');
+      return deps.decisions.decideJson(toQuery(body), { via: 'api', actor: principal.actor, requestId });
     },
   });
 

@@ -25,10 +25,11 @@ export function registerLossRoutes(app: FastifyInstance, deps: RouteDeps & { los
   const { losses } = deps;
 
   // The device answers carry their standing loss, so "lost SentinelOne posture at …, because …" is on the device.
-  app.addHook('preSerialization', async (request, reply, payload) => {
+  // A callback hook (not async): every other route passes through it without a promise.
+  app.addHook('preSerialization', (request, reply, payload, done) => {
     const url = request.routeOptions.url;
-    if (request.method !== 'GET' || reply.statusCode !== 200 || (url !== '/v1/devices' && url !== '/v1/devices/:id')) return payload;
-    return markDevices(losses, payload);
+    if (request.method !== 'GET' || reply.statusCode !== 200 || (url !== '/v1/devices' && url !== '/v1/devices/:id')) return done(null, payload);
+    markDevices(losses, payload).then((marked) => done(null, marked), (err: Error) => done(err));
   });
 
   defineRoute(app, deps, {

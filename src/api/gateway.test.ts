@@ -4,7 +4,7 @@
  * destination host from the first header that has one.
  */
 import { describe, expect, it } from 'vitest';
-import { clientAddress, forwardedHost, normalizeIp, trustedProxies } from './forward-auth.ts';
+import { clientAddress, forwardedHost, normalizeIp, trustedProxies } from './gateway.ts';
 
 describe('normalizeIp', () => {
   it.each([

@@ -1,0 +1,72 @@
+/**
+ * Decisions kept between requests. A gateway asks about the same device and destination for every request it
+ * proxies, and the answer can only change when the device's judged posture, the policy, the user's risk level, or
+ * the clock crosses an instant the answer depends on: the judgement's own limit (a source going stale, an agent
+ * falling silent, a custom attribute expiring) or an instant a relative condition compares with (`now-1h`). A kept
+ * decision is reused strictly before that instant, so time is still judged at the moment of each decision.
+ *
+ * Keys are identities: the view's judgement object (a new one whenever the device, an integration or the
+ * judgement's time window changes) and the active policy object (a new one per version). Decisions that involve a
+ * posture exception are not kept; they are rare and their use is recorded per request.
+ */
+import type { CompiledPolicy } from './compiled.ts';
+import type { Attributes } from './conditions.ts';
+import type { DecisionRecord } from './decision-log.ts';
+import type { Decision } from './types.ts';
+
+/** A decision and how long it stays true; `record` is its log columns, serialised on first use. */
+export interface KeptDecision {
+  readonly decision: Decision;
+  /** Kept for decisions made at instants in [from, until). */
+  readonly from: number;
+  readonly until: number;
+  record: DecisionRecord | null;
+}
+
+type ChangesAt = (attrs: Attributes, nowMs: number) => number;
+
+const timedConditions = new WeakMap<CompiledPolicy, readonly ChangesAt[]>();
+
+/** The first instant after `nowMs` at which a relative condition of the policy could answer differently. */
+export function policyChangesAt(policy: CompiledPolicy, attrs: Attributes, nowMs: number): number {
+  let timed = timedConditions.get(policy);
+  if (!timed) {
+    timed = policy.postures.flatMap((p) => p.conditions.flatMap((c) => (c.changesAt ? [c.changesAt] : [])));
+    timedConditions.set(policy, timed);
+  }
+  let until = Infinity;
+  for (const changesAt of timed) until = Math.min(until, changesAt(attrs, nowMs));
+  return until;
+}
+
+interface Kept {
+  readonly policy: object;
+  readonly risk: string | undefined;
+  readonly byDst: Map<string, KeptDecision>;
+}
+
+/**
+ * Kept decisions per judgement, bounded to `maxDestinations` per device (past that the device's set starts over,
+ * so a caller naming endless destinations cannot grow memory).
+ */
+export function createDecisionCache(maxDestinations = 64) {
+  const byJudgement = new WeakMap<object, Kept>();
+
+  return {
+    get(judgement: object, policy: object, risk: string | undefined, dst: string, nowMs: number): KeptDecision | undefined {
+      const kept = byJudgement.get(judgement);
+      if (!kept || kept.policy !== policy || kept.risk !== risk) return undefined;
+      const d = kept.byDst.get(dst);
+      return d && nowMs >= d.from && nowMs < d.until ? d : undefined;
+    },
+
+    set(judgement: object, policy: object, risk: string | undefined, dst: string, decision: KeptDecision): void {
+      let kept = byJudgement.get(judgement);
+      if (!kept || kept.policy !== policy || kept.risk !== risk || kept.byDst.size >= maxDestinations) {
+        kept = { policy, risk, byDst: new Map() };
+        byJudgement.set(judgement, kept);
+      }
+      kept.byDst.set(dst, decision);
+    },
+  };
+}
