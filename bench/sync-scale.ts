@@ -14,12 +14,13 @@
  *
  *   node --import tsx bench/sync-scale.ts [--cases 100k-sqlite,100k-postgres,1m-sqlite] [--postgres-url URL] [--heap-mb N]
  *     [--standin simulator|lean]   (default: the simulator up to 200k agents, the lean stand-in above)
+ *     [--memory-limit-mb N]        (run the worker in a memory cgroup with that limit, as a container would; root)
  *
  * Without --postgres-url a throwaway PostgreSQL is started (initdb, as the tests do) when its binaries exist.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,8 +149,29 @@ async function loadS1() {
 
 // ---------------------------------------------------------------- parent: simulator process, cases, table
 
-function startChild(args: string[], match: RegExp): Promise<{ stop(): void; found: RegExpExecArray; done: Promise<string> }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * A memory cgroup (v1 or v2, Linux, as root) limited to `mb`, for the worker to run in as a container with that limit
+ * would: Node sizes its heap from the limit it finds there, and the kernel holds the process to it.
+ */
+function memoryCgroup(mb: number): string {
+  const candidates = ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'];
+  for (const root of candidates) {
+    const v1 = existsSync(join(root, 'memory.limit_in_bytes'));
+    const v2 = existsSync(join(root, 'cgroup.controllers')) && readFileSync(join(root, 'cgroup.controllers'), 'utf8').includes('memory');
+    if (!v1 && !v2) continue;
+    const dir = join(root, `postern-bench-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, v1 ? 'memory.limit_in_bytes' : 'memory.max'), String(mb * 1024 * 1024));
+    return dir;
+  }
+  throw new Error('--memory-limit-mb needs a writable memory cgroup (Linux, as root)');
+}
+
+function startChild(args: string[], match: RegExp, cgroup?: string): Promise<{ stop(): void; found: RegExpExecArray; done: Promise<string> }> {
+  // In a cgroup, a shell joins it first and then becomes the worker, so the worker starts inside its limit.
+  const child = cgroup
+    ? spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const done = new Promise<string>((ok, fail) =>
     child.once('exit', (code) => (code === 0 || code === null ? ok(out) : fail(new Error(`${args.join(' ')} exited ${code}: ${out.slice(-2000)}`)))),
@@ -185,11 +207,18 @@ async function runCase(name: string, postgresUrl: string | null): Promise<CaseRe
       databaseUrl = await createTestDatabase(postgresUrl);
     }
     const heap = arg('heap-mb', '');
+    const limit = Number(arg('memory-limit-mb', '0'));
+    const cgroup = limit > 0 ? memoryCgroup(limit) : undefined;
     const w = await startChild(
       [...(heap ? [`--max-old-space-size=${heap}`] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--worker', '--sim-url', sim.found[1]!, '--sim-token', token, '--agents', String(c.agents), ...(databaseUrl ? ['--database-url', databaseUrl] : [])],
       /RESULT (.+)\n/,
+      cgroup,
     );
-    await w.done;
+    try {
+      await w.done;
+    } finally {
+      if (cgroup) rmdirSync(cgroup);
+    }
     return { name, engine: c.engine, standin: lean ? 'lean stand-in' : 's1-simulator', ...(JSON.parse(w.found[1]!) as Omit<CaseResult, 'name' | 'engine'>) };
   } finally {
     sim.stop();
