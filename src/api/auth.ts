@@ -11,6 +11,11 @@ export type { AuthLimiterOptions } from './brake.ts';
 
 const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{8,200}=*)$/;
 
+/** The key in an `Authorization: Bearer <key>` header, or null when the header is absent or not of that shape. */
+export function bearerKey(header: string | undefined): string | null {
+  return header ? (BEARER.exec(header)?.[1] ?? null) : null;
+}
+
 export function createAuthenticator(keys: Pick<ApiKeyService, 'authenticate'>, clock: Clock, options: AuthLimiterOptions = {}) {
   const brake = createAuthBrake(clock, options);
 
@@ -21,11 +26,10 @@ export function createAuthenticator(keys: Pick<ApiKeyService, 'authenticate'>, c
       if (!header) {
         return brake.refuse(address, null, new PosternError('UNAUTHENTICATED', 'This endpoint needs an API key: send "Authorization: Bearer <key>".'));
       }
-      const match = BEARER.exec(header);
-      if (!match) {
+      const key = bearerKey(header);
+      if (!key) {
         return brake.refuse(address, null, new PosternError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <key>" with a postern API key.'));
       }
-      const key = match[1]!;
       // While braked, only keys already in memory are checked: guesses cost no database work.
       const principal = await keys.authenticate(key, { cachedOnly: brake.brakedFor(address, key) > 0 });
       if (!principal) {

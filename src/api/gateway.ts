@@ -17,7 +17,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { PosternError, validationError } from '../lib/errors.ts';
 import { createIpSet, normalizeIp, type IpSet } from '../lib/ip.ts';
 import { memoize } from '../lib/memo.ts';
-import { isValidDestination, type DecisionAnswer, type DecisionReasonCode, type DecisionService } from '../policy/index.ts';
+import { destinationOf } from './schemas.ts';
+import { type DecisionAnswer, type DecisionReasonCode, type DecisionService } from '../policy/index.ts';
 
 /** Envoy ext_authz sends the original request's method; the original path follows this prefix. */
 export const ENVOY_PREFIX = '/v1/forward-auth/envoy';
@@ -153,8 +154,7 @@ export function createGatewayDecider(deps: GatewayDeciderDeps) {
     const [peer, xff, real] = key.split('\n') as [string, string, string];
     return addressFrom(peer, xff === '' ? undefined : xff, real === '' ? undefined : real, trusted);
   });
-  // The same rule as the `dst` query schema (trimmed, 1 to 300 characters, a destination).
-  const validHost = memoize((host) => host.length <= 300 && isValidDestination(host));
+  const validHost = memoize((host) => destinationOf(host) !== null);
 
   return {
     /**

@@ -14,15 +14,17 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Principal, Role } from '../keys/index.ts';
-import type { Metrics } from '../metrics/index.ts';
-import { isValidDestination, type DecisionService } from '../policy/index.ts';
+import { keptChildren, type Metrics } from '../metrics/index.ts';
+import type { DecisionService } from '../policy/index.ts';
 import secureJson from 'secure-json-parse';
 import { toHttpError } from './errors.ts';
 import { ENVOY_METHODS, ENVOY_PREFIX, type GatewayDecider } from './gateway.ts';
 import { DECIDE, decisionQueryOf } from './routes/decisions.ts';
+import { FORWARD_AUTH_ROLES } from './routes/forward-auth.ts';
+import { destinationOf } from './schemas.ts';
+import { bearerKey } from './auth.ts';
 
-const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{8,200}=*)$/;
-const ROLES: ReadonlySet<Role> = new Set(['admin', 'gateway']);
+const ROLES: ReadonlySet<Role> = new Set(FORWARD_AUTH_ROLES);
 const DECIDERS: ReadonlySet<Role> = new Set(DECIDE);
 const FORWARD_AUTH = '/v1/forward-auth';
 const DECISIONS = '/v1/decisions';
@@ -54,14 +56,14 @@ function routeOf(req: IncomingMessage): { route: string; dst: string | undefined
     if (!url.startsWith('?dst=', FORWARD_AUTH.length)) return null;
     const raw = url.slice(FORWARD_AUTH.length + 5);
     if (/[&#+]/.test(raw)) return null;
-    let dst: string;
+    let dst: string | null;
     try {
-      dst = decodeURIComponent(raw).trim();
+      dst = destinationOf(decodeURIComponent(raw));
     } catch {
       return null;
     }
-    // The `dst` query schema's rule; anything it would refuse is left to the route to explain.
-    return dst.length >= 1 && dst.length <= 300 && isValidDestination(dst) ? { route: FORWARD_AUTH, dst } : null;
+    // Anything the `dst` schema would refuse is left to the route to explain.
+    return dst === null ? null : { route: FORWARD_AUTH, dst };
   }
   return null;
 }
@@ -76,17 +78,12 @@ function parseJson(text: string): unknown {
 }
 
 export function createHotPath(deps: HotPathDeps) {
-  const counters = new Map<string, { inc(): void }>();
-  const hotCounters = new Map<string, { inc(): void }>();
-  /** The same request metric the Fastify hook counts, and the hot path's own; label children are kept. */
+  const requests = keptChildren(deps.metrics.httpRequests);
+  const hot = keptChildren(deps.metrics.hotPath);
+  /** The same request metric the Fastify hook counts, and the hot path's own. */
   function count(method: string, route: string, status: number) {
-    const key = `${method} ${route} ${status}`;
-    let child = counters.get(key);
-    if (!child) counters.set(key, (child = deps.metrics.httpRequests.labels({ method, route, status: String(status) })));
-    child.inc();
-    let hot = hotCounters.get(route);
-    if (!hot) hotCounters.set(route, (hot = deps.metrics.hotPath.labels({ route })));
-    hot.inc();
+    requests({ method, route, status: String(status) }).inc();
+    hot({ route }).inc();
   }
 
   function send(res: ServerResponse, status: number, requestId: string, headers: Record<string, string>, body: unknown) {
@@ -103,8 +100,8 @@ export function createHotPath(deps: HotPathDeps) {
 
   /** The principal of a bearer key that authenticated recently and has one of `roles`, else null. */
   function caller(req: IncomingMessage, roles: ReadonlySet<Role>): Principal | null {
-    const bearer = BEARER.exec(req.headers.authorization ?? '');
-    const principal = bearer ? deps.keys.recentPrincipal(bearer[1]!) : null;
+    const key = bearerKey(req.headers.authorization);
+    const principal = key ? deps.keys.recentPrincipal(key) : null;
     return principal && roles.has(principal.role) ? principal : null;
   }
 

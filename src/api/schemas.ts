@@ -2,6 +2,7 @@
 import { parseIp } from '../lib/ip.ts';
 import { z } from 'zod';
 import { canonicalOs } from '../devices/index.ts';
+import { isValidDestination } from '../policy/index.ts';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -22,6 +23,22 @@ export const idParam = (prefix: string, what: string) =>
 export const ipAddress = z.string({ error: 'must be an IPv4 or IPv6 address' }).refine((s) => parseIp(s) !== null, { message: 'must be an IPv4 or IPv6 address' });
 
 export const tag = z.string().regex(/^tag:[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, { message: 'must be tag:<name> (letters, digits, - and _)' });
+
+/** A destination to decide about: trimmed, 1 to 300 characters, a tag, host, IP or CIDR (optionally with a port). */
+export const destination = z
+  .string()
+  .trim()
+  .min(1)
+  .max(300)
+  .refine((s) => isValidDestination(s), {
+    message: 'must be a destination: tag:<name>, a host name, an IP address or CIDR, optionally with :port',
+  });
+
+/** The destination `text` names (trimmed), or null when the `destination` schema would refuse it. */
+export function destinationOf(text: string): string | null {
+  const parsed = destination.safeParse(text);
+  return parsed.success ? parsed.data : null;
+}
 
 export const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 time like 2026-01-31T12:00:00Z' });
 

@@ -209,7 +209,7 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
     recentPrincipal(key: string): Principal | null {
       const hash = recentHashes.get(key);
       if (hash === undefined) return null;
-      if (bootstrapHash && timingSafeEqual(Buffer.from(hash, 'hex'), bootstrapHash)) return BOOTSTRAP;
+      // Only stored keys are remembered (the bootstrap token never is), so the cache row decides.
       const row = byHash.get(hash);
       return row ? admit(key, hash, row) : null;
     },

@@ -91,15 +91,25 @@ interface CountedDecision {
   reasons: readonly { code: string; posture?: string; reportOnly?: true }[];
 }
 
-/** The decision counter's child for one outcome and reason, kept: every gateway request counts one. */
-const decisionChildren = new WeakMap<Metrics, Map<string, { inc(): void }>>();
+/**
+ * A counter's children kept by their label values, for hot paths (every gateway request counts): prom-client
+ * otherwise hashes the labels object on every increment. Label values must come from a bounded set.
+ */
+export function keptChildren<L extends string>(counter: Counter<L>): (labels: Record<L, string>) => { inc(): void } {
+  const children = new Map<string, { inc(): void }>();
+  return (labels) => {
+    const key = Object.values(labels).join('\u0000');
+    let child = children.get(key);
+    if (!child) children.set(key, (child = counter.labels(labels as Partial<Record<L, string>>)));
+    return child;
+  };
+}
+
+const decisionChildren = new WeakMap<Metrics, ReturnType<typeof keptChildren<'outcome' | 'reason'>>>();
 function decisionCounter(metrics: Metrics, allow: boolean, reason: string): { inc(): void } {
   let children = decisionChildren.get(metrics);
-  if (!children) decisionChildren.set(metrics, (children = new Map()));
-  const key = `${allow ? 'allow' : 'deny'} ${reason}`;
-  let child = children.get(key);
-  if (!child) children.set(key, (child = metrics.decisions.labels({ outcome: allow ? 'allow' : 'deny', reason })));
-  return child;
+  if (!children) decisionChildren.set(metrics, (children = keptChildren(metrics.decisions)));
+  return children({ outcome: allow ? 'allow' : 'deny', reason });
 }
 
 /** Counts a decision by outcome and first reason; would-deny decisions and applied exceptions by posture. */

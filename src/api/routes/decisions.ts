@@ -6,22 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Role } from '../../keys/index.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { isValidDestination, type DecisionLog, type DecisionQuery, type DecisionService } from '../../policy/index.ts';
+import { type DecisionLog, type DecisionQuery, type DecisionService } from '../../policy/index.ts';
 import { defineRoute, READ, type RouteDeps } from '../route.ts';
 import { parseInput } from '../validation.ts';
-import { idParam, ipAddress, isoTime } from '../schemas.ts';
+import { destination, idParam, ipAddress, isoTime } from '../schemas.ts';
 
 /** Gateways decide; viewers may ask too (to see what a gateway would be told). */
 export const DECIDE: readonly Role[] = ['admin', 'viewer', 'gateway'];
 
-export const destination = z
-  .string()
-  .trim()
-  .min(1)
-  .max(300)
-  .refine((s) => isValidDestination(s), {
-    message: 'must be a destination: tag:<name>, a host name, an IP address or CIDR, optionally with :port',
-  });
 
 const decisionBody = z
   .strictObject({

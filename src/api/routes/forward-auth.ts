@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Principal, Role } from '../../keys/index.ts';
 import { ENVOY_METHODS, ENVOY_PREFIX, type GatewayDecider } from '../gateway.ts';
 import { defineRoute, type RouteDeps } from '../route.ts';
-import { destination } from './decisions.ts';
+import { destination } from '../schemas.ts';
 
 export const FORWARD_AUTH_ROLES: readonly Role[] = ['admin', 'gateway'];
 const query = z.strictObject({ dst: destination.optional() });
