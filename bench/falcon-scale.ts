@@ -4,8 +4,8 @@
  * same replies precomputed (`bench/lib/falcon-standin.ts`, no work per request). Each measured walk runs in a
  * fresh worker process:
  *
- * - floor: the stand-in's replies fetched with the same calls postern makes (scroll pages of 5,000 ids, details of
- *   those ids, ZTA in batches of 500, four at a time) and `JSON.parse`d, nothing else;
+ * - floor: the stand-in's replies fetched with the same calls postern makes (scroll pages of 5,000 ids, then at once
+ *   the details of those ids and their ZTA in batches of 500, four at a time) and `JSON.parse`d, nothing else;
  * - postern vs stand-in: postern's Falcon client (`fetchPage`: validation of every host and assessment) and
  *   `mapRecord` of every record, against the same precomputed replies: postern's own cost over the floor;
  * - postern vs simulator: the same walk against the simulator (what a test or the demo sees; the simulator's
@@ -62,14 +62,15 @@ async function floorWalk(t: Target): Promise<WalkResult> {
     const page = (await (await fetch(`${t.url}/devices/queries/devices-scroll/v1?limit=${PAGE}${offset ? `&offset=${offset}` : ''}`, { headers: auth })).json()) as { resources: string[]; meta: { pagination: { offset: string } } };
     offset = page.meta.pagination.offset;
     if (page.resources.length === 0) break;
-    const details = (await (await fetch(`${t.url}/devices/entities/devices/v2`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ids: page.resources }) })).json()) as { resources: { device_id: string }[] };
-    hosts += details.resources.length;
-    const ids = details.resources.map((h) => h.device_id);
+    const ids = page.resources;
     const batches: string[][] = [];
     for (let i = 0; i < ids.length; i += ZTA_BATCH) batches.push(ids.slice(i, i + ZTA_BATCH));
     let next = 0;
-    await Promise.all(
-      Array.from({ length: ZTA_CONCURRENCY }, async () => {
+    const [details] = await Promise.all([
+      fetch(`${t.url}/devices/entities/devices/v2`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ids }) }).then(
+        async (r) => (await r.json()) as { resources: unknown[] },
+      ),
+      ...Array.from({ length: ZTA_CONCURRENCY }, async () => {
         while (next < batches.length) {
           const batch = batches[next++]!;
           const qs = new URLSearchParams(batch.map((id): [string, string] => ['ids', id])).toString();
@@ -77,7 +78,8 @@ async function floorWalk(t: Target): Promise<WalkResult> {
           scored += zta.resources.length;
         }
       }),
-    );
+    ]);
+    hosts += (details as { resources: unknown[] }).resources.length;
   } while (offset);
   return { ms: performance.now() - start, hosts, scored, peakRssMb: stop() };
 }

@@ -41,10 +41,9 @@ let bytes = 0;
     const ids = page.resources as string[];
     offset = page.meta.pagination?.offset ?? '';
     if (ids.length === 0) break;
-    const details = await keep(`details:${ids[0]}`, await fetch(`${sim.url}/devices/entities/devices/v2`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ids }) }));
-    const hostIds = (details.resources as { device_id: string }[]).map((h) => h.device_id);
-    for (let i = 0; i < hostIds.length; i += ZTA_BATCH) {
-      const batch = hostIds.slice(i, i + ZTA_BATCH);
+    await keep(`details:${ids[0]}`, await fetch(`${sim.url}/devices/entities/devices/v2`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ids }) }));
+    for (let i = 0; i < ids.length; i += ZTA_BATCH) {
+      const batch = ids.slice(i, i + ZTA_BATCH);
       const qs = new URLSearchParams(batch.map((id): [string, string] => ['ids', id])).toString();
       await keep(`zta:${batch[0]}`, await fetch(`${sim.url}/zero-trust-assessment/entities/assessments/v1?${qs}`, { headers: auth }));
     }

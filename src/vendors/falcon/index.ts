@@ -27,6 +27,16 @@ export { FalconError, falconFailureClass, isFalconError, isRetryableFalconFailur
 export { normalizeFalconBaseUrl, FALCON_CLOUDS, DEFAULT_CLOUD_ORIGINS, type CloudOrigins, type FalconCloud } from './cloud.ts';
 export { parseFalconConfig } from './config.ts';
 export { testFalconConnection } from './connection-test.ts';
+export {
+  startFalconSimulator,
+  generateHosts,
+  parseFaultSpec as parseFalconFaultSpec,
+  FalconSimState,
+  type FalconSimulator,
+  type StartFalconSimulatorOptions,
+  type SimHost,
+  type SimAssessment,
+} from './simulator/index.ts';
 
 /** Builds the Falcon vendor; `deps` reach the HTTP client (a proxy dispatcher, cloud origins for tests). */
 export function createFalconVendor(deps: HttpFalconClientDeps = {}): EdrVendor<FalconClientConfig, FalconRecord, FalconFacts> {
