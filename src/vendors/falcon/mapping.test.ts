@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FALCON_ATTRIBUTES, FALCON_ATTRIBUTE_TYPES, FALCON_SYNCED_KEYS } from './attributes.ts';
 import { mapFalconRecord } from './mapping.ts';
-import { parseAssessment, parseHost } from './schema.ts';
+import { normalizeFalconTimestamp, parseAssessment, parseHost } from './schema.ts';
 import type { FalconAssessment, FalconHost, FalconRecord } from './types.ts';
 
 const AID = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -166,5 +166,22 @@ describe('bad records are skipped with a reason naming the field', () => {
   it('empty strings read as absent, and upper-case ids are accepted lower-cased', () => {
     const parsed = parseHost(rawHost({ device_id: AID.toUpperCase(), hostname: '  ', serial_number: '' }));
     expect(parsed.ok && parsed.value).toMatchObject({ deviceId: AID, hostname: null, serialNumber: null });
+  });
+});
+
+describe('Falcon timestamps', () => {
+  it.each([
+    ['2021-08-23T04:59:48Z', '2021-08-23T04:59:48.000Z'],
+    ['2024-02-29T23:59:59Z', '2024-02-29T23:59:59.000Z'],
+    ['2021-08-23T04:59:48.123456Z', '2021-08-23T04:59:48.123Z'],
+    ['2021-08-23T06:59:48+02:00', '2021-08-23T04:59:48.000Z'],
+    ['2023-02-29T00:00:00Z', null],
+    ['2021-13-01T00:00:00Z', null],
+    ['2021-08-23T24:00:00Z', null],
+    ['2021-08-23 04:59:48Z', null],
+    ['2021-08-23', null],
+    ['yesterday', null],
+  ])('%s → %s', (input, expected) => {
+    expect(normalizeFalconTimestamp(input)).toBe(expected);
   });
 });

@@ -33,8 +33,10 @@ export function mapFalconRecord(record: FalconRecord): MapResult<FalconFacts> {
     attributes[attr.key] = value;
   }
   // The host's serial first; the assessment's `system_serial_number` when the host record has none.
-  const serials = [host.serialNumber, assessment?.systemSerialNumber ?? null].filter((s): s is string => s !== null && s !== '');
-  const serialNumbers = [...new Set(serials)];
+  const serialNumbers: string[] = [];
+  if (host.serialNumber) serialNumbers.push(host.serialNumber);
+  const ztaSerial = assessment?.systemSerialNumber;
+  if (ztaSerial && ztaSerial !== host.serialNumber) serialNumbers.push(ztaSerial);
   const macAddresses = host.macAddress !== null && MAC.test(host.macAddress) ? [host.macAddress] : [];
   return {
     ok: true,
