@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpFalconClient, MAX_DETAILS_IDS, ZTA_IDS_PER_CALL } from './client.ts';
 import { FalconError, isFalconError, isRetryableFalconFailure } from './errors.ts';
-import { startFalconSimulator, type FalconSimulator, type StartFalconSimulatorOptions } from './simulator/index.ts';
+import { generateHosts, startFalconSimulator, type FalconSimulator, type StartFalconSimulatorOptions } from './simulator/index.ts';
 import type { FalconClient, FalconRecord } from './types.ts';
 
 const closers: (() => Promise<void>)[] = [];
@@ -248,5 +248,46 @@ describe('scopes and clouds', () => {
     // The simulator refuses the token outside the client's cloud; the client stays where it was told to go.
     expect(await failure(client.fetchPage({}))).toMatchObject({ kind: 'auth' });
     expect(client.origin()).toBe(s.url);
+  });
+});
+
+describe('bad records and odd answers', () => {
+  it('a host or assessment postern cannot read is skipped with a reason; the page and the walk go on', async () => {
+    const fleet = generateHosts({ count: 20, seed: 'bad', nowMs: Date.now() });
+    const badHost = fleet.hosts[3]!;
+    (badHost as unknown as Record<string, unknown>).last_seen = 'last tuesday';
+    const scored = fleet.assessments.find((a) => a.aid !== badHost.device_id)!;
+    (scored.assessment as Record<string, unknown>).overall = 'high';
+    const s = await sim({ fleet });
+    const page = await clientOf(s).fetchPage({ limit: 50 });
+    expect(page.records).toHaveLength(19);
+    expect(page.skipped).toBe(1);
+    expect(page.skippedReasons).toEqual([`host ${badHost.device_id.slice(0, 12)}…: last_seen: not a timestamp`, `assessment ${scored.aid.slice(0, 12)}…: overall: expected a score from 0 to 100`]);
+    expect(page.records.find((r) => r.host.deviceId === scored.aid)?.assessment).toBeNull();
+  });
+
+  it('a token answer that redirects with X-CS-Region is followed to that cloud once', async () => {
+    const eu1 = await sim({ region: 'eu-1', hostCount: 4, clients: [{ region: 'eu-1' }] });
+    const server = createServer((_req, res) => {
+      res.writeHead(308, { location: `${eu1.url}/oauth2/token`, 'x-cs-region': 'eu-1' });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise((r) => server.close(() => r())));
+    const us1 = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = createHttpFalconClient({ baseUrl: 'us-1', clientId: eu1.client.clientId, clientSecret: eu1.client.clientSecret }, { cloudOrigins: { 'us-1': us1, 'eu-1': eu1.url } });
+    expect((await client.fetchPage({})).records).toHaveLength(4);
+    expect(client.origin()).toBe(eu1.url);
+  });
+
+  it('a redirect without a cloud to move to is a wrong address, not followed', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(302, { location: 'https://login.example.com/' });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise((r) => server.close(() => r())));
+    const client = createHttpFalconClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, clientId: 'a'.repeat(32), clientSecret: 'b'.repeat(40) });
+    expect(await failure(client.fetchPage({}))).toMatchObject({ kind: 'redirect', code: 'FALCON_URL_INVALID' });
   });
 });
