@@ -36,6 +36,18 @@ export const ERROR_CODES = {
   S1_TOKEN_RENEWAL_FAILED: { status: 502, title: 'The API token could not be renewed' },
   S1_INCOMPLETE_LIST: { status: 502, title: 'SentinelOne returned fewer agents than it said it has' },
 
+  // CrowdStrike Falcon problems (carried in an integration's lastError; 502 when they surface in a request)
+  FALCON_URL_INVALID: { status: 400, title: 'The CrowdStrike Falcon API URL or cloud name is not valid' },
+  FALCON_AUTH_FAILED: { status: 502, title: 'CrowdStrike Falcon rejected the API client ID or secret' },
+  FALCON_FORBIDDEN: { status: 502, title: 'The Falcon API client lacks a scope (Hosts: Read, Zero Trust Assessment: Read)' },
+  FALCON_RATE_LIMITED: { status: 502, title: 'CrowdStrike Falcon rate limit reached' },
+  FALCON_SERVER_ERROR: { status: 502, title: 'CrowdStrike Falcon answered with a server error' },
+  FALCON_TIMEOUT: { status: 504, title: 'CrowdStrike Falcon did not answer in time' },
+  FALCON_UNREACHABLE: { status: 502, title: 'CrowdStrike Falcon could not be reached' },
+  FALCON_MALFORMED_RESPONSE: { status: 502, title: 'CrowdStrike Falcon answered with something postern cannot read' },
+  FALCON_INVALID_CURSOR: { status: 502, title: 'CrowdStrike Falcon refused the host-scroll offset' },
+  FALCON_BAD_REQUEST: { status: 502, title: 'CrowdStrike Falcon refused the request' },
+
   // Identity-provider problems (agent sign-in)
   OIDC_UNREACHABLE: { status: 502, title: 'The identity provider could not be reached or answered with an error' },
 

@@ -1,0 +1,73 @@
+/**
+ * CrowdStrike Falcon, the second EDR vendor, as one folder behind the vendor seam (`../types.ts`): OAuth2 client
+ * credentials with the cloud from `X-CS-Region`, hosts by `devices-scroll` + `entities/devices/v2`, Zero Trust
+ * Assessment scores, errors classified like SentinelOne's, the `falcon:*` attribute table, mapping to identifiers
+ * and attributes, health rules for `falcon:verified`, a connection test of both scopes, and a simulator.
+ *
+ * Who may import this folder: only `vendors/index.ts` (the registry). Everything else reaches Falcon through
+ * `falconVendor` and the seam's types; tests beside the code import its files directly.
+ */
+import type { EdrVendor } from '../types.ts';
+import { FALCON_ATTRIBUTES } from './attributes.ts';
+import { createHttpFalconClient, DEFAULT_PAGE_LIMIT, type HttpFalconClientDeps } from './client.ts';
+import { parseFalconConfig } from './config.ts';
+import { testFalconConnection } from './connection-test.ts';
+import { falconFailureClass, isFalconError, isRetryableFalconFailure } from './errors.ts';
+import { falconHealth } from './health.ts';
+import { mapFalconRecord, type FalconFacts } from './mapping.ts';
+import type { FalconClientConfig, FalconRecord } from './types.ts';
+
+export type { FalconAssessment, FalconClient, FalconClientConfig, FalconHost, FalconPage, FalconPageRequest, FalconRecord, FalconScopeCheck } from './types.ts';
+export type { FalconFacts } from './mapping.ts';
+export { FALCON_ATTRIBUTES, FALCON_ATTRIBUTE_TYPES, FALCON_SYNCED_KEYS, type FalconAttribute } from './attributes.ts';
+export { FALCON_HEALTH_REASONS, verifyFalconDevice, hostFailures, type FalconHealthCode } from './health.ts';
+export { mapFalconRecord } from './mapping.ts';
+export { createHttpFalconClient, MAX_DETAILS_IDS, ZTA_IDS_PER_CALL, DEFAULT_PAGE_LIMIT, type HttpFalconClientDeps } from './client.ts';
+export { FalconError, falconFailureClass, isFalconError, isRetryableFalconFailure, parseRateLimitRetryAfter, type FalconErrorKind } from './errors.ts';
+export { normalizeFalconBaseUrl, FALCON_CLOUDS, DEFAULT_CLOUD_ORIGINS, type CloudOrigins, type FalconCloud } from './cloud.ts';
+export { parseFalconConfig } from './config.ts';
+export { testFalconConnection } from './connection-test.ts';
+export {
+  startFalconSimulator,
+  generateHosts,
+  parseFaultSpec as parseFalconFaultSpec,
+  FalconSimState,
+  type FalconSimulator,
+  type StartFalconSimulatorOptions,
+  type SimHost,
+  type SimAssessment,
+} from './simulator/index.ts';
+
+/** Builds the Falcon vendor; `deps` reach the HTTP client (a proxy dispatcher, cloud origins for tests). */
+export function createFalconVendor(deps: HttpFalconClientDeps = {}): EdrVendor<FalconClientConfig, FalconRecord, FalconFacts> {
+  const createClient = (config: FalconClientConfig) => createHttpFalconClient(config, deps);
+  return {
+    provider: 'falcon',
+    namespace: 'falcon',
+    displayName: 'CrowdStrike Falcon',
+    secretFields: ['clientSecret'],
+    parseConfig: (body) => parseFalconConfig(body, deps.cloudOrigins),
+    createClient,
+    testConnection: (config) => testFalconConnection(createClient, config, deps.cloudOrigins),
+    errors: {
+      failureClass: falconFailureClass,
+      isRetryable: isRetryableFalconFailure,
+      isCursorRefused: (err) => isFalconError(err, 'invalid_cursor'),
+    },
+    attributes: FALCON_ATTRIBUTES,
+    mapRecord: mapFalconRecord,
+    health: falconHealth,
+    pageSize: DEFAULT_PAGE_LIMIT,
+    async startSimulator(options = {}) {
+      const { startFalconSimulator } = await import('./simulator/index.ts');
+      const sim = await startFalconSimulator(options);
+      return {
+        url: sim.url,
+        integrationFields: { provider: 'falcon', baseUrl: sim.url, clientId: sim.client.clientId, clientSecret: sim.client.clientSecret },
+        close: () => sim.close(),
+      };
+    },
+  };
+}
+
+export const falconVendor = createFalconVendor();

@@ -1,0 +1,164 @@
+/**
+ * The EDR vendor seam (draft): everything a vendor supplies, so the shared machinery (scheduler, state machine,
+ * leases, walk with retries and `Retry-After`, incomplete-walk and mass-removal rules, matching under the identity
+ * rules, staleness, status sentence) can sync it without knowing its name. A vendor folder
+ * (`src/vendors/<vendor>/`) exports one `EdrVendor`; the registry lists them. Falcon implements it first;
+ * SentinelOne moves behind it next. See docs/vendors.md.
+ */
+import type { AttributeType, AttributeValue } from '../lib/attributes.ts';
+
+/** One row of a vendor's attribute table: used by mapping, policy type checking, docs, console and OpenAPI. */
+export interface VendorAttribute {
+  /** `falcon:ztaScore`: the vendor's namespace, a colon, a name. */
+  key: string;
+  type: AttributeType;
+  /** The vendor's field it comes from (`assessment.overall`), or `derived`. */
+  source: string;
+  /** One sentence for the attribute reference and the console. */
+  description: string;
+  /** False for derived attributes judged at decision time (`<ns>:verified`): a sync never writes them. */
+  synced: boolean;
+}
+
+/** What identifies a record, raw as the vendor sent it; the identity rules normalise and judge them. */
+export interface RecordIdentifiers {
+  serialNumbers: string[];
+  macAddresses: string[];
+  /** The vendor's own id for the agent or host (S1 agent UUID, Falcon AID): an admin may pin a device to it. */
+  vendorId: string;
+  /** For status lines and conflicts: the host name the vendor knows. */
+  name: string | null;
+  /** When the agent last reported (ISO-8601), so the most recently active of several records with one serial wins. */
+  lastSeenAt: string | null;
+}
+
+/** A record as the sync stores it: its identifiers, its attributes, and the facts health rules read. */
+export interface MappedRecord<Facts> {
+  identifiers: RecordIdentifiers;
+  /** Only synced keys of the vendor's table; a field the vendor did not send gives no attribute (fail closed). */
+  attributes: Record<string, AttributeValue>;
+  /** The small, typed subset of the record that health rules read; kept with the match. */
+  facts: Facts;
+}
+
+export type MapResult<Facts> = { ok: true; record: MappedRecord<Facts> } | { ok: false; reason: string };
+
+/** A page of a walk. The walk retries one page on retryable failures and hands pages over one at a time. */
+export interface VendorPage<Rec> {
+  records: Rec[];
+  skipped: number;
+  skippedReasons: string[];
+  /** The vendor's count of the whole walk, for the incomplete-walk rule; null when it gives none. */
+  totalItems: number | null;
+  nextCursor: string | null;
+}
+
+/** The three classes every source's failures fall in (S1's and Falcon's alike). */
+export type FailureClass = 'auth' | 'config' | 'transient';
+
+export interface VendorErrors {
+  /** `auth` pauses and emails, `config` stops, `transient` fails and backs off. Works on stored codes too. */
+  failureClass(code: string): FailureClass;
+  /** True when the same page is worth repeating soon; the error's `retryAfterMs` says how soon at least. */
+  isRetryable(err: unknown): boolean;
+  /** True when the walk must start over from the first page (an expired or refused cursor). */
+  isCursorRefused(err: unknown): boolean;
+}
+
+/** A failing health check: a stable code, a message for people, and the integration it concerns. */
+export interface HealthReason {
+  code: string;
+  message: string;
+  integrationId?: string;
+}
+
+export interface HealthVerdict {
+  verified: boolean;
+  reasons: HealthReason[];
+}
+
+/** How fresh an integration's data is, judged by the one staleness rule (devices/freshness) before the call. */
+export type SyncFreshness = 'never' | 'stale' | 'fresh';
+
+export interface HealthIntegration {
+  id: string;
+  sync: SyncFreshness;
+  lastSuccessfulSyncAt: string | null;
+  /** An agent silent for longer is not verified. */
+  agentActiveWithinSeconds: number;
+}
+
+export interface HealthInput<Facts> {
+  /** The device has an approved identifier that may match a record of this vendor (serial, MAC or vendor id). */
+  hasIdentifier: boolean;
+  /** It has identifiers that wait for an admin's approval. */
+  hasPendingIdentifier?: boolean;
+  integrations: readonly HealthIntegration[];
+  /** The matched record's facts, per integration id. */
+  matched: ReadonlyMap<string, Facts>;
+  nowMs: number;
+}
+
+/** `<ns>:verified` and its reasons (pure; judged at each decision because it depends on the clock). */
+export interface VendorHealth<Facts> {
+  /** Every reason code with its message, for docs, the console and the OpenAPI enum. */
+  reasons: Readonly<Record<string, string>>;
+  verify(input: HealthInput<Facts>): HealthVerdict;
+}
+
+/** The connection test's answer: a list of named checks, each passed, failed, warning or skipped. */
+export interface VendorCheck {
+  name: string;
+  status: 'passed' | 'failed' | 'warning' | 'skipped';
+  message: string;
+  code?: string;
+}
+
+export interface VendorConnectionTest {
+  ok: boolean;
+  /** The normalised address (after a cloud name or region redirect), to store with the integration. */
+  baseUrl: string | null;
+  checks: VendorCheck[];
+  /** How many records the credentials see, when known. */
+  records: number | null;
+}
+
+/** A vendor's client, as the walk sees it. */
+export interface VendorClient<Rec> {
+  fetchPage(request: { cursor?: string | null; limit?: number; signal?: AbortSignal }): Promise<VendorPage<Rec>>;
+}
+
+/** A running simulator of the vendor's API, for tests, the demo and benches. */
+export interface VendorSimulator {
+  url: string;
+  /** The integration body fields that connect postern to it (credentials included). */
+  integrationFields: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * One EDR vendor. `Config` is the integration's vendor-specific settings (credentials included), `Rec` a record of
+ * a page, `Facts` what health rules read of a matched record.
+ */
+export interface EdrVendor<Config, Rec, Facts> {
+  /** The `provider` value of `POST /v1/integrations` (`falcon`). */
+  provider: string;
+  /** The attribute namespace (`falcon`), and the key of the device's `verification` object. */
+  namespace: string;
+  displayName: string;
+  /** Fields of the integration body that are secrets: sealed at rest, write-only, shown masked. */
+  secretFields: readonly string[];
+  /** Validates and normalises the vendor part of an integration body; errors name the field (VALIDATION_FAILED). */
+  parseConfig(body: Record<string, unknown>): Config;
+  createClient(config: Config): VendorClient<Rec>;
+  /** Before saving: address, credentials, permissions. Never throws for a failing check. */
+  testConnection(config: Config): Promise<VendorConnectionTest>;
+  errors: VendorErrors;
+  attributes: readonly VendorAttribute[];
+  /** Pure: a record → identifiers, attributes and facts, or why the record is skipped. */
+  mapRecord(record: Rec): MapResult<Facts>;
+  health: VendorHealth<Facts>;
+  /** Page size the walk asks for. */
+  pageSize: number;
+  startSimulator(options?: { hostCount?: number; seed?: number | string; serials?: readonly string[] }): Promise<VendorSimulator>;
+}
