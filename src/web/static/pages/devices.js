@@ -1,13 +1,32 @@
-/** Devices: who they belong to, their tags, and whether SentinelOne verifies them (with the failing checks' codes). */
+/**
+ * Devices: who they belong to, their tags, and whether SentinelOne verifies them (with the failing checks' codes).
+ * Read a page at a time (Load more); the filter narrows the loaded rows, "Awaiting approval" asks the server for
+ * only the devices with something to approve. Admins add devices here.
+ */
 import { api } from '../api.js';
 import { code, emptyState, errorBox, h, route, scrollBox, verifiedMark } from '../dom.js';
+import { field, flash, input } from '../forms.js';
+import { deviceDialog } from './device-form.js';
 
 const PAGE_SIZE = 200;
 
-export async function devicesPage(view, { go }) {
+export async function devicesPage(view, { go, isAdmin, params }) {
   document.title = 'Devices · postern';
   const count = h('p', { class: 'muted', id: 'device-count' });
-  view.append(h('h1', {}, 'Devices'), count);
+  const awaiting = params.get('awaitingApproval') === 'true';
+  const addButton = isAdmin
+    ? h('button', { type: 'button', id: 'device-add', onclick: () => deviceDialog({ onSaved: (d) => (flash(`Device ${d.name} added.`), go(`/devices/${encodeURIComponent(d.id)}`)) }) }, 'Add device')
+    : null;
+  const filter = input('device-filter', { type: 'search', placeholder: 'name, user, serial or tag' });
+  const awaitingBox = h('input', { type: 'checkbox', id: 'device-awaiting', checked: awaiting });
+  awaitingBox.addEventListener('change', () => go(awaitingBox.checked ? '/devices?awaitingApproval=true' : '/devices'));
+  view.append(
+    h('div', { class: 'card-head' }, h('h1', {}, 'Devices'), addButton),
+    h('div', { class: 'filters', role: 'search' },
+      field('device-filter', 'Filter loaded devices', filter),
+      h('div', { class: 'check-field' }, awaitingBox, h('label', { for: 'device-awaiting' }, 'Awaiting approval only'))),
+    count,
+  );
 
   const body = h('tbody', {});
   const table = h(
@@ -20,21 +39,35 @@ export async function devicesPage(view, { go }) {
   const loaded = [];
 
   async function load(cursor) {
-    const page = await api('/v1/devices', { query: { limit: PAGE_SIZE, cursor } });
+    const page = await api('/v1/devices', { query: { limit: PAGE_SIZE, cursor, awaitingApproval: awaiting ? 'true' : undefined } });
     loaded.push(...page.data);
     for (const device of page.data) body.append(deviceRow(device, go));
+    applyFilter();
     const verified = loaded.filter((d) => d.verification?.sentinelOne?.verified).length;
     count.textContent = `${loaded.length} device${loaded.length === 1 ? '' : 's'}${page.nextCursor ? ' so far' : ''}, ${verified} verified by SentinelOne.`;
     more.replaceChildren(page.nextCursor ? loadMoreButton(() => load(page.nextCursor), more) : '');
   }
 
+  function applyFilter() {
+    const words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    for (const row of body.children) {
+      const text = row.dataset.search ?? '';
+      row.hidden = !words.every((w) => text.includes(w));
+    }
+  }
+  filter.addEventListener('input', applyFilter);
+
   await load(null);
   if (loaded.length === 0) {
     view.append(
-      emptyState(
-        'No devices yet.',
-        'Enroll a machine with `postern agent report --enroll-key pek_…` (create the key with POST /v1/enrollment-keys), add one with `postern devices add`, or POST /v1/devices. SentinelOne agents are matched to devices by serial number.',
-      ),
+      awaiting
+        ? emptyState('Nothing awaits approval.', 'Devices whose agent named a serial or a user appear here until an admin approves them.')
+        : emptyState(
+            'No devices yet.',
+            isAdmin
+              ? 'Press "Add device", or create an enrollment key under Access and run the agent with it on a machine. SentinelOne agents are matched to devices by serial number.'
+              : 'An admin adds devices here, or enrolls machines with an enrollment key. SentinelOne agents are matched to devices by serial number.',
+          ),
     );
     return;
   }
@@ -58,9 +91,10 @@ export function loadMoreButton(loadNext, where) {
 function deviceRow(device, go) {
   const verification = device.verification?.sentinelOne ?? { verified: false, reasons: [] };
   const href = route(`/devices/${encodeURIComponent(device.id)}`);
+  const search = [device.name, device.user, device.claimedUser, ...(device.serialNumbers ?? []), ...(device.tags ?? []), device.os].filter(Boolean).join(' ').toLowerCase();
   const row = h(
     'tr',
-    { 'data-device-id': device.id },
+    { 'data-device-id': device.id, 'data-search': search },
     h('td', { 'data-label': 'Name' }, h('a', { href }, device.name)),
     h('td', { 'data-label': 'User' }, device.user ?? h('span', { class: 'muted' }, '—')),
     h('td', { 'data-label': 'OS' }, [device.os, device.osVersion].filter(Boolean).join(' ')),
