@@ -199,13 +199,13 @@ function unmatchedTable(agents) {
     'Unmatched agents',
     h(
       'table',
-      {},
+      { class: 'stack unmatched-agents' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Agent'), h('th', { scope: 'col' }, 'Computer'), h('th', { scope: 'col' }, 'Serial'), h('th', { scope: 'col' }, 'Why'))),
       h(
         'tbody',
         {},
         agents.map((a) =>
-          h('tr', {}, h('td', {}, h('code', {}, a.id)), h('td', {}, a.computerName ?? '—'), h('td', {}, a.serialNumber ?? '—'), h('td', {}, code(a.reason, UNMATCHED_REASON[a.reason]))),
+          h('tr', { 'data-agent-id': a.id }, h('td', { 'data-label': 'Agent' }, h('code', {}, a.id)), h('td', { 'data-label': 'Computer' }, a.computerName ?? '—'), h('td', { 'data-label': 'Serial' }, a.serialNumber ?? '—'), h('td', { 'data-label': 'Why' }, code(a.reason, UNMATCHED_REASON[a.reason]))),
         ),
       ),
     ),
