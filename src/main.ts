@@ -300,7 +300,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
           https: Boolean(config.tlsCert) || (config.publicUrl ?? '').startsWith('https:'),
           sessionTtlSeconds: config.sessionTtlSeconds,
         }),
-      (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service }),
+      (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service, test: { client: options.tailscale ?? createHttpTailscaleClient, clock } }),
     ];
 
     if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {

@@ -109,6 +109,8 @@ export function createSessionService(deps: SessionDeps) {
         revoked_by: null,
       };
       await deps.store.transaction(async (tx) => {
+        // Sessions ended more than a month ago are only clutter: the audit log keeps who signed in and out.
+        await tx.deleteFrom('console_sessions').where('expires_at', '<', new Date(now.getTime() - 30 * 86_400_000).toISOString()).execute();
         await tx.insertInto('console_sessions').values(row).execute();
         await deps.audit.record(tx, {
           actor: input.actor,

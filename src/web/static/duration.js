@@ -15,7 +15,7 @@ export function parseDuration(text) {
   if (!factor) return { error: `"${m[2]}" is not a unit: use s, min, h or d` };
   const seconds = Number(m[1]) * factor;
   if (!Number.isInteger(Math.round(seconds * 1e6) / 1e6)) {
-    return { error: `${m[1]} ${unit} is ${seconds} seconds; the API keeps whole seconds, so type a whole number of seconds` };
+    return { error: `${m[1]} ${unit} is ${seconds} seconds; postern keeps whole seconds, so type a whole number of seconds` };
   }
   return { seconds: Math.round(seconds) };
 }

@@ -4,7 +4,7 @@
  * record exactly as SentinelOne sent it.
  */
 import { api } from '../api.js';
-import { code, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
+import { code, consoleWords, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
 import { historySection } from './device-history.js';
 import { deviceActions, exceptionsCard } from './device-actions.js';
 import { postureLossBanner } from './rollout.js';
@@ -64,7 +64,7 @@ function verificationSection(verification = { verified: false, reasons: [] }) {
     { class: 'card', id: 'verification' },
     h('h2', {}, verifiedMark(verification.verified), verification.verified ? ' Verified by SentinelOne' : ' Not verified by SentinelOne'),
     verification.reasons.length
-      ? h('ul', { class: 'reasons' }, verification.reasons.map((r) => h('li', { 'data-code': r.code }, code(r.code), ' ', r.message)))
+      ? h('ul', { class: 'reasons' }, verification.reasons.map((r) => h('li', { 'data-code': r.code }, code(r.code), ' ', consoleWords(r.message))))
       : h('p', { class: 'muted' }, 'Every check holds.'),
   );
 }

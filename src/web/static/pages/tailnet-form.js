@@ -5,7 +5,7 @@
  */
 import { api } from '../api.js';
 import { openDialog } from '../dialog.js';
-import { code, h, replace } from '../dom.js';
+import { code, consoleWords, h, replace } from '../dom.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { field, input, listOf, showError } from '../forms.js';
 
@@ -25,6 +25,32 @@ export function tailnetDialog({ existing = null, onSaved }) {
     };
     const result = h('div', { id: 'tailnet-form-result', 'aria-live': 'polite' });
     const save = h('button', { type: 'submit', id: 'tailnet-save' }, existing ? 'Save and sync' : 'Connect and sync');
+    const testButton = h('button', { type: 'button', class: 'secondary', id: 'tailnet-test' }, 'Test');
+
+    // Test before saving: lists the nodes once with the typed credential (nothing is stored).
+    testButton.addEventListener('click', async () => {
+      const body = { tailnet: fields.tailnet.value.trim() || '-' };
+      if (fields.baseUrl.value.trim()) body.baseUrl = fields.baseUrl.value.trim();
+      for (const k of ['apiKey', 'oauthClientId', 'oauthClientSecret']) if (fields[k].value.trim()) body[k] = fields[k].value.trim();
+      if (!body.apiKey && !body.oauthClientSecret) {
+        fields.apiKey.setAttribute('aria-invalid', 'true');
+        return void replace(result, h('p', { class: 'error', role: 'alert' }, existing
+          ? 'Type a new API key or OAuth client secret to test it; to test the saved one, close this and press Test on the tailnet.'
+          : 'Type the API key (or the OAuth client ID and secret) to test it.'));
+      }
+      testButton.disabled = true;
+      replace(result, h('p', { class: 'muted' }, 'Testing…'));
+      try {
+        const answer = await api('/v1/tailnets/test', { method: 'POST', body });
+        replace(result, answer.ok
+          ? h('p', { class: 'test-ok', role: 'status', id: 'tailnet-test-outcome' }, `The credential works: ${answer.nodes} node(s), ${answer.nodesWithSerials} with serial numbers. Save to start syncing.`)
+          : h('p', { class: 'error', role: 'alert', id: 'tailnet-test-outcome' }, 'The credential does not work yet: ', code(answer.error.code), ` ${consoleWords(answer.error.message)}`));
+      } catch (err) {
+        showError(err, fields, result);
+      } finally {
+        testButton.disabled = false;
+      }
+    });
 
     async function submit(event) {
       event.preventDefault();
@@ -79,7 +105,7 @@ export function tailnetDialog({ existing = null, onSaved }) {
       field('tn-export', 'Export attributes', fields.export, 'Comma-separated attribute names written to Tailscale, like sentinelOne:verified; empty: export nothing.'),
       field('tn-expiry', 'Exported values expire after', fields.expirySeconds, 'Like 2 h; empty: the default. A stopped postern then fails closed in Tailscale too.'),
       result,
-      h('div', { class: 'actions' }, save, h('button', { type: 'button', class: 'secondary', onclick: close }, 'Cancel')),
+      h('div', { class: 'actions' }, testButton, save, h('button', { type: 'button', class: 'secondary', onclick: close }, 'Cancel')),
     );
   });
 }
@@ -88,6 +114,6 @@ export function tailnetDialog({ existing = null, onSaved }) {
 export function syncOutcome(t) {
   const s = t.status;
   return s.lastError
-    ? h('p', { class: 'error', role: 'alert', id: 'tailnet-outcome' }, `${t.name}: the sync failed: `, code(s.lastError.code), ` ${s.lastError.message}`)
+    ? h('p', { class: 'error', role: 'alert', id: 'tailnet-outcome' }, `${t.name}: the sync failed: `, code(s.lastError.code), ` ${consoleWords(s.lastError.message)} Press Edit to change the credential or the tailnet.`)
     : h('p', { class: 'test-ok', role: 'status', id: 'tailnet-outcome' }, `${t.name}: the connection works. ${s.summary}`);
 }

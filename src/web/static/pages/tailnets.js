@@ -5,7 +5,7 @@
  */
 import { api } from '../api.js';
 import { confirmDialog } from '../dialog.js';
-import { badge, code, emptyState, errorBox, facts, h, replace, route, scrollBox, time } from '../dom.js';
+import { badge, code, emptyState, errorBox, facts, h, replace, route, scrollBox, time, consoleWords } from '../dom.js';
 import { formatDuration } from '../duration.js';
 import { actionButton, flash } from '../forms.js';
 import { syncOutcome, tailnetDialog } from './tailnet-form.js';
@@ -61,7 +61,7 @@ function cardContent(t, isAdmin, refill, actions) {
     h('header', { class: 'card-head' }, h('h2', {}, t.name), badge(STATE_LABEL[status.state] ?? status.state, STATE_KIND[status.state] ?? 'info')),
     h('p', { class: 'summary' }, status.summary),
     status.lastError
-      ? h('p', { class: 'last-error', role: 'status' }, h('span', { class: 'label' }, 'Last error '), code(status.lastError.code), ' ', status.lastError.message)
+      ? h('p', { class: 'last-error', role: 'status' }, h('span', { class: 'label' }, 'Last error '), code(status.lastError.code), ' ', consoleWords(status.lastError.message))
       : null,
     facts([
       ['Tailnet', t.tailnet],
