@@ -51,9 +51,9 @@ export function createAuthenticator(keys: Pick<ApiKeyService, 'authenticate'>, c
       if (!sessions || token === null) return authenticate(request.headers.authorization, request.ip, roles);
       const csrf = request.headers[sessions.csrfHeader];
       const principal = await sessions.authenticate(token, !SAFE_METHODS.has(request.method), typeof csrf === 'string' ? csrf : undefined);
-      if (!principal) {
-        return brake.refuse(request.ip, null, new PosternError('UNAUTHENTICATED', 'Your console session has ended (signed out, revoked or expired); sign in again.'));
-      }
+      // Not braked: a session token is 256 random bits (nothing to guess), and a person whose session ended must
+      // reach the sign-in page, not a 429, however many colleagues share their address.
+      if (!principal) throw new PosternError('UNAUTHENTICATED', 'Your console session has ended (signed out, revoked or expired); sign in again.');
       if (!roles.includes(principal.role)) {
         throw new PosternError('FORBIDDEN', `Your role (${principal.role}) may not do this; ask an admin, or sign in with an account in an admin group.`);
       }

@@ -110,4 +110,15 @@ describe('a console session over the API', () => {
       expect(res.status, cookie).toBe(401);
     }
   });
+
+  it('an ended session is answered 401 however often it is sent from one address (never the guessing brake\'s 429)', async () => {
+    const local = await startHarness();
+    try {
+      const statuses = new Set<number>();
+      for (let i = 0; i < 40; i++) statuses.add((await local.request('GET', '/v1/devices', { key: null, headers: { cookie: `postern_session=${'B'.repeat(43)}` } })).status);
+      expect([...statuses]).toEqual([401]);
+    } finally {
+      await local.close();
+    }
+  });
 });

@@ -9,7 +9,7 @@ import { badge, emptyState, h, scrollBox, time } from '../dom.js';
 import { actionButton, field, flash, input, listOf, secretOnce, showError } from '../forms.js';
 
 const ROLES = ['admin', 'viewer', 'enroll', 'gateway'];
-const ROLE_HINT = { admin: 'everything', viewer: 'reads everything, changes nothing', enroll: 'registers machines (POST /v1/enroll) only', gateway: 'asks for decisions only' };
+const ROLE_HINT = { admin: 'everything', viewer: 'reads everything, changes nothing', enroll: 'registers machines with postern-agent, nothing else', gateway: 'asks for decisions only' };
 
 export async function accessPage(view, { isAdmin, go }) {
   document.title = 'Access · postern';
