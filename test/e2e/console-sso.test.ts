@@ -161,6 +161,17 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       expect((await device(added)).user).toBe('bob@example.com');
       expect(await flashed(page)).toContain('Device saved');
 
+      // Search runs on the server (a fleet of 50,000 is never loaded whole): by name and by a whole serial.
+      await goTo(page, '#/devices');
+      for (const [typed, hash] of [[`laptop-${n}`, `#/devices?q=laptop-${n}`], [`ser${width}b`, `#/devices?q=ser${width}b`]] as const) {
+        await page.locator('#device-search').fill(typed);
+        await page.locator('#device-search').press('Enter');
+        await page.locator(`main .view[data-hash="${hash}"]:not([aria-busy])`).waitFor();
+        expect(await page.locator('table.devices tbody tr').count(), typed).toBe(1);
+        expect(await page.locator(`tr[data-device-id="${added}"]`).count(), typed).toBe(1);
+      }
+      await goTo(page, `#/devices/${added}`);
+
       // Exceptions: grant one with an expiry, then end it.
       await page.locator('#exception-grant').click();
       await page.locator('#exc-posture').fill('posture:trusted');
