@@ -24,14 +24,23 @@ export const listOf = (text) => String(text ?? '').split(/[\s,]+/).filter(Boolea
 export function showError(err, fields, where) {
   for (const el of Object.values(fields)) el.removeAttribute('aria-invalid');
   const named = [];
+  const lines = [];
   for (const d of err?.details ?? []) {
     const key = /^body\.([A-Za-z]+)/.exec(String(d.path ?? ''))?.[1];
-    if (key && fields[key]) {
-      fields[key].setAttribute('aria-invalid', 'true');
-      named.push(fields[key]);
-    }
+    const el = key ? fields[key] : null;
+    if (!el) continue;
+    el.setAttribute('aria-invalid', 'true');
+    named.push(el);
+    // The field as the form labels it ("Tags: must be tag:<name>…"), not the API's path (body.tags[0]).
+    const label = document.querySelector(`label[for="${el.id}"]`)?.textContent ?? key;
+    if (d.message) lines.push(`${label}: ${d.message}`);
   }
-  replace(where, errorBox(err));
+  replace(
+    where,
+    lines.length
+      ? h('div', { class: 'error', role: 'alert' }, h('strong', {}, lines.join(' ')), h('span', { class: 'todo' }, ' What to do: correct the marked field, then press the button again.'))
+      : errorBox(err),
+  );
   named[0]?.focus();
 }
 
