@@ -39,7 +39,7 @@ import { createDecisionLog, createDecisionService, createPolicyRepo, createPolic
 import { createRiskService } from './risk/index.ts';
 import { createPostureView, type PostureView } from './posture/index.ts';
 import { openStore, type Store } from './store/index.ts';
-import { registerConsole } from './web/index.ts';
+import { createSessionService, registerConsole, sessionAuthenticator } from './web/index.ts';
 import { createHttpTailscaleClient, createTailnetModule, createTailnetRepo, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
 import {
   createIntegrationRepo,
@@ -262,6 +262,16 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       userRisk: risk.levelOf,
     });
     const gateway = createGatewayDecider({ decisions, trustedProxies: config.trustedProxies });
+    const sessions = createSessionService({
+      store,
+      audit,
+      clock,
+      ids,
+      ttlSeconds: config.sessionTtlSeconds,
+      // A break-glass session lasts only as long as its key: revoking or expiring the key ends it.
+      keyActive: async (keyId) =>
+        keyId === 'bootstrap' || (await keys.list()).some((k) => k.id === keyId && !k.revokedAt && (!k.expiresAt || k.expiresAt > clock.now().toISOString())),
+    });
     const plugins: NonNullable<ApiDeps['plugins']> = [
       (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),
       (app, routeDeps) => registerRiskRoutes(app, { ...routeDeps, risk }),
@@ -269,8 +279,28 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerExceptionRoutes(app, { ...routeDeps, exceptions }),
       (app, routeDeps) => registerLossRoutes(app, { ...routeDeps, losses }),
       (app, routeDeps) => registerForwardAuthRoute(app, { ...routeDeps, gateway }),
-      (app, routeDeps) => registerConsole(app, { ...routeDeps, audit, store }),
-      (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service }),
+      (app, routeDeps) =>
+        registerConsole(app, {
+          ...routeDeps,
+          audit,
+          store,
+          sessions,
+          signIn: config.oidcIssuer && config.oidcClientId
+            ? {
+                issuer: config.oidcIssuer,
+                clientId: config.oidcClientId,
+                clientSecret: config.oidcClientSecret,
+                scopes: config.oidcScopes,
+                groupsClaim: config.oidcGroupsClaim,
+                adminGroups: config.oidcAdminGroups,
+                viewerGroups: config.oidcViewerGroups,
+              }
+            : null,
+          publicUrl: config.publicUrl,
+          https: Boolean(config.tlsCert) || (config.publicUrl ?? '').startsWith('https:'),
+          sessionTtlSeconds: config.sessionTtlSeconds,
+        }),
+      (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service, test: { client: options.tailscale ?? createHttpTailscaleClient, clock } }),
     ];
 
     if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {
@@ -287,6 +317,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ...(login.enabled ? { login } : {}),
       ...(config.tlsCert && config.tlsKey ? { https: readTls(config.tlsCert, config.tlsKey) } : {}),
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),
+      sessions: sessionAuthenticator(sessions),
     });
 
     let closed = false;

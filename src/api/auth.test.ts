@@ -45,6 +45,10 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'DELETE /v1/devices/{id}/exceptions/{exceptionId}': ADMIN,
   'GET /v1/audit': READ,
   'POST /v1/console/login': READ,
+  'GET /v1/console/session': READ,
+  'POST /v1/console/logout': READ,
+  'GET /v1/console/sessions': ADMIN,
+  'DELETE /v1/console/sessions/{id}': ADMIN,
   'GET /v1/policy': READ,
   'PUT /v1/policy': ADMIN,
   'GET /v1/policy/versions': READ,
@@ -74,6 +78,7 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
   'POST /v1/users/{email}/risk/reset': ADMIN,
   'GET /metrics': ['admin', 'viewer', 'gateway'],
   'POST /v1/tailnets': ADMIN,
+  'POST /v1/tailnets/test': ADMIN,
   'GET /v1/tailnets': READ,
   'GET /v1/tailnets/{id}': READ,
   'PATCH /v1/tailnets/{id}': ADMIN,
@@ -83,7 +88,7 @@ export const ROUTE_ROLES: Record<string, Role[]> = {
 };
 
 const SAMPLE_PARAMS: Record<string, string> = { id: 'x_1', key: 'custom:tier', exceptionId: 'exc_doesnotexist1', email: 'nobody@example.com' };
-const ID_PREFIX: Record<string, string> = { integrations: 'int', devices: 'dev', 'api-keys': 'key', 'enrollment-keys': 'ek', tailnets: 'tn' };
+const ID_PREFIX: Record<string, string> = { integrations: 'int', devices: 'dev', 'api-keys': 'key', 'enrollment-keys': 'ek', tailnets: 'tn', console: 'ses' };
 
 function concreteUrl(path: string): string {
   const resource = path.split('/')[2] ?? '';

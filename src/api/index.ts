@@ -4,7 +4,7 @@
  * through their index.
  */
 export { buildServer, BODY_LIMIT_BYTES, type ApiDeps } from './server.ts';
-export type { AuthLimiterOptions } from './auth.ts';
+export { cookieValue, type AuthLimiterOptions, type SessionAuthenticator } from './auth.ts';
 export { toHttpError, type ErrorBody } from './errors.ts';
 export { defineRoute, READ, ADMIN, type RouteDeps, type HandlerContext } from './route.ts';
 export { parseInput, jsonSchemaOf } from './validation.ts';

@@ -58,7 +58,7 @@ export function defineRoute<B extends z.ZodType = z.ZodUndefined, Q extends z.Zo
     schema: {
       summary: spec.summary,
       tags: spec.tags,
-      security: [{ bearer: [] }],
+      security: spec.authenticate ? [{ bearer: [] }] : [{ bearer: [] }, { session: [] }],
       ...(spec.body ? { body: jsonSchemaOf(spec.body) } : {}),
       ...(spec.query ? { querystring: jsonSchemaOf(spec.query) } : {}),
       ...(spec.params ? { params: jsonSchemaOf(spec.params) } : {}),
@@ -69,7 +69,7 @@ export function defineRoute<B extends z.ZodType = z.ZodUndefined, Q extends z.Zo
     onRequest: async (request) => {
       principals.set(
         request,
-        spec.authenticate ? await spec.authenticate(request) : await deps.auth.authenticate(request.headers.authorization, request.ip, spec.roles),
+        spec.authenticate ? await spec.authenticate(request) : await deps.auth.authenticateRequest(request, spec.roles),
       );
     },
     handler: async (request, reply) => {

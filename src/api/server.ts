@@ -14,7 +14,7 @@ import type { ApiKeyService, EnrollmentService } from '../keys/index.ts';
 import { recordIntegrationState, type Metrics } from '../metrics/index.ts';
 import type { Store } from '../store/index.ts';
 import type { IntegrationService } from '../sync/index.ts';
-import { createAuthenticator, type AuthLimiterOptions } from './auth.ts';
+import { createAuthenticator, type AuthLimiterOptions, type SessionAuthenticator } from './auth.ts';
 import { toHttpError } from './errors.ts';
 import { createHotPath } from './hot-path.ts';
 import type { GatewayDecider } from './gateway.ts';
@@ -41,6 +41,8 @@ export interface ApiDeps {
   /** Extra route groups (policy, decisions, console) registered by their modules. */
   plugins?: ((app: FastifyInstance, routeDeps: { auth: ReturnType<typeof createAuthenticator> }) => void)[];
   authLimits?: AuthLimiterOptions;
+  /** The console's session cookie, accepted in place of a bearer key (src/web). */
+  sessions?: SessionAuthenticator;
   version?: string;
   /** POSTERN_TRUSTED_PROXIES: whose X-Forwarded-For names the address an agent connects from. */
   trustedProxies?: readonly string[];
@@ -55,7 +57,7 @@ export interface ApiDeps {
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
-  const auth = createAuthenticator(deps.keys, deps.clock, deps.authLimits);
+  const auth = createAuthenticator(deps.keys, deps.clock, deps.authLimits, deps.sessions);
   const routeDeps = { auth };
   const hotPath = deps.gateway
     ? createHotPath({ ...deps.gateway, keys: deps.keys, brake: auth.brake, metrics: deps.metrics, ids: deps.ids, logger: deps.logger })
@@ -113,7 +115,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'postern', version: deps.version ?? '0.1.0', description: 'Device posture from SentinelOne, decided by policy.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'postern_session' } } },
     },
   });
 

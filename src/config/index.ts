@@ -44,6 +44,17 @@ export const ConfigSchema = z.object({
   oidcClientId: z.string().min(1).max(500).optional(),
   /** Only for providers whose device flow needs a confidential client. */
   oidcClientSecret: z.string().min(1).max(1000).optional(),
+  /** The address people reach postern at (the console's sign-in redirect is `<publicUrl>/auth/callback`); default: where it listens. */
+  publicUrl: z.url({ error: 'must be the URL people open postern at, e.g. https://postern.example.com' }).optional(),
+  /** Console sign-in: the ID-token (or userinfo) claim that lists the person's groups. */
+  oidcGroupsClaim: z.string().min(1).max(200).default('groups'),
+  /** Console sign-in: members of any of these groups are admins; of these, viewers. Others are refused. */
+  oidcAdminGroups: z.array(z.string().min(1).max(500)).default([]),
+  oidcViewerGroups: z.array(z.string().min(1).max(500)).default([]),
+  /** Console sign-in: the scopes asked for (add `groups` where the provider needs it for the groups claim). */
+  oidcScopes: z.string().regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, { message: 'must be scopes separated by single spaces, e.g. "openid email profile groups"' }).default('openid email profile'),
+  /** How long a console session lasts before the person signs in again. */
+  sessionTtlSeconds: z.coerce.number().int().min(60).max(30 * 86_400).default(8 * 3600),
   /** PEM certificate (chain) and private key files: with both, postern serves HTTPS itself. */
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
@@ -73,6 +84,12 @@ const ENV_NAMES: Record<keyof Config, string> = {
   oidcIssuer: 'POSTERN_OIDC_ISSUER',
   oidcClientId: 'POSTERN_OIDC_CLIENT_ID',
   oidcClientSecret: 'POSTERN_OIDC_CLIENT_SECRET',
+  publicUrl: 'POSTERN_PUBLIC_URL',
+  oidcGroupsClaim: 'POSTERN_OIDC_GROUPS_CLAIM',
+  oidcAdminGroups: 'POSTERN_OIDC_ADMIN_GROUPS',
+  oidcViewerGroups: 'POSTERN_OIDC_VIEWER_GROUPS',
+  oidcScopes: 'POSTERN_OIDC_SCOPES',
+  sessionTtlSeconds: 'POSTERN_SESSION_TTL_SECONDS',
   tlsCert: 'POSTERN_TLS_CERT',
   tlsKey: 'POSTERN_TLS_KEY',
 };
@@ -87,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<keyof C
   for (const key of Object.keys(ENV_NAMES) as (keyof Config)[]) raw[key] = flags[key] ?? fromEnv(key);
   if (typeof raw.adminEmails === 'string') raw.adminEmails = list(raw.adminEmails);
   if (typeof raw.trustedProxies === 'string') raw.trustedProxies = list(raw.trustedProxies);
+  if (typeof raw.oidcAdminGroups === 'string') raw.oidcAdminGroups = list(raw.oidcAdminGroups);
+  if (typeof raw.oidcViewerGroups === 'string') raw.oidcViewerGroups = list(raw.oidcViewerGroups);
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {

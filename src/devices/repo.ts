@@ -6,6 +6,8 @@ import { fromJson, toJson, type Executor, type DevicesTable, type AttributesTabl
 import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
 import { resolveAttributes, type SourcedAttribute } from './attribute-resolution.ts';
 import type { AddressRow, SerialRow, SerialStatus, FactSource, AddressSource } from './identity-rules.ts';
+import { sql } from 'kysely';
+import { normalizeSerial } from './serial.ts';
 import { createSyncedRepo } from './synced.ts';
 import type { Device, DeviceSource } from './types.ts';
 
@@ -141,10 +143,28 @@ export function createDeviceRepo() {
       return out;
     },
 
-    /** A page of devices; with `awaitingApproval`, only those with a claimed user or a pending serial; with `withUser`, only those with a user. */
-    async list(db: Executor, limit: number, after: DevicePageCursor | null, options: { awaitingApproval?: boolean; withUser?: boolean } = {}): Promise<Device[]> {
+    /**
+     * A page of devices; with `awaitingApproval`, only those with a claimed user or a pending serial; with
+     * `withUser`, only those with a user; with `search`, only those whose name, user, claimed user or tags contain
+     * it (any case), or one of whose serials is it (normalised).
+     */
+    async list(db: Executor, limit: number, after: DevicePageCursor | null, options: { awaitingApproval?: boolean; withUser?: boolean; search?: string } = {}): Promise<Device[]> {
       let q = db.selectFrom('devices').selectAll().orderBy('created_at').orderBy('id').limit(limit);
       if (options.withUser) q = q.where('user', 'is not', null);
+      if (options.search) {
+        const like = `%${options.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const contains = (column: 'name' | 'user' | 'claimed_user' | 'tags') => sql<boolean>`lower(${sql.ref(`devices.${column}`)}) like ${like} escape '\\'`;
+        const serial = normalizeSerial(options.search);
+        q = q.where((eb) =>
+          eb.or([
+            contains('name'),
+            contains('user'),
+            contains('claimed_user'),
+            contains('tags'),
+            eb.exists(eb.selectFrom('device_serials').select('device_id').whereRef('device_serials.device_id', '=', 'devices.id').where('serial', '=', serial)),
+          ]),
+        );
+      }
       if (options.awaitingApproval) {
         q = q.where((eb) =>
           eb.or([

@@ -99,7 +99,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return views(store.db, devices);
     },
 
-    async list(limit: number, cursor: string | null, options: { awaitingApproval?: boolean } = {}): Promise<{ data: DeviceView[]; nextCursor: string | null }> {
+    async list(limit: number, cursor: string | null, options: { awaitingApproval?: boolean; search?: string } = {}): Promise<{ data: DeviceView[]; nextCursor: string | null }> {
       const after = cursor ? decodeCursor(cursor) : null;
       const devices = await repo.list(store.db, limit + 1, after, options);
       const page = devices.slice(0, limit);

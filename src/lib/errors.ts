@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   POLICY_TESTS_FAILED: { status: 400, title: 'The policy tests failed' },
   UNAUTHENTICATED: { status: 401, title: 'Missing or invalid API key' },
   FORBIDDEN: { status: 403, title: 'The API key may not do this' },
+  CSRF_FAILED: { status: 403, title: "A console write without the session's CSRF token" },
   ATTRIBUTE_READ_ONLY: { status: 403, title: 'Only custom: attributes can be written' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   CONFLICT: { status: 409, title: 'Conflict' },

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export const ID_PREFIXES = ['dev', 'int', 'pol', 'req', 'key', 'ek', 'aud', 'dec', 'syn', 'dtk', 'tn', 'exc', 'pls', 'rsk'] as const;
+export const ID_PREFIXES = ['dev', 'int', 'pol', 'req', 'key', 'ek', 'aud', 'dec', 'syn', 'dtk', 'tn', 'exc', 'pls', 'rsk', 'ses'] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 export type IdGenerator = (prefix: IdPrefix) => string;

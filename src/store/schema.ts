@@ -187,6 +187,23 @@ export interface Database {
   risk_behaviors: RiskBehaviorsTable;
   risk_events: RiskEventsTable;
   risk_device_watch: RiskDeviceWatchTable;
+  console_sessions: ConsoleSessionsTable;
+}
+
+export interface ConsoleSessionsTable {
+  id: string;
+  token_hash: string;
+  method: string;
+  role: string;
+  actor: string;
+  email: string | null;
+  name: string | null;
+  key_id: string | null;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
 }
 
 /** One committed change a posture view must apply: `kind` says what changed, `ref` which one. */

@@ -121,17 +121,20 @@ describe('nothing outside the file table is reachable', () => {
 });
 
 describe('POST /v1/console/login', () => {
-  it('answers the role and key id, and audits the sign-in with actor and request id', async () => {
+  it('answers the role and key id, starts a session, and audits the sign-in as break-glass with actor and request id', async () => {
     const viewer = (await h.request('POST', '/v1/api-keys', { body: { name: 'console viewer', role: 'viewer' } })).json;
     const res = await h.request('POST', '/v1/console/login', { key: viewer.key });
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ role: 'viewer', keyId: viewer.id });
+    expect(res.json).toMatchObject({ role: 'viewer', keyId: viewer.id, method: 'api-key' });
+    expect(String(res.headers['set-cookie'])).toMatch(/^postern_session=[A-Za-z0-9_-]{40,}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict$/);
+    expect(JSON.stringify(res.json)).not.toContain(viewer.key);
     const events = (await h.request('GET', `/v1/audit?action=console.login&target=${viewer.id}`)).json.data;
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ actor: `key:${viewer.id}`, action: 'console.login', target: viewer.id, requestId: res.headers['x-request-id'] });
+    expect(events[0].after).toMatchObject({ method: 'api-key', breakGlass: true, role: 'viewer' });
 
     const admin = await h.request('POST', '/v1/console/login', { key: ADMIN_TOKEN });
-    expect(admin.json).toEqual({ role: 'admin', keyId: 'bootstrap' });
+    expect(admin.json).toMatchObject({ role: 'admin', keyId: 'bootstrap', method: 'api-key' });
   });
 
   it('refuses a wrong key with 401 and keys of other roles with 403, and audits neither', async () => {

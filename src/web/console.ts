@@ -1,14 +1,15 @@
 /**
  * The console plugin: `GET /` answers the single page, `GET /console/<file>` its scripts and styles (from the
- * fixed table in static-files.ts), and the sign-in route. The console reads everything else through the public
- * `/v1` API with the key the user pasted, so it shows exactly what the API shows.
+ * fixed table in static-files.ts), single sign-on (`/auth/*`) and the session routes. The console reads and writes
+ * everything else through the public `/v1` API with its session cookie, so it shows exactly what the API shows.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PosternError } from '../lib/errors.ts';
 import { registerLoginRoute, type LoginDeps } from './login.ts';
+import { registerSignInRoutes, type SignInDeps } from './sign-in.ts';
 import { CONSOLE_HEADERS, loadStaticFiles, type StaticFile } from './static-files.ts';
 
-export type ConsoleDeps = LoginDeps;
+export type ConsoleDeps = LoginDeps & SignInDeps;
 
 export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
   const files = loadStaticFiles();
@@ -30,4 +31,5 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
   });
 
   registerLoginRoute(app, deps);
+  registerSignInRoutes(app, deps);
 }

@@ -236,19 +236,22 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     expect(await page.locator('img').count()).toBe(0);
   });
 
-  it('the key survives a reload in the same tab, and "Log out" forgets it', async () => {
-    const { page } = await openConsole();
+  it('the session survives a reload without the key being kept anywhere the page can read, and "Log out" ends it on the server', async () => {
+    const { page, context } = await openConsole();
     await signIn(page, ADMIN_TOKEN);
     await page.getByRole('link', { name: 'Devices' }).click();
     await page.locator('table.devices').waitFor();
     await page.reload();
     await page.locator('table.devices').waitFor();
-    expect(await page.evaluate('localStorage.length + document.cookie.length')).toBe(0);
-    expect(await page.evaluate('sessionStorage.getItem("postern.key")')).toBe(ADMIN_TOKEN);
+    expect(await page.evaluate('localStorage.length + sessionStorage.length + document.cookie.length')).toBe(0);
+    const [cookie] = (await context.cookies()).filter((c) => c.name === 'postern_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(JSON.stringify(await context.cookies())).not.toContain(ADMIN_TOKEN);
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.locator('#login-form').waitFor();
-    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    const after = await h.request('GET', '/v1/devices', { key: null, headers: { cookie: `postern_session=${cookie!.value}` } });
+    expect(after.status).toBe(401);
     await page.reload();
     await page.locator('#login-form').waitFor();
     expect(await page.locator('#topbar').isVisible()).toBe(false);

@@ -1,7 +1,9 @@
 /**
- * A real OIDC provider (`oidc-provider`) on loopback for the agent sign-in tests: the device flow enabled, one
- * client for postern, accounts whose email is their id (verified), and a `signIn` that does what a person's browser
- * does: open the verification URL, confirm the code, sign in as someone, consent.
+ * A real OIDC provider (`oidc-provider`) on loopback for the sign-in tests: the device flow (agent sign-in) and
+ * the authorization code flow with PKCE (console sign-in) enabled, one client for postern, accounts whose email is
+ * their id (verified) with the groups a test gives them, and a `signIn` that does what a person's browser does for
+ * the device flow. For the console, a real browser meets the provider's own sign-in form (an email field and a
+ * "Sign in" button) at `/interaction/<uid>`; consent is granted at once.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +15,10 @@ export interface TestIdentityProvider {
   clientSecret: string;
   /** Acts as the person's browser: confirms `userCode` at the verification page and signs in as `email`. */
   signIn(verificationUri: string, userCode: string, email: string, options?: { verified?: boolean; abort?: boolean }): Promise<void>;
+  /** Allows the console's redirect URI (call before the provider's first request). */
+  allowRedirect(uri: string): void;
+  /** The groups claim of an account. */
+  setGroups(email: string, groups: string[]): void;
   close(): Promise<void>;
 }
 
@@ -20,6 +26,8 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
   const clientId = 'postern';
   const clientSecret = 'postern-test-secret-0123456789';
   const unverified = new Set<string>();
+  const groups = new Map<string, string[]>();
+  const redirectUris: string[] = [];
   /** Who the next interaction signs in as (the test's "person"). */
   let signingInAs: string | null = null;
 
@@ -27,40 +35,74 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const provider = new Provider(issuer, {
+  const create = () => new Provider(issuer, {
     clients: [
       {
         client_id: clientId,
         client_secret: clientSecret,
-        grant_types: ['urn:ietf:params:oauth:grant-type:device_code'],
-        response_types: [],
-        redirect_uris: [],
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', ...(redirectUris.length ? ['authorization_code'] : [])],
+        response_types: redirectUris.length ? ['code'] : [],
+        redirect_uris: [...redirectUris],
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
+    pkce: { required: () => true },
+    scopes: ['openid', 'email', 'profile', 'groups'],
     features: { deviceFlow: { enabled: true }, devInteractions: { enabled: false } },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     // Put the requested claims in the ID token itself, as the common providers do for the email scope.
     conformIdTokenClaims: false,
     findAccount: async (_ctx: unknown, id: string) => ({
       accountId: id,
-      claims: async () => ({ sub: id, email: id, email_verified: !unverified.has(id) }),
+      claims: async () => ({ sub: id, email: id, email_verified: !unverified.has(id), name: id.split('@')[0], groups: groups.get(id) ?? [] }),
     }),
     ttl: { DeviceCode: 600, Session: 3600, Interaction: 600, Grant: 3600, AccessToken: 600, IdToken: 600 },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
   });
-  provider.on('server_error', (_ctx: unknown, err: unknown) => console.error('oidc-provider error', err));
-  const callback = provider.callback();
+  let made: ReturnType<typeof create> | null = null;
+  let callback: ReturnType<ReturnType<typeof create>['callback']> | null = null;
+  const provider = () => {
+    if (!made) {
+      made = create();
+      made.on('server_error', (_ctx: unknown, err: unknown) => console.error('oidc-provider error', err));
+      callback = made.callback();
+    }
+    return made;
+  };
+
+  /** The provider's own sign-in form, as a person sees it (the console tests type an email and press "Sign in"). */
+  const loginForm = (uid: string) => `<!doctype html><html lang="en"><head><title>Sign in · test identity provider</title></head><body><main>
+<h1>Sign in to the test identity provider</h1>
+<form method="post" action="/interaction/${uid}/login"><label for="email">Email</label> <input id="email" name="email" type="email" required> <button type="submit">Sign in</button></form>
+</main></body></html>`;
+
+  async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    return new URLSearchParams(body);
+  }
 
   async function interaction(req: IncomingMessage, res: ServerResponse) {
-    const details = await provider.interactionDetails(req, res);
+    const p = provider();
+    const details = await p.interactionDetails(req, res);
     if (details.prompt.name === 'login') {
-      await provider.interactionFinished(req, res, { login: { accountId: signingInAs! } }, { mergeWithLastSubmission: false });
+      // The device flow's "person" was named by the test; the console's person types their email into the form.
+      if (details.params.redirect_uri === undefined && signingInAs) {
+        await p.interactionFinished(req, res, { login: { accountId: signingInAs } }, { mergeWithLastSubmission: false });
+        return;
+      }
+      if (req.method === 'POST' && req.url?.endsWith('/login')) {
+        const email = (await readForm(req)).get('email') ?? '';
+        await p.interactionFinished(req, res, { login: { accountId: email } }, { mergeWithLastSubmission: false });
+        return;
+      }
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(loginForm(details.uid));
       return;
     }
-    const grant = new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
-    grant.addOIDCScope('openid email');
-    await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+    const grant = new p.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
+    grant.addOIDCScope(String(details.params.scope ?? 'openid email'));
+    await p.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
   }
 
   server.on('request', (req, res) => {
@@ -71,7 +113,8 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
       });
       return;
     }
-    void callback(req, res);
+    provider();
+    void callback!(req, res);
   });
 
   /** A browser: follows redirects by hand, keeping cookies. */
@@ -118,6 +161,16 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
       const done = await browse(new URL(/<form[^>]*action="([^"]+)"/.exec(page)?.[1] ?? '/device', issuer).toString(), { method: 'POST', body: form }, jar);
       if (!options.abort && !/Sign-in Success/.test(done)) throw new Error(`the sign-in did not finish: ${done.slice(0, 500)}`);
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    allowRedirect(uri) {
+      if (made) throw new Error('allowRedirect must be called before the provider answers its first request');
+      redirectUris.push(uri);
+    },
+    setGroups(email, list) {
+      groups.set(email, list);
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
   };
 }

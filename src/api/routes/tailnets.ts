@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isPosternError } from '../../lib/errors.ts';
-import { normalizeTailscaleBaseUrl, type TailnetService } from '../../tailnet/index.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { DEFAULT_TAILSCALE_BASE_URL, normalizeTailscaleBaseUrl, type TailnetService, type TailscaleClientFactory } from '../../tailnet/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam, text } from '../schemas.ts';
 
@@ -56,13 +57,61 @@ const patchBody = z.strictObject({
   export: fields.export.optional(),
 });
 
+const testBody = z
+  .strictObject({
+    tailnet: fields.tailnet.default('-'),
+    apiKey: fields.apiKey.optional(),
+    oauthClientId: fields.oauthClientId.optional(),
+    oauthClientSecret: fields.oauthClientSecret.optional(),
+    baseUrl: fields.baseUrl.optional(),
+  })
+  .superRefine((b, ctx) => {
+    const oauth = b.oauthClientId !== undefined || b.oauthClientSecret !== undefined;
+    if (b.apiKey === undefined && !(b.oauthClientId && b.oauthClientSecret)) {
+      ctx.addIssue({ code: 'custom', path: oauth ? [b.oauthClientId ? 'oauthClientSecret' : 'oauthClientId'] : ['apiKey'], message: 'give an API key (tskey-api-…), or oauthClientId and oauthClientSecret' });
+    } else if (b.apiKey !== undefined && oauth) {
+      ctx.addIssue({ code: 'custom', path: ['apiKey'], message: 'give an API key or an OAuth client, not both' });
+    }
+  });
+
 const params = z.strictObject({ id: idParam('tn', 'a tailnet source') });
 const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
 
 /** `/v1/tailnets`: Tailscale tailnets as device sources and posture sinks. */
-export function registerTailnetRoutes(app: FastifyInstance, deps: RouteDeps & { tailnets: TailnetService }) {
+export function registerTailnetRoutes(
+  app: FastifyInstance,
+  deps: RouteDeps & { tailnets: TailnetService; test?: { client: TailscaleClientFactory; clock: Clock } },
+) {
   const { tailnets } = deps;
   const tags = ['tailnets'];
+
+  const tester = deps.test;
+  if (tester) {
+    defineRoute(app, deps, {
+      method: 'POST',
+      url: '/v1/tailnets/test',
+      summary: 'Test a tailnet credential before saving it: lists the nodes once (nothing is stored) and answers how many, or why it failed',
+      tags,
+      roles: ADMIN,
+      body: testBody,
+      handler: async ({ body }) => {
+        const credentials = body.apiKey !== undefined
+          ? { kind: 'apiKey' as const, apiKey: body.apiKey }
+          : { kind: 'oauth' as const, clientId: body.oauthClientId!, clientSecret: body.oauthClientSecret! };
+        const client = tester.client(
+          { baseUrl: normalizeTailscaleBaseUrl(body.baseUrl ?? DEFAULT_TAILSCALE_BASE_URL), tailnet: body.tailnet, credentials },
+          { clock: tester.clock, retry: { maxRetries: 0 }, timeoutMs: 15_000 },
+        );
+        try {
+          const nodes = await client.listDevices();
+          return { ok: true, nodes: nodes.length, nodesWithSerials: nodes.filter((n) => n.serialNumbers.length > 0).length, error: null };
+        } catch (err) {
+          if (!isPosternError(err)) throw err;
+          return { ok: false, nodes: null, nodesWithSerials: null, error: { code: err.code, message: err.message } };
+        }
+      },
+    });
+  }
 
   defineRoute(app, deps, {
     method: 'POST',

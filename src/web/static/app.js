@@ -1,10 +1,13 @@
 /**
- * The console's shell: hash routing (`#/devices/dev_…?x=y`), the top bar, sign-in and sign-out. Each route
- * renders into a fresh element (marked aria-busy until its data is in), so a slow answer for a page the user
- * already left lands nowhere.
+ * The console's shell: hash routing (`#/devices/dev_…?x=y`), the top bar (who is signed in), sign-in and
+ * sign-out. Each route renders into a fresh element (marked aria-busy until its data is in), so a slow answer for
+ * a page the user already left lands nowhere.
  */
-import { session, whenSessionEnds } from './api.js';
+import { loadSession, logout, session, whenSessionEnds } from './api.js';
+import { accessPage } from './pages/access.js';
+import { reviewPage } from './pages/review.js';
 import { errorBox, h } from './dom.js';
+import { takeFlash } from './forms.js';
 import { auditPage, decisionsPage } from './pages/logs.js';
 import { devicePage } from './pages/device.js';
 import { devicesPage } from './pages/devices.js';
@@ -20,6 +23,8 @@ const ROUTES = [
   { pattern: /^\/integrations$/, section: 'integrations', page: integrationsPage },
   { pattern: /^\/tailnets$/, section: 'tailnets', page: tailnetsPage },
   { pattern: /^\/devices$/, section: 'devices', page: devicesPage },
+  { pattern: /^\/review$/, section: 'review', page: reviewPage },
+  { pattern: /^\/access$/, section: 'access', page: accessPage },
   { pattern: /^\/devices\/([^/]+)$/, section: 'devices', page: devicePage },
   { pattern: /^\/audit$/, section: 'audit', page: auditPage },
   { pattern: /^\/decisions$/, section: 'decisions', page: decisionsPage },
@@ -47,7 +52,9 @@ export function go(path) {
 
 function showTopbar(section) {
   topbar.hidden = false;
-  document.getElementById('who').replaceChildren(h('span', { class: `badge badge-role` }, session.role), ' ', h('span', { class: 'muted' }, session.keyId));
+  document
+    .getElementById('who')
+    .replaceChildren(h('span', { class: 'who-name', id: 'who-name', title: session.current?.actor }, session.who), ' ', h('span', { class: 'badge badge-role' }, session.role));
   for (const link of topbar.querySelectorAll('nav a')) {
     if (link.dataset.section === section) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -59,10 +66,19 @@ async function render() {
   main.replaceChildren(view);
   const { path, params } = currentRoute();
 
-  if (!session.key) {
+  if (!session.current) {
+    try {
+      await loadSession();
+    } catch (err) {
+      view.append(errorBox(err), h('button', { type: 'button', onclick: () => render() }, 'Reload'));
+      return void view.removeAttribute('aria-busy');
+    }
+  }
+  if (!session.current) {
     topbar.hidden = true;
     document.title = 'Sign in · postern';
-    loginPage(view, { notice, onSignedIn: () => go(path === '/login' ? HOME : path) });
+    const returnTo = path === '/login' ? '' : location.hash;
+    await loginPage(view, { notice, returnTo, onSignedIn: () => go(path === '/login' ? HOME : path) });
     notice = null;
     return void view.removeAttribute('aria-busy');
   }
@@ -75,6 +91,8 @@ async function render() {
     return void view.removeAttribute('aria-busy');
   }
   showTopbar(found.section);
+  const flashed = takeFlash();
+  if (flashed) view.append(flashed);
   try {
     await found.page(view, { params, match: found.match, go, isAdmin: session.isAdmin });
   } catch (err) {
@@ -89,7 +107,10 @@ function signOut(message) {
   go('/login');
 }
 
-document.getElementById('logout').addEventListener('click', () => signOut('You are signed out.'));
+document.getElementById('logout').addEventListener('click', async () => {
+  await logout().catch(() => undefined);
+  signOut('You are signed out.');
+});
 whenSessionEnds((err) => signOut(`Your session ended: ${err.message}`));
 window.addEventListener('hashchange', render);
 render();

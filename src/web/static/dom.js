@@ -95,13 +95,40 @@ export function emptyState(title, detail, action) {
   return h('div', { class: 'empty' }, h('p', { class: 'empty-title' }, title), detail ? h('p', {}, detail) : null, action ?? null);
 }
 
-/** An API failure as the user should read it: what happened, its code and request id for support. */
+/**
+ * An API message as the console says it: the API's own directions ("… with POST /v1/api-keys", a parenthesis
+ * naming a route) are left out, because in the console the way forward is a button, which `CONSOLE_HINT` names.
+ */
+export function consoleWords(message) {
+  const text = String(message ?? '').replace(/\s*\([^()]*\/v1\/[^()]*\)/g, '');
+  const sentences = text
+    .split(/(?<=[.!?])\s+/)
+    .map((sentence) => sentence.split(/;\s+/).filter((part) => !/\/v1\//.test(part)).join('; '))
+    .filter((sentence) => sentence.trim() !== '');
+  const out = sentences.join(' ').trim();
+  return out && !/[.!?]$/.test(out) ? `${out}.` : out;
+}
+
+/** What to do in the console, by error code. */
+export const CONSOLE_HINT = {
+  UNAUTHENTICATED: 'Sign in again.',
+  FORBIDDEN: 'Ask an admin to do this, or to give you an admin role.',
+  CSRF_FAILED: 'Reload the page, then press the button again.',
+  NOT_FOUND: 'It may have been removed meanwhile: reload the page.',
+  CONFLICT: 'Reload the page to see the current state, then try again.',
+  RATE_LIMITED: 'Wait a minute, then press the button again.',
+  VALIDATION_FAILED: 'Correct the marked field, then press the button again.',
+};
+
+/** An API failure as the user should read it: what happened, what to do here, its code and request id for support. */
 export function errorBox(err) {
-  const message = err?.message ?? String(err);
+  const message = consoleWords(err?.message ?? String(err));
+  const hint = CONSOLE_HINT[err?.code];
   return h(
     'div',
     { class: 'error', role: 'alert' },
     h('strong', {}, message),
+    hint ? h('span', { class: 'todo' }, ' What to do: ', hint) : null,
     err?.code ? h('span', { class: 'muted' }, ' ', code(err.code)) : null,
     err?.requestId ? h('span', { class: 'muted' }, ` request ${err.requestId}`) : null,
   );

@@ -4,23 +4,25 @@
  * record exactly as SentinelOne sent it.
  */
 import { api } from '../api.js';
-import { code, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
+import { code, consoleWords, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
 import { historySection } from './device-history.js';
-import { exceptionsSection, postureLossBanner } from './rollout.js';
+import { deviceActions, exceptionsCard } from './device-actions.js';
+import { postureLossBanner } from './rollout.js';
 import { userRiskLevel } from './users.js';
 
 /** Attribute types the value's JSON type alone does not tell. */
 const DECLARED_TYPES = { 'sentinelOne:agentVersion': 'version', 'sentinelOne:lastActiveAt': 'timestamp' };
 
-export async function devicePage(view, { match }) {
+export async function devicePage(view, { match, go, isAdmin }) {
   const id = decodeURIComponent(match[1]);
-  const [device, integrations, history, exceptions, lossBanner] = await Promise.all([
+  const [device, integrations, history, lossBanner] = await Promise.all([
     api(`/v1/devices/${encodeURIComponent(id)}`),
     api('/v1/integrations').then((r) => r.data, () => []),
     historySection(id),
-    exceptionsSection(id),
     postureLossBanner(id),
   ]);
+  const reload = () => go(`/devices/${encodeURIComponent(id)}`);
+  const exceptions = await exceptionsCard(device, { isAdmin, reload });
   const names = new Map(integrations.map((i) => [i.id, i.name]));
   document.title = `${device.name} · postern`;
 
@@ -44,6 +46,7 @@ export async function devicePage(view, { match }) {
       ['Updated', time(device.updatedAt, { relative: true })],
     ]),
     h('p', { class: 'links' }, h('a', { href: route('/audit', { target: device.id }) }, 'Audit events'), ' · ', h('a', { href: route('/decisions', { device: device.id }) }, 'Decisions')),
+    isAdmin ? deviceActions(device, { reload, go }) : null,
     verificationSection(device.verification?.sentinelOne),
     matchSection(device.match ?? [], names),
     exceptions,
@@ -61,7 +64,7 @@ function verificationSection(verification = { verified: false, reasons: [] }) {
     { class: 'card', id: 'verification' },
     h('h2', {}, verifiedMark(verification.verified), verification.verified ? ' Verified by SentinelOne' : ' Not verified by SentinelOne'),
     verification.reasons.length
-      ? h('ul', { class: 'reasons' }, verification.reasons.map((r) => h('li', { 'data-code': r.code }, code(r.code), ' ', r.message)))
+      ? h('ul', { class: 'reasons' }, verification.reasons.map((r) => h('li', { 'data-code': r.code }, code(r.code), ' ', consoleWords(r.message))))
       : h('p', { class: 'muted' }, 'Every check holds.'),
   );
 }

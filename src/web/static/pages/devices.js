@@ -1,13 +1,40 @@
-/** Devices: who they belong to, their tags, and whether SentinelOne verifies them (with the failing checks' codes). */
+/**
+ * Devices: who they belong to, their tags, and whether SentinelOne verifies them (with the failing checks' codes).
+ * Read a page at a time (Load more) and searched on the server (`?q=`: name, user or tag containing the text, or
+ * that serial), so 50,000 devices stay usable; "Awaiting approval only" asks for the devices with something to
+ * approve. Admins add devices here.
+ */
 import { api } from '../api.js';
 import { code, emptyState, errorBox, h, route, scrollBox, verifiedMark } from '../dom.js';
+import { field, flash, input } from '../forms.js';
+import { deviceDialog } from './device-form.js';
 
 const PAGE_SIZE = 200;
 
-export async function devicesPage(view, { go }) {
+export async function devicesPage(view, { go, isAdmin, params }) {
   document.title = 'Devices · postern';
   const count = h('p', { class: 'muted', id: 'device-count' });
-  view.append(h('h1', {}, 'Devices'), count);
+  const awaiting = params.get('awaitingApproval') === 'true';
+  const search = params.get('q') ?? '';
+  const target = (q, only) => {
+    const query = new URLSearchParams(Object.entries({ q, awaitingApproval: only ? 'true' : '' }).filter(([, v]) => v));
+    return `/devices${query.toString() ? `?${query}` : ''}`;
+  };
+  const addButton = isAdmin
+    ? h('button', { type: 'button', id: 'device-add', onclick: () => deviceDialog({ onSaved: (d) => (flash(`Device ${d.name} added.`), go(`/devices/${encodeURIComponent(d.id)}`)) }) }, 'Add device')
+    : null;
+  const filter = input('device-search', { type: 'search', value: search, placeholder: 'name, user, tag or serial' });
+  const awaitingBox = h('input', { type: 'checkbox', id: 'device-awaiting', checked: awaiting });
+  awaitingBox.addEventListener('change', () => go(target(filter.value.trim(), awaitingBox.checked)));
+  const form = h('form', { class: 'filters', role: 'search', id: 'device-search-form' },
+    field('device-search', 'Search devices', filter),
+    h('button', { type: 'submit', class: 'secondary' }, 'Search'),
+    h('div', { class: 'check-field' }, awaitingBox, h('label', { for: 'device-awaiting' }, 'Awaiting approval only')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    go(target(filter.value.trim(), awaitingBox.checked));
+  });
+  view.append(h('div', { class: 'card-head' }, h('h1', {}, 'Devices'), addButton), form, count);
 
   const body = h('tbody', {});
   const table = h(
@@ -20,7 +47,7 @@ export async function devicesPage(view, { go }) {
   const loaded = [];
 
   async function load(cursor) {
-    const page = await api('/v1/devices', { query: { limit: PAGE_SIZE, cursor } });
+    const page = await api('/v1/devices', { query: { limit: PAGE_SIZE, cursor, q: search || undefined, awaitingApproval: awaiting ? 'true' : undefined } });
     loaded.push(...page.data);
     for (const device of page.data) body.append(deviceRow(device, go));
     const verified = loaded.filter((d) => d.verification?.sentinelOne?.verified).length;
@@ -31,10 +58,16 @@ export async function devicesPage(view, { go }) {
   await load(null);
   if (loaded.length === 0) {
     view.append(
-      emptyState(
-        'No devices yet.',
-        'Enroll a machine with `postern agent report --enroll-key pek_…` (create the key with POST /v1/enrollment-keys), add one with `postern devices add`, or POST /v1/devices. SentinelOne agents are matched to devices by serial number.',
-      ),
+      search
+        ? emptyState(`No device matches “${search}”.`, 'Search looks at names, users and tags (any part) and serial numbers (the whole serial).', h('a', { href: `#${target('', awaiting)}` }, 'Show all devices'))
+        : awaiting
+        ? emptyState('Nothing awaits approval.', 'Devices whose agent named a serial or a user appear here until an admin approves them.')
+        : emptyState(
+            'No devices yet.',
+            isAdmin
+              ? 'Press "Add device", or create an enrollment key under Access and run the agent with it on a machine. SentinelOne agents are matched to devices by serial number.'
+              : 'An admin adds devices here, or enrolls machines with an enrollment key. SentinelOne agents are matched to devices by serial number.',
+          ),
     );
     return;
   }

@@ -7,6 +7,7 @@
 import { api } from '../api.js';
 import { openDialog } from '../dialog.js';
 import { errorBox, h, replace } from '../dom.js';
+import { formatDuration, parseDuration } from '../duration.js';
 
 const CHECK_LABEL = { url: 'Console reachable', token: 'API token valid', scope: 'Scope sees agents', expiry: 'Token expiry' };
 const MARK = { passed: '✓', failed: '✗', warning: '!', skipped: '–' };
@@ -56,8 +57,8 @@ export function integrationDialog({ existing = null, replaceToken = false, onSav
     const name = input('int-name', { type: 'text', required: true, value: existing?.name ?? 'SentinelOne', autocomplete: 'off' });
     const url = input('int-url', { type: 'text', required: true, value: existing?.baseUrl ?? '', placeholder: 'acme.sentinelone.net or acme', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'int-url-hint' });
     const token = input('int-token', { type: 'password', required: !existing, autocomplete: 'off', spellcheck: 'false', placeholder: existing ? `keep ${existing.apiTokenMasked}` : 'API token', 'aria-describedby': 'int-token-hint' });
-    const poll = input('int-poll', { type: 'number', min: 1, max: 1440, value: Math.round((existing?.pollIntervalSeconds ?? 900) / 60), 'aria-describedby': 'int-poll-hint' });
-    const stale = input('int-stale', { type: 'number', min: 1, max: 43200, value: Math.round((existing?.staleAfterSeconds ?? 3600) / 60), 'aria-describedby': 'int-stale-hint' });
+    const poll = input('int-poll', { type: 'text', required: true, value: formatDuration(existing?.pollIntervalSeconds ?? 900), autocomplete: 'off', 'aria-describedby': 'int-poll-hint' });
+    const stale = input('int-stale', { type: 'text', required: true, value: formatDuration(existing?.staleAfterSeconds ?? 3600), autocomplete: 'off', 'aria-describedby': 'int-stale-hint' });
     const sites = input('int-sites', { type: 'text', value: (existing?.siteIds ?? []).join(', '), placeholder: 'all sites', autocomplete: 'off', 'aria-describedby': 'int-sites-hint' });
     const accounts = input('int-accounts', { type: 'text', value: (existing?.accountIds ?? []).join(', '), placeholder: 'all accounts', autocomplete: 'off', 'aria-describedby': 'int-accounts-hint' });
     const note = h('p', { class: 'hint', id: 'int-url-note', 'aria-live': 'polite' });
@@ -110,11 +111,18 @@ export function integrationDialog({ existing = null, replaceToken = false, onSav
       event.preventDefault();
       clearMarks();
       url.value = consoleAddress(url.value);
+      const pollAs = parseDuration(poll.value);
+      const staleAs = parseDuration(stale.value);
+      const wrong = [[poll, 'Sync every', pollAs], [stale, 'Stale after', staleAs]].filter(([, , p]) => p.error);
+      if (wrong.length) {
+        for (const [el] of wrong) el.setAttribute('aria-invalid', 'true');
+        return void replace(results, h('p', { class: 'error', role: 'alert' }, wrong.map(([, label, p]) => `${label}: ${p.error}.`).join(' ')));
+      }
       const config = {
         name: name.value.trim(),
         baseUrl: url.value,
-        pollIntervalSeconds: Math.round(Number(poll.value) * 60),
-        staleAfterSeconds: Math.round(Number(stale.value) * 60),
+        pollIntervalSeconds: pollAs.seconds,
+        staleAfterSeconds: staleAs.seconds,
         ...scope(),
       };
       saveButton.disabled = true;
@@ -148,8 +156,8 @@ export function integrationDialog({ existing = null, replaceToken = false, onSav
       h(
         'div',
         { class: 'field-row' },
-        field('int-poll', 'Sync every (minutes)', poll, 'Default 15.'),
-        field('int-stale', 'Stale after (minutes)', stale, 'Values older than this stop satisfying postures.'),
+        field('int-poll', 'Sync every', poll, 'Like 90 s, 15 min or 1 h (default 15 min).'),
+        field('int-stale', 'Stale after', stale, 'Like 1 h; values older than this stop satisfying postures.'),
       ),
       h(
         'div',

@@ -6,7 +6,7 @@
  */
 import { api } from '../api.js';
 import { confirmDialog } from '../dialog.js';
-import { badge, code, emptyState, errorBox, facts, h, replace, scrollBox, time } from '../dom.js';
+import { badge, code, emptyState, errorBox, facts, h, replace, scrollBox, time, consoleWords } from '../dom.js';
 import { integrationDialog } from './integration-form.js';
 
 const STATE_KIND = { ok: 'ok', syncing: 'info', waiting_to_sync: 'info', failing: 'bad', paused: 'warn', stopped: 'bad', overdue: 'bad' };
@@ -75,7 +75,7 @@ function cardContent(integration, { isAdmin, refill, reload }) {
     h('p', { class: 'summary' }, status.summary),
     status.progress ? progressLine(status.progress) : null,
     status.lastError
-      ? h('p', { class: 'last-error', role: 'status' }, h('span', { class: 'label' }, 'Last error '), code(status.lastError.code), ' ', status.lastError.message)
+      ? h('p', { class: 'last-error', role: 'status' }, h('span', { class: 'label' }, 'Last error '), code(status.lastError.code), ' ', consoleWords(status.lastError.message))
       : null,
     status.warning ? h('p', { class: 'warning' }, status.warning) : null,
     facts([
@@ -199,13 +199,13 @@ function unmatchedTable(agents) {
     'Unmatched agents',
     h(
       'table',
-      {},
+      { class: 'stack unmatched-agents' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Agent'), h('th', { scope: 'col' }, 'Computer'), h('th', { scope: 'col' }, 'Serial'), h('th', { scope: 'col' }, 'Why'))),
       h(
         'tbody',
         {},
         agents.map((a) =>
-          h('tr', {}, h('td', {}, h('code', {}, a.id)), h('td', {}, a.computerName ?? '—'), h('td', {}, a.serialNumber ?? '—'), h('td', {}, code(a.reason, UNMATCHED_REASON[a.reason]))),
+          h('tr', { 'data-agent-id': a.id }, h('td', { 'data-label': 'Agent' }, h('code', {}, a.id)), h('td', { 'data-label': 'Computer' }, a.computerName ?? '—'), h('td', { 'data-label': 'Serial' }, a.serialNumber ?? '—'), h('td', { 'data-label': 'Why' }, code(a.reason, UNMATCHED_REASON[a.reason]))),
         ),
       ),
     ),

@@ -1,22 +1,40 @@
-/** Sign-in: paste an API key; the server checks it and answers its role. The key is kept for this tab only. */
-import { login, session } from '../api.js';
+/**
+ * Sign-in: single sign-on through the company's identity provider when postern has one, and an API key as
+ * break-glass (the server checks it, starts a session and audits it as break-glass; the key is not kept).
+ */
+import { login, signInOptions } from '../api.js';
 import { errorBox, h } from '../dom.js';
 
-export function loginPage(view, { notice, onSignedIn }) {
+export async function loginPage(view, { notice, returnTo, onSignedIn }) {
+  const { sso } = await signInOptions();
   const input = h('input', { id: 'api-key', name: 'api-key', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, placeholder: 'pst_…' });
   const button = h('button', { type: 'submit' }, 'Sign in');
   const message = h('div', { id: 'login-message', 'aria-live': 'polite' }, notice ? h('p', { class: 'notice' }, notice) : null);
 
-  const form = h(
+  const keyForm = h(
     'form',
-    { class: 'card login', id: 'login-form', onsubmit: (event) => submit(event) },
-    h('h1', {}, 'postern'),
-    h('p', { class: 'muted' }, 'Device posture from SentinelOne, decided by policy.'),
+    { id: 'login-form', onsubmit: (event) => submit(event) },
     h('label', { for: 'api-key' }, 'API key'),
     input,
-    h('p', { class: 'hint' }, 'An admin or viewer key (POST /v1/api-keys). It stays in this browser tab and is forgotten when the tab closes.'),
-    message,
+    h('p', { class: 'hint' }, sso
+      ? 'For emergencies, when the identity provider is down: an admin or viewer key. The sign-in is audited as break-glass.'
+      : 'An admin or viewer key (an admin creates one under Access → API keys). The key is not stored; the session ends when you sign out or after a few hours.'),
     button,
+  );
+
+  const ssoHref = `/auth/login${returnTo ? `?return=${encodeURIComponent(returnTo)}` : ''}`;
+  const card = h(
+    'div',
+    { class: 'card login' },
+    h('h1', {}, 'postern'),
+    h('p', { class: 'muted' }, 'Device posture from SentinelOne, decided by policy.'),
+    message,
+    sso
+      ? [
+          h('a', { class: 'button sso', id: 'sso-sign-in', href: ssoHref }, 'Sign in with single sign-on'),
+          h('details', { class: 'break-glass' }, h('summary', {}, 'Sign in with an API key (break-glass)'), keyForm),
+        ]
+      : keyForm,
   );
 
   async function submit(event) {
@@ -26,8 +44,7 @@ export function loginPage(view, { notice, onSignedIn }) {
     button.disabled = true;
     message.replaceChildren(h('p', { class: 'muted' }, 'Checking the key…'));
     try {
-      const { role, keyId } = await login(key);
-      session.save({ key, role, keyId });
+      await login(key);
       onSignedIn();
     } catch (err) {
       message.replaceChildren(errorBox(err));
@@ -37,6 +54,6 @@ export function loginPage(view, { notice, onSignedIn }) {
     }
   }
 
-  view.append(h('div', { class: 'login-wrap' }, form));
-  input.focus();
+  view.append(h('div', { class: 'login-wrap' }, card));
+  (sso ? card.querySelector('#sso-sign-in') : input).focus();
 }

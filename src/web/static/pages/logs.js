@@ -38,8 +38,8 @@ export const decisionsPage = logPage({
     { name: 'wouldDeny', label: 'Report-only', options: [['', 'Any'], ['true', 'Would deny'], ['false', 'Would not deny']] },
   ],
   before: wouldDenyPanel,
-  empty: 'No decisions yet. Gateways and POST /v1/decisions add one per question asked.',
-  unavailable: ['The decision log is not available on this server yet.', 'This postern does not serve GET /v1/decisions/log; it arrives with the decision API.'],
+  empty: 'No decisions yet. Each question a gateway asks adds one; connect a gateway as the README shows.',
+  unavailable: ['The decision log is not available on this server yet.', 'This postern is an older version without a decision log; upgrade it to see decisions here.'],
   columns: [
     ['Time', (d) => time(d.at)],
     ['Outcome', (d) => (d.wouldDeny ? badge('Allow (would deny)', 'warn') : d.allow ? badge('Allow', 'ok') : badge('Deny', 'bad'))],

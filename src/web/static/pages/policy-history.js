@@ -27,12 +27,12 @@ export async function historySection({ isAdmin, onRestore }) {
     h(
       'tr',
       { 'data-version': v.version },
-      h('td', {}, String(v.version), v.version === head ? h('span', { class: 'badge badge-ok' }, ' in force') : null),
-      h('td', {}, time(v.createdAt, { relative: true })),
-      h('td', {}, v.createdBy ?? '—'),
+      h('td', { 'data-label': 'Version' }, String(v.version), v.version === head ? h('span', { class: 'badge badge-ok' }, ' in force') : null),
+      h('td', { 'data-label': 'Saved' }, time(v.createdAt, { relative: true })),
+      h('td', { 'data-label': 'By', class: 'by' }, v.createdBy ?? '—'),
       h(
         'td',
-        {},
+        { 'data-label': '' },
         isAdmin && v.version !== head
           ? h('button', { type: 'button', class: 'secondary restore', onclick: async () => onRestore(v.version, await text(v.version)) }, 'Restore this version')
           : null,
@@ -57,7 +57,7 @@ export async function historySection({ isAdmin, onRestore }) {
     }
   });
   append(section, [
-    scrollBox('Policy versions', h('table', { class: 'versions' }, h('thead', {}, h('tr', {}, ['Version', 'Saved', 'By', ''].map((l) => h('th', { scope: 'col' }, l)))), h('tbody', {}, rows))),
+    scrollBox('Policy versions', h('table', { class: 'versions stack' }, h('thead', {}, h('tr', {}, ['Version', 'Saved', 'By', ''].map((l) => h('th', { scope: 'col' }, l)))), h('tbody', {}, rows))),
     versions.length > 1 ? compare : null,
     output,
   ]);

@@ -19,7 +19,7 @@ export async function policyPage(view, { isAdmin }) {
     current = await api('/v1/policy');
   } catch (err) {
     if (err.status !== 404) return void view.append(errorBox(err));
-    return void view.append(emptyState('No policy to show yet.', 'This postern has no policy API yet, or no policy is stored; apply one with PUT /v1/policy.'));
+    return void view.append(emptyState('No policy to show yet.', 'This postern has no policy API yet; upgrade it to edit the policy here.'));
   }
   const text = typeof current === 'string' ? current : (current?.text ?? JSON.stringify(current, null, 2));
   const meta = h('div', { id: 'policy-meta' });

@@ -4,7 +4,7 @@
  * mark on a device that lost its SentinelOne posture.
  */
 import { api } from '../api.js';
-import { badge, code, errorBox, h, route, time } from '../dom.js';
+import { badge, code, errorBox, h, route, scrollBox, time } from '../dom.js';
 
 /** Above the decision log: would-deny decisions of the last 7 days, by device. */
 export async function wouldDenyPanel() {
@@ -18,9 +18,9 @@ export async function wouldDenyPanel() {
     section.append(
       h('p', { class: 'would-deny-count' }, `${s.requests} request(s) from ${s.devices.length} device(s) would have been denied if enforced. `,
         h('a', { href: route('/decisions', { wouldDeny: 'true' }) }, 'Show them')),
-      h(
+      scrollBox('Devices that would be denied', h(
         'table',
-        { class: 'log' },
+        { class: 'log stack would-deny' },
         h('thead', {}, h('tr', {}, ['Device', 'Requests', 'Failing postures', 'Last'].map((l) => h('th', { scope: 'col' }, l)))),
         h(
           'tbody',
@@ -29,40 +29,17 @@ export async function wouldDenyPanel() {
             h(
               'tr',
               { 'data-device': d.id },
-              h('td', {}, d.id ? h('a', { href: route(`/devices/${encodeURIComponent(d.id)}`) }, d.name || d.id) : 'unknown'),
-              h('td', {}, String(d.requests)),
-              h('td', {}, d.postures.map((p, i) => [i ? ' ' : '', code(p)])),
-              h('td', {}, time(d.lastAt)),
+              h('td', { 'data-label': 'Device' }, d.id ? h('a', { href: route(`/devices/${encodeURIComponent(d.id)}`) }, d.name || d.id) : 'unknown'),
+              h('td', { 'data-label': 'Requests' }, String(d.requests)),
+              h('td', { 'data-label': 'Failing postures' }, d.postures.map((p, i) => [i ? ' ' : '', code(p)])),
+              h('td', { 'data-label': 'Last' }, time(d.lastAt)),
             ),
           ),
         ),
-      ),
-    );
-  } catch (err) {
-    if (err.status !== 404) section.append(errorBox(err));
-  }
-  return section;
-}
-
-const STATE_TONE = { active: 'warn', expired: 'info', revoked: 'info' };
-
-/** On a device's page: its posture exceptions, newest first. */
-export async function exceptionsSection(deviceId) {
-  const section = h('section', { class: 'card', id: 'exceptions' }, h('h2', {}, 'Posture exceptions'));
-  try {
-    const { data } = await api(`/v1/devices/${encodeURIComponent(deviceId)}/exceptions`);
-    if (data.length === 0) {
-      section.append(h('p', { class: 'muted' }, 'None. An admin can let this device pass one posture for up to 30 days with POST /v1/devices/{id}/exceptions.'));
-      return section;
-    }
-    section.append(
-      h('ul', { class: 'exceptions' }, data.map((e) =>
-        h('li', { 'data-exception': e.id }, badge(e.state, STATE_TONE[e.state] ?? 'info'), ' ', code(e.posture), ` until `, time(e.expiresAt), ` — ${e.reason} `,
-          h('span', { class: 'muted' }, `(${e.id}, by ${e.createdBy})`)),
       )),
     );
   } catch (err) {
-    section.append(errorBox(err));
+    if (err.status !== 404) section.append(errorBox(err));
   }
   return section;
 }

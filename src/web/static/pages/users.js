@@ -3,8 +3,10 @@
  * events (cleared ones marked), and for admins the reset after an investigation (a reason is required and
  * audited). `userRiskLevel` puts a user's level on the device page.
  */
-import { api, ApiError, session } from '../api.js';
+import { api } from '../api.js';
 import { badge, emptyState, errorBox, facts, h, route, scrollBox, time } from '../dom.js';
+import { field, input } from '../forms.js';
+import { loadMoreButton } from './devices.js';
 
 const KIND = { none: 'ok', low: 'info', medium: 'warn', high: 'bad' };
 const levelBadge = (level) => h('span', { class: `risk-level` }, badge(level, KIND[level] ?? 'info'));
@@ -12,33 +14,59 @@ const userHref = (email) => route(`/users/${encodeURIComponent(email)}`);
 
 export async function usersPage(view) {
   document.title = 'Users · postern';
-  const { data, windowDays } = await api('/v1/users');
+  const body = h('tbody', {});
+  const count = h('p', { class: 'muted', id: 'user-count' });
+  const more = h('div', { class: 'more' });
+  const filter = input('user-filter', { type: 'search', placeholder: 'email or risk level' });
+  let loaded = 0;
+  let windowDays = null;
+
+  // A page at a time (`?limit=&cursor=`, `nextCursor`, like GET /v1/devices), so 20,000 users stay usable.
+  async function load(cursor) {
+    const page = await api('/v1/users', { query: { limit: PAGE_SIZE, cursor } });
+    windowDays ??= page.windowDays;
+    for (const u of page.data) body.append(userRow(u));
+    loaded += page.data.length;
+    count.textContent = `${loaded} user${loaded === 1 ? '' : 's'}${page.nextCursor ? ' so far' : ''}.`;
+    more.replaceChildren(page.nextCursor ? loadMoreButton(() => load(page.nextCursor), more) : '');
+    applyFilter();
+  }
+  function applyFilter() {
+    const words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    for (const row of body.children) row.hidden = !words.every((w) => (row.dataset.search ?? '').includes(w));
+  }
+  filter.addEventListener('input', applyFilter);
+
+  await load(null);
   view.append(h('h1', {}, 'Users'), h('p', { class: 'muted' }, `Risk level from the last ${windowDays} days of EDR signals on each user's devices (none < low < medium < high). Policies read it as user:riskLevel.`));
-  if (data.length === 0) return void view.append(emptyState('No users yet.', 'A user appears once a device has one.'));
+  if (loaded === 0) return void view.append(emptyState('No users yet.', 'A user appears once a device has one.'));
   view.append(
+    h('div', { class: 'filters', role: 'search' }, field('user-filter', 'Filter loaded users', filter)),
+    count,
     scrollBox(
       'Users',
       h(
-      'table',
-      { class: 'users' },
-      h('thead', {}, h('tr', {}, ['User', 'Risk level', 'Devices', 'Events', 'Last event'].map((l) => h('th', { scope: 'col' }, l)))),
-      h(
-        'tbody',
-        {},
-        data.map((u) =>
-          h(
-            'tr',
-            { 'data-user': u.email },
-            h('td', {}, h('a', { href: userHref(u.email) }, u.email)),
-            h('td', {}, levelBadge(u.level)),
-            h('td', {}, String(u.devices)),
-            h('td', {}, String(u.events)),
-            h('td', {}, u.lastEventAt ? time(u.lastEventAt, { relative: true }) : '—'),
-          ),
-        ),
-      ),
+        'table',
+        { class: 'users stack' },
+        h('thead', {}, h('tr', {}, ['User', 'Risk level', 'Devices', 'Events', 'Last event'].map((l) => h('th', { scope: 'col' }, l)))),
+        body,
       ),
     ),
+    more,
+  );
+}
+
+const PAGE_SIZE = 200;
+
+function userRow(u) {
+  return h(
+    'tr',
+    { 'data-user': u.email, 'data-search': `${u.email} ${u.level}`.toLowerCase() },
+    h('td', { 'data-label': 'User' }, h('a', { href: userHref(u.email) }, u.email)),
+    h('td', { 'data-label': 'Risk level' }, levelBadge(u.level)),
+    h('td', { 'data-label': 'Devices' }, String(u.devices)),
+    h('td', { 'data-label': 'Events' }, String(u.events)),
+    h('td', { 'data-label': 'Last event' }, u.lastEventAt ? time(u.lastEventAt, { relative: true }) : '—'),
   );
 }
 
@@ -103,7 +131,7 @@ function resetSection(email, reload) {
     event.preventDefault();
     button.disabled = true;
     try {
-      await post(`/v1/users/${encodeURIComponent(email)}/risk/reset`, { reason: reason.value });
+      await api(`/v1/users/${encodeURIComponent(email)}/risk/reset`, { method: 'POST', body: { reason: reason.value } });
       reload();
     } catch (err) {
       button.disabled = false;
@@ -111,20 +139,6 @@ function resetSection(email, reload) {
     }
   });
   return form;
-}
-
-async function post(path, body) {
-  const res = await fetch(path, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${session.key}`, 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify(body),
-    cache: 'no-store',
-    credentials: 'omit',
-  }).catch(() => null);
-  if (!res) throw new ApiError(0, null);
-  const json = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(res.status, json);
-  return json;
 }
 
 /** The device owner's risk level for the device page, filled in when it arrives; `—` without a user. */
