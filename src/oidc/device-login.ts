@@ -27,6 +27,9 @@ export interface DeviceLoginStart {
   expiresInSeconds: number;
 }
 
+/** The associated data of a login handle: it opens as nothing else, and nothing else opens as it. */
+const LOGIN_CONTEXT = 'postern|oidc|device-login';
+
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 const isLoopback = (url: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
@@ -70,7 +73,7 @@ export function createDeviceLogin(deps: { config: DeviceLoginConfig | null; secr
   function unseal(login: string, boundTo: string): { deviceCode: string; expiresAt: number } {
     let parsed: { dc?: unknown; exp?: unknown; by?: unknown };
     try {
-      parsed = JSON.parse(deps.secrets.open(login)) as typeof parsed;
+      parsed = JSON.parse(deps.secrets.open(login, LOGIN_CONTEXT)) as typeof parsed;
     } catch {
       throw new PosternError('VALIDATION_FAILED', 'body.login: is not a login this postern started; run the sign-in again.', {
         details: [{ path: 'body.login', message: 'is not a login this postern started' }],
@@ -99,7 +102,7 @@ export function createDeviceLogin(deps: { config: DeviceLoginConfig | null; secr
       }
       const expiresAt = deps.clock.nowMs() + res.expires_in * 1000;
       return {
-        login: deps.secrets.seal(JSON.stringify({ dc: res.device_code, exp: expiresAt, by: boundTo })),
+        login: deps.secrets.seal(JSON.stringify({ dc: res.device_code, exp: expiresAt, by: boundTo }), LOGIN_CONTEXT),
         verificationUri: res.verification_uri,
         verificationUriComplete: res.verification_uri_complete ?? null,
         userCode: res.user_code,
