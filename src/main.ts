@@ -33,7 +33,7 @@ import { createExceptionService, type ExceptionService } from './exceptions/inde
 import { createLossService, type LossService } from './losses/index.ts';
 import type { SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
-import { createDeviceLogin } from './oidc/index.ts';
+import { createDeviceLogin, createRedemptions } from './oidc/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { createRiskService } from './risk/index.ts';
@@ -296,6 +296,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       config: config.oidcIssuer && config.oidcClientId ? { issuer: config.oidcIssuer, clientId: config.oidcClientId, clientSecret: config.oidcClientSecret } : null,
       secrets,
       clock,
+      redemptions: createRedemptions(store),
+      allowUnicodeEmail: config.oidcAllowUnicodeEmail,
     });
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
     const app = await buildServer({

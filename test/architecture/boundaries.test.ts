@@ -69,7 +69,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   s1: [],
   notify: [],
   metrics: [],
-  oidc: [],
+  oidc: ['store'],
   audit: ['store'],
   changes: ['store'],
   keys: ['audit', 'changes', 'store'],
