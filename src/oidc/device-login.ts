@@ -49,7 +49,8 @@ function validationReason(err: unknown): string | null {
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string' || !code.startsWith('OAUTH_')) return null;
   if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_TIMEOUT') return null;
-  return err.message;
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error && cause.message !== err.message ? `${err.message} (${cause.message})` : err.message;
 }
 
 const unreachable = (err: unknown) =>
