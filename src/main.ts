@@ -136,7 +136,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     // The deployment's master key (finishing or rolling back an interrupted rotation), and every sealed secret
     // checked with it; a key that is not this deployment's refuses here, having changed nothing shared.
     const keyFile = masterKeyFileFor(config);
-    const deployment = await openDeploymentSecrets(store, { envKey: config.masterKey, keyFile }, clock);
+    // Leases are between real processes, so they keep wall-clock time even when tests drive a fake clock.
+    const deployment = await openDeploymentSecrets(store, { envKey: config.masterKey, keyFile }, systemClock);
     lease = deployment.lease;
     const { secrets } = deployment;
     if (deployment.key.from === 'generated') logger.info({ keyFile, keyId: secrets.keyId }, `generated the master key in ${keyFile} (mode 0600); back it up, and give every host of this deployment the same key`);

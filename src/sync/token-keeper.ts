@@ -95,7 +95,9 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
     }
   }
 
-  async function promote(record: IntegrationRecord, sealed: string, token: string): Promise<boolean> {
+  async function promote(record: IntegrationRecord, token: string): Promise<boolean> {
+    // Sealed again for the working column: a sealed secret is bound to its column, so the pending value is not moved.
+    const sealed = deps.secrets.seal(token, bindTo.integrationToken(record.id, record.baseUrl));
     return persist('the renewed API token', record.id, () =>
       store.transaction(async (tx) => {
         const masked = maskSecret(token);
@@ -124,7 +126,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
       return false;
     }
     if (verdict === 'unknown') return false;
-    if (!(await promote(record, pendingSealed, pending))) return false;
+    if (!(await promote(record, pending))) return false;
     logger.info({ integrationId: record.id }, 'a renewed API token left pending was proven and is now in use');
     if (status.state === 'paused' || status.state === 'failing') {
       await upkeep.setTokenStatus(db, record.id, { nextSyncAt: clock.now().toISOString() });
@@ -167,7 +169,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
       return 'failed';
     }
     try {
-      if (!(await promote(record, sealed, fresh))) return 'failed';
+      if (!(await promote(record, fresh))) return 'failed';
     } catch {
       logger.error(
         { integrationId: record.id, pendingStored: parked === true },
