@@ -1,4 +1,4 @@
-import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, masterKeyFileFor } from '../../config/index.ts';
@@ -36,6 +36,7 @@ function handOver(key: string, url: string, file: string): void {
   } catch {
     // none yet
   }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const fd = openSync(file, 'wx', 0o600);
   try {
     writeSync(fd, `${key}\n`);
