@@ -11,6 +11,7 @@ import { loadConfig } from '../config/index.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { createPostern } from '../main.ts';
 import { startS1Simulator, type S1Simulator } from '../s1/index.ts';
+import { startTailscaleSimulator } from '../tailnet/index.ts';
 import { listSealed } from '../store/index.ts';
 
 let sim: S1Simulator;
@@ -63,6 +64,30 @@ describe.each(engines())('a sealed secret is bound to its row and host ($engine)
       expect(smtp.mails.at(-1)!.body.replace(/\s+/g, ' ')).toContain('the token was not sent anywhere');
     } finally {
       await postern.close();
+    }
+  });
+
+  it('a tailnet pointed at another host in the database stops and never sends its API key there', async () => {
+    const ts = await startTailscaleSimulator({ nodeCount: 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'postern-binding-'));
+    const config = loadConfig({
+      POSTERN_DATABASE_URL: await newDatabaseUrl(),
+      POSTERN_ADMIN_TOKEN: 'pst_binding_test_admin_token_0123456789',
+      POSTERN_MASTER_KEY: randomBytes(32).toString('hex'),
+      POSTERN_MASTER_KEY_FILE: join(dir, 'master.key'),
+    });
+    const postern = await createPostern({ config, logger: silentLogger(), schedule: false });
+    try {
+      const tn = await postern.services.tailnets.create({ name: 't', tailnet: '-', baseUrl: ts.url, apiKey: ts.apiKey }, { actor: 'test' }, { wait: true });
+      expect(tn.status.state).toBe('ok');
+      const before = rogue.seen.length;
+      await postern.store.db.updateTable('tailnets').set({ base_url: rogue.url }).where('id', '=', tn.id).execute();
+      const after = await postern.services.tailnets.syncNow(tn.id, { wait: true });
+      expect(after.status).toMatchObject({ state: 'stopped', lastError: { code: 'SECRET_BINDING_INVALID' } });
+      expect(rogue.seen.length).toBe(before);
+    } finally {
+      await postern.close();
+      await ts.close();
     }
   });
 
