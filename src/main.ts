@@ -2,11 +2,11 @@
  * Composition root: builds every module from the configuration and wires them together. Used by `postern serve`,
  * `postern demo` and the end-to-end tests; it holds no logic of its own beyond the order of things.
  */
-import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import {
   buildServer,
+  checkPlaintext,
+  loadTls,
   createGatewayDecider,
   registerDecisionRoutes,
   registerExceptionRoutes,
@@ -31,16 +31,17 @@ import { createLogger, type Logger } from './lib/logger.ts';
 import { countDecision, createMetrics, instrumentSyncs, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
 import { createExceptionService, type ExceptionService } from './exceptions/index.ts';
 import { createLossService, type LossService } from './losses/index.ts';
-import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
+import type { SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
-import { createDeviceLogin } from './oidc/index.ts';
+import { createDeviceLogin, createRedemptions } from './oidc/index.ts';
 import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { createRiskService } from './risk/index.ts';
 import { createPostureView, type PostureView } from './posture/index.ts';
 import { openStore, type Store } from './store/index.ts';
+import { openDeploymentSecrets, type ProcessLease } from './secrets/index.ts';
 import { createSessionService, registerConsole, sessionAuthenticator } from './web/index.ts';
-import { createHttpTailscaleClient, createTailnetModule, createTailnetRepo, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
+import { createHttpTailscaleClient, createTailnetModule, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
@@ -125,13 +126,29 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const s1 = options.s1 ?? createHttpS1Client;
 
+  // Checked before the database is touched: a refusal here changes nothing.
+  const tls = config.tlsCert && config.tlsKey ? loadTls(config.tlsCert, config.tlsKey, clock.nowMs()) : null;
+  const plaintextWarning = checkPlaintext(config.host, tls !== null, config.allowPlaintext);
   const store = await openStore(config.databaseUrl);
   let feed: ChangeFeed | null = null;
+  let lease: ProcessLease | null = null;
   try {
-    const { key } = loadMasterKey(config.masterKey, masterKeyFileFor(config));
-    const secrets = createSecretBox(key);
+    // The deployment's master key (finishing or rolling back an interrupted rotation), and every sealed secret
+    // checked with it; a key that is not this deployment's refuses here, having changed nothing shared.
+    const keyFile = masterKeyFileFor(config);
+    // Leases are between real processes, so they keep wall-clock time even when tests drive a fake clock.
+    const deployment = await openDeploymentSecrets(store, { envKey: config.masterKey, keyFile }, systemClock);
+    lease = deployment.lease;
+    const { secrets } = deployment;
+    if (deployment.key.from === 'generated') logger.info({ keyFile, keyId: secrets.keyId }, `generated the master key in ${keyFile} (mode 0600); back it up, and give every host of this deployment the same key`);
+    for (const note of deployment.key.notes) logger.warn({ keyId: secrets.keyId }, note);
+    for (const bad of deployment.check.unbound) {
+      logger.error(bad, 'a stored secret does not belong to its row or host (changed outside postern); it is never sent, and its source stops at its next sync');
+    }
+    if (deployment.check.resealed > 0) logger.info({ resealed: deployment.check.resealed }, 'bound stored secrets to their rows and hosts (migration 0015)');
+    for (const warning of tls?.warnings ?? []) logger.warn({ notAfter: tls!.notAfter }, warning);
+    if (plaintextWarning) logger.warn({ host: config.host }, plaintextWarning);
     const integrationRepo = createIntegrationRepo();
-    await assertMasterKeyOpens(store, integrationRepo, secrets);
 
     const audit = createAuditLog({ clock, ids });
     const changes = createChangeFeed({ store, logger });
@@ -310,12 +327,14 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       config: config.oidcIssuer && config.oidcClientId ? { issuer: config.oidcIssuer, clientId: config.oidcClientId, clientSecret: config.oidcClientSecret } : null,
       secrets,
       clock,
+      redemptions: createRedemptions(store),
+      allowUnicodeEmail: config.oidcAllowUnicodeEmail,
     });
     const generatedAdminToken = !config.adminToken && !(await keys.hasAdminKey()) ? await keys.createBootstrapKey() : null;
     const app = await buildServer({
       store, clock, ids, logger, metrics, keys, enrollment, audit, integrations, devices, plugins, gateway: { gateway, decisions }, trustedProxies: config.trustedProxies,
       ...(login.enabled ? { login } : {}),
-      ...(config.tlsCert && config.tlsKey ? { https: readTls(config.tlsCert, config.tlsKey) } : {}),
+      ...(tls ? { https: tls.options } : {}),
       ...(options.authLimits ? { authLimits: options.authLimits } : {}),
       sessions: sessionAuthenticator(sessions),
     });
@@ -357,11 +376,13 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         notifier.close();
         await app.close();
         await decisionLog.flush();
+        await lease?.release().catch(() => undefined);
         await store.close();
       },
     };
   } catch (err) {
     await feed?.stop();
+    await lease?.release().catch(() => undefined);
     await store.close();
     throw err;
   }
@@ -382,30 +403,4 @@ function startSweeper(clock: Clock, everyMs: number, fn: () => Promise<unknown>)
       timer.cancel();
     },
   };
-}
-
-/** The certificate and key files, or a start-up error that names the variable to fix. */
-function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
-  const read = (file: string, name: string) => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new PosternError('CONFIG_INVALID', `${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); point it at a PEM file postern may read.`);
-    }
-  };
-  const tls = { cert: read(certFile, 'POSTERN_TLS_CERT'), key: read(keyFile, 'POSTERN_TLS_KEY') };
-  try {
-    createSecureContext(tls);
-  } catch (err) {
-    throw new PosternError('CONFIG_INVALID', `POSTERN_TLS_CERT / POSTERN_TLS_KEY: not a usable PEM certificate and matching key (${(err as Error).message}).`);
-  }
-  return tls;
-}
-
-/** A wrong master key must stop the start with a clear message, not surface later as garbage or a 500. */
-async function assertMasterKeyOpens(store: Store, repo: ReturnType<typeof createIntegrationRepo>, secrets: SecretBox): Promise<void> {
-  const [first] = await repo.list(store.db);
-  if (first) secrets.open(first.apiTokenSealed);
-  const [tailnet] = await createTailnetRepo().list(store.db);
-  if (tailnet) secrets.open(tailnet.auth.kind === 'apiKey' ? tailnet.auth.apiKeySealed : tailnet.auth.clientSecretSealed);
 }

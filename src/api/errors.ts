@@ -42,7 +42,7 @@ function frameworkError(err: FrameworkError): { code: ErrorCode; message: string
 export function toHttpError(err: unknown, requestId: string): HttpError {
   if (isPosternError(err)) {
     const headers: Record<string, string> = {};
-    if (err.retryAfterMs !== undefined && err.code === 'RATE_LIMITED') headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
+    if (err.retryAfterMs !== undefined && (err.code === 'RATE_LIMITED' || err.code === 'LOGIN_PENDING')) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
     return {
       status: err.status,
       headers,

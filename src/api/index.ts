@@ -17,3 +17,4 @@ export { createGatewayDecider, clientAddress, forwardedHost, normalizeIp, truste
 export { registerExceptionRoutes } from './routes/exceptions.ts';
 export { registerLossRoutes } from './routes/losses.ts';
 export { registerTailnetRoutes } from './routes/tailnets.ts';
+export { checkPlaintext, isLoopbackHost, loadTls, EXPIRY_WARNING_DAYS, TLS12_CIPHERS, TLS13_CIPHERS, type TlsCheck, type TlsServerOptions } from './tls.ts';

@@ -22,7 +22,14 @@ export const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('127.0.0.1'),
   databaseUrl: z.string().min(1).default('sqlite:./data/postern.db'),
-  adminToken: z.string().min(16, { message: 'must be at least 16 characters' }).max(200).optional(),
+  /** At least 128 bits in its shape: 32 or more characters of the bearer-token alphabet (RFC 6750). */
+  adminToken: z
+    .string()
+    .max(200)
+    .refine((t) => t.length >= 32 && /^[A-Za-z0-9._~+/-]+=*$/.test(t), {
+      message: 'must be at least 32 characters of A-Z a-z 0-9 - . _ ~ + / (128 bits or more); generate one with `openssl rand -hex 32`',
+    })
+    .optional(),
   masterKey: z.string().optional(),
   /** Where a generated master key is kept when POSTERN_MASTER_KEY is unset; defaults beside the SQLite file. */
   masterKeyFile: z.string().optional(),
@@ -58,6 +65,10 @@ export const ConfigSchema = z.object({
   /** PEM certificate (chain) and private key files: with both, postern serves HTTPS itself. */
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
+  /** Listen beyond loopback without TLS (a TLS proxy is in front); postern warns at start. */
+  allowPlaintext: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+  /** Accept verified emails whose local part is not ASCII at agent sign-in (refused by default: lookalikes). */
+  oidcAllowUnicodeEmail: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
 }).refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
   message: 'must be set together with POSTERN_TLS_KEY: set both to serve HTTPS, or neither (and put a TLS proxy in front)',
   path: ['tlsCert'],
@@ -92,6 +103,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   sessionTtlSeconds: 'POSTERN_SESSION_TTL_SECONDS',
   tlsCert: 'POSTERN_TLS_CERT',
   tlsKey: 'POSTERN_TLS_KEY',
+  allowPlaintext: 'POSTERN_ALLOW_PLAINTEXT',
+  oidcAllowUnicodeEmail: 'POSTERN_OIDC_ALLOW_UNICODE_EMAIL',
 };
 
 /** Reads the configuration: flags override environment variables, which override defaults. */

@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   SYNC_WRITE_FAILED: { status: 500, title: 'The sync result could not be written' },
   SYNC_UPKEEP_FAILED: { status: 500, title: 'The work around a sync failed' },
   MASTER_KEY_INVALID: { status: 500, title: 'The master key cannot decrypt stored secrets' },
+  SECRET_BINDING_INVALID: { status: 500, title: 'A stored secret does not belong to the row or host it is stored with' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -99,10 +99,16 @@ export function integrationPaused(a: IntegrationAlert): Message {
   ]);
 }
 
+/** The stored token cannot be used: its master key or its binding to the row and host is wrong. */
+const SECRET_CODES = new Set(['MASTER_KEY_INVALID', 'SECRET_BINDING_INVALID']);
+
 export function integrationStopped(a: IntegrationAlert): Message {
   const auth = a.lastError !== null && AUTH_CODES.has(a.lastError.code);
+  const secret = a.lastError !== null && SECRET_CODES.has(a.lastError.code);
   return message(`postern: SentinelOne integration "${a.name}" has stopped syncing`, [
-    auth
+    secret
+      ? `postern cannot use the stored API token of the integration "${a.name}" (see the error below), so it has stopped and the token was not sent anywhere. Enter the API token again to resume.`
+      : auth
       ? `SentinelOne kept refusing postern's API token for 24 hours, so the integration "${a.name}" has stopped. postern makes no more attempts until its configuration is changed.`
       : `The integration "${a.name}" has a configuration SentinelOne will not accept, so it has stopped. postern makes no more attempts until its configuration is changed.`,
     '',

@@ -9,6 +9,8 @@ import * as oidc from 'openid-client';
 import type { Clock } from '../lib/clock.ts';
 import { PosternError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secrets.ts';
+import { normalizeEmail } from './email.ts';
+import type { Redemptions } from './redemptions.ts';
 
 export interface DeviceLoginConfig {
   issuer: string;
@@ -27,18 +29,65 @@ export interface DeviceLoginStart {
   expiresInSeconds: number;
 }
 
+/** The associated data of a login handle: it opens as nothing else, and nothing else opens as it. */
+const LOGIN_CONTEXT = 'postern|oidc|device-login';
+
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 const isLoopback = (url: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+
+/** RFC 8628 §3.5: after `slow_down`, the polling interval grows by 5 seconds for this and every later request. */
+const SLOW_DOWN_STEP_MS = 5_000;
+
+/**
+ * Errors of openid-client that mean the provider answered but what it answered does not check out (an ID token
+ * with another issuer or audience, a bad signature, a malformed answer): the sign-in proved nothing, and the
+ * provider was reachable. Anything else (network, timeout, a provider's 5xx) is OIDC_UNREACHABLE.
+ */
+function validationReason(err: unknown): string | null {
+  if (!(err instanceof Error)) return null;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('OAUTH_')) return null;
+  if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_TIMEOUT') return null;
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error && cause.message !== err.message ? `${err.message} (${cause.message})` : err.message;
+}
 
 const unreachable = (err: unknown) =>
   new PosternError('OIDC_UNREACHABLE', `The identity provider could not be used: ${(err as Error).message}. Check POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID.`, {
     cause: err,
   });
 
-export function createDeviceLogin(deps: { config: DeviceLoginConfig | null; secrets: SecretBox; clock: Clock }) {
+export interface DeviceLoginDeps {
+  config: DeviceLoginConfig | null;
+  secrets: SecretBox;
+  clock: Clock;
+  /** Where redeemed logins are recorded (shared by every process on the database). */
+  redemptions: Redemptions;
+  /** POSTERN_OIDC_ALLOW_UNICODE_EMAIL. */
+  allowUnicodeEmail?: boolean;
+}
+
+export function createDeviceLogin(deps: DeviceLoginDeps) {
   let configuration: Promise<oidc.Configuration> | null = null;
   let jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
+  /**
+   * Logins the provider told to slow down (this process): from then on the provider is asked at most every
+   * interval, grown by 5 s per `slow_down`; an agent that asks sooner is told when to ask again, and the provider is
+   * not polled.
+   */
+  const slowed = new Map<string, { intervalMs: number; nextAtMs: number; expiresAtMs: number }>();
+
+  function slowedDown(deviceCode: string): { intervalMs: number; nextAtMs: number; expiresAtMs: number } | undefined {
+    const now = deps.clock.nowMs();
+    for (const [code, p] of slowed) if (p.expiresAtMs <= now) slowed.delete(code);
+    return slowed.get(deviceCode);
+  }
+
+  const pending = (waitMs: number, intervalMs: number) =>
+    new PosternError('LOGIN_PENDING', `The person has not finished signing in at the identity provider yet; ask again in ${Math.ceil(waitMs / 1000)} s (every ${intervalMs / 1000} s).`, {
+      retryAfterMs: waitMs,
+    });
 
   function provider(): Promise<oidc.Configuration> {
     const c = deps.config;
@@ -67,10 +116,10 @@ export function createDeviceLogin(deps: { config: DeviceLoginConfig | null; secr
     return configuration;
   }
 
-  function unseal(login: string, boundTo: string): { deviceCode: string; expiresAt: number } {
-    let parsed: { dc?: unknown; exp?: unknown; by?: unknown };
+  function unseal(login: string, boundTo: string): { deviceCode: string; expiresAt: number; intervalMs: number } {
+    let parsed: { dc?: unknown; exp?: unknown; by?: unknown; iv?: unknown };
     try {
-      parsed = JSON.parse(deps.secrets.open(login)) as typeof parsed;
+      parsed = JSON.parse(deps.secrets.open(login, LOGIN_CONTEXT)) as typeof parsed;
     } catch {
       throw new PosternError('VALIDATION_FAILED', 'body.login: is not a login this postern started; run the sign-in again.', {
         details: [{ path: 'body.login', message: 'is not a login this postern started' }],
@@ -82,7 +131,7 @@ export function createDeviceLogin(deps: { config: DeviceLoginConfig | null; secr
       });
     }
     if (parsed.exp <= deps.clock.nowMs()) throw new PosternError('LOGIN_FAILED', 'The sign-in expired before it was finished; run it again.');
-    return { deviceCode: parsed.dc, expiresAt: parsed.exp };
+    return { deviceCode: parsed.dc, expiresAt: parsed.exp, intervalMs: (typeof parsed.iv === 'number' ? parsed.iv : 5) * 1000 };
   }
 
   return {
@@ -99,7 +148,7 @@ export function createDeviceLogin(deps: { config: DeviceLoginConfig | null; secr
       }
       const expiresAt = deps.clock.nowMs() + res.expires_in * 1000;
       return {
-        login: deps.secrets.seal(JSON.stringify({ dc: res.device_code, exp: expiresAt, by: boundTo })),
+        login: deps.secrets.seal(JSON.stringify({ dc: res.device_code, exp: expiresAt, by: boundTo, iv: res.interval ?? 5 }), LOGIN_CONTEXT),
         verificationUri: res.verification_uri,
         verificationUriComplete: res.verification_uri_complete ?? null,
         userCode: res.user_code,
@@ -113,20 +162,37 @@ export function createDeviceLogin(deps: { config: DeviceLoginConfig | null; secr
      * LOGIN_FAILED when they refused, the login expired, or the provider vouches for no verified email.
      */
     async finish(login: string, boundTo: string): Promise<string> {
-      const { deviceCode } = unseal(login, boundTo);
+      const { deviceCode, expiresAt, intervalMs } = unseal(login, boundTo);
+      if (await deps.redemptions.seen(deviceCode)) {
+        throw new PosternError('LOGIN_FAILED', 'This sign-in already enrolled a device; one sign-in proves the user of one machine. Run the sign-in again on this machine.');
+      }
       const cfg = await provider();
+      const now = deps.clock.nowMs();
+      const p = slowedDown(deviceCode);
+      if (p && now < p.nextAtMs) throw pending(p.nextAtMs - now, p.intervalMs);
+      if (p) p.nextAtMs = now + p.intervalMs;
       let tokens: oidc.TokenEndpointResponse;
       try {
         tokens = await oidc.genericGrantRequest(cfg, DEVICE_CODE_GRANT, { device_code: deviceCode });
       } catch (err) {
         if (err instanceof oidc.ResponseBodyError) {
-          if (err.error === 'authorization_pending' || err.error === 'slow_down') {
-            throw new PosternError('LOGIN_PENDING', 'The person has not finished signing in at the identity provider yet; ask again in a few seconds.');
+          if (err.error === 'slow_down') {
+            const grown = (p?.intervalMs ?? intervalMs) + SLOW_DOWN_STEP_MS;
+            slowed.set(deviceCode, { intervalMs: grown, nextAtMs: now + grown, expiresAtMs: expiresAt });
+            throw pending(grown, grown);
           }
+          if (err.error === 'authorization_pending') throw pending(p?.intervalMs ?? intervalMs, p?.intervalMs ?? intervalMs);
+          slowed.delete(deviceCode);
           throw new PosternError('LOGIN_FAILED', `The identity provider ended the sign-in (${err.error}); run it again.`);
+        }
+        const reason = validationReason(err);
+        if (reason !== null) {
+          slowed.delete(deviceCode);
+          throw new PosternError('LOGIN_FAILED', `The identity provider's answer did not check out: ${reason}. The sign-in proves nothing; an admin should check POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID.`);
         }
         throw unreachable(err);
       }
+      slowed.delete(deviceCode);
       if (!tokens.id_token || !jwks) throw new PosternError('LOGIN_FAILED', 'The identity provider answered without an ID token; it must allow the openid scope.');
       let claims: Record<string, unknown>;
       try {
@@ -142,7 +208,11 @@ export function createDeviceLogin(deps: { config: DeviceLoginConfig | null; secr
       if (typeof email !== 'string' || claims.email_verified !== true) {
         throw new PosternError('LOGIN_FAILED', 'The identity provider did not vouch for a verified email address; the device cannot be given a user from this sign-in.');
       }
-      return email.toLowerCase();
+      const normalized = normalizeEmail(email, { allowUnicodeLocalPart: deps.allowUnicodeEmail === true });
+      if (!(await deps.redemptions.record(deviceCode, deps.clock.now().toISOString(), new Date(expiresAt).toISOString()))) {
+        throw new PosternError('LOGIN_FAILED', 'This sign-in already enrolled a device; one sign-in proves the user of one machine. Run the sign-in again on this machine.');
+      }
+      return normalized;
     },
   };
 }

@@ -7,3 +7,5 @@
  * Imported by api (enrollment routes) and main.
  */
 export { createDeviceLogin, type DeviceLogin, type DeviceLoginStart } from './device-login.ts';
+export { normalizeEmail } from './email.ts';
+export { createRedemptions, type Redemptions } from './redemptions.ts';

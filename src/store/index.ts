@@ -7,5 +7,5 @@ export { openStore, parseDatabaseUrl, type Db, type Executor, type Store, type T
 export type { Engine } from './migrations/index.ts';
 export type * from './schema.ts';
 export { toJson, fromJson } from './json.ts';
-export { resealAll, SEALED_COLUMNS, type Resealer } from './sealed.ts';
+export { bindTo, listSealed, resealAll, resealIn, sealedContext, writeSealed, SEALED_COLUMNS, type Resealer, type StoredSecret } from './sealed.ts';
 export { isUniqueViolation, uniqueViolationOn } from './unique.ts';

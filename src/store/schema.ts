@@ -187,6 +187,9 @@ export interface Database {
   risk_behaviors: RiskBehaviorsTable;
   risk_events: RiskEventsTable;
   risk_device_watch: RiskDeviceWatchTable;
+  master_key_state: MasterKeyStateTable;
+  postern_processes: PosternProcessesTable;
+  device_logins_redeemed: DeviceLoginsRedeemedTable;
   console_sessions: ConsoleSessionsTable;
 }
 
@@ -422,4 +425,29 @@ export interface PostureLossesTable {
   regained_at: string | null;
   /** When the loss went out in an admin digest; null until then. */
   digest_sent_at: string | null;
+}
+
+/** The deployment's master key fingerprint (one row, id `deployment`); `next_key_id` is set during a rotation. */
+export interface MasterKeyStateTable {
+  id: string;
+  key_id: string;
+  next_key_id: string | null;
+  updated_at: string;
+}
+
+/** A lease held by a running `serve` (`kind` = `serve`) or a running master-key rotation (`rotate`). */
+export interface PosternProcessesTable {
+  id: string;
+  kind: string;
+  host: string;
+  pid: number;
+  started_at: string;
+  renewed_at: string;
+}
+
+/** A device login that enrolled a device: the SHA-256 of its device code, kept until the login would expire. */
+export interface DeviceLoginsRedeemedTable {
+  code_hash: string;
+  redeemed_at: string;
+  expires_at: string;
 }

@@ -15,7 +15,7 @@ import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import type { S1ClientFactory } from '../s1/index.ts';
-import type { Executor, Store } from '../store/index.ts';
+import { bindTo, type Executor, type Store } from '../store/index.ts';
 import { clientFor } from './client-for.ts';
 import { collectMatches, type CollectOptions } from './collect.ts';
 import { createDeviceIndex } from './device-index.ts';
@@ -193,7 +193,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     try {
       const deviceKey = await deps.devices.synced.changeKey(store.db);
       kind = chooseKind(options.kind, status, startedMs, deviceKey.newestUpdate);
-      const client = clientFor(deps.s1, integration, deps.secrets.open(integration.apiTokenSealed), deps.s1TimeoutMs);
+      const client = clientFor(deps.s1, integration, deps.secrets.open(integration.apiTokenSealed, bindTo.integrationToken(integration.id, integration.baseUrl)), deps.s1TimeoutMs);
       const devices = await deviceIndex.load(store.db, deviceKey.key, kind === 'full');
       const collected = await collectMatches(client, devices, deviceIndex, { clock, random }, {
         kind,

@@ -12,7 +12,7 @@ import type { FailureClass, SyncFailure } from './state-machine.ts';
 import type { SyncKind, SyncOutcome } from './types.ts';
 
 /** Besides S1's own rule (`s1FailureClass`): a master key that cannot open the token never will by retrying. */
-const CONFIG_CODES = new Set(['MASTER_KEY_INVALID']);
+const CONFIG_CODES = new Set(['MASTER_KEY_INVALID', 'SECRET_BINDING_INVALID']);
 
 /** Where in a sync a failure happened; an unexpected error is named by its phase so the status says where to look. */
 export type SyncPhase = 'fetch' | 'write' | 'upkeep';

@@ -10,7 +10,7 @@ import { notFound, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
 import { isSameS1Host, normalizeS1BaseUrl, type S1ClientFactory } from '../s1/index.ts';
-import type { Executor, Store } from '../store/index.ts';
+import { bindTo, type Executor, type Store } from '../store/index.ts';
 import { initialStatus, type IntegrationRepo } from './integration-repo.ts';
 import type { PostureLossHook } from './engine.ts';
 import type { LeaseHolder, LeaseRepo } from './lease-repo.ts';
@@ -129,12 +129,14 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         input.staleAfterSeconds !== undefined ? 'staleAfterSeconds' : 'pollIntervalSeconds',
       );
       const now = clock.now().toISOString();
+      const id = deps.ids('int');
+      const baseUrl = normalizeS1BaseUrl(input.baseUrl);
       const record: IntegrationRecord = {
-        id: deps.ids('int'),
+        id,
         provider: 'sentinelone',
         name: input.name,
-        baseUrl: normalizeS1BaseUrl(input.baseUrl),
-        apiTokenSealed: deps.secrets.seal(input.apiToken),
+        baseUrl,
+        apiTokenSealed: deps.secrets.seal(input.apiToken, bindTo.integrationToken(id, baseUrl)),
         apiTokenMasked: maskSecret(input.apiToken),
         pollIntervalSeconds: input.pollIntervalSeconds ?? INTEGRATION_DEFAULTS.pollIntervalSeconds,
         staleAfterSeconds: input.staleAfterSeconds ?? INTEGRATION_DEFAULTS.staleAfterSeconds,
@@ -185,7 +187,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
           ...before,
           ...(patch.name !== undefined ? { name: patch.name } : {}),
           ...(patch.baseUrl !== undefined ? { baseUrl: normalizeS1BaseUrl(patch.baseUrl) } : {}),
-          ...(patch.apiToken !== undefined ? { apiTokenSealed: deps.secrets.seal(patch.apiToken), apiTokenMasked: maskSecret(patch.apiToken) } : {}),
+          ...(patch.apiToken !== undefined ? { apiTokenSealed: deps.secrets.seal(patch.apiToken, bindTo.integrationToken(id, patch.baseUrl !== undefined ? normalizeS1BaseUrl(patch.baseUrl) : before.baseUrl)), apiTokenMasked: maskSecret(patch.apiToken) } : {}),
           ...(patch.pollIntervalSeconds !== undefined ? { pollIntervalSeconds: patch.pollIntervalSeconds } : {}),
           ...(patch.staleAfterSeconds !== undefined ? { staleAfterSeconds: patch.staleAfterSeconds } : {}),
           ...(patch.agentActiveWithinSeconds !== undefined ? { agentActiveWithinSeconds: patch.agentActiveWithinSeconds } : {}),
@@ -282,7 +284,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         deps.s1,
         {
           baseUrl,
-          apiToken: changes.apiToken ?? deps.secrets.open(record.apiTokenSealed),
+          apiToken: changes.apiToken ?? deps.secrets.open(record.apiTokenSealed, bindTo.integrationToken(record.id, record.baseUrl)),
           siteIds: changes.siteIds ?? record.siteIds,
           accountIds: changes.accountIds ?? record.accountIds,
         },

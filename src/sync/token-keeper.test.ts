@@ -7,7 +7,7 @@ import { sequentialIds } from '../lib/ids.ts';
 import { createLogger } from '../lib/logger.ts';
 import { createSecretBox, maskSecret } from '../lib/secrets.ts';
 import { S1Error, type S1Client, type S1ClientFactory } from '../s1/index.ts';
-import { openStore, type Store } from '../store/index.ts';
+import { bindTo, openStore, type Store } from '../store/index.ts';
 import { createIntegrationRepo, initialStatus } from './integration-repo.ts';
 import { createTokenKeeper } from './token-keeper.ts';
 import { createUpkeepRepo, type UpkeepRepo } from './upkeep-repo.ts';
@@ -100,7 +100,7 @@ describe('API token renewal never loses the working token', () => {
         provider: 'sentinelone',
         name: 'S1',
         baseUrl: 'https://acme.sentinelone.net',
-        apiTokenSealed: secrets.seal(OLD),
+        apiTokenSealed: secrets.seal(OLD, bindTo.integrationToken('int_1', 'https://acme.sentinelone.net')),
         apiTokenMasked: maskSecret(OLD),
         pollIntervalSeconds: 900,
         staleAfterSeconds: 3600,
@@ -115,10 +115,10 @@ describe('API token renewal never loses the working token', () => {
     );
     const audit = createAuditLog({ clock, ids: sequentialIds() });
     const keeper = createTokenKeeper({ store, integrations: repo, upkeep, s1: console.factory, secrets, clock, logger, audit });
-    const working = async () => secrets.open((await repo.get(store.db, 'int_1'))!.apiTokenSealed);
+    const working = async () => secrets.open((await repo.get(store.db, 'int_1'))!.apiTokenSealed, bindTo.integrationToken('int_1', 'https://acme.sentinelone.net'));
     const pending = async () => {
       const row = await real.get(store.db, 'int_1');
-      return row?.pendingSealed ? secrets.open(row.pendingSealed) : null;
+      return row?.pendingSealed ? secrets.open(row.pendingSealed, bindTo.integrationPendingToken('int_1', 'https://acme.sentinelone.net')) : null;
     };
     const status = async () => (await repo.getStatus(store.db, 'int_1'))!;
     return { clock, console, keeper, working, pending, status, logs, audit, real };

@@ -17,7 +17,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
 import { isS1Error, isTokenConflict, type S1Client, type S1ClientFactory, type S1TokenDetails } from '../s1/index.ts';
-import type { Store } from '../store/index.ts';
+import { bindTo, type Store } from '../store/index.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
 import type { IntegrationRecord, StatusRecord } from './types.ts';
 import type { UpkeepRepo } from './upkeep-repo.ts';
@@ -95,7 +95,9 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
     }
   }
 
-  async function promote(record: IntegrationRecord, sealed: string, token: string): Promise<boolean> {
+  async function promote(record: IntegrationRecord, token: string): Promise<boolean> {
+    // Sealed again for the working column: a sealed secret is bound to its column, so the pending value is not moved.
+    const sealed = deps.secrets.seal(token, bindTo.integrationToken(record.id, record.baseUrl));
     return persist('the renewed API token', record.id, () =>
       store.transaction(async (tx) => {
         const masked = maskSecret(token);
@@ -116,7 +118,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
 
   /** A pending token from an interrupted renewal: promote it if it works, drop it if S1 refuses it. */
   async function resolvePending(record: IntegrationRecord, status: StatusRecord, pendingSealed: string): Promise<boolean> {
-    const pending = deps.secrets.open(pendingSealed);
+    const pending = deps.secrets.open(pendingSealed, bindTo.integrationPendingToken(record.id, record.baseUrl));
     const verdict = await probe(record, pending);
     if (verdict === 'refused') {
       logger.warn({ integrationId: record.id }, 'a renewed API token left pending was refused by SentinelOne; keeping the working token');
@@ -124,7 +126,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
       return false;
     }
     if (verdict === 'unknown') return false;
-    if (!(await promote(record, pendingSealed, pending))) return false;
+    if (!(await promote(record, pending))) return false;
     logger.info({ integrationId: record.id }, 'a renewed API token left pending was proven and is now in use');
     if (status.state === 'paused' || status.state === 'failing') {
       await upkeep.setTokenStatus(db, record.id, { nextSyncAt: clock.now().toISOString() });
@@ -147,7 +149,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
       logger.warn({ integrationId: record.id, reason: why }, 'API token renewal failed; the working token stays in use');
       return 'failed';
     }
-    const sealed = deps.secrets.seal(fresh);
+    const sealed = deps.secrets.seal(fresh, bindTo.integrationPendingToken(record.id, record.baseUrl));
     // Kept beside the working token at once: from here on, a crash or a failed write loses nothing.
     const parked = await persist('the renewed API token', record.id, () => upkeep.putPendingToken(db, record.id, record.apiTokenSealed, sealed)).catch(
       () => null,
@@ -167,7 +169,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
       return 'failed';
     }
     try {
-      if (!(await promote(record, sealed, fresh))) return 'failed';
+      if (!(await promote(record, fresh))) return 'failed';
     } catch {
       logger.error(
         { integrationId: record.id, pendingStored: parked === true },
@@ -215,7 +217,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
       if (status.state !== 'ok') return NOTHING;
 
       const now = clock.nowMs();
-      let working = deps.secrets.open(record.apiTokenSealed);
+      let working = deps.secrets.open(record.apiTokenSealed, bindTo.integrationToken(record.id, record.baseUrl));
       let info = await details(record, working);
       let expiresAt = info?.expiresAt ?? status.tokenExpiresAt;
       if (info && info.expiresAt !== status.tokenExpiresAt) await upkeep.setTokenStatus(db, id, { tokenExpiresAt: info.expiresAt });
@@ -228,7 +230,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
         result = await renew(record, working);
         if (result === 'renewed') {
           record = (await deps.integrations.get(db, id)) ?? record;
-          working = deps.secrets.open(record.apiTokenSealed);
+          working = deps.secrets.open(record.apiTokenSealed, bindTo.integrationToken(record.id, record.baseUrl));
           info = await details(record, working);
           expiresAt = info?.expiresAt ?? null;
           await upkeep.setTokenStatus(db, id, { tokenExpiresAt: expiresAt });

@@ -9,7 +9,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { S1ClientFactory } from '../s1/index.ts';
 import type { SecretBox } from '../lib/secrets.ts';
-import type { Store } from '../store/index.ts';
+import { bindTo, type Store } from '../store/index.ts';
 import { createAlerts } from './alerts.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
 import type { RetryPolicy } from './state-machine.ts';
@@ -19,7 +19,7 @@ import { createUpkeepRepo } from './upkeep-repo.ts';
 
 export interface SyncUpkeepDeps {
   store: Store;
-  integrations: Pick<IntegrationRepo, 'get' | 'getStatus'>;
+  integrations: Pick<IntegrationRepo, 'get' | 'getStatus' | 'putStatus'>;
   s1: S1ClientFactory;
   secrets: SecretBox;
   clock: Clock;
@@ -48,6 +48,22 @@ export function createSyncUpkeep(deps: SyncUpkeepDeps) {
     if (token?.expiring) await alerts.tokenExpiring(id, token.expiring, deps.clock.nowMs());
   }
 
+  /**
+   * An integration stopped because a process could not open its token with its master key (before processes
+   * refused a key that is not the deployment's): this process opens it, so it syncs again at once.
+   */
+  async function resumeIfKeyWorks(id: string): Promise<void> {
+    const [record, status] = await Promise.all([deps.integrations.get(deps.store.db, id), deps.integrations.getStatus(deps.store.db, id)]);
+    if (!record || !status || status.state !== 'stopped' || status.lastError?.code !== 'MASTER_KEY_INVALID') return;
+    try {
+      deps.secrets.open(record.apiTokenSealed, bindTo.integrationToken(record.id, record.baseUrl));
+    } catch {
+      return;
+    }
+    await deps.integrations.putStatus(deps.store.db, id, { ...status, state: 'waiting_to_sync', nextSyncAt: deps.clock.now().toISOString(), consecutiveFailures: 0, pausedSince: null, lastError: null });
+    deps.logger.info({ integrationId: id }, 'this process opens the API token the master key had stopped; the integration syncs again');
+  }
+
   return {
     keeper,
     alerts,
@@ -62,7 +78,10 @@ export function createSyncUpkeep(deps: SyncUpkeepDeps) {
      * so its afterSync would never retry the email).
      */
     async onStart(id: string): Promise<void> {
-      await deps.store.withLock(`postern:sync:${id}`, () => alerts.stateChanged(id));
+      await deps.store.withLock(`postern:sync:${id}`, async () => {
+        await resumeIfKeyWorks(id);
+        await alerts.stateChanged(id);
+      });
     },
     async afterSync(outcome: SyncOutcome): Promise<void> {
       // Skipped: another process ran it and does its own upkeep. Discarded: a newer configuration syncs next.

@@ -8,7 +8,7 @@ import type { Clock } from '../lib/clock.ts';
 import { isPosternError, notFound, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
-import type { Executor, Store } from '../store/index.ts';
+import { bindTo, type Executor, type Store } from '../store/index.ts';
 import type { Scheduler } from '../sync/index.ts';
 import { exportProblem, tailscaleKeyFor } from './export-plan.ts';
 import { initialTailnetStatus, type NodeLink, type TailnetRepo } from './repo.ts';
@@ -71,15 +71,16 @@ function checkExpiryFitsPoll(record: TailnetRecord): void {
   }
 }
 
-function authFrom(input: TailnetPatch, secrets: SecretBox): { auth: TailnetAuth; masked: string } | null {
+/** The credential sealed bound to the source `id` and the host of `baseUrl` it is sent to. */
+function authFrom(input: TailnetPatch, secrets: SecretBox, id: string, baseUrl: string): { auth: TailnetAuth; masked: string } | null {
   if (input.apiKey !== undefined) {
     if (input.oauthClientId !== undefined || input.oauthClientSecret !== undefined) throw validationError('body.apiKey', 'give either apiKey or oauthClientId with oauthClientSecret, not both.');
-    return { auth: { kind: 'apiKey', apiKeySealed: secrets.seal(input.apiKey) }, masked: maskSecret(input.apiKey) };
+    return { auth: { kind: 'apiKey', apiKeySealed: secrets.seal(input.apiKey, bindTo.tailnetApiKey(id, baseUrl)) }, masked: maskSecret(input.apiKey) };
   }
   if (input.oauthClientId !== undefined || input.oauthClientSecret !== undefined) {
     if (input.oauthClientId === undefined) throw validationError('body.oauthClientId', 'is required with oauthClientSecret.');
     if (input.oauthClientSecret === undefined) throw validationError('body.oauthClientSecret', 'is required with oauthClientId.');
-    return { auth: { kind: 'oauth', clientId: input.oauthClientId, clientSecretSealed: secrets.seal(input.oauthClientSecret) }, masked: maskSecret(input.oauthClientSecret) };
+    return { auth: { kind: 'oauth', clientId: input.oauthClientId, clientSecretSealed: secrets.seal(input.oauthClientSecret, bindTo.tailnetClientSecret(id, baseUrl)) }, masked: maskSecret(input.oauthClientSecret) };
   }
   return null;
 }
@@ -131,14 +132,16 @@ export function createTailnetService(deps: TailnetServiceDeps) {
 
   const service = {
     async create(input: TailnetInput, by: Actor, options: { wait?: boolean } = {}): Promise<TailnetView> {
-      const credentials = authFrom(input, deps.secrets);
+      const id = deps.ids('tn');
+      const baseUrl = normalizeTailscaleBaseUrl(input.baseUrl ?? DEFAULT_TAILSCALE_BASE_URL);
+      const credentials = authFrom(input, deps.secrets, id, baseUrl);
       if (!credentials) throw validationError('body.apiKey', 'give an API key (tskey-api-…), or oauthClientId and oauthClientSecret.');
       const now = clock.now().toISOString();
       const record: TailnetRecord = {
-        id: deps.ids('tn'),
+        id,
         name: input.name,
         tailnet: input.tailnet,
-        baseUrl: normalizeTailscaleBaseUrl(input.baseUrl ?? DEFAULT_TAILSCALE_BASE_URL),
+        baseUrl,
         auth: credentials.auth,
         credentialMasked: credentials.masked,
         pollIntervalSeconds: input.pollIntervalSeconds ?? TAILNET_DEFAULTS.pollIntervalSeconds,
@@ -174,8 +177,8 @@ export function createTailnetService(deps: TailnetServiceDeps) {
     async update(id: string, patch: TailnetPatch, by: Actor, options: { wait?: boolean } = {}): Promise<TailnetView> {
       const changed = await store.transaction(async (tx) => {
         const { record: before, status } = await load(tx, id);
-        const credentials = authFrom(patch, deps.secrets);
         const baseUrl = patch.baseUrl !== undefined ? normalizeTailscaleBaseUrl(patch.baseUrl) : before.baseUrl;
+        const credentials = authFrom(patch, deps.secrets, id, baseUrl);
         if (new URL(baseUrl).host !== new URL(before.baseUrl).host && !credentials) {
           throw validationError('body.apiKey', 'changing the host of baseUrl needs the credential again (apiKey, or oauthClientId and oauthClientSecret), so it is never sent to a new host unasked.');
         }

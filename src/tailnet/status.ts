@@ -8,7 +8,7 @@ import { isPosternError } from '../lib/errors.ts';
 import type { TailnetCounts, TailnetStatus } from './types.ts';
 
 const AUTH_CODES = new Set(['TAILSCALE_AUTH_FAILED']);
-const CONFIG_CODES = new Set(['TAILSCALE_NOT_FOUND', 'TAILSCALE_URL_INVALID', 'MASTER_KEY_INVALID']);
+const CONFIG_CODES = new Set(['TAILSCALE_NOT_FOUND', 'TAILSCALE_URL_INVALID', 'MASTER_KEY_INVALID', 'SECRET_BINDING_INVALID']);
 
 export function classifyTailnetFailure(err: unknown): SyncFailure {
   if (isPosternError(err)) {

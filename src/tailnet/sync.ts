@@ -13,7 +13,7 @@ import type { Clock } from '../lib/clock.ts';
 import { isPosternError, notFound } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets.ts';
-import type { Store } from '../store/index.ts';
+import { bindTo, type Store } from '../store/index.ts';
 import type { RetryPolicy } from '../sync/index.ts';
 import type { RetryOptions, TailscaleClient, TailscaleClientFactory } from './client.ts';
 import { applyOp, desiredExport, planExport, reconcileExported } from './export-plan.ts';
@@ -74,8 +74,8 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
   function clientFor(rec: TailnetRecord): TailscaleClient {
     const credentials =
       rec.auth.kind === 'apiKey'
-        ? { kind: 'apiKey' as const, apiKey: deps.secrets.open(rec.auth.apiKeySealed) }
-        : { kind: 'oauth' as const, clientId: rec.auth.clientId, clientSecret: deps.secrets.open(rec.auth.clientSecretSealed) };
+        ? { kind: 'apiKey' as const, apiKey: deps.secrets.open(rec.auth.apiKeySealed, bindTo.tailnetApiKey(rec.id, rec.baseUrl)) }
+        : { kind: 'oauth' as const, clientId: rec.auth.clientId, clientSecret: deps.secrets.open(rec.auth.clientSecretSealed, bindTo.tailnetClientSecret(rec.id, rec.baseUrl)) };
     return deps.tailscale(
       { baseUrl: rec.baseUrl, tailnet: rec.tailnet, credentials },
       { clock, random, ...(deps.clientRetry ? { retry: deps.clientRetry } : {}), ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}) },

@@ -76,7 +76,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   vendors: [],
   notify: [],
   metrics: [],
-  oidc: [],
+  oidc: ['store'],
   audit: ['store'],
   changes: ['store'],
   keys: ['audit', 'changes', 'store'],
@@ -90,7 +90,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   tailnet: ['audit', 'changes', 'devices', 'metrics', 'notify', 'store', 'sync'],
   api: ['audit', 'devices', 'exceptions', 'keys', 'losses', 'metrics', 'oidc', 'policy', 'risk', 's1', 'store', 'sync', 'tailnet'],
   web: ['api', 'audit', 'store'],
-  cli: ['config', 'devices', 'keys', 'policy', 's1', 'store', 'tailnet'],
+  cli: ['config', 'devices', 'keys', 'policy', 's1', 'secrets', 'store', 'tailnet'],
+  secrets: ['store'],
 };
 
 /** Pure files a data migration may use to rewrite old rows the way the product reads them (e.g. serial normalising). */

@@ -12,6 +12,7 @@ import { createUpkeepRepo } from '../../src/sync/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { SyncClock, createDriver } from './sync-support.ts';
+import { bindTo } from '../../src/store/index.ts';
 
 requirePostgresInCi();
 
@@ -41,8 +42,8 @@ describe.each(engines())('API token renewal on $engine', ({ engine, newDatabaseU
     const stored = async () => {
       const record = await h.postern.store.db.selectFrom('integrations').selectAll().executeTakeFirstOrThrow();
       return {
-        working: h.postern.secrets.open(record.api_token_sealed),
-        pending: record.api_token_pending_sealed ? h.postern.secrets.open(record.api_token_pending_sealed) : null,
+        working: h.postern.secrets.open(record.api_token_sealed, bindTo.integrationToken(record.id, record.base_url)),
+        pending: record.api_token_pending_sealed ? h.postern.secrets.open(record.api_token_pending_sealed, bindTo.integrationPendingToken(record.id, record.base_url)) : null,
       };
     };
     return { clock, d, id: created.json.id as string, stored };

@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import Provider from 'oidc-provider';
 
 export interface TestIdentityProvider {
@@ -19,6 +20,12 @@ export interface TestIdentityProvider {
   allowRedirect(uri: string): void;
   /** The groups claim of an account. */
   setGroups(email: string, groups: string[]): void;
+  /**
+   * Misbehaviours of real providers, for the tests that prove postern copes: answer the next `n` token requests
+   * with `slow_down`; replace claims of the ID tokens it issues (signed with the provider's own key); let a device
+   * code be redeemed more than once.
+   */
+  faults: { slowDown: number; idTokenClaims: Record<string, unknown> | null; redeemTwice: boolean; tokenRequests: number };
   close(): Promise<void>;
 }
 
@@ -31,11 +38,16 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
   /** Who the next interaction signs in as (the test's "person"). */
   let signingInAs: string | null = null;
 
+  const faults: TestIdentityProvider['faults'] = { slowDown: 0, idTokenClaims: null, redeemTwice: false, tokenRequests: 0 };
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const signingJwk: JWK = { ...(await exportJWK(privateKey)), kid: 'test-signing', alg: 'RS256', use: 'sig' };
+
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const create = () => new Provider(issuer, {
+    jwks: { keys: [signingJwk] },
     clients: [
       {
         client_id: clientId,
@@ -62,12 +74,32 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
   let made: ReturnType<typeof create> | null = null;
   let callback: ReturnType<ReturnType<typeof create>['callback']> | null = null;
   const provider = () => {
-    if (!made) {
-      made = create();
-      made.on('server_error', (_ctx: unknown, err: unknown) => console.error('oidc-provider error', err));
-      callback = made.callback();
-    }
-    return made;
+    if (made) return made;
+    const p = create();
+    p.on('server_error', (_ctx: unknown, err: unknown) => console.error('oidc-provider error', err));
+    const consume = p.DeviceCode.prototype.consume;
+    p.DeviceCode.prototype.consume = async function (this: unknown, ...args: unknown[]) {
+      if (!faults.redeemTwice) await consume.apply(this, args as []);
+    };
+    p.use(async (ctx: { method: string; path: string; status: number; body: unknown }, next: () => Promise<void>) => {
+      if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
+      faults.tokenRequests++;
+      if (faults.slowDown > 0) {
+        faults.slowDown--;
+        ctx.status = 400;
+        ctx.body = { error: 'slow_down', error_description: 'you are polling too quickly' };
+        return;
+      }
+      await next();
+      const body = ctx.body as { id_token?: string } | undefined;
+      if (faults.idTokenClaims && ctx.status === 200 && body?.id_token) {
+        const claims = { ...JSON.parse(Buffer.from(body.id_token.split('.')[1]!, 'base64url').toString('utf8')), ...faults.idTokenClaims };
+        body.id_token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signingJwk.kid! }).sign(privateKey);
+      }
+    });
+    callback = p.callback();
+    made = p;
+    return p;
   };
 
   /** The provider's own sign-in form, as a person sees it (the console tests type an email and press "Sign in"). */
@@ -147,6 +179,7 @@ export async function startIdentityProvider(): Promise<TestIdentityProvider> {
     issuer,
     clientId,
     clientSecret,
+    faults,
     async signIn(verificationUri, userCode, email, options = {}) {
       if (options.verified === false) unverified.add(email);
       signingInAs = email;
