@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { BEHAVIOR_IDS, BEHAVIOR_LEVELS, type RiskService } from '../../risk/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
 import { text } from '../schemas.ts';
+import { registerUserListRoute } from './users.ts';
 
 const setting = z.strictObject({
   enabled: z.boolean({ error: 'must be true or false' }).optional(),
@@ -52,14 +53,7 @@ export function registerRiskRoutes(app: FastifyInstance, deps: RouteDeps & { ris
     handler: ({ body, by }) => risk.setBehaviors(body, by),
   });
 
-  defineRoute(app, deps, {
-    method: 'GET',
-    url: '/v1/users',
-    summary: 'Users (of a device, or with risk events in the window) with their risk level',
-    tags,
-    roles: READ,
-    handler: () => risk.users(),
-  });
+  registerUserListRoute(app, deps);
 
   defineRoute(app, deps, {
     method: 'GET',
