@@ -56,7 +56,7 @@ export function printDevice(d: DeviceView, io: Output): void {
   if (d.claimedUser) io.out(`  claims user ${d.claimedUser} (not used until: postern devices approve-user ${d.id})`);
   for (const m of d.match ?? []) {
     io.out(`  matched by ${m.matchedBy} ${m.serial} to agent ${m.agentId} of ${m.integrationId}${m.suppliesAttributes ? '' : ' (another integration supplies the attributes)'}`);
-    if (m.conflictAgentIds.length) io.out(`    conflict: ${m.conflictAgentIds.length} more agent${m.conflictAgentIds.length === 1 ? '' : 's'} share it (${m.conflictAgentIds.join(', ')}); the most recently active one is used`);
+    if (m.conflictAgentIds.length) io.out(`    conflict: ${m.conflictAgentIds.length} more agent${m.conflictAgentIds.length === 1 ? ' shares' : 's share'} it (${m.conflictAgentIds.join(', ')}); the most recently active one is used`);
   }
   io.out(`  SentinelOne: ${v.verified ? 'verified' : 'NOT verified'}`);
   for (const r of v.reasons) io.out(`    ${r.code}: ${r.message}`);

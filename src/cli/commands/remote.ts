@@ -157,7 +157,8 @@ export async function callApi(
   } catch {
     json = null;
   }
-  if (res.statusCode >= 400 && !json?.error) {
+  const noEndpoint = res.statusCode === 404 && typeof json?.error?.message === 'string' && json.error.message.startsWith('No endpoint ');
+  if ((res.statusCode >= 400 && !json?.error) || noEndpoint) {
     // Not postern's error shape: the URL leads to something else (a proxy, another service, a wrong path).
     throw new PosternError(
       'CONFIG_INVALID',
