@@ -1,6 +1,7 @@
 /**
  * `postern api-keys …` and `postern enrollment-keys …`: list, create (the secret is printed once, never again) and
- * revoke the keys that reach postern. Each create and revoke is audited by the API.
+ * revoke the keys that reach postern; `postern sessions …`: the console's live sign-in sessions, and revoking one.
+ * Each create and revoke is audited by the API.
  */
 import type { Command } from 'commander';
 import { clientAction, clientCommand, collect, columns } from './client-action.ts';
@@ -30,6 +31,17 @@ interface EnrollmentKeyView {
   uses: number;
   user: string | null;
   autoApproveSerials: boolean;
+}
+
+interface SessionView {
+  id: string;
+  method: string;
+  role: string;
+  actor: string;
+  email: string | null;
+  createdAt: string;
+  expiresAt: string;
+  lastSeenAt: string;
 }
 
 const state = (k: { revokedAt: string | null; expiresAt: string | null }) =>
@@ -126,6 +138,28 @@ export function registerAccessCommands(program: Command, io: Output = consoleOut
         await callApiOrThrow(remote, 'DELETE', `/v1/enrollment-keys/${encodeURIComponent(id)}`);
         if (flags.json) return { revoked: id };
         io.out(`Revoked ${id}; machines enrolled with it keep working, new ones cannot use it.`);
+      }),
+    );
+
+  const sessions = program.command('sessions').description("The console's sign-in sessions (single sign-on or break-glass API key)");
+
+  clientCommand(sessions, 'list', 'Console sessions live now: who, role, how they signed in, until when').action(
+    clientAction(io, async (remote, flags) => {
+      const answer = await callApiOrThrow<{ data: SessionView[] }>(remote, 'GET', '/v1/console/sessions');
+      if (flags.json) return answer;
+      if (answer.data.length === 0) return void io.out('Nobody is signed in to the console.');
+      const rows = answer.data.map((x) => [x.id, x.email ?? x.actor, x.role, x.method === 'api-key' ? 'API key (break-glass)' : 'single sign-on', x.lastSeenAt, x.expiresAt]);
+      for (const line of columns([['ID', 'WHO', 'ROLE', 'SIGNED IN WITH', 'LAST SEEN', 'EXPIRES'], ...rows])) io.out(line);
+    }),
+  );
+
+  clientCommand(sessions, 'revoke', 'End a console session now: its next request is refused and the person signs in again')
+    .argument('<id>', 'session id (ses_…)')
+    .action(
+      clientAction(io, async (remote, flags, id: string) => {
+        await callApiOrThrow(remote, 'DELETE', `/v1/console/sessions/${encodeURIComponent(id)}`);
+        if (flags.json) return { revoked: id };
+        io.out(`Revoked ${id}; that person must sign in again.`);
       }),
     );
 }

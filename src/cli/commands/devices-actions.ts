@@ -2,11 +2,12 @@
  * `postern devices edit|approve-serials|approve-user|approve-macs|review`: the changes an operator makes to devices
  * day to day, each one API call the server audits. Approvals take several devices at once, or every device waiting
  * (`--all-pending`); `review` is the queue of pending claims and matching conflicts, approved in bulk with
- * `--approve`.
+ * `--approve`. `set-attribute` / `unset-attribute`: admin-written `custom:*` attributes (value, optional expiry).
  */
 import type { Command } from 'commander';
 import { PosternError } from '../../lib/errors.ts';
 import { clientAction, clientCommand, collect, type ClientFlags } from './client-action.ts';
+import { expiryOf } from './exceptions.ts';
 import { printDevice, type DeviceView } from './inventory.ts';
 import { callApiOrThrow, consoleOutput, type Output, type RemoteOptions } from './remote.ts';
 
@@ -209,6 +210,36 @@ export function registerDeviceActionCommands(devices: Command, io: Output = cons
         }
         if (doApprove) io.out(`Approved pending claims on ${approvedIds.length} device${approvedIds.length === 1 ? '' : 's'}${failed.length ? `; ${failed.length} failed` : ''}; conflicts stay until the duplicate agents are removed in SentinelOne.`);
         else if (queue.some((i) => i.claimedUser || i.pendingSerials.length || i.reportedMacs.length)) io.out('Approve them all with `postern devices review --approve`, or one by one with the commands shown.');
+      }),
+    );
+
+  clientCommand(devices, 'set-attribute', 'Set a custom:* attribute on a device (audited); policies read it like any other')
+    .argument('<id>', 'device id (dev_…)')
+    .argument('<key>', 'custom:<name>')
+    .argument('<value>', 'a string; true/false and numbers are sent as booleans and numbers unless --string')
+    .option('--string', 'send the value as a string even if it looks like a number or boolean')
+    .option('--expires <when>', 'an ISO time or a duration from now: 12h, 7d')
+    .action(
+      clientAction(io, async (remote, flags, id: string, key: string, raw: string) => {
+        const f = flags as ClientFlags & { string?: boolean; expires?: string };
+        const value = f.string ? raw : raw === 'true' ? true : raw === 'false' ? false : raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+        const answer = await callApiOrThrow<{ value: unknown; expiresAt?: string | null }>(remote, 'PUT', `${devicePath(id)}/attributes/${encodeURIComponent(key)}`, {
+          value,
+          ...(f.expires ? { expiresAt: expiryOf(f.expires) } : {}),
+        });
+        if (flags.json) return answer;
+        io.out(`${id}  ${key} = ${JSON.stringify(value)}${answer.expiresAt ? `  (until ${answer.expiresAt})` : ''}`);
+      }),
+    );
+
+  clientCommand(devices, 'unset-attribute', 'Remove a custom:* attribute from a device (audited)')
+    .argument('<id>', 'device id (dev_…)')
+    .argument('<key>', 'custom:<name>')
+    .action(
+      clientAction(io, async (remote, flags, id: string, key: string) => {
+        await callApiOrThrow(remote, 'DELETE', `${devicePath(id)}/attributes/${encodeURIComponent(key)}`);
+        if (flags.json) return { removed: key, device: id };
+        io.out(`Removed ${key} from ${id}.`);
       }),
     );
 }

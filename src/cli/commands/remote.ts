@@ -158,6 +158,9 @@ export async function callApi(
     json = null;
   }
   const noEndpoint = res.statusCode === 404 && typeof json?.error?.message === 'string' && json.error.message.startsWith('No endpoint ');
+  if (noEndpoint && (await isPostern(remote))) {
+    throw new PosternError('NOT_FOUND', `${remote.server} runs a postern without ${method} ${path.split('?')[0]}; upgrade that postern to use this command`);
+  }
   if ((res.statusCode >= 400 && !json?.error) || noEndpoint) {
     // Not postern's error shape: the URL leads to something else (a proxy, another service, a wrong path).
     throw new PosternError(
@@ -166,6 +169,18 @@ export async function callApi(
     );
   }
   return { status: res.statusCode, json };
+}
+
+/** Whether the server answers postern's health check at its root: a missing endpoint then means an older postern. */
+async function isPostern(remote: RemoteOptions): Promise<boolean> {
+  try {
+    const caFile = remote.caFile ?? programCaFile ?? process.env.POSTERN_CA_FILE;
+    const res = await request(`${remote.server}/healthz`, { ...(caFile ? { dispatcher: dispatcherFor(caFile) } : {}), headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const body = await res.body.text();
+    return res.statusCode === 200 && body.includes('"status"');
+  } catch {
+    return false;
+  }
 }
 
 /** An error answer as one line: `CODE: message (request id)`. */
@@ -193,6 +208,7 @@ export function listCommandFor(path: string): string {
   if (exception) return `postern exceptions list ${decodeURIComponent(exception[1]!)}`;
   if (p.startsWith('/v1/policy/versions')) return 'postern policy history';
   const kind = /^\/v1\/([a-z-]+)/.exec(p)?.[1];
+  if (p.startsWith('/v1/console/sessions')) return 'postern sessions list';
   return kind && ['devices', 'integrations', 'tailnets', 'users', 'api-keys', 'enrollment-keys'].includes(kind) ? `postern ${kind} list` : 'postern --help';
 }
 

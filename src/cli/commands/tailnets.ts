@@ -128,16 +128,40 @@ export function registerTailnetCommands(program: Command, io: Output = consoleOu
       }),
     );
 
-  cmd('test', 'Check a saved tailnet source now: sync it and say whether its credential and tailnet work (exit 1 if not)')
-    .argument('<id>', 'tailnet source id (tn_…)')
+  cmd('test', 'Check a tailnet credential: before saving (--api-key or the OAuth client), or a saved source (<id>: sync it now); exit 1 if it fails')
+    .argument('[id]', 'a saved tailnet source id (tn_…)')
+    .option('--tailnet <id>', 'tailnet ID, or - for the credential\u2019s own tailnet', '-')
+    .option('--api-key <key>', 'Tailscale API key to test (env TAILSCALE_API_KEY)')
+    .option('--oauth-client-id <id>', 'OAuth client ID to test (with --oauth-client-secret)')
+    .option('--oauth-client-secret <secret>', 'OAuth client secret (env TAILSCALE_OAUTH_CLIENT_SECRET)')
+    .option('--url <url>', 'Tailscale API URL (default https://api.tailscale.com)')
     .action(
-      run(async (remote, flags, id: string) => {
+      run(async (remote, flags, id: string | undefined) => {
+        const f = flags as Flags & { tailnet: string; apiKey?: string; oauthClientId?: string; oauthClientSecret?: string; url?: string };
+        if (id === undefined) {
+          const apiKey = f.apiKey ?? (f.oauthClientId ? undefined : process.env.TAILSCALE_API_KEY);
+          const secret = f.oauthClientSecret ?? process.env.TAILSCALE_OAUTH_CLIENT_SECRET;
+          if (!apiKey && !f.oauthClientId) throw new Error('Pass --api-key (or TAILSCALE_API_KEY), or --oauth-client-id and --oauth-client-secret, or the id of a saved source.');
+          const credential = f.oauthClientId ? { oauthClientId: f.oauthClientId, ...(secret ? { oauthClientSecret: secret } : {}) } : { apiKey };
+          const result = await callApiOrThrow<{ ok: boolean; nodes: number | null; nodesWithSerials: number | null; error: { code: string; message: string } | null }>(
+            remote,
+            'POST',
+            '/v1/tailnets/test',
+            { tailnet: f.tailnet, ...credential, ...(f.url ? { baseUrl: f.url } : {}) },
+          );
+          if (!result.ok) process.exitCode = 1;
+          if (flags.json) return result;
+          io.out(result.ok ? `passed  tailnet ${f.tailnet}: ${result.nodes} nodes, ${result.nodesWithSerials} with serial numbers` : `failed  ${result.error?.code}: ${result.error?.message}`);
+          if (result.ok) io.out('Save it with `postern tailnets add --name … ` and the same credential.');
+          return undefined;
+        }
         const view = await callApiOrThrow<TailnetView>(remote, 'POST', `/v1/tailnets/${encodeURIComponent(id)}/sync?wait=true`);
         const ok = view.status.state === 'ok';
         if (!ok) process.exitCode = 1;
         if (flags.json) return view;
         io.out(ok ? `passed  ${id} reaches tailnet ${view.tailnet}: ${view.status.summary}` : `failed  ${id}: ${view.status.lastError ? `${view.status.lastError.code}: ${view.status.lastError.message}` : view.status.summary}`);
         if (!ok) io.out(`Fix the credential with \`postern tailnets edit ${id} --api-key …\` (or --oauth-client-id and --oauth-client-secret).`);
+        return undefined;
       }),
     );
 
