@@ -26,7 +26,7 @@ async function postern(...args: string[]): Promise<Run> {
   const before = process.exitCode;
   process.exitCode = undefined;
   try {
-    await runCli(['node', 'postern', ...args, ...(args.includes('--server') ? [] : ['--server', server]), '--token', ADMIN_TOKEN], { out: (l) => out.push(...l.split('\n')), err: (l) => err.push(l) });
+    await runCli(['node', 'postern', ...args, ...(args.includes('--server') ? [] : ['--server', server]), ...(args.includes('--token') ? [] : ['--token', ADMIN_TOKEN])], { out: (l) => out.push(...l.split('\n')), err: (l) => err.push(l) });
     return { code: Number(process.exitCode ?? 0), out, err };
   } finally {
     process.exitCode = before;
@@ -281,3 +281,36 @@ describe('a wrong server is reported as a URL problem', () => {
     }
   });
 });
+
+describe('custom attributes and words for the command line', () => {
+  it('set-attribute and unset-attribute write custom:* attributes, typed as given; audited', async () => {
+    const id = (await h.request('POST', '/v1/devices', { body: { name: 'attrs', os: 'linux' } })).json.id;
+    const set = await postern('devices', 'set-attribute', id, 'custom:tier', '2', '--expires', '7d');
+    expect(set.code, set.err.join('\n')).toBe(0);
+    expect(set.out[0]).toMatch(new RegExp(`^${id} {2}custom:tier = 2 {2}\\(until \\d{4}-`));
+    expect((await h.request('GET', `/v1/devices/${id}`)).json.attributes['custom:tier'].value).toBe(2);
+    expect(json(await postern('devices', 'set-attribute', id, 'custom:team', 'sre', '--json'))).toMatchObject({ value: 'sre' });
+    const readOnly = await postern('devices', 'set-attribute', id, 'sentinelOne:infected', 'false');
+    expect(readOnly.code).toBe(1);
+    expect(readOnly.err[0]).toMatch(/^postern: ATTRIBUTE_READ_ONLY: /);
+    expect((await postern('devices', 'unset-attribute', id, 'custom:tier')).out).toEqual([`Removed custom:tier from ${id}.`]);
+    expect((await h.request('GET', `/v1/devices/${id}`)).json.attributes['custom:tier']).toBeUndefined();
+    expect(await audited(id, 'device.attribute.update')).toBe(2);
+    expect(await audited(id, 'device.attribute.delete')).toBe(1);
+  });
+
+  it('server directions that name an HTTP call name the command instead', async () => {
+    const id = (await h.request('POST', '/v1/devices', { body: { name: 'no-claim', os: 'linux' } })).json.id;
+    const run = await postern('devices', 'approve-user', id);
+    expect(run.code).toBe(1);
+    expect(run.err[0]).toBe(`postern: ${id}: CONFLICT: Device ${id} claims no user; set one with \`postern devices edit ${id} --user EMAIL\` instead.`);
+    const pending = await enroll('words', { serialNumbers: ['WORDS0000001'] });
+    const shown = await postern('devices', 'show', pending);
+    expect(shown.out).toContainEqual(expect.stringMatching(new RegExp(`^ {4}SERIAL_PENDING_APPROVAL: .*\\(\`postern devices approve-serials ${pending}\`\\)`)));
+    const badKey = await postern('devices', 'list', '--token', 'pst_not_a_real_key_000000000000');
+    expect(badKey.code).toBe(1);
+    expect(badKey.err[0]).toContain('`postern api-keys create`');
+    for (const line of [...run.err, ...shown.out, ...badKey.err]) expect(line).not.toMatch(/\b(GET|POST|PUT|PATCH|DELETE) \/v1|\.\.$/);
+  });
+});
+

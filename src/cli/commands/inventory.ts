@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { normalizeSerial } from '../../devices/index.ts';
 import { listPages, pageOptions, type PageFlags } from './client-action.ts';
-import { addRemoteOptions, callApiOrThrow, consoleOutput, remoteOptions, type Output, type RemoteOptions } from './remote.ts';
+import { addRemoteOptions, callApiOrThrow, cliText, consoleOutput, remoteOptions, type Output, type RemoteOptions } from './remote.ts';
 import { followSync } from './sync-progress.ts';
 
 interface IntegrationView {
@@ -39,7 +39,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function printIntegration(i: IntegrationView, io: Output): void {
   io.out(`${i.id}  ${i.name}  [${i.status.state}]  ${i.baseUrl}`);
   io.out(`  ${i.status.summary}`);
-  if (i.status.lastError) io.out(`  last error: ${i.status.lastError.code}: ${i.status.lastError.message}`);
+  if (i.status.lastError) io.out(`  last error: ${i.status.lastError.code}: ${cliText(i.status.lastError.message)}`);
 }
 
 export function printDevice(d: DeviceView, io: Output): void {
@@ -59,7 +59,7 @@ export function printDevice(d: DeviceView, io: Output): void {
     if (m.conflictAgentIds.length) io.out(`    conflict: ${m.conflictAgentIds.length} more agent${m.conflictAgentIds.length === 1 ? ' shares' : 's share'} it (${m.conflictAgentIds.join(', ')}); the most recently active one is used`);
   }
   io.out(`  SentinelOne: ${v.verified ? 'verified' : 'NOT verified'}`);
-  for (const r of v.reasons) io.out(`    ${r.code}: ${r.message}`);
+  for (const r of v.reasons) io.out(`    ${r.code}: ${cliText(r.message).replace('postern devices approve-serials DEVICE', `postern devices approve-serials ${d.id}`)}`);
   for (const [key, attr] of Object.entries(d.attributes)) io.out(`  ${key} = ${JSON.stringify(attr.value)}  (${attr.source})`);
 }
 

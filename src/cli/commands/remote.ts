@@ -187,7 +187,7 @@ async function isPostern(remote: RemoteOptions): Promise<boolean> {
 export function describeError(res: ApiResponse): string {
   const e = res.json?.error;
   if (!e) return `HTTP ${res.status} with no error body`;
-  return `${e.code}: ${e.message}${e.requestId ? ` (request ${e.requestId})` : ''}`;
+  return `${e.code}: ${cliText(e.message)}${e.requestId ? ` (request ${e.requestId})` : ''}`;
 }
 
 /** A JSON call whose error answer becomes a PosternError with the server's code, message and details. */
@@ -212,7 +212,23 @@ export function listCommandFor(path: string): string {
   return kind && ['devices', 'integrations', 'tailnets', 'users', 'api-keys', 'enrollment-keys'].includes(kind) ? `postern ${kind} list` : 'postern --help';
 }
 
+/** Directions in server messages that name an HTTP call, and the command that does the same. */
+const CLI_EQUIVALENTS: [RegExp, string][] = [
+  [/ \(API: (GET|POST|PUT|PATCH|DELETE) [^)]*\)/g, ''],
+  [/create a new one with POST \/v1\/api-keys\.?/g, 'an admin creates a new one with `postern api-keys create`; pass it with --token or POSTERN_TOKEN.'],
+  [/set one with PATCH \/v1\/devices\/(dev_\w+) \{"user": …\} instead/g, 'set one with `postern devices edit $1 --user EMAIL` instead'],
+  [/\(POST \/v1\/devices\/\{id\}\/approve-serials\)/g, '(`postern devices approve-serials DEVICE`)'],
+  [/store a policy with PUT \/v1\/policy/g, 'store a policy with `postern policy apply FILE`'],
+];
+
+/** A server text that points at the HTTP API says the `postern` command instead; it ends in one full stop at most. */
+export function cliText(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of CLI_EQUIVALENTS) out = out.replace(pattern, replacement);
+  return out.replace(/\.\.+$/, '.');
+}
+
 /** A server message pointing at the HTTP API ("list them with GET") points at the command that does it instead. */
 export function inCliWords(message: string, path: string): string {
-  return message.replace(/;?\s*list them with GET to find the right id\.?$/, `; find the right id with \`${listCommandFor(path)}\``).replace(/\.\.+$/, '.');
+  return cliText(message.replace(/;?\s*list them with GET to find the right id\.?$/, `; find the right id with \`${listCommandFor(path)}\``));
 }
