@@ -314,3 +314,14 @@ describe('custom attributes and words for the command line', () => {
   });
 });
 
+describe('postern audit', () => {
+  it('pages the audit log newest first with filters; --json the API answer', async () => {
+    const run = await postern('audit', '--action', 'api_key.create', '--limit', '1');
+    expect(run.code).toBe(0);
+    expect(run.out[0]).toMatch(/^AT +ACTOR +ACTION +TARGET$/);
+    expect(run.out[1]).toMatch(/^\d{4}-\S+ +\S+ +api_key\.create +key_\w+$/);
+    expect(json(await postern('audit', '--action', 'api_key.create', '--limit', '1', '--json'))).toEqual((await h.request('GET', '/v1/audit?limit=1&action=api_key.create')).json);
+    expect((await postern('audit', '--target', 'dev_none')).out).toEqual(['No audit event matches.']);
+  });
+});
+

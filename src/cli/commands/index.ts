@@ -1,6 +1,7 @@
 /** Every `postern` subcommand, registered in the order `--help` lists them. */
 import type { Command } from 'commander';
 import { registerAccessCommands } from './access.ts';
+import { registerAuditCommand } from './audit.ts';
 import { registerDeviceActionCommands } from './devices-actions.ts';
 import { registerExceptionCommands } from './exceptions.ts';
 import { consoleOutput, type Output } from './remote.ts';
@@ -33,6 +34,7 @@ export function registerCommands(program: Command, io: Output = consoleOutput): 
   registerUserCommands(program, io);
   registerTailnetCommands(program, io);
   registerAccessCommands(program, io);
+  registerAuditCommand(program, io);
   const policy = program.command('policy').description('Validate, test, compare, apply and restore policies');
   registerPolicyLocalCommands(policy);
   registerPolicyApplyCommand(policy);
