@@ -325,3 +325,22 @@ describe('postern audit', () => {
   });
 });
 
+describe('postern sessions', () => {
+  it('lists console sessions (break-glass ones named so) and revokes one; a postern without sessions says to upgrade', async () => {
+    const hasRoute = (await h.request('GET', '/openapi.json', { key: null })).json.paths['/v1/console/sessions'] !== undefined;
+    if (!hasRoute) {
+      const run = await postern('sessions', 'list');
+      expect(run.code).toBe(1);
+      expect(run.err[0]).toMatch(/runs a postern without GET \/v1\/console\/sessions; upgrade that postern to use this command$/);
+      return;
+    }
+    expect((await h.request('POST', '/v1/console/login')).status).toBe(200);
+    const listed = await postern('sessions', 'list');
+    expect(listed.code, listed.err.join('\n')).toBe(0);
+    expect(listed.out[0]).toMatch(/^ID +WHO +ROLE +SIGNED IN WITH +LAST SEEN +EXPIRES$/);
+    const id = /^(ses_\w+)/.exec(listed.out.find((l) => l.includes('API key (break-glass)'))!)![1]!;
+    expect((await postern('sessions', 'revoke', id)).out).toEqual([`Revoked ${id}; that person must sign in again.`]);
+    expect(json(await postern('sessions', 'list', '--json')).data.map((x: { id: string }) => x.id)).not.toContain(id);
+  });
+});
+
