@@ -140,6 +140,8 @@ const CASES: Case[] = [
   { name: 'enabled as a string', method: 'PUT', url: '/v1/risk/behaviors', body: { 'sentinelOne.threatDetected': { enabled: 'yes' } }, status: 400, code: 'VALIDATION_FAILED', field: 'body.sentinelOne.threatDetected.enabled' },
   { name: 'no behaviour named', method: 'PUT', url: '/v1/risk/behaviors', body: {}, status: 400, code: 'VALIDATION_FAILED', field: 'body' },
   { name: 'user that is not an email', method: 'GET', url: '/v1/users/not-an-email/risk', status: 400, code: 'VALIDATION_FAILED', field: 'path.email' },
+  { name: 'users at a level off the scale', method: 'GET', url: '/v1/users?riskLevel=severe', status: 400, code: 'VALIDATION_FAILED', field: 'query.riskLevel' },
+  { name: 'users page too large', method: 'GET', url: '/v1/users?limit=5000', status: 400, code: 'VALIDATION_FAILED', field: 'query.limit' },
   { name: 'reset without a reason', method: 'POST', url: '/v1/users/alice@example.com/risk/reset', body: {}, status: 400, code: 'VALIDATION_FAILED', field: 'body.reason' },
   { name: 'reset with an empty reason', method: 'POST', url: '/v1/users/alice@example.com/risk/reset', body: { reason: '  ' }, status: 400, code: 'VALIDATION_FAILED', field: 'body.reason' },
 ];

@@ -46,11 +46,20 @@ export function parseInput<S extends z.ZodType>(schema: S, data: unknown, where:
   });
   const first = details[0]!;
   const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''}, listed in details)` : '';
-  throw new PosternError('VALIDATION_FAILED', `${first.path} ${first.message}${more}.`, { details });
+  throw new PosternError('VALIDATION_FAILED', `${first.path} ${first.message.replace(/\.+$/, '')}${more}.`, { details });
 }
 
-/** JSON Schema for the OpenAPI document, from the same zod schema that validates. */
+/**
+ * JSON Schema for the OpenAPI (3.0) document, from the same zod schema that validates. `propertyNames` does not exist
+ * in OpenAPI 3.0 and makes validators refuse the whole document, so it is left out; zod still checks the keys.
+ */
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+  return withoutPropertyNames(rest) as Record<string, unknown>;
+}
+
+function withoutPropertyNames(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutPropertyNames);
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'propertyNames').map(([k, v]) => [k, withoutPropertyNames(v)]));
 }

@@ -5,26 +5,37 @@
 import { Command, CommanderError } from 'commander';
 import { isPosternError } from '../lib/errors.ts';
 import { registerCommands } from './commands/index.ts';
+import { CA_FILE_HELP, consoleOutput, setProgramCaFile, type Output } from './commands/remote.ts';
 
-export function buildProgram(): Command {
+export function buildProgram(io: Output = consoleOutput): Command {
   const program = new Command('postern')
     .description('Device posture from SentinelOne, decided by a tested policy, enforced by any gateway.')
     .version('0.1.0')
+    .option('--ca-file <file>', `${CA_FILE_HELP}; applies to every command that talks to a server`)
     .showHelpAfterError();
-  registerCommands(program);
+  // A --ca-file before or after the command name reaches every client, including those without their own flag.
+  program.hook('preAction', (root, action) => setProgramCaFile((action.opts() as { caFile?: string }).caFile ?? (root.opts() as { caFile?: string }).caFile));
+  registerCommands(program, io);
   return program;
 }
 
-export async function runCli(argv: string[]): Promise<void> {
+/** One line for a failure: the code and a message that ends in one full stop at most. */
+export function failureLine(err: unknown): string {
+  const message = isPosternError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
+  return `postern: ${message.replace(/\.{2,}$/, '.')}`;
+}
+
+export async function runCli(argv: string[], io: Output = consoleOutput): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(io).parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode;
       return;
     }
-    const message = isPosternError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
-    process.stderr.write(`postern: ${message}\n`);
+    io.err(failureLine(err));
     process.exitCode = 1;
+  } finally {
+    setProgramCaFile(undefined);
   }
 }

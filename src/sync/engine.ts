@@ -229,7 +229,8 @@ export function createSyncEngine(deps: SyncEngineDeps) {
           throw new PosternError(
             'SYNC_MASS_REMOVAL_HELD',
             `This sync would remove the SentinelOne posture of ${diff.devicesLosingAll} of ${diff.devicesBefore} matched devices at once, so nothing was changed. ` +
-              'If those agents were really removed, confirm with POST /v1/integrations/{id}/sync?allowMassRemoval=true; otherwise check the site and account scope.',
+              `If those agents were really removed, confirm with \`postern integrations sync ${integration.id} --allow-mass-removal\` ` +
+              `(API: POST /v1/integrations/${integration.id}/sync?allowMassRemoval=true); otherwise check the site and account scope (\`postern integrations edit ${integration.id}\`).`,
           );
         }
         const audits: AuditEventInput[] = diff.changes.map((c) => ({ actor: `sync:${integration.id}`, action: 'device.attributes.sync', target: c.deviceId, before: c.before, after: c.after }));

@@ -7,15 +7,20 @@ import { z } from 'zod';
 import { BEHAVIOR_IDS, BEHAVIOR_LEVELS, type RiskService } from '../../risk/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
 import { text } from '../schemas.ts';
+import { jsonSchemaOf } from '../validation.ts';
+import { registerUserListRoute } from './users.ts';
 
 const setting = z.strictObject({
   enabled: z.boolean({ error: 'must be true or false' }).optional(),
   riskLevel: z.enum(BEHAVIOR_LEVELS, { error: `must be one of ${BEHAVIOR_LEVELS.join(', ')}` }).optional(),
 });
 
+// Zod checks the keys (the service names the behaviours when one is unknown); OpenAPI 3.0 has no propertyNames, so
+// the document lists the behaviours as properties and allows no others.
 const behaviorsBody = z
   .record(z.string().max(100), setting)
-  .refine((r) => Object.keys(r).length > 0, { message: `name at least one behaviour (${BEHAVIOR_IDS.join(', ')}) with its enabled and/or riskLevel` });
+  .refine((r) => Object.keys(r).length > 0, { message: `name at least one behaviour (${BEHAVIOR_IDS.join(', ')}) with its enabled and/or riskLevel` })
+  .meta({ additionalProperties: false, minProperties: 1, properties: Object.fromEntries(BEHAVIOR_IDS.map((id) => [id, jsonSchemaOf(setting)])) });
 
 const userParams = z.strictObject({
   email: z
@@ -52,14 +57,7 @@ export function registerRiskRoutes(app: FastifyInstance, deps: RouteDeps & { ris
     handler: ({ body, by }) => risk.setBehaviors(body, by),
   });
 
-  defineRoute(app, deps, {
-    method: 'GET',
-    url: '/v1/users',
-    summary: 'Users (of a device, or with risk events in the window) with their risk level',
-    tags,
-    roles: READ,
-    handler: () => risk.users(),
-  });
+  registerUserListRoute(app, deps);
 
   defineRoute(app, deps, {
     method: 'GET',

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { PosternError } from '../../lib/errors.ts';
-import { addRemoteOptions, callApi, consoleOutput, describeError, remoteOptions, type Output, type RemoteOptions } from './remote.ts';
+import { addRemoteOptions, callApi, cliText, consoleOutput, describeError, remoteOptions, type Output, type RemoteOptions } from './remote.ts';
 
 interface Answer {
   allow: boolean;
@@ -32,7 +32,7 @@ const shown = (v: unknown) => (v === null || v === undefined ? 'missing' : typeo
 export function formatDecision(a: Answer, dst: string, explain: boolean): string[] {
   const who = a.device ? `${a.device.name} (${a.device.id})` : 'unknown device';
   const lines = [`${a.allow ? 'ALLOW' : 'DENY'} ${who} -> ${dst} (policy version ${a.policyVersion})`];
-  for (const r of a.reasons) lines.push(`  ${r.code}: ${r.message}`);
+  for (const r of a.reasons) lines.push(`  ${r.code}: ${cliText(r.message)}`);
   for (const d of a.devices ?? []) lines.push(`  ${d.allow ? 'allow' : 'deny '} ${d.name} (${d.id})`);
   if (explain) {
     if (a.postures.length === 0) lines.push('  no posture was evaluated');

@@ -1,10 +1,15 @@
 /** Every `postern` subcommand, registered in the order `--help` lists them. */
 import type { Command } from 'commander';
+import { registerAccessCommands } from './access.ts';
+import { registerAuditCommand } from './audit.ts';
+import { registerDeviceActionCommands } from './devices-actions.ts';
+import { registerExceptionCommands } from './exceptions.ts';
+import { consoleOutput, type Output } from './remote.ts';
 import { registerAgentCommand } from './agent.ts';
 import { registerDecideCommand } from './decide.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerDeviceHistoryCommand } from './devices-history.ts';
-import { registerIntegrationEditCommand } from './integrations-edit.ts';
+import { registerIntegrationEditCommand, registerUnmatchedAgentsCommand } from './integrations-edit.ts';
 import { registerInventoryCommands } from './inventory.ts';
 import { registerPolicyApplyCommand } from './policy-apply.ts';
 import { registerPolicyLocalCommands } from './policy-local.ts';
@@ -16,19 +21,24 @@ import { registerUserCommands } from './users.ts';
 import { registerTailnetCommands } from './tailnets.ts';
 import { registerTailscaleSimulatorCommand } from './tailscale-simulator.ts';
 
-export function registerCommands(program: Command): void {
+export function registerCommands(program: Command, io: Output = consoleOutput): void {
   registerServeCommand(program);
   registerDemoCommand(program);
-  registerInventoryCommands(program);
+  registerInventoryCommands(program, io);
   const sub = (name: string) => program.commands.find((c) => c.name() === name)!;
-  registerIntegrationEditCommand(sub('integrations'));
-  registerDeviceHistoryCommand(sub('devices'));
-  registerUserCommands(program);
-  registerTailnetCommands(program);
+  registerIntegrationEditCommand(sub('integrations'), io);
+  registerUnmatchedAgentsCommand(sub('integrations'), io);
+  registerDeviceHistoryCommand(sub('devices'), io);
+  registerDeviceActionCommands(sub('devices'), io);
+  registerExceptionCommands(program, io);
+  registerUserCommands(program, io);
+  registerTailnetCommands(program, io);
+  registerAccessCommands(program, io);
+  registerAuditCommand(program, io);
   const policy = program.command('policy').description('Validate, test, compare, apply and restore policies');
   registerPolicyLocalCommands(policy);
   registerPolicyApplyCommand(policy);
-  registerPolicyRemoteCommands(policy);
+  registerPolicyRemoteCommands(policy, io);
   registerDecideCommand(program);
   registerS1SimulatorCommand(program);
   registerTailscaleSimulatorCommand(program);

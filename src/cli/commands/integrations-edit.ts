@@ -1,12 +1,13 @@
 /**
  * `postern integrations edit <id>`: change an integration's name, console URL, API token (re-token a paused one),
  * poll interval, staleness or scope. A change that needs a sync starts one; `--wait` follows it like
- * `integrations sync --wait` and exits 1 unless it ends ok.
+ * `integrations sync --wait` and exits 1 unless it ends ok. `postern integrations unmatched <id>`: the agents of
+ * the last full sync that matched no device, and why.
  */
 import type { Command } from 'commander';
 import { printIntegration } from './inventory.ts';
 import { callApiOrThrow, consoleOutput, type Output } from './remote.ts';
-import { clientAction, clientCommand, type ClientFlags } from './client-action.ts';
+import { clientAction, clientCommand, columns, type ClientFlags } from './client-action.ts';
 import { followSync, type IntegrationStatusView } from './sync-progress.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -56,6 +57,36 @@ export function registerIntegrationEditCommand(integrations: Command, io: Output
         }
         if (flags.json) return view;
         printIntegration(view, io);
+      }),
+    );
+}
+
+interface UnmatchedAgentView {
+  id: string;
+  serialNumber: string | null;
+  computerName: string | null;
+  reason: 'NO_SERIAL' | 'PLACEHOLDER_SERIAL' | 'NO_DEVICE';
+}
+
+const WHY: Record<UnmatchedAgentView['reason'], string> = {
+  NO_SERIAL: 'no serial (add its MAC or agent UUID to a device: postern devices edit … --mac / --agent-uuid)',
+  PLACEHOLDER_SERIAL: 'placeholder serial, never matched (postern devices edit … --mac / --agent-uuid)',
+  NO_DEVICE: 'no device has this serial (postern devices add … --serial)',
+};
+
+export function registerUnmatchedAgentsCommand(integrations: Command, io: Output = consoleOutput): void {
+  clientCommand(integrations, 'unmatched', 'Agents of the last full sync that matched no device, and what to do about each')
+    .argument('<id>', 'integration id (int_…)')
+    .option('--reason <code>', 'only agents with this reason: NO_SERIAL, PLACEHOLDER_SERIAL or NO_DEVICE')
+    .action(
+      clientAction(io, async (remote, flags, id: string) => {
+        const answer = await callApiOrThrow<{ data: UnmatchedAgentView[] }>(remote, 'GET', `/v1/integrations/${encodeURIComponent(id)}/unmatched-agents`);
+        const only = (flags as ClientFlags & { reason?: string }).reason?.toUpperCase();
+        const data = only ? answer.data.filter((a) => a.reason === only) : answer.data;
+        if (flags.json) return only ? { ...answer, data } : answer;
+        if (data.length === 0) return void io.out(`Every agent of the last full sync of ${id} matched a device.`);
+        io.out(`${data.length} agent${data.length === 1 ? '' : 's'} matched no device:`);
+        for (const line of columns([['AGENT', 'COMPUTER', 'SERIAL', 'WHY'], ...data.map((a) => [a.id, a.computerName ?? '', a.serialNumber ?? '', WHY[a.reason] ?? a.reason])])) io.out(line);
       }),
     );
 }

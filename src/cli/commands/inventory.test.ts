@@ -4,6 +4,7 @@ import { startS1Simulator, type S1Simulator } from '../../s1/index.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../../../test/support/harness.ts';
 import { buildProgram } from '../index.ts';
 import { registerInventoryCommands } from './inventory.ts';
+import { registerDeviceActionCommands } from './devices-actions.ts';
 import { Command } from 'commander';
 
 let h: Harness;
@@ -13,7 +14,9 @@ let server: string;
 async function run(...args: string[]): Promise<string[]> {
   const lines: string[] = [];
   const program = new Command('postern').exitOverride();
-  registerInventoryCommands(program, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+  const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+  registerInventoryCommands(program, io);
+  registerDeviceActionCommands(program.commands.find((c) => c.name() === 'devices')!, io);
   await program.parseAsync(['node', 'postern', ...args, '--server', server, '--token', ADMIN_TOKEN]);
   return lines;
 }
@@ -65,6 +68,8 @@ describe('approving what a device claims, and its tokens, from the command line'
     const id = enrolled.device.id;
     const shown = await run('devices', 'show', id);
     expect(shown).toContain(`  awaiting approval (postern devices approve-serials ${id}): CLICLAIM01`);
+    // A pending serial is listed once, under "awaiting approval", not among the serials that match.
+    expect(shown).toContain('  serials: none');
     expect(shown).toContain(`  claims user ola@example.com (not used until: postern devices approve-user ${id})`);
     expect((await run('devices', 'approve-user', id))[0]).toContain('ola@example.com');
     expect((await run('devices', 'approve-serials', id)).join('\n')).not.toContain('awaiting approval');

@@ -3,7 +3,9 @@
  * (`--json` prints the API's answer instead, for scripts).
  */
 import type { Command } from 'commander';
-import { addRemoteOptions, callApiOrThrow, consoleOutput, remoteOptions, type Output, type RemoteOptions } from './remote.ts';
+import { normalizeSerial } from '../../devices/index.ts';
+import { listPages, pageOptions, type PageFlags } from './client-action.ts';
+import { addRemoteOptions, callApiOrThrow, cliText, consoleOutput, remoteOptions, type Output, type RemoteOptions } from './remote.ts';
 import { followSync } from './sync-progress.ts';
 
 interface IntegrationView {
@@ -13,7 +15,7 @@ interface IntegrationView {
   status: { state: string; summary: string; lastError: { code: string; message: string } | null };
 }
 
-interface DeviceView {
+export interface DeviceView {
   id: string;
   name: string;
   os: string;
@@ -21,34 +23,43 @@ interface DeviceView {
   claimedUser?: string | null;
   serialNumbers: string[];
   pendingSerials?: string[];
+  macAddresses?: string[];
+  reportedMacAddresses?: string[];
+  addresses?: string[];
   tags: string[];
   attributes: Record<string, { value: unknown; source: string }>;
   verification: { sentinelOne: { verified: boolean; reasons: { code: string; message: string }[] } };
+  match?: { integrationId: string; agentId: string; serial: string; matchedBy: string; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
 }
 
 type Flags = { server?: string; token?: string; json?: boolean };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function table(rows: string[][], io: Output): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of rows) io.out(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
-}
-
 export function printIntegration(i: IntegrationView, io: Output): void {
   io.out(`${i.id}  ${i.name}  [${i.status.state}]  ${i.baseUrl}`);
   io.out(`  ${i.status.summary}`);
-  if (i.status.lastError) io.out(`  last error: ${i.status.lastError.code}: ${i.status.lastError.message}`);
+  if (i.status.lastError) io.out(`  last error: ${i.status.lastError.code}: ${cliText(i.status.lastError.message)}`);
 }
 
 export function printDevice(d: DeviceView, io: Output): void {
   const v = d.verification.sentinelOne;
+  const pending = new Set(d.pendingSerials ?? []);
+  // A serial waiting for approval is listed once, under "awaiting approval", not among the serials that match.
+  const serials = d.serialNumbers.filter((s) => !pending.has(normalizeSerial(s)));
   io.out(`${d.id}  ${d.name}  (${d.os}${d.user ? `, ${d.user}` : ''})  ${d.tags.join(' ')}`);
-  io.out(`  serials: ${d.serialNumbers.join(', ') || 'none'}`);
-  if (d.pendingSerials?.length) io.out(`  awaiting approval (postern devices approve-serials ${d.id}): ${d.pendingSerials.join(', ')}`);
+  io.out(`  serials: ${serials.join(', ') || 'none'}`);
+  if (d.macAddresses?.length) io.out(`  MACs: ${d.macAddresses.join(', ')}`);
+  if (pending.size) io.out(`  awaiting approval (postern devices approve-serials ${d.id}): ${[...pending].join(', ')}`);
+  const macs = (d.reportedMacAddresses ?? []).filter((m) => !(d.macAddresses ?? []).includes(m));
+  if (macs.length) io.out(`  MACs reported, not matched until approved (postern devices approve-macs ${d.id}): ${macs.join(', ')}`);
   if (d.claimedUser) io.out(`  claims user ${d.claimedUser} (not used until: postern devices approve-user ${d.id})`);
+  for (const m of d.match ?? []) {
+    io.out(`  matched by ${m.matchedBy} ${m.serial} to agent ${m.agentId} of ${m.integrationId}${m.suppliesAttributes ? '' : ' (another integration supplies the attributes)'}`);
+    if (m.conflictAgentIds.length) io.out(`    conflict: ${m.conflictAgentIds.length} more agent${m.conflictAgentIds.length === 1 ? ' shares' : 's share'} it (${m.conflictAgentIds.join(', ')}); the most recently active one is used`);
+  }
   io.out(`  SentinelOne: ${v.verified ? 'verified' : 'NOT verified'}`);
-  for (const r of v.reasons) io.out(`    ${r.code}: ${r.message}`);
+  for (const r of v.reasons) io.out(`    ${r.code}: ${cliText(r.message).replace('postern devices approve-serials DEVICE', `postern devices approve-serials ${d.id}`)}`);
   for (const [key, attr] of Object.entries(d.attributes)) io.out(`  ${key} = ${JSON.stringify(attr.value)}  (${attr.source})`);
 }
 
@@ -67,8 +78,9 @@ export function registerInventoryCommands(program: Command, io: Output = console
 
   cmd(integrations, 'list', 'List integrations and their status').action(
     action(io, async (remote, flags) => {
-      const { data } = await callApiOrThrow<{ data: IntegrationView[] }>(remote, 'GET', '/v1/integrations');
-      if (flags.json) return data;
+      const answer = await callApiOrThrow<{ data: IntegrationView[] }>(remote, 'GET', '/v1/integrations');
+      if (flags.json) return answer;
+      const { data } = answer;
       if (data.length === 0) io.out('No integrations yet: add one with `postern integrations add`.');
       for (const i of data) printIntegration(i, io);
     }),
@@ -156,21 +168,18 @@ export function registerInventoryCommands(program: Command, io: Output = console
       }),
     );
 
-  cmd(devices, 'list', 'List devices with their verification')
+  pageOptions(cmd(devices, 'list', 'List devices with their verification, a page at a time (--all for every page)'))
     .option('--awaiting-approval', 'only devices with a claimed user or a serial waiting for approval')
     .action(
       action(io, async (remote, flags) => {
-        const all: DeviceView[] = [];
         const only = (flags as Flags & { awaitingApproval?: boolean }).awaitingApproval ? '&awaitingApproval=true' : '';
-        let cursor: string | null = null;
-        do {
-          const page: { data: DeviceView[]; nextCursor: string | null } = await callApiOrThrow(remote, 'GET', `/v1/devices?limit=1000${only}${cursor ? `&cursor=${cursor}` : ''}`);
-          all.push(...page.data);
-          cursor = page.nextCursor;
-        } while (cursor);
-        if (flags.json) return all;
-        const rows = all.map((d) => [d.id, d.name, d.user ?? '', d.verification.sentinelOne.verified ? 'verified' : d.verification.sentinelOne.reasons.map((r) => r.code).join(',')]);
-        table([['ID', 'NAME', 'USER', 'SENTINELONE'], ...rows], io);
+        return listPages<DeviceView>(remote, io, flags as PageFlags, {
+          path: '/v1/devices',
+          query: only,
+          again: `postern devices list${only ? ' --awaiting-approval' : ''}`,
+          empty: only ? 'No device waits for approval.' : 'No devices yet: add one with `postern devices add`, or enroll one with `postern agent report`.',
+          rows: (page) => [['ID', 'NAME', 'USER', 'SENTINELONE'], ...page.map((d) => [d.id, d.name, d.user ?? '', d.verification.sentinelOne.verified ? 'verified' : d.verification.sentinelOne.reasons.map((r) => r.code).join(',')])],
+        });
       }),
     );
 
@@ -209,22 +218,13 @@ export function registerInventoryCommands(program: Command, io: Output = console
 
   cmd(devices, 'remove', 'Remove a device')
     .argument('<id>', 'device id (dev_…)')
-    .action(action(io, async (remote, _flags, id: string) => void (await callApiOrThrow(remote, 'DELETE', `/v1/devices/${encodeURIComponent(id)}`))));
-
-  for (const [name, path, what] of [
-    ['approve-user', 'approve-user', "Accept the user the device claimed (claimedUser) as its user"],
-    ['approve-serials', 'approve-serials', 'Accept the serials the device named; they match SentinelOne agents from the next sync'],
-  ] as const) {
-    cmd(devices, name, what)
-      .argument('<id>', 'device id (dev_…)')
-      .action(
-        action(io, async (remote, flags, id: string) => {
-          const device = await callApiOrThrow<DeviceView>(remote, 'POST', `/v1/devices/${encodeURIComponent(id)}/${path}`);
-          if (flags.json) return device;
-          printDevice(device, io);
-        }),
-      );
-  }
+    .action(
+      action(io, async (remote, flags, id: string) => {
+        await callApiOrThrow(remote, 'DELETE', `/v1/devices/${encodeURIComponent(id)}`);
+        if (flags.json) return { removed: id };
+        io.out(`Removed ${id}; an agent still reporting with its token must enroll again.`);
+      }),
+    );
 
   cmd(devices, 'rotate-tokens', "Rotate a device's report and presence tokens; its agent picks up new ones with its next report")
     .argument('<id>', 'device id (dev_…)')
@@ -238,5 +238,11 @@ export function registerInventoryCommands(program: Command, io: Output = console
 
   cmd(devices, 'revoke-tokens', "Revoke a device's report and presence tokens now; it must enroll again")
     .argument('<id>', 'device id (dev_…)')
-    .action(action(io, async (remote, _flags, id: string) => void (await callApiOrThrow(remote, 'DELETE', `/v1/devices/${encodeURIComponent(id)}/tokens`))));
+    .action(
+      action(io, async (remote, flags, id: string) => {
+        await callApiOrThrow(remote, 'DELETE', `/v1/devices/${encodeURIComponent(id)}/tokens`);
+        if (flags.json) return { revoked: id };
+        io.out(`Revoked the tokens of ${id}; its agent must enroll again (postern agent report --enroll-key …).`);
+      }),
+    );
 }

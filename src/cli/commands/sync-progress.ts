@@ -1,6 +1,7 @@
 /**
  * Follows a running sync until it ends, showing agents fetched out of SentinelOne's total: a progress bar on a
- * terminal, plain `syncing: fetched N of M agents` lines otherwise (logs, CI, pipes), each only when it changed.
+ * terminal, plain `syncing: fetched N of M agents` lines otherwise (logs, CI, pipes), each only when it changed and
+ * once something was fetched.
  * Answers the integration as it stands after the sync.
  */
 import { SingleBar } from 'cli-progress';
@@ -44,7 +45,8 @@ export async function followSync(
             bar.setTotal(p.total);
             bar.update(p.fetched);
           }
-        } else {
+        } else if (p.fetched > 0) {
+          // Nothing fetched yet is no count at all: say nothing rather than "fetched 0 agents".
           const line = p.total === null ? `syncing: fetched ${p.fetched} agents` : `syncing: fetched ${p.fetched} of ${p.total} agents`;
           if (line !== last) io.out(line);
           last = line;

@@ -3,9 +3,10 @@
  * investigation, and the risk behaviour settings, over the REST API (`--json` prints the API's answer).
  */
 import type { Command } from 'commander';
+import { clientAction, clientCommand, listPages, pageOptions, type PageFlags } from './client-action.ts';
 import { addRemoteOptions, callApiOrThrow, consoleOutput, remoteOptions, type Output } from './remote.ts';
 
-type Flags = { server?: string; token?: string; json?: boolean };
+type Flags = { server?: string; token?: string; caFile?: string; json?: boolean };
 interface UserRow {
   email: string;
   level: string;
@@ -39,11 +40,23 @@ function printBehaviors(list: Behavior[], io: Output): void {
 
 export function registerUserCommands(program: Command, io: Output = consoleOutput): void {
   const users = program.command('users').description("Users and their risk level from EDR signals (user:riskLevel in policies)");
-  addRemoteOptions(users.command('list').description('Every user with their risk level').option('--json', 'print the API answer')).action(async (flags: Flags) => {
-    const res = await callApiOrThrow<{ data: UserRow[] }>(remoteOptions(flags), 'GET', '/v1/users');
-    if (flags.json) return io.out(JSON.stringify(res, null, 2));
-    table([['USER', 'RISK', 'DEVICES', 'EVENTS'], ...res.data.map((u) => [u.email, u.level, String(u.devices), String(u.events)])], io);
-  });
+  pageOptions(clientCommand(users, 'list', 'Users with their risk level, a page at a time (--all for every page)'))
+    .option('--search <text>', 'only users whose email contains this text')
+    .option('--risk-level <levels>', 'only users at these levels: none, low, medium, high (comma-separated)')
+    .action(
+      clientAction(io, async (remote, flags) => {
+        const f = flags as PageFlags & { search?: string; riskLevel?: string };
+        const query = `${f.search ? `&q=${encodeURIComponent(f.search)}` : ''}${f.riskLevel ? `&riskLevel=${encodeURIComponent(f.riskLevel)}` : ''}`;
+        const again = `postern users list${f.search ? ` --search ${JSON.stringify(f.search)}` : ''}${f.riskLevel ? ` --risk-level ${f.riskLevel}` : ''}`;
+        return listPages<UserRow>(remote, io, f, {
+          path: '/v1/users',
+          query,
+          again,
+          empty: query ? 'No user matches.' : 'No users yet: a user appears once a device has one.',
+          rows: (page) => [['USER', 'RISK', 'DEVICES', 'EVENTS'], ...page.map((u) => [u.email, u.level, String(u.devices), String(u.events)])],
+        });
+      }),
+    );
   addRemoteOptions(users.command('show').argument('<email>').description("A user's risk level and events").option('--json', 'print the API answer')).action(
     async (email: string, flags: Flags) => {
       const r = await callApiOrThrow<UserRisk>(remoteOptions(flags), 'GET', path(email));
@@ -76,13 +89,16 @@ export function registerUserCommands(program: Command, io: Output = consoleOutpu
       .description('Change one behaviour (audited)')
       .option('--level <level>', 'low, medium or high')
       .option('--enable', 'record events of this behaviour')
-      .option('--disable', 'record none, and stop counting its events'),
+      .option('--disable', 'record none, and stop counting its events')
+      .option('--json', 'print the API answer'),
   ).action(async (behavior: string, flags: Flags & { level?: string; enable?: boolean; disable?: boolean }) => {
     const change: Record<string, unknown> = {};
     if (flags.level) change.riskLevel = flags.level;
     if (flags.enable) change.enabled = true;
     if (flags.disable) change.enabled = false;
+    if (Object.keys(change).length === 0) throw new Error('Nothing to change: pass --level, --enable or --disable.');
     const res = await callApiOrThrow<{ data: Behavior[] }>(remoteOptions(flags), 'PUT', '/v1/risk/behaviors', { [behavior]: change });
+    if (flags.json) return io.out(JSON.stringify(res, null, 2));
     printBehaviors(res.data, io);
   });
 }
