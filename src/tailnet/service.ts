@@ -10,7 +10,7 @@ import type { IdGenerator } from '../lib/ids.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
 import type { Executor, Store } from '../store/index.ts';
 import type { Scheduler } from '../sync/index.ts';
-import { exportProblem, tailscaleKeyFor } from './export-plan.ts';
+import { effectiveExpirySeconds, exportProblem, tailscaleKeyFor } from './export-plan.ts';
 import { initialTailnetStatus, type NodeLink, type TailnetRepo } from './repo.ts';
 import { summarizeTailnet } from './summary.ts';
 import { tailnetActor } from './sync.ts';
@@ -26,6 +26,7 @@ export interface TailnetInput {
   baseUrl?: string;
   pollIntervalSeconds?: number;
   export?: { attributes: string[]; expirySeconds?: number | null };
+  autoApproveSerials?: boolean;
 }
 
 export type TailnetPatch = Partial<TailnetInput>;
@@ -93,6 +94,7 @@ const auditable = (r: TailnetRecord) => ({
   credential: r.credentialMasked,
   pollIntervalSeconds: r.pollIntervalSeconds,
   export: r.export,
+  autoApproveSerials: r.autoApproveSerials,
 });
 
 export function createTailnetService(deps: TailnetServiceDeps) {
@@ -109,7 +111,8 @@ export function createTailnetService(deps: TailnetServiceDeps) {
       oauthClientId: r.auth.kind === 'oauth' ? r.auth.clientId : null,
       credentialMasked: r.credentialMasked,
       pollIntervalSeconds: r.pollIntervalSeconds,
-      export: r.export,
+      export: { ...r.export, expirySeconds: effectiveExpirySeconds(r) },
+      autoApproveSerials: r.autoApproveSerials,
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
       status: { ...status, state, summary: summarizeTailnet({ ...status, state }, clock.nowMs()) },
@@ -143,6 +146,7 @@ export function createTailnetService(deps: TailnetServiceDeps) {
         credentialMasked: credentials.masked,
         pollIntervalSeconds: input.pollIntervalSeconds ?? TAILNET_DEFAULTS.pollIntervalSeconds,
         export: checkExport(input.export ?? { attributes: [] }),
+        autoApproveSerials: input.autoApproveSerials ?? true,
         configVersion: 1,
         createdAt: now,
         updatedAt: now,
@@ -186,6 +190,7 @@ export function createTailnetService(deps: TailnetServiceDeps) {
           ...(credentials ? { auth: credentials.auth, credentialMasked: credentials.masked } : {}),
           ...(patch.pollIntervalSeconds !== undefined ? { pollIntervalSeconds: patch.pollIntervalSeconds } : {}),
           ...(patch.export !== undefined ? { export: checkExport(patch.export) } : {}),
+          ...(patch.autoApproveSerials !== undefined ? { autoApproveSerials: patch.autoApproveSerials } : {}),
           baseUrl,
           updatedAt: clock.now().toISOString(),
         };

@@ -16,7 +16,7 @@ import type { SecretBox } from '../lib/secrets.ts';
 import type { Store } from '../store/index.ts';
 import type { RetryPolicy } from '../sync/index.ts';
 import type { RetryOptions, TailscaleClient, TailscaleClientFactory } from './client.ts';
-import { applyOp, desiredExport, planExport, reconcileExported } from './export-plan.ts';
+import { applyOp, desiredExport, effectiveExpirySeconds, planExport, reconcileExported } from './export-plan.ts';
 import { devicePatchFor, factsFromNode, type NodeFacts } from './import-plan.ts';
 import type { NodeLink, TailnetRepo } from './repo.ts';
 import { classifyTailnetFailure, tailnetAfterFailure, tailnetAfterSuccess } from './status.ts';
@@ -173,7 +173,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
         link.exported = corrected;
       }
     }
-    const ops = planExport(link.exported, desired.values, clock.nowMs(), rec.export.expirySeconds);
+    const ops = planExport(link.exported, desired.values, clock.nowMs(), effectiveExpirySeconds(rec));
     if (ops.length === 0) return;
     let exported = link.exported;
     try {

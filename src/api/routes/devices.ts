@@ -44,7 +44,7 @@ const patchBody = z.strictObject({
 });
 
 const params = z.strictObject({ id: idParam('dev', 'a device') });
-const listQuery = pageQuery.extend({ awaitingApproval: z.enum(['true', 'false']).optional() });
+const listQuery = pageQuery.extend({ awaitingApproval: z.enum(['true', 'false']).optional(), conflicts: z.enum(['true', 'false']).optional() });
 const attributeParams = z.strictObject({
   id: idParam('dev', 'a device'),
   key: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*:[A-Za-z0-9_]{1,128}$/, { message: 'must be an attribute key like custom:tier' }),
@@ -76,11 +76,12 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { d
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/devices',
-    summary: 'List devices with attributes and verification (cursor pagination; ?awaitingApproval=true: only devices with a claimed user or pending serial)',
+    summary:
+      'List devices with attributes and verification (cursor pagination; ?awaitingApproval=true: only devices with a claimed user or pending serial; ?conflicts=true: only devices whose pending claims wait on a conflict, listed in each device\'s `conflicts`)',
     tags,
     roles: READ,
     query: listQuery,
-    handler: ({ query }) => devices.list(query.limit, query.cursor ?? null, { awaitingApproval: query.awaitingApproval === 'true' }),
+    handler: ({ query }) => devices.list(query.limit, query.cursor ?? null, { awaitingApproval: query.awaitingApproval === 'true', conflicts: query.conflicts === 'true' }),
   });
 
   defineRoute(app, deps, {

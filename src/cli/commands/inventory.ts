@@ -21,6 +21,7 @@ interface DeviceView {
   claimedUser?: string | null;
   serialNumbers: string[];
   pendingSerials?: string[];
+  conflicts?: { code: string; serial: string; source: string; deviceId: string | null; message: string }[];
   tags: string[];
   attributes: Record<string, { value: unknown; source: string }>;
   verification: { sentinelOne: { verified: boolean; reasons: { code: string; message: string }[] } };
@@ -46,6 +47,7 @@ export function printDevice(d: DeviceView, io: Output): void {
   io.out(`${d.id}  ${d.name}  (${d.os}${d.user ? `, ${d.user}` : ''})  ${d.tags.join(' ')}`);
   io.out(`  serials: ${d.serialNumbers.join(', ') || 'none'}`);
   if (d.pendingSerials?.length) io.out(`  awaiting approval (postern devices approve-serials ${d.id}): ${d.pendingSerials.join(', ')}`);
+  for (const c of d.conflicts ?? []) io.out(`  conflict on ${c.serial} (${c.source}): ${c.code}: ${c.message}`);
   if (d.claimedUser) io.out(`  claims user ${d.claimedUser} (not used until: postern devices approve-user ${d.id})`);
   io.out(`  SentinelOne: ${v.verified ? 'verified' : 'NOT verified'}`);
   for (const r of v.reasons) io.out(`    ${r.code}: ${r.message}`);
@@ -171,6 +173,23 @@ export function registerInventoryCommands(program: Command, io: Output = console
         if (flags.json) return all;
         const rows = all.map((d) => [d.id, d.name, d.user ?? '', d.verification.sentinelOne.verified ? 'verified' : d.verification.sentinelOne.reasons.map((r) => r.code).join(',')]);
         table([['ID', 'NAME', 'USER', 'SENTINELONE'], ...rows], io);
+      }),
+    );
+
+  cmd(devices, 'conflicts', 'List devices whose pending claims (serials a device or a tailnet node named) wait on a conflict')
+    .action(
+      action(io, async (remote, flags) => {
+        const all: DeviceView[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: { data: DeviceView[]; nextCursor: string | null } = await callApiOrThrow(remote, 'GET', `/v1/devices?limit=1000&conflicts=true${cursor ? `&cursor=${cursor}` : ''}`);
+          all.push(...page.data);
+          cursor = page.nextCursor;
+        } while (cursor);
+        if (flags.json) return all;
+        if (all.length === 0) return void io.out('No conflicts.');
+        const rows = all.flatMap((d) => (d.conflicts ?? []).map((c) => [d.id, d.name, d.user ?? '', c.serial, c.source, c.code, c.deviceId ?? '']));
+        table([['ID', 'NAME', 'USER', 'SERIAL', 'CLAIMED BY', 'CONFLICT', 'OTHER DEVICE'], ...rows], io);
       }),
     );
 
