@@ -13,6 +13,7 @@ import type { Executor, Store } from '../store/index.ts';
 import { adminSerials, type AddressRow } from './identity-rules.ts';
 import { auditBase, createIdentityWrites, refuseTaken, settleClaims, usableSerials, writeTransaction, type Actor, type DeviceChangeHook } from './identity.ts';
 import { chunks, type DeviceRepo } from './repo.ts';
+import { createSourceWrites } from './source-writes.ts';
 import type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';
 import type { VerifyingIntegration } from './verification.ts';
 import { buildDeviceView, liveAttributes } from './view.ts';
@@ -63,8 +64,11 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     return device;
   }
 
+  const identityDeps = { store, repo, clock, ids: deps.ids, audit: deps.audit, views, mustGet, ...(deps.onChange ? { onChange: deps.onChange } : {}) };
+
   return {
-    ...createIdentityWrites({ store, repo, clock, ids: deps.ids, audit: deps.audit, views, mustGet, ...(deps.onChange ? { onChange: deps.onChange } : {}) }),
+    ...createIdentityWrites(identityDeps),
+    ...createSourceWrites(identityDeps),
 
     /** Adds a device as an admin: its serials are approved and its addresses identify it. */
     async create(input: DeviceInput, by: Actor): Promise<DeviceView> {

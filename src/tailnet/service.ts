@@ -13,7 +13,7 @@ import type { Scheduler } from '../sync/index.ts';
 import { effectiveExpirySeconds, exportProblem, tailscaleKeyFor } from './export-plan.ts';
 import { initialTailnetStatus, type NodeLink, type TailnetRepo } from './repo.ts';
 import { summarizeTailnet } from './summary.ts';
-import { tailnetActor } from './sync.ts';
+import { sourceOf, tailnetActor } from './sync.ts';
 import type { ExportConfig, TailnetAuth, TailnetRecord, TailnetStatus, TailnetView } from './types.ts';
 import { DEFAULT_TAILSCALE_BASE_URL, normalizeTailscaleBaseUrl } from './url.ts';
 
@@ -37,7 +37,7 @@ export interface TailnetServiceDeps {
   store: Store;
   repo: TailnetRepo;
   scheduler: Pick<Scheduler, 'trigger' | 'forget' | 'isRunning' | 'reschedule'>;
-  devices: Pick<DeviceService, 'remove'>;
+  devices: Pick<DeviceService, 'remove' | 'withdrawSource'>;
   audit: Pick<AuditLog, 'record'>;
   secrets: SecretBox;
   clock: Clock;
@@ -213,13 +213,16 @@ export function createTailnetService(deps: TailnetServiceDeps) {
       return service.get(id);
     },
 
-    /** Removes a source and the devices it created (devices it only linked to stay). */
+    /** Removes a source and the devices it created; devices it only linked to stay, without what it brought them. */
     async remove(id: string, by: Actor): Promise<void> {
       await deps.scheduler.forget(id);
       const { record } = await load(store.db, id);
       const links: NodeLink[] = await repo.links(store.db, id);
       for (const link of links) {
-        if (!link.createdDevice) continue;
+        if (!link.createdDevice) {
+          await deps.devices.withdrawSource(link.deviceId, sourceOf(id), tailnetActor(id), (tx) => repo.removeLink(tx, id, link.nodeId));
+          continue;
+        }
         await deps.devices.remove(link.deviceId, tailnetActor(id)).catch((err) => {
           if (!isPosternError(err, 'NOT_FOUND')) throw err;
         });
@@ -245,16 +248,26 @@ export function createTailnetService(deps: TailnetServiceDeps) {
       for (const r of await repo.list(store.db)) if (r.export.attributes.length > 0) deps.scheduler.trigger(r.id, 'incremental').catch(() => undefined);
     },
 
-    /** Each node and the device it feeds, with what was last exported to it. */
+    /**
+     * Each node and the device it feeds, with what was last exported to it; then the nodes the last sync skipped
+     * (`skipped: {reason}`: a fact failed its check, or the devices service refused one).
+     */
     async nodes(id: string) {
-      await load(store.db, id);
-      return (await repo.links(store.db, id)).map((l) => ({
+      const { status } = await load(store.db, id);
+      const skipped = new Map((status.counts?.skippedNodes ?? []).map((s) => [s.nodeId, s.reason]));
+      const linked = (await repo.links(store.db, id)).map((l) => ({
         nodeId: l.nodeId,
-        deviceId: l.deviceId,
+        deviceId: l.deviceId as string | null,
         createdDevice: l.createdDevice,
         exported: l.exported,
-        updatedAt: l.updatedAt,
+        updatedAt: l.updatedAt as string | null,
+        skipped: skipped.has(l.nodeId) ? { reason: skipped.get(l.nodeId)! } : null,
       }));
+      const known = new Set(linked.map((l) => l.nodeId));
+      const unlinked = [...skipped]
+        .filter(([nodeId]) => !known.has(nodeId))
+        .map(([nodeId, reason]) => ({ nodeId, deviceId: null, createdDevice: false, exported: {}, updatedAt: null, skipped: { reason } }));
+      return [...linked, ...unlinked];
     },
   };
   return service;

@@ -75,6 +75,14 @@ export interface TailnetCounts {
    * looks like that); they are removed if their nodes are still missing at the next sync.
    */
   removalsHeld: number;
+  /** The first skipped nodes and why (a fact failed its check, or the devices service refused one). */
+  skippedNodes?: SkippedNode[];
+}
+
+export interface SkippedNode {
+  /** The node id, control characters escaped. */
+  nodeId: string;
+  reason: string;
 }
 
 export interface TailnetStatus {
