@@ -114,11 +114,16 @@ export async function settleClaims(
   }
 }
 
-/** Runs a write transaction; a lost race on the serials' or addresses' UNIQUE index answers 409 like the check before it. */
-export async function writeTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
+/**
+ * Runs a write transaction; a lost race on the approved serials' or addresses' UNIQUE index answers 409 like the
+ * check before it. With `rejudge`, a lost race on a serial runs the write once more instead, so the claim is judged
+ * again (and waits, another device now holding the serial): a claim answers alike however the race went.
+ */
+export async function writeTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>, options: { rejudge?: boolean } = {}): Promise<T> {
   try {
     return await store.transaction(fn);
   } catch (err) {
+    if (options.rejudge && isUniqueViolation(err) && uniqueViolationOn(err) !== 'device_addresses') return writeTransaction(store, fn);
     if (uniqueViolationOn(err) === 'device_addresses') {
       throw new PosternError('CONFLICT', 'Another device took one of these addresses at the same moment; look it up and try again.', {
         details: [{ path: 'body.addresses', message: 'is already held by another device' }],
@@ -178,7 +183,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         await settleClaims(tx, repo, deps.audit, by, created.id, [], serials);
         if (within) await within(tx, created);
         return created;
-      });
+      }, { rejudge: true });
       await deps.onChange?.(device.id, 'enroll');
       return (await deps.views(store.db, [device]))[0]!;
     },
@@ -227,7 +232,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.report', target: id, before, after });
         await settleClaims(tx, repo, deps.audit, by, id, serialRows, serials);
         return { device: after, changed: true };
-      });
+      }, { rejudge: true });
       if (result.changed) await deps.onChange?.(id, 'report');
       return { device: (await deps.views(store.db, [result.device]))[0]!, changed: result.changed };
     },

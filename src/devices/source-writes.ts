@@ -90,7 +90,7 @@ export function createSourceWrites(deps: IdentityDeps) {
         await settleClaims(tx, repo, deps.audit, by, after.id, [], serials);
         if (within) await within(tx, after);
         return after;
-      });
+      }, { rejudge: true });
       await deps.onChange?.(device.id, 'create');
       return (await deps.views(store.db, [device]))[0]!;
     },
@@ -113,7 +113,7 @@ export function createSourceWrites(deps: IdentityDeps) {
         await settleClaims(tx, repo, deps.audit, by, id, judged.serialRows, judged.serials);
         if (within) await within(tx, after);
         return { device: after, changed: true };
-      });
+      }, { rejudge: true });
       if (result.changed) await deps.onChange?.(id, 'update');
       return { device: (await deps.views(store.db, [result.device]))[0]!, changed: result.changed };
     },
