@@ -3,7 +3,6 @@
  * node to a device that existed before it. The tailnet states a node's id, addresses, tags and (untagged) login
  * user; the serials are the node's own claim and go through the devices' identity rules as such.
  */
-import { isIP } from 'node:net';
 import type { TailscaleNode } from './types.ts';
 
 export interface NodeFacts {
@@ -29,6 +28,19 @@ export function normalizeTailscaleOs(os: string): string {
 const TAG = /^tag:[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const EMAIL = /^[^\s@]{1,200}@[^\s@]{1,200}$/;
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** An IPv4 or IPv6 address (no zone, no brackets), decided without any I/O module. */
+function isIpAddress(value: string): boolean {
+  if (IPV4.test(value)) return true;
+  if (!/^[0-9A-Fa-f:.]{2,45}$/.test(value) || !value.includes(':')) return false;
+  try {
+    return new URL(`http://[${value}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
+}
+
 const uniq = (values: readonly string[]) => [...new Set(values)];
 
 export function factsFromNode(node: TailscaleNode): NodeFacts {
@@ -36,7 +48,7 @@ export function factsFromNode(node: TailscaleNode): NodeFacts {
   return {
     name: shortName.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 100) || node.nodeId,
     os: normalizeTailscaleOs(node.os),
-    addresses: uniq(node.addresses.filter((a) => isIP(a) !== 0)),
+    addresses: uniq(node.addresses.filter((a) => isIpAddress(a))),
     // A tagged node is owned by its tags; its `user` is only who registered it, so postern takes no user from it.
     user: node.tags.length === 0 && EMAIL.test(node.user) ? node.user.toLowerCase() : null,
     tags: uniq(node.tags.filter((t) => TAG.test(t))),
@@ -80,7 +92,7 @@ function nodeProblem(node: TailscaleNode): string | null {
   if (node.addresses.length > 16) return 'more than 16 addresses';
   if (node.tags.length > 64) return 'more than 64 tags';
   if (node.serialNumbers.length > 16) return 'more than 16 serial numbers';
-  const bad = node.addresses.find((a) => isIP(a) === 0);
+  const bad = node.addresses.find((a) => !isIpAddress(a));
   if (bad !== undefined) return `address ${JSON.stringify(bad)} is not an IP address`;
   const badTag = node.tags.find((t) => !TAG.test(t));
   if (badTag !== undefined) return `tag ${JSON.stringify(badTag)} is not tag:<name>`;

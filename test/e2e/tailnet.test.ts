@@ -176,7 +176,7 @@ describe.each(engines())('tailnet sources against the Tailscale double on $engin
     expect(ts.state.attributeWrites().map((w) => w.status)).toEqual([429, 200]);
     // Exports carry an expiry by default (four poll intervals), so a stopped postern fails closed in Tailscale too.
     expect(tn.export.expirySeconds).toBe(1200);
-    expect(ts.state.attributesOf(nodes[0]!.nodeId)).toEqual({ 'custom:tier': { value: 'gold_plus', expiry: new Date(clock.nowMs() + 1200_000).toISOString() } });
+    expect(ts.state.attributesOf(nodes[0]!.nodeId)).toEqual({ 'custom:tier': { value: 'gold_plus', expiry: new Date(started + 1200_000).toISOString() } });
     expect(ts.state.violations).toEqual([]);
 
     await h.request('PUT', `/v1/devices/${device.id}/attributes/custom:tier`, { body: { value: 'silver' } });
