@@ -39,6 +39,8 @@ function cardContent(t, isAdmin, refill) {
       [t.auth === 'oauth' ? `OAuth client ${t.oauthClientId}` : 'API key', t.credentialMasked],
       ['Exports', t.export.attributes.length > 0 ? t.export.attributes.join(', ') : 'nothing'],
       ['Export expiry', t.export.expirySeconds ? `${Math.round(t.export.expirySeconds / 60)} min` : undefined],
+      ['Node serials', t.autoApproveSerials === false ? 'wait for an admin' : 'approved when no identity rule is broken'],
+      ['Nodes skipped', c && c.nodesSkipped ? `${c.nodesSkipped}: ${(c.skippedNodes ?? []).slice(0, 3).map((s) => `${s.nodeId} (${s.reason})`).join('; ')}` : undefined],
       ['Last sync', time(status.lastSyncAt, { relative: true })],
       ['Last successful sync', time(status.lastSuccessfulSyncAt, { relative: true })],
       ['Next sync', time(status.nextSyncAt, { relative: true })],
