@@ -167,11 +167,6 @@ export function createDeviceRepo() {
       return (await q.execute()).map((r) => ({ deviceId: r.device_id, serial: r.serial, status: r.status as SerialStatus }));
     },
 
-    /** Drops another device's pending claim on a serial (an approved claim displaced it). */
-    async dropPendingSerial(db: Executor, deviceId: string, serial: string): Promise<void> {
-      await db.deleteFrom('device_serials').where('device_id', '=', deviceId).where('serial', '=', serial).where('status', '=', 'pending').execute();
-    },
-
     /** The devices other than `exceptId` that these addresses already identify. */
     async addressHolders(db: Executor, addresses: readonly string[], exceptId: string | null): Promise<{ deviceId: string; address: string }[]> {
       if (addresses.length === 0) return [];

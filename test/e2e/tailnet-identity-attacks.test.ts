@@ -229,4 +229,26 @@ describe.each(engines())('tailnet identity attacks on $engine', ({ newDatabaseUr
     expect(claimed).toMatchObject({ macAddresses: [], reportedMacAddresses: ['3c:22:fb:00:00:5a'], match: [] });
     expect(claimed.verification.sentinelOne.reasons[0].code).toBe('SERIAL_PENDING_APPROVAL');
   });
+
+  it("autoApproveSerials off closes the residual risk: a node presenting an unheld agent's serial waits for an admin", async () => {
+    const unheld = 'C02UNHELD007';
+    s1.state.addAgent({ ...HEALTHY_AGENT, serialNumber: unheld, computerName: 'unheld', lastActiveDate: new Date().toISOString() });
+    const patched = await h.request('PATCH', `/v1/tailnets/${tailnetId}?wait=true`, { body: { autoApproveSerials: false } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.json.autoApproveSerials).toBe(false);
+    const borrower = node('mallory@example.com', [unheld]);
+    ts.state.addNode(borrower);
+    await syncTailnet();
+    await syncS1();
+    await syncTailnet();
+    const d = await deviceAt(borrower.addresses[0]!);
+    expect(d).toMatchObject({ pendingSerials: [unheld], conflicts: [], match: [] });
+    expect(d.verification.sentinelOne.reasons[0].code).toBe('SERIAL_PENDING_APPROVAL');
+    expect(exported(borrower)).toBe(false);
+    // On (the default), the same claim breaks no rule and is approved: the residual risk docs/identity.md states.
+    expect((await h.request('PATCH', `/v1/tailnets/${tailnetId}?wait=true`, { body: { autoApproveSerials: true } })).json.autoApproveSerials).toBe(true);
+    expect((await get(d.id)).pendingSerials).toEqual([]);
+    ts.state.removeNode(borrower.nodeId);
+    await syncTailnet();
+  });
 });
