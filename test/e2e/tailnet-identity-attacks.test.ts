@@ -251,4 +251,28 @@ describe.each(engines())('tailnet identity attacks on $engine', ({ newDatabaseUr
     ts.state.removeNode(borrower.nodeId);
     await syncTailnet();
   });
+
+  it("a link whose user rule breaks later ends: the node's facts leave the device, and the node gets its own", async () => {
+    const henrySerial = 'C02HENRY0008';
+    s1.state.addAgent({ ...HEALTHY_AGENT, serialNumber: henrySerial, computerName: 'henry', lastActiveDate: new Date().toISOString() });
+    const henry = (await h.request('POST', '/v1/devices', { body: { name: 'henry-mbp', os: 'macos', serialNumbers: [henrySerial], user: 'henry@example.com' } })).json;
+    const henryNode = node('henry@example.com', [henrySerial]);
+    ts.state.addNode(henryNode);
+    await syncTailnet();
+    expect((await get(henry.id)).addresses).toEqual(henryNode.addresses);
+    // The node is re-registered under another login: it may no longer feed henry's device.
+    ts.state.updateNode(henryNode.nodeId, { user: 'mallory@example.com' });
+    await syncTailnet();
+    const after = await get(henry.id);
+    expect(after.addresses).toEqual([]);
+    expect(after.provenance.serials).toEqual([{ serial: henrySerial, status: 'approved', source: 'admin' }]);
+    const own = await deviceAt(henryNode.addresses[0]!);
+    expect(own.id).not.toBe(henry.id);
+    expect(own).toMatchObject({ user: 'mallory@example.com', pendingSerials: [henrySerial], conflicts: [{ code: 'SERIAL_HELD', deviceId: henry.id }] });
+    await syncS1();
+    await syncTailnet();
+    expect(exported(henryNode)).toBe(false);
+    ts.state.removeNode(henryNode.nodeId);
+    await syncTailnet();
+  });
 });
