@@ -93,6 +93,16 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     reply.header('cache-control', 'no-store');
   });
 
+  // Every device sub-resource (`/v1/devices/{id}/…`, whichever module registers it) answers 404 for a device that
+  // does not exist, never an empty list. Runs after authentication (route onRequest) and before the handler; an id
+  // of the wrong shape is left to the route's own validation (400).
+  app.addHook('preHandler', async (request) => {
+    const url = request.routeOptions.url;
+    if (!url?.startsWith('/v1/devices/:id/')) return;
+    const id = (request.params as { id?: unknown }).id;
+    if (typeof id === 'string' && /^dev_[A-Za-z0-9_-]{1,64}$/.test(id)) await deps.devices.get(id);
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });

@@ -1,9 +1,10 @@
 /**
- * What a device's own agent can make postern believe (pure rules): serials it names wait for approval, addresses
- * identify it only where observed, a user it names is only a claim, and nothing an admin set is dropped by a report.
+ * What a device's own agent or a device source can make postern believe (pure rules): serials it names wait for
+ * approval or a conflict, addresses identify it only where observed (or stated by its tailnet), a user it names is
+ * only a claim, claims never block one another, and nothing an admin set is dropped by another source.
  */
 import { describe, expect, it } from 'vitest';
-import { adminSerials, approveSerials, canonicalOs, enrollmentUser, reportedAddresses, reportedSerials, sameAddress } from './identity-rules.ts';
+import { adminSerials, approveSerials, canonicalOs, claimConflict, enrollmentUser, reportedAddresses, reportedSerials, sameAddress, sourceAddresses, sourceSerials, withoutSource, type ClaimContext, type SerialRow } from './identity-rules.ts';
 
 describe('OS names a person would type become the canonical lower-case name', () => {
   it.each([
@@ -33,9 +34,9 @@ describe('serials a device names', () => {
   const admin = adminSerials(['ADMIN1']);
 
   it.each([
-    ['a new serial waits for approval', [], ['NEW1'], false, [{ serial: 'NEW1', status: 'pending', source: 'device' }]],
-    ['a key that approves serials approves it at once', [], ['NEW1'], true, [{ serial: 'NEW1', status: 'approved', source: 'device' }]],
-    ['an approved serial stays approved', [{ serial: 'OLD1', status: 'approved', source: 'device' }], ['OLD1'], false, [{ serial: 'OLD1', status: 'approved', source: 'device' }]],
+    ['a new serial waits for approval', [], ['NEW1'], false, [{ serial: 'NEW1', status: 'pending', source: 'device', note: null }]],
+    ['a key that approves serials approves it at once', [], ['NEW1'], true, [{ serial: 'NEW1', status: 'approved', source: 'device', note: null }]],
+    ['an approved serial stays approved', [{ serial: 'OLD1', status: 'approved', source: 'device' }], ['OLD1'], false, [{ serial: 'OLD1', status: 'approved', source: 'device', note: null }]],
     ['a serial no longer reported is dropped', [{ serial: 'OLD1', status: 'approved', source: 'device' }], [], false, []],
     ['an admin-set serial survives a report without it', admin, [], false, admin],
     ['an admin-set serial reported again stays admin', admin, ['ADMIN1'], false, admin],
@@ -43,8 +44,66 @@ describe('serials a device names', () => {
     expect(reportedSerials(existing, usable, auto)).toEqual(expected);
   });
 
+  it('a serial another device holds waits with the conflict, even under a key that approves serials (no 409)', () => {
+    const others = new Map([['HELD1', [{ deviceId: 'dev_victim', status: 'approved' as const }]]]);
+    expect(reportedSerials([], ['HELD1'], true, others)).toEqual([{ serial: 'HELD1', status: 'pending', source: 'device', note: 'SERIAL_HELD dev_victim' }]);
+  });
+
+  it("another device's pending claim never blocks a key that approves serials (claims never block)", () => {
+    const others = new Map([['SQUAT1', [{ deviceId: 'dev_squatter', status: 'pending' as const }]]]);
+    expect(reportedSerials([], ['SQUAT1'], true, others)).toEqual([{ serial: 'SQUAT1', status: 'approved', source: 'device', note: null }]);
+  });
+
   it('approval approves every pending serial and keeps the rest', () => {
     expect(approveSerials([...admin, { serial: 'P1', status: 'pending', source: 'device' }]).map((r) => r.status)).toEqual(['approved', 'approved']);
+  });
+});
+
+describe("a source's serial claims (a tailnet node's)", () => {
+  const base: ClaimContext = { others: new Map(), autoApprove: true, claimsBlock: true };
+  const src = 'tailnet:tn_1' as const;
+
+  it.each([
+    ['breaks no rule: approved', base, null],
+    ['another device holds it', { ...base, others: new Map([['S1', [{ deviceId: 'dev_v', status: 'approved' as const }]]]) }, 'SERIAL_HELD dev_v'],
+    ['another device claims it', { ...base, others: new Map([['S1', [{ deviceId: 'dev_c', status: 'pending' as const }]]]) }, 'SERIAL_CLAIMED dev_c'],
+    ['two nodes present it', { ...base, contested: new Set(['S1']) }, 'SERIAL_CONTESTED'],
+    ['its EDR agent feeds another device', { ...base, agentElsewhere: new Map([['S1', 'dev_m']]) }, 'AGENT_ELSEWHERE dev_m'],
+    ["the node's user differs", { ...base, blocked: 'USER_MISMATCH dev_v' }, 'USER_MISMATCH dev_v'],
+  ] as const)('%s', (_name, ctx, note) => {
+    expect(claimConflict('S1', ctx as ClaimContext)).toBe(note);
+    expect(sourceSerials([], src, ['S1'], ctx as ClaimContext)).toEqual([{ serial: 'S1', status: note === null ? 'approved' : 'pending', source: src, note }]);
+  });
+
+  it('autoApproveSerials off: every claim waits, with no conflict', () => {
+    expect(sourceSerials([], src, ['S1'], { ...base, autoApprove: false })).toEqual([{ serial: 'S1', status: 'pending', source: src, note: null }]);
+  });
+
+  it("other sources' rows stay; the source's rows it no longer states leave", () => {
+    const existing: SerialRow[] = [
+      { serial: 'ADMIN1', status: 'approved', source: 'admin' },
+      { serial: 'AGENT1', status: 'approved', source: 'device' },
+      { serial: 'OLD1', status: 'approved', source: src },
+    ];
+    expect(sourceSerials(existing, src, ['ADMIN1', 'NEW1'], base).map((r) => `${r.serial}:${r.source}:${r.status}`)).toEqual(['ADMIN1:admin:approved', 'AGENT1:device:approved', 'NEW1:tailnet:tn_1:approved']);
+  });
+
+  it('a pending claim whose conflict ended is approved at the next statement; an approved one stays', () => {
+    const pending: SerialRow[] = [{ serial: 'S1', status: 'pending', source: src, note: 'SERIAL_CONTESTED' }];
+    expect(sourceSerials(pending, src, ['S1'], base)[0]).toMatchObject({ status: 'approved', note: null });
+    const approved: SerialRow[] = [{ serial: 'S1', status: 'approved', source: src }];
+    expect(sourceSerials(approved, src, ['S1'], { ...base, contested: new Set(['S1']) })[0]).toMatchObject({ status: 'approved' });
+  });
+
+  it('what a source brought leaves with it; admin facts stay', () => {
+    expect(withoutSource([{ address: '100.64.0.1', source: src }, { address: '10.0.0.1', source: 'admin' }], src)).toEqual([{ address: '10.0.0.1', source: 'admin' }]);
+  });
+
+  it("a source's addresses never take one another device holds", () => {
+    expect(sourceAddresses([{ address: '10.0.0.1', source: 'admin' }], src, ['100.64.0.1', '100.64.0.2'], new Set(['100.64.0.2']))).toEqual([
+      { address: '10.0.0.1', source: 'admin' },
+      { address: '100.64.0.1', source: src },
+    ]);
   });
 });
 

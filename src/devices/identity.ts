@@ -1,8 +1,10 @@
 /**
  * The device-identity writes every entry path goes through: enrollment by an agent, its later reports, and the
- * admin approvals of what a device claimed. The rules themselves are pure (`identity-rules.ts`); this file applies
- * them inside one transaction each, with the serial and address checks in that same transaction and the serials'
- * UNIQUE index behind them, so concurrent writes cannot register one serial twice.
+ * admin approvals of what a device claimed (a device source's writes are in `source-writes.ts`). The rules
+ * themselves are pure (`identity-rules.ts`); this file applies them inside one transaction each, with the serial
+ * and address checks in that same transaction and the UNIQUE index on approved serials behind them, so concurrent
+ * writes cannot approve one serial twice. A claim never answers differently because the serial was claimed or
+ * held before: it waits, and the conflict is on the device.
  */
 import { normalizeMac } from './mac.ts';
 import type { AuditLog } from '../audit/index.ts';
@@ -12,10 +14,12 @@ import type { IdGenerator } from '../lib/ids.ts';
 import { isUniqueViolation, uniqueViolationOn, type Executor, type Store, type Tx } from '../store/index.ts';
 import {
   approveSerials,
+  conflictNote,
   enrollmentUser,
   reportedAddresses,
   reportedSerials,
   type AddressRow,
+  type ClaimContext,
   type SerialRow,
 } from './identity-rules.ts';
 import type { DeviceRepo } from './repo.ts';
@@ -54,9 +58,9 @@ export const serialConflict = () =>
   });
 
 /**
- * Refuses serials and identifying addresses another device holds. Runs inside the writing transaction. An approved
- * claim (an admin's, or an enrollment key's that approves serials) displaces another device's merely pending claim,
- * so a device that names a serial first cannot lock the real machine out; the displacement is audited.
+ * For an admin's write: refuses serials another device holds approved, and identifying addresses another device
+ * holds. Runs inside the writing transaction. Other devices' pending claims on the serials stay, marked with the
+ * device that now holds them (claims never block, and nothing is moved silently).
  */
 export async function refuseTaken(
   tx: Executor,
@@ -64,14 +68,9 @@ export async function refuseTaken(
   serials: readonly SerialRow[],
   addresses: readonly AddressRow[],
   exceptId: string | null,
-  audit?: { log: Pick<AuditLog, 'record'>; by: Actor },
 ) {
-  const ours = new Map(serials.map((s) => [s.serial, s.status]));
-  for (const holder of await repo.serialHolders(tx, [...ours.keys()], exceptId)) {
-    if (holder.status !== 'pending' || ours.get(holder.serial) !== 'approved' || !audit) throw serialConflict();
-    await repo.dropPendingSerial(tx, holder.deviceId, holder.serial);
-    await audit.log.record(tx, { ...auditBase(audit.by), action: 'device.serial.displace', target: holder.deviceId, before: { pendingSerial: holder.serial } });
-  }
+  const approved = serials.filter((s) => s.status === 'approved').map((s) => s.serial);
+  if ((await repo.serialHolders(tx, approved, exceptId)).some((h) => h.status === 'approved')) throw serialConflict();
   const held = await repo.addressHolders(tx, addresses.map((a) => a.address), exceptId);
   if (held.length > 0) {
     const first = held[0]!;
@@ -81,11 +80,50 @@ export async function refuseTaken(
   }
 }
 
-/** Runs a write transaction; a lost race on the serials' or addresses' UNIQUE index answers 409 like the check before it. */
-export async function writeTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
+/** Other devices' rows on these serials, by serial: what a claim is judged against. */
+export async function claimsElsewhere(tx: Executor, repo: DeviceRepo, serials: readonly string[], exceptId: string | null): Promise<ClaimContext['others']> {
+  const out = new Map<string, { deviceId: string; status: SerialRow['status'] }[]>();
+  for (const h of await repo.serialHolders(tx, serials, exceptId)) out.set(h.serial, [...(out.get(h.serial) ?? []), { deviceId: h.deviceId, status: h.status }]);
+  return out;
+}
+
+/**
+ * After a write that approved serials on `deviceId`: the other devices' pending claims on them stay pending, with
+ * the reason; and a new conflict on this device (a claim that waits on one) is an audited alert event.
+ */
+export async function settleClaims(
+  tx: Executor,
+  repo: DeviceRepo,
+  audit: Pick<AuditLog, 'record'>,
+  by: Actor,
+  deviceId: string,
+  before: readonly SerialRow[],
+  after: readonly SerialRow[],
+): Promise<void> {
+  const wasApproved = new Set(before.filter((r) => r.status === 'approved').map((r) => r.serial));
+  const approved = after.filter((r) => r.status === 'approved' && !wasApproved.has(r.serial)).map((r) => r.serial);
+  const losers = await repo.noteOtherClaims(tx, approved, deviceId, conflictNote('SERIAL_HELD', deviceId));
+  for (const loser of losers) {
+    await audit.record(tx, { ...auditBase(by), action: 'device.identity.conflict', target: loser, after: { code: 'SERIAL_HELD', heldBy: deviceId, serials: approved } });
+  }
+  const noted = (rows: readonly SerialRow[]) => new Set(rows.filter((r) => r.status === 'pending' && r.note).map((r) => `${r.serial} ${r.note}`));
+  const old = noted(before);
+  const fresh = after.filter((r) => r.status === 'pending' && r.note && !old.has(`${r.serial} ${r.note}`));
+  if (fresh.length > 0) {
+    await audit.record(tx, { ...auditBase(by), action: 'device.identity.conflict', target: deviceId, after: { conflicts: fresh.map((r) => ({ serial: r.serial, source: r.source, note: r.note })) } });
+  }
+}
+
+/**
+ * Runs a write transaction; a lost race on the approved serials' or addresses' UNIQUE index answers 409 like the
+ * check before it. With `rejudge`, a lost race on a serial runs the write once more instead, so the claim is judged
+ * again (and waits, another device now holding the serial): a claim answers alike however the race went.
+ */
+export async function writeTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>, options: { rejudge?: boolean } = {}): Promise<T> {
   try {
     return await store.transaction(fn);
   } catch (err) {
+    if (options.rejudge && isUniqueViolation(err) && uniqueViolationOn(err) !== 'device_addresses') return writeTransaction(store, fn);
     if (uniqueViolationOn(err) === 'device_addresses') {
       throw new PosternError('CONFLICT', 'Another device took one of these addresses at the same moment; look it up and try again.', {
         details: [{ path: 'body.addresses', message: 'is already held by another device' }],
@@ -115,8 +153,10 @@ export function createIdentityWrites(deps: IdentityDeps) {
     async enroll(req: EnrollmentRequest, by: Actor, within?: (tx: Tx, device: Device) => Promise<void>): Promise<DeviceView> {
       const now = clock.now().toISOString();
       const { user, claimedUser } = enrollmentUser(req.keyUser, req.provenUser, req.namedUser);
-      const serials = reportedSerials([], usableSerials(req.facts.serialNumbers), req.autoApproveSerials);
+      const usable = usableSerials(req.facts.serialNumbers);
+      const macs = reportedMacs(req.facts.macAddresses);
       const device = await writeTransaction(store, async (tx) => {
+        const serials = reportedSerials([], usable, req.autoApproveSerials, await claimsElsewhere(tx, repo, usable, null));
         const held = await heldElsewhere(tx, req.facts.addresses, null);
         const addresses = reportedAddresses([], req.facts.addresses, req.observedAddress, held);
         const created: Device = {
@@ -128,19 +168,22 @@ export function createIdentityWrites(deps: IdentityDeps) {
           pendingSerials: serials.filter((s) => s.status === 'pending').map((s) => s.serial).sort(),
           addresses: addresses.identifying.map((a) => a.address),
           reportedAddresses: addresses.reportedOnly,
-          reportedMacAddresses: reportedMacs(req.facts.macAddresses),
+          // The agent's MACs follow its serials: approved when its key approves serials, else they wait.
+          macAddresses: req.autoApproveSerials ? macs : [],
+          macSources: req.autoApproveSerials ? Object.fromEntries(macs.map((m) => [m, 'device'])) : {},
+          reportedMacAddresses: req.autoApproveSerials ? [] : macs,
           user,
           claimedUser,
           tags: [...new Set(req.tags)],
           createdAt: now,
           updatedAt: now,
         };
-        await refuseTaken(tx, repo, serials, addresses.identifying, null, { log: deps.audit, by });
         await repo.insert(tx, created, { addresses: addresses.identifying, serials });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.enroll', target: created.id, after: created });
+        await settleClaims(tx, repo, deps.audit, by, created.id, [], serials);
         if (within) await within(tx, created);
         return created;
-      });
+      }, { rejudge: true });
       await deps.onChange?.(device.id, 'enroll');
       return (await deps.views(store.db, [device]))[0]!;
     },
@@ -166,7 +209,8 @@ export function createIdentityWrites(deps: IdentityDeps) {
           throw new PosternError('CONFLICT', `Device ${id} belongs to ${before.user}; an admin must change its user before ${proven} can sign in on it.`);
         }
         const [serialRows, addressRows] = await Promise.all([repo.serialRows(tx, id), repo.addressRows(tx, id)]);
-        const serials = reportedSerials(serialRows, usableSerials(facts.serialNumbers), false);
+        const usable = usableSerials(facts.serialNumbers);
+        const serials = reportedSerials(serialRows, usable, false, await claimsElsewhere(tx, repo, usable, id));
         const addresses = reportedAddresses(addressRows, facts.addresses, observedAddress, await heldElsewhere(tx, facts.addresses, id));
         const next: Device = {
           ...before,
@@ -177,18 +221,18 @@ export function createIdentityWrites(deps: IdentityDeps) {
           pendingSerials: serials.filter((s) => s.status === 'pending').map((s) => s.serial).sort(),
           addresses: addresses.identifying.map((a) => a.address),
           reportedAddresses: addresses.reportedOnly,
-          ...(facts.macAddresses !== undefined ? { reportedMacAddresses: reportedMacs(facts.macAddresses) } : {}),
+          ...(facts.macAddresses !== undefined ? reportedMacState(before, reportedMacs(facts.macAddresses)) : {}),
           ...(proven !== null ? { user: proven, claimedUser: before.claimedUser === proven ? null : before.claimedUser } : {}),
         };
         const serialsSame = sameRows(serialRows, serials, (r) => `${r.serial}|${r.status}|${r.source}`);
         const addressesSame = sameRows(addressRows, addresses.identifying, (r) => `${r.address}|${r.source}`);
         if (sameDevice(before, next) && serialsSame && addressesSame) return { device: before, changed: false };
         const after = { ...next, updatedAt: clock.now().toISOString() };
-        await refuseTaken(tx, repo, serials, addresses.identifying, id);
         await repo.update(tx, after, { addresses: addresses.identifying, serials });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.report', target: id, before, after });
+        await settleClaims(tx, repo, deps.audit, by, id, serialRows, serials);
         return { device: after, changed: true };
-      });
+      }, { rejudge: true });
       if (result.changed) await deps.onChange?.(id, 'report');
       return { device: (await deps.views(store.db, [result.device]))[0]!, changed: result.changed };
     },
@@ -209,15 +253,36 @@ export function createIdentityWrites(deps: IdentityDeps) {
       return (await deps.views(store.db, [after]))[0]!;
     },
 
-    /** An admin accepts the serials the device named: they match SentinelOne agents from the next sync on. */
+    /**
+     * An admin accepts the serials and MACs the device (or its source) named: they match EDR agents from the next
+     * sync on. A serial another device holds approved is refused (409 naming it); other devices' pending claims on
+     * the approved serials stay pending, with this device as the reason.
+     */
     async approveSerials(id: string, by: Actor): Promise<DeviceView> {
       const after = await writeTransaction(store, async (tx) => {
         const before = await deps.mustGet(tx, id);
         const rows = await repo.serialRows(tx, id);
-        if (!rows.some((r) => r.status === 'pending')) throw new PosternError('CONFLICT', `Device ${id} has no serial waiting for approval.`);
-        const updated: Device = { ...before, pendingSerials: [], updatedAt: clock.now().toISOString() };
-        await repo.update(tx, updated, { serials: approveSerials(rows) });
-        await deps.audit.record(tx, { ...auditBase(by), action: 'device.serial.approve', target: id, after: { approved: before.pendingSerials } });
+        const pendingMacs = before.reportedMacAddresses ?? [];
+        if (!rows.some((r) => r.status === 'pending') && pendingMacs.length === 0) throw new PosternError('CONFLICT', `Device ${id} has no serial or MAC waiting for approval.`);
+        const held = (await repo.serialHolders(tx, before.pendingSerials, id)).find((h) => h.status === 'approved');
+        if (held) {
+          throw new PosternError('CONFLICT', `Serial ${held.serial} is approved on device ${held.deviceId}; remove it from that device first, or delete this device if it is the same machine.`, {
+            details: [{ path: 'pendingSerials', message: `${held.serial} belongs to ${held.deviceId}` }],
+          });
+        }
+        const macs = [...new Set([...(before.macAddresses ?? []), ...pendingMacs])];
+        const updated: Device = {
+          ...before,
+          pendingSerials: [],
+          macAddresses: macs,
+          macSources: { ...(before.macSources ?? {}), ...Object.fromEntries(pendingMacs.map((m) => [m, 'device'])) },
+          reportedMacAddresses: [],
+          updatedAt: clock.now().toISOString(),
+        };
+        const approved = approveSerials(rows);
+        await repo.update(tx, updated, { serials: approved });
+        await deps.audit.record(tx, { ...auditBase(by), action: 'device.serial.approve', target: id, after: { approved: before.pendingSerials, macs: pendingMacs } });
+        await settleClaims(tx, repo, deps.audit, by, id, rows, approved);
         return updated;
       });
       await deps.onChange?.(id, 'approve-serials');
@@ -237,13 +302,26 @@ function sameDevice(a: Device, b: Device): boolean {
     same(a.pendingSerials, b.pendingSerials) &&
     same([...a.addresses].sort(), [...b.addresses].sort()) &&
     same([...a.reportedAddresses].sort(), [...b.reportedAddresses].sort()) &&
-    same([...(a.reportedMacAddresses ?? [])].sort(), [...(b.reportedMacAddresses ?? [])].sort())
+    same([...(a.reportedMacAddresses ?? [])].sort(), [...(b.reportedMacAddresses ?? [])].sort()) &&
+    same([...(a.macAddresses ?? [])].sort(), [...(b.macAddresses ?? [])].sort())
   );
 }
 
 /** What an agent reports as its MACs, normalised; a claim only (an admin's `macAddresses` are what match). */
 function reportedMacs(values: readonly string[] | undefined): string[] {
   return [...new Set((values ?? []).map((v) => normalizeMac(v)).filter((m): m is string => m !== null))].sort().slice(0, 32);
+}
+
+/**
+ * The MAC fields after a report: the agent's approved MACs it still reports stay approved, those it stopped
+ * reporting leave; admin-set MACs stay; every other reported MAC waits for approval.
+ */
+function reportedMacState(before: Device, reported: readonly string[]): Pick<Device, 'macAddresses' | 'macSources' | 'reportedMacAddresses'> {
+  const sources = before.macSources ?? {};
+  const now = new Set(reported);
+  const macAddresses = (before.macAddresses ?? []).filter((m) => sources[m] !== 'device' || now.has(m));
+  const macSources = Object.fromEntries(Object.entries(sources).filter(([m]) => macAddresses.includes(m)));
+  return { macAddresses, macSources, reportedMacAddresses: reported.filter((m) => !macAddresses.includes(m)) };
 }
 
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);

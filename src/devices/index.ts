@@ -35,6 +35,7 @@ export { resolveAttributes, type SourcedAttribute, type ResolvedAttributes } fro
 export { createSyncedRepo, type SyncedRepo, type SyncedDiff, type DesiredDevice, type AttributeChange } from './synced.ts';
 export { createDeviceRepo, chunks, toStoredAttribute, type DeviceRepo } from './repo.ts';
 export { createDeviceService, CUSTOM_KEY_PATTERN, type DeviceService, type Actor } from './service.ts';
-export { canonicalOs, sameAddress, type SerialRow, type AddressRow } from './identity-rules.ts';
+export { canonicalOs, sameAddress, conflictNote, CONFLICT_CODES, type SerialRow, type AddressRow, type ConflictCode } from './identity-rules.ts';
+export type { SourceId, SourceStatement } from './source-writes.ts';
 export type { DeviceChange, DeviceChangeHook } from './identity.ts';
-export type { Device, DeviceFacts, DeviceInput, DevicePatch, DeviceSource, DeviceView, EnrollmentRequest } from './types.ts';
+export type { DeviceConflict, Device, DeviceFacts, DeviceInput, DevicePatch, DeviceSource, DeviceView, EnrollmentRequest } from './types.ts';

@@ -6,6 +6,7 @@
  * device view, decisions and dry runs all call `judgePosture`, so they can never disagree about a device.
  */
 import type { StoredAttribute } from '../lib/attributes.ts';
+import { usableMac } from './mac.ts';
 import { usableSerial } from './serial.ts';
 import type { Device } from './types.ts';
 import { isStale } from './freshness.ts';
@@ -74,12 +75,8 @@ export function judgePosture(input: PostureInput): JudgedPosture {
   const { device, nowMs } = input;
   const freshness = new Map(input.integrations.map((i) => [i.id, i]));
   const verification = verifyDevice({
-    // A serial waiting for an admin's approval does not count yet.
-    hasUsableSerial: device.serialNumbers.some((s) => {
-      const usable = usableSerial(s);
-      return usable !== null && !(device.pendingSerials ?? []).includes(usable);
-    }),
-    hasPendingSerial: (device.pendingSerials ?? []).length > 0,
+    hasUsableSerial: hasMatchKey(device),
+    hasPendingSerial: (device.pendingSerials ?? []).length > 0 || (device.reportedMacAddresses ?? []).length > 0,
     integrations: input.integrations,
     agents: input.agents,
     nowMs,
@@ -91,6 +88,21 @@ export function judgePosture(input: PostureInput): JudgedPosture {
   const stale = new Set<string>();
   for (const [key, attr] of Object.entries(attributes)) if (isStale(attr.source, freshness, nowMs)) stale.add(key);
   return { attributes, stale, verification };
+}
+
+/**
+ * Whether the device carries a key an EDR agent may match it by: an approved usable serial (one waiting for an
+ * admin's approval does not count yet), an approved usable MAC, or an agent UUID an admin recorded. A device
+ * matched by any of them is judged alike.
+ */
+export function hasMatchKey(device: Device): boolean {
+  const pending = device.pendingSerials ?? [];
+  if (device.serialNumbers.some((s) => {
+    const usable = usableSerial(s);
+    return usable !== null && !pending.includes(usable);
+  })) return true;
+  if ((device.macAddresses ?? []).some((m) => usableMac(m) !== null)) return true;
+  return /^[0-9a-f]{32}$/.test((device.s1AgentUuid ?? '').trim().toLowerCase().replace(/-/g, ''));
 }
 
 /** When the facts behind the derived attribute last changed: the newest attribute written by its integration. */

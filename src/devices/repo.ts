@@ -7,7 +7,7 @@ import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
 import { resolveAttributes, type SourcedAttribute } from './attribute-resolution.ts';
 import type { AddressRow, SerialRow, SerialStatus, FactSource, AddressSource } from './identity-rules.ts';
 import { sql } from 'kysely';
-import { normalizeSerial } from './serial.ts';
+import { normalizeSerial, usableSerial } from './serial.ts';
 import { createSyncedRepo } from './synced.ts';
 import type { Device, DeviceSource } from './types.ts';
 
@@ -23,6 +23,7 @@ const toDevice = (row: DevicesTable, pendingSerials: string[] = []): Device => (
   macAddresses: fromJson<string[]>(row.mac_addresses ?? '[]', []),
   reportedMacAddresses: fromJson<string[]>(row.reported_mac_addresses ?? '[]', []),
   s1AgentUuid: row.s1_agent_uuid ?? null,
+  macSources: fromJson<Record<string, string>>(row.mac_sources ?? '{}', {}),
   user: row.user,
   claimedUser: row.claimed_user,
   tags: fromJson<string[]>(row.tags, []),
@@ -62,6 +63,7 @@ const toRow = (d: Device): DevicesTable => ({
   mac_addresses: toJson(d.macAddresses ?? []),
   reported_mac_addresses: toJson(d.reportedMacAddresses ?? []),
   s1_agent_uuid: d.s1AgentUuid ?? null,
+  mac_sources: toJson(d.macSources ?? {}),
 });
 
 export const toStoredAttribute = (row: Pick<AttributesTable, 'value_json' | 'source' | 'updated_at' | 'expires_at'>): StoredAttribute => ({
@@ -96,8 +98,61 @@ export function createDeviceRepo() {
     },
 
     async serialRows(db: Executor, deviceId: string): Promise<SerialRow[]> {
-      const rows = await db.selectFrom('device_serials').select(['serial', 'status', 'source']).where('device_id', '=', deviceId).orderBy('serial').execute();
-      return rows.map((r) => ({ serial: r.serial, status: r.status as SerialStatus, source: r.source as FactSource }));
+      const rows = await db.selectFrom('device_serials').select(['serial', 'status', 'source', 'note']).where('device_id', '=', deviceId).orderBy('serial').execute();
+      return rows.map((r) => ({ serial: r.serial, status: r.status as SerialStatus, source: r.source as FactSource, note: r.note ?? null }));
+    },
+
+    /** Every serial and address row of these devices, with its provenance: what the device view shows. */
+    async identityRows(db: Executor, ids: readonly string[]): Promise<Map<string, { serials: SerialRow[]; addresses: AddressRow[] }>> {
+      const out = new Map<string, { serials: SerialRow[]; addresses: AddressRow[] }>();
+      const of = (id: string) => out.get(id) ?? (out.set(id, { serials: [], addresses: [] }), out.get(id)!);
+      for (const chunk of chunks(ids, 500)) {
+        const [serials, addresses] = await Promise.all([
+          db.selectFrom('device_serials').select(['device_id', 'serial', 'status', 'source', 'note']).where('device_id', 'in', chunk).orderBy('serial').execute(),
+          db.selectFrom('device_addresses').select(['device_id', 'address', 'source']).where('device_id', 'in', chunk).orderBy('address').execute(),
+        ]);
+        for (const r of serials) of(r.device_id).serials.push({ serial: r.serial, status: r.status as SerialStatus, source: r.source as FactSource, note: r.note ?? null });
+        for (const r of addresses) of(r.device_id).addresses.push({ address: r.address, source: r.source as AddressSource });
+      }
+      return out;
+    },
+
+    /** Marks the other devices' pending claims on these serials with why they wait (another device now holds it). */
+    async noteOtherClaims(db: Executor, serials: readonly string[], exceptId: string, note: string): Promise<string[]> {
+      if (serials.length === 0) return [];
+      const rows = await db.selectFrom('device_serials').select('device_id').where('serial', 'in', [...serials]).where('status', '=', 'pending').where('device_id', '!=', exceptId).execute();
+      if (rows.length > 0) {
+        await db.updateTable('device_serials').set({ note }).where('serial', 'in', [...serials]).where('status', '=', 'pending').where('device_id', '!=', exceptId).execute();
+      }
+      return [...new Set(rows.map((r) => r.device_id))];
+    },
+
+    /** Devices with a pending claim that conflicts: a note, or a serial another device holds approved. */
+    async conflictedIds(db: Executor): Promise<string[]> {
+      const noted = await db.selectFrom('device_serials').select('device_id').where('status', '=', 'pending').where('note', 'is not', null).execute();
+      const held = await db
+        .selectFrom('device_serials as p')
+        .innerJoin('device_serials as a', (j) => j.onRef('a.serial', '=', 'p.serial').onRef('a.device_id', '!=', 'p.device_id'))
+        .select('p.device_id')
+        .where('p.status', '=', 'pending')
+        .where('a.status', '=', 'approved')
+        .execute();
+      return [...new Set([...noted, ...held].map((r) => r.device_id))].sort();
+    },
+
+    /**
+     * Serials of EDR agents that feed a device through a match other than its serial (a MAC or an agent UUID): a
+     * node presenting one must not link the agent to a second device. Serial to device id.
+     */
+    async agentSerialsMatchedOtherwise(db: Executor): Promise<Map<string, string>> {
+      const rows = await db.selectFrom('device_sources').select(['device_id', 'agent_json']).where('matched_by', '!=', 'serial').execute();
+      const out = new Map<string, string>();
+      for (const r of rows) {
+        const serial = fromJson<Record<string, unknown>>(r.agent_json, {}).serialNumber;
+        const usable = typeof serial === 'string' ? usableSerial(serial) : null;
+        if (usable !== null) out.set(usable, r.device_id);
+      }
+      return out;
     },
 
     async addressRows(db: Executor, deviceId: string): Promise<AddressRow[]> {
@@ -111,11 +166,6 @@ export function createDeviceRepo() {
       let q = db.selectFrom('device_serials').select(['device_id', 'serial', 'status']).where('serial', 'in', [...serials]);
       if (exceptId) q = q.where('device_id', '!=', exceptId);
       return (await q.execute()).map((r) => ({ deviceId: r.device_id, serial: r.serial, status: r.status as SerialStatus }));
-    },
-
-    /** Drops another device's pending claim on a serial (an approved claim displaced it). */
-    async dropPendingSerial(db: Executor, deviceId: string, serial: string): Promise<void> {
-      await db.deleteFrom('device_serials').where('device_id', '=', deviceId).where('serial', '=', serial).where('status', '=', 'pending').execute();
     },
 
     /** The devices other than `exceptId` that these addresses already identify. */
@@ -145,11 +195,15 @@ export function createDeviceRepo() {
 
     /**
      * A page of devices; with `awaitingApproval`, only those with a claimed user or a pending serial; with
-     * `withUser`, only those with a user; with `search`, only those whose name, user, claimed user or tags contain
-     * it (any case), or one of whose serials is it (normalised).
+     * `withUser`, only those with a user; with `onlyIds`, only those; with `search`, only those whose name, user,
+     * claimed user or tags contain it (any case), or one of whose serials is it (normalised).
      */
-    async list(db: Executor, limit: number, after: DevicePageCursor | null, options: { awaitingApproval?: boolean; withUser?: boolean; search?: string } = {}): Promise<Device[]> {
+    async list(db: Executor, limit: number, after: DevicePageCursor | null, options: { awaitingApproval?: boolean; withUser?: boolean; onlyIds?: readonly string[]; search?: string } = {}): Promise<Device[]> {
       let q = db.selectFrom('devices').selectAll().orderBy('created_at').orderBy('id').limit(limit);
+      if (options.onlyIds) {
+        if (options.onlyIds.length === 0) return [];
+        q = q.where('id', 'in', [...options.onlyIds]);
+      }
       if (options.withUser) q = q.where('user', 'is not', null);
       if (options.search) {
         const like = `%${options.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -300,7 +354,7 @@ async function replaceSerials(db: Executor, deviceId: string, serials: readonly 
   if (unique.length > 0) {
     await db
       .insertInto('device_serials')
-      .values(unique.map((s) => ({ device_id: deviceId, serial: s.serial, status: s.status, source: s.source, created_at: at })))
+      .values(unique.map((s) => ({ device_id: deviceId, serial: s.serial, status: s.status, source: s.source, created_at: at, note: s.status === 'pending' ? (s.note ?? null) : null })))
       .execute();
   }
 }

@@ -11,8 +11,9 @@ import type { IdGenerator } from '../lib/ids.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Executor, Store } from '../store/index.ts';
 import { adminSerials, type AddressRow } from './identity-rules.ts';
-import { auditBase, createIdentityWrites, refuseTaken, usableSerials, writeTransaction, type Actor, type DeviceChangeHook } from './identity.ts';
-import type { DeviceRepo } from './repo.ts';
+import { auditBase, createIdentityWrites, refuseTaken, settleClaims, usableSerials, writeTransaction, type Actor, type DeviceChangeHook } from './identity.ts';
+import { chunks, type DeviceRepo } from './repo.ts';
+import { createSourceWrites } from './source-writes.ts';
 import type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';
 import type { VerifyingIntegration } from './verification.ts';
 import { buildDeviceView, liveAttributes } from './view.ts';
@@ -40,13 +41,21 @@ export function createDeviceService(deps: DeviceServiceDeps) {
 
   async function views(db: Executor, devices: Device[]): Promise<DeviceView[]> {
     const ids = devices.map((d) => d.id);
-    const [attrs, sources, integrations] = await Promise.all([
+    const [attrs, sources, integrations, identity] = await Promise.all([
       repo.attributesOf(db, ids),
       repo.sourcesOf(db, ids),
       deps.integrations.listForVerification(db),
+      repo.identityRows(db, ids),
     ]);
+    // Who holds each pending serial approved now, so a claim's conflict is shown as it stands.
+    const pending = [...new Set(devices.flatMap((d) => d.pendingSerials))];
+    const holders = new Map<string, string>();
+    for (const part of chunks(pending, 500)) for (const h of await repo.serialHolders(db, part, null)) if (h.status === 'approved') holders.set(h.serial, h.deviceId);
     const now = clock.nowMs();
-    return devices.map((d) => buildDeviceView(d, attrs.get(d.id), sources.get(d.id) ?? [], integrations, now));
+    return devices.map((d) => {
+      const rows = identity.get(d.id) ?? { serials: [], addresses: [] };
+      return buildDeviceView(d, attrs.get(d.id), sources.get(d.id) ?? [], integrations, now, { ...rows, heldElsewhere: holders });
+    });
   }
 
   async function mustGet(db: Executor, id: string): Promise<Device> {
@@ -55,8 +64,11 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     return device;
   }
 
+  const identityDeps = { store, repo, clock, ids: deps.ids, audit: deps.audit, views, mustGet, ...(deps.onChange ? { onChange: deps.onChange } : {}) };
+
   return {
-    ...createIdentityWrites({ store, repo, clock, ids: deps.ids, audit: deps.audit, views, mustGet, ...(deps.onChange ? { onChange: deps.onChange } : {}) }),
+    ...createIdentityWrites(identityDeps),
+    ...createSourceWrites(identityDeps),
 
     /** Adds a device as an admin: its serials are approved and its addresses identify it. */
     async create(input: DeviceInput, by: Actor): Promise<DeviceView> {
@@ -82,9 +94,10 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         updatedAt: now,
       };
       await writeTransaction(store, async (tx) => {
-        await refuseTaken(tx, repo, serials, addresses, null, { log: deps.audit, by });
+        await refuseTaken(tx, repo, serials, addresses, null);
         await repo.insert(tx, device, { addresses, serials });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.create', target: device.id, after: device });
+        await settleClaims(tx, repo, deps.audit, by, device.id, [], serials);
       });
       await deps.onChange?.(device.id, 'create');
       return (await views(store.db, [device]))[0]!;
@@ -99,9 +112,15 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return views(store.db, devices);
     },
 
-    async list(limit: number, cursor: string | null, options: { awaitingApproval?: boolean; search?: string } = {}): Promise<{ data: DeviceView[]; nextCursor: string | null }> {
+    /** A page of devices; `conflicts`: only those with a pending claim that waits on a conflict; `search`: see the repo's list. */
+    async list(limit: number, cursor: string | null, options: { awaitingApproval?: boolean; conflicts?: boolean; search?: string } = {}): Promise<{ data: DeviceView[]; nextCursor: string | null }> {
       const after = cursor ? decodeCursor(cursor) : null;
-      const devices = await repo.list(store.db, limit + 1, after, options);
+      const onlyIds = options.conflicts ? await repo.conflictedIds(store.db) : undefined;
+      const devices = await repo.list(store.db, limit + 1, after, {
+        ...(options.awaitingApproval ? { awaitingApproval: true } : {}),
+        ...(onlyIds ? { onlyIds } : {}),
+        ...(options.search ? { search: options.search } : {}),
+      });
       const page = devices.slice(0, limit);
       const last = page[page.length - 1];
       return {
@@ -125,13 +144,15 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           ...(addresses !== undefined ? { addresses: addresses.map((a) => a.address), reportedAddresses: [] } : {}),
           ...(patch.user !== undefined ? { user: patch.user?.toLowerCase() ?? null, claimedUser: null } : {}),
           ...(patch.tags !== undefined ? { tags: dedupe(patch.tags) } : {}),
-          ...(patch.macAddresses !== undefined ? { macAddresses: macList(patch.macAddresses) } : {}),
+          ...(patch.macAddresses !== undefined ? { macAddresses: macList(patch.macAddresses), macSources: {} } : {}),
           ...(patch.s1AgentUuid !== undefined ? { s1AgentUuid: agentUuid(patch.s1AgentUuid) } : {}),
           updatedAt: clock.now().toISOString(),
         };
-        await refuseTaken(tx, repo, serials ?? [], addresses ?? [], id, { log: deps.audit, by });
+        await refuseTaken(tx, repo, serials ?? [], addresses ?? [], id);
+        const serialsBefore = serials ? await repo.serialRows(tx, id) : [];
         await repo.update(tx, after, { ...(serials ? { serials } : {}), ...(addresses ? { addresses } : {}) });
         await deps.audit.record(tx, { ...auditBase(by), action: 'device.update', target: id, before, after });
+        if (serials) await settleClaims(tx, repo, deps.audit, by, id, serialsBefore, serials);
         return after;
       });
       await deps.onChange?.(id, 'update');

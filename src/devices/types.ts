@@ -20,6 +20,8 @@ export interface Device {
   reportedMacAddresses?: string[];
   /** A SentinelOne agent UUID an admin recorded: matched when neither serial nor MAC can match. */
   s1AgentUuid?: string | null;
+  /** Which source put each of `macAddresses` there (`device`: the agent's own, approved); absent: an admin. */
+  macSources?: Record<string, string>;
   user: string | null;
   /** A user the device named itself; not used for decisions until an admin approves it. */
   claimedUser: string | null;
@@ -90,4 +92,18 @@ export interface DeviceView extends Device {
   /** Namespace to the integration and agent whose values the device carries (several integrations may see it). */
   attributeSources: Record<string, { integrationId: string; agentId: string }>;
   match: { integrationId: string; agentId: string; serial: string; matchedBy: 'serial' | 'mac' | 'agentUuid'; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
+  /** Who stated each serial and identifying address (`admin`, `device`, `observed`, `tailnet:<id>`), and its status. */
+  provenance?: { serials: { serial: string; status: 'approved' | 'pending'; source: string }[]; addresses: { address: string; source: string }[] };
+  /** Pending claims that wait on a conflict (another device holds or claims the serial, a user differs, ...). */
+  conflicts?: DeviceConflict[];
+}
+
+export interface DeviceConflict {
+  code: string;
+  serial: string;
+  /** The source whose claim waits. */
+  source: string;
+  /** The other device involved, when there is one. */
+  deviceId: string | null;
+  message: string;
 }

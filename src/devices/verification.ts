@@ -6,8 +6,8 @@ import { isFreshnessStale } from './freshness.ts';
 
 export const VERIFICATION_REASONS = {
   NO_INTEGRATION: 'No SentinelOne integration is configured.',
-  NO_SERIAL: 'The device has no usable serial number, so it cannot be matched to a SentinelOne agent.',
-  SERIAL_PENDING_APPROVAL: 'The device named its serial number itself; it matches no SentinelOne agent until an admin approves it (POST /v1/devices/{id}/approve-serials).',
+  NO_SERIAL: 'The device has no usable serial number, approved MAC address or agent UUID, so it cannot be matched to a SentinelOne agent.',
+  SERIAL_PENDING_APPROVAL: 'The device (or its source) named its serial number or MAC itself; it matches no SentinelOne agent until an admin approves it (POST /v1/devices/{id}/approve-serials).',
   NO_AGENT: 'No SentinelOne agent reports this device\'s serial number.',
   NEVER_SYNCED: 'The SentinelOne integration has not completed a sync yet.',
   SYNC_STALE: 'The last successful SentinelOne sync is older than the staleness limit.',
@@ -48,7 +48,7 @@ export interface VerifyingIntegration {
 }
 
 export interface VerificationInput {
-  /** An approved, usable serial (one that may match a SentinelOne agent). */
+  /** An approved, usable serial, approved MAC or admin-set agent UUID (a key that may match a SentinelOne agent). */
   hasUsableSerial: boolean;
   /** Serials the device named that wait for an admin's approval. */
   hasPendingSerial?: boolean;

@@ -81,25 +81,29 @@ export interface DevicesTable {
   reported_mac_addresses: string;
   /** A SentinelOne agent UUID an admin recorded (32 lower-case hex), matched after MACs (0011). */
   s1_agent_uuid: string | null;
+  /** JSON: MAC to the source that approved it (`device`); MACs without an entry were set by an admin (0013). */
+  mac_sources?: string;
 }
 
 /** The addresses that identify a device: set by an admin, or observed as the agent's connection source. */
 export interface DeviceAddressesTable {
   device_id: string;
   address: string;
-  /** `admin` or `observed`. */
+  /** `admin`, `observed` or `tailnet:<id>` (0013). */
   source: string;
 }
 
-/** Each device's normalised serials; UNIQUE on `serial`, so no two devices ever hold one. */
+/** Each device's normalised serials; UNIQUE on `serial` among approved rows (0013), so no two devices ever hold one. */
 export interface DeviceSerialsTable {
   device_id: string;
   serial: string;
   /** `approved` (matches SentinelOne agents) or `pending` (named by the device, waiting for an admin). */
   status: string;
-  /** `admin` or `device`. */
+  /** `admin`, `device` or `tailnet:<id>`. */
   source: string;
   created_at: string;
+  /** Why a pending claim waits beyond an admin's approval (0013); null when nothing conflicts. */
+  note?: string | null;
 }
 
 /** One row per device, source and key: `source` is the integration id that wrote it, or `admin` for `custom:*`. */
@@ -354,6 +358,8 @@ export interface TailnetsTable {
   poll_interval_seconds: number;
   /** JSON: `{attributes: string[], expirySeconds: number | null}`. */
   export_json: string;
+  /** 1: node serials that break no identity rule are approved at import; 0: every one waits for an admin (0013). */
+  auto_approve_serials: number;
   config_version: number;
   created_at: string;
   updated_at: string;

@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { Store } from '../store/index.ts';
 import { alertFor, type NotifiedState } from '../sync/index.ts';
+import { effectiveExpirySeconds } from './export-plan.ts';
 import type { TailnetRepo } from './repo.ts';
 
 export interface TailnetAlertsDeps {
@@ -36,7 +37,7 @@ export function createTailnetAlerts(deps: TailnetAlertsDeps) {
           lastError: status.lastError,
           lastSuccessfulSyncAt: status.lastSuccessfulSyncAt,
           nextSyncAt: status.state === 'paused' ? status.nextSyncAt : null,
-          exportExpirySeconds: record.export.expirySeconds,
+          exportExpirySeconds: effectiveExpirySeconds(record),
         });
       } catch (err) {
         deps.logger.warn({ tailnetId: id, reason: (err as Error).message }, 'admin email not sent; it will be tried again after the next sync');

@@ -96,6 +96,16 @@ export function desiredExport(device: DeviceFacts | null, attributes: readonly s
   return { values, skipped };
 }
 
+/**
+ * How long exported values live in Tailscale when the admin set nothing: four poll intervals, at least the 10
+ * minutes Tailscale's API accepts. A postern that stops, or a node whose device drops out, fails closed inside
+ * Tailscale once they lapse.
+ */
+export const defaultExpirySeconds = (pollIntervalSeconds: number) => Math.max(600, 4 * pollIntervalSeconds);
+
+/** The expiry exported values carry: the configured one, else the default for the poll interval. */
+export const effectiveExpirySeconds = (r: { export: { expirySeconds: number | null }; pollIntervalSeconds: number }) => r.export.expirySeconds ?? defaultExpirySeconds(r.pollIntervalSeconds);
+
 export type ExportOp = { op: 'set'; key: string; value: ExportValue; expiry: string | null } | { op: 'delete'; key: string };
 
 /**

@@ -10,7 +10,7 @@
  */
 export { createHttpTailscaleClient, DEFAULT_TAILSCALE_RETRY, type TailscaleClient, type TailscaleClientFactory, type TailscaleClientConfig, type RetryOptions } from './client.ts';
 export { tailscaleKeyFor, exportProblem, toTailscaleValue, desiredExport, planExport, MAX_KEY_LENGTH, MAX_STRING_LENGTH } from './export-plan.ts';
-export { factsFromNode, devicePatchFor, normalizeTailscaleOs } from './import-plan.ts';
+export { factsFromNode, checkNode, normalizeTailscaleOs } from './import-plan.ts';
 export { createTailnetRepo, type TailnetRepo, type NodeLink } from './repo.ts';
 export { createTailnetSync, tailnetActor, type TailnetSync, type TailnetSyncDeps } from './sync.ts';
 export { createTailnetScheduler, type SyncJobs } from './schedule.ts';

@@ -26,7 +26,7 @@ export interface TailnetModuleDeps extends TailnetTuning {
   store: Store;
   devices: DeviceService;
   /** Read-only lookups of serial and address holders (writes go through `devices`). */
-  deviceLookup: Pick<DeviceRepo, 'serialHolders' | 'addressHolders'>;
+  deviceLookup: Pick<DeviceRepo, 'serialHolders' | 'addressHolders' | 'agentSerialsMatchedOtherwise'>;
   audit: Pick<AuditLog, 'record' | 'recordMany'>;
   secrets: SecretBox;
   clock: Clock;

@@ -10,10 +10,10 @@ import type { IdGenerator } from '../lib/ids.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
 import { bindTo, type Executor, type Store } from '../store/index.ts';
 import type { Scheduler } from '../sync/index.ts';
-import { exportProblem, tailscaleKeyFor } from './export-plan.ts';
+import { effectiveExpirySeconds, exportProblem, tailscaleKeyFor } from './export-plan.ts';
 import { initialTailnetStatus, type NodeLink, type TailnetRepo } from './repo.ts';
 import { summarizeTailnet } from './summary.ts';
-import { tailnetActor } from './sync.ts';
+import { sourceOf, tailnetActor } from './sync.ts';
 import type { ExportConfig, TailnetAuth, TailnetRecord, TailnetStatus, TailnetView } from './types.ts';
 import { DEFAULT_TAILSCALE_BASE_URL, normalizeTailscaleBaseUrl } from './url.ts';
 
@@ -26,6 +26,7 @@ export interface TailnetInput {
   baseUrl?: string;
   pollIntervalSeconds?: number;
   export?: { attributes: string[]; expirySeconds?: number | null };
+  autoApproveSerials?: boolean;
 }
 
 export type TailnetPatch = Partial<TailnetInput>;
@@ -36,7 +37,7 @@ export interface TailnetServiceDeps {
   store: Store;
   repo: TailnetRepo;
   scheduler: Pick<Scheduler, 'trigger' | 'forget' | 'isRunning' | 'reschedule'>;
-  devices: Pick<DeviceService, 'remove'>;
+  devices: Pick<DeviceService, 'remove' | 'withdrawSource'>;
   audit: Pick<AuditLog, 'record'>;
   secrets: SecretBox;
   clock: Clock;
@@ -94,6 +95,7 @@ const auditable = (r: TailnetRecord) => ({
   credential: r.credentialMasked,
   pollIntervalSeconds: r.pollIntervalSeconds,
   export: r.export,
+  autoApproveSerials: r.autoApproveSerials,
 });
 
 export function createTailnetService(deps: TailnetServiceDeps) {
@@ -110,7 +112,8 @@ export function createTailnetService(deps: TailnetServiceDeps) {
       oauthClientId: r.auth.kind === 'oauth' ? r.auth.clientId : null,
       credentialMasked: r.credentialMasked,
       pollIntervalSeconds: r.pollIntervalSeconds,
-      export: r.export,
+      export: { ...r.export, expirySeconds: effectiveExpirySeconds(r) },
+      autoApproveSerials: r.autoApproveSerials,
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
       status: { ...status, state, summary: summarizeTailnet({ ...status, state }, clock.nowMs()) },
@@ -146,6 +149,7 @@ export function createTailnetService(deps: TailnetServiceDeps) {
         credentialMasked: credentials.masked,
         pollIntervalSeconds: input.pollIntervalSeconds ?? TAILNET_DEFAULTS.pollIntervalSeconds,
         export: checkExport(input.export ?? { attributes: [] }),
+        autoApproveSerials: input.autoApproveSerials ?? true,
         configVersion: 1,
         createdAt: now,
         updatedAt: now,
@@ -189,6 +193,7 @@ export function createTailnetService(deps: TailnetServiceDeps) {
           ...(credentials ? { auth: credentials.auth, credentialMasked: credentials.masked } : {}),
           ...(patch.pollIntervalSeconds !== undefined ? { pollIntervalSeconds: patch.pollIntervalSeconds } : {}),
           ...(patch.export !== undefined ? { export: checkExport(patch.export) } : {}),
+          ...(patch.autoApproveSerials !== undefined ? { autoApproveSerials: patch.autoApproveSerials } : {}),
           baseUrl,
           updatedAt: clock.now().toISOString(),
         };
@@ -211,13 +216,16 @@ export function createTailnetService(deps: TailnetServiceDeps) {
       return service.get(id);
     },
 
-    /** Removes a source and the devices it created (devices it only linked to stay). */
+    /** Removes a source and the devices it created; devices it only linked to stay, without what it brought them. */
     async remove(id: string, by: Actor): Promise<void> {
       await deps.scheduler.forget(id);
       const { record } = await load(store.db, id);
       const links: NodeLink[] = await repo.links(store.db, id);
       for (const link of links) {
-        if (!link.createdDevice) continue;
+        if (!link.createdDevice) {
+          await deps.devices.withdrawSource(link.deviceId, sourceOf(id), tailnetActor(id), (tx) => repo.removeLink(tx, id, link.nodeId));
+          continue;
+        }
         await deps.devices.remove(link.deviceId, tailnetActor(id)).catch((err) => {
           if (!isPosternError(err, 'NOT_FOUND')) throw err;
         });
@@ -243,16 +251,26 @@ export function createTailnetService(deps: TailnetServiceDeps) {
       for (const r of await repo.list(store.db)) if (r.export.attributes.length > 0) deps.scheduler.trigger(r.id, 'incremental').catch(() => undefined);
     },
 
-    /** Each node and the device it feeds, with what was last exported to it. */
+    /**
+     * Each node and the device it feeds, with what was last exported to it; then the nodes the last sync skipped
+     * (`skipped: {reason}`: a fact failed its check, or the devices service refused one).
+     */
     async nodes(id: string) {
-      await load(store.db, id);
-      return (await repo.links(store.db, id)).map((l) => ({
+      const { status } = await load(store.db, id);
+      const skipped = new Map((status.counts?.skippedNodes ?? []).map((s) => [s.nodeId, s.reason]));
+      const linked = (await repo.links(store.db, id)).map((l) => ({
         nodeId: l.nodeId,
-        deviceId: l.deviceId,
+        deviceId: l.deviceId as string | null,
         createdDevice: l.createdDevice,
         exported: l.exported,
-        updatedAt: l.updatedAt,
+        updatedAt: l.updatedAt as string | null,
+        skipped: skipped.has(l.nodeId) ? { reason: skipped.get(l.nodeId)! } : null,
       }));
+      const known = new Set(linked.map((l) => l.nodeId));
+      const unlinked = [...skipped]
+        .filter(([nodeId]) => !known.has(nodeId))
+        .map(([nodeId, reason]) => ({ nodeId, deviceId: null, createdDevice: false, exported: {}, updatedAt: null, skipped: { reason } }));
+      return [...linked, ...unlinked];
     },
   };
   return service;

@@ -7,7 +7,7 @@
  * rest.
  */
 import type { AuditLog } from '../audit/index.ts';
-import { chunks, usableSerial, type DeviceRepo, type DeviceService, type DeviceView } from '../devices/index.ts';
+import { chunks, usableSerial, type DeviceRepo, type DeviceService, type DeviceView, type SourceId, type SourceStatement } from '../devices/index.ts';
 import { declaredType } from '../lib/attributes.ts';
 import type { Clock } from '../lib/clock.ts';
 import { isPosternError, notFound } from '../lib/errors.ts';
@@ -16,18 +16,21 @@ import type { SecretBox } from '../lib/secrets.ts';
 import { bindTo, type Store } from '../store/index.ts';
 import type { RetryPolicy } from '../sync/index.ts';
 import type { RetryOptions, TailscaleClient, TailscaleClientFactory } from './client.ts';
-import { applyOp, desiredExport, planExport, reconcileExported } from './export-plan.ts';
-import { devicePatchFor, factsFromNode, type NodeFacts } from './import-plan.ts';
+import { applyOp, desiredExport, effectiveExpirySeconds, planExport, reconcileExported } from './export-plan.ts';
+import { checkNode, linkConflict, printableNodeId, type NodeFacts } from './import-plan.ts';
 import type { NodeLink, TailnetRepo } from './repo.ts';
 import { classifyTailnetFailure, tailnetAfterFailure, tailnetAfterSuccess } from './status.ts';
-import type { TailnetCounts, TailnetRecord, TailnetSyncOutcome, TailscaleNode } from './types.ts';
+import type { SkippedNode, TailnetCounts, TailnetRecord, TailnetSyncOutcome, TailscaleNode } from './types.ts';
 
 export interface TailnetSyncDeps {
   store: Store;
   repo: TailnetRepo;
-  devices: Pick<DeviceService, 'create' | 'update' | 'remove' | 'getMany'>;
-  /** Read-only lookups: which devices already hold a serial (approved) or an address. Writes go through `devices`. */
-  deviceLookup: Pick<DeviceRepo, 'serialHolders' | 'addressHolders'>;
+  devices: Pick<DeviceService, 'createFromSource' | 'applySource' | 'withdrawSource' | 'remove' | 'getMany'>;
+  /**
+   * Read-only lookups: which devices already hold a serial (approved) or an address, and which EDR agents feed a
+   * device through a MAC or agent-UUID match. Writes go through `devices`.
+   */
+  deviceLookup: Pick<DeviceRepo, 'serialHolders' | 'addressHolders' | 'agentSerialsMatchedOtherwise'>;
   audit: Pick<AuditLog, 'recordMany'>;
   tailscale: TailscaleClientFactory;
   secrets: SecretBox;
@@ -40,8 +43,23 @@ export interface TailnetSyncDeps {
   timeoutMs?: number;
 }
 
-/** The actor a tailnet source writes devices as: a trusted source for the facts its nodes report. */
+/** The actor a tailnet source writes devices as. */
 export const tailnetActor = (id: string) => ({ actor: `tailnet:${id}`, requestId: null });
+
+/** The provenance of what a tailnet states: its rows on devices carry it, and leave with it. */
+export const sourceOf = (id: string): SourceId => `tailnet:${id}`;
+
+/** At most this many skipped nodes are kept in the status (the count is exact). */
+const MAX_SKIPPED_SHOWN = 100;
+
+/** What one sync's import judges every node against. */
+interface ImportContext {
+  /** Devices already fed by a node (of any tailnet). */
+  taken: Set<string>;
+  owners: ReadonlyMap<string, string[]>;
+  contested: ReadonlySet<string>;
+  agentElsewhere: ReadonlyMap<string, string>;
+}
 
 const emptyCounts = (): TailnetCounts => ({
   nodes: 0,
@@ -57,6 +75,7 @@ const emptyCounts = (): TailnetCounts => ({
   valuesSkipped: 0,
   nodesSkipped: 0,
   removalsHeld: 0,
+  skippedNodes: [],
 });
 
 /** How often postern reads back what each node holds in Tailscale, to catch values changed behind its back. */
@@ -87,10 +106,9 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
    * looked up once per sync (not once per node), so a first import stays linear in the number of nodes. Keys are
    * `s:<normalised serial>` and `a:<address>`.
    */
-  async function identityOwners(fresh: readonly TailscaleNode[]): Promise<Map<string, string[]>> {
+  async function identityOwners(facts: readonly NodeFacts[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     const add = (key: string, id: string) => out.set(key, [...new Set([...(out.get(key) ?? []), id])]);
-    const facts = fresh.map(factsFromNode);
     const serials = [...new Set(facts.flatMap((f) => f.serialNumbers.map(usableSerial).filter((x): x is string => x !== null)))];
     const addresses = [...new Set(facts.flatMap((f) => f.addresses))];
     for (const part of chunks(serials, 500)) {
@@ -100,53 +118,71 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
     return out;
   }
 
-  /** Brings one node's device in step (updating, linking or creating it); answers its current view and link. */
-  async function importNode(
-    rec: TailnetRecord,
-    node: TailscaleNode,
-    link: NodeLink | undefined,
-    device: DeviceView | undefined,
-    taken: Set<string>,
-    owners: ReadonlyMap<string, string[]>,
-    counts: TailnetCounts,
-  ) {
+  /** What the tailnet states about a node's device, as the devices' identity rules take it. */
+  const statementFor = (rec: TailnetRecord, facts: NodeFacts, ctx: ImportContext, own: boolean, blocked: string | null = null): SourceStatement => ({
+    serialNumbers: facts.serialNumbers,
+    addresses: facts.addresses,
+    autoApprove: rec.autoApproveSerials,
+    contested: ctx.contested,
+    agentElsewhere: ctx.agentElsewhere,
+    blocked,
+    ...(own ? { own: { name: facts.name, os: facts.os, user: facts.user, tags: facts.tags } } : {}),
+  });
+
+  /**
+   * Brings one node's device in step; answers its current view and link. A node links to a device that existed
+   * before it only when no identity rule is broken (one unlinked device holds its serial or address, and their users
+   * agree when both are known; with `autoApproveSerials` off, only by address); otherwise it gets a device of its
+   * own, where its serials wait with the conflict. A link whose rule breaks later ends: what the node brought leaves
+   * the device, and the node gets its own.
+   */
+  async function importNode(rec: TailnetRecord, node: TailscaleNode, facts: NodeFacts, link: NodeLink | undefined, device: DeviceView | undefined, ctx: ImportContext, counts: TailnetCounts) {
     const by = tailnetActor(rec.id);
-    const facts = factsFromNode(node);
+    const source = sourceOf(rec.id);
     const now = clock.now().toISOString();
-    if (link && device) {
-      const patch = devicePatchFor(device, facts, link.reported, link.createdDevice);
-      const view = patch ? await deps.devices.update(device.id, patch, by) : device;
-      if (patch) counts.devicesUpdated++;
-      const next = { ...link, reported: facts, updatedAt: now, missingSince: null };
-      if (patch || link.missingSince || JSON.stringify(link.reported) !== JSON.stringify(facts)) await repo.putLink(store.db, rec.id, next);
-      return { view, link: next };
-    }
-    // New node (or its device was deleted): link the one unlinked device that already holds its serial or address.
-    // A device this source made whose link was lost (a crash between creating it and linking it) is taken back.
-    const keys = [...facts.serialNumbers.map((x) => `s:${usableSerial(x) ?? ''}`), ...facts.addresses.map((a) => `a:${a}`)];
-    const candidates = [...new Set(keys.flatMap((k) => owners.get(k) ?? []))].filter((id) => !taken.has(id));
     const exported = link?.exported ?? {};
+    const linkTo = async (target: DeviceView, created: boolean, blocked: string | null = null) => {
+      const next: NodeLink = { nodeId: node.nodeId, deviceId: target.id, createdDevice: created, reported: facts, exported, updatedAt: now, missingSince: null };
+      const same = link?.deviceId === target.id && !link.missingSince && JSON.stringify(link.reported) === JSON.stringify(facts);
+      const { device: view, changed } = await deps.devices.applySource(target.id, source, statementFor(rec, facts, ctx, created, blocked), by, same ? undefined : (tx) => repo.putLink(tx, rec.id, next));
+      if (changed) counts.devicesUpdated++;
+      ctx.taken.add(target.id);
+      return { view, link: next };
+    };
+    const ownDevice = async (blocked: string | null) => {
+      let next: NodeLink | null = null;
+      const view = await deps.devices.createFromSource(source, { ...statementFor(rec, facts, ctx, true, blocked), own: { name: facts.name, os: facts.os, user: facts.user, tags: facts.tags } }, by, async (tx, created) => {
+        next = { nodeId: node.nodeId, deviceId: created.id, createdDevice: true, reported: facts, exported, updatedAt: now, missingSince: null };
+        await repo.putLink(tx, rec.id, next);
+      });
+      counts.devicesCreated++;
+      ctx.taken.add(view.id);
+      return { view, link: next! };
+    };
+
+    if (link && device) {
+      if (link.createdDevice) return linkTo(device, true);
+      const broken = linkConflict(device, facts);
+      if (!broken) return linkTo(device, false);
+      // The node's user no longer matches the device it fed: the link ends, and what it brought leaves with it.
+      await deps.devices.withdrawSource(device.id, source, by, (tx) => repo.removeLink(tx, rec.id, node.nodeId));
+      ctx.taken.delete(device.id);
+      return ownDevice(broken);
+    }
+    // New node (or its device was deleted): the one unlinked device that holds its serial (approved) or address.
+    // A device this source made whose link was lost is taken back.
+    const keys = [...(rec.autoApproveSerials ? facts.serialNumbers.map((x) => `s:${usableSerial(x) ?? ''}`) : []), ...facts.addresses.map((a) => `a:${a}`)];
+    const candidates = [...new Set(keys.flatMap((k) => ctx.owners.get(k) ?? []))].filter((id) => !ctx.taken.has(id));
     if (candidates.length === 1) {
       const [existing] = await deps.devices.getMany(candidates);
       if (existing) {
-        const ours = existing.source === `tailnet:${rec.id}`;
-        const patch = devicePatchFor(existing, facts, null, ours);
-        const view = patch ? await deps.devices.update(existing.id, patch, by) : existing;
-        if (patch) counts.devicesUpdated++;
-        const next: NodeLink = { nodeId: node.nodeId, deviceId: existing.id, createdDevice: ours, reported: facts, exported, updatedAt: now };
-        await repo.putLink(store.db, rec.id, next);
-        taken.add(existing.id);
-        return { view, link: next };
+        if (existing.source === source) return linkTo(existing, true);
+        const broken = linkConflict(existing, facts);
+        if (!broken) return linkTo(existing, false);
+        return ownDevice(broken);
       }
     }
-    // The device carries its source, so if postern stops before the link below is written, the next sync finds
-    // it by serial or address and takes it back instead of making a second one.
-    const view = await deps.devices.create({ ...deviceInput(facts), source: `tailnet:${rec.id}` }, by);
-    const next: NodeLink = { nodeId: node.nodeId, deviceId: view.id, createdDevice: true, reported: facts, exported, updatedAt: now };
-    await repo.putLink(store.db, rec.id, next);
-    counts.devicesCreated++;
-    taken.add(view.id);
-    return { view, link: next };
+    return ownDevice(null);
   }
 
   async function exportNode(
@@ -173,7 +209,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
         link.exported = corrected;
       }
     }
-    const ops = planExport(link.exported, desired.values, clock.nowMs(), rec.export.expirySeconds);
+    const ops = planExport(link.exported, desired.values, clock.nowMs(), effectiveExpirySeconds(rec));
     if (ops.length === 0) return;
     let exported = link.exported;
     try {
@@ -212,24 +248,42 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
       counts.nodesWithSerials = nodes.filter((n) => n.serialNumbers.length > 0).length;
 
       const links = new Map((await repo.links(store.db, id)).map((l) => [l.nodeId, l]));
-      const taken = await repo.linkedDeviceIds(store.db);
       const current = new Map((await deps.devices.getMany([...links.values()].map((l) => l.deviceId))).map((v) => [v.id, v]));
       const deviceOf = (n: TailscaleNode) => {
         const link = links.get(n.nodeId);
         return link ? current.get(link.deviceId) : undefined;
       };
-      const owners = await identityOwners(nodes.filter((n) => !deviceOf(n)));
-      const state = new Map<string, { view: DeviceView; link: NodeLink }>();
+      // Every node is checked before anything of it is stored; one that fails is skipped with its reason.
+      const checked: { node: TailscaleNode; facts: NodeFacts }[] = [];
+      const skipped: SkippedNode[] = [];
       for (const node of nodes) {
+        const check = checkNode(node);
+        if (check.ok) checked.push({ node, facts: check.facts });
+        else skipped.push({ nodeId: printableNodeId(node.nodeId), reason: check.reason });
+      }
+      // A serial several nodes present is approved for none of them automatically (an existing approval stays).
+      const presented = new Map<string, number>();
+      for (const { facts } of checked) for (const s of new Set(facts.serialNumbers.map(usableSerial).filter((x): x is string => x !== null))) presented.set(s, (presented.get(s) ?? 0) + 1);
+      const ctx: ImportContext = {
+        taken: await repo.linkedDeviceIds(store.db),
+        owners: await identityOwners(checked.filter((c) => !deviceOf(c.node)).map((c) => c.facts)),
+        contested: new Set([...presented].filter(([, n]) => n > 1).map(([s]) => s)),
+        agentElsewhere: await deps.deviceLookup.agentSerialsMatchedOtherwise(store.db),
+      };
+      const state = new Map<string, { view: DeviceView; link: NodeLink }>();
+      for (const { node, facts } of checked) {
         signal?.throwIfAborted();
         try {
-          state.set(node.nodeId, await importNode(rec, node, links.get(node.nodeId), deviceOf(node), taken, owners, counts));
+          state.set(node.nodeId, await importNode(rec, node, facts, links.get(node.nodeId), deviceOf(node), ctx, counts));
         } catch (err) {
           if (!isPosternError(err) || err.status >= 500) throw err;
-          counts.nodesSkipped++;
-          deps.logger.warn({ tailnetId: id, nodeId: node.nodeId, code: err.code, reason: err.message }, 'tailnet node not imported');
+          skipped.push({ nodeId: printableNodeId(node.nodeId), reason: `${err.code}: ${err.message}` });
         }
       }
+      counts.nodesSkipped = skipped.length;
+      counts.skippedNodes = skipped.slice(0, MAX_SKIPPED_SHOWN);
+      for (const s of skipped) deps.logger.warn({ tailnetId: id, nodeId: s.nodeId, reason: s.reason }, 'tailnet node not imported');
+      // Nodes that failed their check are still present: they are neither imported nor removed.
       const seen = new Set(nodes.map((n) => n.nodeId));
       const gone = [...links.values()].filter((l) => !seen.has(l.nodeId));
       // Most nodes vanishing at once looks like a wrong credential or tailnet: remove only what is still gone next time.
@@ -246,8 +300,11 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
             if (!isPosternError(err, 'NOT_FOUND')) throw err;
           });
           counts.devicesRemoved++;
+          await repo.removeLink(store.db, id, link.nodeId);
+        } else {
+          // A device that existed before keeps its own facts; what the node brought leaves with the link, at once.
+          await deps.devices.withdrawSource(link.deviceId, sourceOf(id), tailnetActor(id), (tx) => repo.removeLink(tx, id, link.nodeId));
         }
-        await repo.removeLink(store.db, id, link.nodeId);
       }
       counts.devices = state.size;
       counts.verified = [...state.values()].filter((s) => s.view.verification.sentinelOne.verified).length;
@@ -300,6 +357,5 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
 
 export type TailnetSync = ReturnType<typeof createTailnetSync>;
 
-const deviceInput = (f: NodeFacts) => ({ name: f.name, os: f.os, serialNumbers: f.serialNumbers, addresses: f.addresses, user: f.user, tags: f.tags });
 
 const plain = (state: NodeLink['exported']) => Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v.value]));

@@ -26,7 +26,10 @@ export interface TailscaleNode {
 export interface ExportConfig {
   /** postern attribute keys to write to Tailscale, e.g. `sentinelOne:verified`. */
   attributes: string[];
-  /** When set, every written value carries an expiry this far ahead, so Tailscale drops it if postern stops. */
+  /**
+   * Every written value carries an expiry this far ahead, so Tailscale drops it if postern stops or the node drops
+   * out. Null in storage: the default, `defaultExpirySeconds(pollIntervalSeconds)`.
+   */
   expirySeconds: number | null;
 }
 
@@ -43,6 +46,8 @@ export interface TailnetRecord {
   credentialMasked: string;
   pollIntervalSeconds: number;
   export: ExportConfig;
+  /** Node serials that break no identity rule are approved at import (true), or every one waits for an admin. */
+  autoApproveSerials: boolean;
   configVersion: number;
   createdAt: string;
   updatedAt: string;
@@ -70,6 +75,14 @@ export interface TailnetCounts {
    * looks like that); they are removed if their nodes are still missing at the next sync.
    */
   removalsHeld: number;
+  /** The first skipped nodes and why (a fact failed its check, or the devices service refused one). */
+  skippedNodes?: SkippedNode[];
+}
+
+export interface SkippedNode {
+  /** The node id, control characters escaped. */
+  nodeId: string;
+  reason: string;
 }
 
 export interface TailnetStatus {
@@ -95,6 +108,7 @@ export interface TailnetView {
   credentialMasked: string;
   pollIntervalSeconds: number;
   export: ExportConfig;
+  autoApproveSerials: boolean;
   createdAt: string;
   updatedAt: string;
   status: Omit<TailnetStatus, 'state'> & { state: TailnetState; summary: string };

@@ -54,13 +54,17 @@ describe('enrollment with postern agent', () => {
     await expect(report({ server, enrollKey: key.key, stateFile: stateFile(), facts: facts('SERIALCCC3') })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
-  it('a device may not claim a serial another device already has (409), at registration or later', async () => {
-    const key = (await h.request('POST', '/v1/enrollment-keys', { body: { reusable: true } })).json;
+  it('a serial another device already has is only a waiting claim, at registration or later, answered like any other', async () => {
+    const key = (await h.request('POST', '/v1/enrollment-keys', { body: { reusable: true, autoApproveSerials: true } })).json;
     const state = stateFile();
-    await report({ server, enrollKey: key.key, stateFile: state, facts: facts('SERIALDDD1') });
-    await expect(report({ server, enrollKey: key.key, stateFile: stateFile(), facts: facts('serial ddd1') })).rejects.toMatchObject({ code: 'CONFLICT' });
+    const first = await report({ server, enrollKey: key.key, stateFile: state, facts: facts('SERIALDDD1') });
+    const second = await report({ server, enrollKey: key.key, stateFile: stateFile(), facts: facts('serial ddd1') });
+    const again = (await h.request('GET', `/v1/devices/${second.deviceId}`)).json;
+    expect(again).toMatchObject({ pendingSerials: ['SERIALDDD1'], conflicts: [{ code: 'SERIAL_HELD', serial: 'SERIALDDD1', deviceId: first.deviceId }] });
+    expect((await h.request('GET', `/v1/devices/${first.deviceId}`)).json).toMatchObject({ pendingSerials: [], conflicts: [] });
     await report({ server, enrollKey: key.key, stateFile: stateFile(), facts: facts('SERIALDDD2') });
-    await expect(report({ server, stateFile: state, facts: facts('SERIALDDD2') })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await report({ server, stateFile: state, facts: facts('SERIALDDD2') });
+    expect((await h.request('GET', `/v1/devices/${first.deviceId}`)).json).toMatchObject({ pendingSerials: ['SERIALDDD2'], conflicts: [{ code: 'SERIAL_HELD' }] });
   });
 
   it('device tokens only report for their own device; tags cannot be set by the device', async () => {

@@ -24,6 +24,14 @@ interface Row {
 
 const status = (...allowed: number[]) => (res: Res) => (allowed.includes(res.status) ? null : `answered ${res.status} ${res.text.slice(0, 200)}`);
 
+/** A claim on a serial another device holds: answered like any enrollment, kept waiting with the conflict shown. */
+const waitsOnHeld = (holder: () => string, device: (res: Res) => any = (res) => res.json.device) => (res: Res) => {
+  if (res.status !== 200 && res.status !== 201) return `answered ${res.status} ${res.text.slice(0, 200)}`;
+  const d = device(res);
+  if (d.pendingSerials.length !== 1) return `serials ${JSON.stringify(d.pendingSerials)} are not waiting`;
+  return d.conflicts?.[0]?.code === 'SERIAL_HELD' && d.conflicts[0].deviceId === holder() ? null : `conflict not shown: ${JSON.stringify(d.conflicts)}`;
+};
+
 describe.each(engines())('identity attacks on $engine', ({ newDatabaseUrl }) => {
   let fleet: Fleet;
   const creds = {} as {
@@ -108,13 +116,13 @@ describe.each(engines())('identity attacks on $engine', ({ newDatabaseUrl }) => 
         who: 'enroll API key',
         tries: 'enroll with the real device serial',
         run: () => enrollWith(creds.enrollApiKey, facts({ serialNumbers: [aliceSerial.toLowerCase()] })),
-        check: status(409),
+        check: waitsOnHeld(() => fleet.healthy.id),
       },
       {
         who: 'enrollment key',
         tries: 'enroll with the real device serial (spaced, lower case)',
         run: () => enrollWith(creds.enrollmentKey, facts({ serialNumbers: [` ${aliceSerial.slice(0, 4).toLowerCase()} ${aliceSerial.slice(4)} `] })),
-        check: status(409),
+        check: waitsOnHeld(() => fleet.healthy.id),
       },
       {
         who: 'enrollment key',
@@ -148,7 +156,7 @@ describe.each(engines())('identity attacks on $engine', ({ newDatabaseUrl }) => 
         run: async () => {
           const squatter = await enrollWith(creds.enrollmentKey, facts({ name: 'squatter', serialNumbers: [squatSerial] }));
           if (squatter.status !== 201) return squatter;
-          // The real machine enrolls later with a key that vouches for its serial: it wins, the squatter loses the claim.
+          // The real machine enrolls later with a key that vouches for its serial: it wins; the squatter's claim waits.
           const realKey = (await fleet.h.request('POST', '/v1/enrollment-keys', { body: { user: 'erin@example.com', autoApproveSerials: true } })).json.key;
           const real = await enrollWith(realKey, { name: 'erin-mbp', os: 'macos', serialNumbers: [squatSerial] });
           const after = (await fleet.h.request('GET', `/v1/devices/${squatter.json.device.id}`)).json;
@@ -156,7 +164,8 @@ describe.each(engines())('identity attacks on $engine', ({ newDatabaseUrl }) => 
         },
         check: async (res) => {
           if (res.status !== 201) return `the real machine was refused: ${res.text.slice(0, 200)}`;
-          if (res.json.squatter.pendingSerials.length !== 0) return 'the squatter still holds the claim';
+          const held = res.json.squatter.conflicts?.[0];
+          if (held?.code !== 'SERIAL_HELD' || held.deviceId !== res.json.real.device.id) return `the squatter's claim does not wait on the real machine: ${JSON.stringify(res.json.squatter.conflicts)}`;
           await sync();
           const real = (await fleet.h.request('GET', `/v1/devices/${res.json.real.device.id}`)).json;
           return real.verification.sentinelOne.verified ? null : `the real machine is not verified: ${JSON.stringify(real.verification)}`;
@@ -187,7 +196,7 @@ describe.each(engines())('identity attacks on $engine', ({ newDatabaseUrl }) => 
         who: 'report token',
         tries: "report alice's serial",
         run: () => req('PUT', '/v1/enroll/self', creds.reportToken, facts({ serialNumbers: [aliceSerial] })),
-        check: status(409),
+        check: waitsOnHeld(() => fleet.healthy.id, (res) => res.json),
       },
       {
         who: 'report token',

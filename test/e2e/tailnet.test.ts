@@ -174,7 +174,9 @@ describe.each(engines())('tailnet sources against the Tailscale double on $engin
     expect(res.status).toMatchObject({ state: 'ok', counts: { attributesWritten: 1, valuesSkipped: 1 } });
     expect(clock.nowMs() - started).toBeGreaterThanOrEqual(7000);
     expect(ts.state.attributeWrites().map((w) => w.status)).toEqual([429, 200]);
-    expect(ts.state.attributesOf(nodes[0]!.nodeId)).toEqual({ 'custom:tier': { value: 'gold_plus', expiry: null } });
+    // Exports carry an expiry by default (four poll intervals), so a stopped postern fails closed in Tailscale too.
+    expect(tn.export.expirySeconds).toBe(1200);
+    expect(ts.state.attributesOf(nodes[0]!.nodeId)).toEqual({ 'custom:tier': { value: 'gold_plus', expiry: new Date(started + 1200_000).toISOString() } });
     expect(ts.state.violations).toEqual([]);
 
     await h.request('PUT', `/v1/devices/${device.id}/attributes/custom:tier`, { body: { value: 'silver' } });
@@ -250,7 +252,7 @@ describe.each(engines())('tailnet sources against the Tailscale double on $engin
 
   it('reads back what Tailscale holds once a day and restores a value removed behind its back, leaving others alone', async () => {
     const nodes = await setup();
-    const tn = (await addTailnet({ export: { attributes: ['sentinelOne:verified'] } })).json;
+    const tn = (await addTailnet({ export: { attributes: ['sentinelOne:verified'], expirySeconds: 30 * 86_400 } })).json;
     const node = nodes[0]!.nodeId;
     ts.state.attributes.get(node)!.delete('custom:s1Verified');
     ts.state.attributes.get(node)!.set('custom:owner', { value: 'someone_else', expiry: null });
@@ -260,7 +262,7 @@ describe.each(engines())('tailnet sources against the Tailscale double on $engin
     await clock.advance(24 * 60 * 60_000);
     await sync(tn.id);
     expect(ts.state.attributeWrites().slice(writes).map((w) => `${w.method} ${w.path}`)).toEqual([`POST /api/v2/device/${node}/attributes/custom:s1Verified`]);
-    expect(ts.state.attributesOf(node)).toEqual({ 'custom:s1Verified': { value: false, expiry: null }, 'custom:owner': { value: 'someone_else', expiry: null } });
+    expect(ts.state.attributesOf(node)).toEqual({ 'custom:s1Verified': { value: false, expiry: expect.any(String) }, 'custom:owner': { value: 'someone_else', expiry: null } });
   });
 
   it('refuses configurations it could not honour, naming the field', async () => {

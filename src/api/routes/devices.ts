@@ -46,6 +46,7 @@ const patchBody = z.strictObject({
 const params = z.strictObject({ id: idParam('dev', 'a device') });
 const listQuery = pageQuery.extend({
   awaitingApproval: z.enum(['true', 'false']).optional(),
+  conflicts: z.enum(['true', 'false']).optional(),
   /** Name, user, claimed user or tag containing it (any case), or a serial equal to it. */
   q: text(200).optional(),
 });
@@ -81,12 +82,16 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { d
     method: 'GET',
     url: '/v1/devices',
     summary:
-      'List devices with attributes and verification (cursor pagination; ?awaitingApproval=true: only devices with a claimed user or pending serial; ?q=: name, user or tag containing it, or that serial)',
+      'List devices with attributes and verification (cursor pagination; ?awaitingApproval=true: only devices with a claimed user or pending serial; ?conflicts=true: only devices whose pending claims wait on a conflict, listed in each device\'s `conflicts`; ?q=: name, user or tag containing it, or that serial)',
     tags,
     roles: READ,
     query: listQuery,
     handler: ({ query }) =>
-      devices.list(query.limit, query.cursor ?? null, { awaitingApproval: query.awaitingApproval === 'true', ...(query.q ? { search: query.q } : {}) }),
+      devices.list(query.limit, query.cursor ?? null, {
+        awaitingApproval: query.awaitingApproval === 'true',
+        conflicts: query.conflicts === 'true',
+        ...(query.q ? { search: query.q } : {}),
+      }),
   });
 
   defineRoute(app, deps, {

@@ -29,6 +29,7 @@ const fields = {
   oauthClientSecret: secret('OAuth client secret (tskey-client-…)'),
   baseUrl,
   pollIntervalSeconds: z.number().int().min(60).max(86_400),
+  autoApproveSerials: z.boolean(),
   export: z.strictObject({
     attributes: z.array(z.string().max(200)).max(50),
     expirySeconds: z.number().int().min(600).max(30 * 86_400).nullable().optional(),
@@ -43,6 +44,9 @@ const createBody = z.strictObject({
   oauthClientSecret: fields.oauthClientSecret.optional(),
   baseUrl: fields.baseUrl.optional(),
   pollIntervalSeconds: fields.pollIntervalSeconds.optional(),
+  autoApproveSerials: fields.autoApproveSerials
+    .optional()
+    .describe('true (default): node serials that break no identity rule are approved at import; false: every node serial waits for an admin (POST /v1/devices/{id}/approve-serials)'),
   export: fields.export.optional(),
 });
 
@@ -54,6 +58,9 @@ const patchBody = z.strictObject({
   oauthClientSecret: fields.oauthClientSecret.optional(),
   baseUrl: fields.baseUrl.optional(),
   pollIntervalSeconds: fields.pollIntervalSeconds.optional(),
+  autoApproveSerials: fields.autoApproveSerials
+    .optional()
+    .describe('true (default): node serials that break no identity rule are approved at import; false: every node serial waits for an admin (POST /v1/devices/{id}/approve-serials)'),
   export: fields.export.optional(),
 });
 

@@ -41,6 +41,20 @@ describe('postern integrations and devices', () => {
     expect(listed[0]).toMatch(/^int_\w+ {2}S1 {2}\[ok\]/);
   });
 
+  it('devices conflicts lists each claim that waits on another device, naming it', async () => {
+    expect(await run('devices', 'conflicts')).toEqual(['No conflicts.']);
+    const holder = (await run('devices', 'add', '--name', 'holder', '--os', 'linux', '--serial', 'C02CONFLICT1', '--json')).join('\n');
+    const holderId = JSON.parse(holder).id as string;
+    const key = (await h.request('POST', '/v1/enrollment-keys', { body: {} })).json.key;
+    const claimer = (await h.request('POST', '/v1/enroll', { key, body: { name: 'claimer', os: 'linux', serialNumbers: ['c02 conflict1'] } })).json.device;
+    const lines = await run('devices', 'conflicts');
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+USER\s+SERIAL\s+CLAIMED BY\s+CONFLICT\s+OTHER DEVICE$/);
+    expect(lines[1]).toMatch(new RegExp(`^${claimer.id}\\s+claimer\\s+C02CONFLICT1\\s+device\\s+SERIAL_HELD\\s+${holderId}$`));
+    expect((await run('devices', 'show', claimer.id)).join('\n')).toContain(`conflict on C02CONFLICT1 (device): SERIAL_HELD`);
+    await run('devices', 'remove', claimer.id);
+    await run('devices', 'remove', holderId);
+  });
+
   it('lists devices with their verification and shows one with its attributes', async () => {
     const list = await run('devices', 'list');
     expect(list[0]).toMatch(/^ID\s+NAME\s+USER\s+SENTINELONE$/);

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { normalizeSerial } from '../../devices/index.ts';
-import { listPages, pageOptions, type PageFlags } from './client-action.ts';
+import { columns, listPages, pageOptions, type PageFlags } from './client-action.ts';
 import { addRemoteOptions, callApiOrThrow, cliText, consoleOutput, remoteOptions, type Output, type RemoteOptions } from './remote.ts';
 import { followSync } from './sync-progress.ts';
 
@@ -26,6 +26,7 @@ export interface DeviceView {
   macAddresses?: string[];
   reportedMacAddresses?: string[];
   addresses?: string[];
+  conflicts?: { code: string; serial: string; source: string; deviceId: string | null; message: string }[];
   tags: string[];
   attributes: Record<string, { value: unknown; source: string }>;
   verification: { sentinelOne: { verified: boolean; reasons: { code: string; message: string }[] } };
@@ -53,6 +54,7 @@ export function printDevice(d: DeviceView, io: Output): void {
   if (pending.size) io.out(`  awaiting approval (postern devices approve-serials ${d.id}): ${[...pending].join(', ')}`);
   const macs = (d.reportedMacAddresses ?? []).filter((m) => !(d.macAddresses ?? []).includes(m));
   if (macs.length) io.out(`  MACs reported, not matched until approved (postern devices approve-macs ${d.id}): ${macs.join(', ')}`);
+  for (const c of d.conflicts ?? []) io.out(`  conflict on ${c.serial} (${c.source}): ${c.code}: ${c.message}`);
   if (d.claimedUser) io.out(`  claims user ${d.claimedUser} (not used until: postern devices approve-user ${d.id})`);
   for (const m of d.match ?? []) {
     io.out(`  matched by ${m.matchedBy} ${m.serial} to agent ${m.agentId} of ${m.integrationId}${m.suppliesAttributes ? '' : ' (another integration supplies the attributes)'}`);
@@ -180,6 +182,23 @@ export function registerInventoryCommands(program: Command, io: Output = console
           empty: only ? 'No device waits for approval.' : 'No devices yet: add one with `postern devices add`, or enroll one with `postern agent report`.',
           rows: (page) => [['ID', 'NAME', 'USER', 'SENTINELONE'], ...page.map((d) => [d.id, d.name, d.user ?? '', d.verification.sentinelOne.verified ? 'verified' : d.verification.sentinelOne.reasons.map((r) => r.code).join(',')])],
         });
+      }),
+    );
+
+  cmd(devices, 'conflicts', 'List devices whose pending claims (serials a device or a tailnet node named) wait on a conflict')
+    .action(
+      action(io, async (remote, flags) => {
+        const all: DeviceView[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: { data: DeviceView[]; nextCursor: string | null } = await callApiOrThrow(remote, 'GET', `/v1/devices?limit=1000&conflicts=true${cursor ? `&cursor=${cursor}` : ''}`);
+          all.push(...page.data);
+          cursor = page.nextCursor;
+        } while (cursor);
+        if (flags.json) return { data: all, nextCursor: null };
+        if (all.length === 0) return void io.out('No conflicts.');
+        const rows = all.flatMap((d) => (d.conflicts ?? []).map((c) => [d.id, d.name, d.user ?? '', c.serial, c.source, c.code, c.deviceId ?? '']));
+        for (const line of columns([['ID', 'NAME', 'USER', 'SERIAL', 'CLAIMED BY', 'CONFLICT', 'OTHER DEVICE'], ...rows])) io.out(line);
       }),
     );
 

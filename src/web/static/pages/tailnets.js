@@ -70,6 +70,8 @@ function cardContent(t, isAdmin, refill, actions) {
       ['Exports', t.export.attributes.length > 0 ? t.export.attributes.join(', ') : 'nothing'],
       ['Sync every', formatDuration(t.pollIntervalSeconds)],
       ['Export expiry', t.export.expirySeconds ? formatDuration(t.export.expirySeconds) : undefined],
+      ['Node serials', t.autoApproveSerials === false ? 'wait for an admin' : 'approved when no identity rule is broken'],
+      ['Nodes skipped', c && c.nodesSkipped ? `${c.nodesSkipped}: ${(c.skippedNodes ?? []).slice(0, 3).map((s) => `${s.nodeId} (${s.reason})`).join('; ')}` : undefined],
       ['Last sync', time(status.lastSyncAt, { relative: true })],
       ['Last successful sync', time(status.lastSuccessfulSyncAt, { relative: true })],
       ['Next sync', time(status.nextSyncAt, { relative: true })],
