@@ -90,6 +90,31 @@ export function tailnetSerials(agents: readonly SimAgentRecord[], used: readonly
     .slice(0, DEMO_TAILNET_NODES);
 }
 
+/**
+ * The demo tailnet's nodes as the machines their serials belong to: a node carrying an agent's serial is that
+ * machine (its name, OS and owner), so the console never shows "carol-iphone" matched to Dave's MacBook.
+ */
+export function alignTailnetNodes(tailnetSim: TailscaleSimulator, agents: readonly SimAgentRecord[]): void {
+  const bySerial = new Map(agents.map((a) => [String(a.serialNumber), a]));
+  const OS: Record<string, string> = { macos: 'macOS', windows: 'windows', linux: 'linux' };
+  for (const node of tailnetSim.state.nodes.values()) {
+    const agent = node.serialNumbers?.[0] ? bySerial.get(node.serialNumbers[0]) : undefined;
+    if (!agent) continue;
+    const hostname = String(agent.computerName).toLowerCase();
+    const domain = node.name.slice(node.name.indexOf('.') + 1);
+    node.hostname = hostname;
+    node.name = `${hostname}.${domain}`;
+    node.os = OS[String(agent.osType)] ?? node.os;
+    const owner = ownerOf(agent);
+    if (owner) {
+      node.user = owner;
+      node.tags = [];
+    } else {
+      node.tags = ['tag:server', 'tag:production'];
+    }
+  }
+}
+
 /** A clock `speed` times faster than the real one, starting now: timestamps, timers and sleeps all scale. */
 export function fasterClock(speed: number, realNow: () => number = Date.now): Clock {
   const realStart = realNow();
@@ -139,6 +164,7 @@ export async function startDemo(o: StartDemoOptions): Promise<Demo> {
   const { healthy, cast } = demoCast(agents);
   const demoSerials = demoDevices(agents).flatMap((d) => d.serialNumbers ?? []);
   const tailnetSim = await startTailscaleSimulator({ nodeCount: DEMO_TAILNET_NODES, seed: DEMO_SEED, serials: tailnetSerials(agents, demoSerials) });
+  alignTailnetNodes(tailnetSim, agents);
   // A full sync every 10 minutes (not daily): agents that leave the 60-agent fleet are seen within minutes.
   const postern = await createPostern({ config: o.config, sync: { fullSyncEveryMs: 10 * 60_000 }, ...(clock ? { clock } : {}), ...(o.logger ? { logger: o.logger } : {}) });
   // The fleet lives from now on: heartbeats and the storyline, on the demo's clock.
