@@ -17,4 +17,5 @@ export {
 } from './state.ts';
 export { generateAgents, generateSites, SHARES, type GenerateAgentsOptions, type SimAgentRecord, type SimSite } from './generator.ts';
 export { PLACEHOLDER_SERIALS } from './generator-data.ts';
+export { startFleetLife, dueEvents, storyPatch, STORYLINE, STORY_MINUTES, type FleetLife, type StoryCast, type StoryStep, type StoryKind } from './life.ts';
 export { parseFaultSpec, describeFault, FAULT_KINDS, type FaultKind, type FaultRule } from './faults.ts';

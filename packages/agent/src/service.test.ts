@@ -1,6 +1,6 @@
 /**
- * `postern agent run` keeps reporting through failures, and `postern agent install` generates service definitions
- * that the platforms accept: a systemd unit `systemd-analyze verify` passes, a launchd plist that parses as a
+ * `postern-agent run` keeps reporting through failures, and `postern-agent install` generates service definitions
+ * that the platforms accept: a hardened systemd unit `systemd-analyze verify` passes, a launchd plist that parses as a
  * property list with the exact command line, and a Task Scheduler task that starts at boot as SYSTEM. The command
  * line (with spaces, quotes and `%` in paths) survives each format's quoting.
  */
@@ -9,12 +9,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { installPlan, launchdPlist, parseInterval, reportLoop, systemdUnit, windowsTaskXml, type ServiceSpec } from './agent-service.ts';
+import { installPlan, launchdPlist, parseInterval, reportLoop, systemdUnit, windowsTaskXml, type ServiceSpec } from './service.ts';
 
-const entry = resolve(import.meta.dirname, '../../bin/postern.mjs');
-const spec = (stateFile = '/var/lib/postern/agent.json'): ServiceSpec => ({
-  argv: [process.execPath, entry, 'agent', 'run', '--server', 'https://postern.example.com', '--interval', '15m', '--state', stateFile],
+const entry = resolve(import.meta.dirname, '../dist/postern-agent.cjs');
+const spec = (stateFile = '/var/lib/postern-agent/agent.json', user?: string): ServiceSpec => ({
+  argv: [process.execPath, entry, 'run', '--interval', '15m', '--state', stateFile],
   stateFile,
+  user,
 });
 
 describe('agent run', () => {
@@ -47,12 +48,15 @@ describe('agent run', () => {
 });
 
 describe('agent install: the generated service definitions', () => {
-  it('systemd: a unit systemd-analyze accepts, restarting always, writing only the state directory', () => {
+  it('systemd: a unit systemd-analyze accepts, restarting always, writing only its state directory, without capabilities', () => {
     const unit = systemdUnit(spec());
-    expect(unit).toContain(`ExecStart=${process.execPath} ${entry} agent run --server https://postern.example.com --interval 15m --state /var/lib/postern/agent.json`);
+    expect(unit).toContain(`ExecStart=${process.execPath} ${entry} run --interval 15m --state /var/lib/postern-agent/agent.json`);
     expect(unit).toMatch(/^Restart=always$/m);
     expect(unit).toMatch(/^ProtectSystem=strict$/m);
-    expect(unit).toMatch(/^ReadWritePaths=\/var\/lib\/postern$/m);
+    expect(unit).toMatch(/^StateDirectory=postern-agent$/m);
+    expect(unit).toMatch(/^CapabilityBoundingSet=$/m);
+    expect(unit).toMatch(/^NoNewPrivileges=yes$/m);
+    expect(unit).not.toMatch(/^User=/m);
     expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
     const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
     if (analyze.error) {
@@ -72,6 +76,26 @@ describe('agent install: the generated service definitions', () => {
     expect(unit).toContain('ReadWritePaths="/srv/my \\"agent\\"/100%%"');
   });
 
+  it('systemd: with --user the service runs as that user, and systemd hands it the state directory', () => {
+    const unit = systemdUnit(spec('/var/lib/postern-agent/agent.json', 'postern-agent'));
+    expect(unit).toMatch(/^User=postern-agent$/m);
+    expect(unit).toMatch(/^StateDirectory=postern-agent$/m);
+  });
+
+  it.each([
+    ['/tmp/agent/agent.json', false],
+    ['/var/tmp/postern/agent.json', false],
+    ['/var/lib/postern-agent/agent.json', true],
+  ])('systemd: state %s → PrivateTmp %s (a private /tmp never hides the state file)', (state, privateTmp) => {
+    expect(/^PrivateTmp=yes$/m.test(systemdUnit(spec(state)))).toBe(privateTmp);
+  });
+
+  it('systemd: a state file in a home directory stays writable (ProtectHome off for it)', () => {
+    const unit = systemdUnit(spec('/root/.config/postern/agent.json'));
+    expect(unit).toMatch(/^ProtectHome=no$/m);
+    expect(unit).toMatch(/^ReadWritePaths=\/root\/.config\/postern$/m);
+  });
+
   it('launchd: a property list with the exact command line, loaded at boot and kept alive', () => {
     const plist = launchdPlist(spec('/Library/Application Support/postern/<a&b>.json'));
     expect(plist).toContain('<string>com.postern.agent</string>');
@@ -89,14 +113,14 @@ describe('agent install: the generated service definitions', () => {
 
   it('Windows: a task that starts at boot as SYSTEM, restarts on failure and never times out', () => {
     const task = windowsTaskXml({
-      argv: ['C:\\Program Files\\nodejs\\node.exe', 'C:\\postern\\bin\\postern.mjs', 'agent', 'run', '--server', 'https://p.example.com', '--state', 'C:\\ProgramData\\postern\\agent.json'],
+      argv: ['C:\\Program Files\\nodejs\\node.exe', 'C:\\postern\\postern-agent.cjs', 'run', '--server', 'https://p.example.com', '--state', 'C:\\ProgramData\\postern\\agent.json'],
       stateFile: 'C:\\ProgramData\\postern\\agent.json',
     });
     expect(task).toContain('<BootTrigger>');
     expect(task).toContain('<UserId>S-1-5-18</UserId>');
     expect(task).toContain('<ExecutionTimeLimit>PT0S</ExecutionTimeLimit>');
     expect(task).toContain('<Command>C:\\Program Files\\nodejs\\node.exe</Command>');
-    expect(task).toContain('<Arguments>C:\\postern\\bin\\postern.mjs agent run --server https://p.example.com --state C:\\ProgramData\\postern\\agent.json</Arguments>');
+    expect(task).toContain('<Arguments>C:\\postern\\postern-agent.cjs run --server https://p.example.com --state C:\\ProgramData\\postern\\agent.json</Arguments>');
   });
 
   it.each([

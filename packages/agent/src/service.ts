@@ -1,10 +1,11 @@
 /**
- * `postern agent` as a service: the report loop (`agent run`) and the service definitions `agent install` writes —
- * a systemd unit (Linux), a launchd daemon plist (macOS) and a Task Scheduler task (Windows). The definitions are
- * built here as plain text (pure, tested on the generated files); the command only writes them and enables them.
+ * The agent as a service: the report loop (`run`) and the service definitions `install` writes — a hardened systemd
+ * unit (Linux, also shipped in the .deb), a launchd daemon plist (macOS) and a Task Scheduler task (Windows). The
+ * definitions are built here as plain text (pure, tested on the generated files) for any platform, so each can be
+ * reviewed from any machine; the command only writes them and enables them.
  */
-import { dirname } from 'node:path';
-import { PosternError } from '../lib/errors.ts';
+import { posix } from 'node:path';
+import { AgentError } from './errors.ts';
 
 export const SERVICE_NAME = 'postern-agent';
 export const LAUNCHD_LABEL = 'com.postern.agent';
@@ -17,7 +18,7 @@ export function parseInterval(text: string): number {
   const m = /^\s*(\d+)\s*([smh]?)\s*$/i.exec(text);
   const ms = m ? Number(m[1]) * UNITS[(m[2] || 's').toLowerCase()]! : NaN;
   if (!Number.isFinite(ms) || ms < 30_000 || ms > 86_400_000) {
-    throw new PosternError('VALIDATION_FAILED', `--interval ${JSON.stringify(text)} must be a duration like 15m, 30s or 1h, between 30s and 24h.`);
+    throw new AgentError('VALIDATION_FAILED', `--interval ${JSON.stringify(text)} must be a duration like 15m, 30s or 1h, between 30s and 24h.`);
   }
   return ms;
 }
@@ -48,10 +49,12 @@ export async function reportLoop(o: LoopOptions): Promise<void> {
 }
 
 export interface ServiceSpec {
-  /** The command line the service runs: node, the postern entry point, `agent run` and its options. */
+  /** The command line the service runs: the agent (node and its script, or the single executable), `run` and its options. */
   argv: string[];
-  /** The agent's state file (its tokens); the service may write there and nowhere else. */
+  /** The agent's state file (its tokens and settings); the service may write there and nowhere else. */
   stateFile: string;
+  /** Linux: run as this system user instead of root (the .deb's `postern-agent`). */
+  user?: string | undefined;
 }
 
 export interface InstallPlan {
@@ -65,25 +68,55 @@ const systemdQuote = (arg: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? ar
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const windowsQuote = (arg: string) => (/[\s"]/.test(arg) ? `"${arg.replace(/"/g, '\\"')}"` : arg);
 
+const under = (path: string, dirs: string[]) => dirs.some((d) => path === d || path.startsWith(`${d}/`));
+
+/**
+ * A unit that may write only the state directory, sees the system read-only and home directories read-only, holds
+ * no capabilities and reaches only IP networks. A state directory under /var/lib is systemd's StateDirectory (made and
+ * handed to the service user by systemd); elsewhere it is a ReadWritePaths. PrivateTmp only when nothing the agent
+ * needs lives in /tmp, so a state file there is never hidden from the service.
+ */
 export function systemdUnit(spec: ServiceSpec): string {
-  return `[Unit]
-Description=postern agent: reports this machine's identity to postern
-Wants=network-online.target
-After=network-online.target
-
-[Service]
-Type=simple
-ExecStart=${spec.argv.map(systemdQuote).join(' ')}
-Restart=always
-RestartSec=30
-NoNewPrivileges=yes
-ProtectSystem=strict
-ReadWritePaths=${systemdQuote(dirname(spec.stateFile))}
-PrivateTmp=yes
-
-[Install]
-WantedBy=multi-user.target
-`;
+  const dir = posix.dirname(spec.stateFile);
+  const stateDirectory = /^\/var\/lib\/[^/]+$/.test(dir) ? dir.slice('/var/lib/'.length) : null;
+  const lines = [
+    '[Unit]',
+    "Description=postern agent: reports this machine's identity to postern",
+    'Wants=network-online.target',
+    'After=network-online.target',
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStart=${spec.argv.map(systemdQuote).join(' ')}`,
+    'Restart=always',
+    'RestartSec=30',
+    ...(spec.user ? [`User=${spec.user}`, `Group=${spec.user}`] : []),
+    ...(stateDirectory ? [`StateDirectory=${stateDirectory}`, 'StateDirectoryMode=0750'] : [`ReadWritePaths=${systemdQuote(dir)}`]),
+    'UMask=0077',
+    'NoNewPrivileges=yes',
+    'CapabilityBoundingSet=',
+    'ProtectSystem=strict',
+    `ProtectHome=${under(dir, ['/home', '/root', '/run/user']) ? 'no' : 'read-only'}`,
+    ...(under(dir, ['/tmp', '/var/tmp']) ? [] : ['PrivateTmp=yes']),
+    'PrivateDevices=yes',
+    'ProtectKernelTunables=yes',
+    'ProtectKernelModules=yes',
+    'ProtectKernelLogs=yes',
+    'ProtectControlGroups=yes',
+    'ProtectClock=yes',
+    'ProtectHostname=yes',
+    'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK',
+    'RestrictNamespaces=yes',
+    'RestrictRealtime=yes',
+    'RestrictSUIDSGID=yes',
+    'LockPersonality=yes',
+    'SystemCallArchitectures=native',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ];
+  return lines.join('\n');
 }
 
 export function launchdPlist(spec: ServiceSpec): string {
@@ -168,5 +201,5 @@ export function installPlan(platform: NodeJS.Platform, spec: ServiceSpec, progra
       commands: [['schtasks', '/Create', '/TN', WINDOWS_TASK, '/XML', path, '/F'], ['schtasks', '/Run', '/TN', WINDOWS_TASK]],
     };
   }
-  throw new PosternError('VALIDATION_FAILED', `postern agent install supports Linux (systemd), macOS (launchd) and Windows (Task Scheduler), not ${platform}.`);
+  throw new AgentError('VALIDATION_FAILED', `postern-agent install supports Linux (systemd), macOS (launchd) and Windows (Task Scheduler), not ${platform}.`);
 }
