@@ -232,7 +232,10 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     postureChanged = tailnet.service.postureChanged;
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock, userRisk: risk.levelOf });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes });
-    const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
+    const decisionLog = createDecisionLog({
+      store, logger, mode: config.decisionLog, maxRows: config.decisionLogMaxRows, retentionMs: config.decisionLogRetentionDays * 24 * 3600 * 1000,
+      nowMs: () => clock.nowMs(),
+    });
     const exceptions = createExceptionService({
       store, audit, clock, ids, logger,
       deviceExists: async (id) => (await deviceRepo.get(store.db, id)) !== null,

@@ -206,7 +206,8 @@ export function createDecisionService(deps: DecisionServiceDeps) {
     const entry: DecisionLogInput = {
       id: answer.decisionId,
       at: new Date(nowMs).toISOString(),
-      device: device ? { id: device.id, name: device.name } : null,
+      atMs: nowMs,
+      device: device ? { id: device.id, name: device.name, user: device.user } : null,
       asked: found.asked,
       dst,
       allow: answer.allow,

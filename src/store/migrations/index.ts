@@ -10,10 +10,11 @@ import { changeFeed } from './0008-change-feed.ts';
 import { tailnets } from './0009-tailnets.ts';
 import { postureRollout } from './0011-posture-rollout.ts';
 import { userRisk } from './0012-user-risk.ts';
+import { decisionLogSummaries } from './0014-decision-log-summaries.ts';
 import type { EngineMigration } from './types.ts';
 
 /** Applied in name order, whatever order they are listed in. */
-export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk].sort(
+export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk, decisionLogSummaries].sort(
   (a, b) => a.name.localeCompare(b.name),
 );
 export type { Engine, EngineMigration } from './types.ts';
