@@ -28,7 +28,7 @@ import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { countDecision, createMetrics, instrumentSyncs, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
+import { countDecision, createMetrics, instrumentSyncs, observeGateCaches, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
 import { createExceptionService, type ExceptionService } from './exceptions/index.ts';
 import { createLossService, type LossService } from './losses/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
@@ -263,8 +263,13 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ids,
       exceptions,
       userRisk: risk.levelOf,
+      keptBytes: config.gateCacheBytes,
     });
-    const gateway = createGatewayDecider({ decisions, trustedProxies: config.trustedProxies });
+    const gateway = createGatewayDecider({
+      decisions, trustedProxies: config.trustedProxies, logger, nowMs: () => clock.nowMs(),
+      addressCacheBytes: Math.floor(config.gateCacheBytes / 16), hostCacheBytes: Math.floor(config.gateCacheBytes / 64),
+    });
+    observeGateCaches(metrics, () => ({ decisions: decisions.keptBytes(), ...gateway.cacheBytes() }));
     const plugins: NonNullable<ApiDeps['plugins']> = [
       (app, routeDeps) => registerPolicyRoutes(app, { ...routeDeps, policy }),
       (app, routeDeps) => registerRiskRoutes(app, { ...routeDeps, risk }),

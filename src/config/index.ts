@@ -34,6 +34,8 @@ export const ConfigSchema = z.object({
   decisionLog: z.enum(['summary', 'all', 'denied'], { error: 'must be summary, all or denied' }).default('summary'),
   /** Rows kept in the decision log at most (the newest); older ones are pruned. */
   decisionLogMaxRows: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
+  /** Bytes the caches on the decision path may hold: kept decisions this much, client addresses 1/16, hosts 1/64. */
+  gateCacheBytes: z.coerce.number().int().min(64 * 1024).max(16 * 1024 ** 3).default(64 * 1024 * 1024),
   /** Days a decision log row is kept. */
   decisionLogRetentionDays: z.coerce.number().int().min(1).max(3650).default(30),
   /** How long a process owns an integration's sync without renewing; a dead owner's integration is free after it. */
@@ -72,6 +74,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   decisionLog: 'POSTERN_DECISION_LOG',
   decisionLogMaxRows: 'POSTERN_DECISION_LOG_MAX_ROWS',
   decisionLogRetentionDays: 'POSTERN_DECISION_LOG_RETENTION_DAYS',
+  gateCacheBytes: 'POSTERN_GATE_CACHE_BYTES',
   syncLeaseSeconds: 'POSTERN_SYNC_LEASE_SECONDS',
   syncTickSeconds: 'POSTERN_SYNC_TICK_SECONDS',
   riskWindowDays: 'POSTERN_RISK_WINDOW_DAYS',

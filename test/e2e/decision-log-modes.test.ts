@@ -35,7 +35,7 @@ describe.each(engines())('decision log modes on $engine', ({ newDatabaseUrl }) =
     let n = 0;
     const decide = (dst: string, device = linux) => {
       const requestId = `req_${String(n++).padStart(20, '0')}`;
-      return { requestId, ...h.postern.services.decisions.decideNow({ device, dst }, { via: 'forward-auth', actor: 'key:gw', requestId }) };
+      return { ...h.postern.services.decisions.decideNow({ device, dst }, { via: 'forward-auth', actor: 'key:gw', requestId }) };
     };
     return { clock, linux, decide };
   }

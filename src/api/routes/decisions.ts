@@ -52,14 +52,19 @@ export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & {
   defineRoute(app, deps, {
     method: 'POST',
     url: '/v1/decisions',
-    summary: 'Decide whether a device (by id, address or user) may reach a destination; 200 with reasons for allow and deny alike',
+    summary:
+      'Decide whether a device (by id, address or user) may reach a destination; 200 for allow and deny alike. Admin and viewer keys get ' +
+      'the explanation (reasons with values, grant, postures, device); a gateway key gets the outcome only: ' +
+      '{allow, wouldDeny, reasons: [codes], requestId, device: {id}}',
     tags,
     roles: DECIDE,
     body: decisionBody,
     handler: async ({ body, principal, requestId, reply }) => {
       // Already JSON: most of the answer is its explanation, serialised once per decision postern keeps.
       reply.type('application/json; charset=utf-8');
-      return deps.decisions.decideJson(toQuery(body), { via: 'api', actor: principal.actor, requestId });
+      const ctx = { via: 'api' as const, actor: principal.actor, requestId };
+      // A gateway learns the outcome, never the policy's inputs (user, attribute values, risk level, postures).
+      return principal.role === 'gateway' ? deps.decisions.outcomeJson(toQuery(body), ctx) : deps.decisions.decideJson(toQuery(body), ctx);
     },
   });
 
