@@ -215,7 +215,8 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
     while (inFlight) await inFlight;
     const summaryRows = grown.length > 0 ? takeGrown() : [];
     if (pending.length === 0 && summaryRows.length === 0) return;
-    const batch = pending.length === 0 ? summaryRows : summaryRows.length === 0 ? pending : [...pending, ...summaryRows];
+    // Summaries first: they began before the rows queued since (they are written at most every summaryFlushMs).
+    const batch = pending.length === 0 ? summaryRows : summaryRows.length === 0 ? pending : [...summaryRows, ...pending];
     pending = [];
     inFlight = write(batch, summaryRows.length > 0).finally(() => {
       inFlight = null;

@@ -201,7 +201,7 @@ describe.skipIf(missing !== null).each(engines())('forward-auth behind nginx on 
     expect(unknown.status).toBe(401);
     expect(unknown.headers['x-postern-reason']).toBe('DEVICE_UNKNOWN');
 
-    const log = (await h.request('GET', '/v1/decisions/log?via=forward-auth')).json.data;
+    const log = (await h.request('GET', '/v1/decisions/log?via=forward-auth&outcome=deny')).json.data;
     expect(log.slice(0, 3).map((e: { outcome: string; device: { id: string } | null }) => [e.outcome, e.device?.id ?? null])).toEqual([
       ['deny', null],
       ['deny', infected.id],
