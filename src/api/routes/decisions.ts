@@ -71,7 +71,11 @@ export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & {
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/decisions/log',
-    summary: 'Recent decisions with their full explanation, newest first (filters: device, outcome, since, requestId, via, wouldDeny; cursor pagination)',
+    summary:
+      'The decision log, newest first (filters: device, outcome, since, requestId, via, wouldDeny; cursor pagination). Denials and ' +
+      'would-denies are rows of their own with their request id and full explanation; with POSTERN_DECISION_LOG=summary (the default) ' +
+      'allowed decisions are one row per device, user, destination, policy version and caller per minute with count, firstRequestId, ' +
+      'lastRequestId, from and to (a row without count counts 1); requestId finds a summary by its first or last request.',
     tags,
     roles: READ,
     query: logQuery,
@@ -81,7 +85,9 @@ export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & {
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/decisions/would-deny',
-    summary: 'Evidence before enforcing: how many decisions since `since` (default 7 days ago) were allowed only because a posture is report-only, and which devices',
+    summary:
+      'Evidence before enforcing: how many decisions since `since` (default 7 days ago) were allowed only because a posture is ' +
+      'report-only, and which devices (would-denies are rows of their own in every log mode, so the counts hold over days)',
     tags,
     roles: READ,
     query: z.strictObject({ since: isoTime.optional() }),
