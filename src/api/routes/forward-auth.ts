@@ -18,7 +18,8 @@ export const FORWARD_AUTH_ROLES: readonly Role[] = ['admin', 'gateway'];
 const query = z.strictObject({ dst: destination.optional() });
 /** As documented: `dst`; the client's own query string, which Caddy copies onto the auth request, is ignored. */
 const documentedQuery = z.looseObject({
-  dst: z.string().optional().describe('The destination (a tag like tag:production, a host or an IP), when the gateway names one.'),
+  // Read by the handler: a client's copied query may hold anything, even `dst` twice.
+  dst: z.unknown().optional().describe('The destination (a tag like tag:production, a host or an IP), when the gateway names one.'),
 });
 
 /** The gateway's `?dst=`, or undefined: none, or a query copied from the client's URL (ignored). */
