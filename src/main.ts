@@ -28,7 +28,7 @@ import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { countDecision, createMetrics, instrumentSyncs, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
+import { countDecision, createMetrics, instrumentSyncs, observeGateCaches, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
 import { createExceptionService, type ExceptionService } from './exceptions/index.ts';
 import { createLossService, type LossService } from './losses/index.ts';
 import type { SecretBox } from './lib/secrets.ts';
@@ -249,7 +249,10 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     postureChanged = tailnet.service.postureChanged;
     const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock, userRisk: risk.levelOf });
     const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes });
-    const decisionLog = createDecisionLog({ store, logger, maxRows: config.decisionLogMaxRows });
+    const decisionLog = createDecisionLog({
+      store, logger, mode: config.decisionLog, maxRows: config.decisionLogMaxRows, retentionMs: config.decisionLogRetentionDays * 24 * 3600 * 1000,
+      nowMs: () => clock.nowMs(),
+    });
     const exceptions = createExceptionService({
       store, audit, clock, ids, logger,
       deviceExists: async (id) => (await deviceRepo.get(store.db, id)) !== null,
@@ -277,8 +280,13 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ids,
       exceptions,
       userRisk: risk.levelOf,
+      keptBytes: config.gateCacheBytes,
     });
-    const gateway = createGatewayDecider({ decisions, trustedProxies: config.trustedProxies });
+    const gateway = createGatewayDecider({
+      decisions, trustedProxies: config.trustedProxies, logger, nowMs: () => clock.nowMs(),
+      addressCacheBytes: Math.floor(config.gateCacheBytes / 16), hostCacheBytes: Math.floor(config.gateCacheBytes / 64),
+    });
+    observeGateCaches(metrics, () => ({ decisions: decisions.keptBytes(), ...gateway.cacheBytes() }));
     const sessions = createSessionService({
       store,
       audit,

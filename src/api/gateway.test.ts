@@ -4,7 +4,7 @@
  * destination host from the first header that has one.
  */
 import { describe, expect, it } from 'vitest';
-import { clientAddress, forwardedHost, normalizeIp, trustedProxies } from './gateway.ts';
+import { clientAddress, clientQuery, forwardedHost, normalizeIp, trustedProxies } from './gateway.ts';
 
 describe('normalizeIp', () => {
   it.each([
@@ -69,4 +69,14 @@ describe('forwardedHost', () => {
     [{ 'x-forwarded-host': '  ', host: 'c.example.com' }, 'c.example.com'],
     [{}, null],
   ])('%j → %s', (headers, expected) => expect(forwardedHost(headers)).toBe(expected));
+});
+
+describe("clientQuery: the client's own query string, which Caddy copies onto the auth request", () => {
+  it.each([
+    ['copied by Caddy', 'q=1&page=2', { 'x-forwarded-uri': '/reports?q=1&page=2' }, true],
+    ['copied, naming a destination', 'dst=tag%3Aproduction', { 'x-forwarded-uri': '/x?dst=tag%3Aproduction' }, true],
+    ["the gateway's own dst beside another client query", 'dst=tag%3Aproduction', { 'x-forwarded-uri': '/x?page=2' }, false],
+    ['the client URL has no query', 'dst=tag%3Aproduction', { 'x-forwarded-uri': '/x' }, false],
+    ['no X-Forwarded-Uri (nginx)', 'dst=tag%3Aproduction', {}, false],
+  ])('%s', (_name, query, headers, expected) => expect(clientQuery(query, headers)).toBe(expected));
 });

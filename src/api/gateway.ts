@@ -8,14 +8,23 @@
  * trusted hops. The destination is `?dst=` when the gateway names one, else `X-Forwarded-Host`, `X-Original-Host`
  * or `Host`.
  *
- * Answers 200 allow, 401 unknown device, 403 deny. An allowed answer tells the upstream app who is calling:
- * `X-Postern-Device` (id), `X-Postern-User` and `X-Postern-Posture` (the postures that held). A denial carries only
+ * A gateway only ever gets 200, 401 or 403 for a request it made correctly. 200 allow is as small as the gateway
+ * contracts allow: no body, and three headers that tell the upstream app who is calling (`X-Postern-Device`,
+ * `X-Postern-User`, `X-Postern-Posture`: the postures that held), built once per kept decision; no reason header, so
+ * nothing about the decision reaches the client on an allow. 401 is an unknown device, also when the gateway gave no
+ * usable client address (logged, with a pointer to POSTERN_TRUSTED_PROXIES); 403 a denial. A denial carries only
  * reason codes (`X-Postern-Reason`) and the request id, never the policy's values, the device's attributes or even
  * which device it was; the full explanation is in the decision log under that request id.
+ *
+ * Caddy's `forward_auth` keeps the client's own query string on the auth request (`/v1/forward-auth?page=2`), and
+ * sends the client's URL in `X-Forwarded-Uri`: a query equal to that URL's is the client's, not the gateway's, and
+ * is ignored (a client never chooses its destination). The memos here are keyed only on what a decision reads and
+ * bounded in bytes (`cacheBytes()`, the `postern_gate_cache_bytes` metric).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { PosternError, validationError } from '../lib/errors.ts';
 import { createIpSet, normalizeIp, type IpSet } from '../lib/ip.ts';
+import type { Logger } from '../lib/logger.ts';
 import { memoize } from '../lib/memo.ts';
 import { destinationOf } from './schemas.ts';
 import { type DecisionAnswer, type DecisionReasonCode, type DecisionService } from '../policy/index.ts';
@@ -75,6 +84,17 @@ function addressFrom(peer: string, xff: string | undefined, real: string | undef
   };
 }
 
+/**
+ * Whether a forward-auth request's query string was copied from the client's own URL (Caddy keeps it on the auth
+ * request and reports the URL in X-Forwarded-Uri): then it is the client's, and postern ignores it.
+ */
+export function clientQuery(rawQuery: string, headers: IncomingHttpHeaders): boolean {
+  const uri = first(headers['x-forwarded-uri']);
+  if (uri === undefined) return false;
+  const at = uri.indexOf('?');
+  return at >= 0 && uri.slice(at + 1) === rawQuery;
+}
+
 /** The destination host as the gateway reports it (the first of a comma-separated list), or null. */
 export function forwardedHost(headers: IncomingHttpHeaders): string | null {
   for (const name of ['x-forwarded-host', 'x-original-host', 'host']) {
@@ -91,75 +111,106 @@ const PUBLIC_MESSAGES: Partial<Record<DecisionReasonCode, string>> = {
 };
 const POSTURE_MESSAGE = 'This device does not meet the security requirements for this destination.';
 
-/** What a gateway is told of a decision: its distinct reason codes and the postures that held. */
+/** What a gateway is told of a decision, worked out once per kept decision rather than once per request. */
 interface Told {
   codes: DecisionReasonCode[];
-  postures: string[];
+  reasonHeader: string;
+  /** The allowed answer's headers, for the device it was built for. */
+  allow: { device: string; user: string | null; headers: Record<string, string> } | null;
 }
 
-/**
- * Kept per decision (a kept decision answers many requests with the same reasons array, so this is worked out
- * once per decision rather than once per request).
- */
+/** Kept per decision (a kept decision answers many requests with the same reasons array). */
 const told = new WeakMap<readonly unknown[], Told>();
-
-function tellOf(answer: DecisionAnswer): Told {
-  let t = told.get(answer.reasons);
-  if (!t) {
-    t = {
-      codes: [...new Set(answer.reasons.map((r) => r.code))],
-      postures: [...new Set(answer.postures.filter((p) => p.holds).map((p) => p.name))],
-    };
-    told.set(answer.reasons, t);
-  }
-  return t;
-}
 
 /** Header values must stay on one line and in ASCII. */
 const headerSafe = (v: string) => v.replace(/[^\x20-\x7e]/g, '?');
 
-/** What a gateway asks about: the device (by presence token or address) and the destination. */
+function tellOf(answer: DecisionAnswer): Told {
+  let t = told.get(answer.reasons);
+  if (!t) {
+    const codes = [...new Set(answer.reasons.map((r) => r.code))];
+    t = { codes, reasonHeader: codes.join(','), allow: null };
+    told.set(answer.reasons, t);
+  }
+  const device = answer.device;
+  if (answer.allow && device && (t.allow?.device !== device.id || t.allow.user !== device.user)) {
+    const postures = [...new Set(answer.postures.filter((p) => p.holds).map((p) => p.name))];
+    const headers: Record<string, string> = { 'x-postern-device': device.id, 'x-postern-posture': postures.join(',') };
+    if (device.user) headers['x-postern-user'] = headerSafe(device.user);
+    t.allow = { device: device.id, user: device.user, headers };
+  }
+  return t;
+}
+
+/** What a gateway asks about: the device (by presence token or address, or nobody it could name) and the destination. */
 export interface GatewayAsk {
-  who: { deviceToken: string } | { address: string };
+  who: { deviceToken: string } | { address: string } | { unidentified: string };
   dst: string;
   /** The caller's own address, which a guessed presence token is counted against. */
   peer: string;
 }
 
-/** A request postern cannot decide about, and why. */
+/** A request postern cannot decide about (the gateway must fix it), and why. */
 export interface GatewayMisread {
   error: PosternError;
-  unusableAddress: boolean;
 }
 
-const misread = (error: PosternError): GatewayMisread => ({ error, unusableAddress: false });
+const misread = (error: PosternError): GatewayMisread => ({ error });
 
-/** What to send the gateway. */
+/** What to send the gateway: an allow has no body. */
 export interface GatewayAnswer {
   status: 200 | 401 | 403;
   headers: Record<string, string>;
-  body: Record<string, unknown>;
+  body: Record<string, unknown> | null;
 }
 
 export interface GatewayDeciderDeps {
   decisions: Pick<DecisionService, 'decideNow'>;
   trustedProxies: readonly string[];
+  /** Warned (at most once a minute) when a gateway gives no usable client address. */
+  logger?: Pick<Logger, 'warn'>;
+  nowMs?: () => number;
+  /** Byte bounds of the address and host memos (defaults 1 MiB and 256 KiB). */
+  addressCacheBytes?: number;
+  hostCacheBytes?: number;
 }
+
+const WARN_EVERY_MS = 60_000;
 
 export function createGatewayDecider(deps: GatewayDeciderDeps) {
   const trusted = trustedProxies(deps.trustedProxies);
+  const nowMs = deps.nowMs ?? Date.now;
   // A gateway sends the same few addresses and hosts on every request, and both answers are pure, so they are
-  // kept. Header values cannot hold a line break, so one joins the parts of the key unambiguously.
-  const addressOf = memoize((key) => {
-    const [peer, xff, real] = key.split('\n') as [string, string, string];
-    return addressFrom(peer, xff === '' ? undefined : xff, real === '' ? undefined : real, trusted);
-  });
-  const validHost = memoize((host) => destinationOf(host) !== null);
+  // kept. The key is only what the answer reads: X-Real-IP counts only without X-Forwarded-For. Header values
+  // cannot hold a line break, so one joins the parts of the key unambiguously.
+  const addressOf = memoize(
+    (key) => {
+      const [peer, xff, real] = key.split('\n') as [string, string, string];
+      return addressFrom(peer, xff === '' ? undefined : xff, real === '' ? undefined : real, trusted);
+    },
+    { maxBytes: deps.addressCacheBytes ?? 1024 * 1024, sizeOf: (a) => 48 + 2 * (a.ok ? a.address.length : 0) },
+  );
+  const validHost = memoize((host) => destinationOf(host) !== null, { maxBytes: deps.hostCacheBytes ?? 256 * 1024, sizeOf: () => 0 });
+  let warnedAt = -Infinity;
+  let unwarned = 0;
+
+  function unusable(peer: string, message: string): GatewayAsk['who'] {
+    const now = nowMs();
+    if (now - warnedAt >= WARN_EVERY_MS) {
+      deps.logger?.warn(
+        { peer, since: unwarned, reason: message },
+        'forward-auth request without a usable client address, answered 401 DEVICE_UNKNOWN: set POSTERN_TRUSTED_PROXIES to the gateway\'s address, or send X-Postern-Device-Token',
+      );
+      warnedAt = now;
+      unwarned = 0;
+    } else unwarned++;
+    return { unidentified: message };
+  }
 
   return {
     /**
-     * What the request asks about, or the error that says what the gateway must fix (`unusableAddress` when it is
-     * about the client address, which operators want to hear of). `dstQuery` is an already validated `?dst=`.
+     * What the request asks about, or the error that says what the gateway must fix (a destination it did not
+     * give). `dstQuery` is an already validated `?dst=`.
      */
     read(peer: string, headers: IncomingHttpHeaders, dstQuery: string | undefined): GatewayAsk | GatewayMisread {
       const dst = dstQuery ?? forwardedHost(headers);
@@ -169,8 +220,9 @@ export function createGatewayDecider(deps: GatewayDeciderDeps) {
       }
       const token = first(headers['x-postern-device-token'])?.trim();
       if (token) return { who: { deviceToken: token }, dst, peer };
-      const found = addressOf(`${peer}\n${first(headers['x-forwarded-for']) ?? ''}\n${first(headers['x-real-ip']) ?? ''}`);
-      if (!found.ok) return { error: new PosternError('VALIDATION_FAILED', found.message), unusableAddress: true };
+      const xff = first(headers['x-forwarded-for']) ?? '';
+      const found = addressOf(xff.trim() !== '' ? `${peer}\n${xff}\n` : `${peer}\n\n${first(headers['x-real-ip']) ?? ''}`);
+      if (!found.ok) return { who: unusable(peer, found.message), dst, peer };
       return { who: { address: found.address }, dst, peer };
     },
 
@@ -180,34 +232,26 @@ export function createGatewayDecider(deps: GatewayDeciderDeps) {
      */
     answer(ask: GatewayAsk, actor: string, requestId: string, guessed: (peer: string, token: string) => void): GatewayAnswer {
       const decided = deps.decisions.decideNow({ ...ask.who, dst: ask.dst }, { via: 'forward-auth', actor, requestId });
-      const { codes, postures } = tellOf(decided);
-      const unknownDevice = codes.includes('DEVICE_UNKNOWN');
+      const t = tellOf(decided);
+      if (decided.allow && t.allow) return { status: 200, headers: t.allow.headers, body: null };
+      const unknownDevice = t.codes.includes('DEVICE_UNKNOWN');
       if ('deviceToken' in ask.who && unknownDevice) guessed(ask.peer, ask.who.deviceToken);
-      const headers: Record<string, string> = {
-        'x-postern-decision': decided.allow ? 'allow' : 'deny',
-        'x-postern-reason': codes.join(','),
-        'x-postern-request-id': requestId,
-      };
-      if (decided.allow) {
-        const device = decided.device!;
-        headers['x-postern-device'] = device.id;
-        headers['x-postern-posture'] = postures.join(',');
-        if (device.user) headers['x-postern-user'] = headerSafe(device.user);
-        return { status: 200, headers, body: { allow: true, device: device.id, user: device.user, postures, reasons: codes, requestId } };
-      }
-      const code = codes[0] ?? 'NO_MATCHING_GRANT';
+      const code = t.codes[0] ?? 'NO_MATCHING_GRANT';
       const message = PUBLIC_MESSAGES[code] ?? POSTURE_MESSAGE;
       return {
         status: unknownDevice ? 401 : 403,
-        headers,
+        headers: { 'x-postern-decision': 'deny', 'x-postern-reason': t.reasonHeader, 'x-postern-request-id': requestId },
         body: {
           allow: false,
-          reasons: codes,
+          reasons: t.codes,
           requestId,
           error: { code, message: `${message} Quote request id ${requestId} to your administrator.`, requestId },
         },
       };
     },
+
+    /** Bytes the gate's memos hold now. */
+    cacheBytes: () => ({ addresses: addressOf.bytes(), hosts: validHost.bytes() }),
   };
 }
 

@@ -18,7 +18,7 @@ import { keptChildren, type Metrics } from '../metrics/index.ts';
 import type { DecisionService } from '../policy/index.ts';
 import secureJson from 'secure-json-parse';
 import { toHttpError } from './errors.ts';
-import { ENVOY_METHODS, ENVOY_PREFIX, type GatewayDecider } from './gateway.ts';
+import { clientQuery, ENVOY_METHODS, ENVOY_PREFIX, type GatewayDecider } from './gateway.ts';
 import { DECIDE, decisionQueryOf } from './routes/decisions.ts';
 import { FORWARD_AUTH_ROLES } from './routes/forward-auth.ts';
 import { destinationOf } from './schemas.ts';
@@ -36,7 +36,7 @@ const ENVOY = new Set<string>(ENVOY_METHODS);
 
 export interface HotPathDeps {
   gateway: GatewayDecider;
-  decisions: Pick<DecisionService, 'decideJson'>;
+  decisions: Pick<DecisionService, 'decideJson' | 'outcomeJson'>;
   keys: { recentPrincipal(key: string): Principal | null };
   brake: { failed(address: string, credential?: string | null): void };
   metrics: Pick<Metrics, 'httpRequests' | 'hotPath'>;
@@ -53,6 +53,9 @@ function routeOf(req: IncomingMessage): { route: string; dst: string | undefined
   if (url.startsWith(FORWARD_AUTH)) {
     if (req.method !== 'GET') return null;
     if (url.length === FORWARD_AUTH.length) return { route: FORWARD_AUTH, dst: undefined };
+    if (url.charCodeAt(FORWARD_AUTH.length) !== 63 /* ? */) return null;
+    // The client's own query string, which Caddy copies onto the auth request, is ignored as the route ignores it.
+    if (clientQuery(url.slice(FORWARD_AUTH.length + 1), req.headers)) return { route: FORWARD_AUTH, dst: undefined };
     if (!url.startsWith('?dst=', FORWARD_AUTH.length)) return null;
     const raw = url.slice(FORWARD_AUTH.length + 5);
     if (/[&#+]/.test(raw)) return null;
@@ -87,6 +90,12 @@ export function createHotPath(deps: HotPathDeps) {
   }
 
   function send(res: ServerResponse, status: number, requestId: string, headers: Record<string, string>, body: unknown) {
+    if (body === null) {
+      // An allowed forward-auth answer: status, its prebuilt headers and the request id, nothing else.
+      res.writeHead(status, { ...headers, 'x-request-id': requestId, 'cache-control': 'no-store', 'content-length': '0' });
+      res.end();
+      return;
+    }
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, {
       ...headers,
@@ -120,7 +129,9 @@ export function createHotPath(deps: HotPathDeps) {
       let status = 200;
       try {
         const query = decisionQueryOf(parseJson(Buffer.concat(chunks).toString('utf8')));
-        send(res, status, requestId, {}, deps.decisions.decideJson(query, { via: 'api', actor: principal.actor, requestId }));
+        const ctx = { via: 'api' as const, actor: principal.actor, requestId };
+        // A gateway learns the outcome, never the policy's inputs; admins and viewers get the explanation.
+        send(res, status, requestId, {}, principal.role === 'gateway' ? deps.decisions.outcomeJson(query, ctx) : deps.decisions.decideJson(query, ctx));
       } catch (err) {
         status = fail(res, err, requestId);
       }
@@ -146,6 +157,7 @@ export function createHotPath(deps: HotPathDeps) {
     if (!principal) return false;
     const peer = req.socket.remoteAddress ?? '';
     const ask = deps.gateway.read(peer, req.headers, route.dst);
+    // A request the gateway must fix (no destination) is left to the route, which explains it.
     if ('error' in ask) return false;
     const requestId = deps.ids('req');
     let status: number;

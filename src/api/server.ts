@@ -51,7 +51,7 @@ export interface ApiDeps {
   /** PEM certificate and key: serve HTTPS (POSTERN_TLS_CERT, POSTERN_TLS_KEY). */
   https?: { cert: Buffer; key: Buffer };
   /** With these, ordinary forward-auth and POST /v1/decisions requests take the hot path (hot-path.ts). */
-  gateway?: { gateway: GatewayDecider; decisions: Pick<DecisionService, 'decideJson'> };
+  gateway?: { gateway: GatewayDecider; decisions: Pick<DecisionService, 'decideJson' | 'outcomeJson'> };
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;

@@ -37,8 +37,14 @@ export const ConfigSchema = z.object({
   smtpFrom: z.string().default('postern <postern@localhost>'),
   adminEmails: z.array(z.email()).default([]),
   trustedProxies: z.array(cidr).default([]),
-  /** Decisions kept in the decision log (the newest); older ones are pruned. */
-  decisionLogMaxRows: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /** What the decision log keeps: `summary` (denials and would-denies as rows, allows counted per minute), `all`, `denied`. */
+  decisionLog: z.enum(['summary', 'all', 'denied'], { error: 'must be summary, all or denied' }).default('summary'),
+  /** Rows kept in the decision log at most (the newest); older ones are pruned. */
+  decisionLogMaxRows: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
+  /** Bytes the caches on the decision path may hold: kept decisions this much, client addresses 1/16, hosts 1/64. */
+  gateCacheBytes: z.coerce.number().int().min(64 * 1024).max(16 * 1024 ** 3).default(64 * 1024 * 1024),
+  /** Days a decision log row is kept. */
+  decisionLogRetentionDays: z.coerce.number().int().min(1).max(3650).default(30),
   /** How long a process owns an integration's sync without renewing; a dead owner's integration is free after it. */
   syncLeaseSeconds: z.coerce.number().int().min(2).max(3600).default(60),
   /** How often each process re-reads the integration list (learns ones created, changed or removed elsewhere). */
@@ -87,7 +93,10 @@ const ENV_NAMES: Record<keyof Config, string> = {
   smtpFrom: 'POSTERN_SMTP_FROM',
   adminEmails: 'POSTERN_ADMIN_EMAILS',
   trustedProxies: 'POSTERN_TRUSTED_PROXIES',
+  decisionLog: 'POSTERN_DECISION_LOG',
   decisionLogMaxRows: 'POSTERN_DECISION_LOG_MAX_ROWS',
+  decisionLogRetentionDays: 'POSTERN_DECISION_LOG_RETENTION_DAYS',
+  gateCacheBytes: 'POSTERN_GATE_CACHE_BYTES',
   syncLeaseSeconds: 'POSTERN_SYNC_LEASE_SECONDS',
   syncTickSeconds: 'POSTERN_SYNC_TICK_SECONDS',
   riskWindowDays: 'POSTERN_RISK_WINDOW_DAYS',

@@ -83,6 +83,22 @@ export function observeUsersByRiskLevel(metrics: Metrics, read: () => Promise<Re
   });
 }
 
+/**
+ * `postern_gate_cache_bytes{cache}`: bytes charged to each cache on the decision path (kept decisions, the
+ * gateway's client addresses and hosts), read at each scrape; each is bounded in bytes.
+ */
+export function observeGateCaches(metrics: Metrics, read: () => Record<string, number>): void {
+  new Gauge({
+    name: 'postern_gate_cache_bytes',
+    help: 'Bytes charged to each cache on the decision path (decisions, addresses, hosts), each bounded in bytes, as of the scrape.',
+    labelNames: ['cache'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const [cache, n] of Object.entries(read())) this.set({ cache }, n);
+    },
+  });
+}
+
 export const INTEGRATION_STATES_FOR_METRICS = ['waiting_to_sync', 'syncing', 'ok', 'failing', 'paused', 'stopped', 'overdue'] as const;
 
 interface CountedDecision {

@@ -85,11 +85,22 @@ describe('createDecisionCache', () => {
   });
 
   it('holds a bounded number of destinations per device', () => {
-    const cache = createDecisionCache(3);
+    const cache = createDecisionCache({ maxDestinations: 3 });
     const judgement = {};
     const policy = {};
     for (const dst of ['a.test', 'b.test', 'c.test', 'd.test']) cache.set(judgement, policy, undefined, dst, kept(T, Infinity));
     expect(cache.get(judgement, policy, undefined, 'a.test', T)).toBeUndefined();
     expect(cache.get(judgement, policy, undefined, 'd.test', T)).toBeDefined();
+  });
+
+  it('stays within its byte bound, however many devices and destinations a caller names', () => {
+    const cache = createDecisionCache({ maxBytes: 100_000 });
+    const policy = {};
+    const judgements = Array.from({ length: 50 }, () => ({}));
+    for (let i = 0; i < 10_000; i++) {
+      cache.set(judgements[i % 50]!, policy, undefined, `junk-${i}.example.test`, kept(T, Infinity));
+      expect(cache.bytes()).toBeLessThanOrEqual(100_000);
+    }
+    expect(cache.get(judgements[9_999 % 50]!, policy, undefined, 'junk-9999.example.test', T)).toBeDefined();
   });
 });

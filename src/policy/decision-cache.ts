@@ -8,13 +8,18 @@
  * Keys are identities: the view's judgement object (a new one whenever the device, an integration or the
  * judgement's time window changes) and the active policy object (a new one per version). Decisions that involve a
  * posture exception are not kept; they are rare and their use is recorded per request.
+ *
+ * Bounded in bytes: each kept decision is charged its destination and its serialised explanation (twice: the
+ * objects and their JSON text), and once the charged total passes `maxBytes` every kept decision is let go at once
+ * (the next requests decide afresh); at most `maxDestinations` per judgement. The key is only what a decision reads:
+ * the judged device, the policy, the user's risk level and the destination.
  */
 import type { CompiledPolicy } from './compiled.ts';
 import type { Attributes } from './conditions.ts';
 import type { DecisionRecord } from './decision-log.ts';
 import type { Decision } from './types.ts';
 
-/** A decision and how long it stays true; `record` is its log columns, serialised on first use. */
+/** A decision and how long it stays true; `record` is its log columns, serialised once. */
 export interface KeptDecision {
   readonly decision: Decision;
   /** Kept for decisions made at instants in [from, until). */
@@ -45,14 +50,26 @@ interface Kept {
   readonly byDst: Map<string, KeptDecision>;
 }
 
+/** What keeping a decision is charged: its destination, its explanation as objects and as JSON, and the entry. */
+export function keptBytes(dst: string, decision: KeptDecision): number {
+  return 2 * dst.length + 4 * (decision.record?.decisionJson.length ?? 512) + 256;
+}
+
 /**
- * Kept decisions per judgement, bounded to `maxDestinations` per device (past that the device's set starts over,
- * so a caller naming endless destinations cannot grow memory).
+ * Kept decisions per judgement, bounded to `maxDestinations` per device (past that the device's set starts over)
+ * and to `maxBytes` in all, so a caller naming endless destinations cannot grow memory.
  */
-export function createDecisionCache(maxDestinations = 64) {
-  const byJudgement = new WeakMap<object, Kept>();
+export function createDecisionCache(options: { maxDestinations?: number; maxBytes?: number } = {}) {
+  const maxDestinations = options.maxDestinations ?? 64;
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  let byJudgement = new WeakMap<object, Kept>();
+  let bytes = 0;
 
   return {
+    maxBytes,
+    /** Bytes charged for the decisions kept now (an upper bound: replaced ones are still charged until a reset). */
+    bytes: () => bytes,
+
     get(judgement: object, policy: object, risk: string | undefined, dst: string, nowMs: number): KeptDecision | undefined {
       const kept = byJudgement.get(judgement);
       if (!kept || kept.policy !== policy || kept.risk !== risk) return undefined;
@@ -61,6 +78,13 @@ export function createDecisionCache(maxDestinations = 64) {
     },
 
     set(judgement: object, policy: object, risk: string | undefined, dst: string, decision: KeptDecision): void {
+      const cost = keptBytes(dst, decision);
+      if (cost > maxBytes) return;
+      bytes += cost;
+      if (bytes > maxBytes) {
+        byJudgement = new WeakMap();
+        bytes = cost;
+      }
       let kept = byJudgement.get(judgement);
       if (!kept || kept.policy !== policy || kept.risk !== risk || kept.byDst.size >= maxDestinations) {
         kept = { policy, risk, byDst: new Map() };

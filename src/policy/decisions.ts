@@ -25,6 +25,8 @@ export interface DecisionQuery {
   user?: string;
   /** A device's presence token (`pdp_…`), from enrollment. */
   deviceToken?: string;
+  /** The caller could not say who is asking (a gateway without a usable client address): why, for the log. */
+  unidentified?: string;
   dst: string;
 }
 
@@ -73,6 +75,8 @@ export interface DecisionView {
 
 export interface DecisionServiceDeps {
   view: DecisionView;
+  /** Bytes the kept decisions may be charged (default 64 MiB). */
+  keptBytes?: number;
   log: Pick<DecisionLog, 'append'>;
   clock: Clock;
   ids: IdGenerator;
@@ -107,7 +111,11 @@ function withVerification(decision: Decision, verification: Verification): Decis
 
 export function createDecisionService(deps: DecisionServiceDeps) {
   const { view } = deps;
-  const kept = createDecisionCache();
+  const kept = createDecisionCache(deps.keptBytes !== undefined ? { maxBytes: deps.keptBytes } : {});
+  // A gateway's requests arrive many to a millisecond: the log's time text is made once per millisecond.
+  let isoMs = NaN;
+  let iso = '';
+  const isoAt = (ms: number) => (ms === isoMs ? iso : ((isoMs = ms), (iso = new Date(ms).toISOString())));
 
   /** A decision that passed only because of an exception reports the exception's use. */
   function exceptionUsed(d: ViewedDevice, decision: Decision, nowMs: number, requestId: string) {
@@ -128,12 +136,13 @@ export function createDecisionService(deps: DecisionServiceDeps) {
     const subject = withRiskLevel({ ...judged.subject, nowMs, ...(exceptions ? { exceptions } : {}) }, risk);
     const decision = withVerification(evaluate(active.policy, subject, dst), judged.verification);
     const until = Math.min(judged.until, policyChangesAt(active.policy, subject.attributes, nowMs));
-    const made: KeptDecision = { decision, from: nowMs, until, record: null };
+    const made: KeptDecision = { decision, from: nowMs, until, record: decisionRecord(decision) };
     if (!exceptions) kept.set(judged, active, risk, dst, made);
     return made;
   }
 
   function find(q: DecisionQuery, nowMs: number): Found {
+    if (q.unidentified !== undefined) return { devices: [], asked: {}, why: q.unidentified };
     if (q.deviceToken !== undefined) {
       const asked: AskedAbout = { token: true };
       const d = view.byPresenceToken(q.deviceToken, nowMs);
@@ -205,8 +214,9 @@ export function createDecisionService(deps: DecisionServiceDeps) {
     if (perDevice) answer.devices = perDevice;
     const entry: DecisionLogInput = {
       id: answer.decisionId,
-      at: new Date(nowMs).toISOString(),
-      device: device ? { id: device.id, name: device.name } : null,
+      at: isoAt(nowMs),
+      atMs: nowMs,
+      device: device ? { id: device.id, name: device.name, user: device.user } : null,
       asked: found.asked,
       dst,
       allow: answer.allow,
@@ -243,7 +253,32 @@ export function createDecisionService(deps: DecisionServiceDeps) {
       const { allow, reasons: _reasons, grant: _grant, postures: _postures, wouldDeny: _wouldDeny, ...rest } = answer;
       return `{"allow":${allow},${record.decisionJson.slice(1, -1)},${JSON.stringify(rest).slice(1)}`;
     },
+
+    /**
+     * The answer a gateway key gets, as JSON text: the outcome only (`allow`, `wouldDeny`, distinct reason codes,
+     * request id, the device's id), never the policy's inputs (user, attribute values, risk level, postures).
+     */
+    outcomeJson(q: DecisionQuery, ctx: DecisionContext): string {
+      const { answer, record } = run(q, ctx);
+      return `{"allow":${answer.allow},"wouldDeny":${answer.wouldDeny === true},"reasons":${codesJson(record)},"requestId":${JSON.stringify(ctx.requestId)},"device":${
+        answer.device ? `{"id":${JSON.stringify(answer.device.id)}}` : 'null'
+      }}`;
+    },
+
+    /** Bytes charged for the kept decisions (for the gate's cache metric). */
+    keptBytes: () => kept.bytes(),
   };
+}
+
+const codesOf = new WeakMap<DecisionRecord, string>();
+/** A record's distinct reason codes as a JSON array, worked out once per kept decision. */
+function codesJson(record: DecisionRecord): string {
+  let json = codesOf.get(record);
+  if (json === undefined) {
+    json = JSON.stringify(record.reasonCodes === '' ? [] : record.reasonCodes.split(','));
+    codesOf.set(record, json);
+  }
+  return json;
 }
 
 /** For a user's several devices: the first denied, else the first that would be denied, else the first. */

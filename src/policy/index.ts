@@ -33,6 +33,8 @@ export {
 } from './decisions.ts';
 export {
   createDecisionLog,
+  DECISION_LOG_MODES,
+  type DecisionLogMode,
   type AskedAbout,
   type DecisionLog,
   type DecisionLogEntry,

@@ -42,9 +42,10 @@ export interface Store {
    * request while it writes); with PostgreSQL the pool's asynchronous insert already is. For append-only tables
    * (the decision log); resolves once the rows are committed. With `trim`, the same transaction then deletes the
    * rows more than `keep` below the table's highest `column` (a sequence), so bounding the table costs the caller
-   * no work of its own.
+   * no work of its own. With `upsert`, a row whose `key` is already in the table replaces that row's `update`
+   * columns instead (a summary written again as it grows).
    */
-  appendRows<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[], trim?: AppendTrim): Promise<void>;
+  appendRows<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[], trim?: AppendTrim, upsert?: AppendUpsert): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,6 +53,14 @@ export interface Store {
 export interface AppendTrim {
   column: string;
   keep: number;
+  /** Also delete the rows whose `column` (ISO text) is before `before`: retention by time. */
+  olderThan?: { column: string; before: string };
+}
+
+/** Rows that may already be in the table: on a `key` conflict, the `update` columns are replaced. */
+export interface AppendUpsert {
+  key: string;
+  update: readonly string[];
 }
 
 export interface ParsedDatabaseUrl {
@@ -108,9 +117,9 @@ export async function openStore(url: string): Promise<Store> {
   return {
     db,
     engine,
-    appendRows: async (table, rows, trim) => {
+    appendRows: async (table, rows, trim, upsert) => {
       if (rows.length === 0) return;
-      if (writer) return writer.append(table, rows as readonly Record<string, unknown>[], trim);
+      if (writer) return writer.append(table, rows as readonly Record<string, unknown>[], trim, upsert);
       await db.transaction().execute(async (tx) => {
         if (engine === 'postgres') {
           // One statement and one parameter for the whole batch: PostgreSQL types the JSON rows by the table's own
@@ -118,9 +127,17 @@ export async function openStore(url: string): Promise<Store> {
           const columns = Object.keys(rows[0]!);
           plainNames(table, columns);
           const list = sql.raw(columns.map((c) => `"${c}"`).join(', '));
-          await sql`insert into ${sql.raw(`"${table}"`)} (${list}) select ${list} from json_populate_recordset(null::${sql.raw(`"${table}"`)}, ${JSON.stringify(rows)}::json)`.execute(tx);
+          await sql`insert into ${sql.raw(`"${table}"`)} (${list}) select ${list} from json_populate_recordset(null::${sql.raw(`"${table}"`)}, ${JSON.stringify(rows)}::json)${sql.raw(upsertSql(upsert))}`.execute(tx);
         } else {
-          for (let i = 0; i < rows.length; i += 200) await tx.insertInto(table).values(rows.slice(i, i + 200) as never).execute();
+          for (let i = 0; i < rows.length; i += 200) {
+            const q = tx.insertInto(table).values(rows.slice(i, i + 200) as never);
+            if (!upsert) await q.execute();
+            else {
+              plainNames(table, [upsert.key, ...upsert.update]);
+              const set = Object.fromEntries(upsert.update.map((c) => [c, sql.raw(`excluded."${c}"`)]));
+              await q.onConflict((oc) => oc.column(upsert.key as never).doUpdateSet(set as never)).execute();
+            }
+          }
         }
         if (trim) await sql.raw(trimSql(table, trim)).execute(tx);
       });
@@ -147,7 +164,17 @@ function plainNames(table: string, columns: readonly string[]): void {
 function trimSql(table: string, trim: AppendTrim): string {
   plainNames(table, [trim.column]);
   const keep = Math.max(0, Math.floor(trim.keep));
-  return `delete from "${table}" where "${trim.column}" <= (select max("${trim.column}") from "${table}") - ${keep}`;
+  const byRows = `delete from "${table}" where "${trim.column}" <= (select max("${trim.column}") from "${table}") - ${keep}`;
+  if (!trim.olderThan) return byRows;
+  plainNames(table, [trim.olderThan.column]);
+  if (!/^[0-9T:.Z-]+$/.test(trim.olderThan.before)) throw new PosternError('INTERNAL', 'Not an ISO time to trim before.');
+  return `${byRows} or "${trim.olderThan.column}" < '${trim.olderThan.before}'`;
+}
+
+function upsertSql(upsert: AppendUpsert | undefined): string {
+  if (!upsert) return '';
+  plainNames('upsert', [upsert.key, ...upsert.update]);
+  return ` on conflict ("${upsert.key}") do update set ${upsert.update.map((c) => `"${c}" = excluded."${c}"`).join(', ')}`;
 }
 
 /** A worker thread that appends rows to the SQLite file through its own connection (background-writer.mjs). */
@@ -175,10 +202,10 @@ function createBackgroundWriter(file: string) {
 
   return {
     /** Rows travel as arrays of values (cheaper to copy to the thread than objects); the statement binds them by position. */
-    append(table: string, rows: readonly Record<string, unknown>[], trim?: AppendTrim): Promise<void> {
+    append(table: string, rows: readonly Record<string, unknown>[], trim?: AppendTrim, upsert?: AppendUpsert): Promise<void> {
       const columns = Object.keys(rows[0]!);
       plainNames(table, columns);
-      const sqlText = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+      const sqlText = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})${upsertSql(upsert)}`;
       const values = rows.map((r) => columns.map((c) => r[c] ?? null));
       const trimText = trim ? trimSql(table, trim) : null;
       worker ??= start();

@@ -277,6 +277,12 @@ export interface DecisionLogTable {
   request_id: string | null;
   /** JSON: the decision with reasons, actual values and posture reports. */
   decision_json: string;
+  /** A summary of allowed decisions: how many (null: a row of one decision, whose request id is `request_id`). */
+  count: number | null;
+  /** A summary's last request id (`request_id` is its first). */
+  last_request_id: string | null;
+  /** A summary's last decision time (`at` is its first). */
+  until_at: string | null;
 }
 
 /** A Tailscale tailnet postern imports devices from and exports posture to. */

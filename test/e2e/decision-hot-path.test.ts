@@ -45,8 +45,12 @@ function shapes(f: Fleet): Record<string, Shape> {
     'Envoy ext_authz GET, infected': {
       method: 'GET', url: '/v1/forward-auth/envoy/', headers: { host: 'app.example.test', 'x-forwarded-for': f.infected.address }, hot: true,
     },
-    'no client address (400)': { method: 'GET', url: '/v1/forward-auth', headers: { 'x-forwarded-host': 'app.example.test' }, hot: false },
-    'not an address in X-Forwarded-For (400)': { method: 'GET', url: '/v1/forward-auth', headers: nginx('not-an-ip'), hot: false },
+    'no client address (401)': { method: 'GET', url: '/v1/forward-auth', headers: { 'x-forwarded-host': 'app.example.test' }, hot: true },
+    'not an address in X-Forwarded-For (401)': { method: 'GET', url: '/v1/forward-auth', headers: nginx('not-an-ip'), hot: true },
+    "Caddy: the client's own query string (ignored)": {
+      method: 'GET', url: '/v1/forward-auth?dst=tag%3Aproduction&page=2',
+      headers: { 'x-forwarded-for': f.infected.address, 'x-forwarded-host': 'app.example.test', 'x-forwarded-uri': '/r?dst=tag%3Aproduction&page=2' }, hot: true,
+    },
     'a host postern cannot decide about (400)': {
       method: 'GET', url: '/v1/forward-auth', headers: { 'x-forwarded-for': f.healthy.address, 'x-forwarded-host': 'bad host!' }, hot: false,
     },
@@ -129,6 +133,36 @@ describe.each(engines())('decision hot path on $engine', ({ newDatabaseUrl }) =>
       const routed = await fleet.h.request(shape.method, shape.url, { key: gateway, headers: shape.headers, ...(shape.body !== undefined ? { rawBody: shape.body } : {}) });
       expect(readable(live.status, live.headers, live.text), name).toEqual(readable(routed.status, routed.headers, routed.text));
       expect(took, `${name}: ${shape.hot ? 'should take the hot path' : 'should be left to the route'}`).toBe(shape.hot ? 1 : 0);
+    }
+  });
+
+  it("a gateway key learns outcomes only, never the policy's inputs; admins and viewers get the explanation, on both paths", async () => {
+    const viewer = (await fleet.h.request('POST', '/v1/api-keys', { body: { name: 'viewer', role: 'viewer' } })).json.key;
+    const bodies = [
+      { device: fleet.healthy.id, dst: 'tag:production' },
+      { address: fleet.infected.address, dst: 'tag:production' },
+      { user: fleet.bare.user, dst: 'app.example.test' },
+      { user: fleet.healthy.user, dst: 'tag:production' },
+    ];
+    const secrets = [fleet.healthy.user, fleet.infected.user, fleet.bare.user, 'posture:', 'sentinelOne', 'activeThreats', 'riskLevel', 'user:', 'grant', 'name'];
+    for (const [key, role] of [[viewer, 'viewer'], [gateway, 'gateway']] as const) {
+      await send(url, 'POST', '/v1/decisions', { 'content-type': 'application/json', authorization: `Bearer ${key}` }, JSON.stringify(bodies[0]));
+      for (const body of bodies) {
+        const before = await hotCount();
+        const live = await send(url, 'POST', '/v1/decisions', { 'content-type': 'application/json', authorization: `Bearer ${key}` }, JSON.stringify(body));
+        expect((await hotCount()) - before, `${role} ${JSON.stringify(body)} on the hot path`).toBe(1);
+        const routed = await fleet.h.request('POST', '/v1/decisions', { key, body });
+        expect(readable(live.status, live.headers, live.text)).toEqual(readable(routed.status, routed.headers, routed.text));
+        const answer = JSON.parse(live.text);
+        if (role === 'viewer') {
+          expect(answer).toHaveProperty('postures');
+          continue;
+        }
+        expect(Object.keys(answer).sort()).toEqual(['allow', 'device', 'reasons', 'requestId', 'wouldDeny']);
+        expect(answer.reasons.every((r: unknown) => typeof r === 'string' && /^[A-Z_]+$/.test(r))).toBe(true);
+        expect(answer.device === null || Object.keys(answer.device).join() === 'id').toBe(true);
+        for (const secret of secrets) expect(live.text, `${JSON.stringify(body)} leaks ${secret}`).not.toContain(secret);
+      }
     }
   });
 

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DESIGN_EXAMPLE_POLICY } from '../../src/policy/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 import { pickAgents, putPolicy, startFleet, type Fleet } from './policy-fleet.ts';
 
 requirePostgresInCi();
@@ -55,12 +56,35 @@ interface Nginx {
   stop(): Promise<void>;
 }
 
+/** postern on HTTPS, as docs/gateways.md shows it: several processes as one upstream, the certificate verified. */
+interface HttpsPostern {
+  ports: number[];
+  ca: string;
+  sslName: string;
+}
+
 /** `/` is protected with the destination from the Host header; `/prod/` names tag:production with ?dst=. */
-function nginxConfig(o: { dir: string; port: number; upstream: number; postern: number; key: string }): string {
+function nginxConfig(o: { dir: string; port: number; upstream: number; postern: number; key: string; https?: HttpsPostern }): string {
+  const target = o.https ? 'https://postern' : `http://127.0.0.1:${o.postern}`;
+  const tls = o.https
+    ? `
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate ${o.https.ca};
+      proxy_ssl_name ${o.https.sslName};
+      proxy_ssl_server_name on;
+      proxy_ssl_session_reuse on;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_next_upstream error timeout;`
+    : '';
+  const upstreamBlock = o.https
+    ? `upstream postern {
+${o.https.ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join('\n')}\n    keepalive 16;\n  }`
+    : '';
   const authLocation = (name: string, query: string) => `
     location = ${name} {
       internal;
-      proxy_pass http://127.0.0.1:${o.postern}/v1/forward-auth${query};
+      proxy_pass ${target}/v1/forward-auth${query};${tls}
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
       proxy_set_header Authorization "Bearer ${o.key}";
@@ -75,7 +99,9 @@ function nginxConfig(o: { dir: string; port: number; upstream: number; postern: 
       auth_request_set $postern_user $upstream_http_x_postern_user;
       auth_request_set $postern_posture $upstream_http_x_postern_posture;
       auth_request_set $postern_reason $upstream_http_x_postern_reason;
+      auth_request_set $postern_request $upstream_http_x_postern_request_id;
       add_header X-Postern-Reason $postern_reason always;
+      add_header X-Postern-Request-Id $postern_request always;
       proxy_set_header X-Postern-Device $postern_device;
       proxy_set_header X-Postern-User $postern_user;
       proxy_set_header X-Postern-Posture $postern_posture;
@@ -93,6 +119,7 @@ http {
   fastcgi_temp_path ${o.dir}/fastcgi;
   uwsgi_temp_path ${o.dir}/uwsgi;
   scgi_temp_path ${o.dir}/scgi;
+  ${upstreamBlock}
   server {
     listen 127.0.0.1:${o.port};
     ${protectedLocation('/', '/_postern')}
@@ -111,12 +138,12 @@ http {
 `;
 }
 
-async function startNginx(posternPort: number, key: string): Promise<Nginx> {
+async function startNginx(posternPort: number, key: string, https?: HttpsPostern): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-nginx-'));
   for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi', 'logs']) mkdirSync(join(dir, d));
   const [port, upstream] = [await freePort(), await freePort()];
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, nginxConfig({ dir, port, upstream, postern: posternPort, key }));
+  writeFileSync(conf, nginxConfig({ dir, port, upstream, postern: posternPort, key, ...(https ? { https } : {}) }));
   const logs: string[] = [];
   const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', conf, '-e', 'stderr', '-g', `daemon off; pid ${dir}/nginx.pid; error_log stderr;`], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -159,15 +186,71 @@ function get(port: number, path: string, host: string, extra: Record<string, str
   });
 }
 
+/** A certificate for `postern.internal` (and 127.0.0.1), self-signed: it is its own CA. */
+function certificate(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-nginx-tls-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const res = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=postern.internal',
+    '-addext', 'subjectAltName=DNS:postern.internal,IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`openssl failed: ${res.stderr ?? res.error?.message}`);
+  return { cert, key };
+}
+
 const POLICY = DESIGN_EXAMPLE_POLICY.replace('"dst": ["tag:production"]', '"dst": ["tag:production", "app.example.test"]');
 
-describe.skipIf(missing !== null).each(engines())('forward-auth behind nginx on $engine', ({ newDatabaseUrl }) => {
+describe.skipIf(missing !== null).each(engines())('forward-auth behind nginx on $engine', ({ engine, newDatabaseUrl }) => {
   let fleet: Fleet | undefined;
   let nginx: Nginx | undefined;
+  let more: Harness[] = [];
   afterEach(async () => {
     await nginx?.stop();
+    for (const h of more) await h.close();
     await fleet?.close();
     nginx = fleet = undefined;
+    more = [];
+  });
+
+  it('reaches postern over HTTPS with its certificate verified; several postern processes (PostgreSQL) are one upstream', async () => {
+    const tls = certificate();
+    const env = { POSTERN_TRUSTED_PROXIES: '127.0.0.1', POSTERN_TLS_CERT: tls.cert, POSTERN_TLS_KEY: tls.key };
+    const databaseUrl = await newDatabaseUrl();
+    fleet = await startFleet({ databaseUrl, env });
+    const { h, healthy } = fleet;
+    expect((await putPolicy(h, POLICY)).status).toBe(200);
+    expect((await h.request('PATCH', `/v1/devices/${healthy.id}`, { body: { addresses: ['127.0.0.1'] } })).status).toBe(200);
+    const key = (await h.request('POST', '/v1/api-keys', { body: { name: 'nginx', role: 'gateway' } })).json.key;
+    // With PostgreSQL a second process shares the database; SQLite is one process.
+    if (engine === 'postgres') more.push(await startHarness({ databaseUrl, env, masterKey: h.config.masterKey! }));
+    const processes = [h, ...more];
+    const ports: number[] = [];
+    for (const p of processes) {
+      const url = await p.postern.listen();
+      expect(url).toMatch(/^https:/);
+      ports.push(Number(new URL(url).port));
+    }
+    nginx = await startNginx(0, key, { ports, ca: tls.cert, sslName: 'postern.internal' });
+    const answered = async () => Promise.all(processes.map(async (p) => (await p.postern.metrics.hotPath.get()).values.reduce((n, v) => n + v.value, 0)));
+    for (let i = 0; i < 6; i++) {
+      const ok = await get(nginx.port, '/', 'app.example.test');
+      expect(ok, nginx.logs.join('')).toMatchObject({ status: 200, body: `hello ${healthy.id} ${healthy.user} posture:trusted\n` });
+    }
+    // Every process took its share of the auth requests.
+    expect((await answered()).every((n) => n > 0), String(await answered())).toBe(true);
+    expect(await get(nginx.port, '/prod/', 'app.example.test')).toMatchObject({ status: 200 });
+    if (more.length > 0) {
+      // One process gone: nginx skips it and the others answer.
+      await more[0]!.close();
+      more = [];
+      for (let i = 0; i < 4; i++) expect((await get(nginx.port, '/', 'app.example.test')).status).toBe(200);
+    }
+    await nginx.stop();
+    // A certificate nginx cannot verify for the name it expects fails closed: the user gets an error, never the app.
+    nginx = await startNginx(0, key, { ports: [ports[0]!], ca: tls.cert, sslName: 'wrong.internal' });
+    const refused = await get(nginx.port, '/', 'app.example.test');
+    expect(refused.status).toBe(500);
+    expect(refused.body).not.toContain('hello');
+    expect(nginx.logs.join('')).toMatch(/certificate verify|verify error|does not match/i);
   });
 
   it('lets the healthy device through, refuses the infected one with 403 and an unknown one with 401', async () => {
@@ -201,7 +284,7 @@ describe.skipIf(missing !== null).each(engines())('forward-auth behind nginx on 
     expect(unknown.status).toBe(401);
     expect(unknown.headers['x-postern-reason']).toBe('DEVICE_UNKNOWN');
 
-    const log = (await h.request('GET', '/v1/decisions/log?via=forward-auth')).json.data;
+    const log = (await h.request('GET', '/v1/decisions/log?via=forward-auth&outcome=deny')).json.data;
     expect(log.slice(0, 3).map((e: { outcome: string; device: { id: string } | null }) => [e.outcome, e.device?.id ?? null])).toEqual([
       ['deny', null],
       ['deny', infected.id],

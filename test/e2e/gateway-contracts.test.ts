@@ -1,7 +1,7 @@
 /**
  * Each gateway's forward-auth request, exactly as that gateway sends it, gets the same decision: nginx
  * `auth_request` (the headers docs/gateways.md sets), Traefik ForwardAuth and Caddy `forward_auth`
- * (X-Forwarded-Method/-Proto/-Host/-Uri/-For) and Envoy `ext_authz` as an HTTP service (the original method, the
+ * (X-Forwarded-Method/-Proto/-Host/-Uri/-For; Caddy also keeps the client's query string) and Envoy `ext_authz` as an HTTP service (the original method, the
  * original path after the configured prefix, the original Host). Allowed answers carry X-Postern-Device,
  * X-Postern-User and X-Postern-Posture for the upstream; denials only codes and a request id.
  */
@@ -36,8 +36,9 @@ const GATEWAYS: Record<string, Shape> = {
     }),
   },
   'Caddy forward_auth': {
+    // Caddy keeps the original query string on the auth request.
     method: 'GET',
-    url: '/v1/forward-auth',
+    url: '/v1/forward-auth?q=1',
     headers: (client) => ({
       'x-forwarded-method': 'GET',
       'x-forwarded-proto': 'https',
@@ -70,11 +71,13 @@ describe.each(engines())('gateway contracts on $engine', ({ newDatabaseUrl }) =>
     const res = await send(shape, fleet.healthy.address);
     expect(res.status, res.text).toBe(200);
     expect(res.headers).toMatchObject({
-      'x-postern-decision': 'allow',
       'x-postern-device': fleet.healthy.id,
       'x-postern-user': fleet.healthy.user,
       'x-postern-posture': 'posture:trusted',
     });
+    // Reason headers reach the client only on denials; an allow has no body.
+    expect(res.headers['x-postern-reason']).toBeUndefined();
+    expect(res.text).toBe('');
   });
 
   it.each(Object.entries(GATEWAYS))('%s: 403 deny with codes and a request id only', async (_name, shape) => {
@@ -96,7 +99,7 @@ describe.each(engines())('gateway contracts on $engine', ({ newDatabaseUrl }) =>
       const res = await fleet.h.request(method, '/v1/forward-auth/envoy/a/b', { key: gateway, headers: { host: 'app.example.test', 'x-forwarded-for': fleet.healthy.address } });
       expect(res.status, `${method} ${res.text}`).toBe(200);
     }
-    const log = (await fleet.h.request('GET', '/v1/decisions/log?via=forward-auth&limit=1')).json.data;
-    expect(log[0]).toMatchObject({ dst: 'app.example.test', device: { id: fleet.healthy.id } });
+    const log = (await fleet.h.request('GET', `/v1/decisions/log?via=forward-auth&outcome=allow&device=${fleet.healthy.id}&limit=1`)).json.data;
+    expect(log[0]).toMatchObject({ dst: 'app.example.test', device: { id: fleet.healthy.id }, count: expect.any(Number) });
   });
 });

@@ -20,7 +20,7 @@ describe.each(engines())('decision log on $engine', ({ newDatabaseUrl }) => {
   afterEach(async () => h?.close());
 
   async function setUp(maxRows: number, clock?: FakeClock) {
-    h = await startHarness({ databaseUrl: await newDatabaseUrl(), env: { POSTERN_DECISION_LOG_MAX_ROWS: String(maxRows) }, ...(clock ? { clock } : {}) });
+    h = await startHarness({ databaseUrl: await newDatabaseUrl(), env: { POSTERN_DECISION_LOG: 'all', POSTERN_DECISION_LOG_MAX_ROWS: String(maxRows) }, ...(clock ? { clock } : {}) });
     expect((await putPolicy(h, POLICY)).status).toBe(200);
     const linux = (await h.request('POST', '/v1/devices', { body: { name: 'tux', os: 'linux', user: 'a@example.com' } })).json;
     const mac = (await h.request('POST', '/v1/devices', { body: { name: 'mac', os: 'macos', user: 'b@example.com' } })).json;

@@ -52,21 +52,30 @@ export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & {
   defineRoute(app, deps, {
     method: 'POST',
     url: '/v1/decisions',
-    summary: 'Decide whether a device (by id, address or user) may reach a destination; 200 with reasons for allow and deny alike',
+    summary:
+      'Decide whether a device (by id, address or user) may reach a destination; 200 for allow and deny alike. Admin and viewer keys get ' +
+      'the explanation (reasons with values, grant, postures, device); a gateway key gets the outcome only: ' +
+      '{allow, wouldDeny, reasons: [codes], requestId, device: {id}}',
     tags,
     roles: DECIDE,
     body: decisionBody,
     handler: async ({ body, principal, requestId, reply }) => {
       // Already JSON: most of the answer is its explanation, serialised once per decision postern keeps.
       reply.type('application/json; charset=utf-8');
-      return deps.decisions.decideJson(toQuery(body), { via: 'api', actor: principal.actor, requestId });
+      const ctx = { via: 'api' as const, actor: principal.actor, requestId };
+      // A gateway learns the outcome, never the policy's inputs (user, attribute values, risk level, postures).
+      return principal.role === 'gateway' ? deps.decisions.outcomeJson(toQuery(body), ctx) : deps.decisions.decideJson(toQuery(body), ctx);
     },
   });
 
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/decisions/log',
-    summary: 'Recent decisions with their full explanation, newest first (filters: device, outcome, since, requestId, via, wouldDeny; cursor pagination)',
+    summary:
+      'The decision log, newest first (filters: device, outcome, since, requestId, via, wouldDeny; cursor pagination). Denials and ' +
+      'would-denies are rows of their own with their request id and full explanation; with POSTERN_DECISION_LOG=summary (the default) ' +
+      'allowed decisions are one row per device, user, destination, policy version and caller per minute with count, firstRequestId, ' +
+      'lastRequestId, from and to (a row without count counts 1); requestId finds a summary by its first or last request.',
     tags,
     roles: READ,
     query: logQuery,
@@ -76,7 +85,9 @@ export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & {
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/decisions/would-deny',
-    summary: 'Evidence before enforcing: how many decisions since `since` (default 7 days ago) were allowed only because a posture is report-only, and which devices',
+    summary:
+      'Evidence before enforcing: how many decisions since `since` (default 7 days ago) were allowed only because a posture is ' +
+      'report-only, and which devices (would-denies are rows of their own in every log mode, so the counts hold over days)',
     tags,
     roles: READ,
     query: z.strictObject({ since: isoTime.optional() }),

@@ -9,37 +9,48 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal, Role } from '../../keys/index.ts';
-import { ENVOY_METHODS, ENVOY_PREFIX, type GatewayDecider } from '../gateway.ts';
+import { clientQuery, ENVOY_METHODS, ENVOY_PREFIX, type GatewayDecider } from '../gateway.ts';
 import { defineRoute, type RouteDeps } from '../route.ts';
 import { destination } from '../schemas.ts';
+import { parseInput } from '../validation.ts';
 
 export const FORWARD_AUTH_ROLES: readonly Role[] = ['admin', 'gateway'];
 const query = z.strictObject({ dst: destination.optional() });
+/** As documented: `dst`; the client's own query string, which Caddy copies onto the auth request, is ignored. */
+const documentedQuery = z.looseObject({
+  // Read by the handler: a client's copied query may hold anything, even `dst` twice.
+  dst: z.unknown().optional().describe('The destination (a tag like tag:production, a host or an IP), when the gateway names one.'),
+});
+
+/** The gateway's `?dst=`, or undefined: none, or a query copied from the client's URL (ignored). */
+function gatewayDst(request: FastifyRequest): string | undefined {
+  const at = request.url.indexOf('?');
+  if (at < 0 || clientQuery(request.url.slice(at + 1), request.headers)) return undefined;
+  return parseInput(query, request.query, 'query').dst;
+}
 
 export function registerForwardAuthRoute(app: FastifyInstance, deps: RouteDeps & { gateway: GatewayDecider }) {
   async function answer(dstQuery: string | undefined, request: FastifyRequest, reply: FastifyReply, by: Principal) {
     const ask = deps.gateway.read(request.ip, request.headers, dstQuery);
-    if ('error' in ask) {
-      if (ask.unusableAddress) request.log.warn({ peer: request.ip }, 'forward-auth request without a usable client address');
-      throw ask.error;
-    }
+    if ('error' in ask) throw ask.error;
     const answered = deps.gateway.answer(ask, by.actor, request.id, (peer, token) => deps.auth.brake.failed(peer, token));
     reply.code(answered.status).headers(answered.headers);
-    return answered.body;
+    return answered.body ?? undefined;
   }
 
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/forward-auth',
     summary:
-      'Forward-auth for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth: 200 allow (X-Postern-Device, X-Postern-User, ' +
-      'X-Postern-Posture), 401 unknown device, 403 deny (X-Postern-Reason codes and X-Postern-Request-Id only). Device by its presence ' +
-      'token in X-Postern-Device-Token or by X-Forwarded-For / X-Real-IP from POSTERN_TRUSTED_PROXIES; destination from ?dst= or ' +
-      'X-Forwarded-Host, X-Original-Host, Host.',
+      'Forward-auth for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth: 200 allow without a body (X-Postern-Device, ' +
+      'X-Postern-User, X-Postern-Posture), 401 unknown device (also without a usable client address), 403 deny (X-Postern-Reason codes ' +
+      'and X-Postern-Request-Id only). Device by its presence token in X-Postern-Device-Token or by X-Forwarded-For / X-Real-IP from ' +
+      'POSTERN_TRUSTED_PROXIES; destination from ?dst= or X-Forwarded-Host, X-Original-Host, Host. A query string equal to the one in ' +
+      "X-Forwarded-Uri is the client's own (Caddy copies it) and is ignored.",
     tags: ['decisions'],
     roles: FORWARD_AUTH_ROLES,
-    query,
-    handler: ({ query: q, request, reply, principal }) => answer(q.dst, request, reply, principal),
+    query: documentedQuery,
+    handler: ({ request, reply, principal }) => answer(gatewayDst(request), request, reply, principal),
   });
 
   for (const method of ENVOY_METHODS) {
