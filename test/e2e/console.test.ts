@@ -309,6 +309,28 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     expect(await item.textContent()).toContain('active');
     expect(await item.textContent()).toContain('reimaging today');
   });
+  it('shows allowed decisions counted into one summary row, and finds a denial by the request id a user reports', async () => {
+    const policy = `{ "postures": { "posture:clean": ["sentinelOne:activeThreats == 0"] },
+      "grants": [{ "src": ["autogroup:member"], "dst": ["tag:summary"], "srcPosture": ["posture:clean"] }] }`;
+    expect((await h.request('PUT', '/v1/policy', { rawBody: policy, headers: { 'content-type': 'text/plain' } })).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await h.request('POST', '/v1/decisions', { body: { device: ids.healthy, dst: 'tag:summary' } })).json.allow).toBe(true);
+    const denied = (await h.request('POST', '/v1/decisions', { body: { device: ids.infected, dst: 'tag:summary' } })).json;
+    expect(denied.allow).toBe(false);
+
+    const { page } = await openConsole();
+    await signIn(page, ADMIN_TOKEN);
+    await page.goto(`${baseUrl}/#/decisions?device=${ids.healthy}`);
+    const summary = page.locator('table.log').last().locator('tbody tr').first();
+    await summary.waitFor();
+    expect(await summary.locator('td').nth(1).textContent()).toBe('Allow ×3');
+    expect(await summary.locator('td[data-label="Request"]').textContent()).toMatch(/^req_\w+ … req_\w+$/);
+
+    await page.goto(`${baseUrl}/#/decisions?requestId=${denied.requestId}`);
+    const rows = page.locator('table.log').last().locator('tbody tr');
+    await expect.poll(() => rows.first().locator('td[data-label="Request"]').textContent()).toBe(denied.requestId);
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().locator('td').nth(1).textContent()).toBe('Deny');
+  });
   it('marks a device that lost its SentinelOne posture with when and why', async () => {
     sim.state.removeAgent(ids.infectedAgent);
     expect((await h.request('POST', `/v1/integrations/${ids.integration}/sync?wait=true`)).json.status.state).toBe('ok');

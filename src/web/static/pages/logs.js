@@ -34,6 +34,7 @@ export const decisionsPage = logPage({
   endpoint: '/v1/decisions/log',
   filters: [
     { name: 'device', label: 'Device', placeholder: 'dev_…' },
+    { name: 'requestId', label: 'Request id', placeholder: 'req_… (from a denial page or header)' },
     { name: 'outcome', label: 'Outcome', options: [['', 'Any'], ['allow', 'Allow'], ['deny', 'Deny']] },
     { name: 'wouldDeny', label: 'Report-only', options: [['', 'Any'], ['true', 'Would deny'], ['false', 'Would not deny']] },
   ],
@@ -41,15 +42,22 @@ export const decisionsPage = logPage({
   empty: 'No decisions yet. Each question a gateway asks adds one; connect a gateway as the README shows.',
   unavailable: ['The decision log is not available on this server yet.', 'This postern is an older version without a decision log; upgrade it to see decisions here.'],
   columns: [
-    ['Time', (d) => time(d.at)],
-    ['Outcome', (d) => (d.wouldDeny ? badge('Allow (would deny)', 'warn') : d.allow ? badge('Allow', 'ok') : badge('Deny', 'bad'))],
+    ['Time', (d) => (d.count ? h('span', {}, time(d.from), ' to ', time(d.to)) : time(d.at))],
+    ['Outcome', (d) => (d.wouldDeny ? badge('Allow (would deny)', 'warn') : d.allow ? badge(d.count > 1 ? `Allow ×${d.count}` : 'Allow', 'ok') : badge('Deny', 'bad'))],
     ['Device', (d) => subject(d)],
     ['Destination', (d) => d.dst ?? '—'],
     ['Reasons', (d) => reasons(d.reasons ?? [])],
     ['Via', (d) => d.via ?? '—'],
-    ['Request', (d) => (d.requestId ? h('code', { class: 'muted' }, d.requestId) : '—')],
+    ['Request', (d) => requestIds(d)],
   ],
 });
+
+/** One decision's request id; for a summary of allowed decisions, its first and last (both findable by filter). */
+function requestIds(d) {
+  if (d.count > 1 && d.firstRequestId) return h('span', {}, h('code', { class: 'muted' }, d.firstRequestId), ' … ', h('code', { class: 'muted' }, d.lastRequestId ?? ''));
+  const id = d.requestId ?? d.firstRequestId;
+  return id ? h('code', { class: 'muted' }, id) : '—';
+}
 
 function logPage({ title, path, endpoint, filters, columns, empty, unavailable, before }) {
   return async function page(view, { params, go }) {
