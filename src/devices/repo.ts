@@ -4,6 +4,7 @@
  */
 import { fromJson, toJson, type Executor, type DevicesTable, type AttributesTable } from '../store/index.ts';
 import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
+import { chunks } from '../lib/chunks.ts';
 import { resolveAttributes, type SourcedAttribute } from './attribute-resolution.ts';
 import type { AddressRow, SerialRow, SerialStatus, FactSource, AddressSource } from './identity-rules.ts';
 import { createSyncedRepo } from './synced.ts';
@@ -283,8 +284,4 @@ async function replaceSerials(db: Executor, deviceId: string, serials: readonly 
       .values(unique.map((s) => ({ device_id: deviceId, serial: s.serial, status: s.status, source: s.source, created_at: at })))
       .execute();
   }
-}
-
-export function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }

@@ -9,7 +9,7 @@ import type { AttributeValue } from '../lib/attributes.ts';
 import { sql } from 'kysely';
 import { fromJson, type Executor, type Tx } from '../store/index.ts';
 import { compareAgentRecency, type MatchableAgent } from './matcher.ts';
-import { chunks } from './repo.ts';
+import { chunks } from '../lib/chunks.ts';
 
 /** What one sync wants one matched device to carry. */
 export interface DesiredDevice {
