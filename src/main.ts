@@ -169,6 +169,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     });
     const risk = createRiskService({
       store, clock, ids, audit, devices: deviceRepo, integrations: { listForVerification: (db) => integrationRepo.listFreshness(db) }, notifier, logger, windowDays: config.riskWindowDays,
+      lossCauses: async (deviceIds) => new Map([...(await losses.openFor(deviceIds))].map(([id, loss]) => [id, loss.code])),
     });
     await risk.load();
     const stopRiskRefresh = store.engine === 'postgres' ? risk.refreshEvery(2000) : () => undefined;

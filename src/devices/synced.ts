@@ -197,13 +197,28 @@ export function createSyncedRepo() {
       return Number(row.n);
     },
 
-    /** A removed integration vouches for nothing: its values go, every other source's stay. */
+    /**
+     * Of `deviceIds`, those that still carry one of `keys` from a source other than `integrationId`: another
+     * integration vouches for them, so losing this one's values leaves their posture in place.
+     */
+    async coveredByOthers(db: Executor, integrationId: string, deviceIds: readonly string[], keys: readonly string[]): Promise<Set<string>> {
+      const out = new Set<string>();
+      if (keys.length === 0) return out;
+      for (const ids of chunks(deviceIds, 500)) {
+        const rows = await db.selectFrom('attributes').select('device_id').distinct()
+          .where('device_id', 'in', ids).where('source', '!=', integrationId).where('key', 'in', [...keys]).execute();
+        for (const r of rows) out.add(r.device_id);
+      }
+      return out;
+    },
+
     /** Devices carrying any of this integration's values. */
     async devicesWithValues(db: Executor, integrationId: string): Promise<string[]> {
       const rows = await db.selectFrom('attributes').select('device_id').distinct().where('source', '=', integrationId).execute();
       return rows.map((r) => r.device_id);
     },
 
+    /** A removed integration vouches for nothing: its values go, every other source's stay. */
     async removeSource(db: Executor, integrationId: string): Promise<void> {
       await db.deleteFrom('attributes').where('source', '=', integrationId).execute();
       await db.deleteFrom('device_sources').where('integration_id', '=', integrationId).execute();

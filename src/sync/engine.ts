@@ -65,7 +65,7 @@ export interface PostureLossHook {
   recordLost(
     tx: Executor,
     integration: { id: string; name: string },
-    lost: readonly { deviceId: string; agentId: string | null; code: 'AGENT_GONE' | 'AGENT_UNMATCHED' | 'INTEGRATION_REMOVED' }[],
+    lost: readonly { deviceId: string; agentId: string | null; code: 'AGENT_GONE' | 'AGENT_UNMATCHED' | 'SCOPE_CHANGED' | 'INTEGRATION_REMOVED' }[],
   ): Promise<void>;
   regained(tx: Executor, integrationId: string, deviceIds: readonly string[]): Promise<void>;
 }
@@ -238,8 +238,17 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         await deps.audit.recordMany(tx, audits);
         if (deps.losses) {
           // An agent still listed (unmatched, or matched to another device) no longer matches; otherwise it is gone.
+          // A device another integration still supplies did not lose its posture; and on the first full sync after
+          // the scope or console changed, an agent missing from the walk left the integration's view, not the fleet.
           const stillListed = new Set([...collected.unmatched.map((u) => u.id), ...collected.matches.map((m) => m.agent.id)]);
-          const lost = diff.lost.map((l) => ({ ...l, code: l.agentId !== null && stillListed.has(l.agentId) ? ('AGENT_UNMATCHED' as const) : ('AGENT_GONE' as const) }));
+          const covered = await deps.devices.synced.coveredByOthers(tx, integration.id, diff.lost.map((l) => l.deviceId), SYNCED_KEYS);
+          const reconfigured = kind === 'full' && status.lastFullSyncAt === null;
+          const lost = diff.lost
+            .filter((l) => !covered.has(l.deviceId))
+            .map((l) => ({
+              ...l,
+              code: l.agentId !== null && stillListed.has(l.agentId) ? ('AGENT_UNMATCHED' as const) : reconfigured ? ('SCOPE_CHANGED' as const) : ('AGENT_GONE' as const),
+            }));
           await deps.losses.recordLost(tx, integration, lost);
           await deps.losses.regained(tx, integration.id, diff.gained);
         }
