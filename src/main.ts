@@ -28,7 +28,7 @@ import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { countDecision, createMetrics, instrumentSyncs, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
+import { countDecision, createMetrics, instrumentSyncs, observePostureView, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
 import { createExceptionService, type ExceptionService } from './exceptions/index.ts';
 import { createLossService, type LossService } from './losses/index.ts';
 import { createSecretBox, loadMasterKey, type SecretBox } from './lib/secrets.ts';
@@ -245,6 +245,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     let digester: { cancel(): void } | null = null;
     const sendLossDigest = () => losses.sendDigestIfDue().catch((err: unknown) => logger.warn({ err }, 'the posture-loss digest could not be sent; it is retried within the hour'));
     const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger });
+    observePostureView(metrics, view);
     changes.subscribe((batch) => keys.apply(batch));
     await view.load();
     await keys.load();

@@ -83,6 +83,30 @@ export function observeUsersByRiskLevel(metrics: Metrics, read: () => Promise<Re
   });
 }
 
+/**
+ * `postern_posture_view_devices` and `postern_posture_view_bytes_per_device`: how many devices this process's
+ * posture view holds and its estimate of the heap each takes, read at each scrape (the view's memory grows with
+ * the fleet, so this is what to watch against a container's memory limit).
+ */
+export function observePostureView(metrics: Metrics, view: { stats(): { devices: number }; bytesPerDevice(): number }): void {
+  new Gauge({
+    name: 'postern_posture_view_devices',
+    help: "Devices held in this process's posture view, as of the scrape.",
+    registers: [metrics.registry],
+    collect() {
+      this.set(view.stats().devices);
+    },
+  });
+  new Gauge({
+    name: 'postern_posture_view_bytes_per_device',
+    help: "Estimated heap bytes the posture view holds per device (the device, its attributes, agents and index entries), from a sample of up to 1,000 devices at each scrape.",
+    registers: [metrics.registry],
+    collect() {
+      this.set(view.bytesPerDevice());
+    },
+  });
+}
+
 export const INTEGRATION_STATES_FOR_METRICS = ['waiting_to_sync', 'syncing', 'ok', 'failing', 'paused', 'stopped', 'overdue'] as const;
 
 interface CountedDecision {

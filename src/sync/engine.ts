@@ -83,6 +83,8 @@ export interface RunSyncOptions {
 
 /** Not a sync failure: this process simply does not own the integration now. */
 const WAIT_FOR_UPKEEP_MS = 5_000;
+/** Audit rows written per statement batch by a sync. */
+const AUDIT_BATCH = 1000;
 
 export function createSyncEngine(deps: SyncEngineDeps) {
   const { store, clock } = deps;
@@ -207,13 +209,14 @@ export function createSyncEngine(deps: SyncEngineDeps) {
 
       phase = 'write';
       const nowMs = clock.nowMs();
+      const records = collected.records;
       const desired = new Map<string, DesiredDevice>(
         collected.matches.map((m) => [
           m.deviceId,
-          { agent: m.agent, agentJson: m.agent.record, serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: m.agent.attributes },
+          { agent: m.agent, agentJson: () => records.read(m.agent.record), serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: m.agent.attributes },
         ]),
       );
-      let touched: string[] = [];
+      const touched = new Set<string>();
       const outcome = await store.transaction(async (tx) => {
         const current = await deps.integrations.get(tx, integrationId);
         if (!current || current.configVersion !== integration.configVersion) return null;
@@ -232,10 +235,17 @@ export function createSyncEngine(deps: SyncEngineDeps) {
               'If those agents were really removed, confirm with POST /v1/integrations/{id}/sync?allowMassRemoval=true; otherwise check the site and account scope.',
           );
         }
-        const audits: AuditEventInput[] = diff.changes.map((c) => ({ actor: `sync:${integration.id}`, action: 'device.attributes.sync', target: c.deviceId, before: c.before, after: c.after }));
         await deps.devices.synced.apply(tx, integration.id, diff, desired, iso(nowMs), store.engine);
-        touched = [...diff.upserts.map((u) => u.deviceId), ...diff.deletes.map((d) => d.deviceId), ...diff.sourceUpserts, ...diff.sourceDeletes];
-        await deps.audit.recordMany(tx, audits);
+        for (const u of diff.upserts) touched.add(u.deviceId);
+        for (const id of [...diff.deletes.map((d) => d.deviceId), ...diff.sourceUpserts, ...diff.sourceDeletes]) touched.add(id);
+        // The audit rows go in batches: a first sync of a large fleet changes every device, and all its rows at
+        // once (their JSON text) would be held together.
+        for (let i = 0; i < diff.changes.length; i += AUDIT_BATCH) {
+          const audits: AuditEventInput[] = diff.changes
+            .slice(i, i + AUDIT_BATCH)
+            .map((c) => ({ actor: `sync:${integration.id}`, action: 'device.attributes.sync', target: c.deviceId, before: c.before, after: c.after }));
+          await deps.audit.recordMany(tx, audits);
+        }
         if (deps.losses) {
           // An agent still listed (unmatched, or matched to another device) no longer matches; otherwise it is gone.
           // A device another integration still supplies did not lose its posture; and on the first full sync after
@@ -282,9 +292,13 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         };
         await insertRun(tx, deps.ids, o, startedMs, nowMs);
         return o;
-      });
+      }).finally(() => records.close());
+      // What the sync held for every matched device is not needed past its commit: let it go before the posture
+      // view reads the changed devices back, or both would be held at once.
+      desired.clear();
+      collected.matches.length = 0;
       if (outcome !== null) {
-        await deps.changes?.deviceChanged(touched);
+        await deps.changes?.deviceChanged([...touched]);
         await deps.changes?.integrationChanged(integrationId);
       }
       if (outcome === null) {
