@@ -201,8 +201,11 @@ function startChild(args: string[], match: RegExp, cgroup?: string): Promise<{ s
     ? spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
+  // Stopped by us (SIGTERM) is a normal end; any other signal (an out-of-memory abort, the cgroup's kill) is a failure.
   const done = new Promise<string>((ok, fail) =>
-    child.once('exit', (code) => (code === 0 || code === null ? ok(out) : fail(new Error(`${args.join(' ')} exited ${code}: ${out.slice(-2000)}`)))),
+    child.once('exit', (code, signal) =>
+      code === 0 || signal === 'SIGTERM' ? ok(out) : fail(new Error(`${args.join(' ')} exited ${code ?? signal}: ${out.slice(-2000)}`)),
+    ),
   );
   return new Promise((ok, fail) => {
     child.stdout!.on('data', (c: Buffer) => {
@@ -210,7 +213,7 @@ function startChild(args: string[], match: RegExp, cgroup?: string): Promise<{ s
       const m = match.exec(out);
       if (m) ok({ stop: () => child.kill('SIGTERM'), found: m, done });
     });
-    done.catch(fail);
+    done.then(() => fail(new Error(`${args.join(' ')} ended without printing ${match}`)), fail);
   });
 }
 
