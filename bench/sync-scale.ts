@@ -1,19 +1,23 @@
 /**
- * First full sync at scale, against its floor measured in the same run. The S1 stand-in (`postern s1-simulator`)
- * runs in its own process, so its fleet is not in the measured memory. Each case runs in a fresh worker process:
+ * First full sync at scale, against its floor measured in the same run. Each case runs in a fresh worker process.
+ * S1 is served from its own process, as the same pages precomputed (`bench/lib/s1-pages.ts`: walked once from
+ * `postern s1-simulator`, or from the lean stand-in past 200,000 agents or when every agent must match, then
+ * served from a file with no work per request), so the source's cost is on neither side of the ratio:
  *
- * 1. floor: walk every agent page over HTTP and parse it (what any sync must at least do), picking 10,000 usable
- *    serials on the way; then the devices are written straight to the store;
- * 2. the integration's first full sync (every attribute new), timed;
- * 3. the floor walk again; the floor is the faster of the two.
+ * 1. a walk picks the devices' serials (not timed); the floor: every page fetched and `JSON.parse`d, nothing else;
+ * 2. the devices are written straight to the store; then the integration's first full sync (every attribute new),
+ *    timed, with the view loading the synced devices after it;
+ * 3. the resident cost per device (live heap and RSS after a GC, against the same before the sync) and the posture
+ *    view's own estimate of its bytes per device (`postern_posture_view_bytes_per_device`);
+ * 4. the floor walk again; the floor is the faster of the two.
  *
- * Reported per case: both times, their ratio, and the worker's peak RSS, both up to the end of the sync and over the
- * whole worker (the second floor walk runs with the posture view holding the synced devices). Fails (exit 1) when
- * 100k agents take more than 1.5× the floor, or when 1M agents take more than 300 MB of peak RSS (the whole
- * worker's).
+ * Cases: `100k-*` 100,000 agents / 10,000 devices (limit 1.5× the floor on SQLite, 2× on PostgreSQL); `1m-sqlite`
+ * 1,000,000 agents / 10,000 devices (300 MB peak RSS); `fleet100k-*` 100,000 agents all matching 100,000 devices
+ * (2× the floor; meant to run with `--memory-limit-mb 512`, where it must finish). Exits 1 when a limit is missed.
  *
- *   node --import tsx bench/sync-scale.ts [--cases 100k-sqlite,100k-postgres,1m-sqlite] [--postgres-url URL] [--heap-mb N]
- *     [--standin simulator|lean]   (default: the simulator up to 200k agents, the lean stand-in above)
+ *   node --import tsx bench/sync-scale.ts [--cases 100k-sqlite,100k-postgres,1m-sqlite,fleet100k-sqlite,fleet100k-postgres]
+ *     [--postgres-url URL] [--heap-mb N]
+ *     [--standin simulator|lean]   (default: the simulator up to 200k agents and for 10k devices, the lean stand-in else)
  *     [--memory-limit-mb N]        (run the worker in a memory cgroup with that limit, as a container would; root)
  *
  * Without --postgres-url a throwaway PostgreSQL is started (initdb, as the tests do) when its binaries exist.
@@ -21,7 +25,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,8 +35,6 @@ const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
-const DEVICES = 10_000;
-const TIME_LIMIT = 1.5;
 const RSS_LIMIT_MB = 300;
 
 interface CaseResult {
@@ -46,50 +48,72 @@ interface CaseResult {
   syncMs: number;
   /** The whole worker's peak, the second floor walk included (the posture view then holds the synced devices). */
   peakRssMb: number;
-  /** The peak up to the end of the sync: the first floor walk, the setup and the sync. */
+  /** The peak up to the end of the sync: the floor walks before it, the setup and the sync. */
   syncPeakRssMb: number;
+  /** Live heap and RSS (after a GC) added per synced device, the posture view holding them. */
+  heapPerDevice: number;
+  rssPerDevice: number;
+  /** The posture view's own estimate (the metric). */
+  viewBytesPerDevice: number | null;
+  memoryLimitMb: number | null;
+  load: string;
 }
 
-const CASES: Record<string, { agents: number; engine: 'sqlite' | 'postgres' }> = {
-  '100k-sqlite': { agents: 100_000, engine: 'sqlite' },
-  '100k-postgres': { agents: 100_000, engine: 'postgres' },
-  '1m-sqlite': { agents: 1_000_000, engine: 'sqlite' },
-  '1m-postgres': { agents: 1_000_000, engine: 'postgres' },
+interface Case {
+  agents: number;
+  devices: number;
+  engine: 'sqlite' | 'postgres';
+  /** The sync's limit against the floor, or null (judged on memory). */
+  timeLimit: number | null;
+  /** Every agent matches a device: the lean stand-in's serials are all unique and usable. */
+  all?: boolean;
+}
+
+const CASES: Record<string, Case> = {
+  '100k-sqlite': { agents: 100_000, devices: 10_000, engine: 'sqlite', timeLimit: 1.5 },
+  '100k-postgres': { agents: 100_000, devices: 10_000, engine: 'postgres', timeLimit: 2 },
+  '1m-sqlite': { agents: 1_000_000, devices: 10_000, engine: 'sqlite', timeLimit: null },
+  '1m-postgres': { agents: 1_000_000, devices: 10_000, engine: 'postgres', timeLimit: null },
+  'fleet100k-sqlite': { agents: 100_000, devices: 100_000, engine: 'sqlite', timeLimit: 2, all: true },
+  'fleet100k-postgres': { agents: 100_000, devices: 100_000, engine: 'postgres', timeLimit: 2, all: true },
 };
 
 // ---------------------------------------------------------------- worker: one case, fresh process
 
 async function worker(): Promise<void> {
-  const { walkAgents } = await import('../src/sync/index.ts');
-  const { createHttpS1Client, usableSerialForBench } = await loadS1();
+  const { request } = await import('undici');
+  const { usableSerial } = await import('../src/devices/index.ts');
   const { loadConfig } = await import('../src/config/index.ts');
   const { createLogger } = await import('../src/lib/logger.ts');
-  const { systemClock } = await import('../src/lib/clock.ts');
   const { createPostern } = await import('../src/main.ts');
 
   const url = arg('sim-url', '');
   const token = arg('sim-token', '');
   const databaseUrl = arg('database-url', '');
   const agents = Number(arg('agents', '0'));
-  const client = createHttpS1Client({ baseUrl: url, apiToken: token, siteIds: [], accountIds: [] });
-  const every = Math.max(1, Math.floor(agents / (DEVICES * 1.5)));
+  const wanted = Number(arg('devices', '0'));
+  const every = Math.max(1, Math.floor(agents / (wanted * 1.5)));
+  const gc = (globalThis as { gc?: () => void }).gc!;
 
-  async function floor(pick: Set<string> | null): Promise<number> {
+  /** Every page fetched and parsed, nothing else: the floor. `each`, when given, sees every agent (not timed). */
+  async function walk(each?: (agent: { serialNumber?: string | null }) => void): Promise<number> {
     const started = performance.now();
-    let n = 0;
-    await walkAgents(client, { clock: systemClock, random: Math.random }, (page) => {
-      for (const a of page.agents) {
-        if (pick && pick.size < DEVICES && n++ % every === 0 && a.serialNumber) {
-          const s = usableSerialForBench(a.serialNumber);
-          if (s) pick.add(a.serialNumber);
-        }
-      }
-    });
+    let cursor: string | null = null;
+    do {
+      const res = await request(`${url}/web/api/v2.1/agents?limit=1000&sortBy=id&sortOrder=asc${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `ApiToken ${token}` } });
+      const page = JSON.parse(await res.body.text()) as { data: { serialNumber?: string | null }[]; pagination: { nextCursor: string | null } };
+      if (each) for (const a of page.data) each(a);
+      cursor = page.pagination.nextCursor;
+    } while (cursor);
     return performance.now() - started;
   }
 
   const serials = new Set<string>();
-  const floor1 = await floor(serials);
+  let n = 0;
+  await walk((a) => {
+    if (serials.size < wanted && n++ % every === 0 && a.serialNumber && usableSerial(a.serialNumber)) serials.add(a.serialNumber);
+  });
+  const floor1 = await walk();
   const dir = mkdtempSync(join(tmpdir(), 'postern-scale-'));
   const postern = await createPostern({
     config: loadConfig({ POSTERN_DATABASE_URL: databaseUrl || `sqlite:${join(dir, 'postern.db')}`, POSTERN_MASTER_KEY: randomBytes(32).toString('hex'), POSTERN_MASTER_KEY_FILE: join(dir, 'k') }),
@@ -98,8 +122,11 @@ async function worker(): Promise<void> {
   });
   // The devices are written straight to the store, and the rows built for that are dropped before the sync: they
   // are the bench's, not the sync's, and anything live while pages are parsed raises the peak.
-  const devices = await insertDevices(postern.store.db, [...serials], usableSerialForBench);
+  const devices = await insertDevices(postern.store.db, [...serials], usableSerial);
   serials.clear();
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const rss0 = process.memoryUsage().rss;
 
   const started = performance.now();
   const view = await postern.services.integrations.create(
@@ -110,11 +137,16 @@ async function worker(): Promise<void> {
   const syncMs = performance.now() - started;
   if (view.status.state !== 'ok') throw new Error(`the sync did not succeed: ${JSON.stringify(view.status)}`);
   const syncPeakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  const floor2 = await floor(null);
+  gc();
+  const heap1 = process.memoryUsage().heapUsed;
+  const rss1 = process.memoryUsage().rss;
+  const metrics = await postern.metrics.registry.metrics();
+  const viewBytes = /postern_posture_view_bytes_per_device (\d+(\.\d+)?)/.exec(metrics);
+  const floor2 = await walk();
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   await postern.close();
   rmSync(dir, { recursive: true, force: true });
-  const result: Omit<CaseResult, 'name' | 'engine'> = {
+  const result: Omit<CaseResult, 'name' | 'engine' | 'memoryLimitMb' | 'load'> = {
     agents,
     devices,
     matches: view.status.matches ?? 0,
@@ -122,29 +154,25 @@ async function worker(): Promise<void> {
     syncMs,
     peakRssMb,
     syncPeakRssMb,
+    heapPerDevice: Math.round((heap1 - heap0) / devices),
+    rssPerDevice: Math.round((rss1 - rss0) / devices),
+    viewBytesPerDevice: viewBytes ? Math.round(Number(viewBytes[1])) : null,
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 
 async function insertDevices(db: import('../src/store/index.ts').Db, serials: string[], usable: (s: string) => string | null): Promise<number> {
   const now = new Date().toISOString();
-  const rows = serials.map((serial, i) => ({
-    id: `dev_s${i}`, name: `d${i}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: null, tags: '[]', created_at: now, updated_at: now,
-    claimed_user: null, reported_addresses: '[]', mac_addresses: '[]', reported_mac_addresses: '[]',
-  }));
-  // Matching reads a device's approved serials, normalised, from device_serials.
-  const serialRows = serials.map((serial, i) => ({ device_id: `dev_s${i}`, serial: usable(serial) ?? serial, status: 'approved', source: 'admin', created_at: now }));
-  for (let i = 0; i < rows.length; i += 500) {
-    await db.insertInto('devices').values(rows.slice(i, i + 500)).execute();
-    await db.insertInto('device_serials').values(serialRows.slice(i, i + 500)).execute();
+  for (let i = 0; i < serials.length; i += 500) {
+    const slice = serials.slice(i, i + 500);
+    await db.insertInto('devices').values(slice.map((serial, j) => ({
+      id: `dev_s${i + j}`, name: `d${i + j}`, os: 'macos', os_version: null, serial_numbers: JSON.stringify([serial]), addresses: '[]', user: null, tags: '[]', created_at: now, updated_at: now,
+      claimed_user: null, reported_addresses: '[]', mac_addresses: '[]', reported_mac_addresses: '[]',
+    }))).execute();
+    // Matching reads a device's approved serials, normalised, from device_serials.
+    await db.insertInto('device_serials').values(slice.map((serial, j) => ({ device_id: `dev_s${i + j}`, serial: usable(serial) ?? serial, status: 'approved', source: 'admin', created_at: now }))).execute();
   }
-  return rows.length;
-}
-
-async function loadS1() {
-  const s1 = await import('../src/s1/index.ts');
-  const devices = await import('../src/devices/index.ts');
-  return { createHttpS1Client: s1.createHttpS1Client, usableSerialForBench: devices.usableSerial };
+  return serials.length;
 }
 
 // ---------------------------------------------------------------- parent: simulator process, cases, table
@@ -173,8 +201,11 @@ function startChild(args: string[], match: RegExp, cgroup?: string): Promise<{ s
     ? spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
+  // Stopped by us (SIGTERM) is a normal end; any other signal (an out-of-memory abort, the cgroup's kill) is a failure.
   const done = new Promise<string>((ok, fail) =>
-    child.once('exit', (code) => (code === 0 || code === null ? ok(out) : fail(new Error(`${args.join(' ')} exited ${code}: ${out.slice(-2000)}`)))),
+    child.once('exit', (code, signal) =>
+      code === 0 || signal === 'SIGTERM' ? ok(out) : fail(new Error(`${args.join(' ')} exited ${code ?? signal}: ${out.slice(-2000)}`)),
+    ),
   );
   return new Promise((ok, fail) => {
     child.stdout!.on('data', (c: Buffer) => {
@@ -182,7 +213,7 @@ function startChild(args: string[], match: RegExp, cgroup?: string): Promise<{ s
       const m = match.exec(out);
       if (m) ok({ stop: () => child.kill('SIGTERM'), found: m, done });
     });
-    done.catch(fail);
+    done.then(() => fail(new Error(`${args.join(' ')} ended without printing ${match}`)), fail);
   });
 }
 
@@ -190,15 +221,23 @@ async function runCase(name: string, postgresUrl: string | null): Promise<CaseRe
   const c = CASES[name];
   if (!c) throw new Error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`);
   const token = `bench_${randomBytes(12).toString('hex')}`;
-  // `postern s1-simulator` keeps its whole fleet in memory and filters it per page; past a few hundred thousand
-  // agents the lean stand-in (bench/lib/s1-standin.ts) serves the pages instead.
-  const lean = arg('standin', c.agents > 200_000 ? 'lean' : 'simulator') === 'lean';
-  const sim = await startChild(
+  // `postern s1-simulator` keeps its whole fleet in memory and filters it per page, and its fleet has agents that
+  // match nothing (placeholders, shared serials); past a few hundred thousand agents, or when every agent must
+  // match a device, the lean stand-in (bench/lib/s1-standin.ts) makes the pages instead. Either only feeds the
+  // page server once; it is stopped before the case runs.
+  const lean = arg('standin', c.agents > 200_000 || c.all ? 'lean' : 'simulator') === 'lean';
+  const source = await startChild(
     lean
       ? ['--import', 'tsx', join(HERE, 'lib/s1-standin.ts'), '--agents', String(c.agents)]
       : [join(ROOT, 'bin/postern.mjs'), 's1-simulator', '--agents', String(c.agents), '--seed', 'scale', '--token', token, '--role', 'Viewer'],
     /listening on (http:\/\/\S+)/,
   );
+  let pages: Awaited<ReturnType<typeof startChild>>;
+  try {
+    pages = await startChild(['--import', 'tsx', join(HERE, 'lib/s1-pages.ts'), '--from', source.found[1]!, '--token', token], /listening on (http:\/\/\S+)/);
+  } finally {
+    source.stop();
+  }
   try {
     let databaseUrl = '';
     if (c.engine === 'postgres') {
@@ -210,7 +249,11 @@ async function runCase(name: string, postgresUrl: string | null): Promise<CaseRe
     const limit = Number(arg('memory-limit-mb', '0'));
     const cgroup = limit > 0 ? memoryCgroup(limit) : undefined;
     const w = await startChild(
-      [...(heap ? [`--max-old-space-size=${heap}`] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--worker', '--sim-url', sim.found[1]!, '--sim-token', token, '--agents', String(c.agents), ...(databaseUrl ? ['--database-url', databaseUrl] : [])],
+      [
+        '--expose-gc', ...(heap ? [`--max-old-space-size=${heap}`] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--worker',
+        '--sim-url', pages.found[1]!, '--sim-token', token, '--agents', String(c.agents), '--devices', String(c.devices),
+        ...(databaseUrl ? ['--database-url', databaseUrl] : []),
+      ],
       /RESULT (.+)\n/,
       cgroup,
     );
@@ -219,9 +262,12 @@ async function runCase(name: string, postgresUrl: string | null): Promise<CaseRe
     } finally {
       if (cgroup) rmdirSync(cgroup);
     }
-    return { name, engine: c.engine, standin: lean ? 'lean stand-in' : 's1-simulator', ...(JSON.parse(w.found[1]!) as Omit<CaseResult, 'name' | 'engine'>) };
+    return {
+      name, engine: c.engine, standin: lean ? 'lean stand-in' : 's1-simulator', memoryLimitMb: limit > 0 ? limit : null, load: loadavg().map((l) => l.toFixed(1)).join(' '),
+      ...(JSON.parse(w.found[1]!) as Omit<CaseResult, 'name' | 'engine' | 'memoryLimitMb' | 'load'>),
+    };
   } finally {
-    sim.stop();
+    pages.stop();
   }
 }
 
@@ -241,7 +287,15 @@ async function parent(): Promise<void> {
   try {
     for (const name of names) {
       if (name.endsWith('postgres') && !postgresUrl) continue;
-      const r = await runCase(name, postgresUrl);
+      let r: CaseResult;
+      try {
+        r = await runCase(name, postgresUrl);
+      } catch (err) {
+        // Under a memory limit the worker may be killed or run out of heap: that is this case's result.
+        console.log(`FAIL ${name}: the worker died: ${String(err).slice(0, 600)}`);
+        process.exitCode = 1;
+        continue;
+      }
       results.push(r);
       console.log(
         `${name}: floor ${Math.round(r.floorMs)} ms, first full sync ${Math.round(r.syncMs)} ms (${(r.syncMs / r.floorMs).toFixed(2)}×), ` +
@@ -251,19 +305,23 @@ async function parent(): Promise<void> {
   } finally {
     stopPostgres?.();
   }
-  console.log(`\n| case | S1 served by | engine | agents | devices | floor (download + parse) | first full sync | × floor | peak RSS to the sync's end | peak RSS |`);
-  console.log(`|---|---|---|---:|---:|---:|---:|---:|---:|---:|`);
+  console.log(`\n| case | pages from | engine | agents | devices | floor (download + parse) | first full sync | × floor | peak RSS to the sync's end | peak RSS | heap / device | RSS / device | view estimate / device | memory limit | load |`);
+  console.log(`|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|`);
   for (const r of results) {
     console.log(
       `| ${r.name} | ${r.standin} | ${r.engine} | ${r.agents.toLocaleString('en-US')} | ${r.devices.toLocaleString('en-US')} | ${Math.round(r.floorMs).toLocaleString('en-US')} ms | ` +
-        `${Math.round(r.syncMs).toLocaleString('en-US')} ms | ${(r.syncMs / r.floorMs).toFixed(2)} | ${r.syncPeakRssMb} MB | ${r.peakRssMb} MB |`,
+        `${Math.round(r.syncMs).toLocaleString('en-US')} ms | ${(r.syncMs / r.floorMs).toFixed(2)} | ${r.syncPeakRssMb} MB | ${r.peakRssMb} MB | ` +
+        `${r.heapPerDevice.toLocaleString('en-US')} B | ${r.rssPerDevice.toLocaleString('en-US')} B | ${r.viewBytesPerDevice ? `${r.viewBytesPerDevice.toLocaleString('en-US')} B` : '—'} | ${r.memoryLimitMb ? `${r.memoryLimitMb} MB` : 'none'} | ${r.load} |`,
     );
   }
   console.log(`(${cpus().length} cores, Node ${process.versions.node})`);
-  const failures = results.flatMap((r) => [
-    ...(r.agents <= 100_000 && r.syncMs / r.floorMs > TIME_LIMIT ? [`${r.name}: ${(r.syncMs / r.floorMs).toFixed(2)}× the floor (limit ${TIME_LIMIT}×)`] : []),
-    ...(r.agents >= 1_000_000 && r.peakRssMb > RSS_LIMIT_MB ? [`${r.name}: peak RSS ${r.peakRssMb} MB (limit ${RSS_LIMIT_MB} MB)`] : []),
-  ]);
+  const failures = results.flatMap((r) => {
+    const limit = CASES[r.name]!.timeLimit;
+    return [
+      ...(limit !== null && r.syncMs / r.floorMs > limit ? [`${r.name}: ${(r.syncMs / r.floorMs).toFixed(2)}× the floor (limit ${limit}×)`] : []),
+      ...(r.agents >= 1_000_000 && r.peakRssMb > RSS_LIMIT_MB ? [`${r.name}: peak RSS ${r.peakRssMb} MB (limit ${RSS_LIMIT_MB} MB)`] : []),
+    ];
+  });
   for (const f of failures) console.log(`FAIL ${f}`);
   if (failures.length > 0) process.exitCode = 1;
 }

@@ -28,7 +28,7 @@ import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { countDecision, createMetrics, instrumentSyncs, observeGateCaches, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
+import { countDecision, createMetrics, instrumentSyncs, observeGateCaches, observePostureView, observeUsersByRiskLevel, type Metrics } from './metrics/index.ts';
 import { createExceptionService, type ExceptionService } from './exceptions/index.ts';
 import { createLossService, type LossService } from './losses/index.ts';
 import type { SecretBox } from './lib/secrets.ts';
@@ -186,6 +186,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     });
     const risk = createRiskService({
       store, clock, ids, audit, devices: deviceRepo, integrations: { listForVerification: (db) => integrationRepo.listFreshness(db) }, notifier, logger, windowDays: config.riskWindowDays,
+      lossCauses: async (deviceIds) => new Map([...(await losses.openFor(deviceIds))].map(([id, loss]) => [id, loss.code])),
     });
     await risk.load();
     const stopRiskRefresh = store.engine === 'postgres' ? risk.refreshEvery(2000) : () => undefined;
@@ -264,6 +265,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     let digester: { cancel(): void } | null = null;
     const sendLossDigest = () => losses.sendDigestIfDue().catch((err: unknown) => logger.warn({ err }, 'the posture-loss digest could not be sent; it is retried within the hour'));
     const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger });
+    observePostureView(metrics, view);
     changes.subscribe((batch) => keys.apply(batch));
     await view.load();
     await keys.load();

@@ -33,7 +33,8 @@ export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVeri
 export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';
 export { resolveAttributes, type SourcedAttribute, type ResolvedAttributes } from './attribute-resolution.ts';
 export { createSyncedRepo, type SyncedRepo, type SyncedDiff, type DesiredDevice, type AttributeChange } from './synced.ts';
-export { createDeviceRepo, chunks, toStoredAttribute, type DeviceRepo } from './repo.ts';
+export { createDeviceRepo, toStoredAttribute, type DeviceRepo } from './repo.ts';
+export { chunks } from '../lib/chunks.ts';
 export { createDeviceService, CUSTOM_KEY_PATTERN, type DeviceService, type Actor } from './service.ts';
 export { canonicalOs, sameAddress, conflictNote, CONFLICT_CODES, type SerialRow, type AddressRow, type ConflictCode } from './identity-rules.ts';
 export type { SourceId, SourceStatement } from './source-writes.ts';

@@ -4,9 +4,12 @@
  */
 import { fromJson, toJson, type Executor, type DevicesTable, type AttributesTable } from '../store/index.ts';
 import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
+import { chunks } from '../lib/chunks.ts';
+import { sql } from 'kysely';
+import { agentForVerification } from './posture.ts';
+import type { VerifiableAgent } from './verification.ts';
 import { resolveAttributes, type SourcedAttribute } from './attribute-resolution.ts';
 import type { AddressRow, SerialRow, SerialStatus, FactSource, AddressSource } from './identity-rules.ts';
-import { sql } from 'kysely';
 import { normalizeSerial, usableSerial } from './serial.ts';
 import { createSyncedRepo } from './synced.ts';
 import type { Device, DeviceSource } from './types.ts';
@@ -274,13 +277,19 @@ export function createDeviceRepo() {
       if (deviceIds.length === 0) return new Map();
       // The posture view holds what this returns for every device. A sync writes one source and one time on all
       // of a device's rows (and on thousands of devices), so each distinct text is kept once, not once per row.
+      // Most attributes also share their value, source and time across devices (infected: false, written by one
+      // sync), so such an attribute is one object for all of them; nothing downstream changes it.
       const once = new Map<string, string>();
       const shared = (text: string) => once.get(text) ?? (once.set(text, text), text);
+      const attrOnce = new Map<string, StoredAttribute>();
       for (const chunk of chunks(deviceIds, 500)) {
         const rows = await db.selectFrom('attributes').selectAll().where('device_id', 'in', chunk).execute();
         for (const row of rows) {
           const list = rowsByDevice.get(row.device_id) ?? [];
-          list.push({ key: row.key, attr: toStoredAttribute({ ...row, source: shared(row.source), updated_at: shared(row.updated_at) }) });
+          const key = `${row.source}\u0000${row.updated_at}\u0000${row.expires_at ?? ''}\u0000${row.value_json}`;
+          let attr = attrOnce.get(key);
+          if (!attr) attrOnce.set(key, (attr = toStoredAttribute({ ...row, source: shared(row.source), updated_at: shared(row.updated_at) })));
+          list.push({ key: row.key, attr });
           rowsByDevice.set(row.device_id, list);
         }
       }
@@ -312,6 +321,48 @@ export function createDeviceRepo() {
     async deleteAttribute(db: Executor, deviceId: string, key: string): Promise<boolean> {
       const res = await db.deleteFrom('attributes').where('device_id', '=', deviceId).where('key', '=', key).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
+    },
+
+    /**
+     * Per device, per integration, only what verification reads of the matched agent (`agentForVerification`),
+     * picked out of the stored record by the database: a posture view reloading a large fleet never parses the
+     * whole records (2.5 KB each).
+     */
+    async verifiableAgentsOf(db: Executor, deviceIds: readonly string[], engine: 'sqlite' | 'postgres'): Promise<Map<string, Map<string, VerifiableAgent>>> {
+      const out = new Map<string, Map<string, VerifiableAgent>>();
+      const field = (name: string) =>
+        engine === 'postgres' ? sql<string | null>`(agent_json::json -> ${sql.lit(name)})::text` : sql<string | null>`agent_json -> ${sql.lit(`$.${name}`)}`;
+      const value = (text: string | null) => (text === null ? null : (JSON.parse(text) as unknown));
+      for (const chunk of chunks(deviceIds, 500)) {
+        const rows = await db
+          .selectFrom('device_sources')
+          .select((eb) => [
+            'device_id',
+            'integration_id',
+            field('lastActiveDate').as('last_active'),
+            field('infected').as('infected'),
+            field('isDecommissioned').as('decommissioned'),
+            field('threatRebootRequired').as('reboot'),
+            field('operationalState').as('state'),
+          ])
+          .where('device_id', 'in', chunk)
+          .execute();
+        for (const r of rows) {
+          let agents = out.get(r.device_id);
+          if (!agents) out.set(r.device_id, (agents = new Map()));
+          agents.set(
+            r.integration_id,
+            agentForVerification({
+              lastActiveDate: value(r.last_active),
+              infected: value(r.infected),
+              isDecommissioned: value(r.decommissioned),
+              threatRebootRequired: value(r.reboot),
+              operationalState: value(r.state),
+            }),
+          );
+        }
+      }
+      return out;
     },
 
     async sourcesOf(db: Executor, deviceIds: readonly string[]): Promise<Map<string, DeviceSource[]>> {
@@ -357,8 +408,4 @@ async function replaceSerials(db: Executor, deviceId: string, serials: readonly 
       .values(unique.map((s) => ({ device_id: deviceId, serial: s.serial, status: s.status, source: s.source, created_at: at, note: s.status === 'pending' ? (s.note ?? null) : null })))
       .execute();
   }
-}
-
-export function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }

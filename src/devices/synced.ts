@@ -9,13 +9,16 @@ import type { AttributeValue } from '../lib/attributes.ts';
 import { sql } from 'kysely';
 import { fromJson, type Executor, type Tx } from '../store/index.ts';
 import { compareAgentRecency, type MatchableAgent } from './matcher.ts';
-import { chunks } from './repo.ts';
+import { chunks } from '../lib/chunks.ts';
 
 /** What one sync wants one matched device to carry. */
 export interface DesiredDevice {
   agent: MatchableAgent;
-  /** The agent's record exactly as the source sent it: JSON text, or its UTF-8 bytes (kept off the JS heap). */
-  agentJson: string | Uint8Array;
+  /**
+   * The agent's record exactly as the source sent it: JSON text, its UTF-8 bytes, or a function answering the text
+   * (a sync reads it back from where it kept it, only when it is compared or written).
+   */
+  agentJson: string | Uint8Array | (() => string);
   serial: string;
   /** Which key matched: the serial (default) or a MAC. */
   matchedBy?: 'serial' | 'mac' | 'agentUuid';
@@ -25,7 +28,8 @@ export interface DesiredDevice {
 
 type Values = Record<string, AttributeValue | null>;
 
-const jsonText = (json: string | Uint8Array) => (typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8'));
+const jsonText = (json: DesiredDevice['agentJson']) =>
+  typeof json === 'string' ? json : typeof json === 'function' ? json() : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
 
 export interface AttributeChange {
   deviceId: string;
@@ -36,7 +40,12 @@ export interface AttributeChange {
 export interface SyncedDiff {
   /** Devices whose audited attributes changed, for the audit log. */
   changes: AttributeChange[];
-  upserts: { deviceId: string; key: string; value: AttributeValue }[];
+  /**
+   * Devices with attributes to write: which keys (their values are `desired`'s). One entry per device, not per
+   * attribute, and a device whose every key changes shares the key list: a first sync of 100,000 devices would
+   * otherwise hold over a million small objects.
+   */
+  upserts: { deviceId: string; keys: readonly string[] }[];
   deletes: { deviceId: string; keys: string[] }[];
   sourceUpserts: string[];
   sourceDeletes: string[];
@@ -57,6 +66,22 @@ export interface DiffOptions {
   keys: readonly string[];
   /** Keys that change every heartbeat: written, but not worth an audit event on their own. */
   notAudited?: ReadonlySet<string>;
+}
+
+/** The upserts as rows of (device, key, value), `size` at a time. */
+function* attributeRows(upserts: SyncedDiff['upserts'], desired: Map<string, DesiredDevice>, size: number): Generator<{ deviceId: string; key: string; value: AttributeValue }[]> {
+  let batch: { deviceId: string; key: string; value: AttributeValue }[] = [];
+  for (const u of upserts) {
+    const attributes = desired.get(u.deviceId)!.attributes;
+    for (const key of u.keys) {
+      batch.push({ deviceId: u.deviceId, key, value: attributes[key]! });
+      if (batch.length === size) {
+        yield batch;
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 export function createSyncedRepo() {
@@ -96,17 +121,19 @@ export function createSyncedRepo() {
         const have = existing.get(deviceId) ?? new Map<string, AttributeValue>();
         const change: AttributeChange = { deviceId, before: {}, after: {} };
         const removed: string[] = [];
+        const written: string[] = [];
         for (const key of options.keys) {
           const next = want.attributes[key];
           const prev = have.get(key);
           if (next === prev) continue;
           if (next === undefined) removed.push(key);
-          else diff.upserts.push({ deviceId, key, value: next });
+          else written.push(key);
           if (!notAudited.has(key)) {
             change.before[key] = prev ?? null;
             change.after[key] = next ?? null;
           }
         }
+        if (written.length > 0) diff.upserts.push({ deviceId, keys: written.length === options.keys.length ? options.keys : written });
         if (removed.length > 0) diff.deletes.push({ deviceId, keys: removed });
         if (have.size === 0 && Object.keys(want.attributes).length > 0) diff.gained.push(deviceId);
         if (Object.keys(change.after).length > 0) diff.changes.push(change);
@@ -137,7 +164,7 @@ export function createSyncedRepo() {
     async apply(tx: Tx, integrationId: string, diff: SyncedDiff, desired: Map<string, DesiredDevice>, nowIso: string, engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
       // One statement per 5,000 rows whatever the engine, its text the same each time: PostgreSQL takes the rows as
       // three arrays (`unnest`), SQLite as one JSON array of [device, key, value] (`json_each`).
-      for (const batch of chunks(diff.upserts, 5000)) {
+      for (const batch of attributeRows(diff.upserts, desired, 5000)) {
         if (engine === 'postgres') {
           await sql`insert into attributes (device_id, key, value_json, source, updated_at, expires_at)
             select d, k, v, ${integrationId}, ${nowIso}, null from unnest(${batch.map((u) => u.deviceId)}::text[], ${batch.map((u) => u.key)}::text[], ${batch.map((u) => JSON.stringify(u.value))}::text[]) as t(d, k, v)
@@ -197,13 +224,28 @@ export function createSyncedRepo() {
       return Number(row.n);
     },
 
-    /** A removed integration vouches for nothing: its values go, every other source's stay. */
+    /**
+     * Of `deviceIds`, those that still carry one of `keys` from a source other than `integrationId`: another
+     * integration vouches for them, so losing this one's values leaves their posture in place.
+     */
+    async coveredByOthers(db: Executor, integrationId: string, deviceIds: readonly string[], keys: readonly string[]): Promise<Set<string>> {
+      const out = new Set<string>();
+      if (keys.length === 0) return out;
+      for (const ids of chunks(deviceIds, 500)) {
+        const rows = await db.selectFrom('attributes').select('device_id').distinct()
+          .where('device_id', 'in', ids).where('source', '!=', integrationId).where('key', 'in', [...keys]).execute();
+        for (const r of rows) out.add(r.device_id);
+      }
+      return out;
+    },
+
     /** Devices carrying any of this integration's values. */
     async devicesWithValues(db: Executor, integrationId: string): Promise<string[]> {
       const rows = await db.selectFrom('attributes').select('device_id').distinct().where('source', '=', integrationId).execute();
       return rows.map((r) => r.device_id);
     },
 
+    /** A removed integration vouches for nothing: its values go, every other source's stay. */
     async removeSource(db: Executor, integrationId: string): Promise<void> {
       await db.deleteFrom('attributes').where('source', '=', integrationId).execute();
       await db.deleteFrom('device_sources').where('integration_id', '=', integrationId).execute();

@@ -19,6 +19,7 @@ describe('a loss says why, for an admin', () => {
   it.each([
     ['AGENT_GONE', /no longer in SentinelOne's list from "S1 prod"/],
     ['AGENT_UNMATCHED', /serial number changed/],
+    ['SCOPE_CHANGED', /outside what "S1 prod" sees since its site, account or console changed/],
     ['INTEGRATION_REMOVED', /"S1 prod" .* was removed/],
   ] as const)('%s', (code, text) => {
     expect(lossMessage(code, 'agent-1', 'S1 prod')).toMatch(text);

@@ -3,7 +3,11 @@
  * admin, and when the next digest is due. No I/O, no clock.
  */
 
-export type LossCode = 'AGENT_GONE' | 'AGENT_UNMATCHED' | 'INTEGRATION_REMOVED';
+/** What took a device's posture away. AGENT_GONE and AGENT_UNMATCHED are the agent's doing; the others an admin's. */
+export type LossCode = 'AGENT_GONE' | 'AGENT_UNMATCHED' | 'SCOPE_CHANGED' | 'INTEGRATION_REMOVED';
+
+/** Losses the device's own agent caused (it vanished or stopped matching), as opposed to an admin's change. */
+export const AGENT_LOSS_CODES: ReadonlySet<string> = new Set<LossCode>(['AGENT_GONE', 'AGENT_UNMATCHED']);
 
 export const DIGEST_EVERY_MS = 24 * 3600 * 1000;
 
@@ -14,6 +18,8 @@ export function lossMessage(code: LossCode, agentId: string | null, integrationN
       return `${agent} is no longer in SentinelOne's list from "${integrationName}" (uninstalled, deleted or decommissioned)`;
     case 'AGENT_UNMATCHED':
       return `${agent} is still in SentinelOne but no longer matches the device (its serial number changed)`;
+    case 'SCOPE_CHANGED':
+      return `${agent} is outside what "${integrationName}" sees since its site, account or console changed`;
     case 'INTEGRATION_REMOVED':
       return `the integration "${integrationName}" that supplied its SentinelOne attributes was removed`;
   }

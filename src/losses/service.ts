@@ -59,7 +59,10 @@ export function createLossService(deps: LossServiceDeps) {
   const { store, clock } = deps;
 
   return {
-    /** Records one loss per device that has no open loss from this integration. Inside the caller's transaction. */
+    /**
+     * Records one loss per device that has no open loss from this integration. Inside the caller's transaction. The
+     * caller passes only devices left without posture (no other integration supplies them).
+     */
     async recordLost(tx: Executor, integration: { id: string; name: string }, lost: readonly LostDevice[]): Promise<void> {
       if (lost.length === 0) return;
       const open = new Set(
@@ -79,11 +82,14 @@ export function createLossService(deps: LossServiceDeps) {
       for (const r of rows) deps.onLoss?.(r.code as LossCode);
     },
 
-    /** Closes the open losses of devices that carry this integration's attributes again. */
-    async regained(tx: Executor, integrationId: string, deviceIds: readonly string[]): Promise<void> {
+    /**
+     * Closes the open losses of devices that carry posture again, whichever integration now supplies it: a device
+     * another integration covers is no longer without posture. (`integrationId` is the one that supplies it now.)
+     */
+    async regained(tx: Executor, _integrationId: string, deviceIds: readonly string[]): Promise<void> {
       const at = clock.now().toISOString();
       for (let i = 0; i < deviceIds.length; i += 500) {
-        await tx.updateTable('posture_losses').set({ regained_at: at }).where('integration_id', '=', integrationId).where('regained_at', 'is', null)
+        await tx.updateTable('posture_losses').set({ regained_at: at }).where('regained_at', 'is', null)
           .where('device_id', 'in', deviceIds.slice(i, i + 500)).execute();
       }
     },

@@ -55,7 +55,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     postureLosses: new Counter({
       name: 'postern_posture_losses_total',
-      help: 'Devices that lost all SentinelOne attributes of an integration, one per loss (not per sync), by reason (AGENT_GONE, AGENT_UNMATCHED, INTEGRATION_REMOVED).',
+      help: 'Devices that lost all SentinelOne attributes of an integration, one per loss (not per sync), by reason (AGENT_GONE, AGENT_UNMATCHED, SCOPE_CHANGED, INTEGRATION_REMOVED).',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
@@ -95,6 +95,30 @@ export function observeGateCaches(metrics: Metrics, read: () => Record<string, n
     registers: [metrics.registry],
     collect() {
       for (const [cache, n] of Object.entries(read())) this.set({ cache }, n);
+    },
+  });
+}
+
+/**
+ * `postern_posture_view_devices` and `postern_posture_view_bytes_per_device`: how many devices this process's
+ * posture view holds and its estimate of the heap each takes, read at each scrape (the view's memory grows with
+ * the fleet, so this is what to watch against a container's memory limit).
+ */
+export function observePostureView(metrics: Metrics, view: { stats(): { devices: number }; bytesPerDevice(): number }): void {
+  new Gauge({
+    name: 'postern_posture_view_devices',
+    help: "Devices held in this process's posture view, as of the scrape.",
+    registers: [metrics.registry],
+    collect() {
+      this.set(view.stats().devices);
+    },
+  });
+  new Gauge({
+    name: 'postern_posture_view_bytes_per_device',
+    help: "Estimated heap bytes the posture view holds per device (the device, its attributes, agents and index entries), from a sample of up to 1,000 devices at each scrape.",
+    registers: [metrics.registry],
+    collect() {
+      this.set(view.bytesPerDevice());
     },
   });
 }

@@ -8,7 +8,6 @@
  */
 import type { ChangeBatch, ChangeFeed } from '../changes/index.ts';
 import {
-  agentForVerification,
   judgePosture,
   judgedUntil,
   type Device,
@@ -22,6 +21,7 @@ import type { Logger } from '../lib/logger.ts';
 import { subjectFromPosture, type ActivePolicy, type DecisionView, type JudgedDevice, type ViewedDevice } from '../policy/index.ts';
 import type { StoredAttribute } from '../lib/attributes.ts';
 import type { Executor, Store } from '../store/index.ts';
+import { compactDevice, meanHeldBytes, NO_AGENTS, NO_ATTRIBUTES } from './held.ts';
 
 export interface HeldDevice extends ViewedDevice {
   readonly device: Device;
@@ -34,7 +34,7 @@ export interface HeldDevice extends ViewedDevice {
 
 export interface PostureViewDeps {
   store: Store;
-  devices: Pick<DeviceRepo, 'getMany' | 'list' | 'attributesOf' | 'sourcesOf'>;
+  devices: Pick<DeviceRepo, 'getMany' | 'list' | 'attributesOf' | 'verifiableAgentsOf'>;
   integrations: { listForVerification(db: Executor): Promise<readonly VerifyingIntegration[]> };
   credentials: { presenceHashes(db: Executor, deviceIds: readonly string[] | null): Promise<Map<string, { hash: string; expiresAt: string | null }>> };
   policies: { active(): Promise<ActivePolicy> };
@@ -112,14 +112,17 @@ export function createPostureView(deps: PostureViewDeps) {
   async function loadDevices(list: readonly Device[], db: Executor): Promise<void> {
     if (list.length === 0) return;
     const ids = list.map((d) => d.id);
-    const [attrs, sources, hashes] = await Promise.all([devices.attributesOf(db, ids), devices.sourcesOf(db, ids), deps.credentials.presenceHashes(db, ids)]);
+    const [attrs, agents, hashes] = await Promise.all([
+      devices.attributesOf(db, ids),
+      devices.verifiableAgentsOf(db, ids, store.engine),
+      deps.credentials.presenceHashes(db, ids),
+    ]);
     for (const device of list) {
-      const agents = new Map((sources.get(device.id) ?? []).map((s) => [s.integrationId, agentForVerification(s.agent)]));
       const presence = hashes.get(device.id);
       put({
-        device,
-        stored: attrs.get(device.id) ?? {},
-        agents,
+        device: compactDevice(device),
+        stored: attrs.get(device.id) ?? NO_ATTRIBUTES,
+        agents: agents.get(device.id) ?? NO_AGENTS,
         presenceHash: presence?.hash ?? null,
         presenceExpiresMs: presence?.expiresAt ? Date.parse(presence.expiresAt) : NaN,
       });
@@ -234,6 +237,16 @@ export function createPostureView(deps: PostureViewDeps) {
     },
 
     stats: () => ({ devices: byId.size, addresses: byAddress.size, users: byUser.size, tokens: byPresence.size, policyVersion: active?.version ?? null }),
+
+    /**
+     * The heap one held device takes, estimated from a sample of up to 1,000 devices (`held.ts`), with its share of
+     * the address, user and presence indexes (for `postern_posture_view_bytes_per_device`).
+     */
+    bytesPerDevice(): number {
+      if (byId.size === 0) return 0;
+      const indexes = (byAddress.size + byUser.size + byPresence.size) * 40;
+      return Math.round(meanHeldBytes(byId) + indexes / byId.size);
+    },
   };
 }
 

@@ -69,6 +69,15 @@ describe('one event per episode', () => {
     ]);
     expect(events.map((e) => [e.behavior, e.startedAt, e.endedAt])).toEqual([['device.postureLost', iso(T0), iso(T0)]]);
   });
+
+  it.each([
+    ['its agent vanished or stopped matching', true, 1],
+    ['the cause is not known', undefined, 1],
+    ['an admin removed or re-scoped the integration', false, 0],
+  ] as const)('posture lost because %s → %i event', (_why, lostByAgent, n) => {
+    const lost: DeviceSignals = { shown: {}, hasPosture: false };
+    expect(run([{ at: T0, devices: [device(lost, { hadPosture: true, ...(lostByAgent === undefined ? {} : { lostByAgent }) })] }])).toHaveLength(n);
+  });
 });
 
 describe('the level follows the window and the catalogue', () => {

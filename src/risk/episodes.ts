@@ -32,6 +32,11 @@ export interface ObservedDevice {
   signals: DeviceSignals;
   /** Whether it had SentinelOne posture at the previous observation (null: never observed). */
   hadPosture: boolean | null;
+  /**
+   * When it lost its posture: whether its own agent caused it (gone, or no longer matching) rather than an admin's
+   * change (an integration removed or re-scoped). Undefined: not known, counted as the agent's.
+   */
+  lostByAgent?: boolean;
 }
 
 export interface EpisodePlan {
@@ -71,7 +76,7 @@ export function planEpisodes(
       if (!settings[behavior].enabled || stillOpen.has(`${d.id} ${behavior} ${user}`)) continue;
       plan.open.push({ user, behavior, deviceId: d.id, deviceName: d.name, startedAt: at, endedAt: null, values });
     }
-    if (d.hadPosture === true && !d.signals.hasPosture && settings['device.postureLost'].enabled) {
+    if (d.hadPosture === true && !d.signals.hasPosture && d.lostByAgent !== false && settings['device.postureLost'].enabled) {
       plan.open.push({ user, behavior: 'device.postureLost', deviceId: d.id, deviceName: d.name, startedAt: at, endedAt: at, values: {} });
     }
   }

@@ -28,7 +28,16 @@ export interface RiskServiceDeps {
   notifier: Pick<Notifier, 'userRiskHigh'>;
   logger: Pick<Logger, 'warn' | 'error'>;
   windowDays: number;
+  /**
+   * Why each of these devices stands without posture: the code of its open posture loss (losses module). A device
+   * that lost its posture to an admin's change (an integration removed or re-scoped) is no sign of its user's risk;
+   * without this, every loss of posture counts.
+   */
+  lossCauses?: (deviceIds: readonly string[]) => Promise<ReadonlyMap<string, string>>;
 }
+
+/** Losses the device's own agent caused; the others (an integration removed or re-scoped) are an admin's doing. */
+const AGENT_CAUSES = new Set(['AGENT_GONE', 'AGENT_UNMATCHED']);
 
 export type BehaviorPatch = Record<string, Partial<BehaviorSetting>>;
 const DAY_MS = 86_400_000;
@@ -98,6 +107,15 @@ export function createRiskService(deps: RiskServiceDeps) {
     else {
       const device = await deps.devices.get(store.db, only);
       if (device) await look([device]);
+    }
+    // Posture lost through an admin's change (no open loss of the agent's doing) is not a behaviour of the user.
+    const losing = observed.filter((d) => d.hadPosture === true && !d.signals.hasPosture);
+    if (losing.length > 0 && deps.lossCauses) {
+      const causes = await deps.lossCauses(losing.map((d) => d.id));
+      for (const d of losing) {
+        const cause = causes.get(d.id);
+        if (cause !== undefined) d.lostByAgent = AGENT_CAUSES.has(cause);
+      }
     }
     const before = new Map<string, UserRiskLevel>();
     // Complete: every device (or the one asked about) was looked at, so an open episode of a device not seen ends.

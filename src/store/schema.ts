@@ -368,7 +368,7 @@ export interface PostureLossesTable {
   /** The agent that supplied the attributes before. */
   agent_id: string | null;
   lost_at: string;
-  /** AGENT_GONE, AGENT_UNMATCHED or INTEGRATION_REMOVED. */
+  /** AGENT_GONE, AGENT_UNMATCHED, SCOPE_CHANGED or INTEGRATION_REMOVED. */
   code: string;
   message: string;
   /** When the device carried the integration's attributes again; null while the loss stands. */

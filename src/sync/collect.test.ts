@@ -57,7 +57,9 @@ describe('collectMatches', () => {
     expect(collected.matches).toHaveLength(1);
     const [match] = collected.matches;
     expect(match!.deviceId).toBe('dev_0');
-    expect(JSON.parse(match!.agent.record.toString('utf8'))).toEqual(sent);
+    expect(JSON.parse(collected.records.read(match!.agent.record))).toEqual(sent);
+    expect(collected.records).toMatchObject({ size: 1, onDisk: true });
+    collected.records.close();
     expect(match!.agent.attributes).toMatchObject({ 'sentinelOne:infected': false, 'sentinelOne:activeThreats': 0, 'sentinelOne:agentVersion': '23.4.1' });
     expect(collected.unmatched.map((u) => u.id)).toEqual(['6']);
   });

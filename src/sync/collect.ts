@@ -11,16 +11,18 @@ import type { DeviceIndex, DeviceSnapshot } from './device-index.ts';
 import { incompleteTolerance, toMicros } from './failure.ts';
 import type { SyncKind } from './types.ts';
 import { mapAgent, type MappedAgent } from './mapping.ts';
+import { createRecordSpool, type RecordSpool, type SpoolRef } from './spool.ts';
 import { walkAgents, type WalkOptions } from './walk.ts';
 
 /** How far before a full walk's start the next incremental sync looks back, for agents that changed mid-walk. */
 const HIGH_WATER_MARGIN_MS = 2 * 60_000;
 
 /**
- * An agent as the sync keeps it: only what matching reads and the attributes it maps to, plus S1's record as UTF-8
- * JSON bytes when some device could match it. The bytes live outside the JavaScript heap: a first sync holds one
- * record per matched device while the walk runs, and on the heap every live megabyte there lets the garbage
- * collector grow the heap by several more while pages are parsed.
+ * An agent as the sync keeps it: only what matching reads and the attributes it maps to, plus where S1's record
+ * (UTF-8 JSON) is kept when some device could match it. The records go to the sync's spool (spool.ts), not the
+ * JavaScript heap: a first sync holds one record per matched device while the walk runs, 250 MB for 100,000
+ * devices, and on the heap every live megabyte there lets the garbage collector grow the heap by several more
+ * while pages are parsed.
  */
 export interface KeptAgent extends MatchableAgent {
   id: string;
@@ -32,12 +34,12 @@ export interface KeptAgent extends MatchableAgent {
   uuid: string | null;
   /** The attributes the agent maps to (mapping.ts); empty when no device could match it. */
   attributes: MappedAgent['attributes'];
-  /** The record as S1 sent it, as UTF-8 JSON; empty when no device could match it. */
-  record: Buffer;
+  /** Where the record as S1 sent it is kept in `Collected.records`; -1 when no device could match it. */
+  record: SpoolRef;
 }
 
 const NO_ATTRIBUTES: MappedAgent['attributes'] = Object.freeze({});
-const NO_RECORD = Buffer.alloc(0);
+const NO_RECORD = -1;
 
 export interface Collected {
   matches: DeviceMatch<KeptAgent>[];
@@ -46,6 +48,8 @@ export interface Collected {
   agentsWithoutSerial: number;
   skipped: number;
   highWater: string | null;
+  /** The matched agents' records (`KeptAgent.record`); the caller closes it when it has written them. */
+  records: RecordSpool;
 }
 
 export interface CollectOptions {
@@ -72,6 +76,18 @@ export async function collectMatches(
   let matcher: Matcher<KeptAgent> | null = kind === 'full' ? createMatcher<KeptAgent>(devices.devices) : null;
   let held: KeptAgent[] = [];
   let fetched = 0;
+  let records = createRecordSpool();
+  // Attribute values repeat across a fleet (agent versions, states): a kept agent shares one copy of each.
+  const values = new Map<string, string>();
+  const shared = (attributes: MappedAgent['attributes']): MappedAgent['attributes'] => {
+    for (const [key, value] of Object.entries(attributes)) {
+      if (typeof value !== 'string' || value.length > 64 || key === 'sentinelOne:lastActiveAt') continue;
+      const kept = values.get(value);
+      if (kept !== undefined) (attributes as Record<string, unknown>)[key] = kept;
+      else if (values.size < 10_000) values.set(value, value);
+    }
+    return attributes;
+  };
   const keep = (agent: S1Agent): KeptAgent => {
     const serial = agent.serialNumber === null ? null : usableSerial(agent.serialNumber);
     const candidate = (serial !== null && devices.bySerial.has(serial)) || (serial === null && ((agent.macAddresses?.length ?? 0) > 0 || agent.uuid !== null));
@@ -83,8 +99,8 @@ export async function collectMatches(
       computerName: agent.computerName,
       macAddresses: agent.macAddresses ?? null,
       uuid: agent.uuid,
-      attributes: candidate ? mapAgent(agent).attributes : NO_ATTRIBUTES,
-      record: candidate ? Buffer.from(JSON.stringify(agent.raw)) : NO_RECORD,
+      attributes: candidate ? shared(mapAgent(agent).attributes) : NO_ATTRIBUTES,
+      record: candidate ? records.add(Buffer.from(JSON.stringify(agent.raw))) : NO_RECORD,
     };
   };
   const add = (agent: KeptAgent) => {
@@ -98,47 +114,55 @@ export async function collectMatches(
   let maxSeen = null as string | null;
   /** `maxSeen` cut to milliseconds as the parsed `updatedAt` has it: a later agent below it cannot be newer. */
   let maxSeenMs = null as string | null;
-  const stats = await walkAgents(
-    client,
-    deps,
-    (page) => {
-      for (const agent of page.agents) {
-        add(keep(agent));
-        // S1's own text keeps microseconds; the parsed value is cut to milliseconds, which would make every
-        // incremental sync fetch the newest agents again.
-        // Only an agent at or after the newest millisecond seen so far can move the mark, so the (costly)
-        // microsecond text is made for a handful of agents per walk, not for each.
-        const updatedAt = typeof agent.raw.updatedAt === 'string' ? agent.raw.updatedAt : agent.updatedAt;
-        if (updatedAt && (maxSeenMs === null || agent.updatedAt === null || agent.updatedAt.length !== maxSeenMs.length || agent.updatedAt >= maxSeenMs)) {
-          const m = toMicros(updatedAt);
-          if (maxSeen === null || m > maxSeen) {
-            maxSeen = m;
-            maxSeenMs = agent.updatedAt;
+  let stats: Awaited<ReturnType<typeof walkAgents>>;
+  try {
+    stats = await walkAgents(
+      client,
+      deps,
+      (page) => {
+        for (const agent of page.agents) {
+          add(keep(agent));
+          // S1's own text keeps microseconds; the parsed value is cut to milliseconds, which would make every
+          // incremental sync fetch the newest agents again.
+          // Only an agent at or after the newest millisecond seen so far can move the mark, so the (costly)
+          // microsecond text is made for a handful of agents per walk, not for each.
+          const updatedAt = typeof agent.raw.updatedAt === 'string' ? agent.raw.updatedAt : agent.updatedAt;
+          if (updatedAt && (maxSeenMs === null || agent.updatedAt === null || agent.updatedAt.length !== maxSeenMs.length || agent.updatedAt >= maxSeenMs)) {
+            const m = toMicros(updatedAt);
+            if (maxSeen === null || m > maxSeen) {
+              maxSeen = m;
+              maxSeenMs = agent.updatedAt;
+            }
           }
         }
-      }
-      fetched += page.agents.length + page.skipped;
-      options.onProgress?.(fetched, page.totalItems);
-    },
-    {
-      ...options.walk,
-      signal: options.signal,
-      ...(kind === 'incremental' && options.highWater ? { updatedAfter: options.highWater } : {}),
-      onRestart: () => {
-        matcher = kind === 'full' ? createMatcher<KeptAgent>(devices.devices) : null;
-        held = [];
-        maxSeen = null;
-        maxSeenMs = null;
-        fetched = 0;
+        fetched += page.agents.length + page.skipped;
+        options.onProgress?.(fetched, page.totalItems);
       },
-    },
-  );
-  if (kind === 'full' && stats.totalItems !== null && fetched < stats.totalItems - incompleteTolerance(stats.totalItems)) {
-    throw new PosternError(
-      'S1_INCOMPLETE_LIST',
-      `SentinelOne said it has ${stats.totalItems} agents but the walk ended after ${fetched}; nothing was removed. ` +
-        'The next sync retries; if this persists, check the console for API limits or a proxy cutting responses.',
+      {
+        ...options.walk,
+        signal: options.signal,
+        ...(kind === 'incremental' && options.highWater ? { updatedAfter: options.highWater } : {}),
+        onRestart: () => {
+          matcher = kind === 'full' ? createMatcher<KeptAgent>(devices.devices) : null;
+          held = [];
+          records.close();
+          records = createRecordSpool();
+          maxSeen = null;
+          maxSeenMs = null;
+          fetched = 0;
+        },
+      },
     );
+    if (kind === 'full' && stats.totalItems !== null && fetched < stats.totalItems - incompleteTolerance(stats.totalItems)) {
+      throw new PosternError(
+        'S1_INCOMPLETE_LIST',
+        `SentinelOne said it has ${stats.totalItems} agents but the walk ended after ${fetched}; nothing was removed. ` +
+          'The next sync retries; if this persists, check the console for API limits or a proxy cutting responses.',
+      );
+    }
+  } catch (err) {
+    records.close();
+    throw err;
   }
   if (!matcher) {
     matcher = createMatcher<KeptAgent>(index.candidates(devices, held));
@@ -160,5 +184,6 @@ export async function collectMatches(
     agentsWithoutSerial: result.agentsWithoutSerial,
     skipped: stats.skipped,
     highWater,
+    records,
   };
 }

@@ -65,7 +65,7 @@ export interface PostureLossHook {
   recordLost(
     tx: Executor,
     integration: { id: string; name: string },
-    lost: readonly { deviceId: string; agentId: string | null; code: 'AGENT_GONE' | 'AGENT_UNMATCHED' | 'INTEGRATION_REMOVED' }[],
+    lost: readonly { deviceId: string; agentId: string | null; code: 'AGENT_GONE' | 'AGENT_UNMATCHED' | 'SCOPE_CHANGED' | 'INTEGRATION_REMOVED' }[],
   ): Promise<void>;
   regained(tx: Executor, integrationId: string, deviceIds: readonly string[]): Promise<void>;
 }
@@ -83,6 +83,8 @@ export interface RunSyncOptions {
 
 /** Not a sync failure: this process simply does not own the integration now. */
 const WAIT_FOR_UPKEEP_MS = 5_000;
+/** Audit rows written per statement batch by a sync. */
+const AUDIT_BATCH = 1000;
 
 export function createSyncEngine(deps: SyncEngineDeps) {
   const { store, clock } = deps;
@@ -207,13 +209,14 @@ export function createSyncEngine(deps: SyncEngineDeps) {
 
       phase = 'write';
       const nowMs = clock.nowMs();
+      const records = collected.records;
       const desired = new Map<string, DesiredDevice>(
         collected.matches.map((m) => [
           m.deviceId,
-          { agent: m.agent, agentJson: m.agent.record, serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: m.agent.attributes },
+          { agent: m.agent, agentJson: () => records.read(m.agent.record), serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: m.agent.attributes },
         ]),
       );
-      let touched: string[] = [];
+      const touched = new Set<string>();
       const outcome = await store.transaction(async (tx) => {
         const current = await deps.integrations.get(tx, integrationId);
         if (!current || current.configVersion !== integration.configVersion) return null;
@@ -233,14 +236,30 @@ export function createSyncEngine(deps: SyncEngineDeps) {
               `(API: POST /v1/integrations/${integration.id}/sync?allowMassRemoval=true); otherwise check the site and account scope (\`postern integrations edit ${integration.id}\`).`,
           );
         }
-        const audits: AuditEventInput[] = diff.changes.map((c) => ({ actor: `sync:${integration.id}`, action: 'device.attributes.sync', target: c.deviceId, before: c.before, after: c.after }));
         await deps.devices.synced.apply(tx, integration.id, diff, desired, iso(nowMs), store.engine);
-        touched = [...diff.upserts.map((u) => u.deviceId), ...diff.deletes.map((d) => d.deviceId), ...diff.sourceUpserts, ...diff.sourceDeletes];
-        await deps.audit.recordMany(tx, audits);
+        for (const u of diff.upserts) touched.add(u.deviceId);
+        for (const id of [...diff.deletes.map((d) => d.deviceId), ...diff.sourceUpserts, ...diff.sourceDeletes]) touched.add(id);
+        // The audit rows go in batches: a first sync of a large fleet changes every device, and all its rows at
+        // once (their JSON text) would be held together.
+        for (let i = 0; i < diff.changes.length; i += AUDIT_BATCH) {
+          const audits: AuditEventInput[] = diff.changes
+            .slice(i, i + AUDIT_BATCH)
+            .map((c) => ({ actor: `sync:${integration.id}`, action: 'device.attributes.sync', target: c.deviceId, before: c.before, after: c.after }));
+          await deps.audit.recordMany(tx, audits);
+        }
         if (deps.losses) {
           // An agent still listed (unmatched, or matched to another device) no longer matches; otherwise it is gone.
+          // A device another integration still supplies did not lose its posture; and on the first full sync after
+          // the scope or console changed, an agent missing from the walk left the integration's view, not the fleet.
           const stillListed = new Set([...collected.unmatched.map((u) => u.id), ...collected.matches.map((m) => m.agent.id)]);
-          const lost = diff.lost.map((l) => ({ ...l, code: l.agentId !== null && stillListed.has(l.agentId) ? ('AGENT_UNMATCHED' as const) : ('AGENT_GONE' as const) }));
+          const covered = await deps.devices.synced.coveredByOthers(tx, integration.id, diff.lost.map((l) => l.deviceId), SYNCED_KEYS);
+          const reconfigured = kind === 'full' && status.lastFullSyncAt === null;
+          const lost = diff.lost
+            .filter((l) => !covered.has(l.deviceId))
+            .map((l) => ({
+              ...l,
+              code: l.agentId !== null && stillListed.has(l.agentId) ? ('AGENT_UNMATCHED' as const) : reconfigured ? ('SCOPE_CHANGED' as const) : ('AGENT_GONE' as const),
+            }));
           await deps.losses.recordLost(tx, integration, lost);
           await deps.losses.regained(tx, integration.id, diff.gained);
         }
@@ -274,9 +293,13 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         };
         await insertRun(tx, deps.ids, o, startedMs, nowMs);
         return o;
-      });
+      }).finally(() => records.close());
+      // What the sync held for every matched device is not needed past its commit: let it go before the posture
+      // view reads the changed devices back, or both would be held at once.
+      desired.clear();
+      collected.matches.length = 0;
       if (outcome !== null) {
-        await deps.changes?.deviceChanged(touched);
+        await deps.changes?.deviceChanged([...touched]);
         await deps.changes?.integrationChanged(integrationId);
       }
       if (outcome === null) {

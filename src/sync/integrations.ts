@@ -11,6 +11,7 @@ import type { IdGenerator } from '../lib/ids.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
 import { isSameS1Host, normalizeS1BaseUrl, type S1ClientFactory } from '../s1/index.ts';
 import { bindTo, type Executor, type Store } from '../store/index.ts';
+import { SYNCED_KEYS } from './mapping.ts';
 import { initialStatus, type IntegrationRepo } from './integration-repo.ts';
 import type { PostureLossHook } from './engine.ts';
 import type { LeaseHolder, LeaseRepo } from './lease-repo.ts';
@@ -47,7 +48,7 @@ export interface IntegrationServiceDeps {
   repo: IntegrationRepo;
   leases: Pick<LeaseRepo, 'active'>;
   /** The devices module's side of an integration's values (removed with it). */
-  deviceValues: Pick<SyncedRepo, 'removeSource' | 'devicesWithValues'>;
+  deviceValues: Pick<SyncedRepo, 'removeSource' | 'devicesWithValues' | 'coveredByOthers'>;
   /** Posture-loss alerts: devices that carried the removed integration's values lose them. */
   losses?: Pick<PostureLossHook, 'recordLost'>;
   scheduler: Pick<Scheduler, 'trigger' | 'forget' | 'isRunning' | 'reschedule'>;
@@ -246,8 +247,11 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       await store.transaction(async (tx) => {
         const { record } = await load(tx, id);
         if (deps.losses) {
+          // A device another integration still supplies keeps its posture: only the others lost it.
           const devices = await deps.deviceValues.devicesWithValues(tx, id);
-          await deps.losses.recordLost(tx, { id, name: record.name }, devices.map((deviceId) => ({ deviceId, agentId: null, code: 'INTEGRATION_REMOVED' as const })));
+          const covered = await deps.deviceValues.coveredByOthers(tx, id, devices, SYNCED_KEYS);
+          const lost = devices.filter((deviceId) => !covered.has(deviceId));
+          await deps.losses.recordLost(tx, { id, name: record.name }, lost.map((deviceId) => ({ deviceId, agentId: null, code: 'INTEGRATION_REMOVED' as const })));
         }
         await deps.deviceValues.removeSource(tx, id);
         await repo.remove(tx, id);

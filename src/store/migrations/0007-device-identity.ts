@@ -13,8 +13,26 @@
  * two devices shared identified neither of them (decisions answered DEVICE_UNKNOWN); it moves to both devices'
  * reported addresses, so decisions stay as they were and an address can be UNIQUE from now on.
  */
-import { usableSerial } from '../../devices/core.ts';
 import type { EngineMigration } from './types.ts';
+
+/**
+ * The serial rule as it stood when this migration was written (normalise, then drop placeholders), copied here on
+ * purpose: a migration must rewrite old rows the same way whatever the product's rule becomes later, so it imports
+ * nothing from the product.
+ */
+const normalize = (raw: string) => raw.normalize('NFKC').replace(/\s+/gu, '').toUpperCase();
+const PLACEHOLDERS = new Set(
+  [
+    '', '0', 'None', 'Null', 'N/A', 'NA', 'Unknown', 'Default string', 'Default', 'To be filled by O.E.M.', 'To Be Filled By O.E.M',
+    'To be filled by OEM', 'OEM', 'O.E.M.', 'System Serial Number', 'Chassis Serial Number', 'Base Board Serial Number',
+    'Serial Number', 'SerialNumber', 'Not Specified', 'Not Applicable', 'Not Available', 'Invalid', 'Empty', 'No Asset Tag',
+    'Type1ProductConfigId', '123456789', '1234567890', '0123456789', '12345678', 'ABCDEFGHIJ',
+  ].map(normalize),
+);
+function usableSerial(raw: string): string | null {
+  const n = normalize(raw);
+  return PLACEHOLDERS.has(n) || /^(.)\1*$/u.test(n) ? null : n;
+}
 
 const PRESENCE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
