@@ -95,7 +95,7 @@ describe('postern policy apply', () => {
     expect(await applyPolicyFile(file('x.hujson', OPEN), { remote: { server, token: 'pst_wrong_wrong_wrong_wrong' } }, k.io)).toBe(1);
     expect(k.err[0]).toMatch(/UNAUTHENTICATED/);
     expect(() => remoteOptions({}, {})).toThrow(/--token or set POSTERN_TOKEN/);
-    expect(remoteOptions({}, { POSTERN_TOKEN: 't', POSTERN_SERVER: 'http://x:1/' })).toEqual({ server: 'http://x:1', token: 't' });
+    expect(remoteOptions({}, { POSTERN_TOKEN: 't', POSTERN_SERVER: 'http://x:1/' })).toEqual({ server: 'http://x:1', token: 't', serverFrom: 'env' });
     expect(remoteOptions({ token: 'a' }, {}).server).toBe('http://127.0.0.1:8080');
   });
 });
