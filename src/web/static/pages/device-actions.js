@@ -14,16 +14,12 @@ const path = (device, rest = '') => `/v1/devices/${encodeURIComponent(device.id)
 /** The approvals waiting on a device, as [label, what, run] — shared by the device page and the review queue. */
 export function pendingApprovals(device) {
   const out = [];
-  if (device.pendingSerials?.length) {
-    out.push({ kind: 'serials', label: `Approve serials ${device.pendingSerials.join(', ')}`, run: () => api(path(device, '/approve-serials'), { method: 'POST' }) });
-  }
+  // One approval covers what the device's agent named: its pending serials and the MACs it reported.
+  const serials = device.pendingSerials ?? [];
   const newMacs = (device.reportedMacAddresses ?? []).filter((m) => !(device.macAddresses ?? []).includes(m));
-  if (newMacs.length) {
-    out.push({
-      kind: 'macs',
-      label: `Approve MACs ${newMacs.join(', ')}`,
-      run: () => api(path(device), { method: 'PATCH', body: { macAddresses: [...(device.macAddresses ?? []), ...newMacs] } }),
-    });
+  if (serials.length || newMacs.length) {
+    const what = [serials.length ? `serials ${serials.join(', ')}` : '', newMacs.length ? `MACs ${newMacs.join(', ')}` : ''].filter(Boolean).join(' and ');
+    out.push({ kind: 'serials', label: `Approve ${what}`, run: () => api(path(device, '/approve-serials'), { method: 'POST' }) });
   }
   if (device.claimedUser) {
     out.push({ kind: 'user', label: `Approve user ${device.claimedUser}`, run: () => api(path(device, '/approve-user'), { method: 'POST' }) });
