@@ -55,6 +55,16 @@ describe.skipIf(chromiumMissing !== null)('the users page in Chromium', () => {
     const users = await signedIn('#/users');
     expect(await users.page.locator('tr[data-user="carol@example.com"] .risk-level').textContent()).toBe('high');
 
+    // The search runs on the server, so it finds users beyond the loaded page; the URL keeps it.
+    await users.page.locator('#user-search').fill('CAROL@');
+    await users.page.locator('#user-level').selectOption('medium,high');
+    await users.page.getByRole('button', { name: 'Search' }).click();
+    await users.page.locator('main .view[data-hash="#/users?q=CAROL%40&riskLevel=medium%2Chigh"]:not([aria-busy])').waitFor();
+    expect(await users.page.locator('table.users tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user')))).toEqual(['carol@example.com']);
+    await users.page.locator('#user-search').fill('nobody-here');
+    await users.page.getByRole('button', { name: 'Search' }).click();
+    await users.page.getByText('No user matches this search.').waitFor();
+
     const device = await signedIn(`#/devices/${healthyId}`);
     await expect.poll(() => device.page.locator('#user-risk .risk-level').textContent()).toBe('high');
 

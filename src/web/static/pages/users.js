@@ -12,36 +12,40 @@ const KIND = { none: 'ok', low: 'info', medium: 'warn', high: 'bad' };
 const levelBadge = (level) => h('span', { class: `risk-level` }, badge(level, KIND[level] ?? 'info'));
 const userHref = (email) => route(`/users/${encodeURIComponent(email)}`);
 
-export async function usersPage(view) {
+export async function usersPage(view, { params, go }) {
   document.title = 'Users · postern';
   const body = h('tbody', {});
   const count = h('p', { class: 'muted', id: 'user-count' });
   const more = h('div', { class: 'more' });
-  const filter = input('user-filter', { type: 'search', placeholder: 'email or risk level' });
+  // The search runs on the server (`q`: part of the email; `riskLevel`), kept in the URL so a view can be shared.
+  const query = { q: params.get('q') ?? '', riskLevel: params.get('riskLevel') ?? '' };
+  const filtered = Boolean(query.q || query.riskLevel);
+  const search = input('user-search', { type: 'search', placeholder: 'part of an email', value: query.q });
+  const level = h('select', { id: 'user-level', name: 'riskLevel' }, [['', 'Any'], ['high', 'High'], ['medium,high', 'Medium or high'], ['low,medium,high', 'Low or higher'], ['none', 'None']].map(([value, label]) => h('option', { value, selected: query.riskLevel === value }, label)));
+  const form = h('form', { class: 'filters', role: 'search' }, field('user-search', 'Email', search), h('div', { class: 'field' }, h('label', { for: 'user-level' }, 'Risk level'), level), h('button', { type: 'submit' }, 'Search'), h('a', { href: route('/users'), class: 'clear' }, 'Clear'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    go(route('/users', { q: search.value.trim(), riskLevel: level.value }).slice(1));
+  });
   let loaded = 0;
   let windowDays = null;
 
   // A page at a time (`?limit=&cursor=`, `nextCursor`, like GET /v1/devices), so 20,000 users stay usable.
   async function load(cursor) {
-    const page = await api('/v1/users', { query: { limit: PAGE_SIZE, cursor } });
+    const page = await api('/v1/users', { query: { limit: PAGE_SIZE, cursor, ...(query.q ? { q: query.q } : {}), ...(query.riskLevel ? { riskLevel: query.riskLevel } : {}) } });
     windowDays ??= page.windowDays;
     for (const u of page.data) body.append(userRow(u));
     loaded += page.data.length;
     count.textContent = `${loaded} user${loaded === 1 ? '' : 's'}${page.nextCursor ? ' so far' : ''}.`;
     more.replaceChildren(page.nextCursor ? loadMoreButton(() => load(page.nextCursor), more) : '');
-    applyFilter();
   }
-  function applyFilter() {
-    const words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    for (const row of body.children) row.hidden = !words.every((w) => (row.dataset.search ?? '').includes(w));
-  }
-  filter.addEventListener('input', applyFilter);
 
   await load(null);
   view.append(h('h1', {}, 'Users'), h('p', { class: 'muted' }, `Risk level from the last ${windowDays} days of EDR signals on each user's devices (none < low < medium < high). Policies read it as user:riskLevel.`));
-  if (loaded === 0) return void view.append(emptyState('No users yet.', 'A user appears once a device has one.'));
+  if (loaded === 0 && !filtered) return void view.append(emptyState('No users yet.', 'A user appears once a device has one.'));
+  view.append(form);
+  if (loaded === 0) return void view.append(emptyState('No user matches this search.', 'Clear it to see every user.'));
   view.append(
-    h('div', { class: 'filters', role: 'search' }, field('user-filter', 'Filter loaded users', filter)),
     count,
     scrollBox(
       'Users',
@@ -61,7 +65,7 @@ const PAGE_SIZE = 200;
 function userRow(u) {
   return h(
     'tr',
-    { 'data-user': u.email, 'data-search': `${u.email} ${u.level}`.toLowerCase() },
+    { 'data-user': u.email },
     h('td', { 'data-label': 'User' }, h('a', { href: userHref(u.email) }, u.email)),
     h('td', { 'data-label': 'Risk level' }, levelBadge(u.level)),
     h('td', { 'data-label': 'Devices' }, String(u.devices)),
