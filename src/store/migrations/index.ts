@@ -13,10 +13,11 @@ import { userRisk } from './0012-user-risk.ts';
 import { identityProvenance } from './0013-identity-provenance.ts';
 import { sealedSecrets } from './0015-sealed-secrets.ts';
 import { consoleSessions } from './0016-console-sessions.ts';
+import { reportedAgentUuid } from './0017-reported-agent-uuid.ts';
 import type { EngineMigration } from './types.ts';
 
 /** Applied in name order, whatever order they are listed in. */
-export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk, identityProvenance, sealedSecrets, consoleSessions].sort(
+export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk, identityProvenance, sealedSecrets, consoleSessions, reportedAgentUuid].sort(
   (a, b) => a.name.localeCompare(b.name),
 );
 export type { Engine, EngineMigration } from './types.ts';
