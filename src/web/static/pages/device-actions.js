@@ -5,7 +5,7 @@
  */
 import { api } from '../api.js';
 import { confirmDialog, openDialog } from '../dialog.js';
-import { badge, code, errorBox, h, time } from '../dom.js';
+import { badge, code, errorBox, h, route, time } from '../dom.js';
 import { actionButton, field, flash, input, showError } from '../forms.js';
 import { deviceDialog } from './device-form.js';
 
@@ -25,10 +25,57 @@ export function pendingApprovals(device) {
       run: () => api(path(device), { method: 'PATCH', body: { macAddresses: [...(device.macAddresses ?? []), ...newMacs] } }),
     });
   }
+  if (device.reportedS1AgentUuid) {
+    out.push({
+      kind: 'uuid',
+      label: `Approve agent UUID ${device.reportedS1AgentUuid}`,
+      run: () => api(path(device), { method: 'PATCH', body: { s1AgentUuid: device.reportedS1AgentUuid } }),
+    });
+  }
   if (device.claimedUser) {
     out.push({ kind: 'user', label: `Approve user ${device.claimedUser}`, run: () => api(path(device, '/approve-user'), { method: 'POST' }) });
   }
   return out;
+}
+
+/** What resolves each identity conflict from this device, when something here can (else the other device can). */
+const RESOLUTIONS = {
+  SERIAL_CLAIMED: 'Approve this device’s claim',
+  SERIAL_CONTESTED: 'Approve this device’s claim',
+};
+
+/**
+ * A device's identity conflicts (`conflicts` of the device view): each claim that waits on one, with its code, the
+ * serial, the source that claimed it and the other device; for an admin, the button that resolves it where one
+ * does (approving this device's claim leaves the other claims waiting on it). Shared by the device page and the
+ * review queue; `onResolved(message)` redraws the page.
+ */
+export function conflictList(device, { isAdmin, onResolved, where }) {
+  const conflicts = device.conflicts ?? [];
+  if (conflicts.length === 0) return null;
+  return h(
+    'ul',
+    { class: 'identity-conflicts' },
+    conflicts.map((c) => {
+      const label = RESOLUTIONS[c.code];
+      return h(
+        'li',
+        { 'data-code': c.code, 'data-serial': c.serial },
+        code(c.code),
+        ' serial ',
+        code(c.serial),
+        ` from ${c.source}`,
+        c.deviceId ? [' · other device ', h('a', { href: route(`/devices/${encodeURIComponent(c.deviceId)}`), class: 'other-device' }, c.deviceId)] : null,
+        h('div', { class: 'muted' }, c.message),
+        isAdmin && label
+          ? actionButton(label, async () => {
+              await api(path(device, '/approve-serials'), { method: 'POST' });
+              onResolved(`Approved the serials of ${device.name}; the other claims wait on it.`);
+            }, { kind: 'secondary resolve-conflict', where })
+          : null,
+      );
+    }),
+  );
 }
 
 /** The admin's actions card on a device page. `reload()` redraws the page (the result is flashed above it). */
