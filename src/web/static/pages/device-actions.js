@@ -11,26 +11,30 @@ import { deviceDialog } from './device-form.js';
 
 const path = (device, rest = '') => `/v1/devices/${encodeURIComponent(device.id)}${rest}`;
 
-/** The approvals waiting on a device, as [label, what, run] — shared by the device page and the review queue. */
+/**
+ * The approvals waiting on a device, as {kind, label, run} — shared by the device page and the review queue.
+ * Approving its serials (POST approve-serials) also approves the MACs and agent UUID its agent reported, so those
+ * get buttons of their own only when no serial waits.
+ */
 export function pendingApprovals(device) {
   const out = [];
-  if (device.pendingSerials?.length) {
-    out.push({ kind: 'serials', label: `Approve serials ${device.pendingSerials.join(', ')}`, run: () => api(path(device, '/approve-serials'), { method: 'POST' }) });
-  }
   const newMacs = (device.reportedMacAddresses ?? []).filter((m) => !(device.macAddresses ?? []).includes(m));
-  if (newMacs.length) {
-    out.push({
-      kind: 'macs',
-      label: `Approve MACs ${newMacs.join(', ')}`,
-      run: () => api(path(device), { method: 'PATCH', body: { macAddresses: [...(device.macAddresses ?? []), ...newMacs] } }),
-    });
-  }
-  if (device.reportedS1AgentUuid) {
-    out.push({
-      kind: 'uuid',
-      label: `Approve agent UUID ${device.reportedS1AgentUuid}`,
-      run: () => api(path(device), { method: 'PATCH', body: { s1AgentUuid: device.reportedS1AgentUuid } }),
-    });
+  const uuid = device.reportedS1AgentUuid ?? null;
+  if (device.pendingSerials?.length) {
+    const also = [newMacs.length ? `MACs ${newMacs.join(', ')}` : null, uuid ? `agent UUID ${uuid}` : null].filter(Boolean);
+    const label = `Approve serials ${device.pendingSerials.join(', ')}${also.length ? ` with ${also.join(' and ')}` : ''}`;
+    out.push({ kind: 'serials', label, run: () => api(path(device, '/approve-serials'), { method: 'POST' }) });
+  } else {
+    if (newMacs.length) {
+      out.push({
+        kind: 'macs',
+        label: `Approve MACs ${newMacs.join(', ')}`,
+        run: () => api(path(device), { method: 'PATCH', body: { macAddresses: [...(device.macAddresses ?? []), ...newMacs] } }),
+      });
+    }
+    if (uuid) {
+      out.push({ kind: 'uuid', label: `Approve agent UUID ${uuid}`, run: () => api(path(device), { method: 'PATCH', body: { s1AgentUuid: uuid } }) });
+    }
   }
   if (device.claimedUser) {
     out.push({ kind: 'user', label: `Approve user ${device.claimedUser}`, run: () => api(path(device, '/approve-user'), { method: 'POST' }) });
