@@ -4,7 +4,7 @@
  * only a claim, claims never block one another, and nothing an admin set is dropped by another source.
  */
 import { describe, expect, it } from 'vitest';
-import { adminSerials, approveSerials, canonicalOs, claimConflict, enrollmentUser, reportedAddresses, reportedSerials, sameAddress, sourceAddresses, sourceSerials, withoutSource, type ClaimContext, type SerialRow } from './identity-rules.ts';
+import { adminSerials, approveSerials, canonicalOs, claimConflict, enrollmentUser, reportedAddresses, reportedAgentUuid, reportedSerials, sameAddress, sourceAddresses, sourceSerials, withoutSource, type ClaimContext, type SerialRow } from './identity-rules.ts';
 
 describe('OS names a person would type become the canonical lower-case name', () => {
   it.each([
@@ -135,5 +135,23 @@ describe('the user of an enrolled device', () => {
     ['nobody', null, null, null, { user: null, claimedUser: null }],
   ] as const)('%s', (_name, keyUser, proven, named, expected) => {
     expect(enrollmentUser(keyUser, proven, named)).toEqual(expected);
+  });
+});
+
+describe("the SentinelOne agent UUID a device's agent reports is a claim, matched only once approved", () => {
+  const A = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+  const a = 'aaaaaaaabbbbccccddddeeeeeeeeeeee';
+  const b = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+  const none = { s1AgentUuid: null, reportedS1AgentUuid: null };
+  it.each([
+    ['a new UUID waits', none, A, false, false, { s1AgentUuid: null, reportedS1AgentUuid: a }],
+    ['a key that approves claims matches it at once', none, A, true, false, { s1AgentUuid: a, reportedS1AgentUuid: null }],
+    ["another device's UUID waits even with such a key", none, A, true, true, { s1AgentUuid: null, reportedS1AgentUuid: a }],
+    ["a report never replaces the device's approved UUID", { s1AgentUuid: b, reportedS1AgentUuid: null }, A, true, false, { s1AgentUuid: b, reportedS1AgentUuid: a }],
+    ['the approved UUID reported again is no claim', { s1AgentUuid: a, reportedS1AgentUuid: null }, A, false, false, { s1AgentUuid: a, reportedS1AgentUuid: null }],
+    ['no UUID any more: the claim stops waiting, the approved one stays', { s1AgentUuid: b, reportedS1AgentUuid: a }, null, false, false, { s1AgentUuid: b, reportedS1AgentUuid: null }],
+    ['silence changes nothing', { s1AgentUuid: null, reportedS1AgentUuid: a }, undefined, false, false, { s1AgentUuid: null, reportedS1AgentUuid: a }],
+  ] as const)('%s', (_name, before, reported, autoApprove, held, expected) => {
+    expect(reportedAgentUuid(before, reported, autoApprove, held)).toEqual(expected);
   });
 });

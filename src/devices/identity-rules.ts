@@ -140,6 +140,33 @@ export function reportedSerials(
   return sourceSerials(existing, 'device', usable, { others, autoApprove, claimsBlock: false });
 }
 
+/** An S1 agent UUID as S1 writes it: 32 lower-case hex digits (dashes dropped); null when empty. */
+export function agentUuidKey(value: string | null | undefined): string | null {
+  const v = value?.trim().toLowerCase().replace(/-/g, '') ?? '';
+  return v === '' ? null : v;
+}
+
+/** A device's agent-UUID fields: the one that matches (`s1AgentUuid`) and the one its agent claims. */
+export interface AgentUuidState {
+  s1AgentUuid: string | null;
+  reportedS1AgentUuid: string | null;
+}
+
+/**
+ * The agent-UUID fields after the device's agent reported `reported` (undefined: it said nothing, nothing changes).
+ * The UUID is a claim like a reported MAC: it waits in `reportedS1AgentUuid` (shown, never matched) until an admin
+ * approves it, unless `autoApprove` (an enrollment key that approves claims), the device has no UUID yet and no
+ * other device holds this one (`heldElsewhere`). A UUID the device already matches by is not claimed again; one
+ * it no longer reports stops waiting; an approved UUID (an admin's) is never changed by a report.
+ */
+export function reportedAgentUuid(before: AgentUuidState, reported: string | null | undefined, autoApprove: boolean, heldElsewhere: boolean): AgentUuidState {
+  if (reported === undefined) return before;
+  const uuid = agentUuidKey(reported);
+  if (uuid === null || uuid === before.s1AgentUuid) return { s1AgentUuid: before.s1AgentUuid, reportedS1AgentUuid: null };
+  if (autoApprove && !heldElsewhere && before.s1AgentUuid === null) return { s1AgentUuid: uuid, reportedS1AgentUuid: null };
+  return { s1AgentUuid: before.s1AgentUuid, reportedS1AgentUuid: uuid };
+}
+
 /** Every pending serial approved. */
 export const approveSerials = (rows: readonly SerialRow[]): SerialRow[] => rows.map((r) => ({ ...r, status: 'approved', note: null }));
 

@@ -13,12 +13,15 @@ import { PosternError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import { isUniqueViolation, uniqueViolationOn, type Executor, type Store, type Tx } from '../store/index.ts';
 import {
+  agentUuidKey,
   approveSerials,
   conflictNote,
   enrollmentUser,
   reportedAddresses,
+  reportedAgentUuid,
   reportedSerials,
   type AddressRow,
+  type AgentUuidState,
   type ClaimContext,
   type SerialRow,
 } from './identity-rules.ts';
@@ -143,6 +146,13 @@ export function createIdentityWrites(deps: IdentityDeps) {
   const heldElsewhere = async (tx: Executor, addresses: readonly string[], exceptId: string | null) =>
     new Set((await repo.addressHolders(tx, addresses, exceptId)).map((h) => h.address));
 
+  /** The agent-UUID fields after the agent stated `reported` (`reportedAgentUuid`), judged in this transaction. */
+  const agentUuidClaim = async (tx: Executor, before: AgentUuidState, reported: string | null | undefined, autoApprove: boolean, exceptId: string | null) => {
+    const uuid = agentUuidKey(reported);
+    const held = uuid !== null && autoApprove ? (await repo.agentUuidHolders(tx, uuid, exceptId)).length > 0 : false;
+    return reportedAgentUuid(before, reported, autoApprove, held);
+  };
+
   return {
     /**
      * Registers the machine an agent runs on. Tags and user come from the credential (and an identity-provider
@@ -159,6 +169,7 @@ export function createIdentityWrites(deps: IdentityDeps) {
         const serials = reportedSerials([], usable, req.autoApproveSerials, await claimsElsewhere(tx, repo, usable, null));
         const held = await heldElsewhere(tx, req.facts.addresses, null);
         const addresses = reportedAddresses([], req.facts.addresses, req.observedAddress, held);
+        const uuid = await agentUuidClaim(tx, { s1AgentUuid: null, reportedS1AgentUuid: null }, req.facts.s1AgentUuid, req.autoApproveSerials, null);
         const created: Device = {
           id: deps.ids('dev'),
           name: req.facts.name,
@@ -172,6 +183,8 @@ export function createIdentityWrites(deps: IdentityDeps) {
           macAddresses: req.autoApproveSerials ? macs : [],
           macSources: req.autoApproveSerials ? Object.fromEntries(macs.map((m) => [m, 'device'])) : {},
           reportedMacAddresses: req.autoApproveSerials ? [] : macs,
+          // The agent's UUID is a claim too: matched at once only when its key approves claims and no device has it.
+          ...uuid,
           user,
           claimedUser,
           tags: [...new Set(req.tags)],
@@ -212,8 +225,10 @@ export function createIdentityWrites(deps: IdentityDeps) {
         const usable = usableSerials(facts.serialNumbers);
         const serials = reportedSerials(serialRows, usable, false, await claimsElsewhere(tx, repo, usable, id));
         const addresses = reportedAddresses(addressRows, facts.addresses, observedAddress, await heldElsewhere(tx, facts.addresses, id));
+        const uuid = await agentUuidClaim(tx, { s1AgentUuid: before.s1AgentUuid ?? null, reportedS1AgentUuid: before.reportedS1AgentUuid ?? null }, facts.s1AgentUuid, false, id);
         const next: Device = {
           ...before,
+          ...uuid,
           name: facts.name,
           os: facts.os,
           osVersion: facts.osVersion ?? null,
@@ -263,7 +278,16 @@ export function createIdentityWrites(deps: IdentityDeps) {
         const before = await deps.mustGet(tx, id);
         const rows = await repo.serialRows(tx, id);
         const pendingMacs = before.reportedMacAddresses ?? [];
-        if (!rows.some((r) => r.status === 'pending') && pendingMacs.length === 0) throw new PosternError('CONFLICT', `Device ${id} has no serial or MAC waiting for approval.`);
+        const pendingUuid = before.reportedS1AgentUuid ?? null;
+        if (!rows.some((r) => r.status === 'pending') && pendingMacs.length === 0 && pendingUuid === null) {
+          throw new PosternError('CONFLICT', `Device ${id} has no serial, MAC or agent UUID waiting for approval.`);
+        }
+        const uuidHolder = pendingUuid ? (await repo.agentUuidHolders(tx, pendingUuid, id))[0] : undefined;
+        if (uuidHolder) {
+          throw new PosternError('CONFLICT', `Agent UUID ${pendingUuid} is recorded on device ${uuidHolder}; remove it from that device first, or delete this device if it is the same machine.`, {
+            details: [{ path: 'reportedS1AgentUuid', message: `${pendingUuid} belongs to ${uuidHolder}` }],
+          });
+        }
         const held = (await repo.serialHolders(tx, before.pendingSerials, id)).find((h) => h.status === 'approved');
         if (held) {
           throw new PosternError('CONFLICT', `Serial ${held.serial} is approved on device ${held.deviceId}; remove it from that device first, or delete this device if it is the same machine.`, {
@@ -277,11 +301,12 @@ export function createIdentityWrites(deps: IdentityDeps) {
           macAddresses: macs,
           macSources: { ...(before.macSources ?? {}), ...Object.fromEntries(pendingMacs.map((m) => [m, 'device'])) },
           reportedMacAddresses: [],
+          ...(pendingUuid ? { s1AgentUuid: pendingUuid, reportedS1AgentUuid: null } : {}),
           updatedAt: clock.now().toISOString(),
         };
         const approved = approveSerials(rows);
         await repo.update(tx, updated, { serials: approved });
-        await deps.audit.record(tx, { ...auditBase(by), action: 'device.serial.approve', target: id, after: { approved: before.pendingSerials, macs: pendingMacs } });
+        await deps.audit.record(tx, { ...auditBase(by), action: 'device.serial.approve', target: id, after: { approved: before.pendingSerials, macs: pendingMacs, ...(pendingUuid ? { s1AgentUuid: pendingUuid } : {}) } });
         await settleClaims(tx, repo, deps.audit, by, id, rows, approved);
         return updated;
       });
@@ -303,7 +328,9 @@ function sameDevice(a: Device, b: Device): boolean {
     same([...a.addresses].sort(), [...b.addresses].sort()) &&
     same([...a.reportedAddresses].sort(), [...b.reportedAddresses].sort()) &&
     same([...(a.reportedMacAddresses ?? [])].sort(), [...(b.reportedMacAddresses ?? [])].sort()) &&
-    same([...(a.macAddresses ?? [])].sort(), [...(b.macAddresses ?? [])].sort())
+    same([...(a.macAddresses ?? [])].sort(), [...(b.macAddresses ?? [])].sort()) &&
+    (a.s1AgentUuid ?? null) === (b.s1AgentUuid ?? null) &&
+    (a.reportedS1AgentUuid ?? null) === (b.reportedS1AgentUuid ?? null)
   );
 }
 

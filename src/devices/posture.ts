@@ -76,7 +76,7 @@ export function judgePosture(input: PostureInput): JudgedPosture {
   const freshness = new Map(input.integrations.map((i) => [i.id, i]));
   const verification = verifyDevice({
     hasUsableSerial: hasMatchKey(device),
-    hasPendingSerial: (device.pendingSerials ?? []).length > 0 || (device.reportedMacAddresses ?? []).length > 0,
+    hasPendingSerial: (device.pendingSerials ?? []).length > 0 || (device.reportedMacAddresses ?? []).length > 0 || Boolean(device.reportedS1AgentUuid),
     integrations: input.integrations,
     agents: input.agents,
     nowMs,

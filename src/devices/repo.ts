@@ -26,6 +26,7 @@ const toDevice = (row: DevicesTable, pendingSerials: string[] = []): Device => (
   macAddresses: fromJson<string[]>(row.mac_addresses ?? '[]', []),
   reportedMacAddresses: fromJson<string[]>(row.reported_mac_addresses ?? '[]', []),
   s1AgentUuid: row.s1_agent_uuid ?? null,
+  reportedS1AgentUuid: row.reported_s1_agent_uuid ?? null,
   macSources: fromJson<Record<string, string>>(row.mac_sources ?? '{}', {}),
   user: row.user,
   claimedUser: row.claimed_user,
@@ -66,6 +67,7 @@ const toRow = (d: Device): DevicesTable => ({
   mac_addresses: toJson(d.macAddresses ?? []),
   reported_mac_addresses: toJson(d.reportedMacAddresses ?? []),
   s1_agent_uuid: d.s1AgentUuid ?? null,
+  reported_s1_agent_uuid: d.reportedS1AgentUuid ?? null,
   mac_sources: toJson(d.macSources ?? {}),
 });
 
@@ -226,6 +228,7 @@ export function createDeviceRepo() {
         q = q.where((eb) =>
           eb.or([
             eb('claimed_user', 'is not', null),
+            eb('reported_s1_agent_uuid', 'is not', null),
             eb.exists(eb.selectFrom('device_serials').select('device_id').whereRef('device_serials.device_id', '=', 'devices.id').where('status', '=', 'pending')),
           ]),
         );
@@ -247,6 +250,13 @@ export function createDeviceRepo() {
      * Every device's id and approved serials: what the matcher needs, nothing more. A serial still pending an
      * admin's approval matches no agent, so a device cannot borrow an agent's posture by naming its serial.
      */
+    /** The devices other than `exceptId` whose (approved) agent UUID is `uuid`. */
+    async agentUuidHolders(db: Executor, uuid: string, exceptId: string | null): Promise<string[]> {
+      let q = db.selectFrom('devices').select('id').where('s1_agent_uuid', '=', uuid);
+      if (exceptId) q = q.where('id', '!=', exceptId);
+      return (await q.execute()).map((r) => r.id);
+    },
+
     async listSerials(db: Executor): Promise<{ id: string; serialNumbers: string[]; macAddresses: string[]; s1AgentUuid: string | null }[]> {
       const [devices, serials] = await Promise.all([
         db.selectFrom('devices').select(['id', 'mac_addresses', 's1_agent_uuid']).execute(),

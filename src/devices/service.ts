@@ -10,7 +10,7 @@ import { notFound, PosternError, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Executor, Store } from '../store/index.ts';
-import { adminSerials, type AddressRow } from './identity-rules.ts';
+import { adminSerials, agentUuidKey, type AddressRow } from './identity-rules.ts';
 import { auditBase, createIdentityWrites, refuseTaken, settleClaims, usableSerials, writeTransaction, type Actor, type DeviceChangeHook } from './identity.ts';
 import { chunks } from '../lib/chunks.ts';
 import type { DeviceRepo } from './repo.ts';
@@ -146,7 +146,13 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           ...(patch.user !== undefined ? { user: patch.user?.toLowerCase() ?? null, claimedUser: null } : {}),
           ...(patch.tags !== undefined ? { tags: dedupe(patch.tags) } : {}),
           ...(patch.macAddresses !== undefined ? { macAddresses: macList(patch.macAddresses), macSources: {} } : {}),
-          ...(patch.s1AgentUuid !== undefined ? { s1AgentUuid: agentUuid(patch.s1AgentUuid) } : {}),
+          // An admin's UUID settles the agent's claim when it is the same one.
+          ...(patch.s1AgentUuid !== undefined
+            ? {
+                s1AgentUuid: agentUuid(patch.s1AgentUuid),
+                reportedS1AgentUuid: before.reportedS1AgentUuid === agentUuid(patch.s1AgentUuid) ? null : (before.reportedS1AgentUuid ?? null),
+              }
+            : {}),
           updatedAt: clock.now().toISOString(),
         };
         await refuseTaken(tx, repo, serials ?? [], addresses ?? [], id);
@@ -251,7 +257,4 @@ function macList(values: readonly string[]): string[] {
 }
 
 /** An S1 agent UUID as S1 writes it: 32 lower-case hex digits (dashes dropped). */
-function agentUuid(value: string | null | undefined): string | null {
-  const v = value?.trim().toLowerCase().replace(/-/g, '') ?? '';
-  return v === '' ? null : v;
-}
+const agentUuid = agentUuidKey;

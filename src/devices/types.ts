@@ -20,6 +20,8 @@ export interface Device {
   reportedMacAddresses?: string[];
   /** A SentinelOne agent UUID an admin recorded: matched when neither serial nor MAC can match. */
   s1AgentUuid?: string | null;
+  /** The SentinelOne agent UUID the device's own agent reported: shown, never matched until an admin approves it. */
+  reportedS1AgentUuid?: string | null;
   /** Which source put each of `macAddresses` there (`device`: the agent's own, approved); absent: an admin. */
   macSources?: Record<string, string>;
   user: string | null;
@@ -41,6 +43,8 @@ export interface DeviceFacts {
   addresses: string[];
   /** The machine's network interfaces' MACs. */
   macAddresses?: string[];
+  /** The local SentinelOne agent's UUID (a claim; null: the machine has none). */
+  s1AgentUuid?: string | null;
 }
 
 /** An enrollment: the agent's facts plus what its credential (and any identity-provider login) proves. */

@@ -10,6 +10,7 @@ import { createSecretBox, keyIdOf } from '../lib/secrets.ts';
 import { createPostern } from '../main.ts';
 import { startS1Simulator, type S1Simulator } from '../s1/index.ts';
 import { bindTo, listSealed, openStore } from '../store/index.ts';
+import { startTailscaleSimulator } from '../tailnet/index.ts';
 
 const ADMIN = 'pst_keyring_test_admin_token_0123456789';
 
@@ -144,6 +145,30 @@ describe.each(engines())('one master key per deployment ($engine)', ({ newDataba
       await expect.poll(async () => (await postern.services.integrations.get(created.id)).status.state, { timeout: 15_000 }).toBe('ok');
     } finally {
       await postern.close();
+    }
+  });
+  it('a tailnet stopped for MASTER_KEY_INVALID resumes by itself once a process opens its API key', async () => {
+    const ts = await startTailscaleSimulator({ nodeCount: 2 });
+    const config = configFor(await newDatabaseUrl(), { POSTERN_MASTER_KEY: hexKey() });
+    let postern = await createPostern({ config, logger: silentLogger(), schedule: false });
+    try {
+      const tn = await postern.services.tailnets.create({ name: 't', tailnet: '-', baseUrl: ts.url, apiKey: ts.apiKey }, { actor: 'test' }, { wait: true });
+      expect(tn.status.state).toBe('ok');
+      // As a process with another key left it, before such processes were refused.
+      await postern.store.db
+        .updateTable('tailnet_status')
+        .set({ state: 'stopped', next_sync_at: null, last_error_code: 'MASTER_KEY_INVALID', last_error_message: 'sealed with a different master key' })
+        .where('tailnet_id', '=', tn.id)
+        .execute();
+      expect((await postern.services.tailnets.get(tn.id)).status.state).toBe('stopped');
+      await postern.close();
+
+      postern = await createPostern({ config, logger: silentLogger() });
+      await postern.listen();
+      await expect.poll(async () => (await postern.services.tailnets.get(tn.id)).status, { timeout: 15_000 }).toMatchObject({ state: 'ok', lastError: null });
+    } finally {
+      await postern.close();
+      await ts.close();
     }
   });
 });

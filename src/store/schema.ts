@@ -84,6 +84,8 @@ export interface DevicesTable {
   reported_mac_addresses: string;
   /** A SentinelOne agent UUID an admin recorded (32 lower-case hex), matched after MACs (0011). */
   s1_agent_uuid: string | null;
+  /** The SentinelOne agent UUID the device's agent reported: a claim, never matched until approved (0017). */
+  reported_s1_agent_uuid?: string | null;
   /** JSON: MAC to the source that approved it (`device`); MACs without an entry were set by an admin (0013). */
   mac_sources?: string;
 }

@@ -14,7 +14,7 @@ import type { RetryOptions, TailscaleClientFactory } from './client.ts';
 import { createTailnetRepo } from './repo.ts';
 import { createTailnetScheduler } from './schedule.ts';
 import { createTailnetService } from './service.ts';
-import { createTailnetSync } from './sync.ts';
+import { createTailnetSync, openCredential } from './sync.ts';
 
 export interface TailnetTuning {
   clientRetry?: Partial<RetryOptions>;
@@ -47,6 +47,25 @@ export function createTailnetModule(deps: TailnetModuleDeps) {
   const runSync = deps.metrics ? instrumentSyncs(deps.metrics, plain, async (id) => (await repo.getStatus(deps.store.db, id))?.state ?? null) : plain;
   const send = deps.notifier?.tailnetAlert?.bind(deps.notifier);
   const alerts = send ? createTailnetAlerts({ store: deps.store, repo, notifier: { tailnetAlert: send }, logger: deps.logger }) : null;
+  /**
+   * At start: a source stopped because a process could not open its credential with its master key (before
+   * processes refused a key that is not the deployment's) syncs again at once when this process opens it, as
+   * integrations do (`sync`'s upkeep).
+   */
+  const resumeIfKeyWorks = async (id: string): Promise<void> => {
+    // Locked: another process is syncing this source right now, so it is not stopped for its key.
+    await deps.store.withLock(`postern:tailnet:${id}`, async () => {
+      const [record, status] = await Promise.all([repo.get(deps.store.db, id), repo.getStatus(deps.store.db, id)]);
+      if (!record || !status || status.state !== 'stopped' || status.lastError?.code !== 'MASTER_KEY_INVALID') return;
+      try {
+        openCredential(deps.secrets, record);
+      } catch {
+        return;
+      }
+      await repo.putStatus(deps.store.db, id, { ...status, state: 'waiting_to_sync', nextSyncAt: deps.clock.now().toISOString(), consecutiveFailures: 0, pausedSince: null, lastError: null });
+      deps.logger.info({ tailnetId: id }, 'this process opens the credential the master key had stopped; the tailnet syncs again');
+    });
+  };
   const scheduler = createTailnetScheduler(
     {
       list: (db) => repo.list(db),
@@ -56,7 +75,7 @@ export function createTailnetModule(deps: TailnetModuleDeps) {
       },
       runSync,
     },
-    { ...deps, ...(alerts ? { afterSync: alerts.stateChanged } : {}) },
+    { ...deps, onStart: resumeIfKeyWorks, ...(alerts ? { afterSync: alerts.stateChanged } : {}) },
   );
   const service = createTailnetService({ ...deps, repo, scheduler });
   return { repo, sync, scheduler, service };

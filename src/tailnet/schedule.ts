@@ -22,7 +22,7 @@ export interface SyncJobs {
 
 export function createTailnetScheduler(
   jobs: SyncJobs,
-  deps: { store: Store; clock: Clock; logger: Logger; afterSync?: (id: string) => Promise<void> },
+  deps: { store: Store; clock: Clock; logger: Logger; afterSync?: (id: string) => Promise<void>; onStart?: (id: string) => Promise<void> },
 ): Scheduler {
   const integrations: Pick<IntegrationRepo, 'list' | 'getStatus'> = {
     // The scheduler reads only `id` of each listed record.
@@ -68,5 +68,6 @@ export function createTailnetScheduler(
     clock: deps.clock,
     logger: deps.logger,
     ...(afterSync ? { afterSync: (outcome: SyncOutcome) => afterSync(outcome.integrationId) } : {}),
+    ...(deps.onStart ? { onStart: deps.onStart } : {}),
   });
 }

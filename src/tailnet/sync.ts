@@ -15,7 +15,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import { bindTo, type Store } from '../store/index.ts';
 import type { RetryPolicy } from '../sync/index.ts';
-import type { RetryOptions, TailscaleClient, TailscaleClientFactory } from './client.ts';
+import type { RetryOptions, TailscaleClient, TailscaleClientFactory, TailscaleCredentials as Credentials } from './client.ts';
 import { applyOp, desiredExport, effectiveExpirySeconds, planExport, reconcileExported } from './export-plan.ts';
 import { checkNode, linkConflict, printableNodeId, type NodeFacts } from './import-plan.ts';
 import type { NodeLink, TailnetRepo } from './repo.ts';
@@ -78,6 +78,13 @@ const emptyCounts = (): TailnetCounts => ({
   skippedNodes: [],
 });
 
+/** A source's credential, opened (throws MASTER_KEY_INVALID or SECRET_BINDING_INVALID when this key cannot). */
+export function openCredential(secrets: SecretBox, rec: TailnetRecord): Credentials {
+  return rec.auth.kind === 'apiKey'
+    ? { kind: 'apiKey', apiKey: secrets.open(rec.auth.apiKeySealed, bindTo.tailnetApiKey(rec.id, rec.baseUrl)) }
+    : { kind: 'oauth', clientId: rec.auth.clientId, clientSecret: secrets.open(rec.auth.clientSecretSealed, bindTo.tailnetClientSecret(rec.id, rec.baseUrl)) };
+}
+
 /** How often postern reads back what each node holds in Tailscale, to catch values changed behind its back. */
 export const RECONCILE_EVERY_MS = 24 * 60 * 60_000;
 
@@ -91,10 +98,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
   const reconciledAt = new Map<string, number>();
 
   function clientFor(rec: TailnetRecord): TailscaleClient {
-    const credentials =
-      rec.auth.kind === 'apiKey'
-        ? { kind: 'apiKey' as const, apiKey: deps.secrets.open(rec.auth.apiKeySealed, bindTo.tailnetApiKey(rec.id, rec.baseUrl)) }
-        : { kind: 'oauth' as const, clientId: rec.auth.clientId, clientSecret: deps.secrets.open(rec.auth.clientSecretSealed, bindTo.tailnetClientSecret(rec.id, rec.baseUrl)) };
+    const credentials = openCredential(deps.secrets, rec);
     return deps.tailscale(
       { baseUrl: rec.baseUrl, tailnet: rec.tailnet, credentials },
       { clock, random, ...(deps.clientRetry ? { retry: deps.clientRetry } : {}), ...(deps.timeoutMs ? { timeoutMs: deps.timeoutMs } : {}) },

@@ -193,11 +193,13 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       expect(await flashed(page)).toContain(`laptop-${n} deleted`);
       expect((await h.request('GET', `/v1/devices/${added}`)).status).toBe(404);
 
-      // Approvals on a device: the serial, MAC and user its agent claimed; then its tokens are rotated and revoked.
+      // Approvals on a device: the serial, MAC and user its agent claimed (approving the serials approves the MACs
+      // reported with them); then its tokens are rotated and revoked.
       const claimed = await enroll(`claimed-${n}`, { serialNumbers: [`CLAIM${width}`], macAddresses: ['3c:22:fb:00:00:01'], user: `carol-${n}@example.com` });
       await goTo(page, `#/devices/${claimed.id}`);
       await fitsAndPasses(page, `device-${width}`);
-      // Approving the serials approves the MACs the agent reported with them.
+      expect(await page.locator('#approve-serials').textContent()).toContain('with MACs 3c:22:fb:00:00:01');
+      expect(await page.locator('#approve-macs').count()).toBe(0);
       for (const kind of ['serials', 'user']) {
         await page.locator(`#approve-${kind}`).click();
         await page.locator('#flash').waitFor();

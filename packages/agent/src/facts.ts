@@ -16,6 +16,8 @@ export interface DeviceFacts {
   addresses: string[];
   /** The machine's MACs; a claim the server shows, never a key it matches on until an admin sets it. */
   macAddresses?: string[];
+  /** The local SentinelOne agent's UUID (null: none here); a claim the server keeps until an admin approves it. */
+  s1AgentUuid?: string | null;
 }
 
 const OS_NAMES: Partial<Record<NodeJS.Platform, string>> = { darwin: 'macos', win32: 'windows', linux: 'linux', freebsd: 'freebsd', openbsd: 'openbsd' };
@@ -122,6 +124,7 @@ export function collectFacts(overrides: Partial<DeviceFacts> = {}): DeviceFacts 
     serialNumbers: reading.serials,
     addresses: overrides.addresses ?? collectAddresses(),
     macAddresses: overrides.macAddresses ?? collectMacs(),
+    s1AgentUuid: overrides.s1AgentUuid !== undefined ? overrides.s1AgentUuid : readS1AgentUuid(),
     serialsReadable: reading.readable,
   };
 }

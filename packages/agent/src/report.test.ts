@@ -4,6 +4,7 @@
  * firmware (not root) reports the serials read at enrollment instead of none.
  */
 import { describe, expect, it } from 'vitest';
+import { collectFacts } from './facts.ts';
 import { factsToSend, mergeSettings } from './report.ts';
 import type { AgentState } from './state.ts';
 
@@ -38,5 +39,10 @@ describe('what a report sends', () => {
   });
   it('firmware unreadable here (a service without root): the serials read at enrollment, never none', () => {
     expect(factsToSend({ name: null, serialNumbers: null, firmwareSerials: ['FW1'] }, { ...facts, serialNumbers: [], serialsReadable: false })).toMatchObject({ serialNumbers: ['FW1'] });
+  });
+  it("the local SentinelOne agent's UUID goes with every report, and none is said as null", () => {
+    expect(factsToSend(state, { ...facts, s1AgentUuid: 'aaaaaaaabbbbccccddddeeeeeeeeeeee' })).toMatchObject({ s1AgentUuid: 'aaaaaaaabbbbccccddddeeeeeeeeeeee' });
+    expect(collectFacts({ serialNumbers: [], s1AgentUuid: null })).toMatchObject({ s1AgentUuid: null });
+    expect(collectFacts({ serialNumbers: [] })).toHaveProperty('s1AgentUuid');
   });
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { DeviceService } from '../../devices/index.ts';
 import type { EnrollmentService } from '../../keys/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
-import { idParam, ipAddress, isoTime, osName as os, pageQuery, tag, text } from '../schemas.ts';
+import { agentUuidField, idParam, ipAddress, isoTime, osName as os, pageQuery, tag, text } from '../schemas.ts';
 
 const user = z.email({ error: 'must be an email address' }).max(254);
 
@@ -14,7 +14,7 @@ const fields = {
   serialNumbers: z.array(text(128)).max(16),
   addresses: z.array(ipAddress).max(32),
   macAddresses: z.array(z.string().regex(/^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/, { message: 'must be MAC addresses like 3c:22:fb:12:34:56' })).max(32),
-  s1AgentUuid: z.string().trim().regex(/^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$/, { message: 'must be a SentinelOne agent UUID (32 hex digits)' }).nullable(),
+  s1AgentUuid: agentUuidField.nullable(),
   user: user.nullable(),
   tags: z.array(tag).max(64),
 };

@@ -10,7 +10,7 @@ import { PosternError } from '../../lib/errors.ts';
 import { ROLES, type EnrollmentGrant, type EnrollmentService, type Principal } from '../../keys/index.ts';
 import type { Authenticator } from '../auth.ts';
 import { ADMIN, defineRoute, type RouteDeps } from '../route.ts';
-import { idParam, ipAddress, isoTime, osName, tag, text } from '../schemas.ts';
+import { agentUuidField, idParam, ipAddress, isoTime, osName, tag, text } from '../schemas.ts';
 import { clientAddress, normalizeIp, trustedProxies as trustList, type TrustedProxies } from '../gateway.ts';
 import type { DeviceLogin } from '../../oidc/index.ts';
 
@@ -22,6 +22,11 @@ const facts = {
   addresses: z.array(ipAddress).max(32).default([]),
   /** The machine's MACs: kept as a claim (`reportedMacAddresses`); an admin decides which identify it. */
   macAddresses: z.array(text(64)).max(32).optional(),
+  /**
+   * The local SentinelOne agent's UUID (`sentinelctl`): kept as a claim (`reportedS1AgentUuid`) until an admin
+   * approves it, unless the enrollment key approves claims and no other device has it; null: no agent.
+   */
+  s1AgentUuid: agentUuidField.nullable().optional(),
 };
 
 const email = z.email({ error: 'must be an email address' }).max(254);

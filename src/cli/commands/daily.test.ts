@@ -109,7 +109,7 @@ describe('approvals: several devices, all pending, and the review queue', () => 
 
     const again = await postern('devices', 'approve-serials', a);
     expect(again.code).toBe(1);
-    expect(again.err[0]).toMatch(new RegExp(`^postern: ${a}: CONFLICT: Device ${a} has no serial or MAC waiting for approval\\.$`));
+    expect(again.err[0]).toMatch(new RegExp(`^postern: ${a}: CONFLICT: Device ${a} has no serial, MAC or agent UUID waiting for approval\\.$`));
     const none = await postern('devices', 'approve-serials');
     expect(none.code).toBe(1);
     expect(none.err[0]).toContain('`postern devices review` lists what waits');

@@ -35,6 +35,8 @@ export interface ReviewItem {
   claimedUser: string | null;
   pendingSerials: string[];
   reportedMacs: string[];
+  /** The SentinelOne agent UUID the device's agent reported, not yet matched on (approved with its serials). */
+  reportedAgentUuid: string | null;
   conflicts: { integrationId: string; agentId: string; serial: string; conflictAgentIds: string[] }[];
 }
 
@@ -46,9 +48,10 @@ export function reviewItem(d: DeviceView): ReviewItem | null {
     claimedUser: d.claimedUser ?? null,
     pendingSerials: d.pendingSerials ?? [],
     reportedMacs: unapprovedMacs(d),
+    reportedAgentUuid: d.reportedS1AgentUuid ?? null,
     conflicts: conflicts(d).map((m) => ({ integrationId: m.integrationId, agentId: m.agentId, serial: m.serial, conflictAgentIds: m.conflictAgentIds })),
   };
-  return item.claimedUser || item.pendingSerials.length || item.reportedMacs.length || item.conflicts.length ? item : null;
+  return item.claimedUser || item.pendingSerials.length || item.reportedMacs.length || item.reportedAgentUuid || item.conflicts.length ? item : null;
 }
 
 type ApproveKind = 'serials' | 'user' | 'macs';
@@ -182,7 +185,8 @@ export function registerDeviceActionCommands(devices: Command, io: Output = cons
           for (const item of queue) {
             const kinds: ApproveKind[] = [];
             for (const kind of ['serials', 'user', 'macs'] as const) {
-              const pending = kind === 'serials' ? item.pendingSerials.length > 0 : kind === 'user' ? item.claimedUser !== null : item.reportedMacs.length > 0;
+              // approve-serials approves the reported agent UUID with the serials.
+              const pending = kind === 'serials' ? item.pendingSerials.length > 0 || item.reportedAgentUuid !== null : kind === 'user' ? item.claimedUser !== null : item.reportedMacs.length > 0;
               if (!pending) continue;
               try {
                 await approve(remote, kind, item.id);
@@ -204,12 +208,13 @@ export function registerDeviceActionCommands(devices: Command, io: Output = cons
           if (item.claimedUser) io.out(`  claims user ${item.claimedUser}  (postern devices approve-user ${item.id})`);
           if (item.pendingSerials.length) io.out(`  serials awaiting approval: ${item.pendingSerials.join(', ')}  (postern devices approve-serials ${item.id})`);
           if (item.reportedMacs.length) io.out(`  MACs reported, not matched: ${item.reportedMacs.join(', ')}  (postern devices approve-macs ${item.id})`);
+          if (item.reportedAgentUuid) io.out(`  agent UUID reported, not matched: ${item.reportedAgentUuid}  (postern devices approve-serials ${item.id})`);
           for (const c of item.conflicts) {
             io.out(`  conflict: serial ${c.serial} is on ${c.conflictAgentIds.length + 1} agents of ${c.integrationId}; ${c.agentId} (most recently active) is used, not ${c.conflictAgentIds.join(', ')}`);
           }
         }
         if (doApprove) io.out(`Approved pending claims on ${approvedIds.length} device${approvedIds.length === 1 ? '' : 's'}${failed.length ? `; ${failed.length} failed` : ''}; conflicts stay until the duplicate agents are removed in SentinelOne.`);
-        else if (queue.some((i) => i.claimedUser || i.pendingSerials.length || i.reportedMacs.length)) io.out('Approve them all with `postern devices review --approve`, or one by one with the commands shown.');
+        else if (queue.some((i) => i.claimedUser || i.pendingSerials.length || i.reportedMacs.length || i.reportedAgentUuid)) io.out('Approve them all with `postern devices review --approve`, or one by one with the commands shown.');
       }),
     );
 

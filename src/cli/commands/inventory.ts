@@ -25,6 +25,8 @@ export interface DeviceView {
   pendingSerials?: string[];
   macAddresses?: string[];
   reportedMacAddresses?: string[];
+  s1AgentUuid?: string | null;
+  reportedS1AgentUuid?: string | null;
   addresses?: string[];
   conflicts?: { code: string; serial: string; source: string; deviceId: string | null; message: string }[];
   tags: string[];
@@ -54,6 +56,8 @@ export function printDevice(d: DeviceView, io: Output): void {
   if (pending.size) io.out(`  awaiting approval (postern devices approve-serials ${d.id}): ${[...pending].join(', ')}`);
   const macs = (d.reportedMacAddresses ?? []).filter((m) => !(d.macAddresses ?? []).includes(m));
   if (macs.length) io.out(`  MACs reported, not matched until approved (postern devices approve-macs ${d.id}): ${macs.join(', ')}`);
+  if (d.s1AgentUuid) io.out(`  SentinelOne agent UUID: ${d.s1AgentUuid}`);
+  if (d.reportedS1AgentUuid) io.out(`  agent UUID reported, not matched until approved (postern devices approve-serials ${d.id}): ${d.reportedS1AgentUuid}`);
   for (const c of d.conflicts ?? []) io.out(`  conflict on ${c.serial} (${c.source}): ${c.code}: ${c.message}`);
   if (d.claimedUser) io.out(`  claims user ${d.claimedUser} (not used until: postern devices approve-user ${d.id})`);
   for (const m of d.match ?? []) {

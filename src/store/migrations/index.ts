@@ -14,10 +14,11 @@ import { identityProvenance } from './0013-identity-provenance.ts';
 import { decisionLogSummaries } from './0014-decision-log-summaries.ts';
 import { sealedSecrets } from './0015-sealed-secrets.ts';
 import { consoleSessions } from './0016-console-sessions.ts';
+import { reportedAgentUuid } from './0017-reported-agent-uuid.ts';
 import type { EngineMigration } from './types.ts';
 
 /** Applied in name order, whatever order they are listed in. */
-export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk, identityProvenance, decisionLogSummaries, sealedSecrets, consoleSessions].sort(
+export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk, identityProvenance, decisionLogSummaries, sealedSecrets, consoleSessions, reportedAgentUuid].sort(
   (a, b) => a.name.localeCompare(b.name),
 );
 export type { Engine, EngineMigration } from './types.ts';

@@ -5,26 +5,81 @@
  */
 import { api } from '../api.js';
 import { confirmDialog, openDialog } from '../dialog.js';
-import { badge, code, errorBox, h, time } from '../dom.js';
+import { badge, code, errorBox, h, route, time } from '../dom.js';
 import { actionButton, field, flash, input, showError } from '../forms.js';
 import { deviceDialog } from './device-form.js';
 
 const path = (device, rest = '') => `/v1/devices/${encodeURIComponent(device.id)}${rest}`;
 
-/** The approvals waiting on a device, as [label, what, run] — shared by the device page and the review queue. */
+/**
+ * The approvals waiting on a device, as {kind, label, run} — shared by the device page and the review queue.
+ * Approving its serials (POST approve-serials) also approves the MACs and agent UUID its agent reported, so those
+ * get buttons of their own only when no serial waits.
+ */
 export function pendingApprovals(device) {
   const out = [];
-  // One approval covers what the device's agent named: its pending serials and the MACs it reported.
-  const serials = device.pendingSerials ?? [];
   const newMacs = (device.reportedMacAddresses ?? []).filter((m) => !(device.macAddresses ?? []).includes(m));
-  if (serials.length || newMacs.length) {
-    const what = [serials.length ? `serials ${serials.join(', ')}` : '', newMacs.length ? `MACs ${newMacs.join(', ')}` : ''].filter(Boolean).join(' and ');
-    out.push({ kind: 'serials', label: `Approve ${what}`, run: () => api(path(device, '/approve-serials'), { method: 'POST' }) });
+  const uuid = device.reportedS1AgentUuid ?? null;
+  if (device.pendingSerials?.length) {
+    const also = [newMacs.length ? `MACs ${newMacs.join(', ')}` : null, uuid ? `agent UUID ${uuid}` : null].filter(Boolean);
+    const label = `Approve serials ${device.pendingSerials.join(', ')}${also.length ? ` with ${also.join(' and ')}` : ''}`;
+    out.push({ kind: 'serials', label, run: () => api(path(device, '/approve-serials'), { method: 'POST' }) });
+  } else {
+    if (newMacs.length) {
+      out.push({
+        kind: 'macs',
+        label: `Approve MACs ${newMacs.join(', ')}`,
+        run: () => api(path(device), { method: 'PATCH', body: { macAddresses: [...(device.macAddresses ?? []), ...newMacs] } }),
+      });
+    }
+    if (uuid) {
+      out.push({ kind: 'uuid', label: `Approve agent UUID ${uuid}`, run: () => api(path(device), { method: 'PATCH', body: { s1AgentUuid: uuid } }) });
+    }
   }
   if (device.claimedUser) {
     out.push({ kind: 'user', label: `Approve user ${device.claimedUser}`, run: () => api(path(device, '/approve-user'), { method: 'POST' }) });
   }
   return out;
+}
+
+/** What resolves each identity conflict from this device, when something here can (else the other device can). */
+const RESOLUTIONS = {
+  SERIAL_CLAIMED: 'Approve this device’s claim',
+  SERIAL_CONTESTED: 'Approve this device’s claim',
+};
+
+/**
+ * A device's identity conflicts (`conflicts` of the device view): each claim that waits on one, with its code, the
+ * serial, the source that claimed it and the other device; for an admin, the button that resolves it where one
+ * does (approving this device's claim leaves the other claims waiting on it). Shared by the device page and the
+ * review queue; `onResolved(message)` redraws the page.
+ */
+export function conflictList(device, { isAdmin, onResolved, where }) {
+  const conflicts = device.conflicts ?? [];
+  if (conflicts.length === 0) return null;
+  return h(
+    'ul',
+    { class: 'identity-conflicts' },
+    conflicts.map((c) => {
+      const label = RESOLUTIONS[c.code];
+      return h(
+        'li',
+        { 'data-code': c.code, 'data-serial': c.serial },
+        code(c.code),
+        ' serial ',
+        code(c.serial),
+        ` from ${c.source}`,
+        c.deviceId ? [' · other device ', h('a', { href: route(`/devices/${encodeURIComponent(c.deviceId)}`), class: 'other-device' }, c.deviceId)] : null,
+        h('div', { class: 'muted' }, c.message),
+        isAdmin && label
+          ? actionButton(label, async () => {
+              await api(path(device, '/approve-serials'), { method: 'POST' });
+              onResolved(`Approved the serials of ${device.name}; the other claims wait on it.`);
+            }, { kind: 'secondary resolve-conflict', where })
+          : null,
+      );
+    }),
+  );
 }
 
 /** The admin's actions card on a device page. `reload()` redraws the page (the result is flashed above it). */

@@ -6,7 +6,8 @@
 import { api } from '../api.js';
 import { code, consoleWords, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
 import { historySection } from './device-history.js';
-import { deviceActions, exceptionsCard } from './device-actions.js';
+import { conflictList, deviceActions, exceptionsCard } from './device-actions.js';
+import { flash } from '../forms.js';
 import { postureLossBanner } from './rollout.js';
 import { userRiskLevel } from './users.js';
 
@@ -41,11 +42,14 @@ export async function devicePage(view, { match, go, isAdmin }) {
       ['Addresses', list(device.addresses)],
       ...(device.macAddresses?.length ? [['MAC addresses', list(device.macAddresses)]] : []),
       ...(device.reportedMacAddresses?.length ? [['MACs reported, not set', h('span', { class: 'reported-macs' }, list(device.reportedMacAddresses))]] : []),
+      ...(device.s1AgentUuid ? [['SentinelOne agent UUID', h('code', { class: 'agent-uuid' }, device.s1AgentUuid)]] : []),
+      ...(device.reportedS1AgentUuid ? [['Agent UUID reported, not set', h('code', { class: 'reported-agent-uuid' }, device.reportedS1AgentUuid)]] : []),
       ...(device.reportedAddresses?.length ? [['Reported, not observed', h('span', { class: 'reported-addresses' }, list(device.reportedAddresses))]] : []),
       ['Tags', list(device.tags)],
       ['Updated', time(device.updatedAt, { relative: true })],
     ]),
     h('p', { class: 'links' }, h('a', { href: route('/audit', { target: device.id }) }, 'Audit events'), ' · ', h('a', { href: route('/decisions', { device: device.id }) }, 'Decisions')),
+    conflictsSection(device, { isAdmin, reload }),
     isAdmin ? deviceActions(device, { reload, go }) : null,
     verificationSection(device.verification?.sentinelOne),
     matchSection(device.match ?? [], names),
@@ -53,6 +57,21 @@ export async function devicePage(view, { match, go, isAdmin }) {
     attributesSection(device.attributes ?? {}, names),
     history,
     rawRecordSection(device.id),
+  );
+}
+
+/** The claims of this device that wait on a conflict with another device, and what resolves each. */
+function conflictsSection(device, { isAdmin, reload }) {
+  const result = h('div', { 'aria-live': 'polite' });
+  const found = conflictList(device, { isAdmin, where: result, onResolved: (message) => (flash(message), reload()) });
+  if (!found) return null;
+  return h(
+    'section',
+    { class: 'card', id: 'identity-conflicts' },
+    h('h2', {}, `Identity conflicts (${device.conflicts.length})`),
+    h('p', { class: 'hint' }, 'These claims wait: another device holds or also claims the same serial. Resolve it here, on the other device, or by deleting the device that should not exist.'),
+    found,
+    result,
   );
 }
 

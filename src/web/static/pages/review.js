@@ -1,12 +1,13 @@
 /**
- * The review queue: every device with something an admin must approve (a serial or MAC its agent named, a user it
- * claimed), with the SentinelOne conflicts beside it, a page at a time. Admins tick devices and approve them all at
+ * The review queue: every device with something an admin must approve (a serial, MAC or agent UUID its agent named,
+ * a user it claimed), with its identity conflicts (and the button that resolves each, where one does) and the
+ * SentinelOne conflicts beside it, a page at a time. Admins tick devices and approve them all at
  * once; each device's approvals go through their own API routes (audited there) and the outcome of each is shown.
  */
 import { api } from '../api.js';
 import { code, emptyState, h, replace, route, scrollBox } from '../dom.js';
 import { flash } from '../forms.js';
-import { pendingApprovals } from './device-actions.js';
+import { conflictList, pendingApprovals } from './device-actions.js';
 import { loadMoreButton } from './devices.js';
 
 const PAGE_SIZE = 100;
@@ -22,7 +23,7 @@ export async function reviewPage(view, { isAdmin, go }) {
   const table = h(
     'table',
     { class: 'review stack' },
-    h('thead', {}, h('tr', {}, isAdmin ? h('th', { scope: 'col' }, selectAll) : null, ['Device', 'Waiting for approval', 'SentinelOne conflicts'].map((l) => h('th', { scope: 'col' }, l)))),
+    h('thead', {}, h('tr', {}, isAdmin ? h('th', { scope: 'col' }, selectAll) : null, ['Device', 'Waiting for approval', 'Identity conflicts', 'SentinelOne conflicts'].map((l) => h('th', { scope: 'col' }, l)))),
     body,
   );
   const results = h('div', { id: 'review-results', 'aria-live': 'polite' });
@@ -33,7 +34,7 @@ export async function reviewPage(view, { isAdmin, go }) {
     const page = await api('/v1/devices', { query: { limit: PAGE_SIZE, cursor, awaitingApproval: 'true' } });
     for (const device of page.data) {
       queued.set(device.id, device);
-      body.append(reviewRow(device, isAdmin));
+      body.append(reviewRow(device, isAdmin, (message) => (flash(message), go('/review'))));
     }
     more.replaceChildren(page.nextCursor ? loadMoreButton(() => load(page.nextCursor), more) : '');
   }
@@ -71,12 +72,15 @@ export async function reviewPage(view, { isAdmin, go }) {
   view.append(isAdmin ? h('div', { class: 'toolbar' }, approve) : null, results, scrollBox('Devices awaiting approval', table), more);
 }
 
-function reviewRow(device, isAdmin) {
+function reviewRow(device, isAdmin, onResolved) {
   const waiting = [
     ...(device.pendingSerials ?? []).map((s) => ['serial', s]),
     ...(device.reportedMacAddresses ?? []).filter((m) => !(device.macAddresses ?? []).includes(m)).map((m) => ['MAC', m]),
+    ...(device.reportedS1AgentUuid ? [['agent UUID', device.reportedS1AgentUuid]] : []),
     ...(device.claimedUser ? [['user', device.claimedUser]] : []),
   ];
+  const result = h('div', { 'aria-live': 'polite' });
+  const identity = conflictList(device, { isAdmin, onResolved, where: result });
   const conflicts = (device.match ?? []).flatMap((m) => m.conflictAgentIds ?? []);
   return h(
     'tr',
@@ -84,6 +88,7 @@ function reviewRow(device, isAdmin) {
     isAdmin ? h('td', { 'data-label': 'Select' }, h('input', { type: 'checkbox', value: device.id, 'aria-label': `Select ${device.name}` })) : null,
     h('td', { 'data-label': 'Device' }, h('a', { href: route(`/devices/${encodeURIComponent(device.id)}`) }, device.name), device.user ? h('div', { class: 'muted' }, device.user) : null),
     h('td', { 'data-label': 'Waiting' }, waiting.map(([kind, value]) => h('div', { class: 'pending' }, `${kind} `, code(value)))),
-    h('td', { 'data-label': 'Conflicts' }, conflicts.length ? conflicts.map((a) => h('div', {}, code(a))) : h('span', { class: 'muted' }, 'none')),
+    h('td', { 'data-label': 'Identity conflicts', class: 'identity' }, identity ?? h('span', { class: 'muted' }, 'none'), result),
+    h('td', { 'data-label': 'SentinelOne conflicts' }, conflicts.length ? conflicts.map((a) => h('div', {}, code(a))) : h('span', { class: 'muted' }, 'none')),
   );
 }
