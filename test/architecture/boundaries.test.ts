@@ -93,7 +93,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   tailnet: ['audit', 'changes', 'devices', 'metrics', 'notify', 'store', 'sync'],
   api: ['audit', 'devices', 'exceptions', 'keys', 'losses', 'metrics', 'oidc', 'policy', 'risk', 's1', 'store', 'sync', 'tailnet'],
   web: ['api', 'audit', 'store'],
-  cli: ['config', 'devices', 'keys', 'policy', 's1', 'secrets', 'store', 'tailnet'],
+  cli: ['config', 'devices', 'exceptions', 'keys', 'policy', 's1', 'secrets', 'store', 'tailnet'],
   secrets: ['store'],
 };
 

@@ -4,21 +4,13 @@
  * Each create and revoke is audited by the API.
  */
 import type { Command } from 'commander';
+import type { ApiKey } from '../../keys/index.ts';
 import { clientAction, clientCommand, collect, columns } from './client-action.ts';
 import { callApiOrThrow, consoleOutput, type Output } from './remote.ts';
 import { expiryOf } from './exceptions.ts';
 
-interface ApiKeyView {
-  id: string;
-  name: string;
-  role: string;
-  prefix: string;
-  createdAt: string;
-  createdBy: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+/** An API key as the API answers it (never the key itself, but at create). */
+type ApiKeyView = ApiKey;
 
 interface EnrollmentKeyView {
   id: string;

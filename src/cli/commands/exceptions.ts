@@ -3,21 +3,10 @@
  * posture until a time at most 30 days ahead, lists them with their state, and ends one early; the API audits each.
  */
 import type { Command } from 'commander';
+import type { ExceptionView } from '../../exceptions/index.ts';
 import { clientAction, clientCommand, columns } from './client-action.ts';
 import { callApiOrThrow, consoleOutput, type Output } from './remote.ts';
 
-interface ExceptionView {
-  id: string;
-  deviceId: string;
-  posture: string;
-  reason: string;
-  createdBy: string;
-  createdAt: string;
-  expiresAt: string;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  state: string;
-}
 
 const path = (device: string) => `/v1/devices/${encodeURIComponent(device)}/exceptions`;
 
