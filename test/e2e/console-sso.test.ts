@@ -338,6 +338,7 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       expect(await page.locator('main [role=alert]').count(), `${hash} shows no error`).toBe(0);
       expect(await page.locator(writeControls).count(), `${hash} has no write control`).toBe(0);
       expect(await page.locator('main input[type=checkbox][value]').count(), `${hash}`).toBe(0);
+      expect(await page.locator('main').innerText(), `${hash} prints no missing value`).not.toMatch(/\bnull\b|\bundefined\b|\bNaN\b/);
     }
     await goTo(page, '#/access');
     expect(await page.locator('#my-session').textContent()).toContain(VIEWER);

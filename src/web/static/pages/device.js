@@ -4,7 +4,7 @@
  * record exactly as SentinelOne sent it.
  */
 import { api } from '../api.js';
-import { code, consoleWords, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
+import { append, code, consoleWords, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
 import { historySection } from './device-history.js';
 import { conflictList, deviceActions, exceptionsCard } from './device-actions.js';
 import { flash } from '../forms.js';
@@ -27,7 +27,8 @@ export async function devicePage(view, { match, go, isAdmin }) {
   const names = new Map(integrations.map((i) => [i.id, i.name]));
   document.title = `${device.name} · postern`;
 
-  view.append(
+  // `append` skips the sections a device or a role does not have (native append would print them as "null").
+  append(view, [
     h('p', {}, h('a', { href: '#/devices' }, '← Devices')),
     h('h1', {}, device.name),
     lossBanner ?? '',
@@ -57,7 +58,7 @@ export async function devicePage(view, { match, go, isAdmin }) {
     attributesSection(device.attributes ?? {}, names),
     history,
     rawRecordSection(device.id),
-  );
+  ]);
 }
 
 /** The claims of this device that wait on a conflict with another device, and what resolves each. */

@@ -5,7 +5,7 @@
  * once; each device's approvals go through their own API routes (audited there) and the outcome of each is shown.
  */
 import { api } from '../api.js';
-import { code, emptyState, h, replace, route, scrollBox } from '../dom.js';
+import { append, code, emptyState, h, replace, route, scrollBox } from '../dom.js';
 import { flash } from '../forms.js';
 import { conflictList, pendingApprovals } from './device-actions.js';
 import { loadMoreButton } from './devices.js';
@@ -69,7 +69,7 @@ export async function reviewPage(view, { isAdmin, go }) {
       go('/review');
     });
   }
-  view.append(isAdmin ? h('div', { class: 'toolbar' }, approve) : null, results, scrollBox('Devices awaiting approval', table), more);
+  append(view, [isAdmin ? h('div', { class: 'toolbar' }, approve) : null, results, scrollBox('Devices awaiting approval', table), more]);
 }
 
 function reviewRow(device, isAdmin, onResolved) {
