@@ -2,6 +2,7 @@
  * Two postern processes on one PostgreSQL database: a risk event recorded by the process that ran the sync, and an
  * admin's reset made through it, reach the other process's decisions within seconds.
  */
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
@@ -26,9 +27,11 @@ describe.each(engines().filter((e) => e.engine === 'postgres'))('user risk acros
     const agent = matchableAgents(sim)[0]!;
     sim.state.updateAgent(agent.id, { activeThreats: 0, infected: false, operationalState: 'na', threatRebootRequired: false, lastActiveDate: new Date().toISOString() });
     const databaseUrl = await newDatabaseUrl();
-    const a = await startHarness({ databaseUrl });
+    // One deployment, one master key: every process of it is given the same one.
+    const masterKey = randomBytes(32).toString('hex');
+    const a = await startHarness({ databaseUrl, masterKey });
     open.push(a);
-    const b = await startHarness({ databaseUrl });
+    const b = await startHarness({ databaseUrl, masterKey });
     open.push(b);
     const device = (await a.request('POST', '/v1/devices', { body: { name: 'dana-mbp', os: 'macos', serialNumbers: [agent.serialNumber], user: 'dana@example.com' } })).json.id;
     const integration = (await a.request('POST', '/v1/integrations?wait=true', { body: { provider: 'sentinelone', name: 'S1', baseUrl: sim.url, apiToken: sim.token } })).json;
