@@ -11,13 +11,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DESIGN_EXAMPLE_POLICY } from '../../src/policy/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { pickAgents, putPolicy, startFleet, type Fleet } from './policy-fleet.ts';
+import { freePort } from '../support/ports.ts';
 
 requirePostgresInCi();
 
@@ -40,16 +40,6 @@ function documentedCaddyfile(): string {
   return m[1]!;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Running {
   port: number;

@@ -10,7 +10,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { DESIGN_EXAMPLE_POLICY } from '../../src/policy/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { pickAgents, putPolicy, startFleet, type Fleet } from './policy-fleet.ts';
+import { freePort } from '../support/ports.ts';
 
 requirePostgresInCi();
 
@@ -39,16 +39,6 @@ if (missing && process.env.CI === 'true') {
   it.skip(`forward-auth behind nginx skipped locally: ${missing}`, () => undefined);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Nginx {
   port: number;
