@@ -27,7 +27,7 @@ import { loadConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { createPostern } from '../src/main.ts';
 import { DESIGN_EXAMPLE_POLICY } from '../src/policy/index.ts';
-import { startS1Simulator } from '../src/s1/index.ts';
+import { startS1Simulator } from '../src/vendors/sentinelone/index.ts';
 import { createTestDatabase, startPostgres } from '../test/support/postgres.ts';
 import { cpuBetween, threadCpu } from './lib/thread-cpu.ts';
 

@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config/index.ts';
 import { FakeClock } from '../src/lib/clock.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { createPostern } from '../src/main.ts';
-import { startS1Simulator } from '../src/s1/index.ts';
+import { startS1Simulator } from '../src/vendors/sentinelone/index.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { createPostern } from '../src/main.ts';
-import { startS1Simulator } from '../src/s1/index.ts';
+import { startS1Simulator } from '../src/vendors/sentinelone/index.ts';
 import { generateNodes, startTailscaleSimulator } from '../src/tailnet/index.ts';
 
 const arg = (name: string, fallback: string) => {

@@ -34,10 +34,10 @@ import { createLossService, type LossService } from './losses/index.ts';
 import type { SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin, createRedemptions } from './oidc/index.ts';
-import { createHttpS1Client, type S1ClientFactory } from './s1/index.ts';
+import { createHttpS1Client, type S1ClientFactory } from './vendors/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { createRiskService } from './risk/index.ts';
-import { createPostureView, type PostureView } from './posture/index.ts';
+import { createPostureView, type PostureView } from './decide/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { openDeploymentSecrets, type ProcessLease } from './secrets/index.ts';
 import { createSessionService, registerConsole, sessionAuthenticator } from './web/index.ts';
@@ -52,7 +52,7 @@ import {
   createSyncUpkeep,
   type SyncEngineDeps,
   type SyncUpkeepDeps,
-} from './sync/index.ts';
+} from './sources/index.ts';
 
 /** Sync timing knobs: backoff, walk retries, S1 timeout, full-sync period, token renewal. Tests shrink them. */
 export type SyncTuning = Partial<

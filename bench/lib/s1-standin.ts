@@ -6,7 +6,7 @@
  *   node --import tsx bench/lib/s1-standin.ts --agents N   (prints "listening on http://127.0.0.1:PORT")
  */
 import { createServer } from 'node:http';
-import { generateAgents } from '../../src/s1/index.ts';
+import { generateAgents } from '../../src/vendors/sentinelone/index.ts';
 
 const i = process.argv.indexOf('--agents');
 const AGENTS = Number(i > 0 ? process.argv[i + 1] : '100000');

@@ -13,7 +13,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { ApiKeyService, EnrollmentService } from '../keys/index.ts';
 import { recordIntegrationState, type Metrics } from '../metrics/index.ts';
 import type { Store } from '../store/index.ts';
-import type { IntegrationService } from '../sync/index.ts';
+import type { IntegrationService } from '../sources/index.ts';
 import { createAuthenticator, type AuthLimiterOptions, type SessionAuthenticator } from './auth.ts';
 import { toHttpError } from './errors.ts';
 import { createHotPath } from './hot-path.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startS1Simulator, type S1Simulator } from '../s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../vendors/sentinelone/index.ts';
 import { startHarness, type Harness } from '../../test/support/harness.ts';
 
 let h: Harness | undefined;

@@ -10,7 +10,7 @@ import { startSmtp } from '../../test/support/smtp.ts';
 import { loadConfig } from '../config/index.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { createPostern } from '../main.ts';
-import { startS1Simulator, type S1Simulator } from '../s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../vendors/sentinelone/index.ts';
 import { startTailscaleSimulator } from '../tailnet/index.ts';
 import { listSealed } from '../store/index.ts';
 

@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../config/index.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { createSecretBox, keyIdOf } from '../lib/secrets.ts';
 import { createPostern } from '../main.ts';
-import { startS1Simulator, type S1Simulator } from '../s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../vendors/sentinelone/index.ts';
 import { bindTo, listSealed, openStore } from '../store/index.ts';
 import { startTailscaleSimulator } from '../tailnet/index.ts';
 

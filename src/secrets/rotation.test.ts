@@ -9,7 +9,7 @@ import { loadConfig, masterKeyFileFor, type Config } from '../config/index.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { keyIdOf, keyIdOfSealed, parseMasterKey } from '../lib/secrets.ts';
 import { createPostern } from '../main.ts';
-import { startS1Simulator, type S1Simulator } from '../s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../vendors/sentinelone/index.ts';
 import { listSealed } from '../store/index.ts';
 import { rotateMasterKey } from '../cli/commands/rotate-master-key.ts';
 import type { RotationStep } from './index.ts';

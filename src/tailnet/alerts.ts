@@ -6,7 +6,7 @@
 import type { Logger } from '../lib/logger.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { Store } from '../store/index.ts';
-import { alertFor, type NotifiedState } from '../sync/index.ts';
+import { alertFor, type NotifiedState } from '../sources/index.ts';
 import { effectiveExpirySeconds } from './export-plan.ts';
 import type { TailnetRepo } from './repo.ts';
 

@@ -9,7 +9,7 @@ import type { Notifier } from '../notify/index.ts';
 import { createTailnetAlerts } from './alerts.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import type { Store } from '../store/index.ts';
-import type { RetryPolicy } from '../sync/index.ts';
+import type { RetryPolicy } from '../sources/index.ts';
 import type { RetryOptions, TailscaleClientFactory } from './client.ts';
 import { createTailnetRepo } from './repo.ts';
 import { createTailnetScheduler } from './schedule.ts';

@@ -7,7 +7,7 @@
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Executor, Store } from '../store/index.ts';
-import { createScheduler, initialStatus, type IntegrationRecord, type IntegrationRepo, type Scheduler, type SyncOutcome } from '../sync/index.ts';
+import { createScheduler, initialStatus, type IntegrationRecord, type IntegrationRepo, type Scheduler, type SyncOutcome } from '../sources/index.ts';
 import type { TailnetState, TailnetSyncOutcome } from './types.ts';
 
 /** How long to wait before looking again when another postern process is syncing the same source. */

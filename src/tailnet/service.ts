@@ -9,7 +9,7 @@ import { isPosternError, notFound, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
 import { bindTo, type Executor, type Store } from '../store/index.ts';
-import type { Scheduler } from '../sync/index.ts';
+import type { Scheduler } from '../sources/index.ts';
 import { effectiveExpirySeconds, exportProblem, tailscaleKeyFor } from './export-plan.ts';
 import { initialTailnetStatus, type NodeLink, type TailnetRepo } from './repo.ts';
 import { summarizeTailnet } from './summary.ts';

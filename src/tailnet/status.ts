@@ -3,7 +3,7 @@
  * integrations (`sync`'s state machine: failing with backoff, paused on rejected credentials, stopped after a day
  * or on a configuration Tailscale will never accept); this file only translates between the two status shapes.
  */
-import { afterFailure, afterSuccess, initialStatus, type RetryPolicy, type StatusRecord, type SyncFailure } from '../sync/index.ts';
+import { afterFailure, afterSuccess, initialStatus, type RetryPolicy, type StatusRecord, type SyncFailure } from '../sources/index.ts';
 import { isPosternError } from '../lib/errors.ts';
 import type { TailnetCounts, TailnetStatus } from './types.ts';
 

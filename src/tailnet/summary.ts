@@ -1,5 +1,5 @@
 /** The human status line of a tailnet source (pure). */
-import { plural, statusSentence } from '../sync/index.ts';
+import { plural, statusSentence } from '../sources/index.ts';
 import type { TailnetState, TailnetStatus } from './types.ts';
 
 function counts(s: Pick<TailnetStatus, 'counts'>): string {

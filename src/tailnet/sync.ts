@@ -14,7 +14,7 @@ import { isPosternError, notFound } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import { bindTo, type Store } from '../store/index.ts';
-import type { RetryPolicy } from '../sync/index.ts';
+import type { RetryPolicy } from '../sources/index.ts';
 import type { RetryOptions, TailscaleClient, TailscaleClientFactory, TailscaleCredentials as Credentials } from './client.ts';
 import { applyOp, desiredExport, effectiveExpirySeconds, planExport, reconcileExported } from './export-plan.ts';
 import { checkNode, linkConflict, printableNodeId, type NodeFacts } from './import-plan.ts';

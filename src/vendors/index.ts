@@ -27,6 +27,7 @@ export type {
   VendorSimulator,
 } from './types.ts';
 export * as falcon from './falcon/index.ts';
+export * from './sentinelone/index.ts';
 import { falconVendor } from './falcon/index.ts';
 
 /** Every registered vendor, by `provider`. SentinelOne joins when it moves into `vendors/sentinelone/`. */

@@ -51,11 +51,11 @@ const PURE = [
   'devices/freshness.ts',
   'devices/core.ts',
   'devices/mac.ts',
-  'sync/mapping.ts',
-  'sync/summary.ts',
-  'sync/state-machine.ts',
-  's1/url.ts',
-  's1/agent-schema.ts',
+  'sources/mapping.ts',
+  'sources/summary.ts',
+  'sources/state-machine.ts',
+  'vendors/sentinelone/url.ts',
+  'vendors/sentinelone/agent-schema.ts',
   'vendors/falcon/cloud.ts',
   'vendors/falcon/schema.ts',
   'vendors/falcon/attributes.ts',
@@ -75,7 +75,6 @@ const PURE = [
 const MAY_IMPORT: Record<string, readonly string[]> = {
   config: [],
   store: [],
-  s1: [],
   vendors: [],
   notify: [],
   metrics: [],
@@ -85,15 +84,15 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   keys: ['audit', 'changes', 'store'],
   devices: ['audit', 'changes', 'store'],
   policy: ['audit', 'changes', 'devices', 'store'],
-  posture: ['changes', 'devices', 'keys', 'policy', 'store'],
-  sync: ['audit', 'changes', 'devices', 'notify', 's1', 'store'],
+  decide: ['changes', 'devices', 'keys', 'policy', 'store'],
+  sources: ['audit', 'changes', 'devices', 'notify', 'vendors', 'store'],
   exceptions: ['audit', 'policy', 'store'],
   losses: ['notify', 'store'],
   risk: ['audit', 'devices', 'notify', 'store'],
-  tailnet: ['audit', 'changes', 'devices', 'metrics', 'notify', 'store', 'sync'],
-  api: ['audit', 'devices', 'exceptions', 'keys', 'losses', 'metrics', 'oidc', 'policy', 'risk', 's1', 'store', 'sync', 'tailnet'],
+  tailnet: ['audit', 'changes', 'devices', 'metrics', 'notify', 'store', 'sources'],
+  api: ['audit', 'devices', 'exceptions', 'keys', 'losses', 'metrics', 'oidc', 'policy', 'risk', 'vendors', 'store', 'sources', 'tailnet'],
   web: ['api', 'audit', 'store'],
-  cli: ['config', 'devices', 'exceptions', 'keys', 'policy', 's1', 'secrets', 'store', 'tailnet'],
+  cli: ['config', 'devices', 'exceptions', 'keys', 'policy', 'vendors', 'secrets', 'store', 'tailnet'],
   secrets: ['store'],
 };
 
@@ -135,6 +134,27 @@ describe('module boundaries', () => {
         const to = moduleOf(target);
         if (to === from || to === 'lib' || !relative(SRC, target).includes('/')) continue;
         if (!(MAY_IMPORT[from] ?? []).includes(to)) violations.push(`${relative(SRC, file)} imports ${to} (${spec})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('a vendor imports no other vendor: only lib and the seam (vendors/types.ts)', () => {
+    const VENDORS = join(SRC, 'vendors');
+    const vendorOf = (file: string) => {
+      const rest = relative(VENDORS, file);
+      return rest.startsWith('..') || !rest.includes('/') ? null : rest.split('/')[0]!;
+    };
+    const violations: string[] = [];
+    for (const file of FILES) {
+      const own = vendorOf(file);
+      if (!own) continue;
+      for (const { spec } of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = resolve(dirname(file), spec);
+        const to = vendorOf(target);
+        if (to === own || moduleOf(target) === 'lib' || target === join(VENDORS, 'types.ts')) continue;
+        violations.push(`${relative(SRC, file)} imports ${relative(SRC, target)}`);
       }
     }
     expect(violations).toEqual([]);

@@ -4,7 +4,7 @@
  * flow or PATCH), unless the enrollment key approves claims and no other device has that UUID.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { HEALTHY_AGENT } from './sync-support.ts';

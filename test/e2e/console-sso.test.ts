@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { startTailscaleSimulator, type TailscaleSimulator } from '../../src/tailnet/index.ts';
 import { chromiumMissing, launchChromium, openPage, overflowsSideways, requireChromiumInCi, screenshot, seriousViolations, type Watched } from '../support/browser.ts';
 import { startHarness, type Harness } from '../support/harness.ts';

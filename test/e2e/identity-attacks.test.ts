@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESIGN_EXAMPLE_POLICY } from '../../src/policy/index.ts';
-import type { SimAgentRecord } from '../../src/s1/index.ts';
+import type { SimAgentRecord } from '../../src/vendors/sentinelone/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { pickAgents, putPolicy, startFleet, type Fleet } from './policy-fleet.ts';
 

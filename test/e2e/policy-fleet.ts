@@ -7,7 +7,7 @@
 import { expect } from 'vitest';
 import type { Clock } from '../../src/lib/clock.ts';
 import { compareVersions } from '../../src/policy/index.ts';
-import { startS1Simulator, type S1Simulator, type SimAgentRecord } from '../../src/s1/index.ts';
+import { startS1Simulator, type S1Simulator, type SimAgentRecord } from '../../src/vendors/sentinelone/index.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 
 export interface FleetDevice {

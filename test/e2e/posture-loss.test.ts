@@ -5,7 +5,7 @@
  * removing the integration is a loss too.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { startSmtp } from '../support/smtp.ts';

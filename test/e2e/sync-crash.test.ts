@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { AGENTS_PATH, matchableAgents } from './sync-support.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -6,7 +6,7 @@
  * agents were already read, so a sync that wrote anything early would be caught.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { AGENTS_PATH, SyncClock, attributesOf, createDriver, devicesFor, matchableAgents, requestOffsets } from './sync-support.ts';

@@ -5,7 +5,7 @@
  * 24 hours, at once after a configuration change, and whenever a device was added or changed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpS1Client, startS1Simulator, type S1ClientFactory, type S1Simulator } from '../../src/s1/index.ts';
+import { createHttpS1Client, startS1Simulator, type S1ClientFactory, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { SyncClock, attributesOf, createDriver, devicesFor, matchableAgents } from './sync-support.ts';

@@ -4,7 +4,7 @@
  * sync ends the progress goes away. Each page is held until the test lets it through, so nothing depends on timing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpS1Client, startS1Simulator, type S1ClientFactory, type S1Simulator } from '../../src/s1/index.ts';
+import { createHttpS1Client, startS1Simulator, type S1ClientFactory, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 

@@ -4,7 +4,7 @@
  * token refused for 24 hours stops the integration for good (no timer, no request) until the admin fixes it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpS1Client, startS1Simulator, type S1ClientFactory, type S1Simulator } from '../../src/s1/index.ts';
+import { createHttpS1Client, startS1Simulator, type S1ClientFactory, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { AGENTS_PATH, SyncClock, createDriver, requestOffsets } from './sync-support.ts';

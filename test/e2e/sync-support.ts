@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.ts';
-import type { S1Simulator, SimAgentRecord } from '../../src/s1/index.ts';
+import type { S1Simulator, SimAgentRecord } from '../../src/vendors/sentinelone/index.ts';
 import type { Harness } from '../support/harness.ts';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -7,8 +7,8 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { maskSecret } from '../../src/lib/secrets.ts';
-import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
-import { createUpkeepRepo } from '../../src/sync/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
+import { createUpkeepRepo } from '../../src/sources/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { SyncClock, createDriver } from './sync-support.ts';

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startS1Simulator, type S1Simulator, type SimAgentRecord } from '../../src/s1/index.ts';
+import { startS1Simulator, type S1Simulator, type SimAgentRecord } from '../../src/vendors/sentinelone/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 

@@ -8,7 +8,7 @@
  * the Tailscale double and the SentinelOne simulator over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { startTailscaleSimulator, type SimNode, type TailscaleSimulator } from '../../src/tailnet/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';

@@ -6,7 +6,7 @@
  * and the credential never comes back.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startS1Simulator, type S1Simulator } from '../../src/s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { generateNodes, startTailscaleSimulator, type SimNode, type TailscaleSimulator } from '../../src/tailnet/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';

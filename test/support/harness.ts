@@ -13,7 +13,7 @@ import type { Clock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createPostern, type Postern, type SyncTuning } from '../../src/main.ts';
 import type { TailnetTuning } from '../../src/tailnet/index.ts';
-import type { S1ClientFactory } from '../../src/s1/index.ts';
+import type { S1ClientFactory } from '../../src/vendors/sentinelone/index.ts';
 
 export const ADMIN_TOKEN = 'pst_test_admin_token_0123456789abcdef';
 

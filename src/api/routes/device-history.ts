@@ -9,7 +9,7 @@ import { buildDeviceHistory, type AuditEvent, type AuditLog } from '../../audit/
 import { isFreshnessStale, type DeviceService } from '../../devices/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Store } from '../../store/index.ts';
-import type { IntegrationService } from '../../sync/index.ts';
+import type { IntegrationService } from '../../sources/index.ts';
 import { defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam } from '../schemas.ts';
 

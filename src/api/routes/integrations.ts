@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isPosternError } from '../../lib/errors.ts';
-import { normalizeS1BaseUrl } from '../../s1/index.ts';
-import type { IntegrationService } from '../../sync/index.ts';
+import { normalizeS1BaseUrl } from '../../vendors/index.ts';
+import type { IntegrationService } from '../../sources/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam, text } from '../schemas.ts';
 

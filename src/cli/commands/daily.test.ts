@@ -5,7 +5,7 @@
  * a failure exits 1 with a message that says what to run, never what to send over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS1Simulator, type S1Simulator } from '../../s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../vendors/sentinelone/index.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../../../test/support/harness.ts';
 import { runCli } from '../index.ts';
 

@@ -4,7 +4,7 @@
  * `--speed` is checked, and the faster clock scales time and timers alike.
  */
 import { describe, expect, it } from 'vitest';
-import { generateAgents } from '../../s1/index.ts';
+import { generateAgents } from '../../vendors/sentinelone/index.ts';
 import { startTailscaleSimulator } from '../../tailnet/index.ts';
 import { parseSpeed } from './demo.ts';
 import { alignTailnetNodes, demoCast, demoDevices, fasterClock, tailnetSerials } from './demo-world.ts';

@@ -10,7 +10,7 @@ import { DESIGN_EXAMPLE_POLICY } from '../../policy/index.ts';
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { createPostern, type Postern } from '../../main.ts';
-import { startFleetLife, startS1Simulator, type FleetLife, type S1Simulator, type SimAgentRecord, type StoryCast, type StoryStep } from '../../s1/index.ts';
+import { startFleetLife, startS1Simulator, type FleetLife, type S1Simulator, type SimAgentRecord, type StoryCast, type StoryStep } from '../../vendors/index.ts';
 import { startTailscaleSimulator, type TailscaleSimulator } from '../../tailnet/index.ts';
 
 export const DEMO_INTEGRATION = 'Demo SentinelOne (simulator)';

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.ts';
 import { generateKey } from '../../keys/index.ts';
 import { PosternError } from '../../lib/errors.ts';
-import { STORY_MINUTES } from '../../s1/index.ts';
+import { STORY_MINUTES } from '../../vendors/index.ts';
 import { runUntilSignal } from '../process.ts';
 import { DEMO_INTEGRATION, DEMO_TAILNET, fasterClock, startDemo } from './demo-world.ts';
 

@@ -1,6 +1,6 @@
 /** The admin commands answer from the real API and print what a person needs: status lines and verification. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS1Simulator, type S1Simulator } from '../../s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../vendors/sentinelone/index.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../../../test/support/harness.ts';
 import { buildProgram } from '../index.ts';
 import { registerInventoryCommands } from './inventory.ts';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/index.ts';
 import { createSecretBox, parseMasterKey } from '../../lib/secrets.ts';
 import { createPostern } from '../../main.ts';
-import { startS1Simulator, type S1Simulator } from '../../s1/index.ts';
+import { startS1Simulator, type S1Simulator } from '../../vendors/sentinelone/index.ts';
 import { silentLogger } from '../../lib/logger.ts';
 import { startTailscaleSimulator } from '../../tailnet/index.ts';
 import { rotateMasterKey } from './rotate-master-key.ts';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { createHttpS1Client } from '../../s1/index.ts';
+import { createHttpS1Client } from '../../vendors/sentinelone/index.ts';
 import { registerS1SimulatorCommand } from './s1-simulator.ts';
 
 async function run(args: string[], whileRunning: (lines: string[]) => Promise<void>): Promise<string[]> {

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { PosternError } from '../../lib/errors.ts';
-import { describeFault, isLoopbackHost, parseFaultSpec, startS1Simulator, type FaultRule, type S1Simulator } from '../../s1/index.ts';
+import { describeFault, isLoopbackHost, parseFaultSpec, startS1Simulator, type FaultRule, type S1Simulator } from '../../vendors/index.ts';
 import { runUntilSignal } from '../process.ts';
 
 export interface S1SimulatorCliOptions {
