@@ -187,9 +187,9 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const risk = createRiskService({
       store, clock, ids, audit, devices: deviceRepo, integrations: { listForVerification: (db) => integrationRepo.listFreshness(db) }, notifier, logger, windowDays: config.riskWindowDays,
       lossCauses: async (deviceIds) => new Map([...(await losses.openFor(deviceIds))].map(([id, loss]) => [id, loss.code])),
+      changes,
     });
     await risk.load();
-    const stopRiskRefresh = store.engine === 'postgres' ? risk.refreshEvery(2000) : () => undefined;
     observeUsersByRiskLevel(metrics, risk.countsByLevel);
     let postureChanged = async (): Promise<void> => undefined;
     const measuredEngine = {
@@ -257,6 +257,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const exceptions = createExceptionService({
       store, audit, clock, ids, logger,
       deviceExists: async (id) => (await deviceRepo.get(store.db, id)) !== null,
+      changes,
     });
     await exceptions.reload();
     const sweepEveryMs = options.exceptionSweepMs ?? 60_000;
@@ -267,6 +268,11 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger });
     observePostureView(metrics, view);
     changes.subscribe((batch) => keys.apply(batch));
+    // Decisions read exceptions and risk levels from memory: a change another process announces is re-read here.
+    changes.subscribe(async (batch) => {
+      if (batch.reload || batch.changes.some((c) => c.kind === 'exception')) await exceptions.reload();
+      if (batch.reload || batch.changes.some((c) => c.kind === 'risk')) await risk.reload();
+    });
     await view.load();
     await keys.load();
     await changes.start();
@@ -377,7 +383,6 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         if (closed) return;
         closed = true;
         syncSoon.cancel();
-        stopRiskRefresh();
         sweeper?.cancel();
         digester?.cancel();
         await scheduler.stop();

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { PosternError } from '../lib/errors.ts';
+import { isLoopbackHost } from '../lib/ip.ts';
 
 /** TLS 1.2 suites: ECDHE key exchange with AES-GCM or ChaCha20-Poly1305, strongest first; TLS 1.3 suites after. */
 export const TLS12_CIPHERS = [
@@ -77,10 +78,8 @@ export function loadTls(certFile: string, keyFile: string, nowMs: number): TlsCh
   return { options, warnings, notAfter: new Date(notAfter).toISOString() };
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
-
-/** Whether listening on `host` is reachable only from this machine. */
-export const isLoopbackHost = (host: string): boolean => LOOPBACK.has(host.toLowerCase()) || /^127\./.test(host);
+/** Whether listening on `host` is reachable only from this machine (the one loopback rule, `lib/ip`). */
+export { isLoopbackHost };
 
 /**
  * Plain HTTP beyond this machine carries bearer keys and device tokens in the clear: refused unless the operator

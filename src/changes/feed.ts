@@ -1,6 +1,7 @@
 /**
  * The change feed. Every write that changes what a decision sees calls one method after it commits
- * (`deviceChanged(id)`, `integrationChanged(id)`, `policyChanged()`, `apiKeyChanged(id)`); the feed applies it to
+ * (`deviceChanged(id)`, `integrationChanged(id)`, `policyChanged()`, `apiKeyChanged(id)`, `exceptionsChanged(deviceId)`,
+ * `riskChanged()`); the feed applies it to
  * this process's listeners at once (the write's answer leaves only after the posture view holds it), records it
  * in `change_feed` with a sequence number and, on PostgreSQL, sends `NOTIFY`. Other processes `LISTEN`,
  * read the rows after the last one they applied, and apply them; a timer reads them too, so a process that missed
@@ -11,7 +12,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/index.ts';
 
-export type ChangeKind = 'device' | 'integration' | 'policy' | 'api_key';
+export type ChangeKind = 'device' | 'integration' | 'policy' | 'api_key' | 'exception' | 'risk';
 
 export interface Change {
   kind: ChangeKind;
@@ -30,6 +31,10 @@ export interface ChangePublisher {
   integrationChanged(id: string): Promise<void>;
   policyChanged(): Promise<void>;
   apiKeyChanged(id: string): Promise<void>;
+  /** A posture exception of this device was created, revoked or expired. */
+  exceptionsChanged(deviceId: string): Promise<void>;
+  /** Users' risk changed: an event opened or ended, a reset, a behaviour setting. */
+  riskChanged(): Promise<void>;
 }
 
 export interface ChangeFeedDeps {
@@ -172,6 +177,8 @@ export function createChangeFeed(deps: ChangeFeedDeps) {
     integrationChanged: (id) => publish([{ kind: 'integration', ref: id }]),
     policyChanged: () => publish([{ kind: 'policy', ref: '*' }]),
     apiKeyChanged: (id) => publish([{ kind: 'api_key', ref: id }]),
+    exceptionsChanged: (deviceId) => publish([{ kind: 'exception', ref: deviceId }]),
+    riskChanged: () => publish([{ kind: 'risk', ref: '*' }]),
   };
 
   return {

@@ -1,10 +1,12 @@
 /**
  * Posture exceptions: an admin lets one known device pass one posture until a time at most 30 days ahead.
  * Decisions read the exceptions in force from memory (`forDevice`, no database query); the memory is reloaded
- * after every change made here and on each `sweep`, which also audits expiries once. A decision that passes only
+ * after every change made here, when another process announces one on the change feed (`changes`), and on each
+ * `sweep`, which also audits expiries once. A decision that passes only
  * because of an exception reports it through `applied`, which audits the first use per exception and UTC day.
  */
 import type { AuditLog } from '../audit/index.ts';
+import type { ChangePublisher } from '../changes/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { notFound, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
@@ -24,6 +26,8 @@ export interface ExceptionServiceDeps {
   deviceExists(id: string): Promise<boolean>;
   /** Decisions start a background sweep when the last is older than this (default 60 s). */
   sweepEveryMs?: number;
+  /** Tells every postern process (their decisions read exceptions from memory) that a device's exceptions changed. */
+  changes?: Pick<ChangePublisher, 'exceptionsChanged'>;
 }
 
 export interface NewException {
@@ -141,6 +145,7 @@ export function createExceptionService(deps: ExceptionServiceDeps) {
         });
       });
       await reload();
+      await deps.changes?.exceptionsChanged(deviceId);
       return view(e);
     },
 
@@ -167,6 +172,7 @@ export function createExceptionService(deps: ExceptionServiceDeps) {
         });
       });
       await reload();
+      await deps.changes?.exceptionsChanged(deviceId);
       return view({ ...e, revokedAt: at, revokedBy: by.actor });
     },
 

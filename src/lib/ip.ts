@@ -171,3 +171,17 @@ export function createIpSet(entries: readonly string[]): IpSet {
     },
   };
 }
+
+/**
+ * True for a host name that never leaves the machine: `localhost`, 127.0.0.0/8 and ::1 (with or without brackets,
+ * IPv4-mapped included). Not `*.localhost`: those names go to whatever DNS answers. The one rule for "plain http
+ * is allowed here" (vendor and tailnet URLs, OIDC issuers) and "listening reaches only this machine" (POSTERN_HOST).
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (host === 'localhost') return true;
+  const ip = parseIp(host);
+  if (ip === null) return false;
+  if (!ip.v6) return ip.words[0]! >>> 24 === 127;
+  return ip.words.slice(0, 3).every((w) => w === 0) && ip.words[3] === 1;
+}

@@ -8,6 +8,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { Clock } from '../lib/clock.ts';
 import { PosternError } from '../lib/errors.ts';
+import { isLoopbackHost } from '../lib/ip.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import { normalizeEmail } from './email.ts';
 import type { Redemptions } from './redemptions.ts';
@@ -33,8 +34,6 @@ export interface DeviceLoginStart {
 const LOGIN_CONTEXT = 'postern|oidc|device-login';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-
-const isLoopback = (url: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 
 /** RFC 8628 §3.5: after `slow_down`, the polling interval grows by 5 seconds for this and every later request. */
 const SLOW_DOWN_STEP_MS = 5_000;
@@ -102,7 +101,7 @@ export function createDeviceLogin(deps: DeviceLoginDeps) {
       const auth = c.clientSecret ? oidc.ClientSecretBasic(c.clientSecret) : oidc.None();
       const found = await oidc.discovery(issuer, c.clientId, c.clientSecret ? { client_secret: c.clientSecret } : undefined, auth, {
         // Plain HTTP only for a provider on this machine (development and tests).
-        ...(isLoopback(issuer) && issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+        ...(isLoopbackHost(issuer.hostname) && issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
         timeout: 10,
       });
       const jwksUri = found.serverMetadata().jwks_uri;

@@ -5,6 +5,7 @@
  * at start and reloaded after every write this process makes.
  */
 import type { AuditLog } from '../audit/index.ts';
+import type { ChangePublisher } from '../changes/index.ts';
 import type { Device, DeviceRepo } from '../devices/index.ts';
 import type { UserRiskLevel } from '../lib/attributes.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -34,6 +35,8 @@ export interface RiskServiceDeps {
    * without this, every loss of posture counts.
    */
   lossCauses?: (deviceIds: readonly string[]) => Promise<ReadonlyMap<string, string>>;
+  /** Tells every postern process (their decisions read risk levels from memory) that users' risk changed. */
+  changes?: Pick<ChangePublisher, 'riskChanged'>;
 }
 
 /** Losses the device's own agent caused; the others (an integration removed or re-scoped) are an admin's doing. */
@@ -57,6 +60,12 @@ export function createRiskService(deps: RiskServiceDeps) {
   let counted: { atMs: number; version: number; counts: Record<UserRiskLevel, number> } | null = null;
 
   const sinceIso = (nowMs: number) => new Date(nowMs - deps.windowDays * DAY_MS).toISOString();
+
+  /** After a write: this process re-reads, and every other one is told through the change feed. */
+  async function reloadAndAnnounce(): Promise<void> {
+    await reload();
+    await deps.changes?.riskChanged();
+  }
 
   async function reload(): Promise<void> {
     const [stored, events] = await Promise.all([repo.settings(store.db), repo.live(store.db, sinceIso(clock.nowMs()))]);
@@ -134,7 +143,7 @@ export function createRiskService(deps: RiskServiceDeps) {
       await repo.forget(tx, forgotten);
     });
     if (opened.length === 0 && plan.close.length === 0) return;
-    await reload();
+    await reloadAndAnnounce();
     for (const [user, was] of before) {
       if (was === 'high' || level(user, nowMs) !== 'high') continue;
       const events = (live.get(user) ?? []).filter((e) => counts(e, settings, nowMs, deps.windowDays) && settings[e.behavior].riskLevel === 'high');
@@ -203,7 +212,7 @@ export function createRiskService(deps: RiskServiceDeps) {
       });
       return n;
     });
-    await reload();
+    await reloadAndAnnounce();
     lookAgain = true;
     return { email, level: level(email, nowMs), previousLevel: was, clearedEvents: cleared };
   }
@@ -211,20 +220,9 @@ export function createRiskService(deps: RiskServiceDeps) {
   return {
     /** Loads settings and live events; call once at start. */
     load: reload,
-    /** Re-reads settings and events (changes another process made). */
+    /** Re-reads settings and events (changes another process made and announced on the change feed). */
     reload,
 
-    /**
-     * With several processes on one PostgreSQL database, re-reads every `ms` (real time, like a network poll), so
-     * an event or reset written by another process reaches this one's decisions within that time. Answers stop().
-     */
-    refreshEvery(ms: number): () => void {
-      const timer = setInterval(() => {
-        reload().catch((err: unknown) => deps.logger.warn({ err }, 'risk levels could not be re-read; the next attempt retries'));
-      }, ms);
-      timer.unref();
-      return () => clearInterval(timer);
-    },
 
     /** A user's level at `nowMs`, from memory: what `user:riskLevel` is in decisions. */
     levelOf: level,
@@ -244,7 +242,7 @@ export function createRiskService(deps: RiskServiceDeps) {
         }
         await deps.audit.record(tx, { actor: by.actor, action: 'risk.behaviors.update', target: 'risk:behaviors', requestId: by.requestId, before: beforeList, after: patch });
       });
-      await reload();
+      await reloadAndAnnounce();
       lookAgain = true;
       return { data: behaviorList() };
     },

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { cookieValue } from '../api/index.ts';
+import { isLoopbackHost } from '../lib/ip.ts';
 import { groupsFromClaim, roleForGroups, safeReturn } from './roles.ts';
 import { cookieHeader, messagePage } from './pages.ts';
 import { SESSION_COOKIE, type SessionService } from './sessions.ts';
@@ -37,8 +38,6 @@ export interface SignInDeps {
 const FLOW_COOKIE = 'postern_login';
 const FLOW_SECONDS = 600;
 
-const isLoopback = (url: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-
 export function registerSignInRoutes(app: FastifyInstance, deps: SignInDeps): void {
   const hide = { schema: { hide: true } };
   const secure = deps.https || (deps.publicUrl ?? '').startsWith('https:');
@@ -50,7 +49,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: SignInDeps): vo
       const auth = c.clientSecret ? oidc.ClientSecretBasic(c.clientSecret) : oidc.None();
       return oidc.discovery(issuer, c.clientId, c.clientSecret ? { client_secret: c.clientSecret } : undefined, auth, {
         // Plain HTTP only for a provider on this machine (development and tests).
-        ...(isLoopback(issuer) && issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+        ...(isLoopbackHost(issuer.hostname) && issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
         timeout: 10,
       });
     })().catch((err: unknown) => {

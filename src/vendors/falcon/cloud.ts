@@ -5,7 +5,7 @@
  * simulator). The token reply's `X-CS-Region` names the client's real cloud; `cloudOrigin` turns it into an origin.
  */
 import { PosternError } from '../../lib/errors.ts';
-import { parseIp } from '../../lib/ip.ts';
+import { isLoopbackHost } from '../../lib/ip.ts';
 
 /** Cloud name → API host [falconpy `_base_url.py`, gofalcon `cloud.go`, psfalcon]. */
 export const FALCON_CLOUDS = {
@@ -34,15 +34,6 @@ function invalid(message: string): PosternError {
 
 const shown = (input: string) => JSON.stringify(input.length > 100 ? `${input.slice(0, 100)}…` : input);
 
-/** `localhost`, 127.0.0.0/8 and ::1 (parsed by `lib/ip`), the only hosts plain http may reach. */
-export function isLoopback(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  if (host === 'localhost') return true;
-  const ip = parseIp(host);
-  if (ip === null) return false;
-  if (!ip.v6) return ip.words[0]! >>> 24 === 127;
-  return ip.words.slice(0, 3).every((w) => w === 0) && ip.words[3] === 1;
-}
 
 /** A cloud name in any case and with `_` or `-` (`US-2`, `us_gov_1`), or null. */
 export function parseCloudName(input: string): FalconCloud | null {
@@ -86,7 +77,7 @@ export function normalizeFalconBaseUrl(input: string, origins: CloudOrigins = DE
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`The Falcon API address must start with https://; type ${EXAMPLE}.`);
   if (!url.hostname || /\s/.test(trimmed)) throw invalid(`The Falcon API address ${shown(trimmed)} has no valid host name; type ${EXAMPLE}.`);
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw invalid(`The Falcon API address ${shown(trimmed)} uses http; the client secret must only travel over https. Type https://${url.host} instead.`);
   }
   const host = url.hostname.toLowerCase();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PosternError } from '../../lib/errors.ts';
-import { isLoopbackHost, isSameS1Host, normalizeS1BaseUrl } from './url.ts';
+import { isSameS1Host, normalizeS1BaseUrl } from './url.ts';
 
 describe('normalizeS1BaseUrl accepts every way an admin names the same console', () => {
   it.each([
@@ -68,24 +68,6 @@ describe('normalizeS1BaseUrl refuses what is not a console address, saying what 
     expect(() => normalizeS1BaseUrl('https://admin:hunter2@acme.sentinelone.net')).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
     );
-  });
-});
-
-describe('isLoopbackHost lets only traffic that never leaves the machine use plain http', () => {
-  it.each([
-    ['localhost', true],
-    ['127.0.0.1', true],
-    ['127.255.255.254', true],
-    ['[::1]', true],
-    ['::1', true],
-    ['128.0.0.1', false],
-    ['10.0.0.1', false],
-    ['127.0.0.1.evil.com', false],
-    ['evil.localhost', false],
-    ['localhost.example.com', false],
-    ['acme.sentinelone.net', false],
-  ])('%s → %s', (host, expected) => {
-    expect(isLoopbackHost(host)).toBe(expected);
   });
 });
 

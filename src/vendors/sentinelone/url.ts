@@ -6,6 +6,9 @@
  * otherwise only discovered at the first sync.
  */
 import { PosternError } from '../../lib/errors.ts';
+import { isLoopbackHost } from '../../lib/ip.ts';
+
+export { isLoopbackHost };
 
 const S1_DOMAIN = 'sentinelone.net';
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -17,17 +20,6 @@ function invalid(message: string): PosternError {
   return new PosternError('S1_URL_INVALID', message, { details: [{ path: 'baseUrl', message }] });
 }
 
-/**
- * True for hosts that never leave the machine: `localhost` itself, 127.0.0.0/8 and ::1. Not `*.localhost`: those
- * names go to whatever DNS answers.
- */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  if (host === 'localhost') return true;
-  if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return v4 !== null && v4[1] === '127' && v4.slice(1).every((part) => Number(part) <= 255);
-}
 
 /** A short, credential-free rendering of what was typed, for error messages. */
 function shown(input: string): string {
