@@ -137,19 +137,21 @@ export function createIntegrationRepo() {
     },
 
     /**
-     * Each integration's last success and limits, in one query: this runs on every decision (staleness), so it reads
+     * Each integration's vendor, last success and limits, in one query: this runs on every decision (staleness), so it reads
      * four columns instead of whole rows.
      */
     async listFreshness(db: Executor): Promise<VerifyingIntegration[]> {
       const rows = await db
         .selectFrom('integrations as i')
         .leftJoin('integration_status as s', 's.integration_id', 'i.id')
-        .select(['i.id', 'i.stale_after_seconds', 'i.agent_active_within_seconds', 's.last_successful_sync_at'])
+        .select(['i.id', 'i.provider', 'i.stale_after_seconds', 'i.agent_active_within_seconds', 's.last_successful_sync_at'])
         .orderBy('i.created_at')
         .orderBy('i.id')
         .execute();
       return rows.map((r) => ({
         id: r.id,
+        // Which vendor's health the integration judges (each vendor's `<ns>:verified` reads only its own).
+        provider: r.provider as Provider,
         lastSuccessfulSyncAt: r.last_successful_sync_at ?? null,
         staleAfterSeconds: r.stale_after_seconds,
         agentActiveWithinSeconds: r.agent_active_within_seconds,
