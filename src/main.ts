@@ -34,7 +34,7 @@ import { createLossService, type LossService } from './losses/index.ts';
 import type { SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin, createRedemptions } from './oidc/index.ts';
-import { createHttpS1Client, type S1ClientFactory } from './vendors/index.ts';
+import { ATTRIBUTE_CATALOGUE, createHttpS1Client, VENDOR_PROFILES, type S1ClientFactory } from './vendors/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { createRiskService } from './risk/index.ts';
 import { createPostureView, type PostureView } from './decide/index.ts';
@@ -235,6 +235,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ids,
       audit,
       integrations,
+      vendors: VENDOR_PROFILES,
       onChange: async (id, what) => {
         if (riskAfter.has(what)) void risk.deviceChanged(id);
         if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
@@ -248,8 +249,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ...(engineTuning.random ? { random: engineTuning.random } : {}),
     });
     postureChanged = tailnet.service.postureChanged;
-    const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock, userRisk: risk.levelOf });
-    const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes });
+    const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock, userRisk: risk.levelOf, vendors: VENDOR_PROFILES });
+    const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes, attributes: ATTRIBUTE_CATALOGUE });
     const decisionLog = createDecisionLog({
       store, logger, mode: config.decisionLog, maxRows: config.decisionLogMaxRows, retentionMs: config.decisionLogRetentionDays * 24 * 3600 * 1000,
       nowMs: () => clock.nowMs(),
@@ -264,7 +265,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     let sweeper: { cancel(): void } | null = null;
     let digester: { cancel(): void } | null = null;
     const sendLossDigest = () => losses.sendDigestIfDue().catch((err: unknown) => logger.warn({ err }, 'the posture-loss digest could not be sent; it is retried within the hour'));
-    const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger });
+    const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger, vendors: VENDOR_PROFILES });
     observePostureView(metrics, view);
     changes.subscribe((batch) => keys.apply(batch));
     await view.load();

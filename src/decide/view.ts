@@ -8,8 +8,11 @@
  */
 import type { ChangeBatch, ChangeFeed } from '../changes/index.ts';
 import {
+  factFieldsOf,
   judgePosture,
   judgedUntil,
+  silenceCodesOf,
+  type VendorVerifier,
   type Device,
   type DeviceRepo,
   type VerifiableAgent,
@@ -40,6 +43,8 @@ export interface PostureViewDeps {
   policies: { active(): Promise<ActivePolicy> };
   feed: Pick<ChangeFeed, 'subscribe' | 'mark'>;
   logger: Pick<Logger, 'info' | 'error'>;
+  /** The registered vendors' health rules (from the composition root); none given, no `<ns>:verified`. */
+  vendors?: readonly VendorVerifier[];
 }
 
 const PAGE = 1000;
@@ -68,6 +73,9 @@ interface Judgement extends JudgedDevice {
 
 export function createPostureView(deps: PostureViewDeps) {
   const { store, devices } = deps;
+  const vendors = deps.vendors ?? [];
+  const factFields = factFieldsOf(vendors);
+  const silenceCodes = silenceCodesOf(vendors);
   const byId = new Map<string, HeldDevice>();
   const byAddress = new Map<string, Set<string>>();
   const byUser = new Map<string, Set<string>>();
@@ -114,7 +122,7 @@ export function createPostureView(deps: PostureViewDeps) {
     const ids = list.map((d) => d.id);
     const [attrs, agents, hashes] = await Promise.all([
       devices.attributesOf(db, ids),
-      devices.verifiableAgentsOf(db, ids, store.engine),
+      devices.verifiableAgentsOf(db, ids, store.engine, factFields),
       deps.credentials.presenceHashes(db, ids),
     ]);
     for (const device of list) {
@@ -210,7 +218,7 @@ export function createPostureView(deps: PostureViewDeps) {
       const held = d as HeldDevice;
       const kept = judgements.get(held.device.id);
       if (kept && kept.held === held && kept.integrations === integrations && nowMs >= kept.from && nowMs < kept.until) return kept;
-      const input = { device: held.device, stored: held.stored, agents: held.agents, integrations };
+      const input = { device: held.device, stored: held.stored, agents: held.agents, integrations, vendors };
       const judged = judgePosture({ ...input, nowMs });
       const judgement: Judgement = {
         held,
@@ -219,6 +227,7 @@ export function createPostureView(deps: PostureViewDeps) {
         until: judgedUntil(input, nowMs),
         subject: subjectFromPosture(held.device, judged, nowMs),
         verification: judged.verification,
+        silenceCodes,
       };
       judgements.set(held.device.id, judgement);
       return judgement;

@@ -78,7 +78,7 @@ export interface DeviceInput {
 
 export type DevicePatch = Partial<Omit<DeviceInput, 'source'>>;
 
-/** How a device was matched to a SentinelOne agent, and the agent's record exactly as S1 sent it. */
+/** How a device was matched to an EDR vendor's record, and the record as the vendor sent it. */
 export interface DeviceSource {
   integrationId: string;
   agentId: string;
@@ -92,7 +92,8 @@ export interface DeviceSource {
 /** A device as the API shows it. */
 export interface DeviceView extends Device {
   attributes: Record<string, StoredAttribute>;
-  verification: { sentinelOne: Verification };
+  /** Each registered vendor's `<ns>:verified` with its reasons, by namespace (`sentinelOne`, `falcon`). */
+  verification: Record<string, Verification>;
   /** Namespace to the integration and agent whose values the device carries (several integrations may see it). */
   attributeSources: Record<string, { integrationId: string; agentId: string }>;
   match: { integrationId: string; agentId: string; serial: string; matchedBy: 'serial' | 'mac' | 'agentUuid'; conflictAgentIds: string[]; suppliesAttributes: boolean }[];

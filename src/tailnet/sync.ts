@@ -199,7 +199,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
     reconcile: boolean,
     signal?: AbortSignal,
   ) {
-    const verified = view?.verification.sentinelOne.verified === true;
+    const verified = view?.verification.sentinelOne?.verified === true;
     const desired = desiredExport(view ? { attributes: view.attributes, verified } : null, rec.export.attributes, declaredType);
     counts.valuesSkipped += desired.skipped.length;
     for (const s of desired.skipped) deps.logger.warn({ tailnetId: rec.id, nodeId: node.nodeId, attribute: s.attribute, reason: s.reason }, 'value not exported: outside Tailscale limits');
@@ -311,7 +311,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
         }
       }
       counts.devices = state.size;
-      counts.verified = [...state.values()].filter((s) => s.view.verification.sentinelOne.verified).length;
+      counts.verified = [...state.values()].filter((s) => s.view.verification.sentinelOne?.verified).length;
 
       const reconcile = startedMs - (reconciledAt.get(id) ?? -Infinity) >= RECONCILE_EVERY_MS;
       for (const node of nodes) {
