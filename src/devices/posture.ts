@@ -144,10 +144,12 @@ export function judgedUntil(input: Omit<PostureInput, 'nowMs'>, nowMs: number): 
   const vendors = input.vendors ?? [];
   for (const vendor of vendors) {
     const lastSeenAt = vendor.health.lastSeenAt as ((facts: unknown) => string | null) | undefined;
-    if (!lastSeenAt) continue;
     for (const i of integrationsOf(vendor, vendors, input.integrations)) {
       const stored = input.agents.get(i.id);
-      const seen = stored ? lastSeenAt(factsOf(vendor, stored)) : null;
+      if (!stored) continue;
+      // A vendor that does not say when its agent last reported cannot say when silence starts: judge again.
+      if (!lastSeenAt) return nowMs + 1;
+      const seen = lastSeenAt(factsOf(vendor, stored));
       if (seen) later(Date.parse(seen) + i.agentActiveWithinSeconds * 1000 + 1);
     }
   }
