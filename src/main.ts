@@ -245,6 +245,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const tailnet = createTailnetModule({
       store, devices, deviceLookup: deviceRepo, audit, secrets, clock, ids, logger, metrics, notifier,
       tailscale: options.tailscale ?? createHttpTailscaleClient,
+      attributes: ATTRIBUTE_CATALOGUE,
       ...options.tailnetTuning,
       ...(engineTuning.random ? { random: engineTuning.random } : {}),
     });

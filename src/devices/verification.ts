@@ -103,7 +103,7 @@ export function verifyWith(vendor: VendorVerifier, vendors: readonly VendorVerif
   });
 }
 
-/** Every vendor's verdict, keyed by its namespace (`sentinelOne`, `falcon`). */
+/** Every vendor's verdict, keyed by its namespace. */
 export function verifyDevice(vendors: readonly VendorVerifier[], input: VerificationInput): Record<string, Verification> {
   const out: Record<string, Verification> = {};
   for (const v of vendors) out[v.namespace] = verifyWith(v, vendors, input);

@@ -56,7 +56,7 @@ export interface PolicySubject {
   tags: readonly string[];
   attributes: Readonly<Record<string, SubjectAttribute>>;
   /**
-   * The decision's instant (ms since the epoch), for conditions relative to it (`sentinelOne:lastActiveAt >
+   * The decision's instant (ms since the epoch), for conditions relative to it (`<ns>:lastSeenAt >
    * now-1h`). Absent or NaN: such conditions fail (fail closed).
    */
   nowMs?: number;

@@ -61,7 +61,7 @@ describe('values within Tailscale limits', () => {
 describe('desired values', () => {
   it('takes sentinelOne:verified from the verification, others from the attributes, and skips what does not fit', () => {
     const d = desiredExport(
-      { verified: false, attributes: { 'sentinelOne:activeThreats': { value: 2 }, 'custom:note': { value: 'y'.repeat(60) } } },
+      { verified: { sentinelOne: false }, attributes: { 'sentinelOne:activeThreats': { value: 2 }, 'custom:note': { value: 'y'.repeat(60) } } },
       ['sentinelOne:verified', 'sentinelOne:activeThreats', 'sentinelOne:infected', 'custom:note'],
       () => null,
     );

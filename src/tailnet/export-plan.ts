@@ -70,8 +70,8 @@ export function toTailscaleValue(value: unknown, type: string | null): Conversio
 export interface DeviceFacts {
   /** Current attribute values of the device (expired ones already dropped). */
   attributes: Record<string, { value: unknown }>;
-  /** `sentinelOne:verified` as judged now. */
-  verified: boolean;
+  /** Each EDR vendor's `<ns>:verified` as judged now, by namespace (false when the vendor does not vouch for it). */
+  verified: Readonly<Record<string, boolean>>;
 }
 
 export interface DesiredExport {
@@ -87,7 +87,8 @@ export function desiredExport(device: DeviceFacts | null, attributes: readonly s
   for (const attribute of attributes) {
     const key = tailscaleKeyFor(attribute);
     if (!key) continue;
-    const raw = attribute === 'sentinelOne:verified' ? device.verified : device.attributes[attribute]?.value;
+    const verifiedOf = /^([A-Za-z][A-Za-z0-9]*):verified$/.exec(attribute)?.[1];
+    const raw = verifiedOf !== undefined && verifiedOf in device.verified ? device.verified[verifiedOf] : device.attributes[attribute]?.value;
     if (raw === undefined || raw === null) continue;
     const converted = toTailscaleValue(raw, typeOf(attribute));
     if (converted.ok) values.set(key, converted.value);

@@ -243,7 +243,7 @@ export function createTailnetService(deps: TailnetServiceDeps) {
     },
 
     /**
-     * Device posture changed (a SentinelOne sync wrote new attributes): every source that exports attributes syncs
+     * Device posture changed (an EDR sync wrote new attributes): every source that exports attributes syncs
      * now, so Tailscale sees the change within seconds rather than at the next poll. Answers once the syncs are
      * started (not finished), so a caller that is being stopped knows nothing more will start.
      */
