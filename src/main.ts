@@ -185,7 +185,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       audit,
     });
     const risk = createRiskService({
-      store, clock, ids, audit, devices: deviceRepo, integrations: { listForVerification: (db) => integrationRepo.listFreshness(db) }, notifier, logger, windowDays: config.riskWindowDays,
+      store, clock, ids, audit, devices: deviceRepo, integrations: { listForVerification: (db) => integrationRepo.listFreshness(db) }, notifier, logger, windowDays: config.riskWindowDays, vendors: VENDOR_PROFILES,
       lossCauses: async (deviceIds) => new Map([...(await losses.openFor(deviceIds))].map(([id, loss]) => [id, loss.code])),
     });
     await risk.load();

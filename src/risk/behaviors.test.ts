@@ -1,7 +1,11 @@
 /** Each behaviour is seen exactly when the device's resolved SentinelOne attributes show it, and defaults are as documented. */
 import { describe, expect, it } from 'vitest';
 import type { StoredAttribute } from '../lib/attributes.ts';
-import { BEHAVIOR_CATALOGUE, detectSignals, effectiveSettings } from './behaviors.ts';
+import { VENDOR_PROFILES } from '../vendors/index.ts';
+import { BEHAVIOR_CATALOGUE, detectSignals as detectWith, effectiveSettings } from './behaviors.ts';
+
+// The registered vendors' signals, handed in as the composition root does.
+const detectSignals = (...args: Parameters<typeof detectWith>) => detectWith(args[0], args[1], args[2], VENDOR_PROFILES);
 
 const NOW = Date.parse('2026-05-01T12:00:00Z');
 const attrs = (values: Record<string, string | number | boolean>): Record<string, StoredAttribute> =>

@@ -124,6 +124,8 @@ export interface HealthSignal {
   behavior: string;
   /** The attribute whose value shows it. */
   attribute: string;
+  /** `silence`: the attribute is when the agent last reported, judged against the integration's activity limit. */
+  kind?: 'value' | 'silence';
   unhealthy(value: AttributeValue): boolean;
 }
 

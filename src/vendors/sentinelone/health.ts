@@ -82,6 +82,7 @@ export const SENTINELONE_HEALTH_SIGNALS: readonly HealthSignal[] = [
   { behavior: 'agentDisabled', attribute: 'sentinelOne:operationalState', unhealthy: (v) => typeof v === 'string' && v !== 'na' },
   { behavior: 'agentDecommissioned', attribute: 'sentinelOne:isDecommissioned', unhealthy: isTrue },
   { behavior: 'agentInactive', attribute: 'sentinelOne:isActive', unhealthy: (v) => v === false },
+  { behavior: 'agentSilent', attribute: 'sentinelOne:lastActiveAt', kind: 'silence', unhealthy: () => false },
 ];
 
 export const sentinelOneHealth: VendorHealth<SentinelOneFacts> = {
