@@ -143,13 +143,13 @@ export function judgedUntil(input: Omit<PostureInput, 'nowMs'>, nowMs: number): 
   for (const i of input.integrations) if (i.lastSuccessfulSyncAt) later(Date.parse(i.lastSuccessfulSyncAt) + i.staleAfterSeconds * 1000 + 1);
   const vendors = input.vendors ?? [];
   for (const vendor of vendors) {
-    const lastSeenAt = vendor.health.lastSeenAt as ((facts: unknown) => string | null) | undefined;
+    const health = vendor.health as { lastSeenAt?: (facts: unknown) => string | null };
     for (const i of integrationsOf(vendor, vendors, input.integrations)) {
       const stored = input.agents.get(i.id);
       if (!stored) continue;
       // A vendor that does not say when its agent last reported cannot say when silence starts: judge again.
-      if (!lastSeenAt) return nowMs + 1;
-      const seen = lastSeenAt(factsOf(vendor, stored));
+      if (!health.lastSeenAt) return nowMs + 1;
+      const seen = health.lastSeenAt(factsOf(vendor, stored));
       if (seen) later(Date.parse(seen) + i.agentActiveWithinSeconds * 1000 + 1);
     }
   }
