@@ -34,14 +34,14 @@ import { createLossService, type LossService } from './losses/index.ts';
 import type { SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin, createRedemptions } from './oidc/index.ts';
-import { ATTRIBUTE_CATALOGUE, createHttpS1Client, VENDOR_PROFILES, type S1ClientFactory } from './vendors/index.ts';
+import { ATTRIBUTE_CATALOGUE, createHttpS1Client, VENDOR_EXPORT_PREFIXES, VENDOR_PROFILES, type S1ClientFactory } from './vendors/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { createRiskService } from './risk/index.ts';
 import { createPostureView, type PostureView } from './decide/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { openDeploymentSecrets, type ProcessLease } from './secrets/index.ts';
 import { createSessionService, registerConsole, sessionAuthenticator } from './web/index.ts';
-import { createHttpTailscaleClient, createTailnetModule, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
+import { BUILT_IN_EXPORT_PREFIXES, createHttpTailscaleClient, createTailnetModule, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
@@ -246,6 +246,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       store, devices, deviceLookup: deviceRepo, audit, secrets, clock, ids, logger, metrics, notifier,
       tailscale: options.tailscale ?? createHttpTailscaleClient,
       attributes: ATTRIBUTE_CATALOGUE,
+      exportPrefixes: { ...BUILT_IN_EXPORT_PREFIXES, ...VENDOR_EXPORT_PREFIXES },
       ...options.tailnetTuning,
       ...(engineTuning.random ? { random: engineTuning.random } : {}),
     });

@@ -16,7 +16,7 @@ import type { SecretBox } from '../lib/secrets.ts';
 import { bindTo, type Store } from '../store/index.ts';
 import type { RetryPolicy } from '../sources/index.ts';
 import type { RetryOptions, TailscaleClient, TailscaleClientFactory, TailscaleCredentials as Credentials } from './client.ts';
-import { applyOp, desiredExport, effectiveExpirySeconds, planExport, reconcileExported } from './export-plan.ts';
+import { applyOp, desiredExport, effectiveExpirySeconds, planExport, reconcileExported, type ExportPrefixes } from './export-plan.ts';
 import { checkNode, linkConflict, printableNodeId, type NodeFacts } from './import-plan.ts';
 import type { NodeLink, TailnetRepo } from './repo.ts';
 import { classifyTailnetFailure, tailnetAfterFailure, tailnetAfterSuccess } from './status.ts';
@@ -43,6 +43,8 @@ export interface TailnetSyncDeps {
   timeoutMs?: number;
   /** Each known attribute's type (built-in and every registered vendor's); default: the built-in ones. */
   attributes?: AttributeCatalogue;
+  /** Namespaces that may be exported and their Tailscale prefixes (built-in ones and every registered vendor's). */
+  exportPrefixes?: ExportPrefixes;
 }
 
 /** The actor a tailnet source writes devices as. */
@@ -202,7 +204,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
     signal?: AbortSignal,
   ) {
     const verified = view ? Object.fromEntries(Object.entries(view.verification).map(([ns, v]) => [ns, v.verified])) : {};
-    const desired = desiredExport(view ? { attributes: view.attributes, verified } : null, rec.export.attributes, (key) => declaredType(key, deps.attributes ?? BUILT_IN_ATTRIBUTES));
+    const desired = desiredExport(view ? { attributes: view.attributes, verified } : null, rec.export.attributes, (key) => declaredType(key, deps.attributes ?? BUILT_IN_ATTRIBUTES), deps.exportPrefixes);
     counts.valuesSkipped += desired.skipped.length;
     for (const s of desired.skipped) deps.logger.warn({ tailnetId: rec.id, nodeId: node.nodeId, attribute: s.attribute, reason: s.reason }, 'value not exported: outside Tailscale limits');
     if (reconcile) {

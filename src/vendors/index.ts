@@ -45,10 +45,19 @@ export { judgeHealth, isSilent, type HealthRules, type HealthSignal } from './ty
  * What consumers (devices, decide, policy, risk, the attribute reference) read of each registered vendor: its
  * names, attribute table and health rules. The first is the vendor of integrations that name no provider.
  */
-export const VENDOR_PROFILES: readonly Pick<EdrVendor<unknown, unknown, unknown>, 'provider' | 'namespace' | 'displayName' | 'attributes' | 'health'>[] = [
-  { provider: 'sentinelone', namespace: 'sentinelOne', displayName: 'SentinelOne', attributes: SENTINELONE_ATTRIBUTES, health: sentinelOneHealth as VendorHealth<unknown> },
+export const VENDOR_PROFILES: readonly VendorProfile[] = [
+  { provider: 'sentinelone', namespace: 'sentinelOne', displayName: 'SentinelOne', attributes: SENTINELONE_ATTRIBUTES, health: sentinelOneHealth as VendorHealth<unknown>, exportPrefix: 's1' },
   ...EDR_VENDORS.map((v) => ({ provider: v.provider, namespace: v.namespace, displayName: v.displayName, attributes: v.attributes, health: v.health as VendorHealth<unknown> })),
 ];
+
+/** A registered vendor as consumers read it. */
+export type VendorProfile = Pick<EdrVendor<unknown, unknown, unknown>, 'provider' | 'namespace' | 'displayName' | 'attributes' | 'health'> & {
+  /** The prefix its attributes take when exported to Tailscale (`custom:s1Verified`); default: the namespace. */
+  exportPrefix?: string;
+};
+
+/** Each vendor namespace and the prefix its attributes take when exported to Tailscale. */
+export const VENDOR_EXPORT_PREFIXES: Readonly<Record<string, string>> = Object.fromEntries(VENDOR_PROFILES.map((v) => [v.namespace, v.exportPrefix ?? v.namespace]));
 
 /** Each attribute's declared type: built-in ones and every registered vendor's table, for the policy compiler. */
 export const ATTRIBUTE_CATALOGUE: AttributeCatalogue = buildAttributeCatalogue(VENDOR_PROFILES.map((v) => v.attributes));

@@ -56,7 +56,6 @@ const STILL_NAMING = [
   'store/migrations/0012-user-risk.ts',
   'store/migrations/0017-reported-agent-uuid.ts',
   'store/schema.ts',
-  'tailnet/export-plan.ts',
   'vendors/core.ts',
   'vendors/falcon/errors.ts',
   'vendors/falcon/health.ts',
