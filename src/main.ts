@@ -34,14 +34,14 @@ import { createLossService, type LossService } from './losses/index.ts';
 import type { SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin, createRedemptions } from './oidc/index.ts';
-import { createHttpS1Client, createVendorRegistry, type HttpFalconClientDeps, type S1ClientFactory } from './vendors/index.ts';
+import { ATTRIBUTE_CATALOGUE, createHttpS1Client, createVendorRegistry, VENDOR_EXPORT_PREFIXES, VENDOR_PROFILES, type HttpFalconClientDeps, type S1ClientFactory } from './vendors/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { createRiskService } from './risk/index.ts';
 import { createPostureView, type PostureView } from './decide/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { openDeploymentSecrets, type ProcessLease } from './secrets/index.ts';
 import { createSessionService, registerConsole, sessionAuthenticator } from './web/index.ts';
-import { createHttpTailscaleClient, createTailnetModule, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
+import { BUILT_IN_EXPORT_PREFIXES, createHttpTailscaleClient, createTailnetModule, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
 import {
   createIntegrationRepo,
   createIntegrationService,
@@ -189,7 +189,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       audit,
     });
     const risk = createRiskService({
-      store, clock, ids, audit, devices: deviceRepo, integrations: { listForVerification: (db) => integrationRepo.listFreshness(db) }, notifier, logger, windowDays: config.riskWindowDays,
+      store, clock, ids, audit, devices: deviceRepo, integrations: { listForVerification: (db) => integrationRepo.listFreshness(db) }, notifier, logger, windowDays: config.riskWindowDays, vendors: VENDOR_PROFILES,
       lossCauses: async (deviceIds) => new Map([...(await losses.openFor(deviceIds))].map(([id, loss]) => [id, loss.code])),
       changes,
     });
@@ -239,6 +239,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       ids,
       audit,
       integrations,
+      vendors: VENDOR_PROFILES,
       onChange: async (id, what) => {
         if (riskAfter.has(what)) void risk.deviceChanged(id);
         if (options.schedule !== false && syncAfter.has(what)) syncSoon.request();
@@ -248,12 +249,14 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const tailnet = createTailnetModule({
       store, devices, deviceLookup: deviceRepo, audit, secrets, clock, ids, logger, metrics, notifier,
       tailscale: options.tailscale ?? createHttpTailscaleClient,
+      attributes: ATTRIBUTE_CATALOGUE,
+      exportPrefixes: { ...BUILT_IN_EXPORT_PREFIXES, ...VENDOR_EXPORT_PREFIXES },
       ...options.tailnetTuning,
       ...(engineTuning.random ? { random: engineTuning.random } : {}),
     });
     postureChanged = tailnet.service.postureChanged;
-    const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock, userRisk: risk.levelOf });
-    const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes });
+    const subjects = createSubjectSource({ devices: deviceRepo, integrations, clock, userRisk: risk.levelOf, vendors: VENDOR_PROFILES });
+    const policy = createPolicyService({ store, repo: createPolicyRepo(), subjects, audit, clock, logger, changes, attributes: ATTRIBUTE_CATALOGUE });
     const decisionLog = createDecisionLog({
       store, logger, mode: config.decisionLog, maxRows: config.decisionLogMaxRows, retentionMs: config.decisionLogRetentionDays * 24 * 3600 * 1000,
       nowMs: () => clock.nowMs(),
@@ -269,7 +272,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     let sweeper: { cancel(): void } | null = null;
     let digester: { cancel(): void } | null = null;
     const sendLossDigest = () => losses.sendDigestIfDue().catch((err: unknown) => logger.warn({ err }, 'the posture-loss digest could not be sent; it is retried within the hour'));
-    const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger });
+    const view = createPostureView({ store, devices: deviceRepo, integrations, credentials: enrollment, policies: policy, feed: changes, logger, vendors: VENDOR_PROFILES });
     observePostureView(metrics, view);
     changes.subscribe((batch) => keys.apply(batch));
     // Decisions read exceptions and risk levels from memory: a change another process announces is re-read here.

@@ -8,8 +8,12 @@
  */
 import type { ChangeBatch, ChangeFeed } from '../changes/index.ts';
 import {
+  factFieldsOf,
+  integrationsOf,
   judgePosture,
   judgedUntil,
+  silenceCodesOf,
+  type VendorVerifier,
   type Device,
   type DeviceRepo,
   type VerifiableAgent,
@@ -40,6 +44,8 @@ export interface PostureViewDeps {
   policies: { active(): Promise<ActivePolicy> };
   feed: Pick<ChangeFeed, 'subscribe' | 'mark'>;
   logger: Pick<Logger, 'info' | 'error'>;
+  /** The registered vendors' health rules (from the composition root); none given, no `<ns>:verified`. */
+  vendors?: readonly VendorVerifier[];
 }
 
 const PAGE = 1000;
@@ -68,6 +74,13 @@ interface Judgement extends JudgedDevice {
 
 export function createPostureView(deps: PostureViewDeps) {
   const { store, devices } = deps;
+  const vendors = deps.vendors ?? [];
+  /**
+   * The stored-record fields the vendors in use read (those with an integration): only these are loaded per match,
+   * unless a vendor in use reads its whole record (null).
+   */
+  const factFieldsFor = (list: readonly VerifyingIntegration[]) => factFieldsOf(vendors.filter((v) => integrationsOf(v, vendors, list).length > 0));
+  const silenceCodes = silenceCodesOf(vendors);
   const byId = new Map<string, HeldDevice>();
   const byAddress = new Map<string, Set<string>>();
   const byUser = new Map<string, Set<string>>();
@@ -109,12 +122,12 @@ export function createPostureView(deps: PostureViewDeps) {
   }
 
   /** Reads these devices (or every device) with what a decision needs, and puts them in the view. */
-  async function loadDevices(list: readonly Device[], db: Executor): Promise<void> {
+  async function loadDevices(list: readonly Device[], db: Executor, current: readonly VerifyingIntegration[] = integrations): Promise<void> {
     if (list.length === 0) return;
     const ids = list.map((d) => d.id);
     const [attrs, agents, hashes] = await Promise.all([
       devices.attributesOf(db, ids),
-      devices.verifiableAgentsOf(db, ids, store.engine),
+      devices.verifiableAgentsOf(db, ids, store.engine, factFieldsFor(current)),
       deps.credentials.presenceHashes(db, ids),
     ]);
     for (const device of list) {
@@ -146,7 +159,7 @@ export function createPostureView(deps: PostureViewDeps) {
     let after: { createdAt: string; id: string } | null = null;
     for (;;) {
       const page = await devices.list(store.db, PAGE, after);
-      await loadDevices(page, store.db);
+      await loadDevices(page, store.db, fresh);
       for (const d of page) seen.add(d.id);
       const last = page[page.length - 1];
       if (page.length < PAGE || !last) break;
@@ -169,7 +182,12 @@ export function createPostureView(deps: PostureViewDeps) {
       else if (c.kind === 'integration') integrationsChanged = true;
       else if (c.kind === 'policy') policyChanged = true;
     }
-    if (integrationsChanged) integrations = await deps.integrations.listForVerification(store.db);
+    if (integrationsChanged) {
+      const before = JSON.stringify(factFieldsFor(integrations));
+      integrations = await deps.integrations.listForVerification(store.db);
+      // A vendor came into use (or left) that reads other fields of its records: every match is read again.
+      if (JSON.stringify(factFieldsFor(integrations)) !== before) return loadAll();
+    }
     if (policyChanged) active = await deps.policies.active();
     if (deviceIds.includes('*')) return loadAll();
     if (deviceIds.length > 0) await reloadDevices(deviceIds);
@@ -210,7 +228,7 @@ export function createPostureView(deps: PostureViewDeps) {
       const held = d as HeldDevice;
       const kept = judgements.get(held.device.id);
       if (kept && kept.held === held && kept.integrations === integrations && nowMs >= kept.from && nowMs < kept.until) return kept;
-      const input = { device: held.device, stored: held.stored, agents: held.agents, integrations };
+      const input = { device: held.device, stored: held.stored, agents: held.agents, integrations, vendors };
       const judged = judgePosture({ ...input, nowMs });
       const judgement: Judgement = {
         held,
@@ -219,6 +237,7 @@ export function createPostureView(deps: PostureViewDeps) {
         until: judgedUntil(input, nowMs),
         subject: subjectFromPosture(held.device, judged, nowMs),
         verification: judged.verification,
+        silenceCodes,
       };
       judgements.set(held.device.id, judgement);
       return judgement;

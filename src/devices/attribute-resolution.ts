@@ -1,6 +1,6 @@
 /**
  * Which stored rows make a device's attributes (pure). Rows are kept per source: several integrations may see one
- * device and each keeps its own values. Within one namespace (`sentinelOne:*`) all values come from one source, so
+ * device and each keeps its own values. Within one vendor namespace (`<ns>:*`) all values come from one source, so
  * a device never mixes one console's threat count with another's version: the source whose agent was most
  * recently active (`<namespace>:lastActiveAt`), then the most recently written, then the lowest id. Keys a single
  * source writes (`custom:*` by admins) pass through.
@@ -14,7 +14,7 @@ export interface SourcedAttribute {
 
 export interface ResolvedAttributes {
   attributes: Record<string, StoredAttribute>;
-  /** Namespace (`sentinelOne`) to the source that supplied it, where more than `admin` could. */
+  /** Vendor namespace to the source that supplied it, where more than `admin` could. */
   suppliers: Record<string, string>;
 }
 

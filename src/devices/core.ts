@@ -5,10 +5,10 @@
 export { normalizeSerial, isPlaceholderSerial, usableSerial } from './serial.ts';
 export { createMatcher, matchAgents, compareAgentRecency, indexDevicesBySerial } from './matcher.ts';
 export type { Matcher, MatchResult, DeviceMatch, MatchableAgent, MatchableDevice, UnmatchedAgent } from './matcher.ts';
-export { verifyDevice, agentFailures, VERIFICATION_REASONS } from './verification.ts';
-export type { Verification, VerificationReason, VerificationReasonCode, VerifiableAgent, VerifyingIntegration } from './verification.ts';
+export { verifyDevice, verifyWith, integrationsOf, factFieldsOf, silenceCodesOf } from './verification.ts';
+export type { Verification, VerificationReason, VerificationReasonCode, VerifiableAgent, VerifyingIntegration, VendorVerifier, HealthCheckInput } from './verification.ts';
 export { buildDeviceView } from './view.ts';
-export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
+export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, verifiedKey, type JudgedPosture, type PostureInput } from './posture.ts';
 export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';
 export { canonicalOs, sameAddress } from './identity-rules.ts';
 export { normalizeMac, usableMac, macProblem } from './mac.ts';

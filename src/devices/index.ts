@@ -1,6 +1,7 @@
 /**
  * Devices: the inventory (records, addresses, tags, users), their posture attributes, and the pure core that
- * normalises serial numbers, matches SentinelOne agents to devices and decides `sentinelOne:verified`.
+ * normalises serial numbers, matches EDR records to devices and derives each registered vendor's `<ns>:verified`
+ * with the vendor's health rules handed in.
  * Imported by sync (matching, attribute writes), policy service (subjects), api and main. The pure files
  * (`serial`, `matcher`, `verification`, `view`) import no I/O.
  */
@@ -20,16 +21,20 @@ export {
 } from './matcher.ts';
 export {
   verifyDevice,
-  agentFailures,
-  VERIFICATION_REASONS,
+  verifyWith,
+  integrationsOf,
+  factFieldsOf,
+  silenceCodesOf,
   type Verification,
   type VerificationReason,
   type VerificationReasonCode,
   type VerifiableAgent,
   type VerifyingIntegration,
+  type VendorVerifier,
+  type HealthCheckInput,
 } from './verification.ts';
 export { buildDeviceView } from './view.ts';
-export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, VERIFIED_KEY, type JudgedPosture, type PostureInput } from './posture.ts';
+export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, verifiedKey, type JudgedPosture, type PostureInput } from './posture.ts';
 export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';
 export { resolveAttributes, type SourcedAttribute, type ResolvedAttributes } from './attribute-resolution.ts';
 export { createSyncedRepo, type SyncedRepo, type SyncedDiff, type DesiredDevice, type AttributeChange } from './synced.ts';

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { judgePosture, judgedUntil } from './posture.ts';
 import type { Device } from './types.ts';
 import type { VerifiableAgent, VerifyingIntegration } from './verification.ts';
+import { VENDOR_PROFILES as vendors } from '../vendors/index.ts';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 const device: Device = {
@@ -18,7 +19,7 @@ const agent: VerifiableAgent = { lastActiveDate: new Date(T0).toISOString(), inf
 const integration: VerifyingIntegration = { id: 'int_1', lastSuccessfulSyncAt: new Date(T0).toISOString(), staleAfterSeconds: 7200, agentActiveWithinSeconds: 600 };
 
 const judge = (nowMs: number, stored = {}) =>
-  judgePosture({ device, stored, agents: new Map([['int_1', agent]]), integrations: [integration], nowMs });
+  judgePosture({ device, stored, agents: new Map([['int_1', agent]]), integrations: [integration], vendors, nowMs });
 
 describe('posture is judged at the instant it is asked', () => {
   it.each([
@@ -28,8 +29,8 @@ describe('posture is judged at the instant it is asked', () => {
     ['six hours later', 6 * 3600_000, false, ['SYNC_STALE', 'AGENT_NOT_REPORTING']],
   ])('%s → verified %s', (_name, after, verified, codes) => {
     const judged = judge(T0 + after);
-    expect(judged.verification.verified).toBe(verified);
-    expect(judged.verification.reasons.map((r) => r.code)).toEqual(codes);
+    expect(judged.verification.sentinelOne!.verified).toBe(verified);
+    expect(judged.verification.sentinelOne!.reasons.map((r) => r.code)).toEqual(codes);
     expect(judged.attributes['sentinelOne:verified']?.value).toBe(verified);
   });
 
@@ -40,9 +41,9 @@ describe('posture is judged at the instant it is asked', () => {
 
   it('the derived attribute goes stale with its integration, and is absent without a matched agent', () => {
     expect(judge(T0 + 7200_001).stale.has('sentinelOne:verified')).toBe(true);
-    const none = judgePosture({ device, stored: {}, agents: new Map(), integrations: [integration], nowMs: T0 });
+    const none = judgePosture({ device, stored: {}, agents: new Map(), integrations: [integration], vendors, nowMs: T0 });
     expect(none.attributes['sentinelOne:verified']).toBeUndefined();
-    expect(none.verification.reasons.map((r) => r.code)).toEqual(['NO_AGENT']);
+    expect(none.verification.sentinelOne!.reasons.map((r) => r.code)).toEqual(['NO_AGENT']);
   });
 });
 
@@ -51,12 +52,12 @@ describe('a judgement stands until the first instant it could change', () => {
     ['the agent limit comes first', integration, T0 + 600_001],
     ['the staleness limit comes first', { ...integration, staleAfterSeconds: 60 }, T0 + 60_001],
   ])('%s', (_name, i, until) => {
-    expect(judgedUntil({ device, stored: {}, agents: new Map([['int_1', agent]]), integrations: [i] }, T0)).toBe(until);
+    expect(judgedUntil({ device, stored: {}, agents: new Map([['int_1', agent]]), integrations: [i], vendors }, T0)).toBe(until);
   });
 
   it('an expiring custom attribute is a boundary, and past every boundary nothing changes any more', () => {
     const stored = { 'custom:x': { value: 1, source: 'admin', updatedAt: new Date(T0).toISOString(), expiresAt: new Date(T0 + 5000).toISOString() } };
-    expect(judgedUntil({ device, stored, agents: new Map([['int_1', agent]]), integrations: [integration] }, T0)).toBe(T0 + 5000);
-    expect(judgedUntil({ device, stored, agents: new Map([['int_1', agent]]), integrations: [integration] }, T0 + 7 * 86_400_000)).toBe(Infinity);
+    expect(judgedUntil({ device, stored, agents: new Map([['int_1', agent]]), integrations: [integration], vendors }, T0)).toBe(T0 + 5000);
+    expect(judgedUntil({ device, stored, agents: new Map([['int_1', agent]]), integrations: [integration], vendors }, T0 + 7 * 86_400_000)).toBe(Infinity);
   });
 });

@@ -2,7 +2,8 @@
  * What a device's posture is at one instant (pure). Everything that depends on the clock is judged here, from
  * stored timestamps, at the moment it is asked: custom attributes past their expiry are dropped, attributes from
  * an integration whose last successful sync is older than its limit are stale, the matched agent's last report is
- * compared with `agentActiveWithinSeconds`, and `sentinelOne:verified` with its reasons follows from those. The
+ * compared with `agentActiveWithinSeconds`, and each registered vendor's `<ns>:verified` with its reasons follows
+ * from those (the vendors' health rules are handed in; devices names none). The
  * device view, decisions and dry runs all call `judgePosture`, so they can never disagree about a device.
  */
 import type { StoredAttribute } from '../lib/attributes.ts';
@@ -10,7 +11,7 @@ import { usableMac } from './mac.ts';
 import { usableSerial } from './serial.ts';
 import type { Device } from './types.ts';
 import { isStale } from './freshness.ts';
-import { verifyDevice, type VerifiableAgent, type Verification, type VerifyingIntegration } from './verification.ts';
+import { factsOf, integrationsOf, verifyDevice, verifyWith, type VendorVerifier, type VerifiableAgent, type Verification, type VerifyingIntegration } from './verification.ts';
 
 /** The built-in `node:*` attributes, from the device record. */
 export function nodeAttributes(device: Device): Record<string, StoredAttribute> {
@@ -33,17 +34,9 @@ export function liveAttributes(stored: Record<string, StoredAttribute> | undefin
   return out;
 }
 
-/** The agent fields verification reads, from the agent's record exactly as S1 sent it. */
+/** @deprecated The stored record is kept as it is; each vendor reads its facts (`VendorVerifier.health.factsOf`). */
 export function agentForVerification(agent: Record<string, unknown>): VerifiableAgent {
-  const bool = (v: unknown) => (typeof v === 'boolean' ? v : v === 'True' || v === 'true' ? true : v === 'False' || v === 'false' ? false : null);
-  const str = (v: unknown) => (typeof v === 'string' ? v : null);
-  return {
-    lastActiveDate: str(agent.lastActiveDate),
-    infected: bool(agent.infected),
-    isDecommissioned: bool(agent.isDecommissioned),
-    threatRebootRequired: bool(agent.threatRebootRequired),
-    operationalState: str(agent.operationalState),
-  };
+  return agent;
 }
 
 export interface PostureInput {
@@ -53,41 +46,55 @@ export interface PostureInput {
   /** The matched agent per integration id. */
   agents: ReadonlyMap<string, VerifiableAgent>;
   integrations: readonly VerifyingIntegration[];
+  /** The registered vendors' health rules; none given, no `<ns>:verified` is derived. */
+  vendors?: readonly VendorVerifier[];
   nowMs: number;
 }
 
 export interface JudgedPosture {
-  /** Live attributes, the built-in `node:*` ones and the derived `sentinelOne:verified`. */
+  /** Live attributes, the built-in `node:*` ones and each vendor's derived `<ns>:verified`. */
   attributes: Record<string, StoredAttribute>;
   /** Keys whose value must not satisfy a posture now (their integration's data is stale). */
   stale: ReadonlySet<string>;
-  verification: Verification;
+  /** Each vendor's verdict, by namespace. */
+  verification: Record<string, Verification>;
 }
 
-export const VERIFIED_KEY = 'sentinelOne:verified';
+/** The derived attribute of a vendor namespace: `<ns>:verified`. */
+export const verifiedKey = (namespace: string) => `${namespace}:verified`;
 
 /**
- * The device's posture at `nowMs`. `sentinelOne:verified` is derived here, never stored: it is present when the
- * device has a matched agent, its source is that agent's integration (so it goes stale with it), and it is true
- * only when every verification check holds now.
+ * The device's posture at `nowMs`. Each vendor's `<ns>:verified` is derived here, never stored: it is present when
+ * the device has a record matched by one of the vendor's integrations, its source is the integration that decided
+ * it (so it goes stale with it), and it is true only when every check of the vendor's health rules holds now.
  */
 export function judgePosture(input: PostureInput): JudgedPosture {
   const { device, nowMs } = input;
+  const vendors = input.vendors ?? [];
   const freshness = new Map(input.integrations.map((i) => [i.id, i]));
-  const verification = verifyDevice({
+  const verifying = {
     hasUsableSerial: hasMatchKey(device),
-    hasPendingSerial: (device.pendingSerials ?? []).length > 0 || (device.reportedMacAddresses ?? []).length > 0 || Boolean(device.reportedS1AgentUuid),
+    hasPendingSerial: hasPendingKey(device),
     integrations: input.integrations,
     agents: input.agents,
     nowMs,
-  });
+  };
+  const verification = verifyDevice(vendors, verifying);
   const attributes: Record<string, StoredAttribute> = { ...nodeAttributes(device), ...liveAttributes(input.stored, nowMs) };
-  delete attributes[VERIFIED_KEY];
-  const judgedBy = verifiedSource(input, verification);
-  if (judgedBy !== null) attributes[VERIFIED_KEY] = { value: verification.verified, source: judgedBy, updatedAt: factsChangedAt(attributes, judgedBy, device) };
+  for (const vendor of vendors) {
+    const key = verifiedKey(vendor.namespace);
+    delete attributes[key];
+    const judgedBy = verifiedSource(vendor, vendors, verifying, verification[vendor.namespace]!);
+    if (judgedBy !== null) attributes[key] = { value: verification[vendor.namespace]!.verified, source: judgedBy, updatedAt: factsChangedAt(attributes, judgedBy, device) };
+  }
   const stale = new Set<string>();
   for (const [key, attr] of Object.entries(attributes)) if (isStale(attr.source, freshness, nowMs)) stale.add(key);
   return { attributes, stale, verification };
+}
+
+/** Identifiers the device or a source named that wait for an admin's approval. */
+function hasPendingKey(device: Device): boolean {
+  return (device.pendingSerials ?? []).length > 0 || (device.reportedMacAddresses ?? []).length > 0 || Boolean(device.reportedS1AgentUuid);
 }
 
 /**
@@ -112,14 +119,14 @@ function factsChangedAt(attributes: Record<string, StoredAttribute>, source: str
   return newest || device.updatedAt;
 }
 
-/** The integration whose agent decided `sentinelOne:verified`, or null when the device has no matched agent. */
-function verifiedSource(input: PostureInput, verification: Verification): string | null {
-  const matched = input.integrations.filter((i) => input.agents.has(i.id));
+/** The integration whose record decided the vendor's `<ns>:verified`, or null when no record of it matched. */
+function verifiedSource(vendor: VendorVerifier, vendors: readonly VendorVerifier[], input: Parameters<typeof verifyWith>[2], verification: Verification): string | null {
+  const matched = integrationsOf(vendor, vendors, input.integrations).filter((i) => input.agents.has(i.id));
   if (matched.length === 0) return null;
   const named = verification.reasons.find((r) => r.integrationId && input.agents.has(r.integrationId))?.integrationId;
   if (!verification.verified && named) return named;
-  // Verified: the first integration with a matched agent that passes (verifyDevice stops at it).
-  return (matched.find((i) => verifyDevice({ ...input, hasUsableSerial: true, integrations: [i], agents: input.agents }).verified) ?? matched[0]!).id;
+  // Verified: the first integration with a matched record that passes (the judge stops at it).
+  return (matched.find((i) => verifyWith(vendor, vendors, { ...input, hasUsableSerial: true, integrations: [i] }).verified) ?? matched[0]!).id;
 }
 
 /**
@@ -133,10 +140,18 @@ export function judgedUntil(input: Omit<PostureInput, 'nowMs'>, nowMs: number): 
     if (t > nowMs && t < until) until = t;
   };
   for (const attr of Object.values(input.stored ?? {})) if (attr.expiresAt) later(Date.parse(attr.expiresAt));
-  for (const i of input.integrations) {
-    if (i.lastSuccessfulSyncAt) later(Date.parse(i.lastSuccessfulSyncAt) + i.staleAfterSeconds * 1000 + 1);
-    const agent = input.agents.get(i.id);
-    if (agent?.lastActiveDate) later(Date.parse(agent.lastActiveDate) + i.agentActiveWithinSeconds * 1000 + 1);
+  for (const i of input.integrations) if (i.lastSuccessfulSyncAt) later(Date.parse(i.lastSuccessfulSyncAt) + i.staleAfterSeconds * 1000 + 1);
+  const vendors = input.vendors ?? [];
+  for (const vendor of vendors) {
+    const health = vendor.health as { lastSeenAt?: (facts: unknown) => string | null };
+    for (const i of integrationsOf(vendor, vendors, input.integrations)) {
+      const stored = input.agents.get(i.id);
+      if (!stored) continue;
+      // A vendor that does not say when its agent last reported cannot say when silence starts: judge again.
+      if (!health.lastSeenAt) return nowMs + 1;
+      const seen = health.lastSeenAt(factsOf(vendor, stored));
+      if (seen) later(Date.parse(seen) + i.agentActiveWithinSeconds * 1000 + 1);
+    }
   }
   return until;
 }

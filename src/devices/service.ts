@@ -16,7 +16,7 @@ import { chunks } from '../lib/chunks.ts';
 import type { DeviceRepo } from './repo.ts';
 import { createSourceWrites } from './source-writes.ts';
 import type { Device, DeviceInput, DevicePatch, DeviceSource, DeviceView } from './types.ts';
-import type { VerifyingIntegration } from './verification.ts';
+import type { VendorVerifier, VerifyingIntegration } from './verification.ts';
 import { buildDeviceView, liveAttributes } from './view.ts';
 
 export interface DeviceServiceDeps {
@@ -25,8 +25,10 @@ export interface DeviceServiceDeps {
   clock: Clock;
   ids: IdGenerator;
   audit: Pick<AuditLog, 'record'>;
-  /** The SentinelOne integrations' freshness, for verification. */
+  /** Every EDR integration's freshness, for verification. */
   integrations: { listForVerification(db: Executor): Promise<VerifyingIntegration[]> };
+  /** The registered vendors' health rules (from the composition root); none given, no `<ns>:verified`. */
+  vendors?: readonly VendorVerifier[];
   /** Told after every committed device write. */
   onChange?: DeviceChangeHook;
 }
@@ -55,7 +57,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     const now = clock.nowMs();
     return devices.map((d) => {
       const rows = identity.get(d.id) ?? { serials: [], addresses: [] };
-      return buildDeviceView(d, attrs.get(d.id), sources.get(d.id) ?? [], integrations, now, { ...rows, heldElsewhere: holders });
+      return buildDeviceView(d, attrs.get(d.id), sources.get(d.id) ?? [], integrations, now, { ...rows, heldElsewhere: holders }, deps.vendors ?? []);
     });
   }
 

@@ -8,7 +8,7 @@ export interface Device {
   osVersion: string | null;
   /** Serial numbers as reported or set (display); matching uses the approved normalised ones. */
   serialNumbers: string[];
-  /** Normalised serials waiting for an admin's approval; they match no SentinelOne agent until approved. */
+  /** Normalised serials waiting for an admin's approval; they match no EDR record until approved. */
   pendingSerials: string[];
   /** Addresses that identify the device: set by an admin or observed as the agent's connection source. */
   addresses: string[];
@@ -18,9 +18,9 @@ export interface Device {
   macAddresses?: string[];
   /** MACs the device's own agent reported: shown, never matched until an admin puts them in `macAddresses`. */
   reportedMacAddresses?: string[];
-  /** A SentinelOne agent UUID an admin recorded: matched when neither serial nor MAC can match. */
+  /** An EDR agent id an admin recorded (the agent UUID): matched when neither serial nor MAC can match. */
   s1AgentUuid?: string | null;
-  /** The SentinelOne agent UUID the device's own agent reported: shown, never matched until an admin approves it. */
+  /** The EDR agent UUID the device's own agent reported: shown, never matched until an admin approves it. */
   reportedS1AgentUuid?: string | null;
   /** Which source put each of `macAddresses` there (`device`: the agent's own, approved); absent: an admin. */
   macSources?: Record<string, string>;
@@ -43,7 +43,7 @@ export interface DeviceFacts {
   addresses: string[];
   /** The machine's network interfaces' MACs. */
   macAddresses?: string[];
-  /** The local SentinelOne agent's UUID (a claim; null: the machine has none). */
+  /** The local EDR agent's UUID (a claim; null: the machine has none). */
   s1AgentUuid?: string | null;
 }
 
@@ -78,7 +78,7 @@ export interface DeviceInput {
 
 export type DevicePatch = Partial<Omit<DeviceInput, 'source'>>;
 
-/** How a device was matched to a SentinelOne agent, and the agent's record exactly as S1 sent it. */
+/** How a device was matched to an EDR vendor's record, and the record as the vendor sent it. */
 export interface DeviceSource {
   integrationId: string;
   agentId: string;
@@ -92,7 +92,8 @@ export interface DeviceSource {
 /** A device as the API shows it. */
 export interface DeviceView extends Device {
   attributes: Record<string, StoredAttribute>;
-  verification: { sentinelOne: Verification };
+  /** Each registered vendor's `<ns>:verified` with its reasons, by namespace. */
+  verification: Record<string, Verification>;
   /** Namespace to the integration and agent whose values the device carries (several integrations may see it). */
   attributeSources: Record<string, { integrationId: string; agentId: string }>;
   match: { integrationId: string; agentId: string; serial: string; matchedBy: 'serial' | 'mac' | 'agentUuid'; conflictAgentIds: string[]; suppliesAttributes: boolean }[];

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { verifyDevice, type VerifiableAgent, type VerifyingIntegration } from './verification.ts';
+import { VENDOR_PROFILES } from '../vendors/index.ts';
+import { verifyDevice as verifyAll, type VerificationInput, type VerifiableAgent, type VerifyingIntegration } from './verification.ts';
+
+// SentinelOne's rules, handed in as the composition root does; other vendors are judged alike (vendor-health.test.ts).
+const verifyDevice = (input: VerificationInput) => verifyAll(VENDOR_PROFILES, input)['sentinelOne']!;
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const integration: VerifyingIntegration = { id: 'int_1', lastSuccessfulSyncAt: '2026-03-01T11:55:00Z', staleAfterSeconds: 3600, agentActiveWithinSeconds: 3600 };

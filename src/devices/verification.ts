@@ -1,101 +1,131 @@
 /**
- * `sentinelOne:verified` and its reasons (pure). A device is verified only when every check holds; otherwise
- * each failing check is listed with a stable code, so "why is my laptop not verified?" has an answer.
+ * `<ns>:verified` and its reasons for every registered EDR vendor, judged alike (pure). Devices never imports a
+ * vendor: each vendor's health rules are handed in (`VendorVerifier`, the seam's `VendorHealth`), and this file
+ * only builds their input the same way for all of them: which integrations are the vendor's, whether the device
+ * has an identifier, each integration's freshness by the one staleness rule (`freshness.ts`), and the matched
+ * record's facts. Agent silence and the vendor's own checks are the shared judge's (`judgeHealth` in the seam).
  */
 import { isFreshnessStale } from './freshness.ts';
 
-export const VERIFICATION_REASONS = {
-  NO_INTEGRATION: 'No SentinelOne integration is configured.',
-  NO_SERIAL: 'The device has no usable serial number, approved MAC address or agent UUID, so it cannot be matched to a SentinelOne agent.',
-  SERIAL_PENDING_APPROVAL: 'The device (or its source) named its serial number or MAC itself; it matches no SentinelOne agent until an admin approves it (POST /v1/devices/{id}/approve-serials).',
-  NO_AGENT: 'No SentinelOne agent reports this device\'s serial number.',
-  NEVER_SYNCED: 'The SentinelOne integration has not completed a sync yet.',
-  SYNC_STALE: 'The last successful SentinelOne sync is older than the staleness limit.',
-  AGENT_NOT_REPORTING: 'The SentinelOne agent has not reported recently.',
-  INFECTED: 'SentinelOne reports the device as infected.',
-  DECOMMISSIONED: 'The SentinelOne agent is decommissioned.',
-  THREAT_REBOOT_REQUIRED: 'A threat mitigation is waiting for a reboot.',
-  AGENT_DISABLED: 'The SentinelOne agent is disabled or damaged (operationalState is not "na").',
-} as const;
-
-export type VerificationReasonCode = keyof typeof VERIFICATION_REASONS;
-
 export interface VerificationReason {
-  code: VerificationReasonCode;
+  code: string;
   message: string;
   integrationId?: string;
 }
+
+/** @deprecated Reason codes are each vendor's (its health rules list them). */
+export type VerificationReasonCode = string;
 
 export interface Verification {
   verified: boolean;
   reasons: VerificationReason[];
 }
 
-/** The agent fields verification reads. */
-export interface VerifiableAgent {
-  lastActiveDate: string | null;
-  infected: boolean | null;
-  isDecommissioned: boolean | null;
-  threatRebootRequired: boolean | null;
-  operationalState: string | null;
-}
+/** What is kept of a matched record for verification: the fields of the stored record the vendor reads. */
+export type VerifiableAgent = Readonly<Record<string, unknown>>;
 
 export interface VerifyingIntegration {
   id: string;
+  /** The vendor (`provider` of the integration); integrations without one belong to the first vendor given. */
+  provider?: string;
   lastSuccessfulSyncAt: string | null;
   staleAfterSeconds: number;
   agentActiveWithinSeconds: number;
 }
 
+/** The health input every vendor receives (the seam's `HealthInput`). */
+export interface HealthCheckInput {
+  hasIdentifier: boolean;
+  hasPendingIdentifier?: boolean;
+  integrations: readonly { id: string; sync: 'never' | 'stale' | 'fresh'; lastSuccessfulSyncAt: string | null; agentActiveWithinSeconds: number }[];
+  matched: ReadonlyMap<string, unknown>;
+  nowMs: number;
+}
+
+/** A registered vendor as devices sees it: its namespace and its health rules (the seam's `EdrVendor` fits). */
+export interface VendorVerifier {
+  provider: string;
+  namespace: string;
+  health: {
+    verify(input: HealthCheckInput): Verification;
+    /** The facts of a stored record; without it the stored record is the facts. */
+    factsOf?(stored: Readonly<Record<string, unknown>>): unknown;
+    /** Fields of the stored record the facts come from. */
+    factFields?: readonly string[];
+    /** When the matched agent last reported, for the instant its silence starts. */
+    lastSeenAt?(facts: never): string | null;
+    /** The reason code of agent silence. */
+    silentCode?: string;
+  };
+}
+
 export interface VerificationInput {
-  /** An approved, usable serial, approved MAC or admin-set agent UUID (a key that may match a SentinelOne agent). */
+  /** An approved, usable serial, approved MAC or admin-set agent id (a key that may match a vendor's record). */
   hasUsableSerial: boolean;
-  /** Serials the device named that wait for an admin's approval. */
+  /** Identifiers the device named that wait for an admin's approval. */
   hasPendingSerial?: boolean;
   integrations: readonly VerifyingIntegration[];
-  /** The matched agent per integration id. */
+  /** The matched record (its stored fields) per integration id. */
   agents: ReadonlyMap<string, VerifiableAgent>;
   nowMs: number;
 }
 
-const reason = (code: VerificationReasonCode, integrationId?: string, detail?: string): VerificationReason => ({
-  code,
-  message: detail ? `${VERIFICATION_REASONS[code]} ${detail}` : VERIFICATION_REASONS[code],
-  ...(integrationId ? { integrationId } : {}),
-});
+/** The integrations of one vendor; an integration that names no provider belongs to the first vendor. */
+export function integrationsOf(vendor: VendorVerifier, vendors: readonly VendorVerifier[], integrations: readonly VerifyingIntegration[]): VerifyingIntegration[] {
+  const first = vendors[0]?.provider;
+  return integrations.filter((i) => (i.provider ?? first) === vendor.provider);
+}
 
-/** Checks one agent against the integration's limits; an empty list means verified. */
-export function agentFailures(agent: VerifiableAgent, integration: VerifyingIntegration, nowMs: number): VerificationReason[] {
-  const out: VerificationReason[] = [];
-  const id = integration.id;
-  const lastSync = integration.lastSuccessfulSyncAt ? Date.parse(integration.lastSuccessfulSyncAt) : NaN;
-  if (Number.isNaN(lastSync)) out.push(reason('NEVER_SYNCED', id));
-  else if (isFreshnessStale(integration, nowMs)) out.push(reason('SYNC_STALE', id, `Last success: ${integration.lastSuccessfulSyncAt}.`));
-  const lastActive = agent.lastActiveDate ? Date.parse(agent.lastActiveDate) : NaN;
-  if (Number.isNaN(lastActive) || nowMs - lastActive > integration.agentActiveWithinSeconds * 1000) {
-    out.push(reason('AGENT_NOT_REPORTING', id, agent.lastActiveDate ? `Last report: ${agent.lastActiveDate}.` : 'It never reported.'));
+/** The facts the vendor reads of a stored record. */
+export function factsOf(vendor: VendorVerifier, stored: VerifiableAgent): unknown {
+  return vendor.health.factsOf ? vendor.health.factsOf(stored) : stored;
+}
+
+/** One vendor's verdict, with the input built as for every other vendor. */
+export function verifyWith(vendor: VendorVerifier, vendors: readonly VendorVerifier[], input: VerificationInput): Verification {
+  const mine = integrationsOf(vendor, vendors, input.integrations);
+  const matched = new Map<string, unknown>();
+  for (const i of mine) {
+    const stored = input.agents.get(i.id);
+    if (stored) matched.set(i.id, factsOf(vendor, stored));
   }
-  if (agent.infected !== false) out.push(reason('INFECTED', id));
-  if (agent.isDecommissioned !== false) out.push(reason('DECOMMISSIONED', id));
-  if (agent.threatRebootRequired !== false) out.push(reason('THREAT_REBOOT_REQUIRED', id));
-  if (agent.operationalState !== 'na') out.push(reason('AGENT_DISABLED', id, `It is ${JSON.stringify(agent.operationalState)}.`));
+  return vendor.health.verify({
+    hasIdentifier: input.hasUsableSerial,
+    hasPendingIdentifier: input.hasPendingSerial ?? false,
+    integrations: mine.map((i) => ({
+      id: i.id,
+      sync: i.lastSuccessfulSyncAt === null || Number.isNaN(Date.parse(i.lastSuccessfulSyncAt)) ? 'never' : isFreshnessStale(i, input.nowMs) ? 'stale' : 'fresh',
+      lastSuccessfulSyncAt: i.lastSuccessfulSyncAt,
+      agentActiveWithinSeconds: i.agentActiveWithinSeconds,
+    })),
+    matched,
+    nowMs: input.nowMs,
+  });
+}
+
+/** Every vendor's verdict, keyed by its namespace. */
+export function verifyDevice(vendors: readonly VendorVerifier[], input: VerificationInput): Record<string, Verification> {
+  const out: Record<string, Verification> = {};
+  for (const v of vendors) out[v.namespace] = verifyWith(v, vendors, input);
   return out;
 }
 
 /**
- * Verified when any SentinelOne integration has a matched agent that passes every check. Otherwise the reasons
- * come from the integration whose agent failed the fewest checks (or say why no agent was found). Unknown values
- * (null) fail their check: absence never passes.
+ * The fields of stored records these vendors read (what a posture view loads per match), or null when a vendor
+ * reads its whole record.
  */
-export function verifyDevice(input: VerificationInput): Verification {
-  if (input.integrations.length === 0) return { verified: false, reasons: [reason('NO_INTEGRATION')] };
-  if (!input.hasUsableSerial) return { verified: false, reasons: [reason(input.hasPendingSerial ? 'SERIAL_PENDING_APPROVAL' : 'NO_SERIAL')] };
-  let best: VerificationReason[] | null = null;
-  for (const integration of input.integrations) {
-    const agent = input.agents.get(integration.id);
-    const failures = agent ? agentFailures(agent, integration, input.nowMs) : [reason('NO_AGENT', integration.id)];
-    if (failures.length === 0) return { verified: true, reasons: [] };
-    if (best === null || (agent && failures.length < best.length) || best[0]?.code === 'NO_AGENT') best = failures;
+export function factFieldsOf(vendors: readonly VendorVerifier[]): string[] | null {
+  const out = new Set<string>();
+  for (const v of vendors) {
+    if (!v.health.factFields) return null;
+    for (const f of v.health.factFields) out.add(f);
   }
-  return { verified: false, reasons: best ?? [] };
+  return [...out];
+}
+
+/** Each vendor's agent-silence reason code, by namespace. */
+export function silenceCodesOf(vendors: readonly VendorVerifier[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of vendors) if (v.health.silentCode) out[v.namespace] = v.health.silentCode;
+  return out;
 }

@@ -1,12 +1,12 @@
 /**
  * Builds the API view of a device (pure): its posture judged now (`judgePosture`: live and built-in attributes,
- * the derived `sentinelOne:verified`, the verification with its reasons) and how it was matched.
+ * each vendor's derived `<ns>:verified`, the verification by namespace with its reasons) and how it was matched.
  */
 import type { StoredAttribute } from '../lib/attributes.ts';
-import { agentForVerification, judgePosture, VERIFIED_KEY } from './posture.ts';
+import { judgePosture, verifiedKey } from './posture.ts';
 import { conflictNote, parseConflictNote, type AddressRow, type SerialRow } from './identity-rules.ts';
 import type { Device, DeviceConflict, DeviceSource, DeviceView } from './types.ts';
-import type { VerifyingIntegration } from './verification.ts';
+import type { VendorVerifier, VerifyingIntegration } from './verification.ts';
 
 export { agentForVerification, liveAttributes, nodeAttributes } from './posture.ts';
 
@@ -17,17 +17,26 @@ export function buildDeviceView(
   integrations: readonly VerifyingIntegration[],
   nowMs: number,
   identity?: { serials: readonly SerialRow[]; addresses: readonly AddressRow[]; heldElsewhere: ReadonlyMap<string, string> },
+  vendors: readonly VendorVerifier[] = [],
 ): DeviceView {
-  const agents = new Map(sources.map((s) => [s.integrationId, agentForVerification(s.agent)]));
-  const judged = judgePosture({ device, stored, agents, integrations, nowMs });
-  // Which integration's agent supplied the sentinelOne:* values, when several see this device.
-  const supplier = Object.entries(judged.attributes).find(([k]) => k.startsWith('sentinelOne:') && k !== VERIFIED_KEY)?.[1].source ?? null;
-  const supplying = sources.find((s) => s.integrationId === supplier) ?? null;
+  const agents = new Map(sources.map((s) => [s.integrationId, s.agent]));
+  const judged = judgePosture({ device, stored, agents, integrations, vendors, nowMs });
+  // Per vendor namespace, which integration's record supplied its values, when several see this device.
+  const attributeSources: DeviceView['attributeSources'] = {};
+  const supplying = new Set<DeviceSource>();
+  for (const { namespace } of vendors) {
+    const verified = verifiedKey(namespace);
+    const supplier = Object.entries(judged.attributes).find(([k]) => k.startsWith(`${namespace}:`) && k !== verified)?.[1].source ?? null;
+    const source = sources.find((s) => s.integrationId === supplier);
+    if (!source) continue;
+    attributeSources[namespace] = { integrationId: source.integrationId, agentId: source.agentId };
+    supplying.add(source);
+  }
   return {
     ...device,
     attributes: judged.attributes,
-    attributeSources: supplying ? { sentinelOne: { integrationId: supplying.integrationId, agentId: supplying.agentId } } : {},
-    verification: { sentinelOne: judged.verification },
+    attributeSources,
+    verification: judged.verification,
     ...(identity
       ? {
           provenance: {
@@ -43,7 +52,7 @@ export function buildDeviceView(
       serial: s.matchedSerial,
       matchedBy: s.matchedBy ?? 'serial',
       conflictAgentIds: s.conflictAgentIds,
-      suppliesAttributes: s === supplying,
+      suppliesAttributes: supplying.has(s),
     })),
   };
 }

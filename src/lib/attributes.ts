@@ -1,7 +1,8 @@
 /**
- * The posture attribute catalogue: every attribute key postern knows, with its declared type. The sync mapping
- * writes values of these types and the policy compiler checks conditions against them. Keys outside the
- * catalogue (`custom:*`) take the type of the value written.
+ * Posture attribute types and the attributes postern itself sets (`node:*` from the device record, `user:*` from
+ * the risk module). Each EDR vendor declares its own attributes in its table (`src/vendors/<vendor>/attributes.ts`);
+ * the composition root builds one catalogue from those tables and these (`buildAttributeCatalogue`) and hands it to
+ * the policy compiler. Keys outside a catalogue (`custom:*`) take the type of the value written.
  */
 
 export type AttributeType = 'string' | 'number' | 'boolean' | 'version' | 'timestamp';
@@ -19,22 +20,8 @@ export interface StoredAttribute {
   expiresAt?: string | null;
 }
 
-export const SENTINELONE_ATTRIBUTES = {
-  'sentinelOne:operationalState': 'string',
-  'sentinelOne:activeThreats': 'number',
-  'sentinelOne:agentVersion': 'version',
-  'sentinelOne:encryptedApplications': 'boolean',
-  'sentinelOne:firewallEnabled': 'boolean',
-  'sentinelOne:infected': 'boolean',
-  'sentinelOne:isActive': 'boolean',
-  'sentinelOne:isDecommissioned': 'boolean',
-  'sentinelOne:networkStatus': 'string',
-  'sentinelOne:threatRebootRequired': 'boolean',
-  'sentinelOne:lastActiveAt': 'timestamp',
-  'sentinelOne:verified': 'boolean',
-} as const satisfies Record<string, AttributeType>;
-
-export type SentinelOneAttributeKey = keyof typeof SENTINELONE_ATTRIBUTES;
+/** @deprecated For the S1 mapping still outside its vendor folder; a vendor's keys come from its table. */
+export type SentinelOneAttributeKey = `sentinelOne:${string}`;
 
 export const NODE_ATTRIBUTES = {
   'node:os': 'string',
@@ -51,11 +38,27 @@ export const USER_ATTRIBUTES = {
   'user:riskLevel': 'string',
 } as const satisfies Record<string, AttributeType>;
 
-export const ATTRIBUTE_CATALOGUE: Readonly<Record<string, AttributeType>> = {
-  ...SENTINELONE_ATTRIBUTES,
-  ...NODE_ATTRIBUTES,
-  ...USER_ATTRIBUTES,
-};
+/** Key → declared type. */
+export type AttributeCatalogue = Readonly<Record<string, AttributeType>>;
+
+/** The attributes every deployment has, whatever vendors it registers. */
+export const BUILT_IN_ATTRIBUTES: AttributeCatalogue = { ...NODE_ATTRIBUTES, ...USER_ATTRIBUTES };
+
+/** A row of a vendor's attribute table, as far as typing needs it. */
+export interface TypedAttribute {
+  key: string;
+  type: AttributeType;
+}
+
+/** One catalogue from the built-in attributes and each registered vendor's table. */
+export function buildAttributeCatalogue(tables: readonly (readonly TypedAttribute[])[]): AttributeCatalogue {
+  const out: Record<string, AttributeType> = { ...BUILT_IN_ATTRIBUTES };
+  for (const table of tables) for (const a of table) out[a.key] = a.type;
+  return out;
+}
+
+/** @deprecated The built-in catalogue; vendor keys come from `buildAttributeCatalogue`. */
+export const ATTRIBUTE_CATALOGUE: AttributeCatalogue = BUILT_IN_ATTRIBUTES;
 
 /**
  * String attributes whose values form a fixed scale: only those values are allowed, and `<`, `<=`, `>`, `>=` compare
@@ -71,8 +74,8 @@ export function orderedValues(key: string): readonly string[] | null {
 }
 
 /** Declared type of a known key, or null for keys whose type follows their value (`custom:*`, unknown). */
-export function declaredType(key: string): AttributeType | null {
-  return ATTRIBUTE_CATALOGUE[key] ?? null;
+export function declaredType(key: string, catalogue: AttributeCatalogue = BUILT_IN_ATTRIBUTES): AttributeType | null {
+  return catalogue[key] ?? null;
 }
 
 /** `namespace:name`: letters, digits and underscores; the namespace starts with a letter. */

@@ -55,7 +55,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     postureLosses: new Counter({
       name: 'postern_posture_losses_total',
-      help: 'Devices that lost all SentinelOne attributes of an integration, one per loss (not per sync), by reason (AGENT_GONE, AGENT_UNMATCHED, SCOPE_CHANGED, INTEGRATION_REMOVED).',
+      help: 'Devices that lost all EDR attributes of an integration, one per loss (not per sync), by reason (AGENT_GONE, AGENT_UNMATCHED, SCOPE_CHANGED, INTEGRATION_REMOVED).',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

@@ -1,7 +1,7 @@
 /**
  * Notify: the emails admins (POSTERN_ADMIN_EMAILS) get through SMTP (POSTERN_SMTP_URL) when an integration pauses,
  * stops or recovers, before an API token expires that postern cannot renew, and a daily digest of devices that lost
- * their SentinelOne posture. One function per message; the
+ * their EDR posture. One function per message; the
  * messages are pure (`messages.ts`), the notifier a thin nodemailer shell that is a no-op when unconfigured.
  * Imported by sync and tailnet (the alert types) and main (the factory).
  */

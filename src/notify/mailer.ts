@@ -28,7 +28,7 @@ export interface Notifier {
   tokenExpiring(alert: TokenExpiryAlert): Promise<void>;
   /** A user's risk level reached high (once per episode). */
   userRiskHigh(alert: UserRiskAlert): Promise<void>;
-  /** The daily digest of devices that lost their SentinelOne posture. */
+  /** The daily digest of devices that lost their EDR posture. */
   postureLossDigest(items: readonly PostureLossItem[]): Promise<void>;
   /** A tailnet source paused, stopped or recovered (optional, so notifiers written for integrations still fit). */
   tailnetAlert?(kind: TailnetAlertKind, alert: TailnetAlert): Promise<void>;

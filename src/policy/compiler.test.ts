@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compilePolicy } from './compiler.ts';
-import { DESIGN_EXAMPLE_POLICY, TAILSCALE_SENTINELONE_EXAMPLE_POLICY } from './examples.ts';
+import { ATTRIBUTE_CATALOGUE } from '../vendors/index.ts';
+import { createPolicyCompiler } from './compiler.ts';
+
+const compilePolicy = createPolicyCompiler(ATTRIBUTE_CATALOGUE);
+import { DESIGN_EXAMPLE_POLICY, TAILSCALE_EXAMPLE_POLICY } from './examples.ts';
 import type { PolicyError } from './types.ts';
 
 /** Line and column (1-based) of the first occurrence of `marker` in `text`, plus `shift` characters. */
@@ -25,7 +28,7 @@ describe('valid policies compile', () => {
   });
 
   it("Tailscale's SentinelOne example compiles", () => {
-    expect(compilePolicy(TAILSCALE_SENTINELONE_EXAMPLE_POLICY).ok).toBe(true);
+    expect(compilePolicy(TAILSCALE_EXAMPLE_POLICY).ok).toBe(true);
   });
 
   it("Tailscale's documented policy shapes compile (ip field, lists in brackets, bare booleans, lower-case in)", () => {

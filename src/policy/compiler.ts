@@ -3,6 +3,7 @@
  * indexed by destination tag. Validation collects every problem (with line and column) and compilation fails
  * whole if there is any. Never throws.
  */
+import { BUILT_IN_ATTRIBUTES, type AttributeCatalogue } from '../lib/attributes.ts';
 import { compileCondition, type CompiledCondition } from './conditions.ts';
 import type { CompiledGrant, CompiledPolicy, CompiledPosture, GrantIndex } from './compiled.ts';
 import { parsePolicyText, type RawGrant, type RawPolicy } from './parser.ts';
@@ -30,7 +31,16 @@ export interface PolicyLimits {
 
 export const DEFAULT_POLICY_LIMITS: PolicyLimits = { maxBytes: 1024 * 1024, maxTestCases: 10_000 };
 
-export function compilePolicy(text: string, limits: PolicyLimits = DEFAULT_POLICY_LIMITS): CompileResult {
+/** A compiler bound to one attribute catalogue, for the policy service and the CLI. */
+export function createPolicyCompiler(catalogue: AttributeCatalogue): (text: string, limits?: PolicyLimits) => CompileResult {
+  return (text, limits = DEFAULT_POLICY_LIMITS) => compilePolicy(text, limits, catalogue);
+}
+
+/**
+ * Compiles policy text. `catalogue` declares each known attribute's type (the built-in ones and each registered
+ * vendor's table, assembled by the composition root); keys outside it take the type their values are written in.
+ */
+export function compilePolicy(text: string, limits: PolicyLimits = DEFAULT_POLICY_LIMITS, catalogue: AttributeCatalogue = BUILT_IN_ATTRIBUTES): CompileResult {
   if (typeof text !== 'string') {
     return { ok: false, errors: [{ code: 'POLICY_SYNTAX', message: 'the policy must be text', line: 1, column: 1, path: '' }] };
   }
@@ -47,7 +57,7 @@ export function compilePolicy(text: string, limits: PolicyLimits = DEFAULT_POLIC
   }
   const { raw, sink } = parsePolicyText(text);
   if (!raw) return { ok: false, errors: sortErrors(sink.errors), total: sink.count };
-  const policy = new Compiler(sink, limits).compile(raw);
+  const policy = new Compiler(sink, limits, catalogue).compile(raw);
   return sink.count > 0 ? { ok: false, errors: sortErrors(sink.errors), total: sink.count } : { ok: true, policy };
 }
 
@@ -60,6 +70,7 @@ class Compiler {
   constructor(
     private readonly sink: ErrorSink,
     private readonly limits: PolicyLimits,
+    private readonly catalogue: AttributeCatalogue,
   ) {}
 
   compile(raw: RawPolicy): CompiledPolicy {
@@ -71,7 +82,7 @@ class Compiler {
     }
     const defaults = this.postureRefs(raw.defaultSrcPosture);
     const grants = raw.grants.map((g) => this.grant(g, defaults));
-    const tests = compileTests(raw.tests, this.groups, this.sink, this.limits.maxTestCases);
+    const tests = compileTests(raw.tests, this.groups, this.sink, this.limits.maxTestCases, this.catalogue);
     for (const t of raw.tests) if (t.src && isTag(t.src.value)) this.tags.add(t.src.value);
     const destinations = new Set<string>(this.tags);
     for (const g of raw.grants) for (const d of g.dst) if (d.value !== '*') destinations.add(d.value);
@@ -101,7 +112,7 @@ class Compiler {
   private posture(name: string, texts: Located<string>[]): void {
     const conditions: CompiledCondition[] = [];
     for (const t of texts) {
-      const r = compileCondition(t.value);
+      const r = compileCondition(t.value, this.catalogue);
       if (r.ok) conditions.push(r.condition);
       else this.sink.add(r.code, `${r.message} (in "${t.value}")`, offsetIn(t, r.offset), t.path);
     }

@@ -8,7 +8,7 @@
  *
  * VALUE is a single- or double-quoted string, a number, true or false, an unquoted version (23.4.2) that is
  * only meaningful against version attributes, or a time relative to the decision: `now`, `now-1h`, `now+30m`
- * (units s, m, h, d, w), only meaningful against timestamp attributes (`sentinelOne:lastActiveAt > now-1h`).
+ * (units s, m, h, d, w), only meaningful against timestamp attributes (`<ns>:lastSeenAt > now-1h`).
  * Keywords are case-insensitive. Types are checked in conditions.ts.
  */
 import { ATTRIBUTE_KEY_PATTERN } from '../lib/attributes.ts';
@@ -130,7 +130,7 @@ class Parser {
     if (first.t === 'end') throw new SyntaxFailure('the condition is empty', 0);
     if (first.t !== 'word' || !ATTRIBUTE_KEY_PATTERN.test(first.v)) {
       throw new SyntaxFailure(
-        `a condition starts with an attribute key like sentinelOne:infected (namespace:name), not ${describe(first)}`,
+        `a condition starts with an attribute key like node:os (namespace:name), not ${describe(first)}`,
         first.o,
       );
     }

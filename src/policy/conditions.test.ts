@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '../lib/attributes.ts';
-import { compileCondition, type Attributes } from './conditions.ts';
+import { ATTRIBUTE_CATALOGUE } from '../vendors/index.ts';
+import { compileCondition as compileWith, type Attributes } from './conditions.ts';
+
+// The catalogue the composition root hands in: built-in attributes and every registered vendor's table.
+const compileCondition = (text: string) => compileWith(text, ATTRIBUTE_CATALOGUE);
 
 const STATUS = ['HOLDS', 'FAILS', 'MISSING', 'STALE', 'MISMATCH'] as const;
 /** The decision's instant for conditions relative to it. */

@@ -1,6 +1,6 @@
 /**
  * Typing and compiling posture conditions. A condition's type is its attribute's declared type
- * (src/lib/attributes.ts) or, for keys outside the catalogue (`custom:*`, other namespaces), the type its value is
+ * (the attribute catalogue the compiler is given: built-in attributes and each registered vendor's table) or, for keys outside the catalogue (`custom:*`, other namespaces), the type its value is
  * written in; an ordering on a quoted string there compares versions. Mismatches that can be known from the policy
  * are compile errors; a value of the wrong type at decision time fails the condition with TYPE_MISMATCH.
  *
@@ -11,7 +11,7 @@
  * Fail closed: a missing attribute fails every operator except NOT SET; a stale one fails every operator,
  * NOT SET included (stale data cannot show that something is absent either).
  */
-import { declaredType, orderedValues, type AttributeType, type AttributeValue } from '../lib/attributes.ts';
+import { BUILT_IN_ATTRIBUTES, declaredType, orderedValues, type AttributeCatalogue, type AttributeType, type AttributeValue } from '../lib/attributes.ts';
 import { parseCondition, type CompareOp, type ConditionOp, type Literal } from './condition-syntax.ts';
 import type { SubjectAttribute } from './types.ts';
 import { OrderedFailure, orderedComparer } from './ordered.ts';
@@ -98,8 +98,8 @@ function inferredType(lit: Literal, op: ConditionOp): AttributeType {
   return lit.kind;
 }
 
-function operandType(attr: string, op: ConditionOp, values: Literal[]): AttributeType {
-  const declared = declaredType(attr);
+function operandType(attr: string, op: ConditionOp, values: Literal[], catalogue: AttributeCatalogue): AttributeType {
+  const declared = declaredType(attr, catalogue);
   if (declared) return declared;
   const type = inferredType(values[0] as Literal, op);
   for (const lit of values) {
@@ -111,8 +111,8 @@ function operandType(attr: string, op: ConditionOp, values: Literal[]): Attribut
   return type;
 }
 
-function checkOperator(attr: string, type: AttributeType, op: ConditionOp, opOffset: number): void {
-  const declared = declaredType(attr) ? `${attr} is a ${type} attribute` : `${attr} is compared as a ${type}`;
+function checkOperator(attr: string, type: AttributeType, op: ConditionOp, opOffset: number, catalogue: AttributeCatalogue): void {
+  const declared = declaredType(attr, catalogue) ? `${attr} is a ${type} attribute` : `${attr} is compared as a ${type}`;
   if (type === 'boolean' && op !== '==' && op !== '!=') {
     throw new TypeFailure(`${declared}; booleans take only == or != (write ${attr} == true)`, opOffset);
   }
@@ -257,8 +257,11 @@ function relativeChange(attr: string, offsetMs: number): (attrs: Attributes, now
   };
 }
 
-/** Parses, types and compiles one condition. Never throws; problems carry an offset inside `text`. */
-export function compileCondition(text: string): ConditionCompileResult {
+/**
+ * Parses, types and compiles one condition against an attribute catalogue. Never throws; problems carry an offset
+ * inside `text`.
+ */
+export function compileCondition(text: string, catalogue: AttributeCatalogue = BUILT_IN_ATTRIBUTES): ConditionCompileResult {
   const syntax = parseCondition(text);
   if (!syntax.ok) return { ok: false, code: 'INVALID_CONDITION', message: syntax.message, offset: syntax.offset };
   const { attr, op, values, opOffset } = syntax.ast;
@@ -268,7 +271,7 @@ export function compileCondition(text: string): ConditionCompileResult {
       return { ok: true, condition: { ...base, valueType: null, test: presence(attr, op === 'is set') } };
     }
     if (op === 'truthy') {
-      const declared = declaredType(attr);
+      const declared = declaredType(attr, catalogue);
       if (declared && declared !== 'boolean') {
         throw new TypeFailure(`${attr} is a ${declared} attribute; only a boolean attribute can stand alone (add an operator)`, 0);
       }
@@ -277,8 +280,8 @@ export function compileCondition(text: string): ConditionCompileResult {
     }
     const scale = orderedValues(attr);
     if (scale) return { ok: true, condition: { ...base, valueType: 'string', test: comparison(attr, orderedComparer(attr, scale, op, values), op) } };
-    const type = operandType(attr, op, values);
-    checkOperator(attr, type, op, opOffset);
+    const type = operandType(attr, op, values, catalogue);
+    checkOperator(attr, type, op, opOffset, catalogue);
     const compare = op === 'in' || op === 'not in' ? membership(attr, type, values) : comparer(attr, type, values[0] as Literal);
     const condition: CompiledCondition = { ...base, valueType: type, test: comparison(attr, compare, op) };
     const lit = values[0] as Literal;

@@ -3,7 +3,7 @@
  * subject a decision is about from a device's record and attributes. No I/O, no clock, no database: importable
  * by any code that must stay pure (and checked to be so by test/architecture/boundaries.test.ts).
  */
-export { compilePolicy, type CompileResult } from './compiler.ts';
+export { compilePolicy, createPolicyCompiler, type CompileResult } from './compiler.ts';
 export { evaluate } from './evaluator.ts';
 export {
   runPolicyTests,
@@ -14,7 +14,7 @@ export {
 export { diffPolicies, type AccessChange, type DiffOptions, type DiffSubject, type PolicyDiff } from './diff.ts';
 export { compareVersions } from './versions.ts';
 export { isValidDestination } from './targets.ts';
-export { DESIGN_EXAMPLE_POLICY, TAILSCALE_SENTINELONE_EXAMPLE_POLICY } from './examples.ts';
+export { DESIGN_EXAMPLE_POLICY, TAILSCALE_EXAMPLE_POLICY } from './examples.ts';
 export { DEFAULT_POLICY_NOTE, DEFAULT_POLICY_TEXT } from './default-policy.ts';
 export { buildSubject, subjectFromPosture, withUserRisk, type UserRiskLookup } from './subject.ts';
 export { formatPolicyErrors, formatTestReport, policyInvalidError, policyTestsFailedError } from './report.ts';

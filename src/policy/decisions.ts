@@ -6,8 +6,9 @@
  * - An address that no device has, or that several devices share, identifies nobody: DEVICE_UNKNOWN.
  * - A user may own several devices and the caller cannot say which one is asking, so a user is allowed only when
  *   every one of their devices is (fail closed); the answer lists each device's outcome.
- * - A denial that rests on `sentinelOne:verified` (or on the agent's last report) also carries the verification
- *   reasons, so AGENT_NOT_REPORTING and the like reach the gateway as codes.
+ * - A denial that rests on a vendor's `<ns>:verified` also carries that vendor's verification reasons, and one
+ *   that rests on another of its attributes (the agent's last report) carries its agent-silence reason, so
+ *   AGENT_NOT_REPORTING and the like reach the gateway as codes.
  */
 import type { Device, Verification } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -57,7 +58,10 @@ export interface ViewedDevice {
  */
 export interface JudgedDevice {
   readonly subject: PolicySubject;
-  readonly verification: Verification;
+  /** Each vendor's verdict, by namespace. */
+  readonly verification: Readonly<Record<string, Verification>>;
+  /** Each vendor's agent-silence reason code, by namespace. */
+  readonly silenceCodes?: Readonly<Record<string, string>>;
   readonly until: number;
 }
 
@@ -97,15 +101,30 @@ function unknown(why: string): Decision {
   return { allow: false, reasons: [{ code: 'DEVICE_UNKNOWN', message: why }], grant: null, postures: [] };
 }
 
-/** Attributes whose failure is explained by the device's verification reasons. */
-const VERIFICATION_ATTRIBUTES = new Set(['sentinelOne:verified', 'sentinelOne:lastActiveAt']);
-
-function withVerification(decision: Decision, verification: Verification): Decision {
-  if (decision.allow || !decision.reasons.some((r) => r.attribute !== undefined && VERIFICATION_ATTRIBUTES.has(r.attribute))) return decision;
-  const onlyRecency = !decision.reasons.some((r) => r.attribute === 'sentinelOne:verified');
-  const extra: DecisionReason[] = verification.reasons
-    .filter((r) => !onlyRecency || r.code === 'AGENT_NOT_REPORTING')
-    .map((r) => ({ code: r.code, message: r.message }));
+/**
+ * The verification reasons that explain a denial: all of a vendor's when `<ns>:verified` failed, only its agent
+ * silence when another of its attributes did.
+ */
+function withVerification(decision: Decision, judged: Pick<JudgedDevice, 'verification' | 'silenceCodes'>): Decision {
+  if (decision.allow) return decision;
+  const full = new Set<string>();
+  const recency = new Set<string>();
+  for (const r of decision.reasons) {
+    const colon = r.attribute?.indexOf(':') ?? -1;
+    if (colon < 0) continue;
+    const ns = r.attribute!.slice(0, colon);
+    if (!judged.verification[ns]) continue;
+    if (r.attribute === `${ns}:verified`) full.add(ns);
+    else recency.add(ns);
+  }
+  const extra: DecisionReason[] = [];
+  for (const [ns, v] of Object.entries(judged.verification)) {
+    if (full.has(ns)) for (const r of v.reasons) extra.push({ code: r.code as DecisionReason['code'], message: r.message });
+    else if (recency.has(ns)) {
+      const silent = judged.silenceCodes?.[ns];
+      for (const r of v.reasons) if (r.code === silent) extra.push({ code: r.code as DecisionReason['code'], message: r.message });
+    }
+  }
   return extra.length === 0 ? decision : { ...decision, reasons: [...decision.reasons, ...extra] };
 }
 
@@ -134,7 +153,7 @@ export function createDecisionService(deps: DecisionServiceDeps) {
       if (found) return found;
     }
     const subject = withRiskLevel({ ...judged.subject, nowMs, ...(exceptions ? { exceptions } : {}) }, risk);
-    const decision = withVerification(evaluate(active.policy, subject, dst), judged.verification);
+    const decision = withVerification(evaluate(active.policy, subject, dst), judged);
     const until = Math.min(judged.until, policyChangesAt(active.policy, subject.attributes, nowMs));
     const made: KeptDecision = { decision, from: nowMs, until, record: decisionRecord(decision) };
     if (!exceptions) kept.set(judged, active, risk, dst, made);

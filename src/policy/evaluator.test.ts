@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '../lib/attributes.ts';
 import type { CompiledPolicy } from './compiled.ts';
 import { compilePolicy } from './compiler.ts';
-import { DESIGN_EXAMPLE_POLICY as DESIGN_EXAMPLE, TAILSCALE_SENTINELONE_EXAMPLE_POLICY } from './examples.ts';
+import { DESIGN_EXAMPLE_POLICY as DESIGN_EXAMPLE, TAILSCALE_EXAMPLE_POLICY } from './examples.ts';
 import { evaluate } from './evaluator.ts';
 import type { Destination, PolicySubject } from './types.ts';
 
@@ -88,7 +88,7 @@ describe('the DESIGN.md example policy', () => {
 });
 
 describe("Tailscale's SentinelOne example", () => {
-  const policy = compile(TAILSCALE_SENTINELONE_EXAMPLE_POLICY);
+  const policy = compile(TAILSCALE_EXAMPLE_POLICY);
 
   it('allows a healthy device and denies an infected one with the failing condition', () => {
     expect(decide(policy, device(HEALTHY), 'tag:production').allow).toBe(true);

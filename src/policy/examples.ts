@@ -1,6 +1,6 @@
 /**
- * Example policies: the one in DESIGN.md and Tailscale's SentinelOne example. Used by tests and handy as a
- * starting point (a demo can seed one).
+ * Example policies: the one in DESIGN.md and Tailscale's published EDR posture example. Used by tests and handy as
+ * a starting point (a demo can seed one). Vendor attribute keys appear here as data only.
  */
 
 /** The policy shown in DESIGN.md. */
@@ -23,8 +23,8 @@ export const DESIGN_EXAMPLE_POLICY = `{
 }
 `;
 
-/** Tailscale's SentinelOne integration example, as published. */
-export const TAILSCALE_SENTINELONE_EXAMPLE_POLICY = `{
+/** Tailscale's EDR posture integration example, as published. */
+export const TAILSCALE_EXAMPLE_POLICY = `{
   "postures": {
     "posture:trusted": [
       "sentinelOne:operationalState == 'na'",

@@ -15,7 +15,8 @@ import { notFound, PosternError, validationError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/index.ts';
 import type { CompiledPolicy } from './compiled.ts';
-import { compilePolicy, type CompileResult } from './compiler.ts';
+import { createPolicyCompiler, type CompileResult } from './compiler.ts';
+import { BUILT_IN_ATTRIBUTES, type AttributeCatalogue } from '../lib/attributes.ts';
 import { DEFAULT_POLICY_NOTE, DEFAULT_POLICY_TEXT } from './default-policy.ts';
 import { diffPolicies, type PolicyDiff } from './diff.ts';
 import { policyInvalidError, policyTestsFailedError } from './report.ts';
@@ -66,6 +67,8 @@ export interface PolicyServiceDeps {
   logger: Pick<Logger, 'error'>;
   /** Injected so tests can count compilations. */
   compile?: (text: string) => CompileResult;
+  /** Each known attribute's type (built-in and every registered vendor's table); default: the built-in ones. */
+  attributes?: AttributeCatalogue;
   /** Announces a new version in force to every posture view. */
   changes?: Pick<ChangePublisher, 'policyChanged'>;
 }
@@ -79,7 +82,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 export function createPolicyService(deps: PolicyServiceDeps) {
   const { store, repo, clock } = deps;
-  const compile = deps.compile ?? compilePolicy;
+  const compile = deps.compile ?? createPolicyCompiler(deps.attributes ?? BUILT_IN_ATTRIBUTES);
   let compiles = 0;
   let fallback: CompiledPolicy | null = null;
   let cached: ActivePolicy | null = null;

@@ -1,7 +1,7 @@
 /**
  * The subject a decision is about (pure), from a device's posture judged at the decision's instant
- * (`judgePosture` in devices: expired custom attributes dropped, stale integration data marked, the derived
- * `sentinelOne:verified` added). A stale value never satisfies a posture: absence and old data never pass.
+ * (`judgePosture` in devices: expired custom attributes dropped, stale integration data marked, each vendor's
+ * derived `<ns>:verified` added). A stale value never satisfies a posture: absence and old data never pass.
  */
 import { judgePosture, type JudgedPosture, type PostureInput } from '../devices/core.ts';
 import type { PolicySubject, SubjectAttribute } from './types.ts';

@@ -2,7 +2,7 @@
  * Loads policy subjects from the store for dry runs (every device, a page at a time), each judged at this instant
  * with the same function the device view and decisions use (`judgePosture`).
  */
-import { agentForVerification, type Device, type DeviceRepo, type VerifyingIntegration } from '../devices/index.ts';
+import type { Device, DeviceRepo, VendorVerifier, VerifyingIntegration } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Executor } from '../store/index.ts';
 import type { DiffSubject } from './diff.ts';
@@ -18,6 +18,8 @@ export interface SubjectSourceDeps {
   clock: Clock;
   /** A user's current risk level, set as `user:riskLevel` on subjects with a user. */
   userRisk?: UserRiskLookup;
+  /** The registered vendors' health rules (from the composition root); none given, no `<ns>:verified`. */
+  vendors?: readonly VendorVerifier[];
 }
 
 const PAGE = 1000;
@@ -36,8 +38,8 @@ export function createSubjectSource(deps: SubjectSourceDeps) {
     ]);
     const nowMs = clock.nowMs();
     return list.map((device) => {
-      const agents = new Map((sources.get(device.id) ?? []).map((s) => [s.integrationId, agentForVerification(s.agent)]));
-      return withUserRisk(buildSubject({ device, stored: attrs.get(device.id), agents, integrations, nowMs }), deps.userRisk, nowMs);
+      const agents = new Map((sources.get(device.id) ?? []).map((s) => [s.integrationId, s.agent]));
+      return withUserRisk(buildSubject({ device, stored: attrs.get(device.id), agents, integrations, vendors: deps.vendors ?? [], nowMs }), deps.userRisk, nowMs);
     });
   }
 

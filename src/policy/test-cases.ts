@@ -3,18 +3,24 @@
  * member) with the attributes in `srcPostureAttrs` (none without it), and each accept/deny destination becomes a
  * case with its position in the file. Legacy `allow` counts as `accept`; `proto` is ignored.
  */
-import { ATTRIBUTE_KEY_PATTERN, declaredType, orderedValues, type AttributeValue } from '../lib/attributes.ts';
+import { ATTRIBUTE_KEY_PATTERN, BUILT_IN_ATTRIBUTES, declaredType, orderedValues, type AttributeCatalogue, type AttributeValue } from '../lib/attributes.ts';
 import type { CompiledTest, CompiledTestCase } from './compiled.ts';
 import type { RawTest, RawTestAttribute } from './parser.ts';
 import type { ErrorSink, Located } from './source.ts';
 import { isGroup, isTag, isUser, isValidDestination } from './targets.ts';
 import type { PolicySubject, SubjectAttribute } from './types.ts';
 
-export function compileTests(tests: RawTest[], groups: ReadonlyMap<string, readonly string[]>, sink: ErrorSink, maxCases = 10_000): CompiledTest[] {
+export function compileTests(
+  tests: RawTest[],
+  groups: ReadonlyMap<string, readonly string[]>,
+  sink: ErrorSink,
+  maxCases = 10_000,
+  catalogue: AttributeCatalogue = BUILT_IN_ATTRIBUTES,
+): CompiledTest[] {
   const out: CompiledTest[] = [];
   let expanded = 0;
   for (const t of tests) {
-    const attributes = testAttributes(t.attributes, sink);
+    const attributes = testAttributes(t.attributes, sink, catalogue);
     const subjects = t.src ? testSubjects(t.index, t.src, attributes, groups, sink) : [];
     const cases: CompiledTestCase[] = [];
     for (const [list, expected] of [[t.accept, 'accept'], [t.deny, 'deny'], [t.wouldDeny, 'wouldDeny']] as const) {
@@ -73,14 +79,14 @@ function testSubjects(
   return [];
 }
 
-function testAttributes(attrs: RawTestAttribute[], sink: ErrorSink): Record<string, SubjectAttribute> {
+function testAttributes(attrs: RawTestAttribute[], sink: ErrorSink, catalogue: AttributeCatalogue): Record<string, SubjectAttribute> {
   const out: Record<string, SubjectAttribute> = {};
   for (const { key, value } of attrs) {
     if (!ATTRIBUTE_KEY_PATTERN.test(key.value)) {
       sink.add('INVALID_ATTRIBUTE', `"${key.value}" is not an attribute key; keys look like namespace:name`, key.offset, key.path);
       continue;
     }
-    const problem = typeProblem(key.value, value.value);
+    const problem = typeProblem(key.value, value.value, catalogue);
     if (problem) {
       sink.add('TYPE_MISMATCH', problem, value.offset, value.path);
       continue;
@@ -90,8 +96,8 @@ function testAttributes(attrs: RawTestAttribute[], sink: ErrorSink): Record<stri
   return out;
 }
 
-function typeProblem(key: string, value: AttributeValue): string | null {
-  const type = declaredType(key);
+function typeProblem(key: string, value: AttributeValue, catalogue: AttributeCatalogue): string | null {
+  const type = declaredType(key, catalogue);
   const shown = JSON.stringify(value);
   const scale = orderedValues(key);
   if (scale && !scale.includes(value as string)) return `${key} is one of ${scale.map((s) => JSON.stringify(s)).join(', ')}; ${shown} is not one of them`;

@@ -56,7 +56,7 @@ export interface PolicySubject {
   tags: readonly string[];
   attributes: Readonly<Record<string, SubjectAttribute>>;
   /**
-   * The decision's instant (ms since the epoch), for conditions relative to it (`sentinelOne:lastActiveAt >
+   * The decision's instant (ms since the epoch), for conditions relative to it (`<ns>:lastSeenAt >
    * now-1h`). Absent or NaN: such conditions fail (fail closed).
    */
   nowMs?: number;
@@ -93,7 +93,7 @@ export const DECISION_REASON_CODES = [
   'WOULD_DENY',
   // Allowed only because an admin's exception lets this device pass a posture it fails.
   'EXCEPTION_APPLIED',
-  // Why `sentinelOne:verified` is false, added to a denial that rests on it (devices/verification.ts).
+  // Why a vendor's `<ns>:verified` is false, added to a denial that rests on it (the vendor's health rules).
   'NO_INTEGRATION',
   'NO_SERIAL',
   'SERIAL_PENDING_APPROVAL',

@@ -1,7 +1,11 @@
 /** Each behaviour is seen exactly when the device's resolved SentinelOne attributes show it, and defaults are as documented. */
 import { describe, expect, it } from 'vitest';
 import type { StoredAttribute } from '../lib/attributes.ts';
-import { BEHAVIOR_CATALOGUE, detectSignals, effectiveSettings } from './behaviors.ts';
+import { VENDOR_PROFILES } from '../vendors/index.ts';
+import { BEHAVIOR_CATALOGUE, detectSignals as detectWith, effectiveSettings } from './behaviors.ts';
+
+// The registered vendors' signals, handed in as the composition root does.
+const detectSignals = (...args: Parameters<typeof detectWith>) => detectWith(args[0], args[1], args[2], VENDOR_PROFILES);
 
 const NOW = Date.parse('2026-05-01T12:00:00Z');
 const attrs = (values: Record<string, string | number | boolean>): Record<string, StoredAttribute> =>
@@ -40,9 +44,10 @@ describe('behaviour detection', () => {
 });
 
 describe('defaults', () => {
-  it('an active threat is high, the others medium or low; stored settings override them', () => {
-    expect(BEHAVIOR_CATALOGUE['sentinelOne.threatDetected'].riskLevel).toBe('high');
-    for (const [id, b] of Object.entries(BEHAVIOR_CATALOGUE)) if (id !== 'sentinelOne.threatDetected') expect(['low', 'medium']).toContain(b.riskLevel);
+  it('a sign of compromise (an active threat, a host a SOC contained) is high, the others medium or low; stored settings override them', () => {
+    const compromise = ['sentinelOne.threatDetected', 'falcon.hostContained'];
+    for (const id of compromise) expect(BEHAVIOR_CATALOGUE[id as keyof typeof BEHAVIOR_CATALOGUE].riskLevel).toBe('high');
+    for (const [id, b] of Object.entries(BEHAVIOR_CATALOGUE)) if (!compromise.includes(id)) expect(['low', 'medium']).toContain(b.riskLevel);
     const s = effectiveSettings(new Map([['sentinelOne.agentSilent', { enabled: true, riskLevel: 'medium' as const }]]));
     expect(s['sentinelOne.agentSilent']).toEqual({ enabled: true, riskLevel: 'medium' });
     expect(s['sentinelOne.threatDetected']).toEqual({ enabled: true, riskLevel: 'high' });

@@ -1,7 +1,9 @@
 /**
- * The fixed catalogue of risk behaviours and how each is seen in a device's resolved `sentinelOne:*` attributes
- * (pure). A behaviour is a state that lasts while it shows (an episode), except `device.postureLost`, which is the
- * moment a device that had SentinelOne attributes is seen without them.
+ * The catalogue of risk behaviours and how each is seen in a device's resolved EDR attributes (pure). Which values
+ * are unhealthy is each vendor's to say (its health signals, handed in); this file holds the one rule that reads
+ * them: a behaviour `<ns>.<behavior>` shows while a signal's attribute holds an unhealthy value, or (silence) while
+ * the agent's last report is older than its integration allows. `device.postureLost` is the moment a device that
+ * had a vendor's attributes is seen without them.
  */
 import type { AttributeValue, StoredAttribute, UserRiskLevel } from '../lib/attributes.ts';
 
@@ -43,10 +45,25 @@ export const BEHAVIOR_CATALOGUE = {
     riskLevel: 'low',
     description: "A SentinelOne agent on one of the user's devices has not reported for longer than its integration's agentActiveWithinSeconds.",
   },
+  'falcon.hostContained': {
+    enabled: true,
+    riskLevel: 'high',
+    description: "CrowdStrike Falcon has network-contained one of the user's hosts, or containment is pending (what a SOC does to a compromised machine).",
+  },
+  'falcon.reducedFunctionality': {
+    enabled: true,
+    riskLevel: 'medium',
+    description: "The Falcon sensor on one of the user's hosts runs in reduced functionality mode and does not protect it fully.",
+  },
+  'falcon.agentSilent': {
+    enabled: false,
+    riskLevel: 'low',
+    description: "The Falcon sensor on one of the user's hosts has not reported for longer than its integration's agentActiveWithinSeconds.",
+  },
   'device.postureLost': {
     enabled: true,
     riskLevel: 'medium',
-    description: 'One of the user\'s devices lost its sentinelOne:* attributes (its agent vanished from SentinelOne or stopped matching).',
+    description: 'One of the user\'s devices lost all of an EDR vendor\'s attributes (its agent vanished from the vendor\'s console or stopped matching).',
   },
 } as const satisfies Record<string, BehaviorInfo>;
 
@@ -74,28 +91,54 @@ export interface DeviceSignals {
   hasPosture: boolean;
 }
 
-const value = (attrs: Record<string, StoredAttribute>, key: string) => attrs[key]?.value;
+/** What risk reads of one registered vendor: its namespace and its unhealthy signals. */
+export interface RiskSignalSource {
+  namespace: string;
+  health: {
+    signals?: readonly { behavior: string; attribute: string; kind?: 'value' | 'silence'; unhealthy(value: AttributeValue): boolean }[];
+  };
+}
 
 /**
- * The lasting behaviours a device's resolved attributes show at `nowMs`. `silentAfterMs` is the limit for the
- * integration that supplied `sentinelOne:lastActiveAt` (null: unknown, so silence is not judged).
+ * The lasting behaviours a device's resolved attributes show at `nowMs`, by the vendors' signals. `silentAfterMs`
+ * is the limit for the integration that supplied a last-report attribute (null: unknown, so silence is not judged).
+ * A behaviour shows with the values of every attribute that can show it (null where the device has none).
  */
-export function detectSignals(attrs: Record<string, StoredAttribute>, nowMs: number, silentAfterMs: (source: string) => number | null): DeviceSignals {
+export function detectSignals(
+  attrs: Record<string, StoredAttribute>,
+  nowMs: number,
+  silentAfterMs: (source: string) => number | null,
+  vendors: readonly RiskSignalSource[] = [],
+): DeviceSignals {
   const shown: DeviceSignals['shown'] = {};
-  const hasPosture = Object.keys(attrs).some((k) => k.startsWith('sentinelOne:') && k !== 'sentinelOne:verified');
-  const threats = value(attrs, 'sentinelOne:activeThreats');
-  const infected = value(attrs, 'sentinelOne:infected');
-  if ((typeof threats === 'number' && threats > 0) || infected === true) {
-    shown['sentinelOne.threatDetected'] = { 'sentinelOne:activeThreats': threats ?? null, 'sentinelOne:infected': infected ?? null } as Record<string, AttributeValue>;
-  }
-  if (value(attrs, 'sentinelOne:threatRebootRequired') === true) shown['sentinelOne.threatRebootPending'] = { 'sentinelOne:threatRebootRequired': true };
-  const state = value(attrs, 'sentinelOne:operationalState');
-  if (typeof state === 'string' && state !== 'na') shown['sentinelOne.agentDisabled'] = { 'sentinelOne:operationalState': state };
-  const last = attrs['sentinelOne:lastActiveAt'];
-  if (last && typeof last.value === 'string') {
-    const limit = silentAfterMs(last.source);
-    const at = Date.parse(last.value);
-    if (limit !== null && !Number.isNaN(at) && nowMs - at > limit) shown['sentinelOne.agentSilent'] = { 'sentinelOne:lastActiveAt': last.value };
+  let hasPosture = false;
+  for (const vendor of vendors) {
+    const prefix = `${vendor.namespace}:`;
+    const verified = `${prefix}verified`;
+    if (Object.keys(attrs).some((k) => k.startsWith(prefix) && k !== verified)) hasPosture = true;
+    const signals = vendor.health.signals ?? [];
+    for (const signal of signals) {
+      const id = `${vendor.namespace}.${signal.behavior}`;
+      if (!isBehaviorId(id) || shown[id]) continue;
+      const attr = attrs[signal.attribute];
+      if (!attr || !showsSignal(signal, attr, nowMs, silentAfterMs)) continue;
+      const values: Record<string, AttributeValue | null> = {};
+      for (const other of signals) if (other.behavior === signal.behavior) values[other.attribute] = attrs[other.attribute]?.value ?? null;
+      shown[id] = values as Record<string, AttributeValue>;
+    }
   }
   return { shown, hasPosture };
+}
+
+function showsSignal(
+  signal: NonNullable<RiskSignalSource['health']['signals']>[number],
+  attr: StoredAttribute,
+  nowMs: number,
+  silentAfterMs: (source: string) => number | null,
+): boolean {
+  if (signal.kind !== 'silence') return signal.unhealthy(attr.value);
+  if (typeof attr.value !== 'string') return false;
+  const limit = silentAfterMs(attr.source);
+  const at = Date.parse(attr.value);
+  return limit !== null && !Number.isNaN(at) && nowMs - at > limit;
 }

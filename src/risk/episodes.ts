@@ -30,7 +30,7 @@ export interface ObservedDevice {
   name: string;
   user: string | null;
   signals: DeviceSignals;
-  /** Whether it had SentinelOne posture at the previous observation (null: never observed). */
+  /** Whether it had EDR posture at the previous observation (null: never observed). */
   hadPosture: boolean | null;
   /**
    * When it lost its posture: whether its own agent caused it (gone, or no longer matching) rather than an admin's

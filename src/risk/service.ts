@@ -14,7 +14,7 @@ import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { Executor, Store } from '../store/index.ts';
-import { BEHAVIOR_CATALOGUE, BEHAVIOR_IDS, detectSignals, effectiveSettings, isBehaviorId, type BehaviorSetting, type BehaviorSettings } from './behaviors.ts';
+import { BEHAVIOR_CATALOGUE, BEHAVIOR_IDS, detectSignals, effectiveSettings, isBehaviorId, type BehaviorSetting, type BehaviorSettings, type RiskSignalSource } from './behaviors.ts';
 import { counts, countByLevel, levelOf, planEpisodes, type ObservedDevice, type RiskEvent } from './episodes.ts';
 import { createRiskRepo } from './repo.ts';
 
@@ -24,7 +24,7 @@ export interface RiskServiceDeps {
   ids: IdGenerator;
   audit: Pick<AuditLog, 'record'>;
   devices: Pick<DeviceRepo, 'list' | 'attributesOf' | 'findIdsByUser' | 'get'>;
-  /** Each integration's agentActiveWithinSeconds, the limit for `sentinelOne.agentSilent`. */
+  /** Each integration's agentActiveWithinSeconds, the limit for a vendor's `<ns>.agentSilent`. */
   integrations: { listForVerification(db: Executor): Promise<readonly { id: string; agentActiveWithinSeconds: number }[]> };
   notifier: Pick<Notifier, 'userRiskHigh'>;
   logger: Pick<Logger, 'warn' | 'error'>;
@@ -37,6 +37,8 @@ export interface RiskServiceDeps {
   lossCauses?: (deviceIds: readonly string[]) => Promise<ReadonlyMap<string, string>>;
   /** Tells every postern process (their decisions read risk levels from memory) that users' risk changed. */
   changes?: Pick<ChangePublisher, 'riskChanged'>;
+  /** The registered vendors' unhealthy signals (from the composition root); none given, no behaviour shows. */
+  vendors?: readonly RiskSignalSource[];
 }
 
 /** Losses the device's own agent caused; the others (an integration removed or re-scoped) are an admin's doing. */
@@ -107,7 +109,7 @@ export function createRiskService(deps: RiskServiceDeps) {
       const attrs = await deps.devices.attributesOf(store.db, page.map((d) => d.id));
       for (const d of page) {
         if (!d.user) continue;
-        const signals = detectSignals(attrs.get(d.id) ?? {}, nowMs, (source) => limits.get(source) ?? null);
+        const signals = detectSignals(attrs.get(d.id) ?? {}, nowMs, (source) => limits.get(source) ?? null, deps.vendors ?? []);
         observed.push({ id: d.id, name: d.name, user: d.user, signals, hadPosture: watched.get(d.id) ?? null });
       }
     };
@@ -255,7 +257,7 @@ export function createRiskService(deps: RiskServiceDeps) {
      */
     async afterSync(outcome: { ok: boolean; kind: string; changedDevices: number; skipped?: boolean; discarded?: boolean }): Promise<void> {
       if (!outcome.ok || outcome.skipped || outcome.discarded) return;
-      if (outcome.kind !== 'full' && outcome.changedDevices === 0 && !settings['sentinelOne.agentSilent'].enabled && !lookAgain) return;
+      if (outcome.kind !== 'full' && outcome.changedDevices === 0 && !silenceWatched(settings) && !lookAgain) return;
       lookAgain = false;
       const done = await store.withLock('postern:risk', () => observe());
       if (!done.locked) deps.logger.warn({}, 'another postern process is observing risk; this sync\'s devices are observed at the next one');
@@ -290,3 +292,8 @@ export function createRiskService(deps: RiskServiceDeps) {
 }
 
 export type RiskService = ReturnType<typeof createRiskService>;
+
+/** True when any silence behaviour is on: then every sync is worth a look, even one that changed nothing. */
+function silenceWatched(settings: BehaviorSettings): boolean {
+  return Object.entries(settings).some(([id, s]) => id.endsWith('.agentSilent') && s.enabled);
+}

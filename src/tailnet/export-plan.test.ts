@@ -3,7 +3,23 @@
  * pin the documented name map, the value conversions and the write plan.
  */
 import { describe, expect, it } from 'vitest';
-import { applyOp, desiredExport, exportProblem, planExport, reconcileExported, tailscaleKeyFor, toTailscaleValue } from './export-plan.ts';
+import { VENDOR_EXPORT_PREFIXES } from '../vendors/index.ts';
+import {
+  applyOp,
+  BUILT_IN_EXPORT_PREFIXES,
+  desiredExport as desiredWith,
+  exportProblem as problemWith,
+  planExport,
+  reconcileExported,
+  tailscaleKeyFor as keyWith,
+  toTailscaleValue,
+} from './export-plan.ts';
+
+// The prefixes the composition root hands in: built-in namespaces and every registered vendor's.
+const PREFIXES = { ...BUILT_IN_EXPORT_PREFIXES, ...VENDOR_EXPORT_PREFIXES };
+const tailscaleKeyFor = (attribute: string) => keyWith(attribute, PREFIXES);
+const exportProblem = (attribute: string) => problemWith(attribute, PREFIXES);
+const desiredExport = (...args: Parameters<typeof desiredWith>) => desiredWith(args[0], args[1], args[2], PREFIXES);
 
 describe('the name map (documented in the README)', () => {
   it.each([
@@ -12,6 +28,8 @@ describe('the name map (documented in the README)', () => {
     ['sentinelOne:operationalState', 'custom:s1OperationalState'],
     ['sentinelOne:agentVersion', 'custom:s1AgentVersion'],
     ['sentinelOne:lastActiveAt', 'custom:s1LastActiveAt'],
+    ['falcon:ztaScore', 'custom:falconZtaScore'],
+    ['falcon:verified', 'custom:falconVerified'],
     ['user:riskLevel', 'custom:userRiskLevel'],
     ['custom:tier', 'custom:tier'],
   ])('%s → %s', (attribute, key) => expect(tailscaleKeyFor(attribute)).toBe(key));
@@ -61,7 +79,7 @@ describe('values within Tailscale limits', () => {
 describe('desired values', () => {
   it('takes sentinelOne:verified from the verification, others from the attributes, and skips what does not fit', () => {
     const d = desiredExport(
-      { verified: false, attributes: { 'sentinelOne:activeThreats': { value: 2 }, 'custom:note': { value: 'y'.repeat(60) } } },
+      { verified: { sentinelOne: false }, attributes: { 'sentinelOne:activeThreats': { value: 2 }, 'custom:note': { value: 'y'.repeat(60) } } },
       ['sentinelOne:verified', 'sentinelOne:activeThreats', 'sentinelOne:infected', 'custom:note'],
       () => null,
     );

@@ -13,19 +13,21 @@ export const MAX_KEY_LENGTH = 50;
 export const MAX_STRING_LENGTH = 50;
 export const MAX_NUMBER = Number.MAX_SAFE_INTEGER;
 
-/** Namespaces postern can export, and the prefix their names take after `custom:`. */
-const NAMESPACE_PREFIX: Record<string, string> = { sentinelOne: 's1', user: 'user', custom: '' };
+/** Namespace → the prefix its names take after `custom:`, for the namespaces that may be exported. */
+export type ExportPrefixes = Readonly<Record<string, string>>;
+
+/** The namespaces postern itself sets; each EDR vendor's namespace joins with the prefix its registry entry gives. */
+export const BUILT_IN_EXPORT_PREFIXES: ExportPrefixes = { user: 'user', custom: '' };
 
 /**
- * The Tailscale key for a postern attribute: `sentinelOne:verified` → `custom:s1Verified`,
- * `sentinelOne:activeThreats` → `custom:s1ActiveThreats`, `user:riskLevel` → `custom:userRiskLevel`,
- * `custom:tier` → `custom:tier`. Null when the attribute cannot be exported (another namespace, bad characters,
- * or a name too long for Tailscale).
+ * The Tailscale key for a postern attribute: with the prefix `ns` for namespace `ns`, `ns:verified` →
+ * `custom:nsVerified`; `user:riskLevel` → `custom:userRiskLevel`, `custom:tier` → `custom:tier`. Null when the
+ * attribute cannot be exported (another namespace, bad characters, or a name too long for Tailscale).
  */
-export function tailscaleKeyFor(attribute: string): string | null {
+export function tailscaleKeyFor(attribute: string, prefixes: ExportPrefixes = BUILT_IN_EXPORT_PREFIXES): string | null {
   const m = /^([A-Za-z][A-Za-z0-9]*):([A-Za-z0-9_]+)$/.exec(attribute);
   if (!m) return null;
-  const prefix = NAMESPACE_PREFIX[m[1]!];
+  const prefix = Object.hasOwn(prefixes, m[1]!) ? prefixes[m[1]!] : undefined;
   if (prefix === undefined) return null;
   const name = m[2]!;
   const key = `custom:${prefix === '' ? name : prefix + name[0]!.toUpperCase() + name.slice(1)}`;
@@ -33,11 +35,12 @@ export function tailscaleKeyFor(attribute: string): string | null {
 }
 
 /** Why an attribute cannot be exported, for the error that names it; null when it can. */
-export function exportProblem(attribute: string): string | null {
-  if (tailscaleKeyFor(attribute) !== null) return null;
-  if (!/^[A-Za-z][A-Za-z0-9]*:[A-Za-z0-9_]+$/.test(attribute)) return `${JSON.stringify(attribute)} is not an attribute key like sentinelOne:verified`;
-  if (NAMESPACE_PREFIX[attribute.split(':')[0]!] === undefined) {
-    return `${JSON.stringify(attribute)} cannot be exported; export sentinelOne:*, user:* or custom:* attributes (Tailscale has its own node:*)`;
+export function exportProblem(attribute: string, prefixes: ExportPrefixes = BUILT_IN_EXPORT_PREFIXES): string | null {
+  if (tailscaleKeyFor(attribute, prefixes) !== null) return null;
+  if (!/^[A-Za-z][A-Za-z0-9]*:[A-Za-z0-9_]+$/.test(attribute)) return `${JSON.stringify(attribute)} is not an attribute key like user:riskLevel (namespace:name)`;
+  if (!Object.hasOwn(prefixes, attribute.split(':')[0]!)) {
+    const namespaces = Object.keys(prefixes).map((ns) => `${ns}:*`).join(', ');
+    return `${JSON.stringify(attribute)} cannot be exported; export ${namespaces} attributes (Tailscale has its own node:*)`;
   }
   return `${JSON.stringify(attribute)} would become a Tailscale key longer than ${MAX_KEY_LENGTH} characters; shorten the name`;
 }
@@ -70,8 +73,8 @@ export function toTailscaleValue(value: unknown, type: string | null): Conversio
 export interface DeviceFacts {
   /** Current attribute values of the device (expired ones already dropped). */
   attributes: Record<string, { value: unknown }>;
-  /** `sentinelOne:verified` as judged now. */
-  verified: boolean;
+  /** Each EDR vendor's `<ns>:verified` as judged now, by namespace (false when the vendor does not vouch for it). */
+  verified: Readonly<Record<string, boolean>>;
 }
 
 export interface DesiredExport {
@@ -80,14 +83,20 @@ export interface DesiredExport {
 }
 
 /** What the node should carry now: one value per listed attribute postern holds and can express. */
-export function desiredExport(device: DeviceFacts | null, attributes: readonly string[], typeOf: (key: string) => string | null): DesiredExport {
+export function desiredExport(
+  device: DeviceFacts | null,
+  attributes: readonly string[],
+  typeOf: (key: string) => string | null,
+  prefixes: ExportPrefixes = BUILT_IN_EXPORT_PREFIXES,
+): DesiredExport {
   const values = new Map<string, ExportValue>();
   const skipped: DesiredExport['skipped'] = [];
   if (!device) return { values, skipped };
   for (const attribute of attributes) {
-    const key = tailscaleKeyFor(attribute);
+    const key = tailscaleKeyFor(attribute, prefixes);
     if (!key) continue;
-    const raw = attribute === 'sentinelOne:verified' ? device.verified : device.attributes[attribute]?.value;
+    const verifiedOf = /^([A-Za-z][A-Za-z0-9]*):verified$/.exec(attribute)?.[1];
+    const raw = verifiedOf !== undefined && verifiedOf in device.verified ? device.verified[verifiedOf] : device.attributes[attribute]?.value;
     if (raw === undefined || raw === null) continue;
     const converted = toTailscaleValue(raw, typeOf(attribute));
     if (converted.ok) values.set(key, converted.value);

@@ -9,7 +9,7 @@
  * `summary` and `status` are pure too but reach sync's helpers through its index.
  */
 export { createHttpTailscaleClient, DEFAULT_TAILSCALE_RETRY, type TailscaleClient, type TailscaleClientFactory, type TailscaleClientConfig, type RetryOptions } from './client.ts';
-export { tailscaleKeyFor, exportProblem, toTailscaleValue, desiredExport, planExport, MAX_KEY_LENGTH, MAX_STRING_LENGTH } from './export-plan.ts';
+export { tailscaleKeyFor, exportProblem, toTailscaleValue, desiredExport, planExport, MAX_KEY_LENGTH, MAX_STRING_LENGTH, BUILT_IN_EXPORT_PREFIXES, type ExportPrefixes } from './export-plan.ts';
 export { factsFromNode, checkNode, normalizeTailscaleOs } from './import-plan.ts';
 export { createTailnetRepo, type TailnetRepo, type NodeLink } from './repo.ts';
 export { createTailnetSync, tailnetActor, type TailnetSync, type TailnetSyncDeps } from './sync.ts';

@@ -1,4 +1,6 @@
 /** Builds the tailnet module: repo, sync job, its scheduler and the service, from narrow dependencies. */
+import type { AttributeCatalogue } from '../lib/attributes.ts';
+import type { ExportPrefixes } from './export-plan.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { DeviceRepo, DeviceService } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -38,6 +40,10 @@ export interface TailnetModuleDeps extends TailnetTuning {
   metrics?: Metrics;
   /** Admin emails when a source pauses, stops or recovers. */
   notifier?: Pick<Notifier, 'tailnetAlert'>;
+  /** Each known attribute's type (built-in and every registered vendor's), so exported values take their form. */
+  attributes?: AttributeCatalogue;
+  /** Namespaces that may be exported and their Tailscale prefixes (built-in ones and every registered vendor's). */
+  exportPrefixes?: ExportPrefixes;
 }
 
 export function createTailnetModule(deps: TailnetModuleDeps) {

@@ -10,7 +10,7 @@ import type { IdGenerator } from '../lib/ids.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
 import { bindTo, type Executor, type Store } from '../store/index.ts';
 import type { Scheduler } from '../sources/index.ts';
-import { effectiveExpirySeconds, exportProblem, tailscaleKeyFor } from './export-plan.ts';
+import { BUILT_IN_EXPORT_PREFIXES, effectiveExpirySeconds, exportProblem, tailscaleKeyFor, type ExportPrefixes } from './export-plan.ts';
 import { initialTailnetStatus, type NodeLink, type TailnetRepo } from './repo.ts';
 import { summarizeTailnet } from './summary.ts';
 import { sourceOf, tailnetActor } from './sync.ts';
@@ -42,17 +42,19 @@ export interface TailnetServiceDeps {
   secrets: SecretBox;
   clock: Clock;
   ids: IdGenerator;
+  /** Namespaces that may be exported and their Tailscale prefixes (built-in ones and every registered vendor's). */
+  exportPrefixes?: ExportPrefixes;
 }
 
 /** Checks the export list: each attribute exportable, and no two landing on the same Tailscale key. */
-export function checkExport(config: { attributes: string[]; expirySeconds?: number | null }): ExportConfig {
+export function checkExport(config: { attributes: string[]; expirySeconds?: number | null }, prefixes: ExportPrefixes = BUILT_IN_EXPORT_PREFIXES): ExportConfig {
   const seen = new Map<string, string>();
   for (const [i, attribute] of config.attributes.entries()) {
-    const problem = exportProblem(attribute);
+    const problem = exportProblem(attribute, prefixes);
     if (problem) throw validationError(`body.export.attributes[${i}]`, problem);
-    const key = tailscaleKeyFor(attribute)!.toLowerCase();
+    const key = tailscaleKeyFor(attribute, prefixes)!.toLowerCase();
     const other = seen.get(key);
-    if (other) throw validationError(`body.export.attributes[${i}]`, `${JSON.stringify(attribute)} and ${JSON.stringify(other)} would both be written as ${tailscaleKeyFor(attribute)}; keep one.`);
+    if (other) throw validationError(`body.export.attributes[${i}]`, `${JSON.stringify(attribute)} and ${JSON.stringify(other)} would both be written as ${tailscaleKeyFor(attribute, prefixes)}; keep one.`);
     seen.set(key, attribute);
   }
   return { attributes: [...config.attributes], expirySeconds: config.expirySeconds ?? null };
@@ -148,7 +150,7 @@ export function createTailnetService(deps: TailnetServiceDeps) {
         auth: credentials.auth,
         credentialMasked: credentials.masked,
         pollIntervalSeconds: input.pollIntervalSeconds ?? TAILNET_DEFAULTS.pollIntervalSeconds,
-        export: checkExport(input.export ?? { attributes: [] }),
+        export: checkExport(input.export ?? { attributes: [] }, deps.exportPrefixes),
         autoApproveSerials: input.autoApproveSerials ?? true,
         configVersion: 1,
         createdAt: now,
@@ -192,7 +194,7 @@ export function createTailnetService(deps: TailnetServiceDeps) {
           ...(patch.tailnet !== undefined ? { tailnet: patch.tailnet } : {}),
           ...(credentials ? { auth: credentials.auth, credentialMasked: credentials.masked } : {}),
           ...(patch.pollIntervalSeconds !== undefined ? { pollIntervalSeconds: patch.pollIntervalSeconds } : {}),
-          ...(patch.export !== undefined ? { export: checkExport(patch.export) } : {}),
+          ...(patch.export !== undefined ? { export: checkExport(patch.export, deps.exportPrefixes) } : {}),
           ...(patch.autoApproveSerials !== undefined ? { autoApproveSerials: patch.autoApproveSerials } : {}),
           baseUrl,
           updatedAt: clock.now().toISOString(),
@@ -243,7 +245,7 @@ export function createTailnetService(deps: TailnetServiceDeps) {
     },
 
     /**
-     * Device posture changed (a SentinelOne sync wrote new attributes): every source that exports attributes syncs
+     * Device posture changed (an EDR sync wrote new attributes): every source that exports attributes syncs
      * now, so Tailscale sees the change within seconds rather than at the next poll. Answers once the syncs are
      * started (not finished), so a caller that is being stopped knows nothing more will start.
      */

@@ -1,5 +1,5 @@
 /**
- * How a tailnet source's status moves after a sync (pure). It follows the same rules as SentinelOne
+ * How a tailnet source's status moves after a sync (pure). It follows the same rules as EDR
  * integrations (`sync`'s state machine: failing with backoff, paused on rejected credentials, stopped after a day
  * or on a configuration Tailscale will never accept); this file only translates between the two status shapes.
  */

@@ -18,10 +18,10 @@ const error = { code: 'TAILSCALE_AUTH_FAILED', message: 'Tailscale refused the A
 
 describe('the tailnet status line', () => {
   it.each([
-    [{ state: 'ok' }, 'Last sync 4 minutes ago, 12 nodes (10 with serial numbers), 12 devices, 8 verified by SentinelOne, 3 attribute changes sent to Tailscale.'],
-    [{ state: 'ok', counts: { ...counts, attributesWritten: 0, attributesDeleted: 0 } }, 'Last sync 4 minutes ago, 12 nodes (10 with serial numbers), 12 devices, 8 verified by SentinelOne.'],
+    [{ state: 'ok' }, 'Last sync 4 minutes ago, 12 nodes (10 with serial numbers), 12 devices, 8 verified by an EDR vendor, 3 attribute changes sent to Tailscale.'],
+    [{ state: 'ok', counts: { ...counts, attributesWritten: 0, attributesDeleted: 0 } }, 'Last sync 4 minutes ago, 12 nodes (10 with serial numbers), 12 devices, 8 verified by an EDR vendor.'],
     [{ state: 'waiting_to_sync', lastSuccessfulSyncAt: null, counts: null }, 'Waiting to sync for the first time.'],
-    [{ state: 'paused', lastError: error }, 'Paused: Tailscale refused the API key (HTTP 401). Retrying in 1 minute; last successful sync 4 minutes ago (12 nodes (10 with serial numbers), 12 devices, 8 verified by SentinelOne, 3 attribute changes sent to Tailscale).'],
+    [{ state: 'paused', lastError: error }, 'Paused: Tailscale refused the API key (HTTP 401). Retrying in 1 minute; last successful sync 4 minutes ago (12 nodes (10 with serial numbers), 12 devices, 8 verified by an EDR vendor, 3 attribute changes sent to Tailscale).'],
     [{ state: 'stopped', lastError: error, lastSuccessfulSyncAt: null }, 'Stopped: Tailscale refused the API key (HTTP 401). No more attempts until the configuration is changed; no successful sync yet.'],
   ] as const)('%j', (over, line) => {
     expect(summarizeTailnet({ ...base, ...over } as Parameters<typeof summarizeTailnet>[0], now)).toBe(line);

@@ -8,7 +8,7 @@ function counts(s: Pick<TailnetStatus, 'counts'>): string {
   const exported = c.attributesWritten + c.attributesDeleted;
   return (
     `${plural(c.nodes, 'node')} (${c.nodesWithSerials} with serial numbers), ${plural(c.devices, 'device')}, ` +
-    `${c.verified} verified by SentinelOne` +
+    `${c.verified} verified by an EDR vendor` +
     (exported > 0 ? `, ${plural(exported, 'attribute change')} sent to Tailscale` : '')
   );
 }

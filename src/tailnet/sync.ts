@@ -8,7 +8,7 @@
  */
 import type { AuditLog } from '../audit/index.ts';
 import { chunks, usableSerial, type DeviceRepo, type DeviceService, type DeviceView, type SourceId, type SourceStatement } from '../devices/index.ts';
-import { declaredType } from '../lib/attributes.ts';
+import { BUILT_IN_ATTRIBUTES, declaredType, type AttributeCatalogue } from '../lib/attributes.ts';
 import type { Clock } from '../lib/clock.ts';
 import { isPosternError, notFound } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -16,7 +16,7 @@ import type { SecretBox } from '../lib/secrets.ts';
 import { bindTo, type Store } from '../store/index.ts';
 import type { RetryPolicy } from '../sources/index.ts';
 import type { RetryOptions, TailscaleClient, TailscaleClientFactory, TailscaleCredentials as Credentials } from './client.ts';
-import { applyOp, desiredExport, effectiveExpirySeconds, planExport, reconcileExported } from './export-plan.ts';
+import { applyOp, desiredExport, effectiveExpirySeconds, planExport, reconcileExported, type ExportPrefixes } from './export-plan.ts';
 import { checkNode, linkConflict, printableNodeId, type NodeFacts } from './import-plan.ts';
 import type { NodeLink, TailnetRepo } from './repo.ts';
 import { classifyTailnetFailure, tailnetAfterFailure, tailnetAfterSuccess } from './status.ts';
@@ -41,6 +41,10 @@ export interface TailnetSyncDeps {
   /** Retries of single Tailscale calls (429, 5xx); tests shrink the delays. */
   clientRetry?: Partial<RetryOptions>;
   timeoutMs?: number;
+  /** Each known attribute's type (built-in and every registered vendor's); default: the built-in ones. */
+  attributes?: AttributeCatalogue;
+  /** Namespaces that may be exported and their Tailscale prefixes (built-in ones and every registered vendor's). */
+  exportPrefixes?: ExportPrefixes;
 }
 
 /** The actor a tailnet source writes devices as. */
@@ -199,8 +203,8 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
     reconcile: boolean,
     signal?: AbortSignal,
   ) {
-    const verified = view?.verification.sentinelOne.verified === true;
-    const desired = desiredExport(view ? { attributes: view.attributes, verified } : null, rec.export.attributes, declaredType);
+    const verified = view ? Object.fromEntries(Object.entries(view.verification).map(([ns, v]) => [ns, v.verified])) : {};
+    const desired = desiredExport(view ? { attributes: view.attributes, verified } : null, rec.export.attributes, (key) => declaredType(key, deps.attributes ?? BUILT_IN_ATTRIBUTES), deps.exportPrefixes);
     counts.valuesSkipped += desired.skipped.length;
     for (const s of desired.skipped) deps.logger.warn({ tailnetId: rec.id, nodeId: node.nodeId, attribute: s.attribute, reason: s.reason }, 'value not exported: outside Tailscale limits');
     if (reconcile) {
@@ -311,7 +315,7 @@ export function createTailnetSync(deps: TailnetSyncDeps) {
         }
       }
       counts.devices = state.size;
-      counts.verified = [...state.values()].filter((s) => s.view.verification.sentinelOne.verified).length;
+      counts.verified = [...state.values()].filter((s) => isVerified(s.view)).length;
 
       const reconcile = startedMs - (reconciledAt.get(id) ?? -Infinity) >= RECONCILE_EVERY_MS;
       for (const node of nodes) {
@@ -363,3 +367,8 @@ export type TailnetSync = ReturnType<typeof createTailnetSync>;
 
 
 const plain = (state: NodeLink['exported']) => Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v.value]));
+
+/** Verified by at least one EDR vendor that judges the device. */
+function isVerified(view: DeviceView): boolean {
+  return Object.values(view.verification).some((v) => v.verified);
+}

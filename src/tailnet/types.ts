@@ -24,7 +24,7 @@ export interface TailscaleNode {
 }
 
 export interface ExportConfig {
-  /** postern attribute keys to write to Tailscale, e.g. `sentinelOne:verified`. */
+  /** postern attribute keys to write to Tailscale, e.g. `<ns>:verified`. */
   attributes: string[];
   /**
    * Every written value carries an expiry this far ahead, so Tailscale drops it if postern stops or the node drops
@@ -62,7 +62,7 @@ export interface TailnetCounts {
   devicesCreated: number;
   devicesUpdated: number;
   devicesRemoved: number;
-  /** Nodes whose device postern verified with SentinelOne. */
+  /** Nodes whose device some EDR vendor verified. */
   verified: number;
   attributesWritten: number;
   attributesDeleted: number;

@@ -3,3 +3,6 @@
  * `core.ts`. Nothing here touches I/O.
  */
 export * from './sentinelone/core.ts';
+export { SENTINELONE_ATTRIBUTES, SENTINELONE_SYNCED_KEYS } from './sentinelone/attributes.ts';
+export { sentinelOneHealth, sentinelOneFactsOf, SENTINELONE_HEALTH_REASONS, SENTINELONE_HEALTH_RULES, SENTINELONE_HEALTH_SIGNALS, type SentinelOneFacts } from './sentinelone/health.ts';
+export { judgeHealth, isSilent } from './types.ts';

@@ -39,6 +39,8 @@ export * from './sentinelone/index.ts';
 import { createFalconVendor, falconVendor, type FalconIntegrationFields, type HttpFalconClientDeps } from './falcon/index.ts';
 import { createSentinelOneVendor, type SentinelOneIntegrationFields, type SentinelOneVendorDeps } from './sentinelone/index.ts';
 import type { AnyEdrVendor } from './types.ts';
+import { buildAttributeCatalogue, type AttributeCatalogue } from '../lib/attributes.ts';
+import type { EdrVendor, VendorHealth } from './types.ts';
 
 /** Every registered vendor, by `provider`, with its production clients. */
 export const EDR_VENDORS: readonly AnyEdrVendor[] = [createSentinelOneVendor(), falconVendor];
@@ -49,6 +51,41 @@ export type Provider = (typeof PROVIDERS)[number];
 
 export function vendorFor(provider: string): AnyEdrVendor | null {
   return EDR_VENDORS.find((v) => v.provider === provider) ?? null;
+}
+
+export { SENTINELONE_ATTRIBUTES, SENTINELONE_SYNCED_KEYS } from './sentinelone/attributes.ts';
+export { sentinelOneHealth, sentinelOneFactsOf, agentFailures as sentinelOneAgentFailures, SENTINELONE_HEALTH_REASONS, SENTINELONE_HEALTH_RULES, SENTINELONE_HEALTH_SIGNALS, type SentinelOneFacts } from './sentinelone/health.ts';
+export { judgeHealth, isSilent, type HealthRules, type HealthSignal } from './types.ts';
+
+/**
+ * What consumers (devices, decide, policy, risk, the attribute reference) read of each registered vendor: its
+ * names, attribute table and health rules. The first is the vendor of integrations that name no provider.
+ */
+export const VENDOR_PROFILES: readonly VendorProfile[] = EDR_VENDORS.map((v) => ({
+  provider: v.provider,
+  namespace: v.namespace,
+  displayName: v.displayName,
+  attributes: v.attributes,
+  health: v.health as VendorHealth<unknown>,
+  // `custom:s1Verified`: the names tailnet policies were written against before a second vendor existed.
+  ...(v.provider === 'sentinelone' ? { exportPrefix: 's1' } : {}),
+}));
+
+/** A registered vendor as consumers read it. */
+export type VendorProfile = Pick<EdrVendor<unknown, unknown, unknown>, 'provider' | 'namespace' | 'displayName' | 'attributes' | 'health'> & {
+  /** The prefix its attributes take when exported to Tailscale (`custom:s1Verified`); default: the namespace. */
+  exportPrefix?: string;
+};
+
+/** Each vendor namespace and the prefix its attributes take when exported to Tailscale. */
+export const VENDOR_EXPORT_PREFIXES: Readonly<Record<string, string>> = Object.fromEntries(VENDOR_PROFILES.map((v) => [v.namespace, v.exportPrefix ?? v.namespace]));
+
+/** Each attribute's declared type: built-in ones and every registered vendor's table, for the policy compiler. */
+export const ATTRIBUTE_CATALOGUE: AttributeCatalogue = buildAttributeCatalogue(VENDOR_PROFILES.map((v) => v.attributes));
+
+/** A vendor's name for people (`CrowdStrike Falcon`), by provider or namespace; the key itself when unknown. */
+export function vendorDisplayName(providerOrNamespace: string): string {
+  return VENDOR_PROFILES.find((v) => v.provider === providerOrNamespace || v.namespace === providerOrNamespace)?.displayName ?? providerOrNamespace;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DESIGN_EXAMPLE_POLICY, TAILSCALE_SENTINELONE_EXAMPLE_POLICY } from '../../src/policy/index.ts';
+import { DESIGN_EXAMPLE_POLICY, TAILSCALE_EXAMPLE_POLICY } from '../../src/policy/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { decide, putPolicy } from './policy-fleet.ts';
@@ -29,7 +29,7 @@ describe.each(engines())('policy versions on $engine', ({ newDatabaseUrl }) => {
 
   it('keeps every version, audits each change with the versions before and after, and stores nothing for the text in force', async () => {
     const h = await start({ databaseUrl: await newDatabaseUrl() });
-    const texts = [DESIGN_EXAMPLE_POLICY, TAILSCALE_SENTINELONE_EXAMPLE_POLICY, policyFor('tag:a')];
+    const texts = [DESIGN_EXAMPLE_POLICY, TAILSCALE_EXAMPLE_POLICY, policyFor('tag:a')];
     for (const [i, text] of texts.entries()) {
       const res = await putPolicy(h, text);
       expect(res.json).toMatchObject({ version: i + 1, previousVersion: i, unchanged: false, createdBy: 'admin-token' });

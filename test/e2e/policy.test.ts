@@ -5,7 +5,7 @@
  * while the previous version stays in force; a dry run reports gains and losses and saves nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DESIGN_EXAMPLE_POLICY, TAILSCALE_SENTINELONE_EXAMPLE_POLICY } from '../../src/policy/index.ts';
+import { DESIGN_EXAMPLE_POLICY, TAILSCALE_EXAMPLE_POLICY } from '../../src/policy/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
 import { decide, putPolicy, startFleet, type Fleet } from './policy-fleet.ts';
 
@@ -93,7 +93,7 @@ describe.each(engines())('policy and decisions on devices synced from the simula
 
   it('the Tailscale example decides the same devices the same way', async () => {
     fleet = await startFleet({ databaseUrl: await newDatabaseUrl() });
-    expect((await putPolicy(fleet.h, TAILSCALE_SENTINELONE_EXAMPLE_POLICY)).status).toBe(200);
+    expect((await putPolicy(fleet.h, TAILSCALE_EXAMPLE_POLICY)).status).toBe(200);
     expect(await decide(fleet.h, { device: fleet.healthy.id, dst: 'tag:production' })).toMatchObject({ allow: true, reasons: [{ code: 'ALLOWED' }] });
     const denied = await decide(fleet.h, { device: fleet.infected.id, dst: 'tag:production:443' });
     expect(denied).toMatchObject({
@@ -187,7 +187,7 @@ describe.each(engines())('policy and decisions on devices synced from the simula
     expect(dry.json.changes.counts).toMatchObject({ gained: 2, lost: 1, devicesAffected: 3, devices: 3 });
     expect(dry.json.tests.failed).toEqual([expect.objectContaining({ src: 'alice@example.com', dst: 'tag:production', expected: 'accept', got: 'deny' })]);
 
-    const passing = await putPolicy(fleet.h, TAILSCALE_SENTINELONE_EXAMPLE_POLICY, '?dryRun=true');
+    const passing = await putPolicy(fleet.h, TAILSCALE_EXAMPLE_POLICY, '?dryRun=true');
     expect(passing.json).toMatchObject({ wouldApply: true, changes: { gained: [], lost: [] } });
 
     const invalid = await putPolicy(fleet.h, BAD_POLICY, '?dryRun=true');

@@ -62,7 +62,7 @@ function mulberry32(seed: number) {
 export interface GenerateNodesOptions {
   count: number;
   seed?: number;
-  /** Serial numbers to give the nodes in order (e.g. of simulated SentinelOne agents); others get random ones. */
+  /** Serial numbers to give the nodes in order (e.g. of simulated EDR agents); others get random ones. */
   serials?: readonly string[];
   domain?: string;
 }

@@ -5,7 +5,9 @@
  * passes. The ZTA score is not a health check: how high it must be is the policy's decision (`falcon:ztaScore >=
  * 70`), as in Tailscale, Cloudflare and Twingate.
  */
-import type { HealthInput, HealthIntegration, HealthReason, HealthVerdict, VendorHealth } from '../types.ts';
+import type { AttributeValue } from '../../lib/attributes.ts';
+import { judgeHealth, type HealthInput, type HealthRules, type HealthSignal, type HealthVerdict, type VendorHealth } from '../types.ts';
+import { readYesNo } from './attributes.ts';
 import type { FalconFacts } from './mapping.ts';
 
 export const FALCON_HEALTH_REASONS = {
@@ -25,45 +27,67 @@ export const FALCON_HEALTH_REASONS = {
 
 export type FalconHealthCode = keyof typeof FALCON_HEALTH_REASONS;
 
-const reason = (code: FalconHealthCode, integrationId?: string, detail?: string): HealthReason => ({
-  code,
-  message: detail ? `${FALCON_HEALTH_REASONS[code]} ${detail}` : FALCON_HEALTH_REASONS[code],
-  ...(integrationId ? { integrationId } : {}),
-});
+/** What the health rules read of a stored Falcon record (`{host, assessment}` as the sync keeps it). */
+export function falconFactsOf(stored: Readonly<Record<string, unknown>>): FalconFacts {
+  const host = (typeof stored.host === 'object' && stored.host !== null ? stored.host : {}) as Record<string, unknown>;
+  const assessment = (typeof stored.assessment === 'object' && stored.assessment !== null ? stored.assessment : null) as Record<string, unknown> | null;
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    lastSeenAt: str(host.lastSeen),
+    containmentStatus: str(host.status),
+    reducedFunctionalityMode: readYesNo(str(host.reducedFunctionalityMode)),
+    hidden: host.hostHiddenStatus === 'hidden',
+    ztaScore: typeof assessment?.overall === 'number' ? assessment.overall : null,
+  };
+}
 
-/** Checks one matched host against its integration's limits; an empty list means verified. */
-export function hostFailures(facts: FalconFacts, integration: HealthIntegration, nowMs: number): HealthReason[] {
-  const out: HealthReason[] = [];
-  const id = integration.id;
-  if (integration.sync === 'never') out.push(reason('NEVER_SYNCED', id));
-  else if (integration.sync === 'stale') out.push(reason('SYNC_STALE', id, `Last success: ${integration.lastSuccessfulSyncAt}.`));
-  const seen = facts.lastSeenAt ? Date.parse(facts.lastSeenAt) : NaN;
-  if (Number.isNaN(seen) || nowMs - seen > integration.agentActiveWithinSeconds * 1000) {
-    out.push(reason('HOST_NOT_SEEN', id, facts.lastSeenAt ? `Last seen: ${facts.lastSeenAt}.` : 'It was never seen.'));
-  }
-  if (facts.hidden) out.push(reason('HOST_HIDDEN', id));
-  if (facts.containmentStatus === null) out.push(reason('CONTAINMENT_UNKNOWN', id));
-  else if (facts.containmentStatus !== 'normal') out.push(reason('CONTAINED', id, `Status: ${JSON.stringify(facts.containmentStatus)}.`));
-  if (facts.reducedFunctionalityMode === null) out.push(reason('RFM_UNKNOWN', id));
-  else if (facts.reducedFunctionalityMode) out.push(reason('REDUCED_FUNCTIONALITY', id));
+/** Falcon's own checks of one matched host (staleness and silence are the shared judge's); empty: healthy. */
+export function hostFailures(facts: FalconFacts): { code: FalconHealthCode; detail?: string }[] {
+  const out: { code: FalconHealthCode; detail?: string }[] = [];
+  if (facts.hidden) out.push({ code: 'HOST_HIDDEN' });
+  if (facts.containmentStatus === null) out.push({ code: 'CONTAINMENT_UNKNOWN' });
+  else if (facts.containmentStatus !== 'normal') out.push({ code: 'CONTAINED', detail: `Status: ${JSON.stringify(facts.containmentStatus)}.` });
+  if (facts.reducedFunctionalityMode === null) out.push({ code: 'RFM_UNKNOWN' });
+  else if (facts.reducedFunctionalityMode) out.push({ code: 'REDUCED_FUNCTIONALITY' });
   return out;
 }
+
+export const FALCON_HEALTH_RULES: HealthRules<FalconFacts> = {
+  codes: {
+    noIntegration: 'NO_INTEGRATION',
+    noIdentifier: 'NO_IDENTIFIER',
+    identifierPending: 'IDENTIFIER_PENDING_APPROVAL',
+    noRecord: 'NO_HOST',
+    neverSynced: 'NEVER_SYNCED',
+    syncStale: 'SYNC_STALE',
+    silent: 'HOST_NOT_SEEN',
+  },
+  reasons: FALCON_HEALTH_REASONS,
+  lastSeenAt: (facts) => facts.lastSeenAt,
+  recordFailures: hostFailures,
+};
 
 /**
  * Verified when any integration's matched host passes every check. Otherwise the reasons come from the
  * integration whose host failed the fewest checks, or say why no host was found.
  */
-export function verifyFalconDevice(input: HealthInput<FalconFacts>): HealthVerdict {
-  if (input.integrations.length === 0) return { verified: false, reasons: [reason('NO_INTEGRATION')] };
-  if (!input.hasIdentifier) return { verified: false, reasons: [reason(input.hasPendingIdentifier ? 'IDENTIFIER_PENDING_APPROVAL' : 'NO_IDENTIFIER')] };
-  let best: HealthReason[] | null = null;
-  for (const integration of input.integrations) {
-    const facts = input.matched.get(integration.id);
-    const failures = facts ? hostFailures(facts, integration, input.nowMs) : [reason('NO_HOST', integration.id)];
-    if (failures.length === 0) return { verified: true, reasons: [] };
-    if (best === null || (facts && failures.length < best.length) || best[0]?.code === 'NO_HOST') best = failures;
-  }
-  return { verified: false, reasons: best ?? [] };
-}
+export const verifyFalconDevice = (input: HealthInput<FalconFacts>): HealthVerdict => judgeHealth(FALCON_HEALTH_RULES, input);
 
-export const falconHealth: VendorHealth<FalconFacts> = { reasons: FALCON_HEALTH_REASONS, verify: verifyFalconDevice };
+const isTrue = (v: AttributeValue) => v === true;
+
+/** Attribute values that show an unhealthy host; each raises the user-risk behaviour it names (`falcon.<behavior>`). */
+export const FALCON_HEALTH_SIGNALS: readonly HealthSignal[] = [
+  { behavior: 'hostContained', attribute: 'falcon:containmentStatus', unhealthy: (v) => typeof v === 'string' && v !== 'normal' },
+  { behavior: 'reducedFunctionality', attribute: 'falcon:reducedFunctionalityMode', unhealthy: isTrue },
+  { behavior: 'agentSilent', attribute: 'falcon:lastSeenAt', kind: 'silence', unhealthy: () => false },
+];
+
+export const falconHealth: VendorHealth<FalconFacts> = {
+  reasons: FALCON_HEALTH_REASONS,
+  verify: verifyFalconDevice,
+  factsOf: falconFactsOf,
+  factFields: ['host', 'assessment'],
+  lastSeenAt: (facts) => facts.lastSeenAt,
+  silentCode: FALCON_HEALTH_RULES.codes.silent,
+  signals: FALCON_HEALTH_SIGNALS,
+};

@@ -1,7 +1,7 @@
 /**
  * The one table of `sentinelOne:*` attributes (pure): key, type, the S1 agent field it comes from and what it
- * means. Mapping reads values through it; policy type checking, the attribute reference, the console and OpenAPI
- * read its key, type and description. `sentinelOne:verified` is derived at each decision and never synced.
+ * means. Policy type checking, the attribute reference, the console and OpenAPI read it through the registry;
+ * `sentinelOne:verified` is derived at each decision from the health rules (`health.ts`), never synced.
  */
 import type { AttributeType, AttributeValue } from '../../lib/attributes.ts';
 import type { VendorAttribute } from '../types.ts';
@@ -23,16 +23,22 @@ const row = (key: string, type: AttributeType, source: string, description: stri
 });
 
 export const SENTINELONE_ATTRIBUTES: readonly SentinelOneAttribute[] = [
-  row('sentinelOne:operationalState', 'string', 'operationalState', "The agent's operational state (na, fully_disabled, partially_disabled, disabled_error…).", (a) => a.operationalState),
-  row('sentinelOne:activeThreats', 'number', 'activeThreats', 'Number of active threats on the endpoint.', (a) => a.activeThreats),
-  row('sentinelOne:agentVersion', 'version', 'agentVersion', 'SentinelOne agent version, compared as a version.', (a) => a.agentVersion),
-  row('sentinelOne:encryptedApplications', 'boolean', 'encryptedApplications', 'True when the disk is encrypted.', (a) => a.encryptedApplications),
-  row('sentinelOne:firewallEnabled', 'boolean', 'firewallEnabled', 'True when the firewall is on.', (a) => a.firewallEnabled),
-  row('sentinelOne:infected', 'boolean', 'infected', 'True when the endpoint is infected.', (a) => a.infected),
-  row('sentinelOne:isActive', 'boolean', 'isActive', 'True when the agent is reporting to the console.', (a) => a.isActive),
-  row('sentinelOne:isDecommissioned', 'boolean', 'isDecommissioned', 'True when the agent was decommissioned.', (a) => a.isDecommissioned),
-  row('sentinelOne:networkStatus', 'string', 'networkStatus', 'Network quarantine state (connected, disconnected, connecting, disconnecting).', (a) => a.networkStatus),
-  row('sentinelOne:threatRebootRequired', 'boolean', 'threatRebootRequired', 'True when remediating a threat needs a reboot.', (a) => a.threatRebootRequired),
-  row('sentinelOne:lastActiveAt', 'timestamp', 'lastActiveDate', 'When the agent last reported to the console.', (a) => (a.lastActiveDate ? normalizeS1Timestamp(a.lastActiveDate) : null)),
-  row('sentinelOne:verified', 'boolean', 'derived', 'True when the agent is healthy, active recently and the last sync is fresh; otherwise the device lists the reasons.', null),
+  row('sentinelOne:operationalState', 'string', 'operationalState', 'The agent\'s operational state: "na" when it runs normally, otherwise disabled or damaged states.', (a) => a.operationalState),
+  row('sentinelOne:activeThreats', 'number', 'activeThreats', 'How many threats the agent reports as active (unresolved).', (a) => a.activeThreats),
+  row('sentinelOne:agentVersion', 'version', 'agentVersion', 'The agent version, compared as a version (23.4.2 > 23.10 is false).', (a) => a.agentVersion),
+  row('sentinelOne:encryptedApplications', 'boolean', 'encryptedApplications', 'True when the disk is encrypted (S1 reports FileVault or BitLocker).', (a) => a.encryptedApplications),
+  row('sentinelOne:firewallEnabled', 'boolean', 'firewallEnabled', 'True when the operating system firewall is on.', (a) => a.firewallEnabled),
+  row('sentinelOne:infected', 'boolean', 'infected', 'True when S1 reports the device as infected.', (a) => a.infected),
+  row('sentinelOne:isActive', 'boolean', 'isActive', 'True when S1 considers the agent active (connected recently).', (a) => a.isActive),
+  row('sentinelOne:isDecommissioned', 'boolean', 'isDecommissioned', 'True when the agent was decommissioned in the S1 console.', (a) => a.isDecommissioned),
+  row('sentinelOne:networkStatus', 'string', 'networkStatus', 'Network quarantine state: connected, disconnected, connecting or disconnecting.', (a) => a.networkStatus),
+  row('sentinelOne:threatRebootRequired', 'boolean', 'threatRebootRequired', 'True when a threat mitigation waits for a reboot.', (a) => a.threatRebootRequired),
+  row('sentinelOne:lastActiveAt', 'timestamp', 'lastActiveDate', 'When the agent last reported to the S1 console.', (a) => (a.lastActiveDate ? normalizeS1Timestamp(a.lastActiveDate) : null)),
+  row('sentinelOne:verified', 'boolean', 'derived', 'True when the agent reports, is healthy (not infected, decommissioned, waiting for a reboot or disabled) and the last sync is fresh; otherwise the device lists the reasons.', null),
 ];
+
+/** Every key a sync writes; `sentinelOne:verified` is derived at each decision and never written. */
+export const SENTINELONE_SYNCED_KEYS: readonly string[] = SENTINELONE_ATTRIBUTES.filter((a) => a.synced).map((a) => a.key);
+
+/** The keys of the table, for code that types a mapping by them. */
+export type SentinelOneAttributeKey = (typeof SENTINELONE_ATTRIBUTES)[number]['key'];

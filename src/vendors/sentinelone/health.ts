@@ -1,52 +1,96 @@
 /**
- * `sentinelOne:verified` behind the seam (pure): the agent rules are still judged where they always were (the
- * devices module's verification); this profile names the reason codes and answers the seam's question for the
- * shared machinery from the matched agents' facts.
+ * `sentinelOne:verified` and its reasons (pure): the checks SentinelOne adds to the shared ones (`judgeHealth` in
+ * the seam judges no integration, no identifier, staleness and agent silence for every vendor). Unknown values
+ * (null) fail their check: absence never passes. Also the attribute values that show an unhealthy agent, for user
+ * risk and the device history.
  */
-import type { HealthInput, HealthReason, VendorHealth } from '../types.ts';
-import type { S1Agent } from './types.ts';
+import type { AttributeValue } from '../../lib/attributes.ts';
+import { judgeHealth, type HealthRules, type HealthSignal, type VendorHealth } from '../types.ts';
 
-const REASONS = {
-  NO_SERIAL: 'The device has no serial number, MAC or agent UUID to match a SentinelOne agent.',
+export const SENTINELONE_HEALTH_REASONS = {
   NO_INTEGRATION: 'No SentinelOne integration is configured.',
-  NEVER_SYNCED: 'The SentinelOne integration has never synced successfully.',
-  STALE_DATA: 'The last successful SentinelOne sync is older than the staleness limit.',
-  NO_AGENT: 'No SentinelOne agent matches this device.',
-  AGENT_INACTIVE: 'The SentinelOne agent has not reported recently.',
-  AGENT_UNHEALTHY: 'The SentinelOne agent reports a problem (infected, threats, disabled, quarantined or decommissioned).',
+  NO_SERIAL: 'The device has no usable serial number, approved MAC address or agent UUID, so it cannot be matched to a SentinelOne agent.',
+  SERIAL_PENDING_APPROVAL: 'The device (or its source) named its serial number or MAC itself; it matches no SentinelOne agent until an admin approves it (POST /v1/devices/{id}/approve-serials).',
+  NO_AGENT: 'No SentinelOne agent reports this device\'s serial number.',
+  NEVER_SYNCED: 'The SentinelOne integration has not completed a sync yet.',
+  SYNC_STALE: 'The last successful SentinelOne sync is older than the staleness limit.',
+  AGENT_NOT_REPORTING: 'The SentinelOne agent has not reported recently.',
+  INFECTED: 'SentinelOne reports the device as infected.',
+  DECOMMISSIONED: 'The SentinelOne agent is decommissioned.',
+  THREAT_REBOOT_REQUIRED: 'A threat mitigation is waiting for a reboot.',
+  AGENT_DISABLED: 'The SentinelOne agent is disabled or damaged (operationalState is not "na").',
 } as const;
 
-function unhealthy(a: S1Agent): boolean {
-  return (
-    a.infected === true ||
-    (a.activeThreats ?? 0) > 0 ||
-    a.isDecommissioned === true ||
-    a.isActive === false ||
-    (a.operationalState !== null && a.operationalState !== 'na') ||
-    (a.networkStatus !== null && a.networkStatus !== 'connected')
-  );
+export type SentinelOneHealthCode = keyof typeof SENTINELONE_HEALTH_REASONS;
+
+/** What the health rules read of a matched agent, from its record exactly as S1 sent it. */
+export interface SentinelOneFacts {
+  lastActiveDate: string | null;
+  infected: boolean | null;
+  isDecommissioned: boolean | null;
+  threatRebootRequired: boolean | null;
+  operationalState: string | null;
 }
 
-export const sentinelOneHealth: VendorHealth<S1Agent> = {
-  reasons: REASONS,
-  verify(input: HealthInput<S1Agent>) {
-    const reasons: HealthReason[] = [];
-    const add = (code: keyof typeof REASONS, integrationId?: string) => reasons.push({ code, message: REASONS[code], ...(integrationId ? { integrationId } : {}) });
-    if (!input.hasIdentifier) add('NO_SERIAL');
-    else if (input.integrations.length === 0) add('NO_INTEGRATION');
-    else {
-      for (const i of input.integrations) {
-        if (i.sync === 'never') add('NEVER_SYNCED', i.id);
-        else if (i.sync === 'stale') add('STALE_DATA', i.id);
-        const agent = input.matched.get(i.id);
-        if (!agent) add('NO_AGENT', i.id);
-        else {
-          const seen = agent.lastActiveDate ? Date.parse(agent.lastActiveDate) : Number.NaN;
-          if (!(input.nowMs - seen <= i.agentActiveWithinSeconds * 1000)) add('AGENT_INACTIVE', i.id);
-          if (unhealthy(agent)) add('AGENT_UNHEALTHY', i.id);
-        }
-      }
-    }
-    return { verified: reasons.length === 0, reasons };
+const FACT_FIELDS = ['lastActiveDate', 'infected', 'isDecommissioned', 'threatRebootRequired', 'operationalState'] as const;
+
+/** The facts of a stored agent record; S1 has sent booleans as strings, which are read as booleans. */
+export function sentinelOneFactsOf(agent: Readonly<Record<string, unknown>>): SentinelOneFacts {
+  const bool = (v: unknown) => (typeof v === 'boolean' ? v : v === 'True' || v === 'true' ? true : v === 'False' || v === 'false' ? false : null);
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    lastActiveDate: str(agent.lastActiveDate),
+    infected: bool(agent.infected),
+    isDecommissioned: bool(agent.isDecommissioned),
+    threatRebootRequired: bool(agent.threatRebootRequired),
+    operationalState: str(agent.operationalState),
+  };
+}
+
+/** SentinelOne's own checks of one matched agent; an empty list means it is healthy. */
+export function agentFailures(agent: SentinelOneFacts): { code: SentinelOneHealthCode; detail?: string }[] {
+  const out: { code: SentinelOneHealthCode; detail?: string }[] = [];
+  if (agent.infected !== false) out.push({ code: 'INFECTED' });
+  if (agent.isDecommissioned !== false) out.push({ code: 'DECOMMISSIONED' });
+  if (agent.threatRebootRequired !== false) out.push({ code: 'THREAT_REBOOT_REQUIRED' });
+  if (agent.operationalState !== 'na') out.push({ code: 'AGENT_DISABLED', detail: `It is ${JSON.stringify(agent.operationalState)}.` });
+  return out;
+}
+
+export const SENTINELONE_HEALTH_RULES: HealthRules<SentinelOneFacts> = {
+  codes: {
+    noIntegration: 'NO_INTEGRATION',
+    noIdentifier: 'NO_SERIAL',
+    identifierPending: 'SERIAL_PENDING_APPROVAL',
+    noRecord: 'NO_AGENT',
+    neverSynced: 'NEVER_SYNCED',
+    syncStale: 'SYNC_STALE',
+    silent: 'AGENT_NOT_REPORTING',
   },
+  reasons: SENTINELONE_HEALTH_REASONS,
+  lastSeenAt: (facts) => facts.lastActiveDate,
+  recordFailures: agentFailures,
+};
+
+const isTrue = (v: AttributeValue) => v === true;
+
+/** Attribute values that show an unhealthy agent; each raises the user-risk behaviour it names. */
+export const SENTINELONE_HEALTH_SIGNALS: readonly HealthSignal[] = [
+  { behavior: 'threatDetected', attribute: 'sentinelOne:activeThreats', unhealthy: (v) => typeof v === 'number' && v > 0 },
+  { behavior: 'threatDetected', attribute: 'sentinelOne:infected', unhealthy: isTrue },
+  { behavior: 'threatRebootPending', attribute: 'sentinelOne:threatRebootRequired', unhealthy: isTrue },
+  { behavior: 'agentDisabled', attribute: 'sentinelOne:operationalState', unhealthy: (v) => typeof v === 'string' && v !== 'na' },
+  { behavior: 'agentDecommissioned', attribute: 'sentinelOne:isDecommissioned', unhealthy: isTrue },
+  { behavior: 'agentInactive', attribute: 'sentinelOne:isActive', unhealthy: (v) => v === false },
+  { behavior: 'agentSilent', attribute: 'sentinelOne:lastActiveAt', kind: 'silence', unhealthy: () => false },
+];
+
+export const sentinelOneHealth: VendorHealth<SentinelOneFacts> = {
+  reasons: SENTINELONE_HEALTH_REASONS,
+  verify: (input) => judgeHealth(SENTINELONE_HEALTH_RULES, input),
+  factsOf: sentinelOneFactsOf,
+  factFields: FACT_FIELDS,
+  lastSeenAt: (facts) => facts.lastActiveDate,
+  silentCode: SENTINELONE_HEALTH_RULES.codes.silent,
+  signals: SENTINELONE_HEALTH_SIGNALS,
 };

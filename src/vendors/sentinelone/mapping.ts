@@ -6,6 +6,7 @@
 import type { AttributeValue } from '../../lib/attributes.ts';
 import type { MapResult, RecordIdentifiers } from '../types.ts';
 import { SENTINELONE_ATTRIBUTES, type SentinelOneAttribute } from './attributes.ts';
+import { sentinelOneFactsOf, type SentinelOneFacts } from './health.ts';
 import { normalizeS1Timestamp } from './timestamps.ts';
 import type { S1Agent } from './types.ts';
 
@@ -49,10 +50,10 @@ export function identifyAgent(agent: S1Agent): RecordIdentifiers {
 }
 
 /** The facts S1's health rules read of a matched agent. */
-export type S1Facts = S1Agent;
+export type S1Facts = SentinelOneFacts;
 
 export function mapS1Record(agent: S1Agent): MapResult<S1Facts> {
-  return { ok: true, record: { identifiers: identifyAgent(agent), attributes: mapAgent(agent).attributes, facts: agent } };
+  return { ok: true, record: { identifiers: identifyAgent(agent), attributes: mapAgent(agent).attributes, facts: sentinelOneFactsOf(agent as unknown as Readonly<Record<string, unknown>>) } };
 }
 
 /** S1 timestamps carry microseconds; attributes store ISO-8601 with milliseconds so they compare as instants. */

@@ -1,0 +1,92 @@
+/**
+ * Outside its own folder (`src/vendors/<vendor>/`) a vendor is named only where vendors are registered, in the demo
+ * and in documentation strings. The files below still name SentinelOne; the list may only shrink: a file that
+ * stops naming it must leave the list, and no file may join it. Migrations keep their names (they are history).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(import.meta.dirname, '../../src');
+
+/** Files outside `vendors/sentinelone/` that still name SentinelOne, each waiting for its seam to reach it. */
+const STILL_NAMING = [
+  'api/routes/device-history.ts',
+  'api/routes/devices.ts',
+  'api/routes/enrollment.ts',
+  'api/routes/integrations.ts',
+  'api/routes/losses.ts',
+  'api/routes/risk.ts',
+  'api/schemas.ts',
+  'api/server.ts',
+  'audit/history.ts',
+  'cli/commands/demo-world.ts',
+  'cli/commands/demo.ts',
+  'cli/commands/devices-actions.ts',
+  'cli/commands/integrations-edit.ts',
+  'cli/commands/inventory.ts',
+  'cli/commands/s1-simulator.ts',
+  'cli/commands/sync-progress.ts',
+  'cli/commands/tailnets.ts',
+  'cli/commands/users.ts',
+  'cli/index.ts',
+  'lib/attributes.ts',
+  'losses/core.ts',
+  'losses/service.ts',
+  'main.ts',
+  'notify/messages.ts',
+  'policy/examples.ts',
+  'risk/behaviors.ts',
+  'sources/collect.ts',
+  'sources/connection-test.ts',
+  'sources/engine.ts',
+  'sources/failure.ts',
+  'sources/index.ts',
+  'sources/integration-repo.ts',
+  'sources/integrations.ts',
+  'sources/mapping.ts',
+  'sources/progress.ts',
+  'sources/summary.ts',
+  'sources/token-keeper.ts',
+  'sources/types.ts',
+  'sources/walk.ts',
+  'store/migrations/0007-device-identity.ts',
+  'store/migrations/0008-change-feed.ts',
+  'store/migrations/0011-posture-rollout.ts',
+  'store/migrations/0012-user-risk.ts',
+  'store/migrations/0017-reported-agent-uuid.ts',
+  'store/schema.ts',
+  'vendors/core.ts',
+  'vendors/falcon/errors.ts',
+  'vendors/falcon/health.ts',
+  'vendors/falcon/index.ts',
+  'vendors/index.ts',
+  'vendors/types.ts',
+];
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return walk(p);
+    return p.endsWith('.ts') && !p.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+describe('vendor names stay in vendor folders', () => {
+  it('only the listed files outside vendors/sentinelone/ name SentinelOne, and each listed file still does', () => {
+    const naming = walk(SRC)
+      .map((f) => relative(SRC, f))
+      .filter((f) => !f.startsWith('vendors/sentinelone/'))
+      .filter((f) => /sentinelone/i.test(readFileSync(join(SRC, f), 'utf8')))
+      .sort();
+    expect(naming).toEqual([...STILL_NAMING].sort());
+  });
+
+  it('policy, devices and decide name no vendor at all', () => {
+    const named = walk(SRC)
+      .map((f) => relative(SRC, f))
+      .filter((f) => /^(policy|devices|decide)\//.test(f) && f !== 'policy/examples.ts')
+      .filter((f) => /sentinelone|falcon|crowdstrike/i.test(readFileSync(join(SRC, f), 'utf8')));
+    expect(named).toEqual([]);
+  });
+});
