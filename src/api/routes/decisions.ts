@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Role } from '../../keys/index.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { type DecisionLog, type DecisionQuery, type DecisionService } from '../../policy/index.ts';
+import { type DecisionLog, type DecisionQuery, type DecisionService } from '../../decide/index.ts';
 import { defineRoute, READ, type RouteDeps } from '../route.ts';
 import { parseInput } from '../validation.ts';
 import { destination, idParam, ipAddress, isoTime } from '../schemas.ts';

@@ -11,7 +11,7 @@ import { ROLES, type EnrollmentGrant, type EnrollmentService, type Principal } f
 import type { Authenticator } from '../auth.ts';
 import { ADMIN, defineRoute, type RouteDeps } from '../route.ts';
 import { agentUuidField, idParam, ipAddress, isoTime, osName, tag, text } from '../schemas.ts';
-import { clientAddress, normalizeIp, trustedProxies as trustList, type TrustedProxies } from '../gateway.ts';
+import { clientAddress, normalizeIp, trustedProxies as trustList, type TrustedProxies } from '../../decide/index.ts';
 import type { DeviceLogin } from '../../oidc/index.ts';
 
 const facts = {

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal, Role } from '../../keys/index.ts';
-import { clientQuery, ENVOY_METHODS, ENVOY_PREFIX, type GatewayDecider } from '../gateway.ts';
+import { clientQuery, ENVOY_METHODS, ENVOY_PREFIX, type GatewayDecider } from '../../decide/index.ts';
 import { defineRoute, type RouteDeps } from '../route.ts';
 import { destination } from '../schemas.ts';
 import { parseInput } from '../validation.ts';

@@ -26,8 +26,9 @@ import { PosternError, validationError } from '../lib/errors.ts';
 import { createIpSet, normalizeIp, type IpSet } from '../lib/ip.ts';
 import type { Logger } from '../lib/logger.ts';
 import { memoize } from '../lib/memo.ts';
-import { destinationOf } from './schemas.ts';
-import { type DecisionAnswer, type DecisionReasonCode, type DecisionService } from '../policy/index.ts';
+import type { DecisionReasonCode } from '../policy/index.ts';
+import type { DecisionAnswer, DecisionService } from './decisions.ts';
+import { destinationOf } from './destination.ts';
 
 /** Envoy ext_authz sends the original request's method; the original path follows this prefix. */
 export const ENVOY_PREFIX = '/v1/forward-auth/envoy';

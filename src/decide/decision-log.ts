@@ -20,7 +20,7 @@ import type { Insertable, Selectable } from 'kysely';
 import type { Logger } from '../lib/logger.ts';
 import { validationError } from '../lib/errors.ts';
 import { fromJson, toJson, type DecisionLogTable, type Store } from '../store/index.ts';
-import type { DecisionReason, GrantRef, PostureReport } from './types.ts';
+import type { DecisionReason, GrantRef, PostureReport } from '../policy/index.ts';
 
 export const DECISION_LOG_MODES = ['summary', 'all', 'denied'] as const;
 export type DecisionLogMode = (typeof DECISION_LOG_MODES)[number];

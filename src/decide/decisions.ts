@@ -14,10 +14,16 @@ import type { Clock } from '../lib/clock.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import { createDecisionCache, policyChangesAt, type KeptDecision } from './decision-cache.ts';
 import { decisionRecord, type AskedAbout, type DecisionLog, type DecisionLogInput, type DecisionRecord } from './decision-log.ts';
-import { evaluate } from './evaluator.ts';
-import type { ActivePolicy } from './service.ts';
-import { withRiskLevel, type UserRiskLookup } from './subject.ts';
-import type { Decision, DecisionReason, PolicySubject, PostureException } from './types.ts';
+import {
+  evaluate,
+  withRiskLevel,
+  type ActivePolicy,
+  type Decision,
+  type DecisionReason,
+  type PolicySubject,
+  type PostureException,
+  type UserRiskLookup,
+} from '../policy/index.ts';
 
 export interface DecisionQuery {
   device?: string;
