@@ -15,18 +15,27 @@ import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Principal, Role } from '../keys/index.ts';
 import { keptChildren, type Metrics } from '../metrics/index.ts';
-import { clientQuery, ENVOY_METHODS, ENVOY_PREFIX, type DecisionService, type GatewayDecider } from '../decide/index.ts';
+import {
+  bearerKey,
+  clientQuery,
+  DECIDE_ROLES,
+  DECISIONS_PATH,
+  destinationOf,
+  ENVOY_METHODS,
+  ENVOY_PREFIX,
+  FORWARD_AUTH_PATH,
+  FORWARD_AUTH_ROLES,
+  type DecisionService,
+  type GatewayDecider,
+} from '../decide/index.ts';
 import secureJson from 'secure-json-parse';
 import { toHttpError } from './errors.ts';
-import { DECIDE, decisionQueryOf } from './routes/decisions.ts';
-import { FORWARD_AUTH_ROLES } from './routes/forward-auth.ts';
-import { destinationOf } from './schemas.ts';
-import { bearerKey } from './auth.ts';
+import { decisionQueryOf } from './routes/decisions.ts';
 
 const ROLES: ReadonlySet<Role> = new Set(FORWARD_AUTH_ROLES);
-const DECIDERS: ReadonlySet<Role> = new Set(DECIDE);
-const FORWARD_AUTH = '/v1/forward-auth';
-const DECISIONS = '/v1/decisions';
+const DECIDERS: ReadonlySet<Role> = new Set(DECIDE_ROLES);
+const FORWARD_AUTH = FORWARD_AUTH_PATH;
+const DECISIONS = DECISIONS_PATH;
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 /** Bodies the hot path reads itself; larger ones (up to the server's limit) take the route. */
 const MAX_BODY = 16 * 1024;

@@ -30,10 +30,6 @@ import type { DecisionReasonCode } from '../policy/index.ts';
 import type { DecisionAnswer, DecisionService } from './decisions.ts';
 import { destinationOf } from './destination.ts';
 
-/** Envoy ext_authz sends the original request's method; the original path follows this prefix. */
-export const ENVOY_PREFIX = '/v1/forward-auth/envoy';
-export const ENVOY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-
 export { normalizeIp };
 
 export type TrustedProxies = IpSet;

@@ -39,9 +39,9 @@ export {
   forwardedHost,
   normalizeIp,
   trustedProxies,
-  ENVOY_METHODS,
-  ENVOY_PREFIX,
   type GatewayDecider,
   type TrustedProxies,
 } from './gateway.ts';
 export { destinationOf } from './destination.ts';
+export { DECIDE_ROLES, DECISIONS_PATH, ENVOY_METHODS, ENVOY_PREFIX, FORWARD_AUTH_PATH, FORWARD_AUTH_ROLES } from './routes.ts';
+export { bearerKey } from './bearer.ts';
