@@ -7,7 +7,6 @@ import {
   buildServer,
   checkPlaintext,
   loadTls,
-  createGatewayDecider,
   registerDecisionRoutes,
   registerExceptionRoutes,
   registerLossRoutes,
@@ -35,9 +34,9 @@ import type { SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin, createRedemptions } from './oidc/index.ts';
 import { ATTRIBUTE_CATALOGUE, createHttpS1Client, createVendorRegistry, VENDOR_EXPORT_PREFIXES, VENDOR_PROFILES, type HttpFalconClientDeps, type S1ClientFactory } from './vendors/index.ts';
-import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
+import { createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { createRiskService } from './risk/index.ts';
-import { createPostureView, type PostureView } from './decide/index.ts';
+import { createDecisionLog, createDecisionService, createGatewayDecider, createPostureView, type PostureView } from './decide/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { openDeploymentSecrets, type ProcessLease } from './secrets/index.ts';
 import { createSessionService, registerConsole, sessionAuthenticator } from './web/index.ts';

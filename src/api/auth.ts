@@ -7,17 +7,12 @@
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../lib/clock.ts';
 import { PosternError } from '../lib/errors.ts';
+import { bearerKey } from '../decide/index.ts';
 import type { ApiKeyService, Principal, Role } from '../keys/index.ts';
 import { createAuthBrake, type AuthLimiterOptions } from './brake.ts';
 
 export type { AuthLimiterOptions } from './brake.ts';
 
-const BEARER = /^Bearer ([A-Za-z0-9_\-.~+/]{8,200}=*)$/;
-
-/** The key in an `Authorization: Bearer <key>` header, or null when the header is absent or not of that shape. */
-export function bearerKey(header: string | undefined): string | null {
-  return header ? (BEARER.exec(header)?.[1] ?? null) : null;
-}
 
 /** The console's sessions as authentication sees them (src/web/sessions.ts). */
 export interface SessionAuthenticator {

@@ -14,20 +14,28 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Principal, Role } from '../keys/index.ts';
-import { keptChildren, type Metrics } from '../metrics/index.ts';
-import type { DecisionService } from '../policy/index.ts';
+import { keptChildren, type Metrics, type Tally } from '../metrics/index.ts';
+import {
+  bearerKey,
+  clientQuery,
+  DECIDE_ROLES,
+  DECISIONS_PATH,
+  destinationOf,
+  ENVOY_METHODS,
+  ENVOY_PREFIX,
+  FORWARD_AUTH_PATH,
+  FORWARD_AUTH_ROLES,
+  type DecisionService,
+  type GatewayDecider,
+} from '../decide/index.ts';
 import secureJson from 'secure-json-parse';
 import { toHttpError } from './errors.ts';
-import { clientQuery, ENVOY_METHODS, ENVOY_PREFIX, type GatewayDecider } from './gateway.ts';
-import { DECIDE, decisionQueryOf } from './routes/decisions.ts';
-import { FORWARD_AUTH_ROLES } from './routes/forward-auth.ts';
-import { destinationOf } from './schemas.ts';
-import { bearerKey } from './auth.ts';
+import { decisionQueryOf } from './routes/decisions.ts';
 
 const ROLES: ReadonlySet<Role> = new Set(FORWARD_AUTH_ROLES);
-const DECIDERS: ReadonlySet<Role> = new Set(DECIDE);
-const FORWARD_AUTH = '/v1/forward-auth';
-const DECISIONS = '/v1/decisions';
+const DECIDERS: ReadonlySet<Role> = new Set(DECIDE_ROLES);
+const FORWARD_AUTH = FORWARD_AUTH_PATH;
+const DECISIONS = DECISIONS_PATH;
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 /** Bodies the hot path reads itself; larger ones (up to the server's limit) take the route. */
 const MAX_BODY = 16 * 1024;
@@ -44,18 +52,21 @@ export interface HotPathDeps {
   logger: Pick<Logger, 'error'>;
 }
 
+const PLAIN_FORWARD_AUTH = { route: FORWARD_AUTH, dst: undefined } as const;
+const PLAIN_ENVOY = { route: ENVOY_ROUTE, dst: undefined } as const;
+
 /** Which forward-auth route a request is for, and its `?dst=` (undefined: none), or null when it is not ordinary. */
 function routeOf(req: IncomingMessage): { route: string; dst: string | undefined } | null {
   const url = req.url ?? '';
   if (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') return null;
   if (req.headers['transfer-encoding'] !== undefined) return null;
-  if (url.startsWith(`${ENVOY_PREFIX}/`)) return ENVOY.has(req.method ?? '') ? { route: ENVOY_ROUTE, dst: undefined } : null;
+  if (url.startsWith(ENVOY_PREFIX) && url.charCodeAt(ENVOY_PREFIX.length) === 47 /* / */) return ENVOY.has(req.method ?? '') ? PLAIN_ENVOY : null;
   if (url.startsWith(FORWARD_AUTH)) {
     if (req.method !== 'GET') return null;
-    if (url.length === FORWARD_AUTH.length) return { route: FORWARD_AUTH, dst: undefined };
+    if (url.length === FORWARD_AUTH.length) return PLAIN_FORWARD_AUTH;
     if (url.charCodeAt(FORWARD_AUTH.length) !== 63 /* ? */) return null;
     // The client's own query string, which Caddy copies onto the auth request, is ignored as the route ignores it.
-    if (clientQuery(url.slice(FORWARD_AUTH.length + 1), req.headers)) return { route: FORWARD_AUTH, dst: undefined };
+    if (clientQuery(url.slice(FORWARD_AUTH.length + 1), req.headers)) return PLAIN_FORWARD_AUTH;
     if (!url.startsWith('?dst=', FORWARD_AUTH.length)) return null;
     const raw = url.slice(FORWARD_AUTH.length + 5);
     if (/[&#+]/.test(raw)) return null;
@@ -83,15 +94,30 @@ function parseJson(text: string): unknown {
 export function createHotPath(deps: HotPathDeps) {
   const requests = keptChildren(deps.metrics.httpRequests);
   const hot = keptChildren(deps.metrics.hotPath);
+  /** Tallies by method, route and status, found without building a key per request. */
+  const tallies = new Map<string, Map<string, Map<number, { requests: Tally; hot: Tally }>>>();
   /** The same request metric the Fastify hook counts, and the hot path's own. */
   function count(method: string, route: string, status: number) {
-    requests({ method, route, status: String(status) }).inc();
-    hot({ route }).inc();
+    let byRoute = tallies.get(method);
+    if (!byRoute) tallies.set(method, (byRoute = new Map()));
+    let byStatus = byRoute.get(route);
+    if (!byStatus) byRoute.set(route, (byStatus = new Map()));
+    let t = byStatus.get(status);
+    if (!t) byStatus.set(status, (t = { requests: requests({ method, route, status: String(status) }), hot: hot({ route }) }));
+    t.requests.inc();
+    t.hot.inc();
+  }
+
+  /** An allowed forward-auth answer: status, the decision's prebuilt headers and the request id, nothing else. */
+  function sendAllow(res: ServerResponse, requestId: string, head: string[]) {
+    // The head is shared by the requests the decision answers; writeHead reads it at once and keeps nothing of it.
+    head[head.length - 1] = requestId;
+    res.writeHead(200, head);
+    res.end();
   }
 
   function send(res: ServerResponse, status: number, requestId: string, headers: Record<string, string>, body: unknown) {
     if (body === null) {
-      // An allowed forward-auth answer: status, its prebuilt headers and the request id, nothing else.
       res.writeHead(status, { ...headers, 'x-request-id': requestId, 'cache-control': 'no-store', 'content-length': '0' });
       res.end();
       return;
@@ -148,6 +174,8 @@ export function createHotPath(deps: HotPathDeps) {
     return mapped.status;
   }
 
+  const guessed = (address: string, token: string) => deps.brake.failed(address, token);
+
   /** Answers an ordinary decision request and returns true, or returns false and leaves it untouched. */
   function handle(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method === 'POST' && req.url === DECISIONS) return decide(req, res);
@@ -162,9 +190,10 @@ export function createHotPath(deps: HotPathDeps) {
     const requestId = deps.ids('req');
     let status: number;
     try {
-      const answered = deps.gateway.answer(ask, principal.actor, requestId, (address, token) => deps.brake.failed(address, token));
+      const answered = deps.gateway.answer(ask, principal.actor, requestId, guessed);
       status = answered.status;
-      send(res, status, requestId, answered.headers, answered.body);
+      if (answered.head) sendAllow(res, requestId, answered.head);
+      else send(res, status, requestId, answered.headers, answered.body);
     } catch (err) {
       status = fail(res, err, requestId);
     }

@@ -13,7 +13,6 @@ export { registerPolicyRoutes } from './routes/policy.ts';
 export { registerDecisionRoutes } from './routes/decisions.ts';
 export { registerRiskRoutes } from './routes/risk.ts';
 export { registerForwardAuthRoute } from './routes/forward-auth.ts';
-export { createGatewayDecider, clientAddress, forwardedHost, normalizeIp, trustedProxies, type GatewayDecider } from './gateway.ts';
 export { registerExceptionRoutes } from './routes/exceptions.ts';
 export { registerLossRoutes } from './routes/losses.ts';
 export { registerTailnetRoutes } from './routes/tailnets.ts';

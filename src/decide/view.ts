@@ -22,7 +22,8 @@ import {
 import { hashKey } from '../keys/index.ts';
 import { normalizeIp } from '../lib/ip.ts';
 import type { Logger } from '../lib/logger.ts';
-import { subjectFromPosture, type ActivePolicy, type DecisionView, type JudgedDevice, type ViewedDevice } from '../policy/index.ts';
+import { subjectFromPosture, type ActivePolicy } from '../policy/index.ts';
+import type { DecisionView, JudgedDevice, ViewedDevice } from './decisions.ts';
 import type { StoredAttribute } from '../lib/attributes.ts';
 import type { Executor, Store } from '../store/index.ts';
 import { compactDevice, meanHeldBytes, NO_AGENTS, NO_ATTRIBUTES } from './held.ts';

@@ -110,10 +110,18 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
     }
   }
 
+  /** When each row was last recorded as used (ms), so a busy key's check reads no date text. */
+  const usedMs = new WeakMap<ApiKeysTable, number>();
+  /** Each row's principal, made once per row (a row is replaced whenever its key changes). */
+  const principals = new WeakMap<ApiKeysTable, Principal>();
+
   function touch(row: ApiKeysTable, now: number) {
-    if (row.last_used_at && now - Date.parse(row.last_used_at) <= 60_000) return;
+    let used = usedMs.get(row);
+    if (used === undefined && row.last_used_at) usedMs.set(row, (used = Date.parse(row.last_used_at)));
+    if (used !== undefined && now - used <= 60_000) return;
     const at = new Date(now).toISOString();
     row.last_used_at = at;
+    usedMs.set(row, now);
     // Off the request path: a slow or failing write never slows or fails authentication.
     void store.db
       .updateTable('api_keys')
@@ -133,7 +141,9 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
       if (recentHashes.size >= 1024) recentHashes.clear();
       recentHashes.set(key, hash);
     }
-    return { keyId: row.id, role: row.role as Role, actor: `key:${row.id}` };
+    let principal = principals.get(row);
+    if (!principal) principals.set(row, (principal = Object.freeze({ keyId: row.id, role: row.role as Role, actor: `key:${row.id}` })));
+    return principal;
   }
 
   return {

@@ -131,25 +131,47 @@ interface CountedDecision {
   reasons: readonly { code: string; posture?: string; reportOnly?: true }[];
 }
 
+/** A tally for one set of label values: a plain number on the hot path, added to its counter when scraped. */
+export interface Tally {
+  inc(): void;
+}
+
 /**
- * A counter's children kept by their label values, for hot paths (every gateway request counts): prom-client
- * otherwise hashes the labels object on every increment. Label values must come from a bounded set.
+ * Tallies of a counter by label values, for hot paths (every gateway request counts): prom-client hashes and
+ * validates the labels on every increment, even through a child, so increments are plain additions here and
+ * reach the counter when it is read (its `collect`, before every scrape). Label values must come from a bounded set.
  */
-export function keptChildren<L extends string>(counter: Counter<L>): (labels: Record<L, string>) => { inc(): void } {
-  const children = new Map<string, { inc(): void }>();
+export function keptChildren<L extends string>(counter: Counter<L>): (labels: Record<L, string>) => Tally {
+  const children = new Map<string, { labels: Partial<Record<L, string>>; n: number; inc(): void }>();
+  const before = (counter as unknown as { collect?: () => unknown }).collect;
+  (counter as unknown as { collect: () => unknown }).collect = function (this: unknown) {
+    for (const child of children.values()) {
+      if (child.n === 0) continue;
+      counter.inc(child.labels, child.n);
+      child.n = 0;
+    }
+    return before?.call(this);
+  };
   return (labels) => {
     const key = Object.values(labels).join('\u0000');
     let child = children.get(key);
-    if (!child) children.set(key, (child = counter.labels(labels as Partial<Record<L, string>>)));
+    if (!child) {
+      child = { labels: { ...labels } as Partial<Record<L, string>>, n: 0, inc() { this.n++; } };
+      children.set(key, child);
+    }
     return child;
   };
 }
 
-const decisionChildren = new WeakMap<Metrics, ReturnType<typeof keptChildren<'outcome' | 'reason'>>>();
-function decisionCounter(metrics: Metrics, allow: boolean, reason: string): { inc(): void } {
-  let children = decisionChildren.get(metrics);
-  if (!children) decisionChildren.set(metrics, (children = keptChildren(metrics.decisions)));
-  return children({ outcome: allow ? 'allow' : 'deny', reason });
+/** Tallies of decisions by outcome, then by first reason code (no key built per decision). */
+const decisionTallies = new WeakMap<Metrics, { tally: (labels: Record<'outcome' | 'reason', string>) => Tally; allow: Map<string, Tally>; deny: Map<string, Tally> }>();
+function decisionCounter(metrics: Metrics, allow: boolean, reason: string): Tally {
+  let kept = decisionTallies.get(metrics);
+  if (!kept) decisionTallies.set(metrics, (kept = { tally: keptChildren(metrics.decisions), allow: new Map(), deny: new Map() }));
+  const byReason = allow ? kept.allow : kept.deny;
+  let t = byReason.get(reason);
+  if (!t) byReason.set(reason, (t = kept.tally({ outcome: allow ? 'allow' : 'deny', reason })));
+  return t;
 }
 
 /** Counts a decision by outcome and first reason; would-deny decisions and applied exceptions by posture. */

@@ -16,7 +16,8 @@ export { compareVersions } from './versions.ts';
 export { isValidDestination } from './targets.ts';
 export { DESIGN_EXAMPLE_POLICY, TAILSCALE_EXAMPLE_POLICY } from './examples.ts';
 export { DEFAULT_POLICY_NOTE, DEFAULT_POLICY_TEXT } from './default-policy.ts';
-export { buildSubject, subjectFromPosture, withUserRisk, type UserRiskLookup } from './subject.ts';
+export { buildSubject, subjectFromPosture, withRiskLevel, withUserRisk, type UserRiskLookup } from './subject.ts';
+export type { Attributes } from './conditions.ts';
 export { formatPolicyErrors, formatTestReport, policyInvalidError, policyTestsFailedError } from './report.ts';
 export type { CompiledPolicy } from './compiled.ts';
 export {

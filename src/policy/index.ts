@@ -5,7 +5,7 @@
  *
  * `core.ts` is the pure part (no I/O, no clock, no database); code that must stay pure imports it from there.
  * This index adds the shell: the policy service (versions in the store, the compiled-policy cache, changes and
- * dry runs), the decision service over real devices, and the bounded decision log. Imported by api, cli and main.
+ * dry runs) and the subjects of dry runs; deciding for real devices and the decision log live in decide/. Imported by api, cli, decide and main.
  */
 export * from './core.ts';
 export { createPolicyRepo, type PolicyRepo, type PolicyVersionSummary, type StoredPolicyVersion } from './repo.ts';
@@ -19,28 +19,3 @@ export {
   type PolicyServiceDeps,
 } from './service.ts';
 export { createSubjectSource, type SubjectSource, type SubjectSourceDeps, type SubjectDeviceRepo } from './subjects.ts';
-export {
-  createDecisionService,
-  type DecisionAnswer,
-  type DecisionContext,
-  type DecisionExceptions,
-  type DecisionQuery,
-  type DecisionService,
-  type DecisionServiceDeps,
-  type DecisionView,
-  type JudgedDevice,
-  type ViewedDevice,
-} from './decisions.ts';
-export {
-  createDecisionLog,
-  DECISION_LOG_MODES,
-  type DecisionLogMode,
-  type AskedAbout,
-  type DecisionLog,
-  type DecisionLogEntry,
-  type DecisionLogInput,
-  type DecisionLogOptions,
-  type DecisionLogQuery,
-  type WouldDenySummary,
-  type WouldDenyDevice,
-} from './decision-log.ts';

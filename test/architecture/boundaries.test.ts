@@ -96,7 +96,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   losses: ['notify', 'store'],
   risk: ['audit', 'changes', 'devices', 'notify', 'store'],
   tailnet: ['audit', 'changes', 'devices', 'metrics', 'notify', 'store', 'sources'],
-  api: ['audit', 'devices', 'exceptions', 'keys', 'losses', 'metrics', 'oidc', 'policy', 'risk', 'vendors', 'store', 'sources', 'tailnet'],
+  api: ['audit', 'decide', 'devices', 'exceptions', 'keys', 'losses', 'metrics', 'oidc', 'policy', 'risk', 'vendors', 'store', 'sources', 'tailnet'],
   web: ['api', 'audit', 'store'],
   cli: ['config', 'devices', 'exceptions', 'keys', 'policy', 'vendors', 'secrets', 'store', 'tailnet'],
   secrets: ['store'],

@@ -4,15 +4,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Role } from '../../keys/index.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { type DecisionLog, type DecisionQuery, type DecisionService } from '../../policy/index.ts';
+import { DECIDE_ROLES, DECISIONS_PATH, type DecisionLog, type DecisionQuery, type DecisionService } from '../../decide/index.ts';
 import { defineRoute, READ, type RouteDeps } from '../route.ts';
 import { parseInput } from '../validation.ts';
 import { destination, idParam, ipAddress, isoTime } from '../schemas.ts';
 
-/** Gateways decide; viewers may ask too (to see what a gateway would be told). */
-export const DECIDE: readonly Role[] = ['admin', 'viewer', 'gateway'];
 
 
 const decisionBody = z
@@ -51,13 +48,13 @@ export function registerDecisionRoutes(app: FastifyInstance, deps: RouteDeps & {
 
   defineRoute(app, deps, {
     method: 'POST',
-    url: '/v1/decisions',
+    url: DECISIONS_PATH,
     summary:
       'Decide whether a device (by id, address or user) may reach a destination; 200 for allow and deny alike. Admin and viewer keys get ' +
       'the explanation (reasons with values, grant, postures, device); a gateway key gets the outcome only: ' +
       '{allow, wouldDeny, reasons: [codes], requestId, device: {id}}',
     tags,
-    roles: DECIDE,
+    roles: DECIDE_ROLES,
     body: decisionBody,
     handler: async ({ body, principal, requestId, reply }) => {
       // Already JSON: most of the answer is its explanation, serialised once per decision postern keeps.

@@ -11,7 +11,7 @@ import { ROLES, type EnrollmentGrant, type EnrollmentService, type Principal } f
 import type { Authenticator } from '../auth.ts';
 import { ADMIN, defineRoute, type RouteDeps } from '../route.ts';
 import { agentUuidField, idParam, ipAddress, isoTime, osName, tag, text } from '../schemas.ts';
-import { clientAddress, normalizeIp, trustedProxies as trustList, type TrustedProxies } from '../gateway.ts';
+import { bearerKey, clientAddress, normalizeIp, trustedProxies as trustList, type TrustedProxies } from '../../decide/index.ts';
 import type { DeviceLogin } from '../../oidc/index.ts';
 
 const facts = {
@@ -52,7 +52,7 @@ const keyBody = z.strictObject({
 const unusableKey = () =>
   new PosternError('UNAUTHENTICATED', 'The enrollment key is unknown, revoked, expired or already used; ask an admin for a new one.');
 
-const bearer = (request: FastifyRequest) => /^Bearer (\S{8,200})$/.exec(request.headers.authorization ?? '')?.[1] ?? null;
+const bearer = (request: FastifyRequest) => bearerKey(request.headers.authorization);
 
 /** The address postern saw the agent connect from (through a trusted proxy: the client address it reports). */
 export function observedAddress(request: FastifyRequest, trusted: TrustedProxies): string | null {

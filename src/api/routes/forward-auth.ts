@@ -8,13 +8,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Principal, Role } from '../../keys/index.ts';
-import { clientQuery, ENVOY_METHODS, ENVOY_PREFIX, type GatewayDecider } from '../gateway.ts';
+import type { Principal } from '../../keys/index.ts';
+import { clientQuery, ENVOY_METHODS, ENVOY_PREFIX, FORWARD_AUTH_PATH, FORWARD_AUTH_ROLES, type GatewayDecider } from '../../decide/index.ts';
 import { defineRoute, type RouteDeps } from '../route.ts';
 import { destination } from '../schemas.ts';
 import { parseInput } from '../validation.ts';
 
-export const FORWARD_AUTH_ROLES: readonly Role[] = ['admin', 'gateway'];
 const query = z.strictObject({ dst: destination.optional() });
 /** As documented: `dst`; the client's own query string, which Caddy copies onto the auth request, is ignored. */
 const documentedQuery = z.looseObject({
@@ -40,7 +39,7 @@ export function registerForwardAuthRoute(app: FastifyInstance, deps: RouteDeps &
 
   defineRoute(app, deps, {
     method: 'GET',
-    url: '/v1/forward-auth',
+    url: FORWARD_AUTH_PATH,
     summary:
       'Forward-auth for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth: 200 allow without a body (X-Postern-Device, ' +
       'X-Postern-User, X-Postern-Posture), 401 unknown device (also without a usable client address), 403 deny (X-Postern-Reason codes ' +

@@ -14,91 +14,43 @@
  * `summaryFlushMs` while they grow, written again in place); decisions are never slowed or failed by logging: past
  * `maxPending` queued rows the oldest are dropped and counted. Readers flush first, so a decision is visible as soon
  * as it was answered. Retention is by time (`retentionMs`) and by rows (`maxRows`, the newest kept), both trimmed in
- * an append's own transaction (on SQLite in the writer thread), once per `pruneEvery` rows a process appends.
+ * an append's own transaction (on SQLite in the writer thread), once per `pruneEvery` rows a process appends. Rows,
+ * their columns and what is summarised: decision-log-rows.ts.
  */
-import type { Insertable, Selectable } from 'kysely';
+import type { Insertable } from 'kysely';
 import type { Logger } from '../lib/logger.ts';
-import { validationError } from '../lib/errors.ts';
-import { fromJson, toJson, type DecisionLogTable, type Store } from '../store/index.ts';
-import type { DecisionReason, GrantRef, PostureReport } from './types.ts';
+import { fromJson, type DecisionLogTable, type Store } from '../store/index.ts';
+import type { DecisionReason } from '../policy/index.ts';
+import {
+  decisionRecord,
+  decodeCursor,
+  encodeCursor,
+  fromRow,
+  summarised,
+  toRow,
+  WOULD_DENY,
+  type DecisionLogEntry,
+  type DecisionLogInput,
+  type DecisionLogMode,
+  type DecisionLogQuery,
+  type DecisionRecord,
+  type WouldDenyDevice,
+  type WouldDenySummary,
+} from './decision-log-rows.ts';
 
-export const DECISION_LOG_MODES = ['summary', 'all', 'denied'] as const;
-export type DecisionLogMode = (typeof DECISION_LOG_MODES)[number];
-
-/** What the caller asked about. `token: true` when a device token identified the device. */
-export interface AskedAbout {
-  device?: string;
-  address?: string;
-  user?: string;
-  token?: true;
-}
-
-export interface DecisionLogInput {
-  id: string;
-  at: string;
-  /** `at` in epoch milliseconds, when the caller has it (saves parsing it). */
-  atMs?: number;
-  device: { id: string; name: string; user?: string | null } | null;
-  asked: AskedAbout;
-  dst: string;
-  allow: boolean;
-  /** Allowed only because a report-only posture does not refuse; enforcing it would deny. */
-  wouldDeny?: boolean;
-  reasons: readonly DecisionReason[];
-  grant: GrantRef | null;
-  postures: readonly PostureReport[];
-  policyVersion: number;
-  via: 'api' | 'forward-auth';
-  actor: string;
-  requestId: string | null;
-  /** The decision's own columns, when already serialised (a kept decision answers many requests). */
-  record?: DecisionRecord;
-}
-
-/** The columns of a log row that depend only on the decision, not on the request. */
-export interface DecisionRecord {
-  readonly reasonCodes: string;
-  readonly decisionJson: string;
-}
-
-/** Serialises the decision's own columns: its distinct reason codes and its full explanation. */
-export function decisionRecord(d: Pick<DecisionLogInput, 'reasons' | 'grant' | 'postures' | 'wouldDeny'>): DecisionRecord {
-  return {
-    reasonCodes: [...new Set(d.reasons.map((r) => r.code))].join(','),
-    decisionJson: toJson({ reasons: d.reasons, grant: d.grant, postures: d.postures, ...(d.wouldDeny ? { wouldDeny: true } : {}) }),
-  };
-}
-
-/** Whether a decision is summarised (an ordinary allow) rather than kept as a row of its own. */
-export function summarised(e: Pick<DecisionLogInput, 'allow' | 'wouldDeny' | 'reasons'>): boolean {
-  return e.allow && !e.wouldDeny && !e.reasons.some((r) => r.code === 'EXCEPTION_APPLIED');
-}
-
-export interface DecisionLogEntry extends Omit<DecisionLogInput, 'reasons' | 'postures' | 'wouldDeny' | 'record' | 'atMs'> {
-  outcome: 'allow' | 'deny';
-  wouldDeny: boolean;
-  reasons: DecisionReason[];
-  postures: PostureReport[];
-  /** A summary of allowed decisions: how many, their first and last request ids and times. A row without counts 1. */
-  count?: number;
-  firstRequestId?: string | null;
-  lastRequestId?: string | null;
-  from?: string;
-  to?: string;
-}
-
-export interface DecisionLogQuery {
-  device?: string;
-  outcome?: 'allow' | 'deny';
-  /** Only decisions at or after this ISO time. */
-  since?: string;
-  requestId?: string;
-  via?: 'api' | 'forward-auth';
-  /** Only decisions that allowed because a report-only posture does not refuse (or only the others). */
-  wouldDeny?: boolean;
-  limit: number;
-  cursor?: string | null;
-}
+export {
+  DECISION_LOG_MODES,
+  decisionRecord,
+  summarised,
+  type AskedAbout,
+  type DecisionLogEntry,
+  type DecisionLogInput,
+  type DecisionLogMode,
+  type DecisionLogQuery,
+  type DecisionRecord,
+  type WouldDenyDevice,
+  type WouldDenySummary,
+} from './decision-log-rows.ts';
 
 export interface DecisionLogOptions {
   /** `summary` (default), `all` or `denied`. */
@@ -119,25 +71,8 @@ export interface DecisionLogOptions {
   maxSummaries?: number;
 }
 
-const WOULD_DENY = 'WOULD_DENY';
 const MINUTE = 60_000;
 const DAY = 24 * 3600 * 1000;
-
-export interface WouldDenyDevice {
-  id: string;
-  name: string;
-  requests: number;
-  /** The newest would-deny decision for the device. */
-  lastAt: string;
-  /** Report-only postures the device failed. */
-  postures: string[];
-}
-
-export interface WouldDenySummary {
-  since: string;
-  requests: number;
-  devices: WouldDenyDevice[];
-}
 
 /** Allowed decisions of one minute counted as one row (written again in place as it grows). */
 interface Summary {
@@ -353,70 +288,6 @@ export function createDecisionLog(deps: { store: Store; logger: Pick<Logger, 'er
 
 export type DecisionLog = ReturnType<typeof createDecisionLog>;
 
-function toRow(e: DecisionLogInput): Insertable<DecisionLogTable> {
-  const record = e.record ?? decisionRecord(e);
-  return {
-    id: e.id,
-    at: e.at,
-    device_id: e.device?.id ?? null,
-    subject_json: toJson({ asked: e.asked, name: e.device?.name ?? null }),
-    dst: e.dst,
-    allow: e.allow ? 1 : 0,
-    reason_codes: record.reasonCodes,
-    policy_version: e.policyVersion,
-    via: e.via,
-    actor: e.actor,
-    request_id: e.requestId,
-    decision_json: record.decisionJson,
-    count: null,
-    last_request_id: null,
-    until_at: null,
-  };
-}
-
 function summaryRow(s: Summary): Insertable<DecisionLogTable> {
   return { ...toRow({ ...s.first, record: s.record }), count: s.count, last_request_id: s.lastRequestId, until_at: s.to };
-}
-
-function fromRow(r: Selectable<DecisionLogTable>): DecisionLogEntry {
-  const subject = fromJson<{ asked: AskedAbout; name: string | null }>(r.subject_json, { asked: {}, name: null });
-  const decision = fromJson<{ reasons: DecisionReason[]; grant: GrantRef | null; postures: PostureReport[]; wouldDeny?: boolean }>(r.decision_json, {
-    reasons: [],
-    grant: null,
-    postures: [],
-  });
-  const allow = Number(r.allow) === 1;
-  const entry: DecisionLogEntry = {
-    id: r.id,
-    at: r.at,
-    device: r.device_id ? { id: r.device_id, name: subject.name ?? '' } : null,
-    asked: subject.asked,
-    dst: r.dst,
-    allow,
-    outcome: allow ? 'allow' : 'deny',
-    wouldDeny: decision.wouldDeny === true,
-    reasons: decision.reasons,
-    grant: decision.grant,
-    postures: decision.postures,
-    policyVersion: Number(r.policy_version),
-    via: r.via as DecisionLogEntry['via'],
-    actor: r.actor,
-    requestId: r.request_id,
-  };
-  if (r.count !== null && r.count !== undefined) {
-    entry.count = Number(r.count);
-    entry.firstRequestId = r.request_id;
-    entry.lastRequestId = r.last_request_id;
-    entry.from = r.at;
-    entry.to = r.until_at ?? r.at;
-  }
-  return entry;
-}
-
-const encodeCursor = (seq: number) => Buffer.from(`l:${seq}`).toString('base64url');
-
-function decodeCursor(cursor: string): number {
-  const m = /^l:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw validationError('query.cursor', 'is not a cursor this endpoint returned; start again without it.');
-  return Number(m[1]);
 }

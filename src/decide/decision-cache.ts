@@ -14,10 +14,8 @@
  * (the next requests decide afresh); at most `maxDestinations` per judgement. The key is only what a decision reads:
  * the judged device, the policy, the user's risk level and the destination.
  */
-import type { CompiledPolicy } from './compiled.ts';
-import type { Attributes } from './conditions.ts';
+import type { Attributes, CompiledPolicy, Decision } from '../policy/index.ts';
 import type { DecisionRecord } from './decision-log.ts';
-import type { Decision } from './types.ts';
 
 /** A decision and how long it stays true; `record` is its log columns, serialised once. */
 export interface KeptDecision {

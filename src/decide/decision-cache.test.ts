@@ -4,11 +4,8 @@
  * only for the same judgement, policy, risk level and destination, and only inside its time window.
  */
 import { describe, expect, it } from 'vitest';
-import type { CompiledPolicy } from './compiled.ts';
-import { compilePolicy } from './compiler.ts';
+import { compilePolicy, evaluate, type CompiledPolicy, type Decision, type PolicySubject } from '../policy/index.ts';
 import { createDecisionCache, policyChangesAt, type KeptDecision } from './decision-cache.ts';
-import { evaluate } from './evaluator.ts';
-import type { Decision, PolicySubject } from './types.ts';
 
 function compile(text: string): CompiledPolicy {
   const r = compilePolicy(text);

@@ -15,10 +15,16 @@ import type { Clock } from '../lib/clock.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import { createDecisionCache, policyChangesAt, type KeptDecision } from './decision-cache.ts';
 import { decisionRecord, type AskedAbout, type DecisionLog, type DecisionLogInput, type DecisionRecord } from './decision-log.ts';
-import { evaluate } from './evaluator.ts';
-import type { ActivePolicy } from './service.ts';
-import { withRiskLevel, type UserRiskLookup } from './subject.ts';
-import type { Decision, DecisionReason, PolicySubject, PostureException } from './types.ts';
+import {
+  evaluate,
+  withRiskLevel,
+  type ActivePolicy,
+  type Decision,
+  type DecisionReason,
+  type PolicySubject,
+  type PostureException,
+  type UserRiskLookup,
+} from '../policy/index.ts';
 
 export interface DecisionQuery {
   device?: string;
@@ -187,8 +193,8 @@ export function createDecisionService(deps: DecisionServiceDeps) {
     return list.length > 0 ? { devices: list, asked } : { devices: [], asked, why: `no device belongs to ${user}` };
   }
 
-  /** Decides, logs, and returns the answer with its decision's serialised columns. */
-  function run(q: DecisionQuery, ctx: DecisionContext): { answer: DecisionAnswer; record: DecisionRecord } {
+  /** Decides and logs; what callers answer is built from this (a gateway needs far less than the API). */
+  function run(q: DecisionQuery, ctx: DecisionContext): Decided {
     const dst = q.dst.trim();
     const active = view.policy();
     const nowMs = deps.clock.nowMs();
@@ -219,48 +225,47 @@ export function createDecisionService(deps: DecisionServiceDeps) {
         perDevice = found.devices.map((d, i) => ({ id: d.device.id, name: d.device.name, allow: (decisions[i] as Decision).allow }));
       }
     }
-    const answer: DecisionAnswer = {
+    const record = keptDecision ? (keptDecision.record ??= decisionRecord(decision)) : decisionRecord(decision);
+    const decisionId = deps.ids('dec');
+    // The log reads the device record as it is (id, name, user): nothing is copied per request.
+    const entry: DecisionLogInput = {
+      id: decisionId,
+      at: isoAt(nowMs),
+      atMs: nowMs,
+      device,
+      asked: found.asked,
+      dst,
       allow: decision.allow,
-      ...(decision.wouldDeny ? { wouldDeny: true } : {}),
       reasons: decision.reasons,
       grant: decision.grant,
       postures: decision.postures,
-      device: device ? { id: device.id, name: device.name, user: device.user } : null,
-      policyVersion: active.version,
-      decisionId: deps.ids('dec'),
-      requestId: ctx.requestId,
-    };
-    if (perDevice) answer.devices = perDevice;
-    const entry: DecisionLogInput = {
-      id: answer.decisionId,
-      at: isoAt(nowMs),
-      atMs: nowMs,
-      device: device ? { id: device.id, name: device.name, user: device.user } : null,
-      asked: found.asked,
-      dst,
-      allow: answer.allow,
-      reasons: answer.reasons,
-      grant: answer.grant,
-      postures: answer.postures,
       policyVersion: active.version,
       via: ctx.via,
       actor: ctx.actor,
       requestId: ctx.requestId,
+      record,
     };
     if (decision.wouldDeny) entry.wouldDeny = true;
-    entry.record = keptDecision ? (keptDecision.record ??= decisionRecord(decision)) : decisionRecord(decision);
     deps.log.append(entry);
-    return { answer, record: entry.record };
+    return { decision, record, device, perDevice, policyVersion: active.version, decisionId, requestId: ctx.requestId };
   }
 
   return {
     /** Answers from memory; the promise is for callers that treat every service alike. */
     async decide(q: DecisionQuery, ctx: DecisionContext): Promise<DecisionAnswer> {
-      return run(q, ctx).answer;
+      return answerOf(run(q, ctx));
     },
 
     decideNow(q: DecisionQuery, ctx: DecisionContext): DecisionAnswer {
-      return run(q, ctx).answer;
+      return answerOf(run(q, ctx));
+    },
+
+    /**
+     * For a gateway: decides and logs like `decideNow`, and returns the decision itself (a kept decision is the
+     * same object for every request it answers, so what is told of it can be worked out once) and its device.
+     */
+    decideForGateway(q: DecisionQuery, ctx: DecisionContext): Decided {
+      return run(q, ctx);
     },
 
     /**
@@ -268,9 +273,9 @@ export function createDecisionService(deps: DecisionServiceDeps) {
      * kept decision (it is most of the answer) rather than once per request.
      */
     decideJson(q: DecisionQuery, ctx: DecisionContext): string {
-      const { answer, record } = run(q, ctx);
-      const { allow, reasons: _reasons, grant: _grant, postures: _postures, wouldDeny: _wouldDeny, ...rest } = answer;
-      return `{"allow":${allow},${record.decisionJson.slice(1, -1)},${JSON.stringify(rest).slice(1)}`;
+      const decided = run(q, ctx);
+      const { allow: _allow, reasons: _reasons, grant: _grant, postures: _postures, wouldDeny: _wouldDeny, ...rest } = answerOf(decided);
+      return `{"allow":${decided.decision.allow},${decided.record.decisionJson.slice(1, -1)},${JSON.stringify(rest).slice(1)}`;
     },
 
     /**
@@ -278,15 +283,44 @@ export function createDecisionService(deps: DecisionServiceDeps) {
      * request id, the device's id), never the policy's inputs (user, attribute values, risk level, postures).
      */
     outcomeJson(q: DecisionQuery, ctx: DecisionContext): string {
-      const { answer, record } = run(q, ctx);
-      return `{"allow":${answer.allow},"wouldDeny":${answer.wouldDeny === true},"reasons":${codesJson(record)},"requestId":${JSON.stringify(ctx.requestId)},"device":${
-        answer.device ? `{"id":${JSON.stringify(answer.device.id)}}` : 'null'
+      const { decision, record, device } = run(q, ctx);
+      return `{"allow":${decision.allow},"wouldDeny":${decision.wouldDeny === true},"reasons":${codesJson(record)},"requestId":${JSON.stringify(ctx.requestId)},"device":${
+        device ? `{"id":${JSON.stringify(device.id)}}` : 'null'
       }}`;
     },
 
     /** Bytes charged for the kept decisions (for the gate's cache metric). */
     keptBytes: () => kept.bytes(),
   };
+}
+
+/** A decision as made and logged, before it is shaped into an answer. */
+export interface Decided {
+  readonly decision: Decision;
+  readonly record: DecisionRecord;
+  readonly device: Device | null;
+  readonly perDevice: DecisionAnswer['devices'];
+  readonly policyVersion: number;
+  readonly decisionId: string;
+  readonly requestId: string;
+}
+
+/** The API's answer: the decision, the device it is about, and the ids to find it in the log by. */
+function answerOf(d: Decided): DecisionAnswer {
+  const { decision, device } = d;
+  const answer: DecisionAnswer = {
+    allow: decision.allow,
+    ...(decision.wouldDeny ? { wouldDeny: true } : {}),
+    reasons: decision.reasons,
+    grant: decision.grant,
+    postures: decision.postures,
+    device: device ? { id: device.id, name: device.name, user: device.user } : null,
+    policyVersion: d.policyVersion,
+    decisionId: d.decisionId,
+    requestId: d.requestId,
+  };
+  if (d.perDevice) answer.devices = d.perDevice;
+  return answer;
 }
 
 const codesOf = new WeakMap<DecisionRecord, string>();

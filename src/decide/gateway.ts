@@ -26,12 +26,10 @@ import { PosternError, validationError } from '../lib/errors.ts';
 import { createIpSet, normalizeIp, type IpSet } from '../lib/ip.ts';
 import type { Logger } from '../lib/logger.ts';
 import { memoize } from '../lib/memo.ts';
-import { destinationOf } from './schemas.ts';
-import { type DecisionAnswer, type DecisionReasonCode, type DecisionService } from '../policy/index.ts';
-
-/** Envoy ext_authz sends the original request's method; the original path follows this prefix. */
-export const ENVOY_PREFIX = '/v1/forward-auth/envoy';
-export const ENVOY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+import type { Device } from '../devices/index.ts';
+import type { Decision, DecisionReasonCode } from '../policy/index.ts';
+import type { DecisionService } from './decisions.ts';
+import { destinationOf } from './destination.ts';
 
 export { normalizeIp };
 
@@ -95,13 +93,21 @@ export function clientQuery(rawQuery: string, headers: IncomingHttpHeaders): boo
   return at >= 0 && uri.slice(at + 1) === rawQuery;
 }
 
+/** The first of a header's comma-separated values, trimmed, or undefined when empty. */
+function firstValue(v: string | string[] | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') return firstValue(v.join(','));
+  // The usual case, one value without spaces around it, is the header itself.
+  const comma = v.indexOf(',');
+  const one = comma < 0 ? v : v.slice(0, comma);
+  const last = one.length - 1;
+  const trimmed = last >= 0 && one.charCodeAt(0) > 32 && one.charCodeAt(last) > 32 ? one : one.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
 /** The destination host as the gateway reports it (the first of a comma-separated list), or null. */
 export function forwardedHost(headers: IncomingHttpHeaders): string | null {
-  for (const name of ['x-forwarded-host', 'x-original-host', 'host']) {
-    const v = first(headers[name])?.split(',')[0]?.trim();
-    if (v) return v;
-  }
-  return null;
+  return firstValue(headers['x-forwarded-host']) ?? firstValue(headers['x-original-host']) ?? firstValue(headers.host) ?? null;
 }
 
 const PUBLIC_MESSAGES: Partial<Record<DecisionReasonCode, string>> = {
@@ -115,8 +121,8 @@ const POSTURE_MESSAGE = 'This device does not meet the security requirements for
 interface Told {
   codes: DecisionReasonCode[];
   reasonHeader: string;
-  /** The allowed answer's headers, for the device it was built for. */
-  allow: { device: string; user: string | null; headers: Record<string, string> } | null;
+  /** The allowed answer, for the device it was built for. */
+  allow: { device: string; user: string | null; answer: GatewayAnswer } | null;
 }
 
 /** Kept per decision (a kept decision answers many requests with the same reasons array). */
@@ -125,30 +131,29 @@ const told = new WeakMap<readonly unknown[], Told>();
 /** Header values must stay on one line and in ASCII. */
 const headerSafe = (v: string) => v.replace(/[^\x20-\x7e]/g, '?');
 
-function tellOf(answer: DecisionAnswer): Told {
-  let t = told.get(answer.reasons);
+function tellOf(decision: Decision, device: Device | null): Told {
+  let t = told.get(decision.reasons);
   if (!t) {
-    const codes = [...new Set(answer.reasons.map((r) => r.code))];
+    const codes = [...new Set(decision.reasons.map((r) => r.code))];
     t = { codes, reasonHeader: codes.join(','), allow: null };
-    told.set(answer.reasons, t);
+    told.set(decision.reasons, t);
   }
-  const device = answer.device;
-  if (answer.allow && device && (t.allow?.device !== device.id || t.allow.user !== device.user)) {
-    const postures = [...new Set(answer.postures.filter((p) => p.holds).map((p) => p.name))];
+  if (decision.allow && device && (t.allow?.device !== device.id || t.allow.user !== device.user)) {
+    const postures = [...new Set(decision.postures.filter((p) => p.holds).map((p) => p.name))];
     const headers: Record<string, string> = { 'x-postern-device': device.id, 'x-postern-posture': postures.join(',') };
     if (device.user) headers['x-postern-user'] = headerSafe(device.user);
-    t.allow = { device: device.id, user: device.user, headers };
+    const head = [...Object.entries(headers).flat(), 'cache-control', 'no-store', 'content-length', '0', 'x-request-id', ''];
+    t.allow = { device: device.id, user: device.user, answer: { status: 200, headers, body: null, head } };
   }
   return t;
 }
 
-/** What a gateway asks about: the device (by presence token or address, or nobody it could name) and the destination. */
-export interface GatewayAsk {
-  who: { deviceToken: string } | { address: string } | { unidentified: string };
-  dst: string;
-  /** The caller's own address, which a guessed presence token is counted against. */
-  peer: string;
-}
+/**
+ * What a gateway asks about: the device (by presence token or address, or nobody it could name) and the
+ * destination, as the decision query itself, with the caller's own address (a guessed presence token is counted
+ * against it).
+ */
+export type GatewayAsk = ({ deviceToken: string } | { address: string } | { unidentified: string }) & { dst: string; peer: string };
 
 /** A request postern cannot decide about (the gateway must fix it), and why. */
 export interface GatewayMisread {
@@ -162,10 +167,16 @@ export interface GatewayAnswer {
   status: 200 | 401 | 403;
   headers: Record<string, string>;
   body: Record<string, unknown> | null;
+  /**
+   * An allow's whole head as name, value pairs for `writeHead` (its headers, `Cache-Control: no-store`,
+   * `Content-Length: 0`), shared by every request the decision answers: the last value is the request id's slot,
+   * written by the caller just before it writes the head.
+   */
+  head?: string[];
 }
 
 export interface GatewayDeciderDeps {
-  decisions: Pick<DecisionService, 'decideNow'>;
+  decisions: Pick<DecisionService, 'decideForGateway'>;
   trustedProxies: readonly string[];
   /** Warned (at most once a minute) when a gateway gives no usable client address. */
   logger?: Pick<Logger, 'warn'>;
@@ -194,7 +205,7 @@ export function createGatewayDecider(deps: GatewayDeciderDeps) {
   let warnedAt = -Infinity;
   let unwarned = 0;
 
-  function unusable(peer: string, message: string): GatewayAsk['who'] {
+  function unusable(peer: string, message: string): string {
     const now = nowMs();
     if (now - warnedAt >= WARN_EVERY_MS) {
       deps.logger?.warn(
@@ -204,7 +215,7 @@ export function createGatewayDecider(deps: GatewayDeciderDeps) {
       warnedAt = now;
       unwarned = 0;
     } else unwarned++;
-    return { unidentified: message };
+    return message;
   }
 
   return {
@@ -219,11 +230,11 @@ export function createGatewayDecider(deps: GatewayDeciderDeps) {
         return misread(validationError('header.x-forwarded-host', 'is not a host name, IP address or tag postern can decide about.'));
       }
       const token = first(headers['x-postern-device-token'])?.trim();
-      if (token) return { who: { deviceToken: token }, dst, peer };
+      if (token) return { deviceToken: token, dst, peer };
       const xff = first(headers['x-forwarded-for']) ?? '';
       const found = addressOf(xff.trim() !== '' ? `${peer}\n${xff}\n` : `${peer}\n\n${first(headers['x-real-ip']) ?? ''}`);
-      if (!found.ok) return { who: unusable(peer, found.message), dst, peer };
-      return { who: { address: found.address }, dst, peer };
+      if (!found.ok) return { unidentified: unusable(peer, found.message), dst, peer };
+      return { address: found.address, dst, peer };
     },
 
     /**
@@ -231,11 +242,12 @@ export function createGatewayDecider(deps: GatewayDeciderDeps) {
      * token identified nobody: that is a guess, and counts against the brake like a wrong key.
      */
     answer(ask: GatewayAsk, actor: string, requestId: string, guessed: (peer: string, token: string) => void): GatewayAnswer {
-      const decided = deps.decisions.decideNow({ ...ask.who, dst: ask.dst }, { via: 'forward-auth', actor, requestId });
-      const t = tellOf(decided);
-      if (decided.allow && t.allow) return { status: 200, headers: t.allow.headers, body: null };
+      // The ask is the query: the decision reads only who and where, never `peer`.
+      const { decision, device } = deps.decisions.decideForGateway(ask, { via: 'forward-auth', actor, requestId });
+      const t = tellOf(decision, device);
+      if (decision.allow && t.allow) return t.allow.answer;
       const unknownDevice = t.codes.includes('DEVICE_UNKNOWN');
-      if ('deviceToken' in ask.who && unknownDevice) guessed(ask.peer, ask.who.deviceToken);
+      if ('deviceToken' in ask && unknownDevice) guessed(ask.peer, ask.deviceToken);
       const code = t.codes[0] ?? 'NO_MATCHING_GRANT';
       const message = PUBLIC_MESSAGES[code] ?? POSTURE_MESSAGE;
       return {
