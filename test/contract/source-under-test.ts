@@ -20,6 +20,8 @@ export type Fault =
   /** The credential postern holds stops working in the middle of the walk (revoked, expired). */
   | { kind: 'unauthorized' }
   | { kind: 'forbidden' }
+  /** The short-lived token postern holds expires in the middle of the walk; the credential behind it still works. */
+  | { kind: 'token-expired' }
   /** The list request is held this long (real time), then answered: a sync caught in the middle. */
   | { kind: 'hold'; ms: number };
 
@@ -31,6 +33,7 @@ export type ContractCase =
   | 'malformed'
   | 'unauthorized'
   | 'forbidden'
+  | 'token-expiry'
   | 'incomplete-walk'
   | 'mass-removal'
   | 'takeover'
@@ -70,6 +73,8 @@ export interface FreshnessUnderTest {
   namespace: string;
   /** Body fields that set the staleness limit and the agent-silence limit, in seconds. */
   limits(staleAfterSeconds: number, agentActiveWithinSeconds: number): Record<string, unknown>;
+  /** The reason code a device gets when its agent stopped reporting (`AGENT_NOT_REPORTING`). */
+  silenceCode: string;
   /** Makes a record healthy on every check, its agent having reported at the clock's now. */
   makeHealthy(sim: SimUnderTest, id: string, clock: SyncClock): void;
 }

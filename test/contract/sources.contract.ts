@@ -156,6 +156,12 @@ export function describeSourceContract(source: SourceUnderTest): void {
           expect(changedIds(r.good, await devices(r.c.h)).length).toBeGreaterThan(0);
         });
 
+        when('token-expiry')(title('token-expiry', 'a token that expires mid-walk is renewed and the walk completes'), async () => {
+          const r = await syncWith({ kind: 'token-expired' });
+          expect(r.status).toMatchObject({ state: 'ok', lastError: null });
+          expect(changedIds(r.good, await devices(r.c.h)).length).toBeGreaterThan(0);
+        });
+
         when('forbidden')(title('forbidden', 'a refused scope (403) pauses the source with the auth failure class'), async () => {
           const r = await syncWith({ kind: 'forbidden' });
           await expectFailedWhole(r, 'paused', source.codes.forbidden);
@@ -258,8 +264,8 @@ export function describeSourceContract(source: SourceUnderTest): void {
         await d.clock.advance(1);
         const denied = await d.decide();
         expect(denied.allow).toBe(false);
-        expect(denied.reasons).toContain('AGENT_NOT_REPORTING');
-        expect(await d.reasons()).toEqual(['AGENT_NOT_REPORTING']);
+        expect(denied.reasons).toContain(fresh!.silenceCode);
+        expect(await d.reasons()).toEqual([fresh!.silenceCode]);
       });
     });
 
