@@ -17,7 +17,7 @@
  * hosts / 10,000 devices (1.5× on SQLite, 2× on PostgreSQL): the Falcon stand-in (`bench/lib/falcon-standin.ts`, its
  * own process) walks a Falcon simulator of the fleet once and then serves the recorded replies, the floor being those
  * replies fetched with postern's calls and parsed (`bench/lib/falcon-floor.ts`). Every integration is connected
- * through the REST API (`POST /v1/integrations?wait=true`). Exits 1 when a limit is missed.
+ * through the integrations service (what `POST /v1/integrations?wait=true` calls). Exits 1 when a limit is missed.
  *
  *   node --import tsx bench/sync-scale.ts [--cases 100k-sqlite,100k-postgres,1m-sqlite,fleet100k-sqlite,fleet100k-postgres,falcon100k-sqlite,falcon100k-postgres]
  *     [--postgres-url URL] [--heap-mb N]
@@ -40,7 +40,6 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
 const RSS_LIMIT_MB = 300;
-const ADMIN = 'pst_bench_admin_token_0123456789abcdef';
 
 interface CaseResult {
   name: string;
@@ -130,7 +129,7 @@ async function worker(): Promise<void> {
   const floor1 = await walk();
   const dir = mkdtempSync(join(tmpdir(), 'postern-scale-'));
   const postern = await createPostern({
-    config: loadConfig({ POSTERN_ADMIN_TOKEN: ADMIN, POSTERN_DATABASE_URL: databaseUrl || `sqlite:${join(dir, 'postern.db')}`, POSTERN_MASTER_KEY: randomBytes(32).toString('hex'), POSTERN_MASTER_KEY_FILE: join(dir, 'k') }),
+    config: loadConfig({ POSTERN_DATABASE_URL: databaseUrl || `sqlite:${join(dir, 'postern.db')}`, POSTERN_MASTER_KEY: randomBytes(32).toString('hex'), POSTERN_MASTER_KEY_FILE: join(dir, 'k') }),
     logger: createLogger({ level: 'warn' }),
     schedule: false,
   });
@@ -142,15 +141,18 @@ async function worker(): Promise<void> {
   const heap0 = process.memoryUsage().heapUsed;
   const rss0 = process.memoryUsage().rss;
 
-  // Connected through the REST API as an admin would, waiting for the first full sync.
-  const body = falcon
-    ? { provider: 'falcon', name: 'scale', baseUrl: url, clientId, clientSecret, pollIntervalSeconds: 3600 }
-    : { provider: 'sentinelone', name: 'scale', baseUrl: url, apiToken: token, agentActiveWithinSeconds: 30 * 86_400, pollIntervalSeconds: 3600 };
+  // Connected through the integrations service (what POST /v1/integrations?wait=true calls), waiting for the first
+  // full sync; the same call for every provider.
+  type Input = Parameters<typeof postern.services.integrations.create>[0];
+  const body = (
+    falcon
+      ? { provider: 'falcon', name: 'scale', baseUrl: url, clientId, clientSecret, agentActiveWithinSeconds: 30 * 86_400, pollIntervalSeconds: 3600 }
+      : { provider: 'sentinelone', name: 'scale', baseUrl: url, apiToken: token, agentActiveWithinSeconds: 30 * 86_400, pollIntervalSeconds: 3600 }
+  ) as Input;
   const started = performance.now();
-  const res = await postern.app.inject({ method: 'POST', url: '/v1/integrations?wait=true', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+  const view = await postern.services.integrations.create(body, { actor: 'bench' }, { wait: true });
   const syncMs = performance.now() - started;
-  const view = JSON.parse(res.body) as { status: { state: string; matches?: number } };
-  if (res.statusCode !== 201 || view.status?.state !== 'ok') throw new Error(`the sync did not succeed: HTTP ${res.statusCode} ${res.body.slice(0, 1000)}`);
+  if (view.status.state !== 'ok') throw new Error(`the sync did not succeed: ${JSON.stringify(view.status)}`);
   const syncPeakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   gc();
   const heap1 = process.memoryUsage().heapUsed;

@@ -90,7 +90,7 @@ export const sentinelOne: SourceUnderTest = {
   harness: (sim) => ({
     schedule: true,
     s1: cuttingClient(() => sim as S1UnderTest),
-    sync: { random: () => 0.5, walk: WALK, s1TimeoutMs: 150 },
+    sync: { random: () => 0.5, walk: WALK, requestTimeoutMs: 150 },
   }),
   scheduler: (h) => h.postern.scheduler,
   codes: {

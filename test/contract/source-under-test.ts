@@ -84,6 +84,11 @@ export interface SourceUnderTest {
   name: string;
   /** The REST collection its integrations live in: `/v1/integrations` or `/v1/tailnets`. */
   collection: string;
+  /**
+   * The REST API does not take this source's body yet: the suite connects it and hands it new credentials through
+   * the integrations service instead (what the route calls); everything else still goes through the API.
+   */
+  connectInProcess?: boolean;
   /** Starts its simulator on the test's clock (`null`: the real clock, for tests with several processes). */
   start(clock: SyncClock | null): Promise<SimUnderTest>;
   /**

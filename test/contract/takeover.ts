@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { engines } from '../support/engines.ts';
+import { startHarness } from '../support/harness.ts';
+import { connectSource } from './connect.ts';
 import type { SimUnderTest, SourceUnderTest } from './source-under-test.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -77,6 +79,16 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
   }
 }
 
+/** A source the API cannot connect yet is connected by a postern in this process on the same database, then closed. */
+async function connectElsewhere(source: SourceUnderTest, databaseUrl: string, masterKey: string, sim: SimUnderTest) {
+  const h = await startHarness({ databaseUrl, masterKey });
+  try {
+    return await connectSource(source, h, sim.body());
+  } finally {
+    await h.close();
+  }
+}
+
 const alive = (s: Server) => s.child.exitCode === null && s.child.signalCode === null;
 
 export function describeTakeover(source: SourceUnderTest): void {
@@ -100,7 +112,7 @@ export function describeTakeover(source: SourceUnderTest): void {
         const a = await serve(databaseUrl, masterKey);
         servers.push(a);
         for (const r of sim.records()) if (r.device) expect((await api(a, 'POST', '/v1/devices', r.device)).status).toBe(201);
-        const created = await api(a, 'POST', `${source.collection}?wait=true`, sim.body());
+        const created = source.connectInProcess ? await connectElsewhere(source, databaseUrl, masterKey, sim) : await api(a, 'POST', `${source.collection}?wait=true`, sim.body());
         expect(created.status, created.text).toBe(201);
         expect(created.json.status.state).toBe('ok');
         const id = created.json.id as string;
