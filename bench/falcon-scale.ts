@@ -19,21 +19,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { falconFloorWalk, PAGE } from './lib/falcon-floor.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
-const PAGE = 5000;
-const ZTA_BATCH = 500;
-const ZTA_CONCURRENCY = 4;
 
-interface Target {
-  url: string;
-  clientId: string;
-  clientSecret: string;
-}
+type Target = import('./lib/falcon-floor.ts').FalconTarget;
 interface WalkResult {
   ms: number;
   hosts: number;
@@ -52,36 +46,8 @@ function trackRss(): () => number {
 
 async function floorWalk(t: Target): Promise<WalkResult> {
   const stop = trackRss();
-  const start = performance.now();
-  const tokenRes = await fetch(`${t.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: t.clientId, client_secret: t.clientSecret }) });
-  const auth = { authorization: `bearer ${((await tokenRes.json()) as { access_token: string }).access_token}` };
-  let hosts = 0;
-  let scored = 0;
-  let offset = '';
-  do {
-    const page = (await (await fetch(`${t.url}/devices/queries/devices-scroll/v1?limit=${PAGE}${offset ? `&offset=${offset}` : ''}`, { headers: auth })).json()) as { resources: string[]; meta: { pagination: { offset: string } } };
-    offset = page.meta.pagination.offset;
-    if (page.resources.length === 0) break;
-    const ids = page.resources;
-    const batches: string[][] = [];
-    for (let i = 0; i < ids.length; i += ZTA_BATCH) batches.push(ids.slice(i, i + ZTA_BATCH));
-    let next = 0;
-    const [details] = await Promise.all([
-      fetch(`${t.url}/devices/entities/devices/v2`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ids }) }).then(
-        async (r) => (await r.json()) as { resources: unknown[] },
-      ),
-      ...Array.from({ length: ZTA_CONCURRENCY }, async () => {
-        while (next < batches.length) {
-          const batch = batches[next++]!;
-          const qs = new URLSearchParams(batch.map((id): [string, string] => ['ids', id])).toString();
-          const zta = (await (await fetch(`${t.url}/zero-trust-assessment/entities/assessments/v1?${qs}`, { headers: auth })).json()) as { resources: unknown[] };
-          scored += zta.resources.length;
-        }
-      }),
-    ]);
-    hosts += (details as { resources: unknown[] }).resources.length;
-  } while (offset);
-  return { ms: performance.now() - start, hosts, scored, peakRssMb: stop() };
+  const r = await falconFloorWalk(t);
+  return { ...r, peakRssMb: stop() };
 }
 
 async function posternWalk(t: Target): Promise<WalkResult> {

@@ -13,9 +13,13 @@
  *
  * Cases: `100k-*` 100,000 agents / 10,000 devices (limit 1.5× the floor on SQLite, 2× on PostgreSQL); `1m-sqlite`
  * 1,000,000 agents / 10,000 devices (300 MB peak RSS); `fleet100k-*` 100,000 agents all matching 100,000 devices
- * (2× the floor; meant to run with `--memory-limit-mb 512`, where it must finish). Exits 1 when a limit is missed.
+ * (2× the floor; meant to run with `--memory-limit-mb 512`, where it must finish); `falcon100k-*` 100,000 Falcon
+ * hosts / 10,000 devices (1.5× on SQLite, 2× on PostgreSQL): the Falcon stand-in (`bench/lib/falcon-standin.ts`, its
+ * own process) walks a Falcon simulator of the fleet once and then serves the recorded replies, the floor being those
+ * replies fetched with postern's calls and parsed (`bench/lib/falcon-floor.ts`). Every integration is connected
+ * through the integrations service (what `POST /v1/integrations?wait=true` calls). Exits 1 when a limit is missed.
  *
- *   node --import tsx bench/sync-scale.ts [--cases 100k-sqlite,100k-postgres,1m-sqlite,fleet100k-sqlite,fleet100k-postgres]
+ *   node --import tsx bench/sync-scale.ts [--cases 100k-sqlite,100k-postgres,1m-sqlite,fleet100k-sqlite,fleet100k-postgres,falcon100k-sqlite,falcon100k-postgres]
  *     [--postgres-url URL] [--heap-mb N]
  *     [--standin simulator|lean]   (default: the simulator up to 200k agents and for 10k devices, the lean stand-in else)
  *     [--memory-limit-mb N]        (run the worker in a memory cgroup with that limit, as a container would; root)
@@ -60,6 +64,8 @@ interface CaseResult {
 }
 
 interface Case {
+  /** Whose records: S1 agents (the default) or Falcon hosts. */
+  vendor?: 'falcon';
   agents: number;
   devices: number;
   engine: 'sqlite' | 'postgres';
@@ -76,6 +82,8 @@ const CASES: Record<string, Case> = {
   '1m-postgres': { agents: 1_000_000, devices: 10_000, engine: 'postgres', timeLimit: null },
   'fleet100k-sqlite': { agents: 100_000, devices: 100_000, engine: 'sqlite', timeLimit: 2, all: true },
   'fleet100k-postgres': { agents: 100_000, devices: 100_000, engine: 'postgres', timeLimit: 2, all: true },
+  'falcon100k-sqlite': { vendor: 'falcon', agents: 100_000, devices: 10_000, engine: 'sqlite', timeLimit: 1.5 },
+  'falcon100k-postgres': { vendor: 'falcon', agents: 100_000, devices: 10_000, engine: 'postgres', timeLimit: 2 },
 };
 
 // ---------------------------------------------------------------- worker: one case, fresh process
@@ -87,16 +95,21 @@ async function worker(): Promise<void> {
   const { createLogger } = await import('../src/lib/logger.ts');
   const { createPostern } = await import('../src/main.ts');
 
+  const { falconFloorWalk } = await import('./lib/falcon-floor.ts');
+  const falcon = arg('vendor', 's1') === 'falcon';
   const url = arg('sim-url', '');
   const token = arg('sim-token', '');
+  const clientId = arg('client-id', '');
+  const clientSecret = arg('client-secret', '');
   const databaseUrl = arg('database-url', '');
   const agents = Number(arg('agents', '0'));
   const wanted = Number(arg('devices', '0'));
   const every = Math.max(1, Math.floor(agents / (wanted * 1.5)));
   const gc = (globalThis as { gc?: () => void }).gc!;
 
-  /** Every page fetched and parsed, nothing else: the floor. `each`, when given, sees every agent (not timed). */
-  async function walk(each?: (agent: { serialNumber?: string | null }) => void): Promise<number> {
+  /** Every page fetched and parsed, nothing else: the floor. `each`, when given, sees every record's serial (not timed). */
+  async function walk(each?: (record: { serialNumber?: string | null }) => void): Promise<number> {
+    if (falcon) return (await falconFloorWalk({ url, clientId, clientSecret }, each && ((h) => each({ serialNumber: h.serial_number ?? null })))).ms;
     const started = performance.now();
     let cursor: string | null = null;
     do {
@@ -128,12 +141,16 @@ async function worker(): Promise<void> {
   const heap0 = process.memoryUsage().heapUsed;
   const rss0 = process.memoryUsage().rss;
 
+  // Connected through the integrations service (what POST /v1/integrations?wait=true calls), waiting for the first
+  // full sync; the same call for every provider.
+  type Input = Parameters<typeof postern.services.integrations.create>[0];
+  const body = (
+    falcon
+      ? { provider: 'falcon', name: 'scale', baseUrl: url, clientId, clientSecret, agentActiveWithinSeconds: 30 * 86_400, pollIntervalSeconds: 3600 }
+      : { provider: 'sentinelone', name: 'scale', baseUrl: url, apiToken: token, agentActiveWithinSeconds: 30 * 86_400, pollIntervalSeconds: 3600 }
+  ) as Input;
   const started = performance.now();
-  const view = await postern.services.integrations.create(
-    { name: 'scale', baseUrl: url, apiToken: token, agentActiveWithinSeconds: 30 * 86_400, pollIntervalSeconds: 3600 },
-    { actor: 'bench' },
-    { wait: true },
-  );
+  const view = await postern.services.integrations.create(body, { actor: 'bench' }, { wait: true });
   const syncMs = performance.now() - started;
   if (view.status.state !== 'ok') throw new Error(`the sync did not succeed: ${JSON.stringify(view.status)}`);
   const syncPeakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -221,6 +238,7 @@ async function runCase(name: string, postgresUrl: string | null): Promise<CaseRe
   const c = CASES[name];
   if (!c) throw new Error(`unknown case ${name}; known: ${Object.keys(CASES).join(', ')}`);
   const token = `bench_${randomBytes(12).toString('hex')}`;
+  if (c.vendor === 'falcon') return runFalconCase(name, c, postgresUrl);
   // `postern s1-simulator` keeps its whole fleet in memory and filters it per page, and its fleet has agents that
   // match nothing (placeholders, shared serials); past a few hundred thousand agents, or when every agent must
   // match a device, the lean stand-in (bench/lib/s1-standin.ts) makes the pages instead. Either only feeds the
@@ -239,35 +257,55 @@ async function runCase(name: string, postgresUrl: string | null): Promise<CaseRe
     source.stop();
   }
   try {
-    let databaseUrl = '';
-    if (c.engine === 'postgres') {
-      if (!postgresUrl) throw new Error('no PostgreSQL: pass --postgres-url or install the server binaries');
-      const { createTestDatabase } = await import('../test/support/postgres.ts');
-      databaseUrl = await createTestDatabase(postgresUrl);
-    }
-    const heap = arg('heap-mb', '');
-    const limit = Number(arg('memory-limit-mb', '0'));
-    const cgroup = limit > 0 ? memoryCgroup(limit) : undefined;
-    const w = await startChild(
-      [
-        '--expose-gc', ...(heap ? [`--max-old-space-size=${heap}`] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--worker',
-        '--sim-url', pages.found[1]!, '--sim-token', token, '--agents', String(c.agents), '--devices', String(c.devices),
-        ...(databaseUrl ? ['--database-url', databaseUrl] : []),
-      ],
-      /RESULT (.+)\n/,
-      cgroup,
-    );
-    try {
-      await w.done;
-    } finally {
-      if (cgroup) rmdirSync(cgroup);
-    }
-    return {
-      name, engine: c.engine, standin: lean ? 'lean stand-in' : 's1-simulator', memoryLimitMb: limit > 0 ? limit : null, load: loadavg().map((l) => l.toFixed(1)).join(' '),
-      ...(JSON.parse(w.found[1]!) as Omit<CaseResult, 'name' | 'engine' | 'memoryLimitMb' | 'load'>),
-    };
+    return await runWorker(name, c, postgresUrl, ['--sim-url', pages.found[1]!, '--sim-token', token], lean ? 'lean stand-in' : 's1-simulator');
   } finally {
     pages.stop();
+  }
+}
+
+/** One case's worker, in a fresh process (in a memory cgroup with --memory-limit-mb), against a page server. */
+async function runWorker(name: string, c: Case, postgresUrl: string | null, source: string[], standin: string): Promise<CaseResult> {
+  let databaseUrl = '';
+  if (c.engine === 'postgres') {
+    if (!postgresUrl) throw new Error('no PostgreSQL: pass --postgres-url or install the server binaries');
+    const { createTestDatabase } = await import('../test/support/postgres.ts');
+    databaseUrl = await createTestDatabase(postgresUrl);
+  }
+  const heap = arg('heap-mb', '');
+  const limit = Number(arg('memory-limit-mb', '0'));
+  const cgroup = limit > 0 ? memoryCgroup(limit) : undefined;
+  const w = await startChild(
+    [
+      '--expose-gc', ...(heap ? [`--max-old-space-size=${heap}`] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--worker',
+      ...source, '--agents', String(c.agents), '--devices', String(c.devices),
+      ...(databaseUrl ? ['--database-url', databaseUrl] : []),
+    ],
+    /RESULT (.+)\n/,
+    cgroup,
+  );
+  try {
+    await w.done;
+  } finally {
+    if (cgroup) rmdirSync(cgroup);
+  }
+  return {
+    name, engine: c.engine, standin, memoryLimitMb: limit > 0 ? limit : null, load: loadavg().map((l) => l.toFixed(1)).join(' '),
+    ...(JSON.parse(w.found[1]!) as Omit<CaseResult, 'name' | 'engine' | 'memoryLimitMb' | 'load'>),
+  };
+}
+
+/**
+ * A Falcon case: the stand-in (bench/lib/falcon-standin.ts, its own process) walks a Falcon simulator of the fleet
+ * once, in its process, and then serves the recorded replies with no work per request; the floor is those replies
+ * fetched with postern's calls and parsed (bench/lib/falcon-floor.ts), the sync runs against the same server.
+ */
+async function runFalconCase(name: string, c: Case, postgresUrl: string | null): Promise<CaseResult> {
+  const standin = await startChild(['--import', 'tsx', join(HERE, 'lib/falcon-standin.ts'), '--hosts', String(c.agents), '--seed', 'scale'], /^(\{.*\})\n/m);
+  try {
+    const target = JSON.parse(standin.found[1]!) as { url: string; clientId: string; clientSecret: string };
+    return await runWorker(name, c, postgresUrl, ['--vendor', 'falcon', '--sim-url', target.url, '--client-id', target.clientId, '--client-secret', target.clientSecret], 'Falcon stand-in');
+  } finally {
+    standin.stop();
   }
 }
 

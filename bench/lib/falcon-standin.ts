@@ -78,6 +78,9 @@ const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     reply(`details:${/"ids"\s*:\s*\["([0-9a-f]{32})"/.exec(head)?.[1] ?? ''}`);
   });
 });
+// Idle keep-alive sockets stay open: the floor walk after a long sync reuses them, and a server closing one as the
+// client sends on it would fail the walk.
+server.keepAliveTimeout = 0;
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as { port: number };
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, clientId: 'a'.repeat(32), clientSecret: 'b'.repeat(40), bytes })}\n`);

@@ -17,6 +17,6 @@ export { createTailnetScheduler, type SyncJobs } from './schedule.ts';
 export { createTailnetService, checkExport, TAILNET_DEFAULTS, type TailnetService, type TailnetInput, type TailnetPatch } from './service.ts';
 export { normalizeTailscaleBaseUrl, DEFAULT_TAILSCALE_BASE_URL } from './url.ts';
 export { summarizeTailnet } from './summary.ts';
-export { startTailscaleSimulator, generateNodes, TailscaleSimState, type TailscaleSimulator, type SimNode } from './simulator/index.ts';
+export { startTailscaleSimulator, generateNodes, TailscaleSimState, type TailscaleSimulator, type SimNode, type SimFault } from './simulator/index.ts';
 export * from './types.ts';
 export { createTailnetModule, type TailnetTuning, type TailnetModuleDeps } from './module.ts';

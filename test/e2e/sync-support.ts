@@ -40,8 +40,8 @@ export interface Driver {
   during<T>(promise: Promise<T>): Promise<T>;
 }
 
-export function createDriver(clock: SyncClock, h: Harness): Driver {
-  const scheduler = h.postern.scheduler;
+/** `scheduler`: the one running the syncs driven (default: the integrations'; a tailnet test passes the tailnets'). */
+export function createDriver(clock: SyncClock, h: Harness, scheduler: { busy(): boolean } = h.postern.scheduler): Driver {
 
   async function settle(): Promise<void> {
     // While a sync runs, jump to the end of each of its own waits (timers falling due on the way fire too).

@@ -88,12 +88,28 @@ export async function startTailscaleSimulator(options: StartTailscaleSimulatorOp
     return state.apiKeys.has(token) || state.accessTokens.has(token);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
+  /** Answers a request; null when it was never answered (already logged). */
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, held = false): Promise<number | null> {
     const method = req.method ?? 'GET';
     const path = url.pathname;
-    const fault = state.faults.find((f) => f.times > 0 && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)));
+    const fault = held ? undefined : state.faults.find((f) => f.times > 0 && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)));
     if (fault) {
       fault.times--;
+      if (fault.kind === 'malformed') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"devices": [{"id": "1", "nodeId": ');
+        return 200;
+      }
+      if (fault.kind === 'timeout') {
+        state.requests.push({ at: clock.now().toISOString(), method, path, status: 0 });
+        if (fault.holdMs === undefined) return new Promise<null>((done) => res.once('close', () => done(null)));
+        await new Promise<void>((done) => {
+          const timer = setTimeout(done, fault.holdMs);
+          res.once('close', () => (clearTimeout(timer), done()));
+        });
+        if (res.destroyed) return null;
+        return handle(req, res, url, true);
+      }
       send(res, fault.status, { message: fault.status === 429 ? 'rate limit exceeded' : 'internal server error' }, fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {});
       return fault.status;
     }
@@ -163,7 +179,7 @@ export async function startTailscaleSimulator(options: StartTailscaleSimulatorOp
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     handle(req, res, url)
-      .then((status) => state.requests.push({ at: clock.now().toISOString(), method: req.method ?? 'GET', path: url.pathname, status }))
+      .then((status) => status !== null && state.requests.push({ at: clock.now().toISOString(), method: req.method ?? 'GET', path: url.pathname, status }))
       .catch(() => {
         if (!res.headersSent) send(res, 500, { message: 'internal server error' });
       });

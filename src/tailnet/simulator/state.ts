@@ -29,7 +29,14 @@ export interface SimAttribute {
 }
 
 export interface SimFault {
+  /** The status to answer with; with `kind`, the request is answered that way instead. */
   status: number;
+  /**
+   * `malformed`: 200 with a truncated JSON body; `timeout`: never answered (logged at once with status 0; the
+   * connection closes with the simulator, or after `holdMs` it is answered normally).
+   */
+  kind?: 'malformed' | 'timeout';
+  holdMs?: number;
   /** How many matching requests it answers before it disarms. */
   times: number;
   method?: string;

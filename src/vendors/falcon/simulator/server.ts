@@ -208,7 +208,7 @@ export async function startFalconSimulator(options: StartFalconSimulatorOptions 
 
   // Sixty-four KiB of request line and headers: 500 ids in a ZTA query string is about 18.5 KiB.
   const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
-    const entry = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0] ?? '/', status: 0, ids: 0 };
+    const entry = { at: new Date(state.nowMs()).toISOString(), method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0] ?? '/', status: 0, ids: 0 };
     state.requests.push(entry);
     res.on('finish', () => (entry.status = res.statusCode));
     handle(req, res, entry).catch(() => (res.headersSent ? res.destroy() : error(res, 500, 'Internal Server Error')));

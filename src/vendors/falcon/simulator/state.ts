@@ -32,6 +32,8 @@ interface IssuedToken {
 }
 
 export interface SimRequest {
+  /** When it came, on the simulator's clock. */
+  at: string;
   method: string;
   path: string;
   status: number;
