@@ -157,7 +157,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerIntegrationRoutes(app, { ...routeDeps, integrations: deps.integrations });
   registerVendorRoutes(app, routeDeps);
-  registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
+  registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices, integrations: deps.integrations, enrollment: deps.enrollment });
   registerDeviceHistoryRoute(app, { ...routeDeps, devices: deps.devices, integrations: deps.integrations, audit: deps.audit, store: deps.store, clock: deps.clock });
   registerAdminRoutes(app, { ...routeDeps, audit: deps.audit, keys: deps.keys, store: deps.store });
   registerEnrollmentRoutes(app, {
