@@ -34,7 +34,7 @@ import { createLossService, type LossService } from './losses/index.ts';
 import type { SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin, createRedemptions } from './oidc/index.ts';
-import { createHttpS1Client, type S1ClientFactory } from './vendors/index.ts';
+import { createHttpS1Client, createVendorRegistry, type HttpFalconClientDeps, type S1ClientFactory } from './vendors/index.ts';
 import { createDecisionLog, createDecisionService, createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { createRiskService } from './risk/index.ts';
 import { createPostureView, type PostureView } from './decide/index.ts';
@@ -54,9 +54,9 @@ import {
   type SyncUpkeepDeps,
 } from './sources/index.ts';
 
-/** Sync timing knobs: backoff, walk retries, S1 timeout, full-sync period, token renewal. Tests shrink them. */
+/** Sync timing knobs: backoff, walk retries, vendor request timeout, full-sync period, token renewal. Tests shrink them. */
 export type SyncTuning = Partial<
-  Pick<SyncEngineDeps, 'random' | 'retryPolicy' | 'walk' | 's1TimeoutMs' | 'fullSyncEveryMs' | 'incrementalHoldLimit' | 'massRemovalMinDevices'>
+  Pick<SyncEngineDeps, 'random' | 'retryPolicy' | 'walk' | 'requestTimeoutMs' | 'fullSyncEveryMs' | 'incrementalHoldLimit' | 'massRemovalMinDevices'>
 > &
   Pick<SyncUpkeepDeps, 'tokenPolicy'>;
 
@@ -66,6 +66,8 @@ export interface PosternOptions {
   ids?: IdGenerator;
   logger?: Logger;
   s1?: S1ClientFactory;
+  /** The Falcon HTTP client's seams (cloud origins pointed at simulators, a proxy dispatcher). */
+  falcon?: HttpFalconClientDeps;
   /** Start the sync scheduler (default true). */
   schedule?: boolean;
   sync?: SyncTuning;
@@ -125,6 +127,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
   const ids = options.ids ?? randomIds;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const s1 = options.s1 ?? createHttpS1Client;
+  // Every EDR vendor by `provider`: the sources machinery syncs an integration through its vendor.
+  const vendors = createVendorRegistry({ sentinelone: { clientFactory: s1 }, ...(options.falcon ? { falcon: options.falcon } : {}) });
 
   // Checked before the database is touched: a refusal here changes nothing.
   const tls = config.tlsCert && config.tlsKey ? loadTls(config.tlsCert, config.tlsKey, clock.nowMs()) : null;
@@ -167,20 +171,20 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       onLoss: (reason) => metrics.postureLosses.inc({ reason }),
     });
     const engine = createSyncEngine({
-      store, integrations: integrationRepo, devices: deviceRepo, leases, audit, s1, secrets, clock, ids, logger, changes, losses,
+      store, integrations: integrationRepo, devices: deviceRepo, leases, audit, vendors, secrets, clock, ids, logger, changes, losses,
       leaseMs: config.syncLeaseSeconds * 1000,
       ...engineTuning,
     });
     const upkeep = createSyncUpkeep({
       store,
       integrations: integrationRepo,
-      s1,
+      vendors,
       secrets,
       clock,
       logger,
       notifier,
       ...(engineTuning.retryPolicy ? { retryPolicy: engineTuning.retryPolicy } : {}),
-      ...(engineTuning.s1TimeoutMs ? { s1TimeoutMs: engineTuning.s1TimeoutMs } : {}),
+      ...(engineTuning.requestTimeoutMs ? { requestTimeoutMs: engineTuning.requestTimeoutMs } : {}),
       tokenPolicy,
       audit,
     });
@@ -214,7 +218,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       },
       onStart: upkeep.onStart,
     });
-    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, s1, clock, ids, changes, progress: progress.get, losses });
+    const integrations = createIntegrationService({ store, repo: integrationRepo, leases, deviceValues: deviceRepo.synced, scheduler, audit, secrets, vendors, clock, ids, changes, progress: progress.get, losses });
     // A device that enrolls (or whose serials an admin approves) gets its posture from a sync soon after, one sync
     // for however many enroll at once.
     const syncSoon = createDebouncer({

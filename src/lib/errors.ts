@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   FALCON_MALFORMED_RESPONSE: { status: 502, title: 'CrowdStrike Falcon answered with something postern cannot read' },
   FALCON_INVALID_CURSOR: { status: 502, title: 'CrowdStrike Falcon refused the host-scroll offset' },
   FALCON_BAD_REQUEST: { status: 502, title: 'CrowdStrike Falcon refused the request' },
+  FALCON_INCOMPLETE_LIST: { status: 502, title: 'CrowdStrike Falcon returned fewer hosts than it said it has' },
 
   // Identity-provider problems (agent sign-in)
   OIDC_UNREACHABLE: { status: 502, title: 'The identity provider could not be reached or answered with an error' },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../lib/clock.ts';
-import { parseAgentPage, type AgentPageResult, type S1Client } from '../vendors/sentinelone/index.ts';
+import { createSentinelOneVendor, parseAgentPage, type AgentPageResult, type S1Client } from '../vendors/sentinelone/index.ts';
 import { collectMatches } from './collect.ts';
 import { createDeviceIndex } from './device-index.ts';
 
@@ -32,7 +32,9 @@ function pagedClient(records: readonly object[], size: number): S1Client {
 async function collect(records: readonly object[], serials: string[]) {
   const index = createDeviceIndex({ listSerials: async () => serials.map((s, i) => ({ id: `dev_${i}`, serialNumbers: [s], macAddresses: [], s1AgentUuid: null })) });
   const devices = await index.load(null as never, 'k', true);
-  return collectMatches(pagedClient(records, 2), devices, index, { clock: systemClock, random: () => 0.5 }, { kind: 'full', startedMs: Date.parse('2030-01-01T00:00:00Z'), highWater: null });
+  const vendor = createSentinelOneVendor({ clientFactory: () => pagedClient(records, 2) });
+  const client = vendor.createClient({ baseUrl: 'https://s1.example.com', apiToken: 't' });
+  return collectMatches(vendor, client, devices, index, { clock: systemClock, random: () => 0.5 }, { kind: 'full', startedMs: Date.parse('2030-01-01T00:00:00Z'), highWater: null });
 }
 
 describe('collectMatches', () => {

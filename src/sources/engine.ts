@@ -1,5 +1,6 @@
 /**
- * One sync of one integration. The process first takes the integration's lease (`lease-repo.ts`): with several
+ * One sync of one integration, of whichever EDR vendor its `provider` names (the vendor registry supplies the
+ * client, paging, identifiers, attribute table and error classes). The process first takes the integration's lease (`lease-repo.ts`): with several
  * postern processes exactly one syncs it, and the others learn when to look again. Then it fetches every agent page
  * (no database transaction open meanwhile), matches agents to devices, maps them to attributes, and hands the
  * devices module the result to write in one transaction. Any failure on the way — fetch, match, write — writes
@@ -14,15 +15,13 @@ import { notFound, PosternError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets.ts';
-import type { S1ClientFactory } from '../vendors/index.ts';
+import type { AnyEdrVendor, VendorRegistry } from '../vendors/index.ts';
 import { bindTo, type Executor, type Store } from '../store/index.ts';
-import { clientFor } from './client-for.ts';
 import { collectMatches, type CollectOptions } from './collect.ts';
 import { createDeviceIndex } from './device-index.ts';
 import { classifyFailure, emptyOutcome, insertRun, type SyncPhase } from './failure.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
 import type { LeaseRepo } from './lease-repo.ts';
-import { SYNCED_KEYS } from './mapping.ts';
 import { afterFailure, afterSuccess, type RetryPolicy } from './state-machine.ts';
 import type { IntegrationRecord, StatusRecord, SyncKind, SyncOutcome } from './types.ts';
 
@@ -32,7 +31,7 @@ export interface SyncEngineDeps {
   devices: Pick<DeviceRepo, 'listSerials' | 'synced'>;
   leases: LeaseRepo;
   audit: Pick<AuditLog, 'recordMany'>;
-  s1: S1ClientFactory;
+  vendors: Pick<VendorRegistry, 'get'>;
   secrets: SecretBox;
   clock: Clock;
   ids: IdGenerator;
@@ -44,8 +43,8 @@ export interface SyncEngineDeps {
   random?: () => number;
   retryPolicy?: RetryPolicy;
   walk?: CollectOptions['walk'];
-  /** Per-request timeout for S1 calls. */
-  s1TimeoutMs?: number;
+  /** Per-request timeout for the vendor's API calls. */
+  requestTimeoutMs?: number;
   /** A full sync runs at least this often, so removed and decommissioned agents are seen (default 24 h). */
   fullSyncEveryMs?: number;
   /** An incremental sync holds up to this many agents to match them against only the devices they could match. */
@@ -77,7 +76,7 @@ export interface RunSyncOptions {
   onlyIfDue?: boolean;
   /** The admin confirmed that this sync may remove most devices' values. */
   allowMassRemoval?: boolean;
-  /** Progress of the agent walk: agents read so far out of S1's announced total. */
+  /** Progress of the walk: records read so far out of the vendor's announced total. */
   onProgress?: CollectOptions['onProgress'];
 }
 
@@ -104,8 +103,23 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     return newestDeviceUpdate && newestDeviceUpdate > status.lastFullSyncAt ? 'full' : 'incremental';
   }
 
+  /** The vendor of an integration; one this version does not know fails the sync as a configuration error. */
+  function vendorOf(integration: IntegrationRecord): AnyEdrVendor {
+    try {
+      return deps.vendors.get(integration.provider);
+    } catch {
+      throw new PosternError('VALIDATION_FAILED', `This postern does not know the EDR vendor "${integration.provider}"; upgrade it, or remove the integration.`);
+    }
+  }
+
   async function recordFailure(integration: IntegrationRecord, err: unknown, kind: SyncKind, startedMs: number, phase: SyncPhase): Promise<SyncOutcome> {
-    const failure = classifyFailure(err, phase);
+    let vendorClass: ((code: string) => 'auth' | 'config' | 'transient') | undefined;
+    try {
+      vendorClass = vendorOf(integration).errors.failureClass;
+    } catch {
+      vendorClass = () => 'config';
+    }
+    const failure = classifyFailure(err, phase, vendorClass);
     if (failure.code === 'INTERNAL' || failure.code.startsWith('SYNC_') && failure.code !== 'SYNC_MASS_REMOVAL_HELD') {
       deps.logger.error({ err, integrationId: integration.id, phase }, 'sync failed unexpectedly');
     } else deps.logger.warn({ integrationId: integration.id, code: failure.code, reason: failure.message }, 'sync failed');
@@ -148,7 +162,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     owner,
     /**
      * Runs one sync now, unless another postern process holds this integration's lease: then it answers a skipped
-     * outcome at once, with `retryAt` (when that lease runs out). Never throws for S1 or data problems: the
+     * outcome at once, with `retryAt` (when that lease runs out). Never throws for vendor or data problems: the
      * outcome and the stored status say what happened.
      */
     async runSync(integrationId: string, options: RunSyncOptions): Promise<SyncOutcome> {
@@ -195,9 +209,11 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     try {
       const deviceKey = await deps.devices.synced.changeKey(store.db);
       kind = chooseKind(options.kind, status, startedMs, deviceKey.newestUpdate);
-      const client = clientFor(deps.s1, integration, deps.secrets.open(integration.apiTokenSealed, bindTo.integrationToken(integration.id, integration.baseUrl)), deps.s1TimeoutMs);
+      const vendor = vendorOf(integration);
+      const secret = deps.secrets.open(integration.apiTokenSealed, bindTo.integrationToken(integration.id, integration.baseUrl));
+      const client = vendor.createClient(vendor.fromStored({ ...integration, secret }, deps.requestTimeoutMs));
       const devices = await deviceIndex.load(store.db, deviceKey.key, kind === 'full');
-      const collected = await collectMatches(client, devices, deviceIndex, { clock, random }, {
+      const collected = await collectMatches(vendor, client, devices, deviceIndex, { clock, random }, {
         kind,
         startedMs,
         highWater: status.highWaterMark,
@@ -221,7 +237,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         const current = await deps.integrations.get(tx, integrationId);
         if (!current || current.configVersion !== integration.configVersion) return null;
         if (!(await deps.leases.holds(tx, integrationId, owner, iso(clock.nowMs())))) return null;
-        const diff = await deps.devices.synced.diff(tx, integration.id, desired, { kind, keys: SYNCED_KEYS, notAudited: NOT_AUDITED });
+        const diff = await deps.devices.synced.diff(tx, integration.id, desired, { kind, keys: vendor.syncedKeys, notAudited: new Set(vendor.notAudited) });
         const share = deps.massRemovalShare ?? 0.5;
         if (
           kind === 'full' &&
@@ -231,8 +247,8 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         ) {
           throw new PosternError(
             'SYNC_MASS_REMOVAL_HELD',
-            `This sync would remove the SentinelOne posture of ${diff.devicesLosingAll} of ${diff.devicesBefore} matched devices at once, so nothing was changed. ` +
-              `If those agents were really removed, confirm with \`postern integrations sync ${integration.id} --allow-mass-removal\` ` +
+            `This sync would remove the ${vendor.displayName} posture of ${diff.devicesLosingAll} of ${diff.devicesBefore} matched devices at once, so nothing was changed. ` +
+              `If those ${vendor.recordNoun} were really removed, confirm with \`postern integrations sync ${integration.id} --allow-mass-removal\` ` +
               `(API: POST /v1/integrations/${integration.id}/sync?allowMassRemoval=true); otherwise check the site and account scope (\`postern integrations edit ${integration.id}\`).`,
           );
         }
@@ -252,7 +268,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
           // A device another integration still supplies did not lose its posture; and on the first full sync after
           // the scope or console changed, an agent missing from the walk left the integration's view, not the fleet.
           const stillListed = new Set([...collected.unmatched.map((u) => u.id), ...collected.matches.map((m) => m.agent.id)]);
-          const covered = await deps.devices.synced.coveredByOthers(tx, integration.id, diff.lost.map((l) => l.deviceId), SYNCED_KEYS);
+          const covered = await deps.devices.synced.coveredByOthers(tx, integration.id, diff.lost.map((l) => l.deviceId), vendor.syncedKeys);
           const reconfigured = kind === 'full' && status.lastFullSyncAt === null;
           const lost = diff.lost
             .filter((l) => !covered.has(l.deviceId))
@@ -316,8 +332,5 @@ export function createSyncEngine(deps: SyncEngineDeps) {
 
   return engine;
 }
-
-/** Changes every heartbeat; written, but not worth an audit event on its own. */
-const NOT_AUDITED = new Set(['sentinelOne:lastActiveAt']);
 
 export type SyncEngine = ReturnType<typeof createSyncEngine>;

@@ -4,14 +4,12 @@
  * paused, stopped), and a `sync_runs` row. Nothing escapes to be retried at once.
  */
 import { isPosternError } from '../lib/errors.ts';
-import { s1FailureClass } from '../vendors/index.ts';
-import { formatS1TimestampMicros, parseS1TimestampMicros } from '../vendors/core.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import type { Tx } from '../store/index.ts';
 import type { FailureClass, SyncFailure } from './state-machine.ts';
 import type { SyncKind, SyncOutcome } from './types.ts';
 
-/** Besides S1's own rule (`s1FailureClass`): a master key that cannot open the token never will by retrying. */
+/** Besides the vendor's own rule (`errors.failureClass`): a master key that cannot open the token never will by retrying. */
 const CONFIG_CODES = new Set(['MASTER_KEY_INVALID', 'SECRET_BINDING_INVALID']);
 
 /** Where in a sync a failure happened; an unexpected error is named by its phase so the status says where to look. */
@@ -21,14 +19,18 @@ const UNEXPECTED: Record<SyncPhase, { code: string; message: string }> = {
   fetch: { code: 'INTERNAL', message: 'The sync failed unexpectedly; see the server log for details.' },
   write: {
     code: 'SYNC_WRITE_FAILED',
-    message: 'The sync read SentinelOne but could not write its result, so nothing changed; see the server log. It is retried with backoff.',
+    message: 'The sync read the EDR vendor but could not write its result, so nothing changed; see the server log. It is retried with backoff.',
   },
   upkeep: { code: 'SYNC_UPKEEP_FAILED', message: 'The work around the sync (token upkeep) failed; see the server log. It is retried with backoff.' },
 };
 
-export function classifyFailure(err: unknown, phase: SyncPhase = 'fetch'): SyncFailure & { class: FailureClass } {
+export function classifyFailure(
+  err: unknown,
+  phase: SyncPhase = 'fetch',
+  vendorClass: (code: string) => FailureClass = () => 'transient',
+): SyncFailure & { class: FailureClass } {
   if (isPosternError(err) && !(phase !== 'fetch' && err.code === 'INTERNAL')) {
-    const cls: FailureClass = CONFIG_CODES.has(err.code) ? 'config' : s1FailureClass(err.code);
+    const cls: FailureClass = CONFIG_CODES.has(err.code) ? 'config' : vendorClass(err.code);
     return { code: err.code, message: err.message, class: cls, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
   }
   return { ...UNEXPECTED[phase], class: 'transient' };
@@ -61,14 +63,8 @@ export async function insertRun(tx: Tx, ids: IdGenerator, o: SyncOutcome, starte
     .execute();
 }
 
-/** S1's time as UTC text with six fractional digits, which compares correctly as a string (any offset in). */
-export function toMicros(iso: string): string {
-  const micros = parseS1TimestampMicros(iso);
-  return micros === null ? new Date(Date.parse(iso)).toISOString().replace('Z', '000Z') : formatS1TimestampMicros(micros);
-}
-
 /**
- * Agents S1 may delete while a walk runs, so a full walk can end a little short of the `totalItems` its first page
+ * Records a vendor may delete while a walk runs, so a full walk can end a little short of the `totalItems` its first page
  * announced: 0.2 % of the total, at least one. Shorter than that, the list was cut off and must not remove anything.
  */
 export const incompleteTolerance = (totalItems: number) => Math.max(1, Math.floor(totalItems * 0.002));

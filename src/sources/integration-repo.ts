@@ -1,11 +1,13 @@
-/** Integration configuration and status rows. Every method takes an executor. */
+/** Integration configuration and status rows, for every EDR vendor (`provider`). Every method takes an executor. */
+import type { Insertable, Selectable } from 'kysely';
 import { fromJson, toJson, type Executor, type IntegrationStatusTable, type IntegrationsTable } from '../store/index.ts';
 import type { UnmatchedAgent, VerifyingIntegration } from '../devices/index.ts';
+import type { Provider } from '../vendors/index.ts';
 import type { IntegrationRecord, StatusRecord } from './types.ts';
 
-const toRecord = (r: IntegrationsTable): IntegrationRecord => ({
+const toRecord = (r: Selectable<IntegrationsTable>): IntegrationRecord => ({
   id: r.id,
-  provider: 'sentinelone',
+  provider: r.provider as Provider,
   name: r.name,
   baseUrl: r.base_url,
   apiTokenSealed: r.api_token_sealed,
@@ -15,12 +17,13 @@ const toRecord = (r: IntegrationsTable): IntegrationRecord => ({
   agentActiveWithinSeconds: r.agent_active_within_seconds,
   siteIds: fromJson<string[]>(r.site_ids, []),
   accountIds: fromJson<string[]>(r.account_ids, []),
+  settings: fromJson<Record<string, string>>(r.settings, {}),
   configVersion: r.config_version,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
-const toRow = (i: IntegrationRecord): Omit<IntegrationsTable, 'api_token_pending_sealed'> => ({
+const toRow = (i: IntegrationRecord): Omit<Insertable<IntegrationsTable>, 'api_token_pending_sealed'> & { settings: string } => ({
   id: i.id,
   provider: i.provider,
   name: i.name,
@@ -32,6 +35,7 @@ const toRow = (i: IntegrationRecord): Omit<IntegrationsTable, 'api_token_pending
   agent_active_within_seconds: i.agentActiveWithinSeconds,
   site_ids: toJson(i.siteIds),
   account_ids: toJson(i.accountIds),
+  settings: toJson(i.settings),
   config_version: i.configVersion,
   created_at: i.createdAt,
   updated_at: i.updatedAt,
@@ -133,19 +137,21 @@ export function createIntegrationRepo() {
     },
 
     /**
-     * Each integration's last success and limits, in one query: this runs on every decision (staleness), so it reads
+     * Each integration's vendor, last success and limits, in one query: this runs on every decision (staleness), so it reads
      * four columns instead of whole rows.
      */
     async listFreshness(db: Executor): Promise<VerifyingIntegration[]> {
       const rows = await db
         .selectFrom('integrations as i')
         .leftJoin('integration_status as s', 's.integration_id', 'i.id')
-        .select(['i.id', 'i.stale_after_seconds', 'i.agent_active_within_seconds', 's.last_successful_sync_at'])
+        .select(['i.id', 'i.provider', 'i.stale_after_seconds', 'i.agent_active_within_seconds', 's.last_successful_sync_at'])
         .orderBy('i.created_at')
         .orderBy('i.id')
         .execute();
       return rows.map((r) => ({
         id: r.id,
+        // Which vendor's health the integration judges (each vendor's `<ns>:verified` reads only its own).
+        provider: r.provider as Provider,
         lastSuccessfulSyncAt: r.last_successful_sync_at ?? null,
         staleAfterSeconds: r.stale_after_seconds,
         agentActiveWithinSeconds: r.agent_active_within_seconds,

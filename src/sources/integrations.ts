@@ -1,6 +1,8 @@
 /**
- * SentinelOne integrations: create, read, change, remove, test before saving, and sync on demand. The API token
- * is sealed before it is stored and is never returned, logged or put into an error; responses show it masked.
+ * EDR integrations of any registered vendor (`provider`): create, read, change, remove, test before saving, and
+ * sync on demand. The vendor validates its own fields (`parseConfig`); its one secret (S1's API token, Falcon's
+ * client secret) is sealed, bound to the row and host, before it is stored, and is never returned, logged or put
+ * into an error; responses show it masked or only as set.
  */
 import type { ChangePublisher } from '../changes/index.ts';
 import type { AuditLog } from '../audit/index.ts';
@@ -9,31 +11,32 @@ import type { Clock } from '../lib/clock.ts';
 import { notFound, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
-import { isSameS1Host, normalizeS1BaseUrl, type S1ClientFactory } from '../vendors/index.ts';
+import type { AnyEdrVendor, Provider, VendorConnectionTest, VendorIntegrationFields, VendorPatchFields, VendorRegistry } from '../vendors/index.ts';
 import { bindTo, type Executor, type Store } from '../store/index.ts';
-import { SYNCED_KEYS } from './mapping.ts';
 import { initialStatus, type IntegrationRepo } from './integration-repo.ts';
 import type { PostureLossHook } from './engine.ts';
 import type { LeaseHolder, LeaseRepo } from './lease-repo.ts';
 import type { Scheduler } from './scheduler.ts';
 import { summarize } from './summary.ts';
-import { testConnection, type ConnectionTestResult } from './connection-test.ts';
 import type { IntegrationConfig, IntegrationRecord, IntegrationView, StatusRecord } from './types.ts';
 import { createUpkeepRepo } from './upkeep-repo.ts';
 import type { SyncProgress } from './progress.ts';
 
-export interface IntegrationInput {
+/** What every integration has, whichever the vendor. */
+interface CommonFields {
   name: string;
-  baseUrl: string;
-  apiToken: string;
   pollIntervalSeconds?: number;
   staleAfterSeconds?: number;
   agentActiveWithinSeconds?: number;
-  siteIds?: string[];
-  accountIds?: string[];
 }
 
-export type IntegrationPatch = Partial<IntegrationInput>;
+/** An integration body: the common fields and one vendor's fields, told apart by `provider`. */
+export type IntegrationInput = CommonFields & VendorIntegrationFields;
+
+export type IntegrationPatch = Partial<CommonFields> & VendorPatchFields;
+
+/** A connection test's answer: the vendor's checks (each vendor may add fields, like S1's `tokenExpiresAt`). */
+export type ConnectionTestResult = VendorConnectionTest & Record<string, unknown>;
 
 export const INTEGRATION_DEFAULTS = {
   pollIntervalSeconds: 900,
@@ -54,28 +57,40 @@ export interface IntegrationServiceDeps {
   scheduler: Pick<Scheduler, 'trigger' | 'forget' | 'isRunning' | 'reschedule'>;
   audit: Pick<AuditLog, 'record'>;
   secrets: SecretBox;
-  s1: S1ClientFactory;
+  vendors: Pick<VendorRegistry, 'get' | 'defaultProvider'>;
   clock: Clock;
   ids: IdGenerator;
-  /** Live progress of a running sync (agents fetched out of S1's total), shown while `syncing`. */
+  /** Live progress of a running sync (records fetched out of the vendor's total), shown while `syncing`. */
   progress?: (integrationId: string) => SyncProgress | null;
 }
-
-/** The configuration as the audit log keeps it: everything but the token, which shows masked. */
-const auditable = (r: IntegrationRecord) => ({
-  name: r.name,
-  baseUrl: r.baseUrl,
-  apiToken: r.apiTokenMasked,
-  pollIntervalSeconds: r.pollIntervalSeconds,
-  staleAfterSeconds: r.staleAfterSeconds,
-  agentActiveWithinSeconds: r.agentActiveWithinSeconds,
-  siteIds: r.siteIds,
-  accountIds: r.accountIds,
-});
 
 export function createIntegrationService(deps: IntegrationServiceDeps) {
   const { store, repo, clock } = deps;
   const upkeep = createUpkeepRepo();
+  const vendorOf = (provider: string | undefined): AnyEdrVendor => {
+    try {
+      return deps.vendors.get(provider ?? deps.vendors.defaultProvider);
+    } catch {
+      throw validationError('body.provider', `is not an EDR vendor postern knows ("${provider}")`);
+    }
+  };
+  const recordName = (vendor: AnyEdrVendor) => `${vendor.displayName} ${vendor.recordNoun.replace(/s$/, '')}`;
+  const secretField = (vendor: AnyEdrVendor) => vendor.secretFields[0] ?? 'secret';
+  const stored = (r: IntegrationRecord) => ({ baseUrl: r.baseUrl, siteIds: r.siteIds, accountIds: r.accountIds, settings: r.settings });
+  const openSecret = (r: IntegrationRecord) => deps.secrets.open(r.apiTokenSealed, bindTo.integrationToken(r.id, r.baseUrl));
+
+  /** The configuration as the audit log keeps it: everything but the secret, which shows masked. */
+  const auditable = (r: IntegrationRecord) => ({
+    name: r.name,
+    baseUrl: r.baseUrl,
+    [secretField(vendorOf(r.provider))]: r.apiTokenMasked,
+    pollIntervalSeconds: r.pollIntervalSeconds,
+    staleAfterSeconds: r.staleAfterSeconds,
+    agentActiveWithinSeconds: r.agentActiveWithinSeconds,
+    siteIds: r.siteIds,
+    accountIds: r.accountIds,
+    ...r.settings,
+  });
 
   function view(record: IntegrationRecord, status: StatusRecord, lease: LeaseHolder | undefined): IntegrationView {
     const now = clock.nowMs();
@@ -85,12 +100,10 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       provider: record.provider,
       name: record.name,
       baseUrl: record.baseUrl,
-      apiTokenMasked: record.apiTokenMasked,
+      ...vendorOf(record.provider).describe({ ...stored(record), secretMasked: record.apiTokenMasked }),
       pollIntervalSeconds: record.pollIntervalSeconds,
       staleAfterSeconds: record.staleAfterSeconds,
       agentActiveWithinSeconds: record.agentActiveWithinSeconds,
-      siteIds: record.siteIds,
-      accountIds: record.accountIds,
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
       status: {
@@ -109,7 +122,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         lastError: status.lastError,
         tokenExpiresAt: status.tokenExpiresAt,
         warning: status.warning,
-        summary: summarize({ ...status, state, stateReason }, now),
+        summary: summarize({ ...status, state, stateReason, recordName: recordName(vendorOf(record.provider)) }, now),
         ...(state === 'syncing' ? { progress: deps.progress?.(record.id) ?? { fetched: 0, total: null } } : {}),
       },
     };
@@ -129,21 +142,23 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         input.pollIntervalSeconds ?? INTEGRATION_DEFAULTS.pollIntervalSeconds,
         input.staleAfterSeconds !== undefined ? 'staleAfterSeconds' : 'pollIntervalSeconds',
       );
+      const vendor = vendorOf(input.provider);
+      const config = vendor.toStored(vendor.parseConfig(input as unknown as Record<string, unknown>));
       const now = clock.now().toISOString();
       const id = deps.ids('int');
-      const baseUrl = normalizeS1BaseUrl(input.baseUrl);
       const record: IntegrationRecord = {
         id,
-        provider: 'sentinelone',
+        provider: vendor.provider as Provider,
         name: input.name,
-        baseUrl,
-        apiTokenSealed: deps.secrets.seal(input.apiToken, bindTo.integrationToken(id, baseUrl)),
-        apiTokenMasked: maskSecret(input.apiToken),
+        baseUrl: config.baseUrl,
+        apiTokenSealed: deps.secrets.seal(config.secret, bindTo.integrationToken(id, config.baseUrl)),
+        apiTokenMasked: maskSecret(config.secret),
         pollIntervalSeconds: input.pollIntervalSeconds ?? INTEGRATION_DEFAULTS.pollIntervalSeconds,
         staleAfterSeconds: input.staleAfterSeconds ?? INTEGRATION_DEFAULTS.staleAfterSeconds,
         agentActiveWithinSeconds: input.agentActiveWithinSeconds ?? INTEGRATION_DEFAULTS.agentActiveWithinSeconds,
-        siteIds: input.siteIds ?? [],
-        accountIds: input.accountIds ?? [],
+        siteIds: config.siteIds,
+        accountIds: config.accountIds,
+        settings: config.settings,
         configVersion: 1,
         createdAt: now,
         updatedAt: now,
@@ -177,29 +192,32 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
     async update(id: string, patch: IntegrationPatch, by: Actor, options: { wait?: boolean } = {}): Promise<IntegrationView> {
       const { changed } = await store.transaction(async (tx) => {
         const { record: before, status } = await load(tx, id);
-        // The stored token was given for one host: sending it to another needs the admin to give it again.
-        if (patch.baseUrl !== undefined && patch.apiToken === undefined && !isSameS1Host(patch.baseUrl, before.baseUrl)) {
-          throw validationError(
-            'body.apiToken',
-            'is required when baseUrl moves to another host: the stored token is never sent to a new host; give the API token for that console in the same request',
-          );
-        }
+        const vendor = vendorOf(before.provider);
+        const { secret: newSecret, fields } = vendorChanges(vendor, before, patch);
+        // Only a change of the vendor's fields is validated again (with the stored secret, opened only then).
+        const config =
+          newSecret === undefined && Object.keys(fields).length === 0
+            ? { ...stored(before), secret: '' }
+            : vendor.toStored(vendor.parseConfig({ ...vendor.storedFields(stored(before)), ...fields, [secretField(vendor)]: newSecret ?? openSecret(before) }));
         const after: IntegrationRecord = {
           ...before,
           ...(patch.name !== undefined ? { name: patch.name } : {}),
-          ...(patch.baseUrl !== undefined ? { baseUrl: normalizeS1BaseUrl(patch.baseUrl) } : {}),
-          ...(patch.apiToken !== undefined ? { apiTokenSealed: deps.secrets.seal(patch.apiToken, bindTo.integrationToken(id, patch.baseUrl !== undefined ? normalizeS1BaseUrl(patch.baseUrl) : before.baseUrl)), apiTokenMasked: maskSecret(patch.apiToken) } : {}),
+          baseUrl: config.baseUrl,
+          siteIds: config.siteIds,
+          accountIds: config.accountIds,
+          settings: config.settings,
+          ...(newSecret !== undefined || config.baseUrl !== before.baseUrl
+            ? { apiTokenSealed: deps.secrets.seal(config.secret, bindTo.integrationToken(id, config.baseUrl)), apiTokenMasked: maskSecret(config.secret) }
+            : {}),
           ...(patch.pollIntervalSeconds !== undefined ? { pollIntervalSeconds: patch.pollIntervalSeconds } : {}),
           ...(patch.staleAfterSeconds !== undefined ? { staleAfterSeconds: patch.staleAfterSeconds } : {}),
           ...(patch.agentActiveWithinSeconds !== undefined ? { agentActiveWithinSeconds: patch.agentActiveWithinSeconds } : {}),
-          ...(patch.siteIds !== undefined ? { siteIds: patch.siteIds } : {}),
-          ...(patch.accountIds !== undefined ? { accountIds: patch.accountIds } : {}),
           updatedAt: clock.now().toISOString(),
         };
         if (patch.staleAfterSeconds !== undefined || patch.pollIntervalSeconds !== undefined) {
           assertStalenessCoversInterval(after.staleAfterSeconds, after.pollIntervalSeconds, patch.staleAfterSeconds !== undefined ? 'staleAfterSeconds' : 'pollIntervalSeconds');
         }
-        const changed = configChanged(before, after) || patch.apiToken !== undefined;
+        const changed = configChanged(before, after) || newSecret !== undefined;
         if (changed) after.configVersion = before.configVersion + 1;
         await repo.update(tx, after);
         if (changed) {
@@ -214,9 +232,9 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
             pausedSince: null,
             lastError: null,
             warning: null,
-            ...(patch.apiToken !== undefined ? { tokenExpiresAt: null, tokenRenewedAt: null } : {}),
+            ...(newSecret !== undefined ? { tokenExpiresAt: null, tokenRenewedAt: null } : {}),
           });
-          if (patch.apiToken !== undefined) await upkeep.resetToken(tx, id);
+          if (newSecret !== undefined) await upkeep.resetToken(tx, id);
         } else if (patch.pollIntervalSeconds !== undefined && status.state === 'ok' && status.lastSyncAt) {
           const next = Date.parse(status.lastSyncAt) + after.pollIntervalSeconds * 1000;
           await repo.putStatus(tx, id, { ...status, nextSyncAt: new Date(next).toISOString() });
@@ -249,7 +267,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         if (deps.losses) {
           // A device another integration still supplies keeps its posture: only the others lost it.
           const devices = await deps.deviceValues.devicesWithValues(tx, id);
-          const covered = await deps.deviceValues.coveredByOthers(tx, id, devices, SYNCED_KEYS);
+          const covered = await deps.deviceValues.coveredByOthers(tx, id, devices, vendorOf(record.provider).syncedKeys);
           const lost = devices.filter((deviceId) => !covered.has(deviceId));
           await deps.losses.recordLost(tx, { id, name: record.name }, lost.map((deviceId) => ({ deviceId, agentId: null, code: 'INTEGRATION_REMOVED' as const })));
         }
@@ -269,31 +287,22 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       return service.get(id);
     },
 
-    /** Checks a configuration before it is saved; stores nothing. */
-    test(input: Pick<IntegrationInput, 'baseUrl' | 'apiToken' | 'siteIds' | 'accountIds'>): Promise<ConnectionTestResult> {
-      return testConnection(deps.s1, input, clock);
+    /** Checks a configuration before it is saved (the vendor's connection test); stores nothing. */
+    async test(input: VendorIntegrationFields | Omit<VendorIntegrationFields, 'provider'>): Promise<ConnectionTestResult> {
+      const vendor = vendorOf((input as { provider?: string }).provider);
+      return (await vendor.testConnection(vendor.parseConfig(input as unknown as Record<string, unknown>), clock)) as ConnectionTestResult;
     },
 
     /**
-     * Tests a saved integration with its stored token, or with changes not saved yet. The stored token is only
-     * ever sent to the host it was saved for: a different host needs `apiToken`.
+     * Tests a saved integration with its stored secret, or with changes not saved yet. The stored secret is only
+     * ever sent to the host it was saved for: a different host needs the secret again.
      */
-    async testSaved(id: string, changes: Partial<Pick<IntegrationInput, 'baseUrl' | 'apiToken' | 'siteIds' | 'accountIds'>>): Promise<ConnectionTestResult> {
+    async testSaved(id: string, changes: VendorPatchFields): Promise<ConnectionTestResult> {
       const { record } = await load(store.db, id);
-      const baseUrl = changes.baseUrl ?? record.baseUrl;
-      if (changes.apiToken === undefined && !isSameS1Host(baseUrl, record.baseUrl)) {
-        throw validationError('body.apiToken', 'is needed to test a different console host: the stored token is only sent to the host it was saved for.');
-      }
-      return testConnection(
-        deps.s1,
-        {
-          baseUrl,
-          apiToken: changes.apiToken ?? deps.secrets.open(record.apiTokenSealed, bindTo.integrationToken(record.id, record.baseUrl)),
-          siteIds: changes.siteIds ?? record.siteIds,
-          accountIds: changes.accountIds ?? record.accountIds,
-        },
-        clock,
-      );
+      const vendor = vendorOf(record.provider);
+      const { secret, fields } = vendorChanges(vendor, record, changes, 'test');
+      const config = vendor.parseConfig({ ...vendor.storedFields(stored(record)), ...fields, [secretField(vendor)]: secret ?? openSecret(record) });
+      return (await vendor.testConnection(config, clock)) as ConnectionTestResult;
     },
 
     async unmatchedAgents(id: string) {
@@ -339,9 +348,34 @@ export function liveState(
   return { state: status.state, stateReason: null };
 }
 
+/**
+ * The vendor fields a change gives, and the new secret if it gives one. The stored secret was given for one host:
+ * moving (or testing) it on another needs the admin to give it again.
+ */
+function vendorChanges(vendor: AnyEdrVendor, record: IntegrationRecord, patch: VendorPatchFields | IntegrationPatch, purpose: 'change' | 'test' = 'change') {
+  const field = vendor.secretFields[0] ?? 'secret';
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined || ['name', 'pollIntervalSeconds', 'staleAfterSeconds', 'agentActiveWithinSeconds', 'provider'].includes(key)) continue;
+    if (key !== field) fields[key] = value;
+  }
+  const secret = (patch as Record<string, unknown>)[field];
+  const baseUrl = (patch as { baseUrl?: string }).baseUrl;
+  if (baseUrl !== undefined && secret === undefined && !vendor.sameHost(baseUrl, record.baseUrl)) {
+    throw validationError(
+      `body.${field}`,
+      purpose === 'test'
+        ? `is needed to test a different host: the stored ${field} is only sent to the host it was saved for.`
+        : `is required when baseUrl moves to another host: the stored ${field} is never sent to a new host; give it for that host in the same request`,
+    );
+  }
+  return { secret: typeof secret === 'string' ? secret : undefined, fields };
+}
+
 function configChanged(a: IntegrationConfig, b: IntegrationConfig): boolean {
   return (
     a.baseUrl !== b.baseUrl ||
+    JSON.stringify(a.settings) !== JSON.stringify(b.settings) ||
     a.agentActiveWithinSeconds !== b.agentActiveWithinSeconds ||
     a.staleAfterSeconds !== b.staleAfterSeconds ||
     a.siteIds.join(',') !== b.siteIds.join(',') ||

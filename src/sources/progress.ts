@@ -1,12 +1,12 @@
 /**
- * Live sync progress, held in memory per process: how many agents the running sync has fetched out of the total
- * SentinelOne announced (`totalItems`). `track` wraps the engine's runSync (its `onProgress` option reports each
+ * Live sync progress, held in memory per process: how many records the running sync has fetched out of the total
+ * the vendor announced (`totalItems`). `track` wraps the engine's runSync (its `onProgress` option reports each
  * page); the integration view shows it while the integration is `syncing`, so "Sync now" can draw a progress bar.
  * Nothing here is stored or trusted for decisions.
  */
 export interface SyncProgress {
   fetched: number;
-  /** SentinelOne's `pagination.totalItems`; null until the first page arrives or when S1 does not send it. */
+  /** The vendor's announced total (`totalItems`); null until the first page arrives or when it sends none. */
   total: number | null;
 }
 

@@ -16,14 +16,14 @@ const base: SummaryInput = {
 
 describe('the status line reads like the products admins know', () => {
   it('ok: relative time and real counts, singular and plural', () => {
-    expect(summarize(base, NOW)).toBe('Last sync 4 minutes ago, 1 match between 2 devices with identifiers and 3 SentinelOne agents.');
-    expect(summarize({ ...base, matches: 2, devicesWithIdentifiers: 1, agents: 1 }, NOW)).toBe(
+    expect(summarize({ ...base, recordName: 'SentinelOne agent' }, NOW)).toBe('Last sync 4 minutes ago, 1 match between 2 devices with identifiers and 3 SentinelOne agents.');
+    expect(summarize({ ...base, recordName: 'SentinelOne agent', matches: 2, devicesWithIdentifiers: 1, agents: 1 }, NOW)).toBe(
       'Last sync 4 minutes ago, 2 matches between 1 device with identifiers and 1 SentinelOne agent.',
     );
   });
 
   it('failing: names the error, the retry and the last success', () => {
-    const text = summarize({ ...base, state: 'failing', lastError: { code: 'S1_SERVER_ERROR', message: 'SentinelOne answered 503.' } }, NOW);
+    const text = summarize({ ...base, recordName: 'SentinelOne agent', state: 'failing', lastError: { code: 'S1_SERVER_ERROR', message: 'SentinelOne answered 503.' } }, NOW);
     expect(text).toBe(
       'Sync failing: SentinelOne answered 503. Retrying in 11 minutes; last successful sync 4 minutes ago (1 match between 2 devices with identifiers and 3 SentinelOne agents).',
     );

@@ -11,6 +11,8 @@ export interface SummaryInput {
   nextSyncAt: string | null;
   warning: string | null;
   stateReason?: string | null;
+  /** What one record is called in counts (`SentinelOne agent`, `CrowdStrike Falcon host`); default `record`. */
+  recordName?: string;
 }
 
 export function relativeTime(iso: string, nowMs: number): string {
@@ -41,7 +43,7 @@ function counts(s: SummaryInput): string {
   return (
     `${plural(s.matches ?? 0, 'match', 'matches')} between ` +
     `${plural(s.devicesWithIdentifiers ?? 0, 'device')} with identifiers and ` +
-    `${plural(s.agents ?? 0, 'SentinelOne agent')}`
+    `${plural(s.agents ?? 0, s.recordName ?? 'record')}`
   );
 }
 

@@ -7,6 +7,7 @@ import { sequentialIds } from '../lib/ids.ts';
 import { createLogger } from '../lib/logger.ts';
 import { createSecretBox, maskSecret } from '../lib/secrets.ts';
 import { S1Error, type S1Client, type S1ClientFactory } from '../vendors/sentinelone/index.ts';
+import { createVendorRegistry } from '../vendors/index.ts';
 import { bindTo, openStore, type Store } from '../store/index.ts';
 import { createIntegrationRepo, initialStatus } from './integration-repo.ts';
 import { createTokenKeeper } from './token-keeper.ts';
@@ -98,6 +99,7 @@ describe('API token renewal never loses the working token', () => {
       {
         id: 'int_1',
         provider: 'sentinelone',
+        settings: {},
         name: 'S1',
         baseUrl: 'https://acme.sentinelone.net',
         apiTokenSealed: secrets.seal(OLD, bindTo.integrationToken('int_1', 'https://acme.sentinelone.net')),
@@ -114,7 +116,7 @@ describe('API token renewal never loses the working token', () => {
       { ...initialStatus(), state: 'ok', lastSuccessfulSyncAt: now },
     );
     const audit = createAuditLog({ clock, ids: sequentialIds() });
-    const keeper = createTokenKeeper({ store, integrations: repo, upkeep, s1: console.factory, secrets, clock, logger, audit });
+    const keeper = createTokenKeeper({ store, integrations: repo, upkeep, vendors: createVendorRegistry({ sentinelone: { clientFactory: console.factory } }), secrets, clock, logger, audit });
     const working = async () => secrets.open((await repo.get(store.db, 'int_1'))!.apiTokenSealed, bindTo.integrationToken('int_1', 'https://acme.sentinelone.net'));
     const pending = async () => {
       const row = await real.get(store.db, 'int_1');

@@ -1,22 +1,22 @@
 /**
- * Keeps an integration's API token alive: reads its expiry from S1 (`api-token-details`) after each successful
- * sync, renews it every 5 days where the token's user may (`generate-api-token`), and otherwise says when it will
- * expire so admins can act.
+ * Keeps an integration's API token alive, for a vendor whose secret expires and may be renewed (the vendor's
+ * `tokenRenewal` capability, S1's today): reads its expiry after each successful sync, renews it every 5 days
+ * where the token's user may, and otherwise says when it will expire so admins can act. Integrations of other
+ * vendors are left alone.
  *
- * Renewal never loses the working token. S1 may revoke the old token the moment it hands out the new one, so:
+ * Renewal never loses the working token. The vendor may revoke the old token the moment it hands out the new one, so:
  * 1. the new token is stored sealed as *pending*, beside the working one, before anything else;
- * 2. it is proven with a call to S1 (`system/info`);
+ * 2. it is proven with a call to the vendor;
  * 3. only then does it replace the working token, in one conditional write (retried if the write fails).
  * If the proof is inconclusive (S1 briefly down), the old token stays in use as long as it still works; if it no
  * longer does, the new one is promoted anyway, since nothing better exists. A pending token left by a crash or a
  * failed write is resolved the next time this runs, before anything else.
  */
-import { clientFor } from './client-for.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { maskSecret, type SecretBox } from '../lib/secrets.ts';
-import { isS1Error, isTokenConflict, type S1Client, type S1ClientFactory, type S1TokenDetails } from '../vendors/index.ts';
+import type { AnyEdrVendor, VendorRegistry, VendorTokenRenewal } from '../vendors/index.ts';
 import { bindTo, type Store } from '../store/index.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
 import type { IntegrationRecord, StatusRecord } from './types.ts';
@@ -41,11 +41,11 @@ export interface TokenKeeperDeps {
   store: Store;
   integrations: Pick<IntegrationRepo, 'get' | 'getStatus'>;
   upkeep: UpkeepRepo;
-  s1: S1ClientFactory;
+  vendors: Pick<VendorRegistry, 'get'>;
   secrets: SecretBox;
   clock: Clock;
   logger: Logger;
-  s1TimeoutMs?: number;
+  requestTimeoutMs?: number;
   policy?: Partial<TokenPolicy>;
   /** Each renewal is recorded as `integration.token.renew`, with the masked tokens before and after. */
   audit?: Pick<AuditLog, 'record'>;
@@ -70,16 +70,24 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
   const policy = { ...DEFAULT_TOKEN_POLICY, ...deps.policy };
   const db = store.db;
 
-  const clientOf = (record: IntegrationRecord, apiToken: string): S1Client => clientFor(deps.s1, record, apiToken, deps.s1TimeoutMs);
-
-  /** Does S1 accept this token? `unknown` when S1 could not say (down, slow, malformed). */
-  async function probe(record: IntegrationRecord, apiToken: string): Promise<Probe> {
+  /** The vendor of an integration and its renewal capability; null when its secret is not renewed by postern. */
+  function renewalOf(record: IntegrationRecord): { vendor: AnyEdrVendor; renewal: VendorTokenRenewal<unknown> } | null {
+    let vendor: AnyEdrVendor;
     try {
-      await clientOf(record, apiToken).systemInfo();
-      return 'ok';
-    } catch (err) {
-      return isS1Error(err, 'auth') || isS1Error(err, 'forbidden') ? 'refused' : 'unknown';
+      vendor = deps.vendors.get(record.provider);
+    } catch {
+      return null;
     }
+    return vendor.tokenRenewal ? { vendor, renewal: vendor.tokenRenewal } : null;
+  }
+  const configOf = (record: IntegrationRecord, secret: string): unknown =>
+    deps.vendors.get(record.provider).fromStored({ baseUrl: record.baseUrl, secret, siteIds: record.siteIds, accountIds: record.accountIds, settings: record.settings }, deps.requestTimeoutMs);
+  const renewal = (record: IntegrationRecord) => renewalOf(record)!.renewal;
+  const vendorName = (record: IntegrationRecord) => renewalOf(record)?.vendor.displayName ?? record.provider;
+
+  /** Does the vendor accept this token? `unknown` when it could not say (down, slow, malformed). */
+  async function probe(record: IntegrationRecord, apiToken: string): Promise<Probe> {
+    return renewal(record).probe(configOf(record, apiToken));
   }
 
   /** Runs a database write, retrying a failure a few times; answers the result or throws the last error. */
@@ -116,12 +124,12 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
     );
   }
 
-  /** A pending token from an interrupted renewal: promote it if it works, drop it if S1 refuses it. */
+  /** A pending token from an interrupted renewal: promote it if it works, drop it if the vendor refuses it. */
   async function resolvePending(record: IntegrationRecord, status: StatusRecord, pendingSealed: string): Promise<boolean> {
     const pending = deps.secrets.open(pendingSealed, bindTo.integrationPendingToken(record.id, record.baseUrl));
     const verdict = await probe(record, pending);
     if (verdict === 'refused') {
-      logger.warn({ integrationId: record.id }, 'a renewed API token left pending was refused by SentinelOne; keeping the working token');
+      logger.warn({ integrationId: record.id }, `a renewed API token left pending was refused by ${vendorName(record)}; keeping the working token`);
       await upkeep.dropPendingToken(db, record.id, pendingSealed);
       return false;
     }
@@ -138,14 +146,14 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
   async function renew(record: IntegrationRecord, working: string): Promise<RenewResult> {
     let fresh: string;
     try {
-      fresh = await clientOf(record, working).generateApiToken();
+      fresh = await renewal(record).generate(configOf(record, working));
     } catch (err) {
-      if (isS1Error(err, 'forbidden')) {
-        logger.info({ integrationId: record.id }, "SentinelOne does not let this token's user renew it; postern will warn before it expires");
+      if (renewal(record).isDenied(err)) {
+        logger.info({ integrationId: record.id }, `${vendorName(record)} does not let this token's user renew it; postern will warn before it expires`);
         await upkeep.setTokenRenewal(db, record.id, 'denied');
         return 'denied';
       }
-      const why = isTokenConflict(err) ? 'SentinelOne says a new token was already generated for this user' : (err as Error).message;
+      const why = renewal(record).describeFailure(err);
       logger.warn({ integrationId: record.id, reason: why }, 'API token renewal failed; the working token stays in use');
       return 'failed';
     }
@@ -160,7 +168,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
     }
     const verdict = await probe(record, fresh);
     if (verdict === 'refused') {
-      logger.warn({ integrationId: record.id }, 'SentinelOne refused the token it just generated; keeping the working token');
+      logger.warn({ integrationId: record.id }, `${vendorName(record)} refused the token it just generated; keeping the working token`);
       if (parked) await upkeep.dropPendingToken(db, record.id, sealed);
       return 'failed';
     }
@@ -183,11 +191,11 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
     return 'renewed';
   }
 
-  async function details(record: IntegrationRecord, token: string): Promise<S1TokenDetails | null> {
+  async function details(record: IntegrationRecord, token: string): Promise<{ createdAt: string | null; expiresAt: string | null } | null> {
     try {
-      return await clientOf(record, token).tokenDetails();
+      return await renewal(record).details(configOf(record, token));
     } catch (err) {
-      logger.debug({ integrationId: record.id, reason: (err as Error).message }, 'SentinelOne did not say when the API token expires');
+      logger.debug({ integrationId: record.id, reason: (err as Error).message }, `${vendorName(record)} did not say when the API token expires`);
       return null;
     }
   }
@@ -195,10 +203,10 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
   return {
     policy,
 
-    /** Puts a renewed token left pending to use if S1 accepts it (before a sync); true when it did. */
+    /** Puts a renewed token left pending to use if the vendor accepts it (before a sync); true when it did. */
     async resolvePendingToken(id: string): Promise<boolean> {
       const [record, status, row] = await Promise.all([deps.integrations.get(db, id), deps.integrations.getStatus(db, id), upkeep.get(db, id)]);
-      if (!record || !status || !row?.pendingSealed || status.state === 'stopped') return false;
+      if (!record || !status || !row?.pendingSealed || status.state === 'stopped' || !renewalOf(record)) return false;
       await resolvePending(record, status, row.pendingSealed);
       return ((await upkeep.get(db, id))?.pendingSealed ?? null) === null;
     },
@@ -208,7 +216,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps) {
       let record = await deps.integrations.get(db, id);
       let status = await deps.integrations.getStatus(db, id);
       let row = await upkeep.get(db, id);
-      if (!record || !status || !row) return NOTHING;
+      if (!record || !status || !row || !renewalOf(record)) return NOTHING;
       if (row.pendingSealed && status.state !== 'stopped') {
         const retryNow = await resolvePending(record, status, row.pendingSealed);
         if (retryNow) return { ...NOTHING, retryNow };

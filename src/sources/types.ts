@@ -1,3 +1,5 @@
+import type { Provider } from '../vendors/index.ts';
+
 /** `syncing` and `overdue` are live states (a lease is held; no process ran a due sync); the rest are stored. */
 export const INTEGRATION_STATES = ['waiting_to_sync', 'syncing', 'ok', 'failing', 'paused', 'stopped', 'overdue'] as const;
 export type IntegrationState = (typeof INTEGRATION_STATES)[number];
@@ -8,13 +10,17 @@ export interface IntegrationConfig {
   pollIntervalSeconds: number;
   staleAfterSeconds: number;
   agentActiveWithinSeconds: number;
+  /** The vendor's scope filters (S1 sites and accounts); empty for vendors without them. */
   siteIds: string[];
   accountIds: string[];
+  /** The vendor's further plain settings (Falcon's `clientId`, `memberCid`). */
+  settings: Record<string, string>;
 }
 
 export interface IntegrationRecord extends IntegrationConfig {
   id: string;
-  provider: 'sentinelone';
+  provider: Provider;
+  /** The vendor's one secret (S1's API token, Falcon's client secret), sealed; never returned. */
   apiTokenSealed: string;
   apiTokenMasked: string;
   configVersion: number;
@@ -65,15 +71,26 @@ export interface IntegrationStatusView
   stateReason: string | null;
   lastDurationMs: number | null;
   summary: string;
-  /** While `syncing`: agents fetched so far out of SentinelOne's total. */
+  /** While `syncing`: records fetched so far out of the vendor's total. */
   progress?: { fetched: number; total: number | null };
 }
 
-/** An integration as the API shows it: configuration, masked token, status. Never the token. */
-export interface IntegrationView extends IntegrationConfig {
+/**
+ * An integration as the API shows it: configuration, status, and the secret only as "set" (S1: the token masked;
+ * Falcon: the client ID and `clientSecretSet`). Never the secret.
+ */
+export interface IntegrationView extends Omit<IntegrationConfig, 'settings' | 'siteIds' | 'accountIds'> {
   id: string;
-  provider: 'sentinelone';
-  apiTokenMasked: string;
+  provider: Provider;
+  /** A vendor with an API token: the token, masked. */
+  apiTokenMasked?: string;
+  /** A vendor with scope filters: the sites and accounts. */
+  siteIds?: string[];
+  accountIds?: string[];
+  /** Falcon: the API client's ID, its secret only as set, and the Flight Control member CID when one is used. */
+  clientId?: string;
+  clientSecretSet?: true;
+  memberCid?: string;
   createdAt: string;
   updatedAt: string;
   status: IntegrationStatusView;

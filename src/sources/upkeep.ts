@@ -7,7 +7,7 @@
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Notifier } from '../notify/index.ts';
-import type { S1ClientFactory } from '../vendors/index.ts';
+import type { VendorRegistry } from '../vendors/index.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import { bindTo, type Store } from '../store/index.ts';
 import { createAlerts } from './alerts.ts';
@@ -20,14 +20,14 @@ import { createUpkeepRepo } from './upkeep-repo.ts';
 export interface SyncUpkeepDeps {
   store: Store;
   integrations: Pick<IntegrationRepo, 'get' | 'getStatus' | 'putStatus'>;
-  s1: S1ClientFactory;
+  vendors: Pick<VendorRegistry, 'get'>;
   secrets: SecretBox;
   clock: Clock;
   logger: Logger;
   notifier: Pick<Notifier, 'integrationPaused' | 'integrationStopped' | 'integrationRecovered' | 'tokenExpiring'>;
   retryPolicy?: RetryPolicy;
   tokenPolicy?: Partial<TokenPolicy>;
-  s1TimeoutMs?: number;
+  requestTimeoutMs?: number;
   /** Where token renewals are recorded. */
   audit?: TokenKeeperDeps['audit'];
 }

@@ -1,14 +1,15 @@
 /**
- * Walks every page of the agent list, retrying a single page after a transient fault (bounded, with backoff)
+ * Walks every page of a vendor's record list (any vendor behind the seam), retrying a single page after a transient fault (bounded, with backoff)
  * and honouring Retry-After. Pages go straight into `onPage`, so nothing holds the whole agent list; the next page
  * is already being fetched while `onPage` works on the current one (one page ahead, never more).
  */
 import type { Clock } from '../lib/clock.ts';
 import { isPosternError, PosternError } from '../lib/errors.ts';
-import { isRetryableS1Failure, type AgentPageResult, type S1Client } from '../vendors/index.ts';
+import type { VendorClient, VendorErrors, VendorPage, VendorWalkCodes } from '../vendors/index.ts';
 
 export interface WalkOptions {
-  updatedAfter?: string;
+  /** Only records changed after this mark (a vendor with the incremental capability). */
+  changedSince?: string;
   pageSize?: number;
   signal?: AbortSignal;
   /** Retries of one page before the sync fails (default 3). */
@@ -35,10 +36,19 @@ export interface WalkStats {
   totalItems: number | null;
 }
 
-export async function walkAgents(
-  client: S1Client,
+/** What the walk needs of a vendor: its error classes, the codes it fails with, and its display name. */
+export interface WalkVendor {
+  displayName: string;
+  recordNoun: string;
+  errors: Pick<VendorErrors, 'isRetryable' | 'isCursorRefused'>;
+  walkCodes: VendorWalkCodes;
+}
+
+export async function walkRecords<Rec>(
+  client: VendorClient<Rec>,
+  vendor: WalkVendor,
   deps: { clock: Clock; random: () => number },
-  onPage: (page: AgentPageResult) => void,
+  onPage: (page: VendorPage<Rec>) => void,
   options: WalkOptions = {},
 ): Promise<WalkStats> {
   const maxRetries = options.maxPageRetries ?? 3;
@@ -50,16 +60,23 @@ export async function walkAgents(
   const stats: WalkStats = { pages: 0, retries: 0, restarts: 0, skipped: 0, totalItems: null };
   let cursor: string | null = null;
   const fetchPage = (at: string | null) =>
-    fetchWithRetry(() => client.fetchAgentsPage({ cursor: at, updatedAfter: options.updatedAfter, limit: options.pageSize ?? 1000, signal: options.signal }));
+    fetchWithRetry(() =>
+      client.fetchPage({
+        cursor: at,
+        ...(options.changedSince !== undefined ? { changedSince: options.changedSince } : {}),
+        limit: options.pageSize ?? 1000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    );
   /** The next page, asked for before the current one is handed over, so matching overlaps the download. */
-  let ahead: Promise<AgentPageResult> | null = null;
+  let ahead: Promise<VendorPage<Rec>> | null = null;
   for (;;) {
-    let page: AgentPageResult;
+    let page: VendorPage<Rec>;
     try {
       page = await (ahead ?? fetchPage(cursor));
     } catch (err) {
       ahead = null;
-      if (!isPosternError(err, 'S1_INVALID_CURSOR') || cursor === null || stats.restarts >= maxRestarts) throw err;
+      if (!vendor.errors.isCursorRefused(err) || cursor === null || stats.restarts >= maxRestarts) throw err;
       stats.restarts++;
       stats.skipped = 0;
       stats.totalItems = null;
@@ -80,17 +97,17 @@ export async function walkAgents(
     onPage(page);
     if (!cursor) return stats;
     if (stats.pages >= maxPages) {
-      throw new PosternError('S1_MALFORMED_RESPONSE', `SentinelOne's agent list did not end after ${maxPages} pages; its cursors may be looping.`);
+      throw new PosternError(vendor.walkCodes.malformed, `${vendor.displayName}'s ${vendor.recordNoun} list did not end after ${maxPages} pages; its cursors may be looping.`);
     }
   }
 
-  async function fetchWithRetry(fetchPage: () => Promise<AgentPageResult>): Promise<AgentPageResult> {
+  async function fetchWithRetry(fetchPage: () => Promise<VendorPage<Rec>>): Promise<VendorPage<Rec>> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fetchPage();
       } catch (err) {
         options.signal?.throwIfAborted();
-        if (!isPosternError(err) || !isRetryableS1Failure(err) || attempt >= maxRetries) throw err;
+        if (!isPosternError(err) || !vendor.errors.isRetryable(err) || attempt >= maxRetries) throw err;
         const backoff = Math.round(Math.min(baseDelay * 2 ** attempt, maxDelay) * (0.5 + deps.random() * 0.5));
         const wait = err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, backoff) : backoff;
         if (wait > maxRetryAfter) throw err;

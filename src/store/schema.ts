@@ -12,6 +12,7 @@ export interface IntegrationsTable {
   provider: string;
   name: string;
   base_url: string;
+  /** The vendor's one secret (S1's API token, Falcon's client secret), sealed and bound to the row and host. */
   api_token_sealed: string;
   /** `****abcd`: shown instead of the token, which is never returned. */
   api_token_masked: string;
@@ -26,6 +27,8 @@ export interface IntegrationsTable {
   updated_at: string;
   /** A renewed API token not yet proven to work; the working token stays in `api_token_sealed` until it is. */
   api_token_pending_sealed: string | null;
+  /** The vendor's further plain settings as JSON (Falcon's client ID); `{}` for SentinelOne (0018). */
+  settings: Generated<string>;
 }
 
 export interface IntegrationStatusTable {

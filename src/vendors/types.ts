@@ -2,10 +2,11 @@
  * The EDR vendor seam (draft): everything a vendor supplies, so the shared machinery (scheduler, state machine,
  * leases, walk with retries and `Retry-After`, incomplete-walk and mass-removal rules, matching under the identity
  * rules, staleness, status sentence) can sync it without knowing its name. A vendor folder
- * (`src/vendors/<vendor>/`) exports one `EdrVendor`; the registry lists them. Falcon implements it first;
- * SentinelOne moves behind it next. See docs/vendors.md.
+ * (`src/vendors/<vendor>/`) exports one `EdrVendor`; the registry (`index.ts`) lists them by `provider`. See
+ * docs/vendors.md.
  */
 import type { AttributeType, AttributeValue } from '../lib/attributes.ts';
+import type { ErrorCode } from '../lib/errors.ts';
 
 /** One row of a vendor's attribute table: used by mapping, policy type checking, docs, console and OpenAPI. */
 export interface VendorAttribute {
@@ -22,14 +23,18 @@ export interface VendorAttribute {
 
 /** What identifies a record, raw as the vendor sent it; the identity rules normalise and judge them. */
 export interface RecordIdentifiers {
+  /** The record's own id as the sync keeps it (losses, conflicts, unmatched lists): S1's agent id, Falcon's AID. */
+  recordId: string;
   serialNumbers: string[];
   macAddresses: string[];
   /** The vendor's own id for the agent or host (S1 agent UUID, Falcon AID): an admin may pin a device to it. */
-  vendorId: string;
+  vendorId: string | null;
   /** For status lines and conflicts: the host name the vendor knows. */
   name: string | null;
   /** When the agent last reported (ISO-8601), so the most recently active of several records with one serial wins. */
   lastSeenAt: string | null;
+  /** When the vendor last changed the record (ISO-8601): the tie-breaker after `lastSeenAt`. */
+  updatedAt: string | null;
 }
 
 /** A record as the sync stores it: its identifiers, its attributes, and the facts health rules read. */
@@ -123,9 +128,67 @@ export interface VendorConnectionTest {
   records: number | null;
 }
 
+export interface VendorPageRequest {
+  /** The previous page's `nextCursor`; absent or null for the first page. */
+  cursor?: string | null;
+  limit?: number;
+  signal?: AbortSignal;
+  /** Only records the vendor changed after this mark (a vendor with the `incremental` capability only). */
+  changedSince?: string;
+}
+
 /** A vendor's client, as the walk sees it. */
 export interface VendorClient<Rec> {
-  fetchPage(request: { cursor?: string | null; limit?: number; signal?: AbortSignal }): Promise<VendorPage<Rec>>;
+  fetchPage(request: VendorPageRequest): Promise<VendorPage<Rec>>;
+}
+
+/**
+ * Optional capability: the vendor can list only the records changed since a mark, so most syncs read only what
+ * changed. A mark is text that compares in time order as a string (S1: UTC with microseconds).
+ */
+export interface VendorIncremental<Rec> {
+  /** Follows one walk, page by page, and answers the newest change mark it saw (null when none). */
+  tracker(): { see(record: Rec): void; newest(): string | null };
+  /** The mark of an instant, to keep the next mark at or before the walk's start (less a margin). */
+  markAt(ms: number): string;
+}
+
+/**
+ * Optional capability: the vendor's secret is a long-lived token that expires and that postern may renew itself
+ * (S1's API token). The sources' token upkeep drives it; a vendor without it (Falcon's OAuth client renews its own
+ * short-lived tokens) is left alone.
+ */
+export interface VendorTokenRenewal<Config> {
+  /** Does the vendor accept this configuration's secret? `unknown` when it could not say (down, slow). */
+  probe(config: Config): Promise<'ok' | 'refused' | 'unknown'>;
+  /** When the secret was issued and expires (null when the vendor does not say); throws when it cannot be read. */
+  details(config: Config): Promise<{ createdAt: string | null; expiresAt: string | null }>;
+  /** A new secret for the same user; the old one may stop working at once. */
+  generate(config: Config): Promise<string>;
+  /** True when `generate` failed because the user may not renew its own secret (do not try again). */
+  isDenied(err: unknown): boolean;
+  /** Why `generate` failed, for the log. */
+  describeFailure(err: unknown): string;
+}
+
+/** What an integration stores of a vendor's configuration: its address, its one secret (sealed), and the rest. */
+export interface StoredVendorConfig {
+  baseUrl: string;
+  /** The one secret (S1's API token, Falcon's client secret): sealed at rest, write-only, shown masked. */
+  secret: string;
+  /** The scope filters some vendors take (S1 sites and accounts); empty for the others. */
+  siteIds: string[];
+  accountIds: string[];
+  /** Further plain settings (Falcon's client ID and member CID). */
+  settings: Record<string, string>;
+}
+
+/** Error codes the shared walk raises in a vendor's name (registered in lib/errors). */
+export interface VendorWalkCodes {
+  /** A full walk that ended short of the total the vendor announced. */
+  incomplete: ErrorCode;
+  /** A cursor chain that never ends. */
+  malformed: ErrorCode;
 }
 
 /** A running simulator of the vendor's API, for tests, the demo and benches. */
@@ -146,19 +209,49 @@ export interface EdrVendor<Config, Rec, Facts> {
   /** The attribute namespace (`falcon`), and the key of the device's `verification` object. */
   namespace: string;
   displayName: string;
-  /** Fields of the integration body that are secrets: sealed at rest, write-only, shown masked. */
+  /** What the vendor calls a record, plural, for status lines and messages (`agents`, `hosts`). */
+  recordNoun: string;
+  /** Fields of the integration body that are secrets: sealed at rest, write-only, shown masked. The first is the one `StoredVendorConfig.secret` holds. */
   secretFields: readonly string[];
   /** Validates and normalises the vendor part of an integration body; errors name the field (VALIDATION_FAILED). */
   parseConfig(body: Record<string, unknown>): Config;
+  /** The address as it is stored and compared (a cloud name becomes its URL); throws a 4xx naming `baseUrl`. */
+  normalizeBaseUrl(baseUrl: string): string;
+  /** True when a stored secret may be sent to `next` (same host as `stored`); otherwise it must be given again. */
+  sameHost(next: string, stored: string): boolean;
+  /** Splits a parsed configuration into what is stored, and back (with a per-request timeout for syncs). */
+  toStored(config: Config): StoredVendorConfig;
+  fromStored(stored: StoredVendorConfig, timeoutMs?: number): Config;
+  /** The stored body fields, the secret left out (what `parseConfig` reads back, with the secret, to apply a change). */
+  storedFields(stored: Omit<StoredVendorConfig, 'secret'>): Record<string, unknown>;
+  /** What the API shows of the configuration besides name and address: never the secret, at most it masked or "set". */
+  describe(stored: Omit<StoredVendorConfig, 'secret'> & { secretMasked: string }): Record<string, unknown>;
   createClient(config: Config): VendorClient<Rec>;
+  /** Present when the vendor can list only what changed since a mark. */
+  incremental?: VendorIncremental<Rec>;
+  /** Present when the vendor's secret expires and postern renews it. */
+  tokenRenewal?: VendorTokenRenewal<Config>;
+  walkCodes: VendorWalkCodes;
   /** Before saving: address, credentials, permissions. Never throws for a failing check. */
-  testConnection(config: Config): Promise<VendorConnectionTest>;
+  testConnection(config: Config, context?: { nowMs(): number }): Promise<VendorConnectionTest>;
   errors: VendorErrors;
   attributes: readonly VendorAttribute[];
-  /** Pure: a record → identifiers, attributes and facts, or why the record is skipped. */
+  /** Every key a sync may write (the table's synced rows); a sync never touches another key. */
+  syncedKeys: readonly string[];
+  /** Synced keys that change at every heartbeat: written, but not worth an audit event on their own. */
+  notAudited: readonly string[];
+  /** Pure and cheap: what identifies a record, read for every record of a walk. */
+  identify(record: Rec): RecordIdentifiers;
+  /** Pure: a record → identifiers, attributes and facts, or why the record is skipped (read for candidates only). */
   mapRecord(record: Rec): MapResult<Facts>;
+  /** The record as the vendor sent it, kept with the match for support (JSON-serialisable). */
+  recordJson(record: Rec): unknown;
   health: VendorHealth<Facts>;
   /** Page size the walk asks for. */
   pageSize: number;
   startSimulator(options?: { hostCount?: number; seed?: number | string; serials?: readonly string[] }): Promise<VendorSimulator>;
 }
+
+/** Any vendor, as the shared machinery holds them side by side (each is used only with its own values). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyEdrVendor = EdrVendor<any, any, any>;

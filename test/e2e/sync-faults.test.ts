@@ -59,7 +59,7 @@ describe.each(engines())('fault matrix on $engine', ({ newDatabaseUrl }) => {
   it.each(MATRIX)('$name → $state', async (row) => {
     const clock = new SyncClock(T0);
     sim = await startS1Simulator({ agentCount: 40, seed: 21, clock, tokens: [{ role: 'Viewer', expiresAt: null }] });
-    h = await startHarness({ databaseUrl: await newDatabaseUrl(), clock, schedule: true, sync: { random, walk: WALK, s1TimeoutMs: 150 } });
+    h = await startHarness({ databaseUrl: await newDatabaseUrl(), clock, schedule: true, sync: { random, walk: WALK, requestTimeoutMs: 150 } });
     const drive = createDriver(clock, h);
 
     // Devices whose agents sit on every page of the walk (4 pages of 10).

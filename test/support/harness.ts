@@ -13,6 +13,7 @@ import type { Clock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createPostern, type Postern, type SyncTuning } from '../../src/main.ts';
 import type { TailnetTuning } from '../../src/tailnet/index.ts';
+import type { HttpFalconClientDeps } from '../../src/vendors/index.ts';
 import type { S1ClientFactory } from '../../src/vendors/sentinelone/index.ts';
 
 export const ADMIN_TOKEN = 'pst_test_admin_token_0123456789abcdef';
@@ -34,13 +35,15 @@ export async function startHarness(options: {
   databaseUrl?: string;
   clock?: Clock;
   s1?: S1ClientFactory;
+  /** The Falcon client's seams (cloud origins pointed at simulators). */
+  falcon?: HttpFalconClientDeps;
   schedule?: boolean;
   /** With `schedule`: also run the tailnet sources' scheduler. */
   scheduleTailnets?: boolean;
   env?: Record<string, string>;
   masterKey?: string;
   authLimits?: AuthLimiterOptions;
-  /** Sync timing (backoff, walk retries, S1 timeout, token renewal), passed to createPostern. */
+  /** Sync timing (backoff, walk retries, request timeout, token renewal), passed to createPostern. */
   sync?: SyncTuning;
   /** Tailnet sync timing (Tailscale call retries, backoff), passed to createPostern. */
   tailnetTuning?: TailnetTuning;
@@ -75,6 +78,7 @@ export async function startHarness(options: {
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.s1 ? { s1: options.s1 } : {}),
+    ...(options.falcon ? { falcon: options.falcon } : {}),
     schedule: options.schedule ?? false,
     ...(options.authLimits ? { authLimits: options.authLimits } : {}),
     ...(options.sync ? { sync: options.sync } : {}),

@@ -15,10 +15,11 @@ import { decisionLogSummaries } from './0014-decision-log-summaries.ts';
 import { sealedSecrets } from './0015-sealed-secrets.ts';
 import { consoleSessions } from './0016-console-sessions.ts';
 import { reportedAgentUuid } from './0017-reported-agent-uuid.ts';
+import { integrationSettings } from './0018-integration-settings.ts';
 import type { EngineMigration } from './types.ts';
 
 /** Applied in name order, whatever order they are listed in. */
-export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk, identityProvenance, decisionLogSummaries, sealedSecrets, consoleSessions, reportedAgentUuid].sort(
+export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk, identityProvenance, decisionLogSummaries, sealedSecrets, consoleSessions, reportedAgentUuid, integrationSettings].sort(
   (a, b) => a.name.localeCompare(b.name),
 );
 export type { Engine, EngineMigration } from './types.ts';

@@ -8,20 +8,21 @@
  * `falconVendor` and the seam's types; tests beside the code import its files directly.
  */
 import type { EdrVendor } from '../types.ts';
-import { FALCON_ATTRIBUTES } from './attributes.ts';
+import { FALCON_ATTRIBUTES, FALCON_SYNCED_KEYS } from './attributes.ts';
+import { normalizeFalconBaseUrl as normalizeOrigin } from './cloud.ts';
 import { createHttpFalconClient, DEFAULT_PAGE_LIMIT, type HttpFalconClientDeps } from './client.ts';
 import { parseFalconConfig } from './config.ts';
 import { testFalconConnection } from './connection-test.ts';
 import { falconFailureClass, isFalconError, isRetryableFalconFailure } from './errors.ts';
 import { falconHealth } from './health.ts';
-import { mapFalconRecord, type FalconFacts } from './mapping.ts';
+import { identifyFalconRecord, mapFalconRecord, type FalconFacts } from './mapping.ts';
 import type { FalconClientConfig, FalconRecord } from './types.ts';
 
 export type { FalconAssessment, FalconClient, FalconClientConfig, FalconHost, FalconPage, FalconPageRequest, FalconRecord, FalconScopeCheck } from './types.ts';
 export type { FalconFacts } from './mapping.ts';
 export { FALCON_ATTRIBUTES, FALCON_ATTRIBUTE_TYPES, FALCON_SYNCED_KEYS, type FalconAttribute } from './attributes.ts';
 export { FALCON_HEALTH_REASONS, verifyFalconDevice, hostFailures, type FalconHealthCode } from './health.ts';
-export { mapFalconRecord } from './mapping.ts';
+export { mapFalconRecord, identifyFalconRecord } from './mapping.ts';
 export { createHttpFalconClient, MAX_DETAILS_IDS, ZTA_IDS_PER_CALL, DEFAULT_PAGE_LIMIT, type HttpFalconClientDeps } from './client.ts';
 export { FalconError, falconFailureClass, isFalconError, isRetryableFalconFailure, parseRateLimitRetryAfter, type FalconErrorKind } from './errors.ts';
 export { normalizeFalconBaseUrl, FALCON_CLOUDS, DEFAULT_CLOUD_ORIGINS, type CloudOrigins, type FalconCloud } from './cloud.ts';
@@ -38,6 +39,16 @@ export {
   type SimAssessment,
 } from './simulator/index.ts';
 
+/** The body fields of a Falcon integration (besides name and timing); `clientSecret` is sealed and never returned. */
+export interface FalconIntegrationFields {
+  provider: 'falcon';
+  /** The API URL or a cloud name (`us-1`, `us-2`, `eu-1`, `us-gov-1`). */
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  memberCid?: string;
+}
+
 /** Builds the Falcon vendor; `deps` reach the HTTP client (a proxy dispatcher, cloud origins for tests). */
 export function createFalconVendor(deps: HttpFalconClientDeps = {}): EdrVendor<FalconClientConfig, FalconRecord, FalconFacts> {
   const createClient = (config: FalconClientConfig) => createHttpFalconClient(config, deps);
@@ -45,9 +56,29 @@ export function createFalconVendor(deps: HttpFalconClientDeps = {}): EdrVendor<F
     provider: 'falcon',
     namespace: 'falcon',
     displayName: 'CrowdStrike Falcon',
+    recordNoun: 'hosts',
     secretFields: ['clientSecret'],
     parseConfig: (body) => parseFalconConfig(body, deps.cloudOrigins),
+    normalizeBaseUrl: (url) => normalizeOrigin(url, deps.cloudOrigins),
+    sameHost: (next, stored) => {
+      try {
+        return normalizeOrigin(next, deps.cloudOrigins) === normalizeOrigin(stored, deps.cloudOrigins);
+      } catch {
+        return false;
+      }
+    },
+    toStored: (c) => ({ baseUrl: c.baseUrl, secret: c.clientSecret, siteIds: [], accountIds: [], settings: { clientId: c.clientId, ...(c.memberCid ? { memberCid: c.memberCid } : {}) } }),
+    fromStored: (s, timeoutMs) => ({
+      baseUrl: s.baseUrl,
+      clientId: s.settings.clientId ?? '',
+      clientSecret: s.secret,
+      ...(s.settings.memberCid ? { memberCid: s.settings.memberCid } : {}),
+      ...(timeoutMs ? { timeoutMs } : {}),
+    }),
+    storedFields: (s) => ({ baseUrl: s.baseUrl, ...s.settings }),
+    describe: (s) => ({ clientId: s.settings.clientId ?? '', clientSecretSet: true, ...(s.settings.memberCid ? { memberCid: s.settings.memberCid } : {}) }),
     createClient,
+    walkCodes: { incomplete: 'FALCON_INCOMPLETE_LIST', malformed: 'FALCON_MALFORMED_RESPONSE' },
     testConnection: (config) => testFalconConnection(createClient, config, deps.cloudOrigins),
     errors: {
       failureClass: falconFailureClass,
@@ -55,7 +86,11 @@ export function createFalconVendor(deps: HttpFalconClientDeps = {}): EdrVendor<F
       isCursorRefused: (err) => isFalconError(err, 'invalid_cursor'),
     },
     attributes: FALCON_ATTRIBUTES,
+    syncedKeys: FALCON_SYNCED_KEYS,
+    notAudited: ['falcon:lastSeenAt'],
+    identify: identifyFalconRecord,
     mapRecord: mapFalconRecord,
+    recordJson: (record) => record,
     health: falconHealth,
     pageSize: DEFAULT_PAGE_LIMIT,
     async startSimulator(options = {}) {

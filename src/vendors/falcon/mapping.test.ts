@@ -76,7 +76,15 @@ describe('a Falcon record maps to typed attributes and identifiers', () => {
     expect(mapped).toEqual({
       ok: true,
       record: {
-        identifiers: { serialNumbers: ['PF3ABCDE'], macAddresses: ['42-01-0a-80-00-15'], vendorId: AID, name: 'win-000001', lastSeenAt: '2021-08-23T04:59:48.000Z' },
+        identifiers: {
+          recordId: AID,
+          serialNumbers: ['PF3ABCDE'],
+          macAddresses: ['42-01-0a-80-00-15'],
+          vendorId: AID,
+          name: 'win-000001',
+          lastSeenAt: '2021-08-23T04:59:48.000Z',
+          updatedAt: '2021-08-23T05:00:00.000Z',
+        },
         attributes: {
           'falcon:ztaScore': 81,
           'falcon:ztaScoreOS': 72,

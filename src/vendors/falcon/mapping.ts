@@ -4,7 +4,7 @@
  * send gives no attribute. A record postern cannot use is skipped with a reason, never guessed at.
  */
 import type { AttributeValue } from '../../lib/attributes.ts';
-import type { MapResult } from '../types.ts';
+import type { MapResult, RecordIdentifiers } from '../types.ts';
 import { FALCON_ATTRIBUTES, readYesNo } from './attributes.ts';
 import type { FalconRecord } from './types.ts';
 
@@ -33,15 +33,10 @@ export function mapFalconRecord(record: FalconRecord): MapResult<FalconFacts> {
     attributes[attr.key] = value;
   }
   // The host's serial first; the assessment's `system_serial_number` when the host record has none.
-  const serialNumbers: string[] = [];
-  if (host.serialNumber) serialNumbers.push(host.serialNumber);
-  const ztaSerial = assessment?.systemSerialNumber;
-  if (ztaSerial && ztaSerial !== host.serialNumber) serialNumbers.push(ztaSerial);
-  const macAddresses = host.macAddress !== null && MAC.test(host.macAddress) ? [host.macAddress] : [];
   return {
     ok: true,
     record: {
-      identifiers: { serialNumbers, macAddresses, vendorId: host.deviceId, name: host.hostname, lastSeenAt: host.lastSeen },
+      identifiers: identifyFalconRecord(record),
       attributes,
       facts: {
         lastSeenAt: host.lastSeen,
@@ -51,5 +46,25 @@ export function mapFalconRecord(record: FalconRecord): MapResult<FalconFacts> {
         ztaScore: assessment?.overall ?? null,
       },
     },
+  };
+}
+
+/** What identifies a host (cheap; read for every host of a walk): serial, MAC, and its AID (an admin may pin it). */
+export function identifyFalconRecord(record: FalconRecord): RecordIdentifiers {
+  const { host, assessment } = record;
+  // The host's serial first; the assessment's `system_serial_number` when the host record has none.
+  const serialNumbers: string[] = [];
+  if (host.serialNumber) serialNumbers.push(host.serialNumber);
+  const ztaSerial = assessment?.systemSerialNumber;
+  if (ztaSerial && ztaSerial !== host.serialNumber) serialNumbers.push(ztaSerial);
+  const macAddresses = host.macAddress !== null && MAC.test(host.macAddress) ? [host.macAddress] : [];
+  return {
+    recordId: host.deviceId,
+    serialNumbers,
+    macAddresses,
+    vendorId: host.deviceId,
+    name: host.hostname,
+    lastSeenAt: host.lastSeen,
+    updatedAt: assessment?.modifiedTime ?? host.lastSeen,
   };
 }

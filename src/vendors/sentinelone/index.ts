@@ -3,8 +3,9 @@
  * a console's API v2.1, the console-URL normaliser, and `S1Error`, the typed failure every client call rejects
  * with. The agent-page reader tolerates S1's quirks and skips (and counts) single bad records.
  *
- * Lives in the vendors module and is imported only through `vendors/index.ts` (or `vendors/core.ts`): sources (walks agents), api (integration test and URL validation), cli and main (the
- * composition root). The simulator (`startS1Simulator`, `generateAgents`, `parseFaultSpec`) is for tests, the
+ * `createSentinelOneVendor` is the vendor behind the seam (`../types.ts`) that the shared sources machinery syncs.
+ * Lives in the vendors module and is imported only through `vendors/index.ts` (or `vendors/core.ts`): the
+ * registry, api (URL validation), cli and main (the composition root). The simulator (`startS1Simulator`, `generateAgents`, `parseFaultSpec`) is for tests, the
  * demo and the `s1-simulator` command only; production paths talk to S1 through `createHttpS1Client`.
  */
 export type {
@@ -33,6 +34,11 @@ export {
   type S1FailureClass,
 } from './errors.ts';
 export { parseAgent, parseAgentPage } from './agent-schema.ts';
+export { createSentinelOneVendor, type SentinelOneVendor, type SentinelOneVendorDeps, type SentinelOneIntegrationFields } from './vendor.ts';
+export { mapAgent, identifyAgent, normalizeTimestamp, SYNCED_KEYS, type MappedAgent, type S1Facts } from './mapping.ts';
+export { SENTINELONE_ATTRIBUTES, type SentinelOneAttribute } from './attributes.ts';
+export { sentinelOneHealth } from './health.ts';
+export { testConnection as testS1Connection, type ConnectionTestResult, type ConnectionCheck } from './connection-test.ts';
 export { normalizeS1Timestamp, parseS1Timestamp } from './timestamps.ts';
 export {
   startS1Simulator,

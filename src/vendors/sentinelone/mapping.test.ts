@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { S1Agent } from '../vendors/sentinelone/index.ts';
+import type { S1Agent } from './types.ts';
 import { mapAgent, SYNCED_KEYS } from './mapping.ts';
 
 

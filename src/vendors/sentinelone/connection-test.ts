@@ -2,9 +2,10 @@
  * "Test" before saving an integration: is the URL reachable, is the token valid, does its scope see agents, and
  * when does it expire. Each check says what failed and what to do; later checks are skipped once one fails.
  */
-import type { Clock } from '../lib/clock.ts';
-import { isPosternError, PosternError } from '../lib/errors.ts';
-import { normalizeS1BaseUrl, type S1ClientFactory } from '../vendors/index.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { isPosternError, PosternError } from '../../lib/errors.ts';
+import { normalizeS1BaseUrl } from './url.ts';
+import type { S1ClientFactory } from './types.ts';
 
 export type CheckName = 'url' | 'token' | 'scope' | 'expiry';
 
@@ -19,6 +20,8 @@ export interface ConnectionTestResult {
   ok: boolean;
   baseUrl: string | null;
   checks: ConnectionCheck[];
+  /** How many agents the token's scope sees (`agents`, kept under the seam's name too). */
+  records: number | null;
   agents: number | null;
   tokenExpiresAt: string | null;
 }
@@ -28,10 +31,10 @@ const EXPIRY_WARNING_DAYS = 7;
 export async function testConnection(
   factory: S1ClientFactory,
   input: { baseUrl: string; apiToken: string; siteIds?: string[]; accountIds?: string[] },
-  clock: Clock,
+  clock: Pick<Clock, 'nowMs'>,
 ): Promise<ConnectionTestResult> {
   const checks: ConnectionCheck[] = [];
-  const result: ConnectionTestResult = { ok: false, baseUrl: null, checks, agents: null, tokenExpiresAt: null };
+  const result: ConnectionTestResult = { ok: false, baseUrl: null, checks, records: null, agents: null, tokenExpiresAt: null };
   const skip = (...names: CheckName[]) => names.forEach((name) => checks.push({ name, status: 'skipped', message: 'Skipped: an earlier check failed.' }));
   const fail = (name: CheckName, err: unknown) => {
     const e = isPosternError(err) ? err : new PosternError('INTERNAL', 'The check failed unexpectedly.');
@@ -69,6 +72,7 @@ export async function testConnection(
   try {
     const agents = await client.countAgents();
     result.agents = agents;
+    result.records = agents;
     checks.push({
       name: 'scope',
       status: agents > 0 ? 'passed' : 'warning',
