@@ -62,7 +62,7 @@ describe('POST /v1/integrations with provider falcon', () => {
     expect(error.message).toMatch(/body\.provider .*"sentinelone".*"falcon"/);
   });
 
-  it.skip('tests a Falcon configuration before saving: address, credentials and both scopes', async () => {
+  it('tests a Falcon configuration before saving: address, credentials and both scopes', async () => {
     const res = await h.request('POST', '/v1/integrations/test', { body: { ...falconBody(), name: undefined } });
     expect(res.status).toBe(200);
     expect(res.json.ok).toBe(true);

@@ -2,12 +2,12 @@
  * The EDR vendor catalogue as people and tools see it (`GET /v1/vendors`): each registered vendor's provider,
  * namespace, display name, secret fields, integration form fields, connection-check labels and hints, attribute
  * table and health reasons. The console's forms, device sections and attribute reference, and the CLI's flags, are
- * driven by it, so a vendor's labels live in one place. Built from the registry (`EDR_VENDORS`); a vendor that does
- * not (yet) carry its own presentation takes it from `vendor-presentation.ts`.
+ * driven by it, so a vendor's labels live in one place. Built from the registry (`EDR_VENDORS`), in its order; a
+ * vendor that does not (yet) carry its own presentation takes it from `vendor-presentation.ts`.
  */
 import type { AttributeType } from '../lib/attributes.ts';
 import { EDR_VENDORS } from '../vendors/index.ts';
-import { PRESENTATION_FALLBACK, UNREGISTERED_VENDORS, type VendorPresentation } from './vendor-presentation.ts';
+import { PRESENTATION_FALLBACK, type VendorPresentation } from './vendor-presentation.ts';
 
 export type { VendorField, VendorPresentation } from './vendor-presentation.ts';
 
@@ -56,13 +56,9 @@ function entry(v: RegisteredVendor): CatalogueVendor | null {
 
 let cached: CatalogueVendor[] | null = null;
 
-/** Every vendor postern can connect, registered ones first in registry order. */
+/** Every vendor postern can connect, in registry order (the console's first "Connect" button is the first's). */
 export function vendorCatalogue(): CatalogueVendor[] {
-  if (cached) return cached;
-  const registered = (EDR_VENDORS as readonly RegisteredVendor[]).map(entry).filter((v): v is CatalogueVendor => v !== null);
-  const missing = UNREGISTERED_VENDORS.filter((u) => !registered.some((r) => r.provider === u.provider));
-  // The vendor that has been there longest is listed first (the console's first "Connect" button).
-  cached = [...missing, ...registered];
+  cached ??= (EDR_VENDORS as readonly RegisteredVendor[]).map(entry).filter((v): v is CatalogueVendor => v !== null);
   return cached;
 }
 

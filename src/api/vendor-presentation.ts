@@ -2,12 +2,9 @@
  * How each EDR vendor's integration is presented: its form fields (label, hint, secret or not, the CLI flag), the
  * names of its connection checks and what to do when one fails, and what its records are called. This belongs in
  * each vendor's folder beside its attribute table (as `presentation` on the registry entry); until the registry
- * carries it, the catalogue (`vendor-catalogue.ts`) takes it from here, and SentinelOne, not registered yet, from
- * `UNREGISTERED_VENDORS`. Nothing else in api, web or cli names a vendor.
+ * carries it, the catalogue (`vendor-catalogue.ts`) takes it from here. Nothing else in api, web or cli names a
+ * vendor's words.
  */
-import { SENTINELONE_ATTRIBUTES } from '../lib/attributes.ts';
-import { VERIFICATION_REASONS } from '../devices/index.ts';
-import type { CatalogueVendor } from './vendor-catalogue.ts';
 
 /** One field of a vendor's part of the integration body. */
 export interface VendorField {
@@ -94,37 +91,3 @@ const FALCON: VendorPresentation = {
 
 /** Presentation by provider, for registered vendors that do not carry their own yet. */
 export const PRESENTATION_FALLBACK: Readonly<Record<string, VendorPresentation>> = { sentinelone: SENTINELONE, falcon: FALCON };
-
-const S1_SOURCES: Record<string, [string, string]> = {
-  'sentinelOne:operationalState': ['operationalState', '"na" when the agent is neither disabled nor damaged (healthy).'],
-  'sentinelOne:activeThreats': ['activeThreats', 'Number of active threats on the agent.'],
-  'sentinelOne:agentVersion': ['agentVersion', 'Agent version, compared as a version (23.4.10 > 23.4.9).'],
-  'sentinelOne:encryptedApplications': ['encryptedApplications', 'True when the disk is encrypted.'],
-  'sentinelOne:firewallEnabled': ['firewallEnabled', 'True when the firewall is on.'],
-  'sentinelOne:infected': ['infected', 'True when the agent reports the device as infected.'],
-  'sentinelOne:isActive': ['isActive', 'True when the agent is active.'],
-  'sentinelOne:isDecommissioned': ['isDecommissioned', 'True when the agent is decommissioned.'],
-  'sentinelOne:networkStatus': ['networkStatus', 'Network quarantine status: connected, disconnected, ...'],
-  'sentinelOne:threatRebootRequired': ['threatRebootRequired', 'True when a threat mitigation waits for a reboot.'],
-  'sentinelOne:lastActiveAt': ['lastActiveDate', 'When the agent last reported.'],
-  'sentinelOne:verified': ['derived', 'True only when every check holds, judged at each decision; otherwise the device lists the reasons.'],
-};
-
-/** Vendors the sync knows that are not in the registry yet (SentinelOne, until it moves behind the seam). */
-export const UNREGISTERED_VENDORS: readonly CatalogueVendor[] = [
-  {
-    provider: 'sentinelone',
-    namespace: 'sentinelOne',
-    displayName: 'SentinelOne',
-    secretFields: ['apiToken'],
-    ...SENTINELONE,
-    attributes: Object.entries(SENTINELONE_ATTRIBUTES).map(([key, type]) => ({
-      key,
-      type,
-      source: S1_SOURCES[key]?.[0] ?? key.split(':')[1]!,
-      description: S1_SOURCES[key]?.[1] ?? '',
-      synced: key !== 'sentinelOne:verified',
-    })),
-    healthReasons: { ...VERIFICATION_REASONS },
-  },
-];

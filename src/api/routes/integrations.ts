@@ -81,12 +81,8 @@ const params = z.strictObject({ id: idParam('int', 'an integration') });
 const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
 const syncQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional(), allowMassRemoval: z.enum(['true', 'false']).optional() });
 
-/** What the service takes: the legacy provider's body without `provider` (as before providers existed). */
-function serviceInput(body: Record<string, unknown>) {
-  if (body.provider !== LEGACY_PROVIDER) return body as never;
-  const { provider: _provider, ...input } = body;
-  return input as never;
-}
+/** What the service takes: the body as checked, `provider` included (the service hands it to that vendor). */
+const serviceInput = (body: Record<string, unknown>) => body as never;
 
 export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps & { integrations: IntegrationService }) {
   const { integrations } = deps;
