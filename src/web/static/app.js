@@ -104,6 +104,8 @@ async function render() {
 }
 
 function signOut(message) {
+  // Several answers of one page may each say the session ended; the first one signs out and keeps its notice.
+  if (!session.current && location.hash === '#/login') return;
   session.clear();
   notice = message;
   go('/login');

@@ -162,7 +162,7 @@ function rawRecordSection(vendor, deviceId) {
     loaded = true;
     try {
       const { data } = await api(`/v1/devices/${encodeURIComponent(deviceId)}/sources/${encodeURIComponent(vendor.provider)}`);
-      details.append(data.length ? h('pre', {}, JSON.stringify(data, null, 2)) : h('p', { class: 'muted' }, `No ${vendor.recordNoun} record: the device is not matched.`));
+      details.append(data.length ? h('pre', { tabindex: '0', 'aria-label': `${vendor.displayName} record` }, JSON.stringify(data, null, 2)) : h('p', { class: 'muted' }, `No ${vendor.recordNoun} record: the device is not matched.`));
     } catch (err) {
       details.append(errorBox(err));
     }
