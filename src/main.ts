@@ -213,7 +213,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
         await upkeep.afterSync(outcome);
         // Risk is never a reason for a sync to fail: a problem is logged and the next sync observes again.
         await risk.afterSync(outcome).catch((err: unknown) => logger.error({ err, integrationId: outcome.integrationId }, 'risk observation after the sync failed'));
-        // SentinelOne posture changed: tailnets that export it write the new values now, not at their next poll.
+        // EDR posture changed: tailnets that export it write the new values now, not at their next poll.
         if (outcome.ok && outcome.changedDevices > 0) await postureChanged();
       },
       onStart: upkeep.onStart,

@@ -11,7 +11,7 @@ export interface SummaryInput {
   nextSyncAt: string | null;
   warning: string | null;
   stateReason?: string | null;
-  /** What one record is called in counts (`SentinelOne agent`, `CrowdStrike Falcon host`); default `record`. */
+  /** What one record is called in counts (`CrowdStrike Falcon host`); default `record`. */
   recordName?: string;
 }
 

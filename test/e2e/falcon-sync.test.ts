@@ -62,6 +62,20 @@ describe.each(engines())('Falcon integrations sync on $engine', ({ newDatabaseUr
     expect(Object.keys(attributes).filter((k) => k.startsWith('sentinelOne:') && k !== 'sentinelOne:verified')).toEqual([]);
   });
 
+  it('edits keep the secret sealed: a new host needs the secret again, a new secret is sealed and used', async () => {
+    const { harness, sim, id } = await setUp();
+    const service = harness.postern.services.integrations;
+    await expect(service.update(id, { baseUrl: 'us-2' }, ADMIN)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('clientSecret') });
+    const renamed = await service.update(id, { name: 'Falcon prod' }, ADMIN);
+    expect(renamed).toMatchObject({ name: 'Falcon prod', clientId: sim.client.clientId, clientSecretSet: true });
+    const second = sim.state.addClient({ clientSecret: 'AnotherSecret0123456789abcdef' });
+    const moved = await service.update(id, { clientId: second.clientId, clientSecret: second.clientSecret }, ADMIN, { wait: true });
+    expect(moved).toMatchObject({ clientId: second.clientId, clientSecretSet: true, status: { state: 'ok', matches: 1 } });
+    expect(JSON.stringify(moved)).not.toContain(second.clientSecret);
+    expect(await service.testSaved(id, {})).toMatchObject({ ok: true });
+    expect((await harness.request('GET', '/v1/audit')).text).not.toContain(second.clientSecret);
+  });
+
   it('a token that stops working in the middle of the walk is renewed, and the sync completes', async () => {
     const { harness, sim, device, id } = await setUp(['expire-token:after=3:times=1']);
     const status = (await harness.request('GET', `/v1/integrations/${id}`)).json.status;

@@ -1,6 +1,6 @@
 /**
- * What went wrong talking to CrowdStrike Falcon, as a typed error, mirroring SentinelOne's failure classes so the
- * sync treats both vendors alike: a `kind` the walk acts on (retry, honour `X-RateLimit-RetryAfter`, pause on
+ * What went wrong talking to CrowdStrike Falcon, as a typed error, in the seam's failure classes so the sync
+ * treats every vendor alike: a `kind` the walk acts on (retry, honour `X-RateLimit-RetryAfter`, pause on
  * auth), a stable code from the one registry, and a message that says what to do. Messages never contain the
  * client secret or a bearer token: server text is scrubbed of both first.
  */

@@ -1,6 +1,6 @@
 /**
- * `falcon:verified` and its reasons (pure), shaped like SentinelOne's `devices/verification.ts` so the seam calls
- * both alike. A device is verified when any Falcon integration has a matched host that passes every check;
+ * `falcon:verified` and its reasons (pure), shaped as the seam's `VendorHealth` so the shared
+ * machinery calls every vendor alike. A device is verified when any Falcon integration has a matched host that passes every check;
  * otherwise each failing check is listed with a stable code. Unknown values fail their check: absence never
  * passes. The ZTA score is not a health check: how high it must be is the policy's decision (`falcon:ztaScore >=
  * 70`), as in Tailscale, Cloudflare and Twingate.

@@ -1,7 +1,7 @@
 /**
  * CrowdStrike Falcon, the second EDR vendor, as one folder behind the vendor seam (`../types.ts`): OAuth2 client
  * credentials with the cloud from `X-CS-Region`, hosts by `devices-scroll` + `entities/devices/v2`, Zero Trust
- * Assessment scores, errors classified like SentinelOne's, the `falcon:*` attribute table, mapping to identifiers
+ * Assessment scores, errors in the seam's failure classes, the `falcon:*` attribute table, mapping to identifiers
  * and attributes, health rules for `falcon:verified`, a connection test of both scopes, and a simulator.
  *
  * Who may import this folder: only `vendors/index.ts` (the registry). Everything else reaches Falcon through

@@ -8,56 +8,19 @@
  * `X-RateLimit-RetryAfter` is then now + SECONDS, as epoch seconds), `hold=MS` (`slow`). Examples:
  * `429:retry-after=1:times=1`, `500:after=2:times=1`, `expire-token:after=1:times=1`, `slow:hold=200`.
  */
-import { PosternError } from '../../../lib/errors.ts';
+import { parseFaultSpecWith, type FaultRuleOf } from '../../../lib/fault-spec.ts';
 
 export const FAULT_KINDS = ['status', 'timeout', 'slow', 'reset', 'malformed-json', 'expire-token', 'offset-expired'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-export interface FaultRule {
-  kind: FaultKind;
-  status?: number;
-  retryAfterSeconds?: number;
-  holdMs?: number;
-  path?: string;
-  afterPages?: number;
-  onRequest?: number;
-  times?: number;
-}
+/** One armed fault (the shared syntax's rule, over this simulator's kinds). */
+export type FaultRule = FaultRuleOf<Exclude<FaultKind, 'status'>>;
 
 const HELP =
   'use KIND[:option=value]…, KIND a status code or timeout, slow, reset, malformed-json, expire-token, offset-expired; options after=N, times=M, request=K, path=/…, retry-after=SECONDS, hold=MS';
 
-const specError = (spec: string, problem: string) => new PosternError('VALIDATION_FAILED', `Fault ${JSON.stringify(spec)}: ${problem}; ${HELP}.`);
-
 export function parseFaultSpec(spec: string): FaultRule {
-  const [head = '', ...options] = spec.trim().split(':');
-  let rule: FaultRule;
-  if (/^\d{3}$/.test(head)) {
-    const status = Number(head);
-    if (status < 300 || status > 599) throw specError(spec, `status ${status} is not an error status (300–599)`);
-    rule = { kind: 'status', status };
-  } else if ((FAULT_KINDS as readonly string[]).includes(head) && head !== 'status') {
-    rule = { kind: head as FaultKind };
-  } else {
-    throw specError(spec, `unknown kind ${JSON.stringify(head)}`);
-  }
-  for (const option of options) {
-    const [name = '', value = ''] = option.split('=');
-    if (name === 'path') {
-      if (!value.startsWith('/')) throw specError(spec, 'path must start with /');
-      rule.path = value;
-      continue;
-    }
-    if (!/^\d+$/.test(value)) throw specError(spec, `option ${JSON.stringify(name)} needs a whole number`);
-    const n = Number(value);
-    if (name === 'after') rule.afterPages = n;
-    else if (name === 'times' && n >= 1) rule.times = n;
-    else if (name === 'request' && n >= 1) rule.onRequest = n;
-    else if (name === 'retry-after' && rule.kind === 'status') rule.retryAfterSeconds = n;
-    else if (name === 'hold' && rule.kind === 'slow') rule.holdMs = n;
-    else throw specError(spec, `option ${JSON.stringify(option)} does not apply`);
-  }
-  return rule;
+  return parseFaultSpecWith(spec, { kinds: FAULT_KINDS.filter((k): k is Exclude<FaultKind, 'status'> => k !== 'status'), holdKind: 'slow', help: HELP });
 }
 
 interface Armed {

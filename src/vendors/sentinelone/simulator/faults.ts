@@ -13,85 +13,20 @@
  * (status only) and `hold=MS` (timeout only: answer normally after MS). Examples: `500:after=2:times=1`,
  * `429:retry-after=3`, `timeout`, `reset:after=1`, `invalid-cursor:after=1`, `revoke-token:after=2`.
  */
-import { PosternError } from '../../../lib/errors.ts';
+import { parseFaultSpecWith, type FaultRuleOf } from '../../../lib/fault-spec.ts';
 
 export const FAULT_KINDS = ['status', 'timeout', 'reset', 'malformed-json', 'invalid-cursor', 'revoke-token'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-export interface FaultRule {
-  kind: FaultKind;
-  /** For `status`: the HTTP status to answer with. */
-  status?: number;
-  /** For `status` (usually 429): the Retry-After header, in seconds. */
-  retryAfterSeconds?: number;
-  /** For `timeout`: answer normally after this long; default never (until the simulator closes). */
-  holdMs?: number;
-  /** Path prefix the rule applies to; default every path. */
-  path?: string;
-  /** The rule starts after this many successful agent pages (default 0). */
-  afterPages?: number;
-  /** The rule starts at the K-th request matching its path (1-based, default 1). */
-  onRequest?: number;
-  /** Fires this many times, then disarms (default: forever). */
-  times?: number;
-}
+/** One armed fault (the shared syntax's rule, over this simulator's kinds). */
+export type FaultRule = FaultRuleOf<Exclude<FaultKind, 'status'>>;
 
 const SPEC_HELP =
   'use KIND[:option=value]…, KIND a status code or timeout, reset, malformed-json, invalid-cursor, revoke-token; options after=N, times=M, request=K, path=/web/api/v2.1/…, retry-after=SECONDS, hold=MS (for example 500:after=2:times=1)';
 
-function specError(spec: string, problem: string): PosternError {
-  return new PosternError('VALIDATION_FAILED', `Fault ${JSON.stringify(spec)}: ${problem}; ${SPEC_HELP}.`);
-}
-
-/** Parses `500:after=2:times=1`, `429:retry-after=3`, `timeout`, `reset:after=1`, … into a rule. */
+/** Parses `500:after=2:times=1`, `429:retry-after=3`, `timeout`, `reset:after=1`, … into a rule (`lib/fault-spec`). */
 export function parseFaultSpec(spec: string): FaultRule {
-  const [head = '', ...options] = spec.trim().split(':');
-  let rule: FaultRule;
-  if (/^\d{3}$/.test(head)) {
-    const status = Number(head);
-    if (status < 300 || status > 599) throw specError(spec, `status ${status} is not an error status (300–599)`);
-    rule = { kind: 'status', status };
-  } else if ((FAULT_KINDS as readonly string[]).includes(head) && head !== 'status') {
-    rule = { kind: head as FaultKind };
-  } else {
-    throw specError(spec, `unknown kind ${JSON.stringify(head)}`);
-  }
-  for (const option of options) {
-    const eq = option.indexOf('=');
-    const name = eq < 0 ? option : option.slice(0, eq);
-    const value = eq < 0 ? '' : option.slice(eq + 1);
-    if (name === 'path') {
-      if (!value.startsWith('/')) throw specError(spec, 'path must start with /');
-      rule.path = value;
-      continue;
-    }
-    if (!/^\d+$/.test(value)) throw specError(spec, `option ${JSON.stringify(name)} needs a whole number`);
-    const n = Number(value);
-    switch (name) {
-      case 'after':
-        rule.afterPages = n;
-        break;
-      case 'times':
-        if (n < 1) throw specError(spec, 'times must be at least 1');
-        rule.times = n;
-        break;
-      case 'request':
-        if (n < 1) throw specError(spec, 'request counts from 1');
-        rule.onRequest = n;
-        break;
-      case 'retry-after':
-        if (rule.kind !== 'status') throw specError(spec, 'retry-after only applies to a status fault');
-        rule.retryAfterSeconds = n;
-        break;
-      case 'hold':
-        if (rule.kind !== 'timeout') throw specError(spec, 'hold only applies to timeout');
-        rule.holdMs = n;
-        break;
-      default:
-        throw specError(spec, `unknown option ${JSON.stringify(name)}`);
-    }
-  }
-  return rule;
+  return parseFaultSpecWith(spec, { kinds: FAULT_KINDS.filter((k): k is Exclude<FaultKind, 'status'> => k !== 'status'), holdKind: 'timeout', help: SPEC_HELP });
 }
 
 /** The rule in spec syntax, for logs and the command line. */
