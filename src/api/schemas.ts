@@ -47,11 +47,11 @@ export const pageQuery = z.strictObject({
   cursor: z.string().max(500).optional(),
 });
 
-/** A SentinelOne agent UUID, with or without its dashes (stored as 32 lower-case hex digits). */
+/** An EDR agent UUID, with or without its dashes (stored as 32 lower-case hex digits). */
 export const agentUuidField = z
   .string()
   .trim()
-  .regex(/^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$/, { message: 'must be a SentinelOne agent UUID (32 hex digits)' });
+  .regex(/^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$/, { message: 'must be an agent UUID (32 hex digits)' });
 
 /**
  * An OS name as a person would type it (`macOS`, `Windows`, `darwin`, `win32`, `GNU/Linux`, …), stored as the

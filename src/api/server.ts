@@ -25,6 +25,7 @@ import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerEnrollmentRoutes } from './routes/enrollment.ts';
 import type { DeviceLogin } from '../oidc/index.ts';
 import { registerIntegrationRoutes } from './routes/integrations.ts';
+import { registerVendorRoutes } from './routes/vendors.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -123,7 +124,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'postern', version: deps.version ?? '0.1.0', description: 'Device posture from SentinelOne, decided by policy.' },
+      info: { title: 'postern', version: deps.version ?? '0.1.0', description: 'Device posture from EDR vendors, decided by policy.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'postern_session' } } },
     },
   });
@@ -154,7 +155,8 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerIntegrationRoutes(app, { ...routeDeps, integrations: deps.integrations });
-  registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices, enrollment: deps.enrollment });
+  registerVendorRoutes(app, routeDeps);
+  registerDeviceRoutes(app, { ...routeDeps, devices: deps.devices, integrations: deps.integrations, enrollment: deps.enrollment });
   registerDeviceHistoryRoute(app, { ...routeDeps, devices: deps.devices, integrations: deps.integrations, audit: deps.audit, store: deps.store, clock: deps.clock });
   registerAdminRoutes(app, { ...routeDeps, audit: deps.audit, keys: deps.keys, store: deps.store });
   registerEnrollmentRoutes(app, {

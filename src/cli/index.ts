@@ -9,7 +9,7 @@ import { CA_FILE_HELP, consoleOutput, setProgramCaFile, type Output } from './co
 
 export function buildProgram(io: Output = consoleOutput): Command {
   const program = new Command('postern')
-    .description('Device posture from SentinelOne, decided by a tested policy, enforced by any gateway.')
+    .description('Device posture from your EDR vendors, decided by a tested policy, enforced by any gateway.')
     .version('0.1.0')
     .option('--ca-file <file>', `${CA_FILE_HELP}; applies to every command that talks to a server`)
     .showHelpAfterError();

@@ -108,7 +108,7 @@ describe('postern integrations', () => {
     expect(run.out).toContainEqual(expect.stringMatching(/^passed +token +/));
     const other = await postern('integrations', 'test', '--integration', ids.integration, '--url', 'other-tenant');
     expect(other.code).toBe(1);
-    expect(other.err).toMatch(/VALIDATION_FAILED: body\.apiToken: is needed to test a different console host/);
+    expect(other.err).toMatch(/VALIDATION_FAILED: body\.apiToken: is needed to test a different host/);
   });
 
   it('list prints one line per integration, --json the API answer', async () => {

@@ -95,13 +95,14 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
 
   it('with nothing set up, each page says what to do next, and Connect opens the dialog', async () => {
     const page = await open();
-    expect(await page.locator('.empty-title').textContent()).toBe('No SentinelOne integration yet.');
-    expect(await page.locator('.empty button.connect-empty').textContent()).toBe('Connect SentinelOne');
+    expect(await page.locator('.empty-title').textContent()).toBe('No EDR integration yet.');
+    expect(await page.locator('.empty button.connect-empty[data-provider="sentinelone"]').textContent()).toBe('Connect SentinelOne');
+    expect(await page.locator('.empty button.connect-empty[data-provider="falcon"]').textContent()).toBe('Connect CrowdStrike Falcon');
     await goTo(page, '#/policy');
     expect(await page.locator('#policy-meta .empty-title').textContent()).toBe('No policy yet: every request is denied.');
     expect(await page.locator('#policy-code').textContent()).toContain('"posture:trusted"');
     await goTo(page, '#/integrations');
-    await page.locator('.empty button.connect-empty').click();
+    await page.locator('.empty button.connect-empty[data-provider="sentinelone"]').click();
     await page.locator('dialog[open] #integration-form').waitFor();
     expect(await page.locator('dialog[open] h2').textContent()).toBe('Connect SentinelOne');
   });
@@ -113,7 +114,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     await page.locator('#int-url').fill(`${sim.url}/dashboard?tab=agents`);
     await page.locator('#int-url').blur();
     expect(await page.locator('#int-url').inputValue()).toBe(sim.url);
-    expect(await page.locator('#int-url-note').textContent()).toContain('Using the console address');
+    expect(await page.locator('#int-url-note').textContent()).toContain('Using the address');
 
     await page.locator('#int-token').fill('not-a-valid-token-0000');
     await page.locator('#int-test').click();
@@ -163,7 +164,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
     await expect.poll(() => page.locator('#test-outcome').textContent()).toBe('The connection works. Save to start syncing.');
     await page.locator('#int-url').fill('other-tenant');
     await page.locator('#int-test').click();
-    await expect.poll(() => page.locator('#test-results [role=alert]').textContent()).toContain('stored token is only sent to the host it was saved for');
+    await expect.poll(() => page.locator('#test-results [role=alert]').textContent()).toContain('is only sent to the host it was saved for');
     expect(await page.locator('#int-token').getAttribute('aria-invalid')).toBe('true');
     await page.locator('dialog[open]').getByRole('button', { name: 'Cancel' }).click();
   });
@@ -345,7 +346,7 @@ describe.skipIf(chromiumMissing !== null)('the console does the admin job in Chr
 
     await page.locator('button.remove').click();
     await page.locator('dialog[open]').getByRole('button', { name: 'Remove integration' }).click();
-    await expect.poll(() => page.locator('.empty-title').textContent()).toBe('No SentinelOne integration yet.');
+    await expect.poll(() => page.locator('.empty-title').textContent()).toBe('No EDR integration yet.');
     expect((await h.request('GET', '/v1/integrations')).json.data).toEqual([]);
     expect((await h.request('GET', `/v1/audit?action=integration.delete&target=${ids.integration}`)).json.data).toHaveLength(1);
     const attrs = (await h.request('GET', `/v1/devices/${ids.infected}`)).json.attributes;

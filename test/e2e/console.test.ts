@@ -145,9 +145,9 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     expect(shownKeys).toEqual(Object.keys(api.attributes).sort());
 
     expect(await page.locator('main').innerText()).not.toMatch(/null|undefined|NaN/);
-    expect(await page.locator('#match .agent-id').textContent()).toBe(ids.infectedAgent);
-    expect(await page.locator('#match .matched-serial').textContent()).toBe(api.match[0].serial);
-    const reasons = await page.locator('#verification li').allTextContents();
+    expect(await page.locator('#match-sentinelOne .agent-id').textContent()).toBe(ids.infectedAgent);
+    expect(await page.locator('#match-sentinelOne .matched-serial').textContent()).toBe(api.match[0].serial);
+    const reasons = await page.locator('#verification-sentinelOne li').allTextContents();
     expect(reasons).toEqual(api.verification.sentinelOne.reasons.map((r: { code: string; message: string }) => `${r.code} ${r.message}`));
     expect(reasons.some((r) => r.startsWith('INFECTED '))).toBe(true);
 
@@ -278,11 +278,11 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     const { page } = await openConsole();
     await signIn(page, ADMIN_TOKEN);
     await page.goto(`${baseUrl}/#/devices/${enrolled.json.device.id}`);
-    await page.locator('#verification').waitFor();
+    await page.locator('#verification-sentinelOne').waitFor();
     expect(await page.locator('.claimed-user').textContent()).toMatch(/^claimed@example\.com — named by the device itself/);
     expect(await page.locator('.pending-serials').textContent()).toBe('CLAIM00001');
     expect(await page.locator('.reported-addresses').textContent()).toBe('10.66.0.1');
-    expect(await page.locator('#verification li').first().getAttribute('data-code')).toBe('SERIAL_PENDING_APPROVAL');
+    expect(await page.locator('#verification-sentinelOne li').first().getAttribute('data-code')).toBe('SERIAL_PENDING_APPROVAL');
   });
   it('shows the would-deny evidence of a report-only posture and a device\'s posture exceptions', async () => {
     const policy = `{ "postures": { "posture:clean": ["sentinelOne:activeThreats == 0"] }, "reportOnlyPostures": ["posture:clean"],
@@ -341,7 +341,7 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     const banner = page.locator('.posture-loss');
     await banner.waitFor();
     expect(await banner.getAttribute('data-code')).toBe('AGENT_GONE');
-    expect(await banner.textContent()).toMatch(/Lost SentinelOne posture at .*, because its agent .* is no longer in SentinelOne's list/);
+    expect(await banner.textContent()).toMatch(/Lost posture at .*, because its agent .* is no longer in SentinelOne's list/);
     await page.goto(`${baseUrl}/#/devices/${ids.healthy}`);
     await page.locator('#exceptions').waitFor();
     expect(await page.locator('.posture-loss').count()).toBe(0);

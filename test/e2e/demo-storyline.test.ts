@@ -3,7 +3,8 @@
  * with its schedulers running) keep the healthy laptop allowed every minute, while the storyline plays: a threat
  * denies a laptop and its resolution allows it again, a silent agent goes stale and comes back, and a decommissioned
  * agent leaving SentinelOne is a posture loss that its reinstall recovers, visible in GET /v1/posture-losses and the
- * device history.
+ * device history. Its one device list shows both EDR vendors: devices covered by SentinelOne, by Falcon, or both,
+ * and Falcon's hosts keep reporting for the whole three hours.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -90,5 +91,18 @@ describe('the living demo', () => {
     const history = (await api('GET', `/v1/devices/${threatened}/history`)) as { attributes: { key: string; changes: { from: unknown; to: unknown }[] }[] };
     const threats = history.attributes.find((a) => a.key === 'sentinelOne:activeThreats')!.changes.map((c) => [c.from, c.to]);
     expect(threats).toEqual(expect.arrayContaining([[0, 1], [1, 0]]));
+
+    // One device list, both vendors: S1 only, Falcon only, and both; Falcon's hosts still report after 3 hours.
+    type Listed = { name: string; attributes: Record<string, { value: unknown }> };
+    const all = (await api('GET', '/v1/devices?limit=100')).data as Listed[];
+    // Synced values only: a vendor's `<ns>:verified` is a verdict, not a sign that the vendor covers the device.
+    const has = (d: Listed, ns: string) => Object.keys(d.attributes).some((k) => k.startsWith(`${ns}:`) && k !== `${ns}:verified`);
+    expect(all.filter((d) => has(d, 'falcon') && has(d, 'sentinelOne')).length).toBe(2);
+    expect(all.filter((d) => has(d, 'falcon') && !has(d, 'sentinelOne')).map((d) => d.name).sort()).toEqual(['grace-falcon-mbp', 'henry-falcon-pc']);
+    expect(all.filter((d) => !has(d, 'falcon') && has(d, 'sentinelOne')).length).toBeGreaterThanOrEqual(3);
+    const seen = (await api('GET', `/v1/devices/${healthy}`)).attributes['falcon:lastSeenAt'].value as string;
+    expect(clock.nowMs() - Date.parse(seen)).toBeLessThanOrEqual(2 * MINUTE);
+    const integrations = (await api('GET', '/v1/integrations')).data as { provider: string; status: { state: string } }[];
+    expect(integrations.map((i) => [i.provider, i.status.state]).sort()).toEqual([['falcon', 'ok'], ['sentinelone', 'ok']]);
   });
 });

@@ -44,9 +44,10 @@ export function registerDeviceHistoryRoute(app: FastifyInstance, deps: DeviceHis
       const now = deps.clock.nowMs();
       const stale = new Set((await deps.integrations.list()).filter((i) => isFreshnessStale({ lastSuccessfulSyncAt: i.status.lastSuccessfulSyncAt, staleAfterSeconds: i.staleAfterSeconds }, now)).map((i) => i.id));
       const current: Record<string, { value: string | number | boolean; source: string; updatedAt: string }> = { ...device.attributes };
-      const verification = device.verification?.sentinelOne;
-      if (!current['sentinelOne:verified'] && verification) {
-        current['sentinelOne:verified'] = { value: verification.verified, source: 'derived', updatedAt: new Date(now).toISOString() };
+      // Each vendor's verdict is judged now, never stored: shown as `<namespace>:verified` beside the stored values.
+      for (const [namespace, verification] of Object.entries(device.verification ?? {})) {
+        const key = `${namespace}:verified`;
+        if (!current[key]) current[key] = { value: verification.verified, source: 'derived', updatedAt: new Date(now).toISOString() };
       }
       return buildDeviceHistory({ deviceId: device.id, events, current, staleSources: stale, truncated: cursor !== null });
     },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DeviceService } from '../../devices/index.ts';
 import type { EnrollmentService } from '../../keys/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
+import { vendorCatalogue } from '../vendor-catalogue.ts';
 import { agentUuidField, idParam, ipAddress, isoTime, osName as os, pageQuery, tag, text } from '../schemas.ts';
 
 const user = z.email({ error: 'must be an email address' }).max(254);
@@ -63,7 +64,21 @@ const attributeBody = z.strictObject({
  * Only admins create devices here, with tags, user and addresses; agents enroll through POST /v1/enroll, where the
  * devices service decides what a device may say about itself.
  */
-export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { devices: DeviceService; enrollment: Pick<EnrollmentService, 'rotateDeviceTokens' | 'revokeDeviceTokens'> }) {
+const providerNames = vendorCatalogue().map((v) => v.provider) as [string, ...string[]];
+const sourceParams = z.strictObject({
+  id: idParam('dev', 'a device'),
+  provider: z.enum(providerNames, { error: `must be one of ${providerNames.join(', ')}` }),
+});
+
+/** Which vendor each integration is, for a device's records of one vendor. */
+export interface IntegrationProviders {
+  list(): Promise<{ id: string; provider: string }[]>;
+}
+
+export function registerDeviceRoutes(
+  app: FastifyInstance,
+  deps: RouteDeps & { devices: DeviceService; integrations: IntegrationProviders; enrollment: Pick<EnrollmentService, 'rotateDeviceTokens' | 'revokeDeviceTokens'> },
+) {
   const { devices, enrollment } = deps;
   const tags = ['devices'];
 
@@ -179,12 +194,16 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { d
 
   defineRoute(app, deps, {
     method: 'GET',
-    url: '/v1/devices/:id/sources/sentinelone',
-    summary: 'The matched SentinelOne agent record exactly as SentinelOne sent it, and how it matched',
+    url: '/v1/devices/:id/sources/:provider',
+    summary: "The device's matched records of one EDR vendor (provider, as GET /v1/vendors names it) exactly as the vendor sent them, and how each matched",
     tags,
     roles: READ,
-    params,
-    handler: async ({ params }) => ({ data: await devices.sources(params.id) }),
+    params: sourceParams,
+    handler: async ({ params }) => {
+      const [sources, integrations] = await Promise.all([devices.sources(params.id), deps.integrations.list()]);
+      const ofProvider = new Set(integrations.filter((i) => i.provider === params.provider).map((i) => i.id));
+      return { data: sources.filter((s) => ofProvider.has(s.integrationId)) };
+    },
   });
 
   defineRoute(app, deps, {
@@ -200,7 +219,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: RouteDeps & { d
   defineRoute(app, deps, {
     method: 'POST',
     url: '/v1/devices/:id/approve-serials',
-    summary: 'Accept the serials the device named (pendingSerials); they match SentinelOne agents from the next sync',
+    summary: "Accept the serials the device named (pendingSerials); they match EDR vendors' records from the next sync",
     tags,
     roles: ADMIN,
     params,

@@ -23,7 +23,7 @@ const facts = {
   /** The machine's MACs: kept as a claim (`reportedMacAddresses`); an admin decides which identify it. */
   macAddresses: z.array(text(64)).max(32).optional(),
   /**
-   * The local SentinelOne agent's UUID (`sentinelctl`): kept as a claim (`reportedS1AgentUuid`) until an admin
+   * The local EDR agent's UUID (as its own tool reports it): kept as a claim (`reportedS1AgentUuid`) until an admin
    * approves it, unless the enrollment key approves claims and no other device has it; null: no agent.
    */
   s1AgentUuid: agentUuidField.nullable().optional(),

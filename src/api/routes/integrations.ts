@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { isPosternError } from '../../lib/errors.ts';
+import { isPosternError, validationError } from '../../lib/errors.ts';
 import { normalizeS1BaseUrl } from '../../vendors/index.ts';
 import type { IntegrationService } from '../../sources/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam, text } from '../schemas.ts';
+import { parseInput } from '../validation.ts';
+import { LEGACY_PROVIDER, partial, registeredProviderSchemas, vendorSecret } from '../vendor-schemas.ts';
 
 const s1Id = z.string().regex(/^\d{1,19}$/, { message: 'must be a SentinelOne id (digits only)' });
 const token = z
@@ -33,67 +35,80 @@ const configFields = {
   accountIds: z.array(s1Id).max(200),
 };
 
-const createBody = z.strictObject({
-  provider: z.literal('sentinelone', { error: 'must be "sentinelone"' }),
+/** The settings every provider's integration has. */
+const commonFields = {
   name: configFields.name,
-  baseUrl: configFields.baseUrl,
-  apiToken: configFields.apiToken,
   pollIntervalSeconds: configFields.pollIntervalSeconds.optional(),
   staleAfterSeconds: configFields.staleAfterSeconds.optional(),
   agentActiveWithinSeconds: configFields.agentActiveWithinSeconds.optional(),
-  siteIds: configFields.siteIds.optional(),
-  accountIds: configFields.accountIds.optional(),
-});
+};
 
-const patchBody = z.strictObject({
-  name: configFields.name.optional(),
-  baseUrl: configFields.baseUrl.optional(),
-  apiToken: configFields.apiToken.optional(),
-  pollIntervalSeconds: configFields.pollIntervalSeconds.optional(),
-  staleAfterSeconds: configFields.staleAfterSeconds.optional(),
-  agentActiveWithinSeconds: configFields.agentActiveWithinSeconds.optional(),
-  siteIds: configFields.siteIds.optional(),
-  accountIds: configFields.accountIds.optional(),
-});
-
-const testBody = z.strictObject({
-  provider: z.literal('sentinelone').optional(),
+const s1Fields = {
   baseUrl: configFields.baseUrl,
   apiToken: configFields.apiToken,
   siteIds: configFields.siteIds.optional(),
   accountIds: configFields.accountIds.optional(),
-});
+};
 
-const testSavedBody = z
-  .strictObject({
-    baseUrl: configFields.baseUrl.optional(),
-    apiToken: configFields.apiToken.optional(),
-    siteIds: configFields.siteIds.optional(),
-    accountIds: configFields.accountIds.optional(),
-  })
-  .optional();
+const s1Create = z.strictObject({ provider: z.literal(LEGACY_PROVIDER), ...commonFields, ...s1Fields });
+const s1Patch = z.strictObject({ ...partial(commonFields), ...partial(s1Fields) });
+const s1Test = z.strictObject({ provider: z.literal(LEGACY_PROVIDER), ...s1Fields });
+
+const provider = z.string().max(40);
+const providerSchemas = registeredProviderSchemas({ commonFields, secret: vendorSecret });
+const providers = [LEGACY_PROVIDER, ...providerSchemas.map((p) => p.provider)];
+const providerError = `must be one of ${providers.map((p) => JSON.stringify(p)).join(', ')} (GET /v1/vendors lists them)`;
+
+const createBody = z.discriminatedUnion('provider', [s1Create, ...providerSchemas.map((p) => p.create)], { error: () => providerError });
+
+/**
+ * Every provider's editable fields in one object (each judged again by the schema of the integration's own
+ * provider in the handler); `provider` may be named but not changed.
+ */
+const anyFields = (shapes: z.ZodObject[]) => Object.assign({}, ...shapes.map((o) => o.shape), { baseUrl: text(500).optional() });
+const patchBody = z.strictObject({ ...anyFields([s1Patch, ...providerSchemas.map((p) => p.patch)]), provider: provider.optional() });
+
+/** Without `provider`, a test is of the first vendor postern had, as before providers existed. */
+const testBody = z.preprocess(
+  (v) => (v && typeof v === 'object' && !Array.isArray(v) && !('provider' in v) ? { ...v, provider: LEGACY_PROVIDER } : v),
+  z.discriminatedUnion('provider', [s1Test, ...providerSchemas.map((p) => p.test)], { error: () => providerError }),
+);
+
+const s1TestSaved = z.strictObject(partial(s1Fields));
+const testSavedBody = z.strictObject(anyFields([s1TestSaved, ...providerSchemas.map((p) => p.testSaved)])).optional();
 
 const params = z.strictObject({ id: idParam('int', 'an integration') });
 const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
 const syncQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional(), allowMassRemoval: z.enum(['true', 'false']).optional() });
 
+/** What the service takes: the body as checked, `provider` included (the service hands it to that vendor). */
+const serviceInput = (body: Record<string, unknown>) => body as never;
+
 export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps & { integrations: IntegrationService }) {
   const { integrations } = deps;
   const tags = ['integrations'];
 
+  /** A patch judged by the schema of the integration's own provider; `provider` itself never changes. */
+  async function checkedPatch(id: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const { provider: stored } = await integrations.get(id);
+    const { provider: asked, ...rest } = body;
+    if (asked !== undefined && asked !== stored) {
+      throw validationError('body.provider', `an integration's provider cannot change (it is ${JSON.stringify(stored)}); remove this integration and connect a new one for ${JSON.stringify(asked)}`);
+    }
+    const schema = stored === LEGACY_PROVIDER ? s1Patch : providerSchemas.find((p) => p.provider === stored)?.patch;
+    return schema ? (parseInput(schema, rest, 'body') as Record<string, unknown>) : rest;
+  }
+
   defineRoute(app, deps, {
     method: 'POST',
     url: '/v1/integrations',
-    summary: 'Add a SentinelOne integration (syncs at once; ?wait=true answers after that first sync)',
+    summary: `Add an integration of an EDR vendor (provider: ${providers.join(', ')}); it syncs at once; ?wait=true answers after that first sync`,
     tags,
     roles: ADMIN,
     body: createBody,
     query: waitQuery,
     status: 201,
-    handler: ({ body, query, by }) => {
-      const { provider: _provider, ...input } = body;
-      return integrations.create(input, by, { wait: query.wait === 'true' });
-    },
+    handler: ({ body, query, by }) => integrations.create(serviceInput(body), by, { wait: query.wait === 'true' }),
   });
 
   defineRoute(app, deps, {
@@ -108,11 +123,11 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps 
   defineRoute(app, deps, {
     method: 'POST',
     url: '/v1/integrations/test',
-    summary: 'Check a configuration before saving it: URL, token, scope, expiry',
+    summary: 'Check a configuration before saving it: address, credentials, scope (and token expiry where the vendor has one)',
     tags,
     roles: ADMIN,
     body: testBody,
-    handler: ({ body }) => integrations.test(body),
+    handler: ({ body }) => integrations.test(serviceInput(body)),
   });
 
   defineRoute(app, deps, {
@@ -134,7 +149,10 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps 
     params,
     query: waitQuery,
     body: patchBody,
-    handler: ({ params, query, body, by }) => integrations.update(params.id, body, by, { wait: query.wait === 'true' }),
+    handler: async ({ params, query, body, by }) => {
+      const patch = await checkedPatch(params.id, body);
+      return integrations.update(params.id, patch as never, by, { wait: query.wait === 'true' });
+    },
   });
 
   defineRoute(app, deps, {
@@ -163,12 +181,17 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps 
   defineRoute(app, deps, {
     method: 'POST',
     url: '/v1/integrations/:id/test',
-    summary: 'Check a saved integration with its stored token, or with changes before saving them (a new host needs apiToken)',
+    summary: 'Check a saved integration with its stored secret, or with changes before saving them (a new address needs the secret again)',
     tags,
     roles: ADMIN,
     params,
     body: testSavedBody,
-    handler: ({ params, body }) => integrations.testSaved(params.id, body ?? {}),
+    handler: async ({ params, body }) => {
+      const { provider: stored } = await integrations.get(params.id);
+      const schema = stored === LEGACY_PROVIDER ? s1TestSaved : providerSchemas.find((p) => p.provider === stored)?.testSaved;
+      const changes = schema ? parseInput(schema, body ?? {}, 'body') : (body ?? {});
+      return integrations.testSaved(params.id, changes as never);
+    },
   });
 
   defineRoute(app, deps, {

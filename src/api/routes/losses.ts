@@ -1,6 +1,6 @@
 /**
- * Posture losses: devices that lost the SentinelOne attributes their access depends on, each once per loss with
- * when and why ("lost SentinelOne posture at …, because …"), open until the device regains them.
+ * Posture losses: devices that lost the EDR attributes their access depends on, each once per loss with
+ * when and why ("lost posture at …, because …"), open until the device regains them.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -24,7 +24,7 @@ async function markDevices(losses: LossService, payload: unknown): Promise<unkno
 export function registerLossRoutes(app: FastifyInstance, deps: RouteDeps & { losses: LossService }) {
   const { losses } = deps;
 
-  // The device answers carry their standing loss, so "lost SentinelOne posture at …, because …" is on the device.
+  // The device answers carry their standing loss, so "lost posture at …, because …" is on the device.
   // A callback hook (not async): every other route passes through it without a promise.
   app.addHook('preSerialization', (request, reply, payload, done) => {
     const url = request.routeOptions.url;
@@ -35,7 +35,7 @@ export function registerLossRoutes(app: FastifyInstance, deps: RouteDeps & { los
   defineRoute(app, deps, {
     method: 'GET',
     url: '/v1/posture-losses',
-    summary: 'Devices that lost their SentinelOne posture, newest first (?open=true: only those that have not regained it)',
+    summary: 'Devices that lost their EDR posture, newest first (?open=true: only those that have not regained it)',
     tags: ['devices'],
     roles: READ,
     query: z.strictObject({

@@ -49,7 +49,7 @@ export function registerRiskRoutes(app: FastifyInstance, deps: RouteDeps & { ris
     method: 'PUT',
     url: '/v1/risk/behaviors',
     summary:
-      'Change behaviours: {"sentinelOne.threatDetected": {"enabled": true, "riskLevel": "high"}, ...}. A disabled behaviour records no new events ' +
+      `Change behaviours: {"${BEHAVIOR_IDS[0]}": {"enabled": true, "riskLevel": "high"}, ...}. A disabled behaviour records no new events ` +
       'and its events stop counting; a new level applies to every user at once. Audited.',
     tags,
     roles: ADMIN,

@@ -146,8 +146,8 @@ describe('approvals: several devices, all pending, and the review queue', () => 
     const added = await postern('integrations', 'add', '--name', 'S1', '--url', sim.url, '--api-token', sim.token);
     expect(added.code, added.err.join('\n')).toBe(0);
     const shown = await postern('devices', 'show', id);
-    expect(shown.out, JSON.stringify((await h.request('GET', `/v1/devices/${id}`)).json.match)).toContainEqual(expect.stringMatching(/^ {2}matched by serial DUPL00000001 to agent \S+ of int_\w+$/));
-    expect(shown.out).toContainEqual(expect.stringMatching(/^ {4}conflict: 1 more agent shares it \(\S+\); the most recently active one is used$/));
+    expect(shown.out, JSON.stringify((await h.request('GET', `/v1/devices/${id}`)).json.match)).toContainEqual(expect.stringMatching(/^ {2}matched by serial DUPL00000001 to record \S+ of int_\w+$/));
+    expect(shown.out).toContainEqual(expect.stringMatching(/^ {4}conflict: 1 more record shares it \(\S+\); the most recently active one is used$/));
     const queue = await postern('devices', 'review');
     expect(queue.out).toContainEqual(expect.stringMatching(/^ {2}conflict: serial DUPL00000001 is on 2 agents of int_\w+; /));
   });

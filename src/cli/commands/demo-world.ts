@@ -1,8 +1,8 @@
 /**
  * The demo's world, shared by `postern demo` and its tests: postern, an in-process SentinelOne simulator whose fleet
  * keeps living (agents report, and a storyline plays: a threat comes and goes, an agent goes silent and comes back,
- * one is decommissioned and reinstalled), a Tailscale simulator, and the seeded integration, tailnet, devices and
- * policy. Everything runs on one clock: the real one, a faster one (`--speed N`), or a test's fake one.
+ * one is decommissioned and reinstalled), a CrowdStrike Falcon simulator covering some of the same devices and two
+ * of its own (`demo-falcon.ts`), a Tailscale simulator, and the seeded integrations, tailnet, devices and policy. Everything runs on one clock: the real one, a faster one (`--speed N`), or a test's fake one.
  */
 import type { Config } from '../../config/index.ts';
 import type { DeviceInput } from '../../devices/index.ts';
@@ -12,6 +12,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { createPostern, type Postern } from '../../main.ts';
 import { startFleetLife, startS1Simulator, type FleetLife, type S1Simulator, type SimAgentRecord, type StoryCast, type StoryStep } from '../../vendors/index.ts';
 import { startTailscaleSimulator, type TailscaleSimulator } from '../../tailnet/index.ts';
+import { DEMO_FALCON_INTEGRATION, FALCON_ONLY_DEVICES, startFalconSide, type FalconSide } from './demo-falcon.ts';
 
 export const DEMO_INTEGRATION = 'Demo SentinelOne (simulator)';
 export const DEMO_TAILNET = 'Demo tailnet (simulator)';
@@ -140,6 +141,7 @@ export function fasterClock(speed: number, realNow: () => number = Date.now): Cl
 export interface Demo {
   postern: Postern;
   sim: S1Simulator;
+  falcon: FalconSide;
   tailnetSim: TailscaleSimulator;
   life: FleetLife;
   url: string;
@@ -161,20 +163,28 @@ export async function startDemo(o: StartDemoOptions): Promise<Demo> {
   const clock = o.clock;
   const sim = await startS1Simulator({ agentCount: DEMO_AGENTS, seed: DEMO_SEED, tokens: [{ role: 'Admin', expiresAt: null }], ...(clock ? { clock } : {}) });
   const agents = sim.state.listAgents();
-  const { healthy, cast } = demoCast(agents);
+  const { healthy, cast, castAgents } = demoCast(agents);
   const demoSerials = demoDevices(agents).flatMap((d) => d.serialNumbers ?? []);
   const tailnetSim = await startTailscaleSimulator({ nodeCount: DEMO_TAILNET_NODES, seed: DEMO_SEED, serials: tailnetSerials(agents, demoSerials) });
   alignTailnetNodes(tailnetSim, agents);
+  // Falcon covers the healthy laptop and the threat laptop too (both vendors), and two laptops of its own.
+  const covered = [
+    ...castAgents.slice(0, 2).map((a) => ({ name: String(a.computerName), serial: String(a.serialNumber) })),
+    ...FALCON_ONLY_DEVICES.map((d) => ({ name: d.name, serial: d.serialNumbers![0]! })),
+  ];
+  const falcon = await startFalconSide(covered, clock ?? systemClock);
   // A full sync every 10 minutes (not daily): agents that leave the 60-agent fleet are seen within minutes.
   const postern = await createPostern({ config: o.config, sync: { fullSyncEveryMs: 10 * 60_000 }, ...(clock ? { clock } : {}), ...(o.logger ? { logger: o.logger } : {}) });
   // The fleet lives from now on: heartbeats and the storyline, on the demo's clock.
   const life = startFleetLife({ state: sim.state, clock: clock ?? systemClock, cast, ...(o.onStep ? { onStep: o.onStep } : {}) });
   const url = await postern.listen();
   await seed(postern, sim);
+  await seedFalcon(postern, falcon);
   await seedTailnet(postern, tailnetSim);
   return {
     postern,
     sim,
+    falcon,
     tailnetSim,
     life,
     url,
@@ -183,13 +193,28 @@ export async function startDemo(o: StartDemoOptions): Promise<Demo> {
     async close() {
       life.stop();
       await postern.close();
+      falcon.stop();
       await sim.close();
+      await falcon.sim.close();
       await tailnetSim.close();
     },
   };
 }
 
-/** The demo tailnet: nodes imported as devices, matched to SentinelOne, posture exported back. */
+/** The Falcon-only laptops (once) and the Falcon integration, pointed at this run's simulator. */
+async function seedFalcon(postern: Postern, falcon: FalconSide): Promise<void> {
+  const { devices, integrations } = postern.services;
+  for (const device of FALCON_ONLY_DEVICES) {
+    const found = await devices.list(1, null, { search: device.serialNumbers![0]! });
+    if (found.data.length === 0) await devices.create(device, by);
+  }
+  const demo = (await integrations.list()).find((i) => i.name === DEMO_FALCON_INTEGRATION);
+  const { provider: _provider, ...fields } = falcon.fields;
+  if (demo) await integrations.update(demo.id, fields, by, { wait: true });
+  else await integrations.create({ name: DEMO_FALCON_INTEGRATION, ...falcon.fields, pollIntervalSeconds: 60 }, by, { wait: true });
+}
+
+/** The demo tailnet: nodes imported as devices, matched to the EDR vendors, posture exported back. */
 async function seedTailnet(postern: Postern, tailnetSim: TailscaleSimulator): Promise<void> {
   const { tailnets, integrations } = postern.services;
   const existing = (await tailnets.list()).find((t) => t.name === DEMO_TAILNET);
@@ -197,7 +222,7 @@ async function seedTailnet(postern: Postern, tailnetSim: TailscaleSimulator): Pr
   const tailnet = existing
     ? await tailnets.update(existing.id, config, by, { wait: true })
     : await tailnets.create({ name: DEMO_TAILNET, tailnet: '-', ...config, pollIntervalSeconds: 60, export: { attributes: DEMO_EXPORT, expirySeconds: 3600 } }, by, { wait: true });
-  // The imported devices match SentinelOne at the integration's next sync; run it now, then export the result.
+  // The imported devices match the EDR vendors at each integration's next sync; run them now, then export the result.
   for (const i of await integrations.list()) await integrations.syncNow(i.id, { wait: true });
   await tailnets.syncNow(tailnet.id, { wait: true });
 }

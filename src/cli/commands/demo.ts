@@ -1,6 +1,7 @@
 /**
  * `postern demo` (what `npm start` runs): the service plus an in-process SentinelOne simulator whose fleet keeps
- * reporting and plays a short storyline, a demo integration, a demo tailnet and demo devices, so a newcomer sees
+ * reporting and plays a short storyline, a CrowdStrike Falcon simulator covering some of the same devices, a demo
+ * integration of each, a demo tailnet and demo devices, so a newcomer sees
  * synced posture within seconds and losses and recoveries within minutes (`--speed N` plays it N times faster).
  */
 import type { Command } from 'commander';
@@ -9,6 +10,7 @@ import { generateKey } from '../../keys/index.ts';
 import { PosternError } from '../../lib/errors.ts';
 import { STORY_MINUTES } from '../../vendors/index.ts';
 import { runUntilSignal } from '../process.ts';
+import { DEMO_FALCON_INTEGRATION } from './demo-falcon.ts';
 import { DEMO_INTEGRATION, DEMO_TAILNET, fasterClock, startDemo } from './demo-world.ts';
 
 /** `--speed`: 1 (real time) up to 600 (a two-hour storyline round in 12 seconds). */
@@ -24,7 +26,7 @@ export function parseSpeed(text: string | undefined): number {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('Run postern with a living SentinelOne simulator, a demo integration, tailnet and devices (what `npm start` runs).')
+    .description('Run postern with living SentinelOne and CrowdStrike Falcon simulators, their demo integrations, a tailnet and devices (what `npm start` runs).')
     .option('--port <port>', 'port to listen on (POSTERN_PORT, default 8080)')
     .option('--database-url <url>', 'database (POSTERN_DATABASE_URL, default sqlite:./data/demo.db)')
     .option('--speed <n>', 'run the demo clock (and its storyline) N times faster, e.g. 30 for a walkthrough', '1')
@@ -43,9 +45,11 @@ export function registerDemoCommand(program: Command): void {
         ...(clock ? { clock } : {}),
         onStep: (step, agentId, atMs) => say(`[demo ${new Date(atMs).toISOString().slice(11, 19)}] ${step.says} (agent ${agentId})`),
       });
-      const { postern, sim, tailnetSim, url } = demo;
+      const { postern, sim, falcon, tailnetSim, url } = demo;
       const tailnetStatus = (await postern.services.tailnets.list()).find((t) => t.name === DEMO_TAILNET)?.status;
-      const status = (await postern.services.integrations.list()).find((i) => i.name === DEMO_INTEGRATION)?.status;
+      const all = await postern.services.integrations.list();
+      const status = all.find((i) => i.name === DEMO_INTEGRATION)?.status;
+      const falconStatus = all.find((i) => i.name === DEMO_FALCON_INTEGRATION)?.status;
       const round = STORY_MINUTES / speed;
       say(
         [
@@ -54,6 +58,8 @@ export function registerDemoCommand(program: Command): void {
           `  admin token:  ${adminToken}${config.adminToken ? ' (from POSTERN_ADMIN_TOKEN)' : ''}`,
           `  simulator:    ${sim.url} (${sim.state.agentCount} SentinelOne agents, reporting every minute)`,
           `  integration:  ${status?.summary ?? 'not synced yet'}`,
+          `  falcon:       ${falcon.sim.url} (${falcon.sim.state.hosts.length} CrowdStrike Falcon hosts; some devices have both vendors, two only Falcon)`,
+          `  integration:  ${falconStatus?.summary ?? 'not synced yet'}`,
           `  tailscale:    ${tailnetSim.url} (Tailscale API simulator, ${tailnetSim.state.nodes.size} nodes)`,
           `  tailnet:      ${tailnetStatus?.summary ?? 'not synced yet'}`,
           `  storyline:    every ${round >= 1 ? `${Math.round(round)} minutes` : `${Math.round(round * 60)} seconds`}${speed === 1 ? '' : ` (demo clock ${speed}× faster)`}: a threat comes and goes, an agent goes silent and comes back, one is decommissioned; watch Losses and each device's timeline`,

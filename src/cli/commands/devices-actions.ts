@@ -35,7 +35,7 @@ export interface ReviewItem {
   claimedUser: string | null;
   pendingSerials: string[];
   reportedMacs: string[];
-  /** The SentinelOne agent UUID the device's agent reported, not yet matched on (approved with its serials). */
+  /** The EDR agent UUID the device's agent reported, not yet matched on (approved with its serials). */
   reportedAgentUuid: string | null;
   conflicts: { integrationId: string; agentId: string; serial: string; conflictAgentIds: string[] }[];
 }
@@ -127,7 +127,7 @@ export function registerDeviceActionCommands(devices: Command, io: Output = cons
     .option('--serial <serial>', 'serial number (repeatable; replaces the list, approved as given)', collect)
     .option('--address <ip>', 'IP address (repeatable; replaces the list)', collect)
     .option('--mac <mac>', 'MAC address matched when no serial can be (repeatable; replaces the list)', collect)
-    .option('--agent-uuid <uuid>', 'SentinelOne agent UUID matched when neither serial nor MAC can be ("none" clears it)')
+    .option('--agent-uuid <uuid>', 'EDR agent UUID matched when neither serial nor MAC can be ("none" clears it)')
     .option('--user <email>', "the device's user")
     .option('--no-user', 'clear the user')
     .option('--tag <tag>', 'tag:<name> (repeatable; replaces the list)', collect)
@@ -156,7 +156,7 @@ export function registerDeviceActionCommands(devices: Command, io: Output = cons
     );
 
   const approvals: [ApproveKind, string, string][] = [
-    ['serials', 'approve-serials', 'Accept the serials devices named; they match SentinelOne agents from the next sync'],
+    ['serials', 'approve-serials', "Accept the serials devices named; they match EDR vendors' records from the next sync"],
     ['user', 'approve-user', 'Accept the user devices claimed (claimedUser) as their user'],
     ['macs', 'approve-macs', "Accept the MAC addresses devices' agents reported; they match agents without a usable serial from the next sync"],
   ];
@@ -213,7 +213,7 @@ export function registerDeviceActionCommands(devices: Command, io: Output = cons
             io.out(`  conflict: serial ${c.serial} is on ${c.conflictAgentIds.length + 1} agents of ${c.integrationId}; ${c.agentId} (most recently active) is used, not ${c.conflictAgentIds.join(', ')}`);
           }
         }
-        if (doApprove) io.out(`Approved pending claims on ${approvedIds.length} device${approvedIds.length === 1 ? '' : 's'}${failed.length ? `; ${failed.length} failed` : ''}; conflicts stay until the duplicate agents are removed in SentinelOne.`);
+        if (doApprove) io.out(`Approved pending claims on ${approvedIds.length} device${approvedIds.length === 1 ? '' : 's'}${failed.length ? `; ${failed.length} failed` : ''}; conflicts stay until the duplicate records are removed in the EDR console.`);
         else if (queue.some((i) => i.claimedUser || i.pendingSerials.length || i.reportedMacs.length || i.reportedAgentUuid)) io.out('Approve them all with `postern devices review --approve`, or one by one with the commands shown.');
       }),
     );

@@ -1,55 +1,51 @@
 /**
- * `postern integrations edit <id>`: change an integration's name, console URL, API token (re-token a paused one),
- * poll interval, staleness or scope. A change that needs a sync starts one; `--wait` follows it like
- * `integrations sync --wait` and exits 1 unless it ends ok. `postern integrations unmatched <id>`: the agents of
- * the last full sync that matched no device, and why.
+ * `postern integrations edit <id>`: change an integration's name, its vendor's settings (address, credentials, a
+ * new secret for a paused one, scope), poll interval or staleness; its provider never changes. A change that needs
+ * a sync starts one; `--wait` follows it like `integrations sync --wait` and exits 1 unless it ends ok.
+ * `postern integrations unmatched <id>`: the records of the last full sync that matched no device, and why.
  */
 import type { Command } from 'commander';
 import { printIntegration } from './inventory.ts';
 import { callApiOrThrow, consoleOutput, type Output } from './remote.ts';
 import { clientAction, clientCommand, columns, type ClientFlags } from './client-action.ts';
 import { followSync, type IntegrationStatusView } from './sync-progress.ts';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { addVendorFlags, loadCatalogue, vendorByProvider, vendorFields } from './vendor-flags.ts';
 
 type EditFlags = ClientFlags & {
+  provider?: string;
   name?: string;
-  url?: string;
-  apiToken?: string;
   pollInterval?: number;
   staleAfter?: number;
-  site?: string[];
-  account?: string[];
   allSites?: boolean;
   wait?: boolean;
 };
 
 export function registerIntegrationEditCommand(integrations: Command, io: Output = consoleOutput): void {
-  clientCommand(integrations, 'edit', 'Change an integration: name, URL, API token (--api-token re-tokens a paused one), interval, staleness, scope')
+  addVendorFlags(clientCommand(integrations, 'edit', "Change an integration: name, its vendor's settings (a new secret re-enables a paused one; a new address needs the secret again), interval, staleness"))
     .argument('<id>', 'integration id (int_…)')
     .option('--name <name>', 'a name for people')
-    .option('--url <url>', 'console URL or bare subdomain (a new host needs --api-token too)')
-    .option('--api-token <token>', 'a new API token')
     .option('--poll-interval <seconds>', 'seconds between syncs (60–86400)', Number)
     .option('--stale-after <seconds>', 'seconds after the last successful sync when attributes stop counting', Number)
-    .option('--site <id>', 'limit to a SentinelOne site (repeatable; replaces the list)', collect)
-    .option('--account <id>', 'limit to a SentinelOne account (repeatable; replaces the list)', collect)
     .option('--all-sites', 'clear the site and account limits')
     .option('--wait', 'follow the sync the change starts; exit status 1 unless it ends ok')
     .action(
       clientAction(io, async (remote, flags, id: string) => {
         const f = flags as EditFlags;
+        const [catalogue, saved] = await Promise.all([loadCatalogue(remote), callApiOrThrow<{ provider?: string }>(remote, 'GET', `/v1/integrations/${encodeURIComponent(id)}`)]);
+        const vendor = vendorByProvider(catalogue, saved.provider ?? catalogue[0]!.provider);
+        const own = vendorFields(vendor, f, { partial: true });
         const patch = {
+          // Named only to be refused by the server when it differs: a provider never changes.
+          ...(f.provider !== undefined ? { provider: f.provider } : {}),
           ...(f.name !== undefined ? { name: f.name } : {}),
-          ...(f.url !== undefined ? { baseUrl: f.url } : {}),
-          ...(f.apiToken !== undefined ? { apiToken: f.apiToken } : {}),
           ...(f.pollInterval !== undefined ? { pollIntervalSeconds: f.pollInterval } : {}),
           ...(f.staleAfter !== undefined ? { staleAfterSeconds: f.staleAfter } : {}),
           ...(f.allSites ? { siteIds: [], accountIds: [] } : {}),
-          ...(f.site ? { siteIds: f.site } : {}),
-          ...(f.account ? { accountIds: f.account } : {}),
+          ...own,
         };
-        if (Object.keys(patch).length === 0) throw new Error('Nothing to change: pass at least one of --name, --url, --api-token, --poll-interval, --stale-after, --site, --account, --all-sites.');
+        if (Object.keys(patch).length === 0) {
+          throw new Error(`Nothing to change: pass at least one of --name, --poll-interval, --stale-after, ${vendor.fields.map((x) => x.flag).join(', ')}.`);
+        }
         let view = await callApiOrThrow<IntegrationStatusView>(remote, 'PATCH', `/v1/integrations/${encodeURIComponent(id)}`, patch);
         if (f.wait) {
           view = await followSync(remote, id, io, { tty: process.stdout.isTTY === true, quiet: flags.json === true });
@@ -75,7 +71,7 @@ const WHY: Record<UnmatchedAgentView['reason'], string> = {
 };
 
 export function registerUnmatchedAgentsCommand(integrations: Command, io: Output = consoleOutput): void {
-  clientCommand(integrations, 'unmatched', 'Agents of the last full sync that matched no device, and what to do about each')
+  clientCommand(integrations, 'unmatched', 'Records (agents, hosts) of the last full sync that matched no device, and what to do about each')
     .argument('<id>', 'integration id (int_…)')
     .option('--reason <code>', 'only agents with this reason: NO_SERIAL, PLACEHOLDER_SERIAL or NO_DEVICE')
     .action(

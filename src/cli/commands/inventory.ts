@@ -4,12 +4,14 @@
  */
 import type { Command } from 'commander';
 import { normalizeSerial } from '../../devices/index.ts';
-import { columns, listPages, pageOptions, type PageFlags } from './client-action.ts';
+import { collect, columns, listPages, pageOptions, type PageFlags } from './client-action.ts';
 import { addRemoteOptions, callApiOrThrow, cliText, consoleOutput, remoteOptions, type Output, type RemoteOptions } from './remote.ts';
 import { followSync } from './sync-progress.ts';
+import { addVendorFlags, loadCatalogue, vendorByProvider, vendorFields } from './vendor-flags.ts';
 
 interface IntegrationView {
   id: string;
+  provider?: string;
   name: string;
   baseUrl: string;
   status: { state: string; summary: string; lastError: { code: string; message: string } | null };
@@ -31,22 +33,20 @@ export interface DeviceView {
   conflicts?: { code: string; serial: string; source: string; deviceId: string | null; message: string }[];
   tags: string[];
   attributes: Record<string, { value: unknown; source: string }>;
-  verification: { sentinelOne: { verified: boolean; reasons: { code: string; message: string }[] } };
-  match?: { integrationId: string; agentId: string; serial: string; matchedBy: string; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
+  /** Per vendor namespace: verified or the failing checks. */
+  verification: Record<string, { verified: boolean; reasons: { code: string; message: string }[] }>;
+  match?: { provider?: string; integrationId: string; agentId: string; serial: string; matchedBy: string; conflictAgentIds: string[]; suppliesAttributes: boolean }[];
 }
 
 type Flags = { server?: string; token?: string; json?: boolean };
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 export function printIntegration(i: IntegrationView, io: Output): void {
-  io.out(`${i.id}  ${i.name}  [${i.status.state}]  ${i.baseUrl}`);
+  io.out(`${i.id}  ${i.name}  [${i.status.state}]  ${i.provider ? `${i.provider}  ` : ''}${i.baseUrl}`);
   io.out(`  ${i.status.summary}`);
   if (i.status.lastError) io.out(`  last error: ${i.status.lastError.code}: ${cliText(i.status.lastError.message)}`);
 }
 
 export function printDevice(d: DeviceView, io: Output): void {
-  const v = d.verification.sentinelOne;
   const pending = new Set(d.pendingSerials ?? []);
   // A serial waiting for approval is listed once, under "awaiting approval", not among the serials that match.
   const serials = d.serialNumbers.filter((s) => !pending.has(normalizeSerial(s)));
@@ -56,16 +56,18 @@ export function printDevice(d: DeviceView, io: Output): void {
   if (pending.size) io.out(`  awaiting approval (postern devices approve-serials ${d.id}): ${[...pending].join(', ')}`);
   const macs = (d.reportedMacAddresses ?? []).filter((m) => !(d.macAddresses ?? []).includes(m));
   if (macs.length) io.out(`  MACs reported, not matched until approved (postern devices approve-macs ${d.id}): ${macs.join(', ')}`);
-  if (d.s1AgentUuid) io.out(`  SentinelOne agent UUID: ${d.s1AgentUuid}`);
+  if (d.s1AgentUuid) io.out(`  pinned agent UUID: ${d.s1AgentUuid}`);
   if (d.reportedS1AgentUuid) io.out(`  agent UUID reported, not matched until approved (postern devices approve-serials ${d.id}): ${d.reportedS1AgentUuid}`);
   for (const c of d.conflicts ?? []) io.out(`  conflict on ${c.serial} (${c.source}): ${c.code}: ${c.message}`);
   if (d.claimedUser) io.out(`  claims user ${d.claimedUser} (not used until: postern devices approve-user ${d.id})`);
   for (const m of d.match ?? []) {
-    io.out(`  matched by ${m.matchedBy} ${m.serial} to agent ${m.agentId} of ${m.integrationId}${m.suppliesAttributes ? '' : ' (another integration supplies the attributes)'}`);
-    if (m.conflictAgentIds.length) io.out(`    conflict: ${m.conflictAgentIds.length} more agent${m.conflictAgentIds.length === 1 ? ' shares' : 's share'} it (${m.conflictAgentIds.join(', ')}); the most recently active one is used`);
+    io.out(`  matched by ${m.matchedBy} ${m.serial} to ${m.provider ? `${m.provider} ` : ''}record ${m.agentId} of ${m.integrationId}${m.suppliesAttributes ? '' : ' (another integration supplies the attributes)'}`);
+    if (m.conflictAgentIds.length) io.out(`    conflict: ${m.conflictAgentIds.length} more record${m.conflictAgentIds.length === 1 ? ' shares' : 's share'} it (${m.conflictAgentIds.join(', ')}); the most recently active one is used`);
   }
-  io.out(`  SentinelOne: ${v.verified ? 'verified' : 'NOT verified'}`);
-  for (const r of v.reasons) io.out(`    ${r.code}: ${cliText(r.message).replace('postern devices approve-serials DEVICE', `postern devices approve-serials ${d.id}`)}`);
+  for (const [namespace, v] of Object.entries(d.verification)) {
+    io.out(`  ${namespace}: ${v.verified ? 'verified' : 'NOT verified'}`);
+    for (const r of v.reasons) io.out(`    ${r.code}: ${cliText(r.message).replace('postern devices approve-serials DEVICE', `postern devices approve-serials ${d.id}`)}`);
+  }
   for (const [key, attr] of Object.entries(d.attributes)) io.out(`  ${key} = ${JSON.stringify(attr.value)}  (${attr.source})`);
 }
 
@@ -78,7 +80,7 @@ function action<A extends unknown[]>(io: Output, run: (remote: RemoteOptions, fl
 }
 
 export function registerInventoryCommands(program: Command, io: Output = consoleOutput): void {
-  const integrations = program.command('integrations').description('SentinelOne integrations');
+  const integrations = program.command('integrations').description('EDR vendor integrations');
   const devices = program.command('devices').description('The device inventory');
   const cmd = (parent: Command, name: string, description: string) => addRemoteOptions(parent.command(name).description(description)).option('--json', 'print the API answer as JSON');
 
@@ -92,54 +94,56 @@ export function registerInventoryCommands(program: Command, io: Output = console
     }),
   );
 
-  const config = (c: Command) =>
-    c
-      .option('--site <id>', 'limit to a SentinelOne site (repeatable)', collect)
-      .option('--account <id>', 'limit to a SentinelOne account (repeatable)', collect);
+  cmd(integrations, 'vendors', 'List the EDR vendors this server connects, with the flags each takes').action(
+    action(io, async (remote, flags) => {
+      const catalogue = await loadCatalogue(remote);
+      if (flags.json) return catalogue;
+      for (const v of catalogue) {
+        io.out(`${v.provider}  ${v.displayName}  (attributes ${v.namespace}:*)`);
+        for (const f of v.fields) io.out(`  ${f.flag}${f.kind === 'secret' ? ` | ${f.flag}-file${f.env ? ` | env ${f.env}` : ''}` : ''}${f.required ? '' : ' (optional)'}  ${f.label}: ${f.hint}`);
+      }
+    }),
+  );
 
-  config(cmd(integrations, 'test', 'Check a console URL and API token before saving them, or a saved integration (--integration)'))
-    .option('--url <url>', 'console URL or bare subdomain')
-    .option('--api-token <token>', 'API token of a SentinelOne service user (env S1_API_TOKEN)')
-    .option('--integration <id>', 'test a saved integration with its stored token (plus any --url, --site, --account given)')
+  addVendorFlags(cmd(integrations, 'test', 'Check a configuration before saving it (--provider and its flags), or a saved integration (--integration)'))
+    .option('--integration <id>', 'test a saved integration with its stored secret (plus any of its flags given)')
     .action(
       action(io, async (remote, flags) => {
-        const f = flags as Flags & { url?: string; apiToken?: string; integration?: string; site?: string[]; account?: string[] };
-        const scope = { ...(f.site ? { siteIds: f.site } : {}), ...(f.account ? { accountIds: f.account } : {}) };
+        const f = flags as Flags & { provider?: string; integration?: string };
+        const catalogue = await loadCatalogue(remote);
         let path = '/v1/integrations/test';
         let body: Record<string, unknown>;
         if (f.integration) {
           path = `/v1/integrations/${encodeURIComponent(f.integration)}/test`;
-          body = { ...(f.url ? { baseUrl: f.url } : {}), ...(f.apiToken ? { apiToken: f.apiToken } : {}), ...scope };
+          const saved = await callApiOrThrow<IntegrationView>(remote, 'GET', `/v1/integrations/${encodeURIComponent(f.integration)}`);
+          body = vendorFields(vendorByProvider(catalogue, saved.provider ?? catalogue[0]!.provider), f, { partial: true });
         } else {
-          const apiToken = f.apiToken ?? process.env.S1_API_TOKEN;
-          if (!f.url || !apiToken) throw new Error('Pass --url and --api-token (or S1_API_TOKEN), or --integration <id> to test a saved integration.');
-          body = { baseUrl: f.url, apiToken, siteIds: f.site ?? [], accountIds: f.account ?? [] };
+          const vendor = vendorByProvider(catalogue, f.provider ?? catalogue[0]!.provider);
+          body = { provider: vendor.provider, ...vendorFields(vendor, f) };
         }
         const result = await callApiOrThrow<{ ok: boolean; checks: { name: string; status: string; message: string }[] }>(remote, 'POST', path, body);
         if (!result.ok) process.exitCode = 1;
         if (flags.json) return result;
-        for (const c of result.checks) io.out(`${c.status.padEnd(8)} ${c.name.padEnd(7)} ${c.message}`);
+        const width = Math.max(7, ...result.checks.map((c) => c.name.length));
+        for (const c of result.checks) io.out(`${c.status.padEnd(8)} ${c.name.padEnd(width)} ${c.message}`);
       }),
     );
 
-  config(cmd(integrations, 'add', 'Add a SentinelOne integration and wait for its first sync (with progress)'))
+  addVendorFlags(cmd(integrations, 'add', 'Add an integration of an EDR vendor (--provider) and wait for its first sync (with progress)'))
     .requiredOption('--name <name>', 'a name for people')
-    .requiredOption('--url <url>', 'console URL or bare subdomain')
-    .requiredOption('--api-token <token>', 'API token of a SentinelOne service user (env S1_API_TOKEN)', process.env.S1_API_TOKEN)
     .option('--poll-interval <seconds>', 'seconds between syncs (60–86400, default 900)', Number)
     .option('--stale-after <seconds>', 'attributes stop satisfying postures this long after the last successful sync (default 3600)', Number)
     .action(
       action(io, async (remote, flags) => {
-        const f = flags as Flags & { name: string; url: string; apiToken: string; pollInterval?: number; staleAfter?: number; site?: string[]; account?: string[] };
+        const f = flags as Flags & { provider?: string; name: string; pollInterval?: number; staleAfter?: number };
+        const catalogue = await loadCatalogue(remote);
+        const vendor = vendorByProvider(catalogue, f.provider ?? catalogue[0]!.provider);
         const created = await callApiOrThrow<IntegrationView>(remote, 'POST', '/v1/integrations', {
-          provider: 'sentinelone',
+          provider: vendor.provider,
           name: f.name,
-          baseUrl: f.url,
-          apiToken: f.apiToken,
+          ...vendorFields(vendor, f),
           ...(f.pollInterval ? { pollIntervalSeconds: f.pollInterval } : {}),
           ...(f.staleAfter ? { staleAfterSeconds: f.staleAfter } : {}),
-          ...(f.site ? { siteIds: f.site } : {}),
-          ...(f.account ? { accountIds: f.account } : {}),
         });
         const view = await followSync(remote, created.id, io, { tty: process.stdout.isTTY === true, quiet: flags.json === true });
         if (view.status.state !== 'ok') process.exitCode = 1;
@@ -164,13 +168,15 @@ export function registerInventoryCommands(program: Command, io: Output = console
       }),
     );
 
-  cmd(integrations, 'remove', 'Remove an integration, its stored token and the attributes it wrote (devices stay)')
+  cmd(integrations, 'remove', 'Remove an integration, its stored secret and the attributes it wrote (devices stay)')
     .argument('<id>', 'integration id (int_…)')
     .action(
       action(io, async (remote, flags, id: string) => {
+        const [catalogue, saved] = await Promise.all([loadCatalogue(remote), callApiOrThrow<IntegrationView>(remote, 'GET', `/v1/integrations/${encodeURIComponent(id)}`)]);
         await callApiOrThrow(remote, 'DELETE', `/v1/integrations/${encodeURIComponent(id)}`);
         if (flags.json) return { removed: id };
-        io.out(`Removed ${id}, its stored API token and the sentinelOne:* attributes it wrote; the devices stay.`);
+        const vendor = catalogue.find((v) => v.provider === saved.provider) ?? catalogue[0];
+        io.out(`Removed ${id}, its stored secret and the ${vendor ? `${vendor.namespace}:* ` : ''}attributes it wrote; the devices stay.`);
       }),
     );
 
@@ -184,7 +190,15 @@ export function registerInventoryCommands(program: Command, io: Output = console
           query: only,
           again: `postern devices list${only ? ' --awaiting-approval' : ''}`,
           empty: only ? 'No device waits for approval.' : 'No devices yet: add one with `postern devices add`, or enroll one with `postern agent report`.',
-          rows: (page) => [['ID', 'NAME', 'USER', 'SENTINELONE'], ...page.map((d) => [d.id, d.name, d.user ?? '', d.verification.sentinelOne.verified ? 'verified' : d.verification.sentinelOne.reasons.map((r) => r.code).join(',')])],
+          rows: (page) => {
+            // One column per vendor namespace the devices carry a verdict for.
+            const namespaces = [...new Set(page.flatMap((d) => Object.keys(d.verification)))];
+            const verdict = (d: DeviceView, ns: string) => {
+              const v = d.verification[ns];
+              return !v ? '' : v.verified ? 'verified' : v.reasons.map((r) => r.code).join(',');
+            };
+            return [['ID', 'NAME', 'USER', ...namespaces.map((ns) => ns.toUpperCase())], ...page.map((d) => [d.id, d.name, d.user ?? '', ...namespaces.map((ns) => verdict(d, ns))])];
+          },
         });
       }),
     );

@@ -1,5 +1,5 @@
 /**
- * Follows a running sync until it ends, showing agents fetched out of SentinelOne's total: a progress bar on a
+ * Follows a running sync until it ends, showing records fetched out of the vendor's total: a progress bar on a
  * terminal, plain `syncing: fetched N of M agents` lines otherwise (logs, CI, pipes), each only when it changed and
  * once something was fetched.
  * Answers the integration as it stands after the sync.

@@ -64,7 +64,7 @@ export function registerTailnetCommands(program: Command, io: Output = consoleOu
     .option('--oauth-client-id <id>', 'OAuth client ID (instead of an API key)')
     .option('--oauth-client-secret <secret>', 'OAuth client secret (env TAILSCALE_OAUTH_CLIENT_SECRET)', process.env.TAILSCALE_OAUTH_CLIENT_SECRET)
     .option('--url <url>', 'Tailscale API URL (default https://api.tailscale.com)')
-    .option('--export <attribute>', 'postern attribute to write to Tailscale, e.g. sentinelOne:verified (repeatable)', collect)
+    .option('--export <attribute>', 'postern attribute to write to Tailscale, e.g. <vendor>:verified (repeatable; GET /v1/vendors lists them)', collect)
     .option('--expiry <seconds>', 'expiry of exported values, so Tailscale drops them if postern stops', Number)
     .option('--poll-interval <seconds>', 'seconds between syncs (60–86400, default 300)', Number)
     .action(

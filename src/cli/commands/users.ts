@@ -85,7 +85,7 @@ export function registerUserCommands(program: Command, io: Output = consoleOutpu
   addRemoteOptions(
     risk
       .command('set')
-      .argument('<behavior>', 'e.g. sentinelOne.agentSilent')
+      .argument('<behavior>', 'a behaviour id, as `postern risk behaviors` lists them')
       .description('Change one behaviour (audited)')
       .option('--level <level>', 'low, medium or high')
       .option('--enable', 'record events of this behaviour')

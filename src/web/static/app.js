@@ -5,6 +5,7 @@
  */
 import { loadSession, logout, session, whenSessionEnds } from './api.js';
 import { accessPage } from './pages/access.js';
+import { attributesPage } from './pages/attributes.js';
 import { reviewPage } from './pages/review.js';
 import { errorBox, h } from './dom.js';
 import { takeFlash } from './forms.js';
@@ -29,6 +30,7 @@ const ROUTES = [
   { pattern: /^\/audit$/, section: 'audit', page: auditPage },
   { pattern: /^\/decisions$/, section: 'decisions', page: decisionsPage },
   { pattern: /^\/policy$/, section: 'policy', page: policyPage },
+  { pattern: /^\/attributes$/, section: 'attributes', page: attributesPage },
   { pattern: /^\/users$/, section: 'users', page: usersPage },
   { pattern: /^\/users\/([^/]+)$/, section: 'users', page: userPage },
 ];
@@ -102,6 +104,8 @@ async function render() {
 }
 
 function signOut(message) {
+  // Several answers of one page may each say the session ended; the first one signs out and keeps its notice.
+  if (!session.current && location.hash === '#/login') return;
   session.clear();
   notice = message;
   go('/login');

@@ -70,7 +70,7 @@ export function deviceDialog({ existing = null, onSaved }) {
       h('div', { class: 'field-row' }, field('dev-os', 'OS', fields.os, 'macos, windows, linux, ios, android…'), field('dev-os-version', 'OS version', fields.osVersion)),
       h('datalist', { id: 'dev-os-choices' }, OS_CHOICES.map((o) => h('option', { value: o }))),
       field('dev-user', 'User', fields.user, 'The email address of the person the device belongs to.'),
-      field('dev-serials', 'Serial numbers', fields.serialNumbers, 'Comma-separated; SentinelOne agents are matched by serial.'),
+      field('dev-serials', 'Serial numbers', fields.serialNumbers, 'Comma-separated; EDR records are matched by serial.'),
       field('dev-macs', 'MAC addresses', fields.macAddresses, 'Comma-separated, like 3c:22:fb:12:34:56; used when an agent has no usable serial.'),
       field('dev-addresses', 'IP addresses', fields.addresses, 'Comma-separated; gateways find the device by the address it connects from.'),
       field('dev-tags', 'Tags', fields.tags, 'Comma-separated, each like tag:laptop.'),

@@ -4,16 +4,19 @@
  */
 import { api } from '../api.js';
 import { ago, append, badge, errorBox, h, showValue, time } from '../dom.js';
+import { loadVendors } from '../vendors.js';
 
-/** Shown first, in this order: the signals posture usually depends on. */
-const FIRST = ['sentinelOne:verified', 'sentinelOne:activeThreats', 'sentinelOne:infected', 'sentinelOne:operationalState', 'sentinelOne:isActive', 'sentinelOne:isDecommissioned', 'sentinelOne:threatRebootRequired'];
+/** Shown first: each vendor's verdict, then its attributes in its table's order (the signals posture depends on). */
+const firstKeys = (vendors) => [...vendors.flatMap((v) => v.attributes.filter((a) => !a.synced).map((a) => a.key)), ...vendors.flatMap((v) => v.attributes.filter((a) => a.synced).map((a) => a.key))];
 
 const shown = (v) => (v === null ? h('span', { class: 'muted' }, 'none') : h('code', {}, showValue(v)));
 
 export async function historySection(deviceId) {
   const section = h('section', { class: 'card', id: 'history', 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'History'));
   let history;
+  let FIRST = [];
   try {
+    FIRST = firstKeys(await loadVendors().catch(() => []));
     history = await api(`/v1/devices/${encodeURIComponent(deviceId)}/history`);
   } catch (err) {
     section.append(errorBox(err));

@@ -1,7 +1,7 @@
 /**
- * One device: its record, why it is or is not verified (each failing check's code and message), how it was
- * matched (agent id, serial, conflicting agents), every attribute with its type, source and time, and the agent
- * record exactly as SentinelOne sent it.
+ * One device: its record; for each connected EDR vendor, why it is or is not verified (each failing check's code
+ * and message), how it was matched (record id, serial, conflicting records) and the record exactly as the vendor
+ * sent it; every attribute with its type, source and time. Vendor words come from the catalogue (`vendors.js`).
  */
 import { api } from '../api.js';
 import { append, code, consoleWords, errorBox, facts, h, route, scrollBox, showValue, time, verifiedMark } from '../dom.js';
@@ -10,13 +10,12 @@ import { conflictList, deviceActions, exceptionsCard } from './device-actions.js
 import { flash } from '../forms.js';
 import { postureLossBanner } from './rollout.js';
 import { userRiskLevel } from './users.js';
-
-/** Attribute types the value's JSON type alone does not tell. */
-const DECLARED_TYPES = { 'sentinelOne:agentVersion': 'version', 'sentinelOne:lastActiveAt': 'timestamp' };
+import { declaredTypes, loadVendors, shownVendors } from '../vendors.js';
 
 export async function devicePage(view, { match, go, isAdmin }) {
   const id = decodeURIComponent(match[1]);
-  const [device, integrations, history, lossBanner] = await Promise.all([
+  const [vendors, device, integrations, history, lossBanner] = await Promise.all([
+    loadVendors(),
     api(`/v1/devices/${encodeURIComponent(id)}`),
     api('/v1/integrations').then((r) => r.data, () => []),
     historySection(id),
@@ -25,6 +24,10 @@ export async function devicePage(view, { match, go, isAdmin }) {
   const reload = () => go(`/devices/${encodeURIComponent(id)}`);
   const exceptions = await exceptionsCard(device, { isAdmin, reload });
   const names = new Map(integrations.map((i) => [i.id, i.name]));
+  const providerOf = new Map(integrations.map((i) => [i.id, i.provider]));
+  // Every vendor with an integration or a verdict on this device, each with its own sections.
+  const shown = shownVendors(vendors, integrations);
+  for (const v of vendors) if (!shown.includes(v) && device.verification?.[v.namespace]) shown.push(v);
   document.title = `${device.name} · postern`;
 
   // `append` skips the sections a device or a role does not have (native append would print them as "null").
@@ -43,7 +46,7 @@ export async function devicePage(view, { match, go, isAdmin }) {
       ['Addresses', list(device.addresses)],
       ...(device.macAddresses?.length ? [['MAC addresses', list(device.macAddresses)]] : []),
       ...(device.reportedMacAddresses?.length ? [['MACs reported, not set', h('span', { class: 'reported-macs' }, list(device.reportedMacAddresses))]] : []),
-      ...(device.s1AgentUuid ? [['SentinelOne agent UUID', h('code', { class: 'agent-uuid' }, device.s1AgentUuid)]] : []),
+      ...(device.s1AgentUuid ? [['Pinned agent UUID', h('code', { class: 'agent-uuid' }, device.s1AgentUuid)]] : []),
       ...(device.reportedS1AgentUuid ? [['Agent UUID reported, not set', h('code', { class: 'reported-agent-uuid' }, device.reportedS1AgentUuid)]] : []),
       ...(device.reportedAddresses?.length ? [['Reported, not observed', h('span', { class: 'reported-addresses' }, list(device.reportedAddresses))]] : []),
       ['Tags', list(device.tags)],
@@ -52,12 +55,12 @@ export async function devicePage(view, { match, go, isAdmin }) {
     h('p', { class: 'links' }, h('a', { href: route('/audit', { target: device.id }) }, 'Audit events'), ' · ', h('a', { href: route('/decisions', { device: device.id }) }, 'Decisions')),
     conflictsSection(device, { isAdmin, reload }),
     isAdmin ? deviceActions(device, { reload, go }) : null,
-    verificationSection(device.verification?.sentinelOne),
-    matchSection(device.match ?? [], names),
+    shown.map((v) => verificationSection(v, device.verification?.[v.namespace])),
+    shown.map((v) => matchSection(v, (device.match ?? []).filter((m) => (m.provider ?? providerOf.get(m.integrationId)) === v.provider), names)),
     exceptions,
-    attributesSection(device.attributes ?? {}, names),
+    attributesSection(device.attributes ?? {}, names, declaredTypes(vendors)),
     history,
-    rawRecordSection(device.id),
+    shown.map((v) => rawRecordSection(v, device.id)),
   ]);
 }
 
@@ -78,38 +81,41 @@ function conflictsSection(device, { isAdmin, reload }) {
 
 const list = (items) => (items.length ? items.join(', ') : '—');
 
-function verificationSection(verification = { verified: false, reasons: [] }) {
+function verificationSection(vendor, verification = { verified: false, reasons: [] }) {
   return h(
     'section',
-    { class: 'card', id: 'verification' },
-    h('h2', {}, verifiedMark(verification.verified), verification.verified ? ' Verified by SentinelOne' : ' Not verified by SentinelOne'),
+    { class: 'card verification-card', id: `verification-${vendor.namespace}`, 'data-vendor': vendor.namespace },
+    h('h2', {}, verifiedMark(verification.verified), verification.verified ? ` Verified by ${vendor.displayName}` : ` Not verified by ${vendor.displayName}`),
     verification.reasons.length
       ? h('ul', { class: 'reasons' }, verification.reasons.map((r) => h('li', { 'data-code': r.code }, code(r.code), ' ', consoleWords(r.message))))
       : h('p', { class: 'muted' }, 'Every check holds.'),
   );
 }
 
-function matchSection(matches, names) {
-  const title = h('h2', {}, 'SentinelOne match');
-  if (matches.length === 0) return h('section', { class: 'card', id: 'match' }, title, h('p', { class: 'muted' }, 'No SentinelOne agent matched this device.'));
+function matchSection(vendor, matches, names) {
+  const noun = vendor.recordNoun;
+  const Noun = noun.charAt(0).toUpperCase() + noun.slice(1);
+  const title = h('h2', {}, `${vendor.displayName} match`);
+  const props = { class: 'card match-card', id: `match-${vendor.namespace}`, 'data-vendor': vendor.namespace };
+  if (matches.length === 0) return h('section', props, title, h('p', { class: 'muted' }, `No ${vendor.displayName} ${noun} matched this device.`));
   return h(
     'section',
-    { class: 'card', id: 'match' },
+    props,
     title,
     matches.map((m) =>
       facts([
         ['Integration', names.get(m.integrationId) ?? m.integrationId],
-        ['Agent id', h('code', { class: 'agent-id' }, m.agentId)],
+        [`${Noun} id`, h('code', { class: 'agent-id' }, m.agentId)],
         m.matchedBy === 'mac'
           ? ['Matched MAC', h('code', { class: 'matched-mac', 'data-matched-by': 'mac' }, m.serial)]
           : ['Matched serial', h('code', { class: 'matched-serial' }, m.serial)],
         ...(matches.length > 1
-          ? [['Supplies the attributes', m.suppliesAttributes ? 'yes: its agent was active most recently' : 'no: another integration\'s agent was active more recently']]
+          ? [['Supplies the attributes', m.suppliesAttributes ? `yes: its ${noun} was active most recently` : `no: another integration's ${noun} was active more recently`]]
           : []),
         [
           'Conflicts',
           m.conflictAgentIds.length
-            ? h('span', { class: 'conflicts' }, `${m.conflictAgentIds.length} other agent(s) report this serial; the most recently active won: `, m.conflictAgentIds.map((a, i) => [i ? ', ' : '', h('code', {}, a)]))
+            ? h('span', { class: 'conflicts' }, `${m.conflictAgentIds.length} other ${noun}(s) report this serial; the most recently active won: `, m.conflictAgentIds.map((a, i) => [i ? ', ' : '', h('code', {}, a)]))
             : 'none',
         ],
       ]),
@@ -117,7 +123,7 @@ function matchSection(matches, names) {
   );
 }
 
-function attributesSection(attributes, names) {
+function attributesSection(attributes, names, types) {
   const keys = Object.keys(attributes).sort();
   const source = (s) => (s === 'node' ? 'device record' : (names.get(s) ?? s));
   const rows = keys.map((key) => {
@@ -127,7 +133,7 @@ function attributesSection(attributes, names) {
       { 'data-key': key },
       h('td', { 'data-label': 'Attribute' }, h('code', {}, key)),
       h('td', { class: 'value', 'data-label': 'Value' }, showValue(a.value)),
-      h('td', { 'data-label': 'Type' }, DECLARED_TYPES[key] ?? (a.value === null ? 'null' : typeof a.value)),
+      h('td', { 'data-label': 'Type' }, types[key] ?? (a.value === null ? 'null' : typeof a.value)),
       h('td', { 'data-label': 'Source' }, source(a.source)),
       h('td', { 'data-label': 'Updated' }, time(a.updatedAt), a.expiresAt ? h('div', { class: 'muted' }, 'expires ', time(a.expiresAt)) : null),
     );
@@ -148,15 +154,15 @@ function attributesSection(attributes, names) {
   );
 }
 
-function rawRecordSection(deviceId) {
-  const details = h('details', { class: 'card raw' }, h('summary', {}, 'The agent record as SentinelOne sent it'));
+function rawRecordSection(vendor, deviceId) {
+  const details = h('details', { class: 'card raw', 'data-vendor': vendor.namespace }, h('summary', {}, `The ${vendor.recordNoun} record as ${vendor.displayName} sent it`));
   let loaded = false;
   details.addEventListener('toggle', async () => {
     if (!details.open || loaded) return;
     loaded = true;
     try {
-      const { data } = await api(`/v1/devices/${encodeURIComponent(deviceId)}/sources/sentinelone`);
-      details.append(data.length ? h('pre', {}, JSON.stringify(data, null, 2)) : h('p', { class: 'muted' }, 'No agent record: the device is not matched.'));
+      const { data } = await api(`/v1/devices/${encodeURIComponent(deviceId)}/sources/${encodeURIComponent(vendor.provider)}`);
+      details.append(data.length ? h('pre', { tabindex: '0', 'aria-label': `${vendor.displayName} record` }, JSON.stringify(data, null, 2)) : h('p', { class: 'muted' }, `No ${vendor.recordNoun} record: the device is not matched.`));
     } catch (err) {
       details.append(errorBox(err));
     }

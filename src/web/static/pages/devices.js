@@ -1,5 +1,6 @@
 /**
- * Devices: who they belong to, their tags, and whether SentinelOne verifies them (with the failing checks' codes).
+ * Devices: who they belong to, their tags, and whether each connected EDR vendor verifies them (with the failing
+ * checks' codes), one column per vendor.
  * Read a page at a time (Load more) and searched on the server (`?q=`: name, user or tag containing the text, or
  * that serial), so 50,000 devices stay usable; "Awaiting approval only" asks for the devices with something to
  * approve. Admins add devices here.
@@ -8,11 +9,14 @@ import { api } from '../api.js';
 import { code, emptyState, errorBox, h, route, scrollBox, verifiedMark } from '../dom.js';
 import { field, flash, input } from '../forms.js';
 import { deviceDialog } from './device-form.js';
+import { loadVendors, shownVendors } from '../vendors.js';
 
 const PAGE_SIZE = 200;
 
 export async function devicesPage(view, { go, isAdmin, params }) {
   document.title = 'Devices · postern';
+  const [vendors, integrations] = await Promise.all([loadVendors(), api('/v1/integrations').then((r) => r.data, () => [])]);
+  const shown = shownVendors(vendors, integrations);
   const count = h('p', { class: 'muted', id: 'device-count' });
   const awaiting = params.get('awaitingApproval') === 'true';
   const search = params.get('q') ?? '';
@@ -40,7 +44,7 @@ export async function devicesPage(view, { go, isAdmin, params }) {
   const table = h(
     'table',
     { class: 'devices clickable stack' },
-    h('thead', {}, h('tr', {}, ['Name', 'User', 'OS', 'Tags', 'SentinelOne'].map((label) => h('th', { scope: 'col' }, label)))),
+    h('thead', {}, h('tr', {}, ['Name', 'User', 'OS', 'Tags', ...shown.map((v) => v.displayName)].map((label) => h('th', { scope: 'col' }, label)))),
     body,
   );
   const more = h('div', { class: 'more' });
@@ -49,9 +53,9 @@ export async function devicesPage(view, { go, isAdmin, params }) {
   async function load(cursor) {
     const page = await api('/v1/devices', { query: { limit: PAGE_SIZE, cursor, q: search || undefined, awaitingApproval: awaiting ? 'true' : undefined } });
     loaded.push(...page.data);
-    for (const device of page.data) body.append(deviceRow(device, go));
-    const verified = loaded.filter((d) => d.verification?.sentinelOne?.verified).length;
-    count.textContent = `${loaded.length} device${loaded.length === 1 ? '' : 's'}${page.nextCursor ? ' so far' : ''}, ${verified} verified by SentinelOne.`;
+    for (const device of page.data) body.append(deviceRow(device, shown, go));
+    const verified = shown.map((v) => `${loaded.filter((d) => d.verification?.[v.namespace]?.verified).length} verified by ${v.displayName}`);
+    count.textContent = `${loaded.length} device${loaded.length === 1 ? '' : 's'}${page.nextCursor ? ' so far' : ''}, ${verified.join(', ')}.`;
     more.replaceChildren(page.nextCursor ? loadMoreButton(() => load(page.nextCursor), more) : '');
   }
 
@@ -65,8 +69,8 @@ export async function devicesPage(view, { go, isAdmin, params }) {
         : emptyState(
             'No devices yet.',
             isAdmin
-              ? 'Press "Add device", or create an enrollment key under Access and run the agent with it on a machine. SentinelOne agents are matched to devices by serial number.'
-              : 'An admin adds devices here, or enrolls machines with an enrollment key. SentinelOne agents are matched to devices by serial number.',
+              ? 'Press "Add device", or create an enrollment key under Access and run the agent with it on a machine. EDR records are matched to devices by serial number.'
+              : 'An admin adds devices here, or enrolls machines with an enrollment key. EDR records are matched to devices by serial number.',
           ),
     );
     return;
@@ -88,8 +92,7 @@ export function loadMoreButton(loadNext, where) {
   return button;
 }
 
-function deviceRow(device, go) {
-  const verification = device.verification?.sentinelOne ?? { verified: false, reasons: [] };
+function deviceRow(device, shown, go) {
   const href = route(`/devices/${encodeURIComponent(device.id)}`);
   const row = h(
     'tr',
@@ -98,12 +101,15 @@ function deviceRow(device, go) {
     h('td', { 'data-label': 'User' }, device.user ?? h('span', { class: 'muted' }, '—')),
     h('td', { 'data-label': 'OS' }, [device.os, device.osVersion].filter(Boolean).join(' ')),
     h('td', { 'data-label': 'Tags' }, device.tags.map((t) => h('span', { class: 'tag' }, t))),
-    h(
-      'td',
-      { class: 'verification', 'data-label': 'SentinelOne' },
-      verifiedMark(verification.verified),
-      verification.verified ? ' Verified' : verification.reasons.map((r) => [' ', code(r.code, r.message)]),
-    ),
+    shown.map((v) => {
+      const verification = device.verification?.[v.namespace] ?? { verified: false, reasons: [] };
+      return h(
+        'td',
+        { class: 'verification', 'data-vendor': v.namespace, 'data-label': v.displayName },
+        verifiedMark(verification.verified),
+        verification.verified ? ' Verified' : verification.reasons.map((r) => [' ', code(r.code, r.message)]),
+      );
+    }),
   );
   row.addEventListener('click', (event) => {
     if (!event.target.closest('a')) go(href.slice(1));

@@ -1,35 +1,21 @@
 /**
- * The "Connect SentinelOne" and "Edit" dialogs: console URL (full URL, one pasted from the browser's address bar,
- * or the bare subdomain), API token, poll interval, staleness and scope. "Test" runs POST /v1/integrations/test
- * and shows each check with what to do when it fails; "Save" creates or changes the integration. Editing a paused
- * integration opens on "Replace token".
+ * The "Connect <vendor>" and "Edit" dialogs, built from the vendor's fields in the catalogue (`GET /v1/vendors`):
+ * its address, credentials and scope fields, then poll interval and (where the vendor has one) staleness. "Test"
+ * runs POST /v1/integrations/test and shows each check with what to do when it fails; "Save" creates or changes
+ * the integration. Secrets are write-only: editing keeps the stored one unless a new one is typed. Editing a paused
+ * integration opens on "Replace" of its secret.
  */
 import { api } from '../api.js';
 import { openDialog } from '../dialog.js';
 import { errorBox, h, replace } from '../dom.js';
 import { formatDuration, parseDuration } from '../duration.js';
+import { inSentence } from '../vendors.js';
 
-const CHECK_LABEL = { url: 'Console reachable', token: 'API token valid', scope: 'Scope sees agents', expiry: 'Token expiry' };
 const MARK = { passed: '✓', failed: '✗', warning: '!', skipped: '–' };
 
-/** What to do when a check fails or warns, by error code first, then by check. */
-const HINT_BY_CODE = {
-  S1_URL_INVALID: 'Type the console address, for example acme.sentinelone.net, or just the subdomain acme.',
-  S1_UNREACHABLE: 'Check the address, and that this server can reach it (DNS, proxy, firewall).',
-  S1_TIMEOUT: 'The console did not answer in time; check the address and the network path from this server.',
-  S1_AUTH_FAILED: 'In SentinelOne open Settings › Users › Service Users, generate a new API token for the service user (Viewer is enough) and paste it here.',
-  S1_FORBIDDEN: "The token's user may not read agents: give the service user at least the Viewer role on the account or site.",
-};
-const HINT_BY_CHECK = {
-  url: 'Check the console address: it is the part of your browser address up to .sentinelone.net.',
-  token: 'Paste the API token of a SentinelOne service user; tokens are shown once when generated.',
-  scope: "Check the service user's scope, and the site and account ids below (leave them empty to use everything the token sees).",
-  expiry: 'Generate a new token in SentinelOne before this date and use "Replace token" here; with an Admin service user postern renews it by itself.',
-};
-
 /**
- * A URL pasted from the browser's address bar (`acme.sentinelone.net/dashboard?x` with its scheme) is reduced to the
- * console's address; anything else is left for the server to judge.
+ * A URL pasted from the browser's address bar (`acme.example.net/dashboard?x` with its scheme) is reduced to its origin (the
+ * API path of a console URL is kept); anything else (a bare name, a cloud name) is left for the server to judge.
  */
 export function consoleAddress(typed) {
   const text = typed.trim();
@@ -49,31 +35,55 @@ function field(id, label, input, hint) {
   return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null);
 }
 
-/** Opens the dialog. `existing`: the integration to edit (else a new one). `onSaved(view)` after a save. */
-export function integrationDialog({ existing = null, replaceToken = false, onSaved }) {
-  const title = existing ? (replaceToken ? `Replace the API token of ${existing.name}` : `Edit ${existing.name}`) : 'Connect SentinelOne';
+/** `int-url` for the address (as before vendors had their own fields), `int-<field>` for the rest. */
+const inputId = (f) => (f.name === 'baseUrl' ? 'int-url' : f.kind === 'secret' && f.name === 'apiToken' ? 'int-token' : `int-${f.name}`);
+
+/**
+ * Opens the dialog. `vendor`: the catalogue entry; `existing`: the integration to edit (else a new one);
+ * `replaceToken`: open on a new secret; `onSaved(view)` after a save.
+ */
+export function integrationDialog({ vendor, existing = null, replaceToken = false, onSaved }) {
+  const secret = vendor.fields.find((f) => f.kind === 'secret');
+  const title = existing ? (replaceToken ? `Replace the ${inSentence(secret?.label ?? 'secret')} of ${existing.name}` : `Edit ${existing.name}`) : `Connect ${vendor.displayName}`;
   return openDialog(title, (close) => {
-    const input = (id, props) => h('input', { id, name: id, ...props });
-    const name = input('int-name', { type: 'text', required: true, value: existing?.name ?? 'SentinelOne', autocomplete: 'off' });
-    const url = input('int-url', { type: 'text', required: true, value: existing?.baseUrl ?? '', placeholder: 'acme.sentinelone.net or acme', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'int-url-hint' });
-    const token = input('int-token', { type: 'password', required: !existing, autocomplete: 'off', spellcheck: 'false', placeholder: existing ? `keep ${existing.apiTokenMasked}` : 'API token', 'aria-describedby': 'int-token-hint' });
-    const poll = input('int-poll', { type: 'text', required: true, value: formatDuration(existing?.pollIntervalSeconds ?? 900), autocomplete: 'off', 'aria-describedby': 'int-poll-hint' });
-    const stale = input('int-stale', { type: 'text', required: true, value: formatDuration(existing?.staleAfterSeconds ?? 3600), autocomplete: 'off', 'aria-describedby': 'int-stale-hint' });
-    const sites = input('int-sites', { type: 'text', value: (existing?.siteIds ?? []).join(', '), placeholder: 'all sites', autocomplete: 'off', 'aria-describedby': 'int-sites-hint' });
-    const accounts = input('int-accounts', { type: 'text', value: (existing?.accountIds ?? []).join(', '), placeholder: 'all accounts', autocomplete: 'off', 'aria-describedby': 'int-accounts-hint' });
+    const input = (id, props) => h('input', { id, name: id, autocomplete: 'off', ...props });
+    const masked = existing && vendor.maskedField ? existing[vendor.maskedField] : null;
+    const name = input('int-name', { type: 'text', required: true, value: existing?.name ?? vendor.displayName });
+    const inputs = new Map(
+      vendor.fields.map((f) => {
+        const id = inputId(f);
+        const value = f.kind === 'secret' ? '' : f.kind === 'list' ? (existing?.[f.name] ?? []).join(', ') : (existing?.[f.name] ?? '');
+        const required = f.kind === 'secret' ? f.required && !existing : f.required;
+        const placeholder = f.kind === 'secret' && existing ? (masked ? `keep ${masked}` : 'keep the stored secret') : f.placeholder;
+        return [f.name, input(id, { type: f.kind === 'secret' ? 'password' : 'text', required, value, placeholder, spellcheck: 'false', 'aria-describedby': `${id}-hint`, 'data-field': f.name })];
+      }),
+    );
+    const url = inputs.get('baseUrl');
+    const poll = input('int-poll', { type: 'text', required: true, value: formatDuration(existing?.pollIntervalSeconds ?? 900), 'aria-describedby': 'int-poll-hint' });
+    const stale = vendor.staleAfter ? input('int-stale', { type: 'text', required: true, value: formatDuration(existing?.staleAfterSeconds ?? 3600), 'aria-describedby': 'int-stale-hint' }) : null;
     const note = h('p', { class: 'hint', id: 'int-url-note', 'aria-live': 'polite' });
     const results = h('div', { class: 'test-results', id: 'test-results', 'aria-live': 'polite' });
     const testButton = h('button', { type: 'button', class: 'secondary', id: 'int-test' }, 'Test');
     const saveButton = h('button', { type: 'submit', id: 'int-save' }, existing ? 'Save changes' : 'Save');
-    const all = { name, baseUrl: url, apiToken: token, pollIntervalSeconds: poll, staleAfterSeconds: stale, siteIds: sites, accountIds: accounts };
+    const all = { name, pollIntervalSeconds: poll, ...(stale ? { staleAfterSeconds: stale } : {}), ...Object.fromEntries(inputs) };
 
-    url.addEventListener('change', () => {
+    url?.addEventListener('change', () => {
       const reduced = consoleAddress(url.value);
-      replace(note, reduced !== url.value.trim() ? `Using the console address ${reduced} (the rest of the pasted address names a page).` : null);
+      replace(note, reduced !== url.value.trim() ? `Using the address ${reduced} (the rest of the pasted address names a page).` : null);
       url.value = reduced;
     });
 
-    const scope = () => ({ siteIds: ids(sites.value), accountIds: ids(accounts.value) });
+    /** The vendor's fields as typed: lists split, an empty secret left out (the stored one is kept). */
+    const vendorValues = () => {
+      if (url) url.value = consoleAddress(url.value);
+      const out = {};
+      for (const f of vendor.fields) {
+        const raw = inputs.get(f.name).value.trim();
+        if (f.kind === 'list') out[f.name] = ids(raw);
+        else if (raw || f.kind !== 'secret') out[f.name] = raw;
+      }
+      return out;
+    };
     const clearMarks = () => Object.values(all).forEach((el) => el.removeAttribute('aria-invalid'));
     const markFields = (err) => {
       for (const d of err.details ?? []) {
@@ -84,21 +94,19 @@ export function integrationDialog({ existing = null, replaceToken = false, onSav
 
     async function runTest() {
       clearMarks();
-      const typed = token.value.trim();
-      if (!typed && !existing) {
-        token.setAttribute('aria-invalid', 'true');
-        return void replace(results, h('p', { class: 'error', role: 'alert' }, 'Paste the API token to test it.'));
+      const config = vendorValues();
+      if (secret && !config[secret.name] && !existing) {
+        inputs.get(secret.name).setAttribute('aria-invalid', 'true');
+        return void replace(results, h('p', { class: 'error', role: 'alert' }, `Paste the ${secret.label} to test it.`));
       }
       testButton.disabled = true;
       replace(results, h('p', { class: 'muted' }, 'Testing…'));
       try {
-        url.value = consoleAddress(url.value);
-        const config = { baseUrl: url.value, ...scope(), ...(typed ? { apiToken: typed } : {}) };
-        // A saved integration is tested with its stored token unless a new one was typed.
+        // A saved integration is tested with its stored secret unless a new one was typed.
         const answer = existing
           ? await api(`/v1/integrations/${encodeURIComponent(existing.id)}/test`, { method: 'POST', body: config })
-          : await api('/v1/integrations/test', { method: 'POST', body: config });
-        replace(results, checkList(answer));
+          : await api('/v1/integrations/test', { method: 'POST', body: { provider: vendor.provider, ...config } });
+        replace(results, checkList(answer, vendor));
       } catch (err) {
         markFields(err);
         replace(results, errorBox(err));
@@ -110,30 +118,27 @@ export function integrationDialog({ existing = null, replaceToken = false, onSav
     async function save(event) {
       event.preventDefault();
       clearMarks();
-      url.value = consoleAddress(url.value);
       const pollAs = parseDuration(poll.value);
-      const staleAs = parseDuration(stale.value);
-      const wrong = [[poll, 'Sync every', pollAs], [stale, 'Stale after', staleAs]].filter(([, , p]) => p.error);
+      const staleAs = stale ? parseDuration(stale.value) : null;
+      const wrong = [[poll, 'Sync every', pollAs], ...(stale ? [[stale, 'Stale after', staleAs]] : [])].filter(([, , p]) => p.error);
       if (wrong.length) {
         for (const [el] of wrong) el.setAttribute('aria-invalid', 'true');
         return void replace(results, h('p', { class: 'error', role: 'alert' }, wrong.map(([, label, p]) => `${label}: ${p.error}.`).join(' ')));
       }
       const config = {
         name: name.value.trim(),
-        baseUrl: url.value,
         pollIntervalSeconds: pollAs.seconds,
-        staleAfterSeconds: staleAs.seconds,
-        ...scope(),
+        ...(staleAs ? { staleAfterSeconds: staleAs.seconds } : {}),
+        ...vendorValues(),
       };
       saveButton.disabled = true;
       try {
         let view;
         if (existing) {
-          const patch = Object.fromEntries(Object.entries(config).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(existing[k])));
-          if (token.value.trim()) patch.apiToken = token.value.trim();
+          const patch = Object.fromEntries(Object.entries(config).filter(([k, v]) => vendor.secretFields.includes(k) || JSON.stringify(v) !== JSON.stringify(existing[k])));
           view = await api(`/v1/integrations/${encodeURIComponent(existing.id)}`, { method: 'PATCH', body: patch });
         } else {
-          view = await api('/v1/integrations', { method: 'POST', body: { provider: 'sentinelone', ...config, apiToken: token.value.trim() } });
+          view = await api('/v1/integrations', { method: 'POST', body: { provider: vendor.provider, ...config } });
         }
         close();
         onSaved(view);
@@ -145,36 +150,36 @@ export function integrationDialog({ existing = null, replaceToken = false, onSav
     }
     testButton.addEventListener('click', runTest);
 
+    const [listFields, otherFields] = [vendor.fields.filter((f) => f.kind === 'list'), vendor.fields.filter((f) => f.kind !== 'list')];
+    const fieldOf = (f) => {
+      const label = f.kind === 'secret' && existing ? `Replace ${inSentence(f.label)}` : f.label;
+      const hint = f.kind === 'secret' && existing ? `Leave empty to keep (and test with) the stored ${inSentence(f.label)}.` : f.hint;
+      return [field(inputId(f), label, inputs.get(f.name), hint), f.name === 'baseUrl' ? note : null];
+    };
     const form = h(
       'form',
-      { class: 'integration-form', id: 'integration-form', onsubmit: save },
-      replaceToken ? h('p', { class: 'notice' }, `SentinelOne refused the stored token (${existing.status.lastError?.code ?? 'paused'}). Paste a new one, test it and save: postern syncs at once.`) : null,
+      { class: 'integration-form', id: 'integration-form', 'data-provider': vendor.provider, onsubmit: save },
+      replaceToken ? h('p', { class: 'notice' }, `${vendor.displayName} refused the stored ${inSentence(secret?.label ?? 'secret')} (${existing.status.lastError?.code ?? 'paused'}). Paste a new one, test it and save: postern syncs at once.`) : null,
       field('int-name', 'Name', name),
-      field('int-url', 'Console URL', url, 'The address of your SentinelOne console: the full URL, one pasted from the address bar, or just the subdomain.'),
-      note,
-      field('int-token', existing ? 'Replace token' : 'API token', token, existing ? 'Leave empty to keep (and test with) the stored token.' : 'The API token of a SentinelOne service user; Viewer is enough, Admin lets postern renew it.'),
+      otherFields.map(fieldOf),
       h(
         'div',
         { class: 'field-row' },
         field('int-poll', 'Sync every', poll, 'Like 90 s, 15 min or 1 h (default 15 min).'),
-        field('int-stale', 'Stale after', stale, 'Like 1 h; values older than this stop satisfying postures.'),
+        stale ? field('int-stale', 'Stale after', stale, 'Like 1 h; values older than this stop satisfying postures.') : null,
       ),
-      h(
-        'div',
-        { class: 'field-row' },
-        field('int-sites', 'Site ids', sites, 'Optional, comma-separated.'),
-        field('int-accounts', 'Account ids', accounts, 'Optional, comma-separated.'),
-      ),
+      listFields.length ? h('div', { class: 'field-row' }, listFields.map(fieldOf)) : null,
       results,
       h('div', { class: 'actions' }, testButton, saveButton, h('button', { type: 'button', class: 'secondary', onclick: close }, 'Cancel')),
     );
-    queueMicrotask(() => (replaceToken ? token : existing ? name : url).focus());
+    const first = replaceToken && secret ? inputs.get(secret.name) : existing ? name : (url ?? name);
+    queueMicrotask(() => first.focus());
     return form;
   });
 }
 
 /** Each check with its mark, message and, when it failed or warned, what to do. */
-export function checkList(answer) {
+export function checkList(answer, vendor) {
   return h(
     'div',
     {},
@@ -187,8 +192,8 @@ export function checkList(answer) {
           'li',
           { 'data-check': c.name, 'data-status': c.status, class: `check check-${c.status}` },
           h('span', { class: 'mark', 'aria-hidden': 'true' }, MARK[c.status] ?? '?'),
-          h('span', { class: 'check-body' }, h('strong', {}, CHECK_LABEL[c.name] ?? c.name), h('span', { class: 'visually-hidden' }, ` (${c.status})`), ': ', c.message),
-          c.status === 'failed' || c.status === 'warning' ? h('span', { class: 'todo' }, 'What to do: ', HINT_BY_CODE[c.code] ?? HINT_BY_CHECK[c.name] ?? 'See the message above.') : null,
+          h('span', { class: 'check-body' }, h('strong', {}, vendor.checkLabels[c.name] ?? c.name), h('span', { class: 'visually-hidden' }, ` (${c.status})`), ': ', c.message),
+          c.status === 'failed' || c.status === 'warning' ? h('span', { class: 'todo' }, 'What to do: ', vendor.hintByCode[c.code] ?? vendor.hintByCheck[c.name] ?? 'See the message above.') : null,
         ),
       ),
     ),

@@ -27,7 +27,7 @@ export async function loginPage(view, { notice, returnTo, onSignedIn }) {
     'div',
     { class: 'card login' },
     h('h1', {}, 'postern'),
-    h('p', { class: 'muted' }, 'Device posture from SentinelOne, decided by policy.'),
+    h('p', { class: 'muted' }, 'Device posture from your EDR vendors, decided by policy.'),
     message,
     sso
       ? [

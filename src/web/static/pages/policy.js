@@ -29,7 +29,7 @@ export async function policyPage(view, { isAdmin }) {
       doc.builtIn
         ? emptyState(
             'No policy yet: every request is denied.',
-            isAdmin ? 'Start from the example below (only devices SentinelOne trusts reach tag:production), preview what it changes, and save.' : 'An admin writes the policy here.',
+            isAdmin ? 'Start from the example below (only devices your EDR trusts reach tag:production), preview what it changes, and save.' : 'An admin writes the policy here.',
           )
         : facts([
             ['Version', h('span', { id: 'policy-version' }, String(doc.version))],

@@ -1,7 +1,7 @@
 /**
  * The review queue: every device with something an admin must approve (a serial, MAC or agent UUID its agent named,
  * a user it claimed), with its identity conflicts (and the button that resolves each, where one does) and the
- * SentinelOne conflicts beside it, a page at a time. Admins tick devices and approve them all at
+ * EDR conflicts beside it, a page at a time. Admins tick devices and approve them all at
  * once; each device's approvals go through their own API routes (audited there) and the outcome of each is shown.
  */
 import { api } from '../api.js';
@@ -23,7 +23,7 @@ export async function reviewPage(view, { isAdmin, go }) {
   const table = h(
     'table',
     { class: 'review stack' },
-    h('thead', {}, h('tr', {}, isAdmin ? h('th', { scope: 'col' }, selectAll) : null, ['Device', 'Waiting for approval', 'Identity conflicts', 'SentinelOne conflicts'].map((l) => h('th', { scope: 'col' }, l)))),
+    h('thead', {}, h('tr', {}, isAdmin ? h('th', { scope: 'col' }, selectAll) : null, ['Device', 'Waiting for approval', 'Identity conflicts', 'EDR conflicts'].map((l) => h('th', { scope: 'col' }, l)))),
     body,
   );
   const results = h('div', { id: 'review-results', 'aria-live': 'polite' });
@@ -89,6 +89,6 @@ function reviewRow(device, isAdmin, onResolved) {
     h('td', { 'data-label': 'Device' }, h('a', { href: route(`/devices/${encodeURIComponent(device.id)}`) }, device.name), device.user ? h('div', { class: 'muted' }, device.user) : null),
     h('td', { 'data-label': 'Waiting' }, waiting.map(([kind, value]) => h('div', { class: 'pending' }, `${kind} `, code(value)))),
     h('td', { 'data-label': 'Identity conflicts', class: 'identity' }, identity ?? h('span', { class: 'muted' }, 'none'), result),
-    h('td', { 'data-label': 'SentinelOne conflicts' }, conflicts.length ? conflicts.map((a) => h('div', {}, code(a))) : h('span', { class: 'muted' }, 'none')),
+    h('td', { 'data-label': 'EDR conflicts' }, conflicts.length ? conflicts.map((a) => h('div', {}, code(a))) : h('span', { class: 'muted' }, 'none')),
   );
 }

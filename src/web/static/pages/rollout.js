@@ -1,7 +1,7 @@
 /**
  * Rolling out posture: the evidence an admin needs before enforcing a report-only posture (how many decisions
  * would have been denied, and which devices), a device's posture exceptions with their state and expiry, and the
- * mark on a device that lost its SentinelOne posture.
+ * mark on a device that lost its EDR posture.
  */
 import { api } from '../api.js';
 import { badge, code, errorBox, h, route, scrollBox, time } from '../dom.js';
@@ -44,13 +44,13 @@ export async function wouldDenyPanel() {
   return section;
 }
 
-/** On a device's page: "lost SentinelOne posture at …, because …" while the loss stands; nothing otherwise. */
+/** On a device's page: "lost posture at …, because …" while the loss stands; nothing otherwise. */
 export async function postureLossBanner(deviceId) {
   try {
     const { open } = await api(`/v1/devices/${encodeURIComponent(deviceId)}/posture-losses`);
     if (!open) return null;
     return h('p', { class: 'card posture-loss', role: 'status', 'data-code': open.code }, badge('Posture lost', 'bad'), ' ',
-      `Lost SentinelOne posture at `, time(open.lostAt), `, because ${open.message}.`);
+      `Lost posture at `, time(open.lostAt), `, because ${open.message}.`);
   } catch (err) {
     return err.status === 404 ? null : errorBox(err);
   }

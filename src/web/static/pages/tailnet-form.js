@@ -20,7 +20,7 @@ export function tailnetDialog({ existing = null, onSaved }) {
       oauthClientSecret: input('tn-oauth-secret', { type: 'password', placeholder: existing && oauth ? `keep ${existing.credentialMasked}` : 'tskey-client-…' }),
       baseUrl: input('tn-base-url', { value: existing?.baseUrl ?? ''}),
       pollIntervalSeconds: input('tn-poll', { value: formatDuration(existing?.pollIntervalSeconds ?? 900) }),
-      export: input('tn-export', { value: (existing?.export.attributes ?? []).join(', '), placeholder: 'sentinelOne:verified' }),
+      export: input('tn-export', { value: (existing?.export.attributes ?? []).join(', '), placeholder: '<vendor>:verified' }),
       expirySeconds: input('tn-expiry', { value: existing?.export.expirySeconds ? formatDuration(existing.export.expirySeconds) : '' }),
     };
     const result = h('div', { id: 'tailnet-form-result', 'aria-live': 'polite' });
@@ -102,7 +102,7 @@ export function tailnetDialog({ existing = null, onSaved }) {
         field('tn-oauth-secret', existing ? 'Replace OAuth client secret' : 'OAuth client secret', fields.oauthClientSecret, 'Scopes devices:core read, and write to export posture.')),
       field('tn-base-url', 'Tailscale API URL (optional)', fields.baseUrl, 'Empty: Tailscale’s own API (api.tailscale.com); set it for a Tailscale-compatible server.'),
       field('tn-poll', 'Sync every', fields.pollIntervalSeconds, 'Like 90 s, 15 min or 1 h (at least 60 s).'),
-      field('tn-export', 'Export attributes', fields.export, 'Comma-separated attribute names written to Tailscale, like sentinelOne:verified; empty: export nothing.'),
+      field('tn-export', 'Export attributes', fields.export, 'Comma-separated attribute names written to Tailscale, like <vendor>:verified (the Attributes page lists them); empty: export nothing.'),
       field('tn-expiry', 'Exported values expire after', fields.expirySeconds, 'Like 2 h; empty: the default. A stopped postern then fails closed in Tailscale too.'),
       result,
       h('div', { class: 'actions' }, testButton, save, h('button', { type: 'button', class: 'secondary', onclick: close }, 'Cancel')),

@@ -76,7 +76,7 @@ function cardContent(t, isAdmin, refill, actions) {
       ['Last successful sync', time(status.lastSuccessfulSyncAt, { relative: true })],
       ['Next sync', time(status.nextSyncAt, { relative: true })],
       ['Nodes', c ? `${c.nodes} (${c.nodesWithSerials} with serial numbers)` : '—'],
-      ['Verified by SentinelOne', c ? c.verified : '—'],
+      ['Verified by an EDR vendor', c ? c.verified : '—'],
     ]),
     h('div', { class: 'actions' }, isAdmin ? [syncButton(t, refill), adminButtons(t, refill, actions)] : null, nodesToggle(t)),
   ];
