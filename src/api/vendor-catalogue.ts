@@ -2,14 +2,13 @@
  * The EDR vendor catalogue as people and tools see it (`GET /v1/vendors`): each registered vendor's provider,
  * namespace, display name, secret fields, integration form fields, connection-check labels and hints, attribute
  * table and health reasons. The console's forms, device sections and attribute reference, and the CLI's flags, are
- * driven by it, so a vendor's labels live in one place. Built from the registry (`EDR_VENDORS`), in its order; a
- * vendor that does not (yet) carry its own presentation takes it from `vendor-presentation.ts`.
+ * driven by it, so a vendor's labels live in one place: its folder (`vendors/<vendor>/presentation.ts`). Built
+ * from the registry (`EDR_VENDORS`), in its order.
  */
 import type { AttributeType } from '../lib/attributes.ts';
-import { EDR_VENDORS } from '../vendors/index.ts';
-import { PRESENTATION_FALLBACK, type VendorPresentation } from './vendor-presentation.ts';
+import { EDR_VENDORS, type VendorPresentation } from '../vendors/index.ts';
 
-export type { VendorField, VendorPresentation } from './vendor-presentation.ts';
+export type { VendorField, VendorPresentation } from '../vendors/index.ts';
 
 export interface CatalogueAttribute {
   key: string;
@@ -29,7 +28,7 @@ export interface CatalogueVendor extends VendorPresentation {
   healthReasons: Record<string, string>;
 }
 
-/** What a registry entry offers; `presentation` once vendors carry their own. */
+/** What a registry entry offers the catalogue. */
 interface RegisteredVendor {
   provider: string;
   namespace: string;
@@ -37,12 +36,11 @@ interface RegisteredVendor {
   secretFields: readonly string[];
   attributes: readonly CatalogueAttribute[];
   health: { reasons: Readonly<Record<string, string>> };
-  presentation?: VendorPresentation;
+  presentation: VendorPresentation;
 }
 
-function entry(v: RegisteredVendor): CatalogueVendor | null {
-  const presentation = v.presentation ?? PRESENTATION_FALLBACK[v.provider];
-  if (!presentation) return null;
+function entry(v: RegisteredVendor): CatalogueVendor {
+  const { presentation } = v;
   return {
     provider: v.provider,
     namespace: v.namespace,
@@ -58,7 +56,7 @@ let cached: CatalogueVendor[] | null = null;
 
 /** Every vendor postern can connect, in registry order (the console's first "Connect" button is the first's). */
 export function vendorCatalogue(): CatalogueVendor[] {
-  cached ??= (EDR_VENDORS as readonly RegisteredVendor[]).map(entry).filter((v): v is CatalogueVendor => v !== null);
+  cached ??= (EDR_VENDORS as readonly RegisteredVendor[]).map(entry);
   return cached;
 }
 

@@ -25,7 +25,7 @@ export interface AttributeHistory {
 
 export interface DeviceHistory {
   deviceId: string;
-  /** Healthy by the values the audit trail shows last (see UNHEALTHY). */
+  /** Healthy by the values the audit trail shows last (see `unhealthy`). */
   healthy: boolean;
   /** When the current unhealthy run began; null while healthy or when the trail does not show it begin. */
   unhealthySince: string | null;
@@ -38,16 +38,8 @@ export interface DeviceHistory {
 
 const ATTRIBUTE_ACTIONS = new Set(['device.attributes.sync', 'device.attribute.update', 'device.attribute.delete']);
 
-/** A value that, on its own, says the device is not healthy. */
-export const UNHEALTHY: Record<string, (v: Value) => boolean> = {
-  'sentinelOne:verified': (v) => v === false,
-  'sentinelOne:infected': (v) => v === true,
-  'sentinelOne:activeThreats': (v) => typeof v === 'number' && v > 0,
-  'sentinelOne:operationalState': (v) => typeof v === 'string' && v !== 'na',
-  'sentinelOne:isDecommissioned': (v) => v === true,
-  'sentinelOne:threatRebootRequired': (v) => v === true,
-  'sentinelOne:isActive': (v) => v === false,
-};
+/** Per attribute key, when its value on its own says the device is not healthy (each vendor's, from its health signals). */
+export type UnhealthyValues = Readonly<Record<string, (v: Value) => boolean>>;
 
 const asValue = (v: unknown): Value => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -59,6 +51,8 @@ export function buildDeviceHistory(input: {
   current: Record<string, { value: Value; source: string; updatedAt: string }>;
   /** Sources (integration ids) whose values are stale now. */
   staleSources: ReadonlySet<string>;
+  /** Which values say a device is unhealthy: the registered vendors' (`vendors/index.ts` UNHEALTHY_VALUES). */
+  unhealthy: UnhealthyValues;
   truncated?: boolean;
 }): DeviceHistory {
   const ordered = [...input.events].filter((e) => ATTRIBUTE_ACTIONS.has(e.action) && isRecord(e.after)).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
@@ -76,7 +70,7 @@ export function buildDeviceHistory(input: {
       if (to === null) state.delete(key);
       else state.set(key, to);
     }
-    const unhealthy = badKeys(state).length > 0;
+    const unhealthy = badKeys(input.unhealthy, state).length > 0;
     if (unhealthy && !wasUnhealthy) unhealthySince = e.at;
     if (!unhealthy) unhealthySince = null;
     wasUnhealthy = unhealthy;
@@ -93,7 +87,7 @@ export function buildDeviceHistory(input: {
     };
   });
   const nowValues = new Map(Object.entries(input.current).map(([k, v]) => [k, v.value] as const));
-  const because = badKeys(nowValues.size > 0 ? nowValues : state);
+  const because = badKeys(input.unhealthy, nowValues.size > 0 ? nowValues : state);
   return {
     deviceId: input.deviceId,
     healthy: because.length === 0,
@@ -104,8 +98,9 @@ export function buildDeviceHistory(input: {
   };
 }
 
-function badKeys(values: ReadonlyMap<string, Value>): string[] {
-  return Object.entries(UNHEALTHY)
+function badKeys(unhealthy: UnhealthyValues, values: ReadonlyMap<string, Value>): string[] {
+  return Object.entries(unhealthy)
     .filter(([key, bad]) => values.has(key) && bad(values.get(key)!))
-    .map(([key]) => key);
+    .map(([key]) => key)
+    .sort();
 }

@@ -20,9 +20,6 @@ export interface StoredAttribute {
   expiresAt?: string | null;
 }
 
-/** @deprecated For the S1 mapping still outside its vendor folder; a vendor's keys come from its table. */
-export type SentinelOneAttributeKey = `sentinelOne:${string}`;
-
 export const NODE_ATTRIBUTES = {
   'node:os': 'string',
   'node:osVersion': 'version',

@@ -22,6 +22,6 @@ describe('a loss says why, for an admin', () => {
     ['SCOPE_CHANGED', /outside what "S1 prod" sees since its site, account or console changed/],
     ['INTEGRATION_REMOVED', /"S1 prod" .* was removed/],
   ] as const)('%s', (code, text) => {
-    expect(lossMessage(code, 'agent-1', 'S1 prod')).toMatch(text);
+    expect(lossMessage(code, 'agent-1', 'S1 prod', 'SentinelOne')).toMatch(text);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The pure rules of posture-loss alerts: why a device lost an integration's SentinelOne attributes, said for an
+ * The pure rules of posture-loss alerts: why a device lost an integration's EDR attributes, said for an
  * admin, and when the next digest is due. No I/O, no clock.
  */
 
@@ -11,17 +11,18 @@ export const AGENT_LOSS_CODES: ReadonlySet<string> = new Set<LossCode>(['AGENT_G
 
 export const DIGEST_EVERY_MS = 24 * 3600 * 1000;
 
-export function lossMessage(code: LossCode, agentId: string | null, integrationName: string): string {
+/** `vendor` is the integration's EDR vendor as people know it (`SentinelOne`, `CrowdStrike Falcon`). */
+export function lossMessage(code: LossCode, agentId: string | null, integrationName: string, vendor: string): string {
   const agent = agentId ? `its agent ${agentId}` : 'its agent';
   switch (code) {
     case 'AGENT_GONE':
-      return `${agent} is no longer in SentinelOne's list from "${integrationName}" (uninstalled, deleted or decommissioned)`;
+      return `${agent} is no longer in ${vendor}'s list from "${integrationName}" (uninstalled, deleted or decommissioned)`;
     case 'AGENT_UNMATCHED':
-      return `${agent} is still in SentinelOne but no longer matches the device (its serial number changed)`;
+      return `${agent} is still in ${vendor} but no longer matches the device (its serial number changed)`;
     case 'SCOPE_CHANGED':
       return `${agent} is outside what "${integrationName}" sees since its site, account or console changed`;
     case 'INTEGRATION_REMOVED':
-      return `the integration "${integrationName}" that supplied its SentinelOne attributes was removed`;
+      return `the integration "${integrationName}" that supplied its ${vendor} attributes was removed`;
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Posture-loss alerts: when a device that carried an integration's `sentinelOne:*` attributes loses them all, one
+ * Posture-loss alerts: when a device that carried an integration's EDR attributes (`<namespace>:*`) loses them all, one
  * loss is recorded (in the sync's own transaction, so a sync that fails records nothing), counted, shown on the
  * device, and sent to admins in a daily digest. A device that regains the attributes closes its loss; a later
  * loss opens a new one. Syncs that find the device still without attributes record nothing more.
@@ -40,7 +40,7 @@ export interface PostureLoss {
   message: string;
   regainedAt: string | null;
   digestSentAt: string | null;
-  /** "lost SentinelOne posture at …, because …" */
+  /** "lost EDR posture at …, because …" (the message names the vendor) */
   summary: string;
 }
 
@@ -52,7 +52,7 @@ type Row = {
 const toLoss = (r: Row): PostureLoss => ({
   id: r.id, deviceId: r.device_id, integrationId: r.integration_id, integrationName: r.integration_name, agentId: r.agent_id,
   lostAt: r.lost_at, code: r.code, message: r.message, regainedAt: r.regained_at, digestSentAt: r.digest_sent_at,
-  summary: `lost SentinelOne posture at ${r.lost_at}, because ${r.message}`,
+  summary: `lost EDR posture at ${r.lost_at}, because ${r.message}`,
 });
 
 export function createLossService(deps: LossServiceDeps) {
@@ -63,7 +63,8 @@ export function createLossService(deps: LossServiceDeps) {
      * Records one loss per device that has no open loss from this integration. Inside the caller's transaction. The
      * caller passes only devices left without posture (no other integration supplies them).
      */
-    async recordLost(tx: Executor, integration: { id: string; name: string }, lost: readonly LostDevice[]): Promise<void> {
+    /** `integration.vendor`: its EDR vendor's name for people, for the loss's message. */
+    async recordLost(tx: Executor, integration: { id: string; name: string; vendor: string }, lost: readonly LostDevice[]): Promise<void> {
       if (lost.length === 0) return;
       const open = new Set(
         (
@@ -76,7 +77,7 @@ export function createLossService(deps: LossServiceDeps) {
         .filter((l) => !open.has(l.deviceId))
         .map((l) => ({
           id: deps.ids('pls'), device_id: l.deviceId, integration_id: integration.id, integration_name: integration.name, agent_id: l.agentId,
-          lost_at: at, code: l.code, message: lossMessage(l.code, l.agentId, integration.name), regained_at: null, digest_sent_at: null,
+          lost_at: at, code: l.code, message: lossMessage(l.code, l.agentId, integration.name, integration.vendor), regained_at: null, digest_sent_at: null,
         }));
       for (let i = 0; i < rows.length; i += 500) await tx.insertInto('posture_losses').values(rows.slice(i, i + 500)).execute();
       for (const r of rows) deps.onLoss?.(r.code as LossCode);

@@ -2,7 +2,13 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../lib/logger.ts';
 import { createNotifier } from './mailer.ts';
+import { createSentinelOneVendor, falcon } from '../vendors/index.ts';
 import { integrationPaused, integrationRecovered, integrationStopped, tokenExpiring, wrap, type IntegrationAlert } from './messages.ts';
+
+/** What the emails say of a vendor, as the sources' alerts take it from the vendor registry. */
+const help = (v: { displayName: string; adminHelp: { credential: string; newCredential(id: string): string; scope: string; config: string } }, id: string) => ({
+  displayName: v.displayName, credential: v.adminHelp.credential, newCredential: v.adminHelp.newCredential(id), scope: v.adminHelp.scope, config: v.adminHelp.config,
+});
 
 const alert: IntegrationAlert = {
   integrationId: 'int_123',
@@ -14,6 +20,7 @@ const alert: IntegrationAlert = {
   lastSuccessfulSyncAt: '2026-01-01T00:00:00.000Z',
   nextSyncAt: '2026-01-01T00:10:00.000Z',
   giveUpAt: '2026-01-02T00:05:00.000Z',
+  vendor: help(createSentinelOneVendor(), 'int_123'),
 };
 
 const silent = () => createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -48,6 +55,18 @@ describe('each email says which integration, what failed and what to do', () => 
     const t = tokenExpiring({ ...alert, expiresAt: '2026-01-08T00:00:00.000Z', reason: 'renewal_denied', nowMs: Date.parse('2026-01-01T00:00:00Z') });
     expect(t.subject).toBe('postern: the API token of SentinelOne integration "S1 prod" expires in 7 days');
     expect(t.text.replace(/\s+/g, ' ')).toContain('postern cannot renew it');
+  });
+
+  it('a Falcon integration\'s emails name Falcon and its API client, never SentinelOne or an API token', () => {
+    const f: IntegrationAlert = { ...alert, name: 'Falcon prod', apiTokenMasked: '****abcd', vendor: help(falcon.falconVendor, 'int_123'), lastError: { code: 'FALCON_AUTH_FAILED', message: 'Falcon refused the client (401).' } };
+    const paused = integrationPaused(f);
+    expect(paused.subject).toBe('postern: CrowdStrike Falcon integration "Falcon prod" is paused');
+    const flat = paused.text.replace(/\s+/g, ' ');
+    expect(flat).toContain("CrowdStrike Falcon refused postern's API client secret");
+    expect(flat).toContain('--client-secret-file');
+    expect(integrationPaused({ ...f, lastError: { code: 'FALCON_FORBIDDEN', message: 'missing scope' } }).text.replace(/\s+/g, ' ')).toContain('Zero Trust Assessment: Read');
+    expect(integrationStopped(f).text.replace(/\s+/g, ' ')).toContain("kept refusing postern's API client secret for 24 hours");
+    for (const m of [paused, integrationStopped(f), integrationRecovered(f)]) expect(`${m.subject}\n${m.text}`).not.toMatch(/SentinelOne|API token/);
   });
 
   it('bodies are plain 7-bit text wrapped at 72 columns', () => {

@@ -7,9 +7,11 @@ export interface IntegrationRef {
   integrationId: string;
   name: string;
   baseUrl: string;
-  /** `****abcd`, never the token. */
+  /** `****abcd`, never the secret. */
   apiTokenMasked: string;
   staleAfterSeconds: number;
+  /** The vendor, for people (`CrowdStrike Falcon`), and what to do in its console when it refuses postern. */
+  vendor: { displayName: string; credential: string; newCredential: string; scope: string; config: string };
 }
 
 export interface IntegrationAlert extends IntegrationRef {
@@ -33,7 +35,9 @@ export interface Message {
   text: string;
 }
 
-const AUTH_CODES = new Set(['S1_AUTH_FAILED', 'S1_FORBIDDEN']);
+/** A vendor's refusals of postern's credential (`S1_AUTH_FAILED`, `FALCON_FORBIDDEN`, ...). */
+const isAuthCode = (code: string) => code.endsWith('_AUTH_FAILED') || code.endsWith('_FORBIDDEN');
+const isForbidden = (code: string | undefined) => code?.endsWith('_FORBIDDEN') ?? false;
 
 /** Wraps prose at 72 columns so the mail reads well and travels as plain 7-bit text. */
 export function wrap(text: string, width = 72): string {
@@ -59,7 +63,7 @@ export function wrap(text: string, width = 72): string {
 const hours = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600} hour${seconds === 3600 ? '' : 's'}` : `${Math.round(seconds / 60)} minutes`);
 
 function header(a: IntegrationRef): string[] {
-  return [`Integration: ${a.name} (${a.integrationId})`, `Console:     ${a.baseUrl}`, `API token:   ${a.apiTokenMasked}`];
+  return [`Integration: ${a.name} (${a.integrationId}), ${a.vendor.displayName}`, `Console:     ${a.baseUrl}`, `${a.vendor.credential}: ${a.apiTokenMasked}`];
 }
 
 function failure(a: IntegrationAlert): string[] {
@@ -69,12 +73,6 @@ function failure(a: IntegrationAlert): string[] {
   ];
 }
 
-const NEW_TOKEN_STEPS = (a: IntegrationRef) =>
-  `In the SentinelOne console, open Settings > Users > Service Users, create a new API token for the service user (Viewer is enough; Admin lets postern renew it), then paste it into this integration in postern: in the console under Integrations, "Replace token" (Test checks it before you save), or \`postern integrations edit ${a.integrationId} --api-token ...\`, or PATCH /v1/integrations/${a.integrationId} with {"apiToken": "..."}. Saving it syncs at once.`;
-
-const SCOPE_STEPS =
-  "Give the service user a role that may view endpoints (Viewer is enough) on the sites or accounts this integration reads, or correct the integration's siteIds/accountIds. Changing the integration's configuration syncs at once.";
-
 const STALE_NOTE = (a: IntegrationRef) =>
   `Meanwhile devices keep the attributes of the last successful sync; ${hours(a.staleAfterSeconds)} after it they count as stale and no longer satisfy postures.`;
 
@@ -83,9 +81,9 @@ function message(subject: string, lines: string[]): Message {
 }
 
 export function integrationPaused(a: IntegrationAlert): Message {
-  const forbidden = a.lastError?.code === 'S1_FORBIDDEN';
-  return message(`postern: SentinelOne integration "${a.name}" is paused`, [
-    `SentinelOne refused postern's API token, so the integration "${a.name}" is paused.`,
+  const forbidden = isForbidden(a.lastError?.code);
+  return message(`postern: ${a.vendor.displayName} integration "${a.name}" is paused`, [
+    `${a.vendor.displayName} refused postern's ${a.vendor.credential}, so the integration "${a.name}" is paused.`,
     '',
     ...header(a),
     ...failure(a),
@@ -93,7 +91,7 @@ export function integrationPaused(a: IntegrationAlert): Message {
     `postern retries with a growing delay${a.nextSyncAt ? ` (next attempt ${a.nextSyncAt})` : ''}${a.giveUpAt ? ` until ${a.giveUpAt}` : ''}, then stops until the configuration is changed.`,
     '',
     'What to do:',
-    forbidden ? SCOPE_STEPS : NEW_TOKEN_STEPS(a),
+    forbidden ? a.vendor.scope : a.vendor.newCredential,
     '',
     STALE_NOTE(a),
   ]);
@@ -103,32 +101,29 @@ export function integrationPaused(a: IntegrationAlert): Message {
 const SECRET_CODES = new Set(['MASTER_KEY_INVALID', 'SECRET_BINDING_INVALID']);
 
 export function integrationStopped(a: IntegrationAlert): Message {
-  const auth = a.lastError !== null && AUTH_CODES.has(a.lastError.code);
+  const auth = a.lastError !== null && isAuthCode(a.lastError.code);
   const secret = a.lastError !== null && SECRET_CODES.has(a.lastError.code);
-  return message(`postern: SentinelOne integration "${a.name}" has stopped syncing`, [
+  const { displayName, credential } = a.vendor;
+  return message(`postern: ${displayName} integration "${a.name}" has stopped syncing`, [
     secret
-      ? `postern cannot use the stored API token of the integration "${a.name}" (see the error below), so it has stopped and the token was not sent anywhere. Enter the API token again to resume.`
+      ? `postern cannot use the stored ${credential} of the integration "${a.name}" (see the error below), so it has stopped and the secret was not sent anywhere. Enter the ${credential} again to resume.`
       : auth
-      ? `SentinelOne kept refusing postern's API token for 24 hours, so the integration "${a.name}" has stopped. postern makes no more attempts until its configuration is changed.`
-      : `The integration "${a.name}" has a configuration SentinelOne will not accept, so it has stopped. postern makes no more attempts until its configuration is changed.`,
+      ? `${displayName} kept refusing postern's ${credential} for 24 hours, so the integration "${a.name}" has stopped. postern makes no more attempts until its configuration is changed.`
+      : `The integration "${a.name}" has a configuration ${displayName} will not accept, so it has stopped. postern makes no more attempts until its configuration is changed.`,
     '',
     ...header(a),
     ...failure(a),
     '',
     'What to do:',
-    auth
-      ? a.lastError?.code === 'S1_FORBIDDEN'
-        ? SCOPE_STEPS
-        : NEW_TOKEN_STEPS(a)
-      : "Check the integration's console URL, siteIds and accountIds (and that postern runs with the master key it was set up with), then save the corrected configuration; saving syncs at once.",
+    auth ? (isForbidden(a.lastError?.code) ? a.vendor.scope : a.vendor.newCredential) : a.vendor.config,
     '',
     STALE_NOTE(a),
   ]);
 }
 
 export function integrationRecovered(a: IntegrationAlert): Message {
-  return message(`postern: SentinelOne integration "${a.name}" is syncing again`, [
-    `The integration "${a.name}" synced successfully again. Devices carry current SentinelOne attributes; nothing more needs doing.`,
+  return message(`postern: ${a.vendor.displayName} integration "${a.name}" is syncing again`, [
+    `The integration "${a.name}" synced successfully again. Devices carry current ${a.vendor.displayName} attributes; nothing more needs doing.`,
     '',
     ...header(a),
     `Last successful sync: ${a.lastSuccessfulSyncAt ?? 'unknown'}`,
@@ -137,22 +132,22 @@ export function integrationRecovered(a: IntegrationAlert): Message {
 
 export function tokenExpiring(a: TokenExpiryAlert): Message {
   const days = Math.max(0, Math.ceil((Date.parse(a.expiresAt) - a.nowMs) / 86_400_000));
-  return message(`postern: the API token of SentinelOne integration "${a.name}" expires in ${days} day${days === 1 ? '' : 's'}`, [
-    `The API token of the integration "${a.name}" expires on ${a.expiresAt}.`,
+  return message(`postern: the ${a.vendor.credential} of ${a.vendor.displayName} integration "${a.name}" expires in ${days} day${days === 1 ? '' : 's'}`, [
+    `The ${a.vendor.credential} of the integration "${a.name}" expires on ${a.expiresAt}.`,
     a.reason === 'renewal_denied'
-      ? "postern cannot renew it: SentinelOne refused to generate a new token for this service user (its role may not; Admin may)."
+      ? `postern cannot renew it: ${a.vendor.displayName} refused to issue a new one for this account (its role may not; an admin role may).`
       : 'postern tried to renew it and failed; see the server log for why.',
     '',
     ...header(a),
     '',
     'What to do before it expires:',
-    NEW_TOKEN_STEPS(a),
+    a.vendor.newCredential,
     '',
     'If it expires, syncs are paused, then stopped, and devices lose their verification once their data goes stale.',
   ]);
 }
 
-/** One device that lost its SentinelOne posture, for the daily digest. */
+/** One device that lost an EDR vendor's posture, for the daily digest. */
 export interface PostureLossItem {
   deviceId: string;
   deviceName: string;
@@ -164,11 +159,11 @@ export interface PostureLossItem {
 
 export function postureLossDigest(items: readonly PostureLossItem[]): Message {
   const n = items.length;
-  return message(`postern: ${n} device${n === 1 ? '' : 's'} lost SentinelOne posture`, [
-    `Since the last digest, ${n} device${n === 1 ? '' : 's'} lost the SentinelOne attributes their access depends on. Postures that need them now deny these devices.`,
+  return message(`postern: ${n} device${n === 1 ? '' : 's'} lost EDR posture`, [
+    `Since the last digest, ${n} device${n === 1 ? '' : 's'} lost the EDR attributes their access depends on. Postures that need them now deny these devices.`,
     '',
     ...items.map((i) => `- ${i.deviceName} (${i.deviceId}) at ${i.lostAt}, from "${i.integrationName}": ${i.message} (${i.code})`),
     '',
-    'What to do: check that the SentinelOne agent is installed and reporting on each device, that its serial number still matches the device in postern, and that the integration is configured and syncing. GET /v1/posture-losses lists them.',
+    'What to do: check that the EDR agent is installed and reporting on each device, that its serial number still matches the device in postern, and that the integration is configured and syncing. GET /v1/posture-losses lists them.',
   ]);
 }

@@ -7,6 +7,7 @@
 import type { Logger } from '../lib/logger.ts';
 import type { IntegrationAlert, Notifier } from '../notify/index.ts';
 import type { Store } from '../store/index.ts';
+import type { VendorRegistry } from '../vendors/index.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './state-machine.ts';
 import type { TokenUpkeep } from './token-keeper.ts';
@@ -20,6 +21,8 @@ export interface AlertsDeps {
   notifier: Pick<Notifier, 'integrationPaused' | 'integrationStopped' | 'integrationRecovered' | 'tokenExpiring'>;
   logger: Logger;
   retryPolicy?: RetryPolicy;
+  /** Each integration's vendor: its name and what an admin does in its console, for the emails. */
+  vendors: Pick<VendorRegistry, 'get'>;
 }
 
 type Kind = 'paused' | 'stopped' | 'recovered';
@@ -35,6 +38,11 @@ export function createAlerts(deps: AlertsDeps) {
   const db = deps.store.db;
   const policy = deps.retryPolicy ?? DEFAULT_RETRY_POLICY;
 
+  function vendorOf(record: IntegrationRecord): IntegrationAlert['vendor'] {
+    const v = deps.vendors.get(record.provider);
+    return { displayName: v.displayName, credential: v.adminHelp.credential, newCredential: v.adminHelp.newCredential(record.id), scope: v.adminHelp.scope, config: v.adminHelp.config };
+  }
+
   function describe(record: IntegrationRecord, status: StatusRecord): IntegrationAlert {
     const giveUpAt = status.state === 'paused' && status.pausedSince ? new Date(Date.parse(status.pausedSince) + policy.pausedGiveUpMs).toISOString() : null;
     return {
@@ -43,6 +51,7 @@ export function createAlerts(deps: AlertsDeps) {
       baseUrl: record.baseUrl,
       apiTokenMasked: record.apiTokenMasked,
       staleAfterSeconds: record.staleAfterSeconds,
+      vendor: vendorOf(record),
       lastError: status.lastError,
       lastSuccessfulSyncAt: status.lastSuccessfulSyncAt,
       nextSyncAt: status.state === 'paused' ? status.nextSyncAt : null,
@@ -99,6 +108,7 @@ export function createAlerts(deps: AlertsDeps) {
             baseUrl: record.baseUrl,
             apiTokenMasked: record.apiTokenMasked,
             staleAfterSeconds: record.staleAfterSeconds,
+            vendor: vendorOf(record),
             expiresAt: expiring.expiresAt,
             reason: expiring.reason,
             nowMs,

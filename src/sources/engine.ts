@@ -63,7 +63,7 @@ export interface SyncEngineDeps {
 export interface PostureLossHook {
   recordLost(
     tx: Executor,
-    integration: { id: string; name: string },
+    integration: { id: string; name: string; vendor: string },
     lost: readonly { deviceId: string; agentId: string | null; code: 'AGENT_GONE' | 'AGENT_UNMATCHED' | 'SCOPE_CHANGED' | 'INTEGRATION_REMOVED' }[],
   ): Promise<void>;
   regained(tx: Executor, integrationId: string, deviceIds: readonly string[]): Promise<void>;
@@ -276,7 +276,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
               ...l,
               code: l.agentId !== null && stillListed.has(l.agentId) ? ('AGENT_UNMATCHED' as const) : reconfigured ? ('SCOPE_CHANGED' as const) : ('AGENT_GONE' as const),
             }));
-          await deps.losses.recordLost(tx, integration, lost);
+          await deps.losses.recordLost(tx, { id: integration.id, name: integration.name, vendor: vendor.displayName }, lost);
           await deps.losses.regained(tx, integration.id, diff.gained);
         }
         const matchCount = kind === 'full' ? collected.matches.length : await deps.devices.synced.countMatches(tx, integration.id);

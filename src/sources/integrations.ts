@@ -269,7 +269,7 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
           const devices = await deps.deviceValues.devicesWithValues(tx, id);
           const covered = await deps.deviceValues.coveredByOthers(tx, id, devices, vendorOf(record.provider).syncedKeys);
           const lost = devices.filter((deviceId) => !covered.has(deviceId));
-          await deps.losses.recordLost(tx, { id, name: record.name }, lost.map((deviceId) => ({ deviceId, agentId: null, code: 'INTEGRATION_REMOVED' as const })));
+          await deps.losses.recordLost(tx, { id, name: record.name, vendor: vendorOf(record.provider).displayName }, lost.map((deviceId) => ({ deviceId, agentId: null, code: 'INTEGRATION_REMOVED' as const })));
         }
         await deps.deviceValues.removeSource(tx, id);
         await repo.remove(tx, id);

@@ -27,7 +27,7 @@ export interface IntegrationsTable {
   updated_at: string;
   /** A renewed API token not yet proven to work; the working token stays in `api_token_sealed` until it is. */
   api_token_pending_sealed: string | null;
-  /** The vendor's further plain settings as JSON (Falcon's client ID); `{}` for SentinelOne (0018). */
+  /** The vendor's further plain settings as JSON (a client ID); `{}` for vendors without any (0018). */
   settings: Generated<string>;
 }
 
@@ -85,9 +85,9 @@ export interface DevicesTable {
   mac_addresses: string;
   /** JSON: MACs the device's agent reported; shown, never matched until an admin sets them (0011). */
   reported_mac_addresses: string;
-  /** A SentinelOne agent UUID an admin recorded (32 lower-case hex), matched after MACs (0011). */
+  /** An EDR agent id an admin recorded (an agent UUID or host id, 32 lower-case hex), matched after MACs (0011). */
   s1_agent_uuid: string | null;
-  /** The SentinelOne agent UUID the device's agent reported: a claim, never matched until approved (0017). */
+  /** The EDR agent UUID the device's postern agent reported: a claim, never matched until approved (0017). */
   reported_s1_agent_uuid?: string | null;
   /** JSON: MAC to the source that approved it (`device`); MACs without an entry were set by an admin (0013). */
   mac_sources?: string;
@@ -105,7 +105,7 @@ export interface DeviceAddressesTable {
 export interface DeviceSerialsTable {
   device_id: string;
   serial: string;
-  /** `approved` (matches SentinelOne agents) or `pending` (named by the device, waiting for an admin). */
+  /** `approved` (matches EDR records) or `pending` (named by the device, waiting for an admin). */
   status: string;
   /** `admin`, `device` or `tailnet:<id>`. */
   source: string;
@@ -243,7 +243,7 @@ export interface RiskEventsTable {
   clear_reason: string | null;
 }
 
-/** Whether a device had SentinelOne posture at its last observation. */
+/** Whether a device had EDR posture at its last observation. */
 export interface RiskDeviceWatchTable {
   device_id: string;
   had_posture: number;
@@ -364,7 +364,7 @@ export interface PostureExceptionsTable {
   expiry_audited: Generated<number>;
 }
 
-/** A device that lost all of an integration's `sentinelOne:*` attributes (migration 0011). */
+/** A device that lost all of an integration's EDR attributes (migration 0011). */
 export interface PostureLossesTable {
   id: string;
   device_id: string;

@@ -31,6 +31,9 @@ export type {
   VendorErrors,
   VendorHealth,
   VendorPage,
+  VendorPresentation,
+  VendorField,
+  VendorAdminHelp,
   VendorSimulator,
 } from './types.ts';
 export * as falcon from './falcon/index.ts';
@@ -39,7 +42,7 @@ export * from './sentinelone/index.ts';
 import { createFalconVendor, falconVendor, type FalconIntegrationFields, type HttpFalconClientDeps } from './falcon/index.ts';
 import { createSentinelOneVendor, type SentinelOneIntegrationFields, type SentinelOneVendorDeps } from './sentinelone/index.ts';
 import type { AnyEdrVendor } from './types.ts';
-import { buildAttributeCatalogue, type AttributeCatalogue } from '../lib/attributes.ts';
+import { buildAttributeCatalogue, type AttributeCatalogue, type AttributeValue } from '../lib/attributes.ts';
 import type { EdrVendor, VendorHealth } from './types.ts';
 
 /** Every registered vendor, by `provider`, with its production clients. */
@@ -82,6 +85,17 @@ export const VENDOR_EXPORT_PREFIXES: Readonly<Record<string, string>> = Object.f
 
 /** Each attribute's declared type: built-in ones and every registered vendor's table, for the policy compiler. */
 export const ATTRIBUTE_CATALOGUE: AttributeCatalogue = buildAttributeCatalogue(VENDOR_PROFILES.map((v) => v.attributes));
+
+/**
+ * Per attribute key, when its value alone says a device is unhealthy: each vendor's `<ns>:verified` false and its
+ * value signals (agent silence is judged against the clock, not here). The device history reads it.
+ */
+export const UNHEALTHY_VALUES: Readonly<Record<string, (v: AttributeValue | null) => boolean>> = Object.fromEntries(
+  VENDOR_PROFILES.flatMap((v) => [
+    [`${v.namespace}:verified`, (x: AttributeValue | null) => x === false] as const,
+    ...(v.health.signals ?? []).filter((s) => s.kind !== 'silence').map((s) => [s.attribute, (x: AttributeValue | null) => x !== null && s.unhealthy(x)] as const),
+  ]),
+);
 
 /** A vendor's name for people (`CrowdStrike Falcon`), by provider or namespace; the key itself when unknown. */
 export function vendorDisplayName(providerOrNamespace: string): string {

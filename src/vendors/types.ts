@@ -282,6 +282,52 @@ export interface VendorSimulator {
   close(): Promise<void>;
 }
 
+/* How a vendor's integration is presented to people: the console's forms, the CLI's flags, `GET /v1/vendors`. */
+
+/** One field of a vendor's part of the integration body. */
+export interface VendorField {
+  /** The body field (`clientId`). */
+  name: string;
+  label: string;
+  /** `secret`: write-only, masked; `list`: comma-separated ids sent as an array. */
+  kind: 'text' | 'secret' | 'list';
+  required: boolean;
+  placeholder?: string;
+  hint: string;
+  /** The CLI flag (`--client-id`); a secret also takes `<flag>-file`. */
+  flag: string;
+  /** The environment variable the CLI reads a secret from when the flag is absent. */
+  env?: string;
+}
+
+export interface VendorPresentation {
+  /** `agent`, `host`: what one of the vendor's records is called. */
+  recordNoun: string;
+  /** The integration form after name: address first, then credentials and scope. */
+  fields: VendorField[];
+  /** Connection check name → label. */
+  checkLabels: Record<string, string>;
+  /** What to do when a check fails, by error code first, then by check name. */
+  hintByCode: Record<string, string>;
+  hintByCheck: Record<string, string>;
+  /** The masked view field of the stored secret (`apiTokenMasked`), when the view has one. */
+  maskedField?: string;
+  /** Whether the vendor's integrations take a staleness limit and site/account scope. */
+  staleAfter: boolean;
+}
+
+/** The steps an admin takes in the vendor's console when it refuses postern. */
+export interface VendorAdminHelp {
+  /** What the integration's secret is called (`API token`, `API client secret`). */
+  credential: string;
+  /** How to issue a new credential and give it to this integration. */
+  newCredential(integrationId: string): string;
+  /** How to grant the permissions the integration needs. */
+  scope: string;
+  /** What to check when the vendor refuses the configuration itself. */
+  config: string;
+}
+
 /**
  * One EDR vendor. `Config` is the integration's vendor-specific settings (credentials included), `Rec` a record of
  * a page, `Facts` what health rules read of a matched record.
@@ -294,6 +340,10 @@ export interface EdrVendor<Config, Rec, Facts> {
   displayName: string;
   /** What the vendor calls a record, plural, for status lines and messages (`agents`, `hosts`). */
   recordNoun: string;
+  /** Its integration form, CLI flags, connection-check labels and hints, in the vendor's words. */
+  presentation: VendorPresentation;
+  /** What admins are told to do when the vendor refuses postern (emails, the console): in the vendor's words. */
+  adminHelp: VendorAdminHelp;
   /** Fields of the integration body that are secrets: sealed at rest, write-only, shown masked. The first is the one `StoredVendorConfig.secret` holds. */
   secretFields: readonly string[];
   /** Validates and normalises the vendor part of an integration body; errors name the field (VALIDATION_FAILED). */

@@ -45,8 +45,6 @@ function spec(fault: Fault, after: number): string {
 export const falcon: SourceUnderTest = {
   name: 'CrowdStrike Falcon',
   collection: '/v1/integrations',
-  // POST and PATCH /v1/integrations take only SentinelOne's body so far.
-  connectInProcess: true,
   async start(clock) {
     const nowMs = clock ? () => clock.nowMs() : Date.now;
     const sim = await startFalconSimulator({ hostCount: HOSTS, seed: 21, nowMs });
@@ -123,8 +121,5 @@ export const falcon: SourceUnderTest = {
       delete h.host_hidden_status;
     },
   },
-  skip: {
-    staleness: 'NOT YET on this tree: the device view and decisions judge only sentinelOne:verified; falcon:verified (with SYNC_STALE) is not derived there yet.',
-    'agent-silence': 'NOT YET on this tree: the device view and decisions judge only sentinelOne:verified; falcon:verified (with HOST_NOT_SEEN) is not derived there yet.',
-  },
+  skip: {},
 };

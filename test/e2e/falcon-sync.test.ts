@@ -52,12 +52,15 @@ describe.each(engines())('Falcon integrations sync on $engine', ({ newDatabaseUr
     ].join('\n');
     expect(everywhere).not.toContain(sim.client.clientSecret);
 
-    const attributes = (await harness.request('GET', `/v1/devices/${device}`)).json.attributes as Record<string, { value: unknown; source: string }>;
+    const deviceView = (await harness.request('GET', `/v1/devices/${device}`)).json;
+    const attributes = deviceView.attributes as Record<string, { value: unknown; source: string }>;
     expect(attributes['falcon:ztaScore']).toMatchObject({ source: id });
     expect(typeof attributes['falcon:ztaScore']!.value).toBe('number');
     expect(typeof attributes['falcon:sensorVersion']?.value).toBe('string');
     expect(typeof attributes['falcon:reducedFunctionalityMode']?.value).toBe('boolean');
-    expect(attributes['falcon:verified']).toBeUndefined();
+    // `falcon:verified` is judged from the matched host at each read, by Falcon's health rules, never synced.
+    expect(attributes['falcon:verified']?.value).toBe(deviceView.verification.falcon.verified);
+    expect(Array.isArray(deviceView.verification.falcon.reasons)).toBe(true);
     // No SentinelOne value is synced from a Falcon host (`sentinelOne:verified` is judged, not synced).
     expect(Object.keys(attributes).filter((k) => k.startsWith('sentinelOne:') && k !== 'sentinelOne:verified')).toEqual([]);
   });

@@ -53,7 +53,7 @@ describe.each(engines())('posture-loss alerts on $engine', ({ newDatabaseUrl }) 
     expect(losses).toHaveLength(1);
     expect(losses[0]).toMatchObject({ deviceId: device, integrationId, agentId: agent.id, code: 'AGENT_GONE', regainedAt: null });
     const mine = (await h.request('GET', `/v1/devices/${device}/posture-losses`)).json;
-    expect(mine.open.summary).toMatch(/^lost SentinelOne posture at .*, because its agent .* is no longer in SentinelOne's list from "S1 prod"/);
+    expect(mine.open.summary).toMatch(/^lost EDR posture at .*, because its agent .* is no longer in SentinelOne's list from "S1 prod"/);
     expect((await h.request('GET', '/metrics')).text).toContain('postern_posture_losses_total{reason="AGENT_GONE"} 1');
     expect((await h.request('GET', `/v1/devices/${device}`)).json.postureLoss).toMatchObject({ code: 'AGENT_GONE', summary: mine.open.summary });
     const listed = (await h.request('GET', '/v1/devices')).json.data.find((d: { id: string }) => d.id === device);
@@ -64,7 +64,7 @@ describe.each(engines())('posture-loss alerts on $engine', ({ newDatabaseUrl }) 
     await syncNow(h, integrationId);
     expect(await h.postern.services.losses.sendDigestIfDue()).toBe(0);
     expect(smtp.mails).toHaveLength(1);
-    expect(smtp.mails[0]).toMatchObject({ to: ['secops@example.com'], subject: 'postern: 1 device lost SentinelOne posture' });
+    expect(smtp.mails[0]).toMatchObject({ to: ['secops@example.com'], subject: 'postern: 1 device lost EDR posture' });
     expect(smtp.mails[0]!.body.replace(/\s+/g, ' ')).toContain(`carol-mbp (${device})`);
 
     // The agent comes back: the loss closes; nothing new is recorded.

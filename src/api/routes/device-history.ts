@@ -10,6 +10,7 @@ import { isFreshnessStale, type DeviceService } from '../../devices/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Store } from '../../store/index.ts';
 import type { IntegrationService } from '../../sources/index.ts';
+import { UNHEALTHY_VALUES } from '../../vendors/index.ts';
 import { defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam } from '../schemas.ts';
 
@@ -49,7 +50,7 @@ export function registerDeviceHistoryRoute(app: FastifyInstance, deps: DeviceHis
         const key = `${namespace}:verified`;
         if (!current[key]) current[key] = { value: verification.verified, source: 'derived', updatedAt: new Date(now).toISOString() };
       }
-      return buildDeviceHistory({ deviceId: device.id, events, current, staleSources: stale, truncated: cursor !== null });
+      return buildDeviceHistory({ deviceId: device.id, events, current, staleSources: stale, unhealthy: UNHEALTHY_VALUES, truncated: cursor !== null });
     },
   });
 }

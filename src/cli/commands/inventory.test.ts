@@ -57,7 +57,8 @@ describe('postern integrations and devices', () => {
 
   it('lists devices with their verification and shows one with its attributes', async () => {
     const list = await run('devices', 'list');
-    expect(list[0]).toMatch(/^ID\s+NAME\s+USER\s+SENTINELONE$/);
+    // One verdict column per registered vendor.
+    expect(list[0]).toMatch(/^ID\s+NAME\s+USER\s+SENTINELONE\s+FALCON$/);
     const id = /^(dev_\w+)/.exec(list[1]!)![1]!;
     const shown = await run('devices', 'show', id);
     expect(shown.join('\n')).toContain('sentinelOne:operationalState = "na"');

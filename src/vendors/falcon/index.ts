@@ -7,6 +7,7 @@
  * Who may import this folder: only `vendors/index.ts` (the registry). Everything else reaches Falcon through
  * `falconVendor` and the seam's types; tests beside the code import its files directly.
  */
+import { FALCON_PRESENTATION } from './presentation.ts';
 import type { EdrVendor } from '../types.ts';
 import { FALCON_ATTRIBUTES, FALCON_SYNCED_KEYS } from './attributes.ts';
 import { normalizeFalconBaseUrl as normalizeOrigin } from './cloud.ts';
@@ -57,6 +58,15 @@ export function createFalconVendor(deps: HttpFalconClientDeps = {}): EdrVendor<F
     namespace: 'falcon',
     displayName: 'CrowdStrike Falcon',
     recordNoun: 'hosts',
+    presentation: FALCON_PRESENTATION,
+    adminHelp: {
+      credential: 'API client secret',
+      newCredential: (id) =>
+        `In the Falcon console, open Support and resources > API clients and keys, reset the secret of this integration's API client (or create a client with Hosts: Read and Zero Trust Assessment: Read), then give it to postern: in the console under Integrations, Edit (Test checks it before you save), or \`postern integrations edit ${id} --client-secret-file ...\`, or PATCH /v1/integrations/${id} with {"clientSecret": "..."}. Saving it syncs at once.`,
+      scope:
+        "Give the integration's API client the read scopes Hosts: Read and Zero Trust Assessment: Read in the Falcon console (Support and resources > API clients and keys). Changing the integration's configuration syncs at once.",
+      config: "Check the integration's API URL or cloud name and client ID (and that postern runs with the master key it was set up with), then save the corrected configuration; saving syncs at once.",
+    },
     secretFields: ['clientSecret'],
     parseConfig: (body) => parseFalconConfig(body, deps.cloudOrigins),
     normalizeBaseUrl: (url) => normalizeOrigin(url, deps.cloudOrigins),

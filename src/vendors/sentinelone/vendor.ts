@@ -6,6 +6,7 @@
 import { isPosternError, validationError } from '../../lib/errors.ts';
 import type { EdrVendor } from '../types.ts';
 import { SENTINELONE_ATTRIBUTES } from './attributes.ts';
+import { SENTINELONE_PRESENTATION } from './presentation.ts';
 import { testConnection } from './connection-test.ts';
 import { isRetryableS1Failure, s1FailureClass } from './errors.ts';
 import { sentinelOneHealth } from './health.ts';
@@ -48,6 +49,15 @@ export function createSentinelOneVendor(deps: SentinelOneVendorDeps = {}): Senti
     namespace: 'sentinelOne',
     displayName: 'SentinelOne',
     recordNoun: 'agents',
+    presentation: SENTINELONE_PRESENTATION,
+    adminHelp: {
+      credential: 'API token',
+      newCredential: (id) =>
+        `In the SentinelOne console, open Settings > Users > Service Users, create a new API token for the service user (Viewer is enough; Admin lets postern renew it), then paste it into this integration in postern: in the console under Integrations, "Replace token" (Test checks it before you save), or \`postern integrations edit ${id} --api-token ...\`, or PATCH /v1/integrations/${id} with {"apiToken": "..."}. Saving it syncs at once.`,
+      scope:
+        "Give the service user a role that may view endpoints (Viewer is enough) on the sites or accounts this integration reads, or correct the integration's siteIds/accountIds. Changing the integration's configuration syncs at once.",
+      config: "Check the integration's console URL, siteIds and accountIds (and that postern runs with the master key it was set up with), then save the corrected configuration; saving syncs at once.",
+    },
     secretFields: ['apiToken'],
     clientFactory,
     parseConfig(body) {
