@@ -4,6 +4,7 @@
  * auth), a stable code from the one registry, and a message that says what to do. Messages never contain the
  * client secret or a bearer token: server text is scrubbed of both first.
  */
+import { RETRYABLE_KINDS, vendorFailureRules } from '../../lib/vendor-failures.ts';
 import { PosternError, type ErrorCode } from '../../lib/errors.ts';
 
 export type FalconErrorKind =
@@ -35,7 +36,7 @@ const KIND_CODE: Record<FalconErrorKind, ErrorCode> = {
   not_found: 'FALCON_URL_INVALID',
 };
 
-const RETRYABLE: ReadonlySet<FalconErrorKind> = new Set(['rate_limited', 'server', 'timeout', 'network', 'malformed']);
+const rules = vendorFailureRules(KIND_CODE);
 
 export const DEFAULT_RETRY_AFTER_MS = 5_000;
 
@@ -59,28 +60,22 @@ export class FalconError extends PosternError {
     this.kind = kind;
     this.httpStatus = options.httpStatus;
     this.traceId = options.traceId;
-    this.retryable = RETRYABLE.has(kind);
+    this.retryable = RETRYABLE_KINDS.has(kind);
   }
 }
-
-const CODE_KINDS = new Map<string, FalconErrorKind[]>();
-for (const [kind, code] of Object.entries(KIND_CODE) as [FalconErrorKind, ErrorCode][]) CODE_KINDS.set(code, [...(CODE_KINDS.get(code) ?? []), kind]);
 
 /** The same three classes as S1's: `auth` (pause, email), `config` (stop), `transient` (fail, back off). */
 export type FalconFailureClass = 'auth' | 'config' | 'transient';
 
 /** Works on codes, so an error rebuilt from a stored `lastError.code` classifies alike. */
 export function falconFailureClass(code: string): FalconFailureClass {
-  const kinds = CODE_KINDS.get(code) ?? [];
-  if (kinds.some((k) => k === 'auth' || k === 'forbidden')) return 'auth';
-  if (kinds.some((k) => k === 'bad_request' || k === 'redirect' || k === 'not_found')) return 'config';
-  return 'transient';
+  return rules.failureClass(code);
 }
 
 /** True when the same request is worth repeating after a short wait (5xx, timeout, reset, malformed page, 429). */
 export function isRetryableFalconFailure(err: unknown): boolean {
   if (err instanceof FalconError) return err.retryable;
-  return err instanceof PosternError && (CODE_KINDS.get(err.code) ?? []).some((k) => RETRYABLE.has(k));
+  return err instanceof PosternError && rules.isRetryableCode(err.code);
 }
 
 export function isFalconError(err: unknown, kind?: FalconErrorKind): err is FalconError {

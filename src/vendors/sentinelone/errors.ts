@@ -4,6 +4,7 @@
  * Messages say what happened and what to do. They never contain the API token: every piece of text that came
  * from the server is scrubbed of it first, because some servers echo the request back.
  */
+import { RETRYABLE_KINDS, vendorFailureRules } from '../../lib/vendor-failures.ts';
 import { PosternError, type ErrorCode } from '../../lib/errors.ts';
 
 export type S1ErrorKind =
@@ -38,8 +39,7 @@ const KIND_CODE: Record<S1ErrorKind, ErrorCode> = {
   not_found: 'S1_URL_INVALID',
 };
 
-/** Kinds worth retrying as they are: the same request may well succeed a little later. */
-const RETRYABLE: ReadonlySet<S1ErrorKind> = new Set(['rate_limited', 'server', 'timeout', 'network', 'malformed']);
+const rules = vendorFailureRules(KIND_CODE);
 
 export const DEFAULT_RETRY_AFTER_MS = 5_000;
 
@@ -63,12 +63,9 @@ export class S1Error extends PosternError {
     this.kind = kind;
     this.httpStatus = options.httpStatus;
     this.s1Code = options.s1Code;
-    this.retryable = RETRYABLE.has(kind);
+    this.retryable = RETRYABLE_KINDS.has(kind);
   }
 }
-
-const CODE_KINDS = new Map<string, S1ErrorKind[]>();
-for (const [kind, code] of Object.entries(KIND_CODE) as [S1ErrorKind, ErrorCode][]) CODE_KINDS.set(code, [...(CODE_KINDS.get(code) ?? []), kind]);
 
 /**
  * The one rule for what a failure talking to S1 means for a sync: `retry` the same request (a page) soon; `auth`
@@ -78,16 +75,13 @@ for (const [kind, code] of Object.entries(KIND_CODE) as [S1ErrorKind, ErrorCode]
 export type S1FailureClass = 'auth' | 'config' | 'transient';
 
 export function s1FailureClass(code: string): S1FailureClass {
-  const kinds = CODE_KINDS.get(code) ?? [];
-  if (kinds.some((k) => k === 'auth' || k === 'forbidden')) return 'auth';
-  if (kinds.some((k) => k === 'bad_request' || k === 'redirect' || k === 'not_found')) return 'config';
-  return 'transient';
+  return rules.failureClass(code);
 }
 
 /** True when the same request is worth repeating after a short wait (5xx, timeout, reset, malformed page, 429). */
 export function isRetryableS1Failure(err: unknown): boolean {
   if (err instanceof S1Error) return err.retryable;
-  return err instanceof PosternError && (CODE_KINDS.get(err.code) ?? []).some((k) => RETRYABLE.has(k));
+  return err instanceof PosternError && rules.isRetryableCode(err.code);
 }
 
 export function isS1Error(err: unknown, kind?: S1ErrorKind): err is S1Error {
