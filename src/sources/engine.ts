@@ -25,6 +25,9 @@ import type { LeaseRepo } from './lease-repo.ts';
 import { afterFailure, afterSuccess, type RetryPolicy } from './state-machine.ts';
 import type { IntegrationRecord, StatusRecord, SyncKind, SyncOutcome } from './types.ts';
 
+
+/** How often a running sync writes its progress for other processes. */
+const PROGRESS_WRITE_EVERY_MS = 1000;
 export interface SyncEngineDeps {
   store: Store;
   integrations: IntegrationRepo;
@@ -158,6 +161,20 @@ export function createSyncEngine(deps: SyncEngineDeps) {
     };
   }
 
+  /**
+   * Writes how far a sync got onto its lease, at most once a second, so every postern process (not only this one)
+   * can show it. Never in the way of the sync: a failed write is only logged.
+   */
+  function progressOnLease(integrationId: string): (fetched: number, total: number | null) => void {
+    let lastMs = -Infinity;
+    return (fetched, total) => {
+      const now = clock.nowMs();
+      if (now - lastMs < PROGRESS_WRITE_EVERY_MS) return;
+      lastMs = now;
+      void deps.leases.progress(store.db, integrationId, owner, fetched, total).catch((err) => deps.logger.debug({ err, integrationId }, 'could not record sync progress'));
+    };
+  }
+
   const engine = {
     owner,
     /**
@@ -179,7 +196,15 @@ export function createSyncEngine(deps: SyncEngineDeps) {
       const stopRenewing = keepLease(integrationId);
       try {
         // The advisory lock keeps token upkeep (which takes it too) from running beside the sync.
-        const result = await store.withLock(`postern:sync:${integrationId}`, () => runLeased(integrationId, options));
+        const onLease = progressOnLease(integrationId);
+        const tracked: RunSyncOptions = {
+          ...options,
+          onProgress: (fetched, total) => {
+            options.onProgress?.(fetched, total);
+            onLease(fetched, total);
+          },
+        };
+        const result = await store.withLock(`postern:sync:${integrationId}`, () => runLeased(integrationId, tracked));
         if (result.locked) return result.value;
         return { ...emptyOutcome(integrationId, options.kind), skipped: true, retryAt: iso(clock.nowMs() + WAIT_FOR_UPKEEP_MS) };
       } finally {

@@ -123,7 +123,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         tokenExpiresAt: status.tokenExpiresAt,
         warning: status.warning,
         summary: summarize({ ...status, state, stateReason, recordName: recordName(vendorOf(record.provider)) }, now),
-        ...(state === 'syncing' ? { progress: deps.progress?.(record.id) ?? { fetched: 0, total: null } } : {}),
+        // This process's own sync first (every page); another process's as it last wrote it on its lease.
+        ...(state === 'syncing' ? { progress: deps.progress?.(record.id) ?? lease?.progress ?? { fetched: 0, total: null } } : {}),
       },
     };
   }

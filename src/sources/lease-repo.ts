@@ -9,6 +9,8 @@ import type { Executor } from '../store/index.ts';
 export interface LeaseHolder {
   owner: string;
   expiresAt: string;
+  /** How far the holder's sync got (records fetched, the vendor's total), as it last wrote; null before its first page. */
+  progress: { fetched: number; total: number | null } | null;
 }
 
 export function createLeaseRepo() {
@@ -21,20 +23,25 @@ export function createLeaseRepo() {
         .onConflict((oc) =>
           oc
             .column('integration_id')
-            .doUpdateSet({ owner, acquired_at: nowIso, expires_at: expiresAt })
+            .doUpdateSet({ owner, acquired_at: nowIso, expires_at: expiresAt, progress_fetched: null, progress_total: null })
             .where((eb) => eb.or([eb('sync_leases.expires_at', '<=', nowIso), eb('sync_leases.owner', '=', owner)])),
         )
         .returning('owner')
         .executeTakeFirst();
       if (row) return { acquired: true };
       const holder = await db.selectFrom('sync_leases').select(['owner', 'expires_at']).where('integration_id', '=', integrationId).executeTakeFirst();
-      return { acquired: false, holder: { owner: holder?.owner ?? '', expiresAt: holder?.expires_at ?? nowIso } };
+      return { acquired: false, holder: { owner: holder?.owner ?? '', expiresAt: holder?.expires_at ?? nowIso, progress: null } };
     },
 
     /** Extends a lease the caller holds; false when it lost it (it expired and another process took it). */
     async renew(db: Executor, integrationId: string, owner: string, expiresAt: string): Promise<boolean> {
       const res = await db.updateTable('sync_leases').set({ expires_at: expiresAt }).where('integration_id', '=', integrationId).where('owner', '=', owner).executeTakeFirst();
       return Number(res.numUpdatedRows) > 0;
+    },
+
+    /** Records how far the holder's sync got, so every process can show it; nothing when the lease was lost. */
+    async progress(db: Executor, integrationId: string, owner: string, fetched: number, total: number | null): Promise<void> {
+      await db.updateTable('sync_leases').set({ progress_fetched: fetched, progress_total: total }).where('integration_id', '=', integrationId).where('owner', '=', owner).execute();
     },
 
     /** True while `owner` holds an unexpired lease: a sync's write checks it, so a sync that lost its lease writes nothing. */
@@ -55,8 +62,21 @@ export function createLeaseRepo() {
 
     /** Leases in force now, by integration: those integrations are syncing somewhere. */
     async active(db: Executor, nowIso: string): Promise<Map<string, LeaseHolder>> {
-      const rows = await db.selectFrom('sync_leases').select(['integration_id', 'owner', 'expires_at']).where('expires_at', '>', nowIso).execute();
-      return new Map(rows.map((r) => [r.integration_id, { owner: r.owner, expiresAt: r.expires_at }]));
+      const rows = await db
+        .selectFrom('sync_leases')
+        .select(['integration_id', 'owner', 'expires_at', 'progress_fetched', 'progress_total'])
+        .where('expires_at', '>', nowIso)
+        .execute();
+      return new Map(
+        rows.map((r) => [
+          r.integration_id,
+          {
+            owner: r.owner,
+            expiresAt: r.expires_at,
+            progress: r.progress_fetched === null ? null : { fetched: Number(r.progress_fetched), total: r.progress_total === null ? null : Number(r.progress_total) },
+          },
+        ]),
+      );
     },
 
     /** With SQLite only one process runs: leases left by a killed predecessor mean nothing. */

@@ -1,8 +1,9 @@
 /**
- * Live sync progress, held in memory per process: how many records the running sync has fetched out of the total
- * the vendor announced (`totalItems`). `track` wraps the engine's runSync (its `onProgress` option reports each
- * page); the integration view shows it while the integration is `syncing`, so "Sync now" can draw a progress bar.
- * Nothing here is stored or trusted for decisions.
+ * Live sync progress of this process's own syncs, page by page: how many records the running sync has fetched out
+ * of the total the vendor announced (`totalItems`). `track` wraps the engine's runSync (its `onProgress` option
+ * reports each page); the integration view shows it while the integration is `syncing`, so "Sync now" can draw a
+ * progress bar. Other processes read it from the sync's lease, where the engine writes it once a second. Nothing
+ * here is trusted for decisions.
  */
 export interface SyncProgress {
   fetched: number;

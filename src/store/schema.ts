@@ -2,7 +2,7 @@
  * Table types for Kysely. Timestamps are ISO-8601 text and structured values JSON text, so one schema serves
  * SQLite and PostgreSQL alike; each repo converts rows to domain objects at its edge.
  */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { ApiKeysTable, ConsoleSessionsTable, DeviceCredentialsTable, DeviceLoginsRedeemedTable, EnrollmentKeysTable, MasterKeyStateTable, PosternProcessesTable } from './schema-access.ts';
 
 export type * from './schema-access.ts';
@@ -130,6 +130,9 @@ export interface SyncLeasesTable {
   owner: string;
   acquired_at: string;
   expires_at: string;
+  /** Records the running sync fetched so far, and the vendor's announced total (0019); null before the first page. */
+  progress_fetched: ColumnType<number | null, number | null | undefined, number | null>;
+  progress_total: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface DeviceSourcesTable {

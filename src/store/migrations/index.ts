@@ -16,10 +16,11 @@ import { sealedSecrets } from './0015-sealed-secrets.ts';
 import { consoleSessions } from './0016-console-sessions.ts';
 import { reportedAgentUuid } from './0017-reported-agent-uuid.ts';
 import { integrationSettings } from './0018-integration-settings.ts';
+import { syncProgress } from './0019-sync-progress.ts';
 import type { EngineMigration } from './types.ts';
 
 /** Applied in name order, whatever order they are listed in. */
-export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk, identityProvenance, decisionLogSummaries, sealedSecrets, consoleSessions, reportedAgentUuid, integrationSettings].sort(
+export const MIGRATIONS: readonly EngineMigration[] = [foundation, apiKeys, policy, syncUpkeep, enrollment, syncLeases, deviceIdentity, changeFeed, tailnets, postureRollout, userRisk, identityProvenance, decisionLogSummaries, sealedSecrets, consoleSessions, reportedAgentUuid, integrationSettings, syncProgress].sort(
   (a, b) => a.name.localeCompare(b.name),
 );
 export type { Engine, EngineMigration } from './types.ts';
