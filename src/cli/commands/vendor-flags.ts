@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { callApiOrThrow, type RemoteOptions } from './remote.ts';
 import { collect } from './client-action.ts';
+import { EDR_VENDORS } from '../../vendors/index.ts';
 
 export interface CatalogueField {
   name: string;
@@ -29,17 +30,21 @@ export interface CatalogueVendor {
 }
 
 /**
- * The flags the vendors of the catalogue use (commander needs them before the server is asked). A flag a vendor
- * does not take is refused for it, naming the vendor.
+ * The flags the registered vendors take, from their presentation (commander needs them before the server is
+ * asked). A flag a vendor does not take is refused for it, naming the vendor.
  */
-const FLAGS: { flag: string; arg: string; help: string; repeatable?: boolean; secret?: boolean }[] = [
-  { flag: '--url', arg: '<url>', help: 'the vendor address: a console URL or subdomain, an API URL or a cloud name (us-1, us-2, eu-1, us-gov-1)' },
-  { flag: '--api-token', arg: '<token>', help: 'API token of a service user (env S1_API_TOKEN)', secret: true },
-  { flag: '--client-id', arg: '<id>', help: 'client ID of an OAuth2 API client' },
-  { flag: '--client-secret', arg: '<secret>', help: 'secret of that API client (env FALCON_CLIENT_SECRET)', secret: true },
-  { flag: '--site', arg: '<id>', help: 'limit to a site (repeatable; replaces the list)', repeatable: true },
-  { flag: '--account', arg: '<id>', help: 'limit to an account (repeatable; replaces the list)', repeatable: true },
-];
+const FLAGS: { flag: string; arg: string; help: string; repeatable?: boolean; secret?: boolean }[] = (() => {
+  const byFlag = new Map<string, { flag: string; arg: string; repeatable: boolean; secret: boolean; uses: string[] }>();
+  for (const vendor of EDR_VENDORS) {
+    for (const f of vendor.presentation.fields) {
+      const use = `${vendor.displayName}: ${f.label}${f.env ? ` (env ${f.env})` : ''}`;
+      const seen = byFlag.get(f.flag);
+      if (seen) seen.uses.push(use);
+      else byFlag.set(f.flag, { flag: f.flag, arg: `<${f.kind === 'secret' ? 'secret' : 'value'}>`, repeatable: f.kind === 'list', secret: f.kind === 'secret', uses: [use] });
+    }
+  }
+  return [...byFlag.values()].map(({ uses, ...f }) => ({ ...f, help: `${uses.join('; ')}${f.repeatable ? ' (repeatable; replaces the list)' : ''}` }));
+})();
 
 /** `--client-secret-file` → `clientSecretFile`, as commander names it. */
 const optionKey = (flag: string) => flag.replace(/^--/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
