@@ -126,7 +126,7 @@ describe.each(engines())('admin emails on $engine', ({ newDatabaseUrl }) => {
     expect(status.warning).toMatch(/^The API token expires on 2026-07-11T00:00:00.000Z and postern may not renew it/);
     expect(status.summary).toContain('Warning: The API token expires on');
     expect(smtp.mails.map((m) => m.subject)).toEqual(['postern: the API token of SentinelOne integration "S1 prod" expires in 7 days']);
-    expect(oneLine(smtp.mails[0]!.body)).toContain("SentinelOne refused to generate a new token for this service user");
+    expect(oneLine(smtp.mails[0]!.body)).toContain("SentinelOne refused to issue a new one");
 
     await d.runFor(4 * DAY);
     expect(smtp.mails).toHaveLength(1);
