@@ -62,4 +62,26 @@ describe('the scheduler waits instead of looping', () => {
     expect(attempts).toEqual([0, 30_000, 60_000]);
     await scheduler.stop();
   });
+
+  it('a sync forgotten mid-run (its integration removed or reconfigured) is no failure: nothing is logged as one', async () => {
+    const logged: string[] = [];
+    const clock = new FakeClock(T0);
+    const status: StatusRecord = { ...initialStatus(), state: 'ok', nextSyncAt: T0 };
+    const scheduler = createScheduler({
+      store: { db: {}, engine: 'postgres' } as unknown as Store,
+      // The engine rejects with the abort reason, as a walk cut off by the signal does.
+      engine: { runSync: (_id, options) => new Promise((_resolve, reject) => options.signal!.addEventListener('abort', () => reject(options.signal!.reason))) },
+      integrations: { list: async () => [{ id: 'int_1' } as IntegrationRecord], getStatus: async () => status },
+      clock,
+      logger: { ...createLogger({ level: 'silent' }), error: (...args: unknown[]) => void logged.push(String(args.at(-1))) } as never,
+      tickMs: 3_600_000,
+      errorBackoffMs: 30_000,
+    });
+    await scheduler.start();
+    await clock.advance(10);
+    await scheduler.forget('int_1');
+    await clock.advance(60_000);
+    expect(logged).toEqual([]);
+    await scheduler.stop();
+  });
 });

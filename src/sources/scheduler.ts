@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../store/index.ts';
 import type { RunSyncOptions, SyncEngine } from './engine.ts';
+import { emptyOutcome } from './failure.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
 import type { LeaseRepo } from './lease-repo.ts';
 import type { SyncKind, SyncOutcome } from './types.ts';
@@ -103,7 +104,14 @@ export function createScheduler(deps: SchedulerDeps) {
       try {
         const startedMs = deps.clock.nowMs();
         if (deps.beforeSync) await deps.beforeSync(id).catch((err) => deps.logger.error({ err, integrationId: id }, 'before-sync step failed'));
-        let outcome = await deps.engine.runSync(id, { kind, signal: controller.signal, ...options });
+        let outcome: SyncOutcome;
+        try {
+          outcome = await deps.engine.runSync(id, { kind, signal: controller.signal, ...options });
+        } catch (err) {
+          // Forgotten mid-sync (removed, or its configuration changed and a new sync starts): nothing failed.
+          if (controller.signal.aborted) return { ...emptyOutcome(id, kind), skipped: true };
+          throw err;
+        }
         if (deps.afterSync) {
           const failed = await deps.afterSync(outcome).then(
             () => null,
