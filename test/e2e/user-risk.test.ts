@@ -211,6 +211,9 @@ describe.each(engines())('user risk on $engine', ({ newDatabaseUrl }) => {
       'sentinelOne.threatRebootPending',
       'sentinelOne.agentDisabled',
       'sentinelOne.agentSilent',
+      'falcon.hostContained',
+      'falcon.reducedFunctionality',
+      'falcon.agentSilent',
       'device.postureLost',
     ]);
   });

@@ -10,7 +10,7 @@ import { isFreshnessStale, type DeviceService } from '../../devices/index.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Store } from '../../store/index.ts';
 import type { IntegrationService } from '../../sources/index.ts';
-import { UNHEALTHY_VALUES } from '../../vendors/index.ts';
+import { UNHEALTHY_VALUES, VENDOR_PROFILES } from '../../vendors/index.ts';
 import { defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam } from '../schemas.ts';
 
@@ -43,12 +43,16 @@ export function registerDeviceHistoryRoute(app: FastifyInstance, deps: DeviceHis
         cursor = page.nextCursor;
       } while (cursor && events.length < MAX_EVENTS);
       const now = deps.clock.nowMs();
-      const stale = new Set((await deps.integrations.list()).filter((i) => isFreshnessStale({ lastSuccessfulSyncAt: i.status.lastSuccessfulSyncAt, staleAfterSeconds: i.staleAfterSeconds }, now)).map((i) => i.id));
+      const integrations = await deps.integrations.list();
+      const stale = new Set(integrations.filter((i) => isFreshnessStale({ lastSuccessfulSyncAt: i.status.lastSuccessfulSyncAt, staleAfterSeconds: i.staleAfterSeconds }, now)).map((i) => i.id));
+      // A vendor with no integration judges nobody: its `<namespace>:verified` says nothing about this device's health.
+      const inUse = new Set(VENDOR_PROFILES.filter((v) => integrations.some((i) => i.provider === v.provider)).map((v) => v.namespace));
       const current: Record<string, { value: string | number | boolean; source: string; updatedAt: string }> = { ...device.attributes };
+      for (const v of VENDOR_PROFILES) if (!inUse.has(v.namespace)) delete current[`${v.namespace}:verified`];
       // Each vendor's verdict is judged now, never stored: shown as `<namespace>:verified` beside the stored values.
       for (const [namespace, verification] of Object.entries(device.verification ?? {})) {
         const key = `${namespace}:verified`;
-        if (!current[key]) current[key] = { value: verification.verified, source: 'derived', updatedAt: new Date(now).toISOString() };
+        if (inUse.has(namespace) && !current[key]) current[key] = { value: verification.verified, source: 'derived', updatedAt: new Date(now).toISOString() };
       }
       return buildDeviceHistory({ deviceId: device.id, events, current, staleSources: stale, unhealthy: UNHEALTHY_VALUES, truncated: cursor !== null });
     },

@@ -25,9 +25,8 @@ export async function devicePage(view, { match, go, isAdmin }) {
   const exceptions = await exceptionsCard(device, { isAdmin, reload });
   const names = new Map(integrations.map((i) => [i.id, i.name]));
   const providerOf = new Map(integrations.map((i) => [i.id, i.provider]));
-  // Every vendor with an integration or a verdict on this device, each with its own sections.
+  // Every vendor with an integration, each with its own sections (a vendor nobody connected judges no device).
   const shown = shownVendors(vendors, integrations);
-  for (const v of vendors) if (!shown.includes(v) && device.verification?.[v.namespace]) shown.push(v);
   document.title = `${device.name} · postern`;
 
   // `append` skips the sections a device or a role does not have (native append would print them as "null").
