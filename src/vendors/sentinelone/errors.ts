@@ -68,8 +68,8 @@ export class S1Error extends PosternError {
 }
 
 /**
- * The one rule for what a failure talking to S1 means for a sync: `retry` the same request (a page) soon; `auth`
- * (token refused or lacking scope: pause, email); `config` (S1 will never accept this configuration: stop);
+ * What a failure talking to S1 means for a sync, by the one rule every vendor shares (`lib/vendor-failures.ts`):
+ * `auth` (token refused or lacking scope: pause, email), `config` (S1 will never accept this configuration: stop),
  * else `transient` (fail the sync, back off). Works on codes so errors built from a stored code classify alike.
  */
 export type S1FailureClass = 'auth' | 'config' | 'transient';
