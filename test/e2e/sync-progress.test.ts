@@ -12,6 +12,22 @@ import { startHarness, type Harness } from '../support/harness.ts';
 
 requirePostgresInCi();
 
+/** An S1 client whose every page waits in `held` until the test lets it through. */
+function gatedPages(): { held: (() => void)[]; gated: S1ClientFactory } {
+  const held: (() => void)[] = [];
+  const gated: S1ClientFactory = (config) => {
+    const client = createHttpS1Client(config);
+    return {
+      ...client,
+      async fetchAgentsPage(request) {
+        await new Promise<void>((resolve) => held.push(resolve));
+        return client.fetchAgentsPage(request);
+      },
+    };
+  };
+  return { held, gated };
+}
+
 describe.each(engines())('sync progress on $engine', ({ newDatabaseUrl }) => {
   let h: Harness;
   let sim: S1Simulator;
@@ -22,17 +38,7 @@ describe.each(engines())('sync progress on $engine', ({ newDatabaseUrl }) => {
 
   it('status.progress counts fetched agents out of the total while syncing, and is gone after', async () => {
     sim = await startS1Simulator({ agentCount: 12, seed: 31, tokens: [{ role: 'Viewer', expiresAt: null }] });
-    const held: (() => void)[] = [];
-    const gated: S1ClientFactory = (config) => {
-      const client = createHttpS1Client(config);
-      return {
-        ...client,
-        async fetchAgentsPage(request) {
-          await new Promise<void>((resolve) => held.push(resolve));
-          return client.fetchAgentsPage(request);
-        },
-      };
-    };
+    const { held, gated } = gatedPages();
     h = await startHarness({ databaseUrl: await newDatabaseUrl(), s1: gated, sync: { walk: { pageSize: 5 } } });
     const pageRequested = async () => {
       while (held.length === 0) await new Promise((r) => setImmediate(r));
@@ -73,17 +79,7 @@ describe.each(engines().filter((e) => e.engine === 'postgres'))('sync progress a
 
   it('another process sees the sync as syncing, with the progress it wrote on its lease', async () => {
     sim = await startS1Simulator({ agentCount: 12, seed: 31, tokens: [{ role: 'Viewer', expiresAt: null }] });
-    const held: (() => void)[] = [];
-    const gated: S1ClientFactory = (config) => {
-      const client = createHttpS1Client(config);
-      return {
-        ...client,
-        async fetchAgentsPage(request) {
-          await new Promise<void>((resolve) => held.push(resolve));
-          return client.fetchAgentsPage(request);
-        },
-      };
-    };
+    const { held, gated } = gatedPages();
     const databaseUrl = await newDatabaseUrl();
     const masterKey = randomBytes(32).toString('hex');
     h = await startHarness({ databaseUrl, masterKey, s1: gated, sync: { walk: { pageSize: 5 } } });
