@@ -13,10 +13,10 @@ import { fromJson, type Executor, type Tx } from '../store/index.ts';
 import { compareAgentRecency, type MatchableAgent } from './matcher.ts';
 import { chunks } from '../lib/chunks.ts';
 
-/** What one sync wants one matched device to carry: the match, with the attributes its agent's record maps to. */
+/** What one sync wants one matched device to carry: its match (the attributes come from `WriteOptions`). */
 export interface DesiredDevice {
   deviceId: string;
-  agent: MatchableAgent & { attributes: Partial<Record<string, AttributeValue>> };
+  agent: MatchableAgent;
   serial: string;
   /** Which key matched: the serial (default) or a MAC. */
   matchedBy?: 'serial' | 'mac' | 'agentUuid';
@@ -63,6 +63,8 @@ export interface WriteOptions<D extends DesiredDevice = DesiredDevice> {
   notAudited?: ReadonlySet<string>;
   /** The agent's record exactly as the source sent it (JSON text), read only when it is compared or written. */
   agentJson(device: D): string;
+  /** The attributes the agent's record maps to. */
+  attributesOf(device: D): Partial<Record<string, AttributeValue>>;
   nowIso: string;
   engine: 'sqlite' | 'postgres';
 }
@@ -90,11 +92,12 @@ async function writeSlice<D extends DesiredDevice>(tx: Tx, integrationId: string
       if (compareAgentRecency(want.agent, storedAgent) <= 0) continue;
     }
     const have = existing.get(deviceId) ?? new Map<string, AttributeValue>();
+    const attributes = options.attributesOf(want);
     const change: AttributeChange = { deviceId, before: {}, after: {} };
     const removed: string[] = [];
     let touched = false;
     for (const key of options.keys) {
-      const next = want.agent.attributes[key];
+      const next = attributes[key];
       const prev = have.get(key);
       if (next === prev) continue;
       touched = true;
@@ -106,7 +109,7 @@ async function writeSlice<D extends DesiredDevice>(tx: Tx, integrationId: string
       }
     }
     if (removed.length > 0) await tx.deleteFrom('attributes').where('source', '=', integrationId).where('device_id', '=', deviceId).where('key', 'in', removed).execute();
-    if (have.size === 0 && Object.keys(want.agent.attributes).length > 0) out.gained.push(deviceId);
+    if (have.size === 0 && Object.keys(attributes).length > 0) out.gained.push(deviceId);
     if (Object.keys(change.after).length > 0) out.changes.push(change);
     const json = options.agentJson(want);
     if (!source || source.agentId !== want.agent.id || source.agentJson !== json) {

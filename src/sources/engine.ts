@@ -17,7 +17,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import type { AnyEdrVendor, VendorRegistry } from '../vendors/index.ts';
 import { bindTo, type Executor, type Store } from '../store/index.ts';
-import { collectMatches, type CollectOptions } from './collect.ts';
+import { collectMatches, keptAttributes, type CollectOptions } from './collect.ts';
 import { createDeviceIndex } from './device-index.ts';
 import { classifyFailure, emptyOutcome, insertRun, type SyncPhase } from './failure.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
@@ -261,6 +261,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
         keys: vendor.syncedKeys,
         notAudited: new Set(vendor.notAudited),
         agentJson: (d) => records.read(d.agent.record),
+        attributesOf: (d) => keptAttributes(records, d.agent),
         nowIso: iso(nowMs),
         engine: store.engine,
       };
