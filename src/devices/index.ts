@@ -28,6 +28,7 @@ export {
   type Verification,
   type VerificationReason,
   type VerificationReasonCode,
+  type AgentsByIntegration,
   type VerifiableAgent,
   type VerifyingIntegration,
   type VendorVerifier,
