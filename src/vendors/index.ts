@@ -35,6 +35,7 @@ export type {
   VendorField,
   VendorAdminHelp,
   VendorSimulator,
+  RiskBehavior,
 } from './types.ts';
 export * as falcon from './falcon/index.ts';
 export type { HttpFalconClientDeps, FalconIntegrationFields } from './falcon/index.ts';

@@ -5,7 +5,7 @@
  * (`src/vendors/<vendor>/`) exports one `EdrVendor`; the registry (`index.ts`) lists them by `provider`. See
  * docs/vendors.md.
  */
-import type { AttributeType, AttributeValue } from '../lib/attributes.ts';
+import type { AttributeType, AttributeValue, UserRiskLevel } from '../lib/attributes.ts';
 import type { ErrorCode } from '../lib/errors.ts';
 
 /** One row of a vendor's attribute table: used by mapping, policy type checking, docs, console and OpenAPI. */
@@ -119,6 +119,25 @@ export interface VendorHealth<Facts> {
   silentCode?: string;
   /** Attribute values that say a device is unhealthy, for user risk and the device history. */
   signals?: readonly HealthSignal[];
+  /**
+   * The user-risk behaviours the signals raise, with their defaults and the sentence admins read: the risk
+   * catalogue (`<namespace>.<behavior>`) is built from these. A signal whose behaviour is not listed raises none.
+   */
+  behaviors?: readonly RiskBehavior[];
+}
+
+/**
+ * A user-risk behaviour of a vendor. Its id, `<namespace>.<behavior>`, is stored with admins' settings and events
+ * and named by the API, so it never changes.
+ */
+export interface RiskBehavior {
+  behavior: string;
+  /** Default: whether it raises events until an admin says otherwise. */
+  enabled: boolean;
+  /** Default level of its events. */
+  riskLevel: Exclude<UserRiskLevel, 'none'>;
+  /** One sentence for the console and the API. */
+  description: string;
 }
 
 /**

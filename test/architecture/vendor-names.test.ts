@@ -20,7 +20,6 @@ const STILL_NAMING = [
   'losses/core.ts',
   'main.ts',
   'policy/examples.ts',
-  'risk/behaviors.ts',
   'store/migrations/0007-device-identity.ts',
   'store/migrations/0008-change-feed.ts',
   'store/migrations/0011-posture-rollout.ts',
