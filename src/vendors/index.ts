@@ -53,6 +53,9 @@ export const EDR_VENDORS: readonly AnyEdrVendor[] = [createSentinelOneVendor(), 
 export const PROVIDERS = ['sentinelone', 'falcon'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
+/** The provider of an integration body that names none: SentinelOne, the first vendor postern had. */
+export const DEFAULT_PROVIDER: Provider = 'sentinelone';
+
 export function vendorFor(provider: string): AnyEdrVendor | null {
   return EDR_VENDORS.find((v) => v.provider === provider) ?? null;
 }
@@ -126,7 +129,7 @@ export function createVendorRegistry(deps: { sentinelone?: SentinelOneVendorDeps
   const all: readonly AnyEdrVendor[] = [createSentinelOneVendor(deps.sentinelone), createFalconVendor(deps.falcon)];
   return {
     all,
-    defaultProvider: 'sentinelone',
+    defaultProvider: DEFAULT_PROVIDER,
     get(provider) {
       const vendor = all.find((v) => v.provider === provider);
       if (!vendor) throw new Error(`no EDR vendor is registered for provider "${provider}"`);

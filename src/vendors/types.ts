@@ -317,6 +317,14 @@ export interface VendorField {
   flag: string;
   /** The environment variable the CLI reads a secret from when the flag is absent. */
   env?: string;
+  /** The fewest characters a value has. */
+  minLength?: number;
+  /**
+   * What a value (each item of a list) must look like, as a regular expression's source, and what to tell someone
+   * whose value does not: judged before the vendor's `parseConfig`, for every value the API takes, and shown in
+   * OpenAPI. A secret without one is any printable ASCII.
+   */
+  pattern?: { regex: string; message: string };
 }
 
 export interface VendorPresentation {

@@ -6,7 +6,7 @@
 import { isPosternError, validationError } from '../../lib/errors.ts';
 import type { EdrVendor } from '../types.ts';
 import { SENTINELONE_ATTRIBUTES } from './attributes.ts';
-import { SENTINELONE_PRESENTATION } from './presentation.ts';
+import { S1_ID_PATTERN, SENTINELONE_PRESENTATION } from './presentation.ts';
 import { testConnection } from './connection-test.ts';
 import { isRetryableS1Failure, s1FailureClass } from './errors.ts';
 import { sentinelOneHealth } from './health.ts';
@@ -33,12 +33,14 @@ export interface SentinelOneIntegrationFields {
 
 export type SentinelOneVendor = EdrVendor<S1ClientConfig, S1Agent, S1Facts> & { clientFactory: S1ClientFactory };
 
+const S1_ID = new RegExp(S1_ID_PATTERN.regex);
+
 const ids = (body: Record<string, unknown>, field: string): string[] => {
   const v = body[field];
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && /^\d{1,19}$/.test(x))) {
-    throw validationError(`body.${field}`, 'must be a list of SentinelOne ids (digits only)');
-  }
+  if (!Array.isArray(v)) throw validationError(`body.${field}`, 'must be a list of SentinelOne ids (digits only)');
+  const bad = v.findIndex((x) => typeof x !== 'string' || !S1_ID.test(x));
+  if (bad >= 0) throw validationError(`body.${field}[${bad}]`, S1_ID_PATTERN.message);
   return v as string[];
 };
 
