@@ -124,8 +124,14 @@ export interface VendorRegistry {
   get(provider: string): AnyEdrVendor;
 }
 
+/** Each vendor's dependencies (client seams), by provider; a vendor not named gets its production ones. */
+export interface VendorDeps {
+  sentinelone?: SentinelOneVendorDeps;
+  falcon?: HttpFalconClientDeps;
+}
+
 /** Builds every vendor with the given client seams (tests point them at simulators and fakes). */
-export function createVendorRegistry(deps: { sentinelone?: SentinelOneVendorDeps; falcon?: HttpFalconClientDeps } = {}): VendorRegistry {
+export function createVendorRegistry(deps: VendorDeps = {}): VendorRegistry {
   const all: readonly AnyEdrVendor[] = [createSentinelOneVendor(deps.sentinelone), createFalconVendor(deps.falcon)];
   return {
     all,

@@ -16,7 +16,6 @@ const STILL_NAMING = [
   'cli/commands/demo.ts',
   'cli/commands/s1-simulator.ts',
   'losses/core.ts',
-  'main.ts',
   'policy/examples.ts',
   'store/migrations/0007-device-identity.ts',
   'store/migrations/0008-change-feed.ts',
