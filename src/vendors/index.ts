@@ -35,6 +35,8 @@ export type {
   VendorField,
   VendorAdminHelp,
   VendorSimulator,
+  VendorStandaloneSimulator,
+  StandaloneSimulatorRequest,
   RiskBehavior,
 } from './types.ts';
 export * as falcon from './falcon/index.ts';

@@ -301,6 +301,35 @@ export interface VendorSimulator {
   close(): Promise<void>;
 }
 
+/** What `postern simulator <provider>` hands a vendor's standalone simulator. */
+export interface StandaloneSimulatorRequest {
+  host: string;
+  port: number;
+  /** The generated fleet's seed: a number when given as digits. */
+  seed: number | string;
+  /** `--fault` specs as typed, in the shared fault syntax (`lib/fault-spec.ts`) over the vendor's kinds. */
+  faults: readonly string[];
+  /** The vendor's own flags (its `options`), as the command line gave them, by camel-cased name. */
+  flags: Readonly<Record<string, string | boolean | undefined>>;
+}
+
+/** The vendor's simulator run on its own (`postern simulator <provider>`), for trying postern without a tenant. */
+export interface VendorStandaloneSimulator {
+  /** One line for `--help`. */
+  description: string;
+  /** Older command names that run it too (`postern <alias>`). */
+  aliases?: readonly string[];
+  /** Its own flags besides --port, --host, --seed and --fault, in commander syntax (`--agents <count>`). */
+  options: readonly { flags: string; description: string; default?: string }[];
+  /** Examples of its fault specs, for `--fault`'s help. */
+  faultExamples: string;
+  /**
+   * Starts it and prints (`out`) what it serves and the credentials it accepts; `connect` says how to add it to
+   * postern (printed last). Bad flags are refused naming the flag.
+   */
+  start(request: StandaloneSimulatorRequest, out: (line: string) => void): Promise<{ connect: string; close(): Promise<void> }>;
+}
+
 /* How a vendor's integration is presented to people: the console's forms, the CLI's flags, `GET /v1/vendors`. */
 
 /** One field of a vendor's part of the integration body. */
@@ -410,6 +439,8 @@ export interface EdrVendor<Config, Rec, Facts> {
   /** Page size the walk asks for. */
   pageSize: number;
   startSimulator(options?: { hostCount?: number; seed?: number | string; serials?: readonly string[] }): Promise<VendorSimulator>;
+  /** The simulator as a command of its own (`postern simulator <provider>`), printing its URL and credentials. */
+  standaloneSimulator?: VendorStandaloneSimulator;
 }
 
 /** Any vendor, as the shared machinery holds them side by side (each is used only with its own values). */

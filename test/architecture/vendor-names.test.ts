@@ -14,7 +14,6 @@ const STILL_NAMING = [
   'cli/commands/demo-falcon.ts',
   'cli/commands/demo-world.ts',
   'cli/commands/demo.ts',
-  'cli/commands/s1-simulator.ts',
   'losses/core.ts',
   'policy/examples.ts',
   'store/migrations/0007-device-identity.ts',

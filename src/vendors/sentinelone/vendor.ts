@@ -12,6 +12,7 @@ import { isRetryableS1Failure, s1FailureClass } from './errors.ts';
 import { sentinelOneHealth } from './health.ts';
 import { createHttpS1Client, MAX_PAGE_LIMIT } from './http-client.ts';
 import { s1Incremental } from './incremental.ts';
+import { SENTINELONE_STANDALONE_SIMULATOR } from './standalone-simulator.ts';
 import { s1TokenRenewal } from './token-renewal.ts';
 import { identifyAgent, mapS1Record, NOT_AUDITED, SYNCED_KEYS, type S1Facts } from './mapping.ts';
 import type { S1Agent, S1ClientConfig, S1ClientFactory } from './types.ts';
@@ -111,5 +112,6 @@ export function createSentinelOneVendor(deps: SentinelOneVendorDeps = {}): Senti
       const sim = await startS1Simulator({ ...(options.hostCount !== undefined ? { agentCount: options.hostCount } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
       return { url: sim.url, integrationFields: { provider: 'sentinelone', baseUrl: sim.url, apiToken: sim.token }, close: () => sim.close() };
     },
+    standaloneSimulator: SENTINELONE_STANDALONE_SIMULATOR,
   };
 }
