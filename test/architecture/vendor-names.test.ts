@@ -14,7 +14,6 @@ const STILL_NAMING = [
   'cli/commands/demo-falcon.ts',
   'cli/commands/demo-world.ts',
   'cli/commands/demo.ts',
-  'losses/core.ts',
   'policy/examples.ts',
   'store/migrations/0007-device-identity.ts',
   'store/migrations/0008-change-feed.ts',
