@@ -66,12 +66,10 @@ function fieldSchema(provider: string, displayName: string, f: VendorField): z.Z
   return (f.required ? base : base.optional()).describe(f.hint);
 }
 
-/**
- * Runs the vendor's own check of its fields; its first complaint becomes an issue on the field it names. Only a body
- * whose fields passed their own checks is handed over, so a problem is reported once.
- */
+/** The vendor's check runs only on a body whose fields passed their own checks, so a problem is reported once. */
 const whenFieldsPassed = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 
+/** Runs the vendor's own check of its fields; its first complaint becomes an issue on the field it names. */
 function vendorCheck(provider: string, body: Record<string, unknown>, ctx: z.RefinementCtx): void {
   const vendor = vendorFor(provider);
   if (!vendor) return;
