@@ -33,7 +33,7 @@ import { createLossService, type LossService } from './losses/index.ts';
 import type { SecretBox } from './lib/secrets.ts';
 import { createNotifier, type Notifier } from './notify/index.ts';
 import { createDeviceLogin, createRedemptions } from './oidc/index.ts';
-import { ATTRIBUTE_CATALOGUE, createHttpS1Client, createVendorRegistry, VENDOR_EXPORT_PREFIXES, VENDOR_PROFILES, type HttpFalconClientDeps, type S1ClientFactory } from './vendors/index.ts';
+import { ATTRIBUTE_CATALOGUE, createVendorRegistry, VENDOR_EXPORT_PREFIXES, VENDOR_PROFILES, type VendorDeps } from './vendors/index.ts';
 import { createPolicyRepo, createPolicyService, createSubjectSource } from './policy/index.ts';
 import { createRiskService } from './risk/index.ts';
 import { createDecisionLog, createDecisionService, createGatewayDecider, createPostureView, type PostureView } from './decide/index.ts';
@@ -64,9 +64,8 @@ export interface PosternOptions {
   clock?: Clock;
   ids?: IdGenerator;
   logger?: Logger;
-  s1?: S1ClientFactory;
-  /** The Falcon HTTP client's seams (cloud origins pointed at simulators, a proxy dispatcher). */
-  falcon?: HttpFalconClientDeps;
+  /** Each EDR vendor's client seams, by provider (tests point them at simulators and fakes); default: their HTTP clients. */
+  vendors?: VendorDeps;
   /** Start the sync scheduler (default true). */
   schedule?: boolean;
   sync?: SyncTuning;
@@ -125,9 +124,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const s1 = options.s1 ?? createHttpS1Client;
   // Every EDR vendor by `provider`: the sources machinery syncs an integration through its vendor.
-  const vendors = createVendorRegistry({ sentinelone: { clientFactory: s1 }, ...(options.falcon ? { falcon: options.falcon } : {}) });
+  const vendors = createVendorRegistry(options.vendors);
 
   // Checked before the database is touched: a refusal here changes nothing.
   const tls = config.tlsCert && config.tlsKey ? loadTls(config.tlsCert, config.tlsKey, clock.nowMs()) : null;

@@ -76,6 +76,21 @@ describe('POST /v1/integrations with provider falcon', () => {
   });
 });
 
+describe('POST /v1/integrations with provider sentinelone', () => {
+  const s1Body = { provider: 'sentinelone', name: 'S1', baseUrl: 'https://acme.sentinelone.net', apiToken: 'abcdefghijklmnop' };
+
+  it.each([
+    ['a site id that is not digits', { siteIds: ['12', 'abc'] }, 'body.siteIds[1]', 'must be a SentinelOne id (digits only)'],
+    ['a token with spaces', { apiToken: 'abc def ghi jkl' }, 'body.apiToken', 'must be the API token as SentinelOne shows it (no spaces or control characters)'],
+    ['a token too short', { apiToken: 'abc' }, 'body.apiToken', 'must be at least 8 characters'],
+    ['a plain http console', { baseUrl: 'http://acme.sentinelone.net' }, 'body.baseUrl', 'uses http; the API token must only travel over https'],
+  ])('refuses %s in the vendor\'s own words, naming the field once', async (_what, change, path, words) => {
+    const res = await h.request('POST', '/v1/integrations', { body: { ...s1Body, ...change } });
+    expect(res.status).toBe(400);
+    expect(res.json.error.details).toEqual([{ path, message: expect.stringContaining(words) }]);
+  });
+});
+
 describe('PATCH /v1/integrations/:id', () => {
   let id: string;
   beforeAll(async () => {

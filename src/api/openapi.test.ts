@@ -11,10 +11,13 @@ import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BEHAVIOR_IDS } from '../risk/index.ts';
+import { behaviorCatalogue } from '../risk/index.ts';
+import { VENDOR_PROFILES } from '../vendors/index.ts';
 import { startHarness, type Harness } from '../../test/support/harness.ts';
 
 let h: Harness;
+/** The behaviours of the registered vendors, as the composition root hands them to risk. */
+const BEHAVIOR_IDS = Object.keys(behaviorCatalogue(VENDOR_PROFILES));
 let doc: Record<string, any>;
 
 beforeAll(async () => {

@@ -84,3 +84,15 @@ export function parseFaultSpecWith<K extends string>(spec: string, syntax: Fault
   }
   return rule;
 }
+
+/** A rule written back in the syntax it was read from (`500:after=2:times=1`), for what a simulator prints. */
+export function describeFaultRule(rule: FaultRuleOf<string>): string {
+  const parts = [rule.kind === 'status' ? String(rule.status ?? 500) : rule.kind];
+  if (rule.afterPages !== undefined) parts.push(`after=${rule.afterPages}`);
+  if (rule.onRequest !== undefined) parts.push(`request=${rule.onRequest}`);
+  if (rule.times !== undefined) parts.push(`times=${rule.times}`);
+  if (rule.retryAfterSeconds !== undefined) parts.push(`retry-after=${rule.retryAfterSeconds}`);
+  if (rule.holdMs !== undefined) parts.push(`hold=${rule.holdMs}`);
+  if (rule.path !== undefined) parts.push(`path=${rule.path}`);
+  return parts.join(':');
+}

@@ -11,7 +11,7 @@ export const AGENT_LOSS_CODES: ReadonlySet<string> = new Set<LossCode>(['AGENT_G
 
 export const DIGEST_EVERY_MS = 24 * 3600 * 1000;
 
-/** `vendor` is the integration's EDR vendor as people know it (`SentinelOne`, `CrowdStrike Falcon`). */
+/** `vendor` is the integration's EDR vendor as people know it: its registered `displayName`. */
 export function lossMessage(code: LossCode, agentId: string | null, integrationName: string, vendor: string): string {
   const agent = agentId ? `its agent ${agentId}` : 'its agent';
   switch (code) {

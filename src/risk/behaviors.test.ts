@@ -2,10 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredAttribute } from '../lib/attributes.ts';
 import { VENDOR_PROFILES } from '../vendors/index.ts';
-import { BEHAVIOR_CATALOGUE, detectSignals as detectWith, effectiveSettings } from './behaviors.ts';
+import { behaviorCatalogue, detectSignals as detectWith, effectiveSettings } from './behaviors.ts';
 
-// The registered vendors' signals, handed in as the composition root does.
+// The registered vendors' signals and behaviours, handed in as the composition root does.
 const detectSignals = (...args: Parameters<typeof detectWith>) => detectWith(args[0], args[1], args[2], VENDOR_PROFILES);
+const BEHAVIOR_CATALOGUE = behaviorCatalogue(VENDOR_PROFILES);
 
 const NOW = Date.parse('2026-05-01T12:00:00Z');
 const attrs = (values: Record<string, string | number | boolean>): Record<string, StoredAttribute> =>
@@ -46,10 +47,26 @@ describe('behaviour detection', () => {
 describe('defaults', () => {
   it('a sign of compromise (an active threat, a host a SOC contained) is high, the others medium or low; stored settings override them', () => {
     const compromise = ['sentinelOne.threatDetected', 'falcon.hostContained'];
-    for (const id of compromise) expect(BEHAVIOR_CATALOGUE[id as keyof typeof BEHAVIOR_CATALOGUE].riskLevel).toBe('high');
+    for (const id of compromise) expect(BEHAVIOR_CATALOGUE[id]?.riskLevel).toBe('high');
     for (const [id, b] of Object.entries(BEHAVIOR_CATALOGUE)) if (!compromise.includes(id)) expect(['low', 'medium']).toContain(b.riskLevel);
-    const s = effectiveSettings(new Map([['sentinelOne.agentSilent', { enabled: true, riskLevel: 'medium' as const }]]));
+    const s = effectiveSettings(BEHAVIOR_CATALOGUE, new Map([['sentinelOne.agentSilent', { enabled: true, riskLevel: 'medium' as const }]]));
     expect(s['sentinelOne.agentSilent']).toEqual({ enabled: true, riskLevel: 'medium' });
     expect(s['sentinelOne.threatDetected']).toEqual({ enabled: true, riskLevel: 'high' });
+  });
+});
+
+describe('the catalogue', () => {
+  it('is built from the registered vendors\' behaviours and device.postureLost, under the ids settings and events are stored by', () => {
+    expect(Object.keys(BEHAVIOR_CATALOGUE)).toEqual([
+      'sentinelOne.threatDetected',
+      'sentinelOne.threatRebootPending',
+      'sentinelOne.agentDisabled',
+      'sentinelOne.agentSilent',
+      'falcon.hostContained',
+      'falcon.reducedFunctionality',
+      'falcon.agentSilent',
+      'device.postureLost',
+    ]);
+    expect(Object.keys(behaviorCatalogue([]))).toEqual(['device.postureLost']);
   });
 });

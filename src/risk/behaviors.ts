@@ -1,9 +1,9 @@
 /**
  * The catalogue of risk behaviours and how each is seen in a device's resolved EDR attributes (pure). Which values
- * are unhealthy is each vendor's to say (its health signals, handed in); this file holds the one rule that reads
- * them: a behaviour `<ns>.<behavior>` shows while a signal's attribute holds an unhealthy value, or (silence) while
- * the agent's last report is older than its integration allows. `device.postureLost` is the moment a device that
- * had a vendor's attributes is seen without them.
+ * are unhealthy, which behaviours they raise and with what defaults is each vendor's to say (its health `signals`
+ * and `behaviors`, handed in); this file holds the one rule that reads them: a behaviour `<ns>.<behavior>` shows
+ * while a signal's attribute holds an unhealthy value, or (silence) while the agent's last report is older than its
+ * integration allows. `device.postureLost` is the moment a device that had a vendor's attributes is seen without them.
  */
 import type { AttributeValue, StoredAttribute, UserRiskLevel } from '../lib/attributes.ts';
 
@@ -19,68 +19,54 @@ export interface BehaviorInfo extends BehaviorSetting {
   description: string;
 }
 
-/**
- * Defaults. An active threat is the strongest signal (high). A pending threat reboot and a disabled agent leave a
- * machine exposed (medium); losing all posture is suspicious (medium). A silent agent is usually a closed laptop:
- * low, and off until an admin turns it on, or every user with a sleeping machine would carry it.
- */
-export const BEHAVIOR_CATALOGUE = {
-  'sentinelOne.threatDetected': {
-    enabled: true,
-    riskLevel: 'high',
-    description: 'A SentinelOne agent on one of the user\'s devices reports active threats or "infected".',
-  },
-  'sentinelOne.threatRebootPending': {
-    enabled: true,
-    riskLevel: 'medium',
-    description: 'A SentinelOne agent on one of the user\'s devices needs a reboot to finish remediating a threat.',
-  },
-  'sentinelOne.agentDisabled': {
-    enabled: true,
-    riskLevel: 'medium',
-    description: 'A SentinelOne agent on one of the user\'s devices is disabled or corrupted (operationalState is not "na").',
-  },
-  'sentinelOne.agentSilent': {
-    enabled: false,
-    riskLevel: 'low',
-    description: "A SentinelOne agent on one of the user's devices has not reported for longer than its integration's agentActiveWithinSeconds.",
-  },
-  'falcon.hostContained': {
-    enabled: true,
-    riskLevel: 'high',
-    description: "CrowdStrike Falcon has network-contained one of the user's hosts, or containment is pending (what a SOC does to a compromised machine).",
-  },
-  'falcon.reducedFunctionality': {
-    enabled: true,
-    riskLevel: 'medium',
-    description: "The Falcon sensor on one of the user's hosts runs in reduced functionality mode and does not protect it fully.",
-  },
-  'falcon.agentSilent': {
-    enabled: false,
-    riskLevel: 'low',
-    description: "The Falcon sensor on one of the user's hosts has not reported for longer than its integration's agentActiveWithinSeconds.",
-  },
-  'device.postureLost': {
-    enabled: true,
-    riskLevel: 'medium',
-    description: 'One of the user\'s devices lost all of an EDR vendor\'s attributes (its agent vanished from the vendor\'s console or stopped matching).',
-  },
-} as const satisfies Record<string, BehaviorInfo>;
-
-export type BehaviorId = keyof typeof BEHAVIOR_CATALOGUE;
-export const BEHAVIOR_IDS = Object.keys(BEHAVIOR_CATALOGUE) as BehaviorId[];
-export type BehaviorSettings = Readonly<Record<BehaviorId, BehaviorSetting>>;
-
-export function isBehaviorId(id: string): id is BehaviorId {
-  return Object.hasOwn(BEHAVIOR_CATALOGUE, id);
+/** A vendor's behaviour as the catalogue reads it (its `health.behaviors`). */
+export interface VendorBehavior extends BehaviorInfo {
+  behavior: string;
 }
 
-/** The defaults, overlaid with what admins stored. */
-export function effectiveSettings(stored: ReadonlyMap<string, BehaviorSetting>): BehaviorSettings {
-  const out = {} as Record<BehaviorId, BehaviorSetting>;
-  for (const id of BEHAVIOR_IDS) {
+/** The behaviour no vendor owns: a device that had a vendor's attributes is seen without them. */
+export const POSTURE_LOST = 'device.postureLost';
+
+/** Losing all posture is suspicious (medium). */
+const POSTURE_LOST_INFO: BehaviorInfo = {
+  enabled: true,
+  riskLevel: 'medium',
+  description: 'One of the user\'s devices lost all of an EDR vendor\'s attributes (its agent vanished from the vendor\'s console or stopped matching).',
+};
+
+/** A behaviour id: `<namespace>.<behavior>` of a registered vendor, or `device.postureLost`. Stored and named by the API. */
+export type BehaviorId = string;
+
+/** Every behaviour with its defaults and description, in registry order, `device.postureLost` last. */
+export type BehaviorCatalogue = Readonly<Record<BehaviorId, BehaviorInfo>>;
+
+/**
+ * The catalogue of the registered vendors' behaviours (each vendor states its own, with defaults, in its folder)
+ * and `device.postureLost`.
+ */
+export function behaviorCatalogue(vendors: readonly RiskSignalSource[]): BehaviorCatalogue {
+  const out: Record<BehaviorId, BehaviorInfo> = {};
+  for (const vendor of vendors) {
+    for (const { behavior, enabled, riskLevel, description } of vendor.health.behaviors ?? []) {
+      out[`${vendor.namespace}.${behavior}`] = { enabled, riskLevel, description };
+    }
+  }
+  out[POSTURE_LOST] = POSTURE_LOST_INFO;
+  return out;
+}
+
+export type BehaviorSettings = Readonly<Record<BehaviorId, BehaviorSetting>>;
+
+export function isBehaviorId(catalogue: BehaviorCatalogue, id: string): boolean {
+  return Object.hasOwn(catalogue, id);
+}
+
+/** The catalogue's defaults, overlaid with what admins stored (settings of behaviours no longer registered are left out). */
+export function effectiveSettings(catalogue: BehaviorCatalogue, stored: ReadonlyMap<string, BehaviorSetting>): BehaviorSettings {
+  const out: Record<BehaviorId, BehaviorSetting> = {};
+  for (const [id, info] of Object.entries(catalogue)) {
     const s = stored.get(id);
-    out[id] = s ? { enabled: s.enabled, riskLevel: s.riskLevel } : { enabled: BEHAVIOR_CATALOGUE[id].enabled, riskLevel: BEHAVIOR_CATALOGUE[id].riskLevel };
+    out[id] = s ? { enabled: s.enabled, riskLevel: s.riskLevel } : { enabled: info.enabled, riskLevel: info.riskLevel };
   }
   return out;
 }
@@ -91,11 +77,12 @@ export interface DeviceSignals {
   hasPosture: boolean;
 }
 
-/** What risk reads of one registered vendor: its namespace and its unhealthy signals. */
+/** What risk reads of one registered vendor: its namespace, its unhealthy signals and the behaviours they raise. */
 export interface RiskSignalSource {
   namespace: string;
   health: {
     signals?: readonly { behavior: string; attribute: string; kind?: 'value' | 'silence'; unhealthy(value: AttributeValue): boolean }[];
+    behaviors?: readonly VendorBehavior[];
   };
 }
 
@@ -117,9 +104,10 @@ export function detectSignals(
     const verified = `${prefix}verified`;
     if (Object.keys(attrs).some((k) => k.startsWith(prefix) && k !== verified)) hasPosture = true;
     const signals = vendor.health.signals ?? [];
+    const raised = new Set((vendor.health.behaviors ?? []).map((b) => b.behavior));
     for (const signal of signals) {
       const id = `${vendor.namespace}.${signal.behavior}`;
-      if (!isBehaviorId(id) || shown[id]) continue;
+      if (!raised.has(signal.behavior) || shown[id]) continue;
       const attr = attrs[signal.attribute];
       if (!attr || !showsSignal(signal, attr, nowMs, silentAfterMs)) continue;
       const values: Record<string, AttributeValue | null> = {};

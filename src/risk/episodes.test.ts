@@ -3,13 +3,15 @@
  * `user:riskLevel`, on explicit instants (a fake clock in all but name).
  */
 import { describe, expect, it } from 'vitest';
-import { effectiveSettings, type BehaviorSettings, type DeviceSignals } from './behaviors.ts';
+import { VENDOR_PROFILES } from '../vendors/index.ts';
+import { behaviorCatalogue, effectiveSettings, type BehaviorSettings, type DeviceSignals } from './behaviors.ts';
 import { levelOf, planEpisodes, type ObservedDevice, type RiskEvent } from './episodes.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-05-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
-const defaults = effectiveSettings(new Map());
+const catalogue = behaviorCatalogue(VENDOR_PROFILES);
+const defaults = effectiveSettings(catalogue, new Map());
 const threat: DeviceSignals = { shown: { 'sentinelOne.threatDetected': { 'sentinelOne:activeThreats': 2 } }, hasPosture: true };
 const healthy: DeviceSignals = { shown: {}, hasPosture: true };
 const device = (signals: DeviceSignals, over: Partial<ObservedDevice> = {}): ObservedDevice => ({ id: 'dev_a', name: 'a', user: 'Alice@example.com', signals, hadPosture: true, ...over });

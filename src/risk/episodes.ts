@@ -6,7 +6,7 @@
  * the window. It is computed on every read, never stored, so changing the catalogue changes levels at once.
  */
 import { USER_RISK_LEVELS, type AttributeValue, type UserRiskLevel } from '../lib/attributes.ts';
-import type { BehaviorId, BehaviorSettings, DeviceSignals } from './behaviors.ts';
+import { POSTURE_LOST, type BehaviorId, type BehaviorSettings, type DeviceSignals } from './behaviors.ts';
 
 export interface RiskEvent {
   id: string;
@@ -73,11 +73,11 @@ export function planEpisodes(
     if (!d.user) continue;
     const user = d.user.toLowerCase();
     for (const [behavior, values] of Object.entries(d.signals.shown) as [BehaviorId, Record<string, AttributeValue>][]) {
-      if (!settings[behavior].enabled || stillOpen.has(`${d.id} ${behavior} ${user}`)) continue;
+      if (!settings[behavior]?.enabled || stillOpen.has(`${d.id} ${behavior} ${user}`)) continue;
       plan.open.push({ user, behavior, deviceId: d.id, deviceName: d.name, startedAt: at, endedAt: null, values });
     }
-    if (d.hadPosture === true && !d.signals.hasPosture && d.lostByAgent !== false && settings['device.postureLost'].enabled) {
-      plan.open.push({ user, behavior: 'device.postureLost', deviceId: d.id, deviceName: d.name, startedAt: at, endedAt: at, values: {} });
+    if (d.hadPosture === true && !d.signals.hasPosture && d.lostByAgent !== false && settings[POSTURE_LOST]?.enabled) {
+      plan.open.push({ user, behavior: POSTURE_LOST, deviceId: d.id, deviceName: d.name, startedAt: at, endedAt: at, values: {} });
     }
   }
   return plan;
@@ -101,7 +101,8 @@ export function levelOf(
   let rank = 0;
   for (const e of events) {
     if (!counts(e, settings, nowMs, windowDays)) continue;
-    rank = Math.max(rank, USER_RISK_LEVELS.indexOf(settings[e.behavior].riskLevel));
+    const level = settings[e.behavior]?.riskLevel;
+    if (level) rank = Math.max(rank, USER_RISK_LEVELS.indexOf(level));
   }
   return USER_RISK_LEVELS[rank] as UserRiskLevel;
 }

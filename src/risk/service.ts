@@ -14,7 +14,7 @@ import type { IdGenerator } from '../lib/ids.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Notifier } from '../notify/index.ts';
 import type { Executor, Store } from '../store/index.ts';
-import { BEHAVIOR_CATALOGUE, BEHAVIOR_IDS, detectSignals, effectiveSettings, isBehaviorId, type BehaviorSetting, type BehaviorSettings, type RiskSignalSource } from './behaviors.ts';
+import { behaviorCatalogue, detectSignals, effectiveSettings, isBehaviorId, type BehaviorSetting, type BehaviorSettings, type RiskSignalSource } from './behaviors.ts';
 import { counts, countByLevel, levelOf, planEpisodes, type ObservedDevice, type RiskEvent } from './episodes.ts';
 import { createRiskRepo } from './repo.ts';
 
@@ -37,7 +37,10 @@ export interface RiskServiceDeps {
   lossCauses?: (deviceIds: readonly string[]) => Promise<ReadonlyMap<string, string>>;
   /** Tells every postern process (their decisions read risk levels from memory) that users' risk changed. */
   changes?: Pick<ChangePublisher, 'riskChanged'>;
-  /** The registered vendors' unhealthy signals (from the composition root); none given, no behaviour shows. */
+  /**
+   * The registered vendors' unhealthy signals and the behaviours they raise (from the composition root): the
+   * catalogue is theirs and `device.postureLost`. None given, only that one.
+   */
   vendors?: readonly RiskSignalSource[];
 }
 
@@ -51,7 +54,9 @@ const PAGE = 1000;
 export function createRiskService(deps: RiskServiceDeps) {
   const { store, clock } = deps;
   const repo = createRiskRepo();
-  let settings: BehaviorSettings = effectiveSettings(new Map());
+  const catalogue = behaviorCatalogue(deps.vendors ?? []);
+  const behaviorIds = Object.keys(catalogue);
+  let settings: BehaviorSettings = effectiveSettings(catalogue, new Map());
   /** Per user, the events that may still count (not cleared; open, or ended within the window when loaded). */
   let live = new Map<string, RiskEvent[]>();
   /** Set by a reset or a settings change: the next sync observes even if it changed no device. */
@@ -76,7 +81,7 @@ export function createRiskService(deps: RiskServiceDeps) {
     const signature = JSON.stringify([[...stored], events.map((e) => [e.id, e.endedAt])]);
     if (signature !== lastSignature) version++;
     lastSignature = signature;
-    settings = effectiveSettings(stored);
+    settings = effectiveSettings(catalogue, stored);
     live = next;
   }
 
@@ -148,7 +153,7 @@ export function createRiskService(deps: RiskServiceDeps) {
     await reloadAndAnnounce();
     for (const [user, was] of before) {
       if (was === 'high' || level(user, nowMs) !== 'high') continue;
-      const events = (live.get(user) ?? []).filter((e) => counts(e, settings, nowMs, deps.windowDays) && settings[e.behavior].riskLevel === 'high');
+      const events = (live.get(user) ?? []).filter((e) => counts(e, settings, nowMs, deps.windowDays) && settings[e.behavior]?.riskLevel === 'high');
       await deps.notifier
         .userRiskHigh({ user, windowDays: deps.windowDays, events: events.map((e) => ({ behavior: e.behavior, deviceName: e.deviceName, deviceId: e.deviceId, startedAt: e.startedAt })) })
         .catch((err: unknown) => deps.logger.warn({ err, user }, 'the email about a user at high risk could not be sent'));
@@ -156,12 +161,12 @@ export function createRiskService(deps: RiskServiceDeps) {
   }
 
   function behaviorList() {
-    return BEHAVIOR_IDS.map((id) => ({
+    return Object.entries(catalogue).map(([id, info]) => ({
       id,
-      enabled: settings[id].enabled,
-      riskLevel: settings[id].riskLevel,
-      default: { enabled: BEHAVIOR_CATALOGUE[id].enabled, riskLevel: BEHAVIOR_CATALOGUE[id].riskLevel },
-      description: BEHAVIOR_CATALOGUE[id].description,
+      enabled: settings[id]?.enabled ?? info.enabled,
+      riskLevel: settings[id]?.riskLevel ?? info.riskLevel,
+      default: { enabled: info.enabled, riskLevel: info.riskLevel },
+      description: info.description,
     }));
   }
 
@@ -220,6 +225,9 @@ export function createRiskService(deps: RiskServiceDeps) {
   }
 
   return {
+    /** Every behaviour id, in catalogue order (what `PUT /v1/risk/behaviors` may name). */
+    behaviorIds: behaviorIds as readonly string[],
+
     /** Loads settings and live events; call once at start. */
     load: reload,
     /** Re-reads settings and events (changes another process made and announced on the change feed). */
@@ -233,14 +241,15 @@ export function createRiskService(deps: RiskServiceDeps) {
 
     async setBehaviors(patch: BehaviorPatch, by: { actor: string; requestId: string }) {
       for (const id of Object.keys(patch)) {
-        if (!isBehaviorId(id)) throw validationError(`body.${id}`, `is not a risk behaviour; the behaviours are ${BEHAVIOR_IDS.join(', ')}`);
+        if (!isBehaviorId(catalogue, id)) throw validationError(`body.${id}`, `is not a risk behaviour; the behaviours are ${behaviorIds.join(', ')}`);
       }
       await reload();
       const beforeList = behaviorList();
       const at = clock.now().toISOString();
       await store.transaction(async (tx) => {
-        for (const [id, change] of Object.entries(patch) as [keyof typeof BEHAVIOR_CATALOGUE, Partial<BehaviorSetting>][]) {
-          await repo.putSetting(tx, id, { ...settings[id], ...change }, at, by.actor);
+        for (const [id, change] of Object.entries(patch)) {
+          const current = settings[id] ?? catalogue[id]!;
+          await repo.putSetting(tx, id, { enabled: change.enabled ?? current.enabled, riskLevel: change.riskLevel ?? current.riskLevel }, at, by.actor);
         }
         await deps.audit.record(tx, { actor: by.actor, action: 'risk.behaviors.update', target: 'risk:behaviors', requestId: by.requestId, before: beforeList, after: patch });
       });

@@ -35,6 +35,9 @@ export type {
   VendorField,
   VendorAdminHelp,
   VendorSimulator,
+  VendorStandaloneSimulator,
+  StandaloneSimulatorRequest,
+  RiskBehavior,
 } from './types.ts';
 export * as falcon from './falcon/index.ts';
 export type { HttpFalconClientDeps, FalconIntegrationFields } from './falcon/index.ts';
@@ -51,6 +54,9 @@ export const EDR_VENDORS: readonly AnyEdrVendor[] = [createSentinelOneVendor(), 
 /** The providers an integration may name. */
 export const PROVIDERS = ['sentinelone', 'falcon'] as const;
 export type Provider = (typeof PROVIDERS)[number];
+
+/** The provider of an integration body that names none: SentinelOne, the first vendor postern had. */
+export const DEFAULT_PROVIDER: Provider = 'sentinelone';
 
 export function vendorFor(provider: string): AnyEdrVendor | null {
   return EDR_VENDORS.find((v) => v.provider === provider) ?? null;
@@ -120,12 +126,18 @@ export interface VendorRegistry {
   get(provider: string): AnyEdrVendor;
 }
 
+/** Each vendor's dependencies (client seams), by provider; a vendor not named gets its production ones. */
+export interface VendorDeps {
+  sentinelone?: SentinelOneVendorDeps;
+  falcon?: HttpFalconClientDeps;
+}
+
 /** Builds every vendor with the given client seams (tests point them at simulators and fakes). */
-export function createVendorRegistry(deps: { sentinelone?: SentinelOneVendorDeps; falcon?: HttpFalconClientDeps } = {}): VendorRegistry {
+export function createVendorRegistry(deps: VendorDeps = {}): VendorRegistry {
   const all: readonly AnyEdrVendor[] = [createSentinelOneVendor(deps.sentinelone), createFalconVendor(deps.falcon)];
   return {
     all,
-    defaultProvider: 'sentinelone',
+    defaultProvider: DEFAULT_PROVIDER,
     get(provider) {
       const vendor = all.find((v) => v.provider === provider);
       if (!vendor) throw new Error(`no EDR vendor is registered for provider "${provider}"`);

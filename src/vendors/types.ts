@@ -5,7 +5,7 @@
  * (`src/vendors/<vendor>/`) exports one `EdrVendor`; the registry (`index.ts`) lists them by `provider`. See
  * docs/vendors.md.
  */
-import type { AttributeType, AttributeValue } from '../lib/attributes.ts';
+import type { AttributeType, AttributeValue, UserRiskLevel } from '../lib/attributes.ts';
 import type { ErrorCode } from '../lib/errors.ts';
 
 /** One row of a vendor's attribute table: used by mapping, policy type checking, docs, console and OpenAPI. */
@@ -119,6 +119,25 @@ export interface VendorHealth<Facts> {
   silentCode?: string;
   /** Attribute values that say a device is unhealthy, for user risk and the device history. */
   signals?: readonly HealthSignal[];
+  /**
+   * The user-risk behaviours the signals raise, with their defaults and the sentence admins read: the risk
+   * catalogue (`<namespace>.<behavior>`) is built from these. A signal whose behaviour is not listed raises none.
+   */
+  behaviors?: readonly RiskBehavior[];
+}
+
+/**
+ * A user-risk behaviour of a vendor. Its id, `<namespace>.<behavior>`, is stored with admins' settings and events
+ * and named by the API, so it never changes.
+ */
+export interface RiskBehavior {
+  behavior: string;
+  /** Default: whether it raises events until an admin says otherwise. */
+  enabled: boolean;
+  /** Default level of its events. */
+  riskLevel: Exclude<UserRiskLevel, 'none'>;
+  /** One sentence for the console and the API. */
+  description: string;
 }
 
 /**
@@ -282,6 +301,35 @@ export interface VendorSimulator {
   close(): Promise<void>;
 }
 
+/** What `postern simulator <provider>` hands a vendor's standalone simulator. */
+export interface StandaloneSimulatorRequest {
+  host: string;
+  port: number;
+  /** The generated fleet's seed: a number when given as digits. */
+  seed: number | string;
+  /** `--fault` specs as typed, in the shared fault syntax (`lib/fault-spec.ts`) over the vendor's kinds. */
+  faults: readonly string[];
+  /** The vendor's own flags (its `options`), as the command line gave them, by camel-cased name. */
+  flags: Readonly<Record<string, string | boolean | undefined>>;
+}
+
+/** The vendor's simulator run on its own (`postern simulator <provider>`), for trying postern without a tenant. */
+export interface VendorStandaloneSimulator {
+  /** One line for `--help`. */
+  description: string;
+  /** Older command names that run it too (`postern <alias>`). */
+  aliases?: readonly string[];
+  /** Its own flags besides --port, --host, --seed and --fault, in commander syntax (`--agents <count>`). */
+  options: readonly { flags: string; description: string; default?: string }[];
+  /** Examples of its fault specs, for `--fault`'s help. */
+  faultExamples: string;
+  /**
+   * Starts it and prints (`out`) what it serves and the credentials it accepts; `connect` says how to add it to
+   * postern (printed last). Bad flags are refused naming the flag.
+   */
+  start(request: StandaloneSimulatorRequest, out: (line: string) => void): Promise<{ connect: string; close(): Promise<void> }>;
+}
+
 /* How a vendor's integration is presented to people: the console's forms, the CLI's flags, `GET /v1/vendors`. */
 
 /** One field of a vendor's part of the integration body. */
@@ -298,6 +346,14 @@ export interface VendorField {
   flag: string;
   /** The environment variable the CLI reads a secret from when the flag is absent. */
   env?: string;
+  /** The fewest characters a value has. */
+  minLength?: number;
+  /**
+   * What a value (each item of a list) must look like, as a regular expression's source, and what to tell someone
+   * whose value does not: judged before the vendor's `parseConfig`, for every value the API takes, and shown in
+   * OpenAPI. A secret without one is any printable ASCII.
+   */
+  pattern?: { regex: string; message: string };
 }
 
 export interface VendorPresentation {
@@ -383,6 +439,8 @@ export interface EdrVendor<Config, Rec, Facts> {
   /** Page size the walk asks for. */
   pageSize: number;
   startSimulator(options?: { hostCount?: number; seed?: number | string; serials?: readonly string[] }): Promise<VendorSimulator>;
+  /** The simulator as a command of its own (`postern simulator <provider>`), printing its URL and credentials. */
+  standaloneSimulator?: VendorStandaloneSimulator;
 }
 
 /** Any vendor, as the shared machinery holds them side by side (each is used only with its own values). */

@@ -58,6 +58,7 @@ const PURE = [
   'sources/state-machine.ts',
   'vendors/sentinelone/url.ts',
   'vendors/sentinelone/agent-schema.ts',
+  'vendors/sentinelone/agent-record.ts',
   'vendors/sentinelone/attributes.ts',
   'vendors/sentinelone/health.ts',
   'vendors/types.ts',

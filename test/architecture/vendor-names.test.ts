@@ -11,16 +11,10 @@ const SRC = resolve(import.meta.dirname, '../../src');
 
 /** Files outside `vendors/sentinelone/` that still name SentinelOne, each waiting for its seam to reach it. */
 const STILL_NAMING = [
-  'api/routes/integrations.ts',
-  'api/vendor-schemas.ts',
   'cli/commands/demo-falcon.ts',
   'cli/commands/demo-world.ts',
   'cli/commands/demo.ts',
-  'cli/commands/s1-simulator.ts',
-  'losses/core.ts',
-  'main.ts',
   'policy/examples.ts',
-  'risk/behaviors.ts',
   'store/migrations/0007-device-identity.ts',
   'store/migrations/0008-change-feed.ts',
   'store/migrations/0011-posture-rollout.ts',

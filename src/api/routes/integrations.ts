@@ -1,81 +1,47 @@
+/**
+ * The integrations API. Each registered vendor's body is built by `vendor-schemas.ts` from the vendor catalogue;
+ * this file names no vendor.
+ */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { isPosternError, validationError } from '../../lib/errors.ts';
-import { normalizeS1BaseUrl } from '../../vendors/index.ts';
+import { validationError } from '../../lib/errors.ts';
 import type { IntegrationService } from '../../sources/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
 import { idParam, text } from '../schemas.ts';
 import { parseInput } from '../validation.ts';
-import { LEGACY_PROVIDER, partial, registeredProviderSchemas, vendorSecret } from '../vendor-schemas.ts';
-
-const s1Id = z.string().regex(/^\d{1,19}$/, { message: 'must be a SentinelOne id (digits only)' });
-const token = z
-  .string()
-  .min(8)
-  .max(4096)
-  .regex(/^[\x21-\x7e]+$/, { message: 'must be the API token as SentinelOne shows it (no spaces or control characters)' });
-
-/** The console URL as admins type it; refused here (naming the field) when it is not one postern will call. */
-const baseUrl = text(500).superRefine((value, ctx) => {
-  try {
-    normalizeS1BaseUrl(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: isPosternError(err) ? err.message : 'is not a SentinelOne console URL' });
-  }
-});
-
-const configFields = {
-  name: text(100),
-  baseUrl,
-  apiToken: token,
-  pollIntervalSeconds: z.number().int().min(60).max(86_400),
-  staleAfterSeconds: z.number().int().min(60).max(30 * 86_400),
-  agentActiveWithinSeconds: z.number().int().min(60).max(30 * 86_400),
-  siteIds: z.array(s1Id).max(200),
-  accountIds: z.array(s1Id).max(200),
-};
+import { DEFAULT_BODY_PROVIDER, registeredProviderSchemas, type ProviderSchemas } from '../vendor-schemas.ts';
 
 /** The settings every provider's integration has. */
 const commonFields = {
-  name: configFields.name,
-  pollIntervalSeconds: configFields.pollIntervalSeconds.optional(),
-  staleAfterSeconds: configFields.staleAfterSeconds.optional(),
-  agentActiveWithinSeconds: configFields.agentActiveWithinSeconds.optional(),
+  name: text(100),
+  pollIntervalSeconds: z.number().int().min(60).max(86_400).optional(),
+  staleAfterSeconds: z.number().int().min(60).max(30 * 86_400).optional(),
+  agentActiveWithinSeconds: z.number().int().min(60).max(30 * 86_400).optional(),
 };
-
-const s1Fields = {
-  baseUrl: configFields.baseUrl,
-  apiToken: configFields.apiToken,
-  siteIds: configFields.siteIds.optional(),
-  accountIds: configFields.accountIds.optional(),
-};
-
-const s1Create = z.strictObject({ provider: z.literal(LEGACY_PROVIDER), ...commonFields, ...s1Fields });
-const s1Patch = z.strictObject({ ...partial(commonFields), ...partial(s1Fields) });
-const s1Test = z.strictObject({ provider: z.literal(LEGACY_PROVIDER), ...s1Fields });
 
 const provider = z.string().max(40);
-const providerSchemas = registeredProviderSchemas({ commonFields, secret: vendorSecret });
-const providers = [LEGACY_PROVIDER, ...providerSchemas.map((p) => p.provider)];
+const providerSchemas = registeredProviderSchemas({ commonFields });
+const providers = providerSchemas.map((p) => p.provider);
 const providerError = `must be one of ${providers.map((p) => JSON.stringify(p)).join(', ')} (GET /v1/vendors lists them)`;
+const schemasOf = (p: unknown): ProviderSchemas | undefined => providerSchemas.find((s) => s.provider === p);
+const union = (pick: (p: ProviderSchemas) => z.ZodObject) => providerSchemas.map(pick) as unknown as [z.ZodObject, ...z.ZodObject[]];
 
-const createBody = z.discriminatedUnion('provider', [s1Create, ...providerSchemas.map((p) => p.create)], { error: () => providerError });
+const createBody = z.discriminatedUnion('provider', union((p) => p.create), { error: () => providerError });
 
 /**
  * Every provider's editable fields in one object (each judged again by the schema of the integration's own
  * provider in the handler); `provider` may be named but not changed.
  */
 const anyFields = (shapes: z.ZodObject[]) => Object.assign({}, ...shapes.map((o) => o.shape), { baseUrl: text(500).optional() });
-const patchBody = z.strictObject({ ...anyFields([s1Patch, ...providerSchemas.map((p) => p.patch)]), provider: provider.optional() });
+const patchBody = z.strictObject({ ...anyFields(providerSchemas.map((p) => p.patch)), provider: provider.optional() });
 
-/** Without `provider`, a test is of the first vendor postern had, as before providers existed. */
+/** Without `provider`, a test is of the registry's default vendor (the first postern had), as before providers existed. */
 const testBody = z.preprocess(
-  (v) => (v && typeof v === 'object' && !Array.isArray(v) && !('provider' in v) ? { ...v, provider: LEGACY_PROVIDER } : v),
-  z.discriminatedUnion('provider', [s1Test, ...providerSchemas.map((p) => p.test)], { error: () => providerError }),
+  (v) => (v && typeof v === 'object' && !Array.isArray(v) && !('provider' in v) ? { ...v, provider: DEFAULT_BODY_PROVIDER } : v),
+  z.discriminatedUnion('provider', union((p) => p.test), { error: () => providerError }),
 );
 
-const s1TestSaved = z.strictObject(partial(s1Fields));
-const testSavedBody = z.strictObject(anyFields([s1TestSaved, ...providerSchemas.map((p) => p.testSaved)])).optional();
+const testSavedBody = z.strictObject(anyFields(providerSchemas.map((p) => p.testSaved))).optional();
 
 const params = z.strictObject({ id: idParam('int', 'an integration') });
 const waitQuery = z.strictObject({ wait: z.enum(['true', 'false']).optional() });
@@ -95,7 +61,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps 
     if (asked !== undefined && asked !== stored) {
       throw validationError('body.provider', `an integration's provider cannot change (it is ${JSON.stringify(stored)}); remove this integration and connect a new one for ${JSON.stringify(asked)}`);
     }
-    const schema = stored === LEGACY_PROVIDER ? s1Patch : providerSchemas.find((p) => p.provider === stored)?.patch;
+    const schema = schemasOf(stored)?.patch;
     return schema ? (parseInput(schema, rest, 'body') as Record<string, unknown>) : rest;
   }
 
@@ -188,7 +154,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: RouteDeps 
     body: testSavedBody,
     handler: async ({ params, body }) => {
       const { provider: stored } = await integrations.get(params.id);
-      const schema = stored === LEGACY_PROVIDER ? s1TestSaved : providerSchemas.find((p) => p.provider === stored)?.testSaved;
+      const schema = schemasOf(stored)?.testSaved;
       const changes = schema ? parseInput(schema, body ?? {}, 'body') : (body ?? {});
       return integrations.testSaved(params.id, changes as never);
     },

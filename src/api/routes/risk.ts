@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { BEHAVIOR_IDS, BEHAVIOR_LEVELS, type RiskService } from '../../risk/index.ts';
+import { BEHAVIOR_LEVELS, type RiskService } from '../../risk/index.ts';
 import { ADMIN, defineRoute, READ, type RouteDeps } from '../route.ts';
 import { text } from '../schemas.ts';
 import { jsonSchemaOf } from '../validation.ts';
@@ -15,12 +15,16 @@ const setting = z.strictObject({
   riskLevel: z.enum(BEHAVIOR_LEVELS, { error: `must be one of ${BEHAVIOR_LEVELS.join(', ')}` }).optional(),
 });
 
-// Zod checks the keys (the service names the behaviours when one is unknown); OpenAPI 3.0 has no propertyNames, so
-// the document lists the behaviours as properties and allows no others.
-const behaviorsBody = z
-  .record(z.string().max(100), setting)
-  .refine((r) => Object.keys(r).length > 0, { message: `name at least one behaviour (${BEHAVIOR_IDS.join(', ')}) with its enabled and/or riskLevel` })
-  .meta({ additionalProperties: false, minProperties: 1, properties: Object.fromEntries(BEHAVIOR_IDS.map((id) => [id, jsonSchemaOf(setting)])) });
+/**
+ * The body of a behaviours change, for the catalogue the service was built with (the registered vendors'
+ * behaviours and `device.postureLost`). Zod checks the keys (the service names the behaviours when one is unknown);
+ * OpenAPI 3.0 has no propertyNames, so the document lists the behaviours as properties and allows no others.
+ */
+const behaviorsBody = (ids: readonly string[]) =>
+  z
+    .record(z.string().max(100), setting)
+    .refine((r) => Object.keys(r).length > 0, { message: `name at least one behaviour (${ids.join(', ')}) with its enabled and/or riskLevel` })
+    .meta({ additionalProperties: false, minProperties: 1, properties: Object.fromEntries(ids.map((id) => [id, jsonSchemaOf(setting)])) });
 
 const userParams = z.strictObject({
   email: z
@@ -35,6 +39,7 @@ const resetBody = z.strictObject({ reason: text(1000).describe('Why the level is
 export function registerRiskRoutes(app: FastifyInstance, deps: RouteDeps & { risk: RiskService }) {
   const { risk } = deps;
   const tags = ['risk'];
+  const ids = risk.behaviorIds;
 
   defineRoute(app, deps, {
     method: 'GET',
@@ -49,11 +54,11 @@ export function registerRiskRoutes(app: FastifyInstance, deps: RouteDeps & { ris
     method: 'PUT',
     url: '/v1/risk/behaviors',
     summary:
-      `Change behaviours: {"${BEHAVIOR_IDS[0]}": {"enabled": true, "riskLevel": "high"}, ...}. A disabled behaviour records no new events ` +
+      `Change behaviours: {"${ids[0]}": {"enabled": true, "riskLevel": "high"}, ...}. A disabled behaviour records no new events ` +
       'and its events stop counting; a new level applies to every user at once. Audited.',
     tags,
     roles: ADMIN,
-    body: behaviorsBody,
+    body: behaviorsBody(ids),
     handler: ({ body, by }) => risk.setBehaviors(body, by),
   });
 

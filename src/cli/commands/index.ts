@@ -14,7 +14,7 @@ import { registerInventoryCommands } from './inventory.ts';
 import { registerPolicyApplyCommand } from './policy-apply.ts';
 import { registerPolicyLocalCommands } from './policy-local.ts';
 import { registerPolicyRemoteCommands } from './policy-remote.ts';
-import { registerS1SimulatorCommand } from './s1-simulator.ts';
+import { registerSimulatorCommands } from './simulator.ts';
 import { registerRotateMasterKeyCommand } from './rotate-master-key.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerUserCommands } from './users.ts';
@@ -40,7 +40,7 @@ export function registerCommands(program: Command, io: Output = consoleOutput): 
   registerPolicyApplyCommand(policy);
   registerPolicyRemoteCommands(policy, io);
   registerDecideCommand(program);
-  registerS1SimulatorCommand(program);
+  registerSimulatorCommands(program);
   registerTailscaleSimulatorCommand(program);
   registerRotateMasterKeyCommand(program);
   registerAgentCommand(program);

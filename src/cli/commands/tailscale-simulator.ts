@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { PosternError } from '../../lib/errors.ts';
+import { wholeNumberFlag } from '../../lib/flags.ts';
 import { startTailscaleSimulator, type TailscaleSimState, type TailscaleSimulator } from '../../tailnet/index.ts';
 import { runUntilSignal } from '../process.ts';
 
@@ -43,20 +44,14 @@ export function parseTailscaleFault(spec: string): SimFault {
 const describeFault = (f: SimFault) =>
   `${f.status}${f.method ? ` on ${f.method}` : ''}${f.pathIncludes ? ` to paths with ${f.pathIncludes}` : ''}${f.retryAfterSeconds !== undefined ? ` (Retry-After ${f.retryAfterSeconds})` : ''}${f.times < Number.MAX_SAFE_INTEGER ? `, ${f.times} time${f.times === 1 ? '' : 's'}` : ', every time'}`;
 
-function wholeNumber(name: string, value: string, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) > max) {
-    throw new PosternError('VALIDATION_FAILED', `--${name} must be a whole number from 0 to ${max}, not ${JSON.stringify(value)}.`);
-  }
-  return Number(value);
-}
 
 export async function startTailscaleSimulatorFromCli(opts: TailscaleSimulatorCliOptions, out: (line: string) => void): Promise<TailscaleSimulator> {
   const faults = (opts.fault ?? []).map(parseTailscaleFault);
   const sim = await startTailscaleSimulator({
     host: opts.host,
-    port: wholeNumber('port', opts.port, 65535),
-    nodeCount: wholeNumber('nodes', opts.nodes, 100_000),
-    seed: wholeNumber('seed', opts.seed, 2 ** 31),
+    port: wholeNumberFlag('port', opts.port, 65535),
+    nodeCount: wholeNumberFlag('nodes', opts.nodes, 100_000),
+    seed: wholeNumberFlag('seed', opts.seed, 2 ** 31),
     ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
   });
   out(`Tailscale simulator listening on ${sim.url}`);

@@ -6,7 +6,7 @@
  * 70`), as in Tailscale, Cloudflare and Twingate.
  */
 import type { AttributeValue } from '../../lib/attributes.ts';
-import { judgeHealth, type HealthInput, type HealthRules, type HealthSignal, type HealthVerdict, type VendorHealth } from '../types.ts';
+import { judgeHealth, type HealthInput, type HealthRules, type HealthSignal, type HealthVerdict, type RiskBehavior, type VendorHealth } from '../types.ts';
 import { readYesNo } from './attributes.ts';
 import type { FalconFacts } from './mapping.ts';
 
@@ -82,6 +82,32 @@ export const FALCON_HEALTH_SIGNALS: readonly HealthSignal[] = [
   { behavior: 'agentSilent', attribute: 'falcon:lastSeenAt', kind: 'silence', unhealthy: () => false },
 ];
 
+/**
+ * The user-risk behaviours the signals raise (`falcon.<behavior>`), with defaults. Containment is what a SOC does to
+ * a compromised machine (high); reduced functionality leaves it exposed (medium); a silent sensor is usually a
+ * closed laptop (low, off until an admin turns it on).
+ */
+export const FALCON_RISK_BEHAVIORS: readonly RiskBehavior[] = [
+  {
+    behavior: 'hostContained',
+    enabled: true,
+    riskLevel: 'high',
+    description: "CrowdStrike Falcon has network-contained one of the user's hosts, or containment is pending (what a SOC does to a compromised machine).",
+  },
+  {
+    behavior: 'reducedFunctionality',
+    enabled: true,
+    riskLevel: 'medium',
+    description: "The Falcon sensor on one of the user's hosts runs in reduced functionality mode and does not protect it fully.",
+  },
+  {
+    behavior: 'agentSilent',
+    enabled: false,
+    riskLevel: 'low',
+    description: "The Falcon sensor on one of the user's hosts has not reported for longer than its integration's agentActiveWithinSeconds.",
+  },
+];
+
 export const falconHealth: VendorHealth<FalconFacts> = {
   reasons: FALCON_HEALTH_REASONS,
   verify: verifyFalconDevice,
@@ -90,4 +116,5 @@ export const falconHealth: VendorHealth<FalconFacts> = {
   lastSeenAt: (facts) => facts.lastSeenAt,
   silentCode: FALCON_HEALTH_RULES.codes.silent,
   signals: FALCON_HEALTH_SIGNALS,
+  behaviors: FALCON_RISK_BEHAVIORS,
 };

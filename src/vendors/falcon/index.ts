@@ -18,6 +18,7 @@ import { falconFailureClass, isFalconError, isRetryableFalconFailure } from './e
 import { falconHealth } from './health.ts';
 import { identifyFalconRecord, mapFalconRecord, type FalconFacts } from './mapping.ts';
 import type { FalconClientConfig, FalconRecord } from './types.ts';
+import { FALCON_STANDALONE_SIMULATOR } from './standalone-simulator.ts';
 
 export type { FalconAssessment, FalconClient, FalconClientConfig, FalconHost, FalconPage, FalconPageRequest, FalconRecord, FalconScopeCheck } from './types.ts';
 export type { FalconFacts } from './mapping.ts';
@@ -112,6 +113,7 @@ export function createFalconVendor(deps: HttpFalconClientDeps = {}): EdrVendor<F
         close: () => sim.close(),
       };
     },
+    standaloneSimulator: FALCON_STANDALONE_SIMULATOR,
   };
 }
 

@@ -5,7 +5,7 @@
  * risk and the device history.
  */
 import type { AttributeValue } from '../../lib/attributes.ts';
-import { judgeHealth, type HealthRules, type HealthSignal, type VendorHealth } from '../types.ts';
+import { judgeHealth, type HealthRules, type HealthSignal, type RiskBehavior, type VendorHealth } from '../types.ts';
 
 export const SENTINELONE_HEALTH_REASONS = {
   NO_INTEGRATION: 'No SentinelOne integration is configured.',
@@ -85,6 +85,39 @@ export const SENTINELONE_HEALTH_SIGNALS: readonly HealthSignal[] = [
   { behavior: 'agentSilent', attribute: 'sentinelOne:lastActiveAt', kind: 'silence', unhealthy: () => false },
 ];
 
+/**
+ * The user-risk behaviours the signals raise (`sentinelOne.<behavior>`), with defaults. An active threat is the
+ * strongest signal (high); a pending threat reboot and a disabled agent leave a machine exposed (medium). A silent
+ * agent is usually a closed laptop: low, and off until an admin turns it on, or every user with a sleeping machine
+ * would carry it. A decommissioned or inactive agent raises none (its device loses `sentinelOne:verified`).
+ */
+export const SENTINELONE_RISK_BEHAVIORS: readonly RiskBehavior[] = [
+  {
+    behavior: 'threatDetected',
+    enabled: true,
+    riskLevel: 'high',
+    description: 'A SentinelOne agent on one of the user\'s devices reports active threats or "infected".',
+  },
+  {
+    behavior: 'threatRebootPending',
+    enabled: true,
+    riskLevel: 'medium',
+    description: 'A SentinelOne agent on one of the user\'s devices needs a reboot to finish remediating a threat.',
+  },
+  {
+    behavior: 'agentDisabled',
+    enabled: true,
+    riskLevel: 'medium',
+    description: 'A SentinelOne agent on one of the user\'s devices is disabled or corrupted (operationalState is not "na").',
+  },
+  {
+    behavior: 'agentSilent',
+    enabled: false,
+    riskLevel: 'low',
+    description: "A SentinelOne agent on one of the user's devices has not reported for longer than its integration's agentActiveWithinSeconds.",
+  },
+];
+
 export const sentinelOneHealth: VendorHealth<SentinelOneFacts> = {
   reasons: SENTINELONE_HEALTH_REASONS,
   verify: (input) => judgeHealth(SENTINELONE_HEALTH_RULES, input),
@@ -93,4 +126,5 @@ export const sentinelOneHealth: VendorHealth<SentinelOneFacts> = {
   lastSeenAt: (facts) => facts.lastActiveDate,
   silentCode: SENTINELONE_HEALTH_RULES.codes.silent,
   signals: SENTINELONE_HEALTH_SIGNALS,
+  behaviors: SENTINELONE_RISK_BEHAVIORS,
 };

@@ -33,7 +33,8 @@ export {
   type S1ErrorKind,
   type S1FailureClass,
 } from './errors.ts';
-export { parseAgent, parseAgentPage } from './agent-schema.ts';
+export { parseAgent } from './agent-record.ts';
+export { parseAgentPage } from './agent-schema.ts';
 export { createSentinelOneVendor, type SentinelOneVendor, type SentinelOneVendorDeps, type SentinelOneIntegrationFields } from './vendor.ts';
 export { mapAgent, identifyAgent, normalizeTimestamp, SYNCED_KEYS, type MappedAgent, type S1Facts } from './mapping.ts';
 export { SENTINELONE_ATTRIBUTES, type SentinelOneAttribute } from './attributes.ts';

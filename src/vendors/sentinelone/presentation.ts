@@ -4,13 +4,17 @@
  */
 import type { VendorPresentation } from '../types.ts';
 
+/** A site or account id as SentinelOne shows it. */
+export const S1_ID_PATTERN = { regex: '^\\d{1,19}$', message: 'must be a SentinelOne id (digits only)' };
+
 export const SENTINELONE_PRESENTATION: VendorPresentation = {
   recordNoun: 'agent',
   fields: [
     { name: 'baseUrl', label: 'Console URL', kind: 'text', required: true, placeholder: 'acme.sentinelone.net or acme', flag: '--url', hint: 'The address of your SentinelOne console: the full URL, one pasted from the address bar, or just the subdomain.' },
-    { name: 'apiToken', label: 'API token', kind: 'secret', required: true, placeholder: 'API token', flag: '--api-token', env: 'S1_API_TOKEN', hint: 'The API token of a SentinelOne service user; Viewer is enough, Admin lets postern renew it.' },
-    { name: 'siteIds', label: 'Site ids', kind: 'list', required: false, placeholder: 'all sites', flag: '--site', hint: 'Optional, comma-separated.' },
-    { name: 'accountIds', label: 'Account ids', kind: 'list', required: false, placeholder: 'all accounts', flag: '--account', hint: 'Optional, comma-separated.' },
+    { name: 'apiToken', label: 'API token', kind: 'secret', required: true, placeholder: 'API token', flag: '--api-token', env: 'S1_API_TOKEN', hint: 'The API token of a SentinelOne service user; Viewer is enough, Admin lets postern renew it.',
+      minLength: 8, pattern: { regex: '^[\\x21-\\x7e]+$', message: 'must be the API token as SentinelOne shows it (no spaces or control characters)' } },
+    { name: 'siteIds', label: 'Site ids', kind: 'list', required: false, placeholder: 'all sites', flag: '--site', hint: 'Optional, comma-separated.', pattern: S1_ID_PATTERN },
+    { name: 'accountIds', label: 'Account ids', kind: 'list', required: false, placeholder: 'all accounts', flag: '--account', hint: 'Optional, comma-separated.', pattern: S1_ID_PATTERN },
   ],
   checkLabels: { url: 'Console reachable', token: 'API token valid', scope: 'Scope sees agents', expiry: 'Token expiry' },
   hintByCode: {

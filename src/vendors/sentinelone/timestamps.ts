@@ -36,8 +36,47 @@ export function parseS1Timestamp(text: string): number | null {
   return micros === null ? null : Math.floor(micros / 1000);
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The number written by `count` ASCII digits at `from`, or -1 if any is not a digit. */
+function digitsAt(text: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * The form S1 sends, `2019-06-27T08:01:05.571895Z` (no to nine fractional digits), dated 1970 to 2199, read digit
+ * by digit: a full sync normalises three per agent. Undefined for anything else, left to the general path. In
+ * those years the general path's arithmetic is exact, so it would give the same text (`timestamps.test.ts`).
+ */
+function normalizeCommonForm(text: string): string | undefined {
+  const n = text.length;
+  if (n < 20 || n > 30 || n === 21 || text.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  if (year < 1970 || year > 2199 || month < 1 || month > 12 || day < 1) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number))) return undefined;
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  if (n === 20) return `${text.slice(0, 19)}.000Z`;
+  if (text[19] !== '.' || digitsAt(text, 20, n - 21) < 0) return undefined;
+  return `${text.slice(0, 19)}.${(text.slice(20, Math.min(23, n - 1)) + '00').slice(0, 3)}Z`;
+}
+
 /** `text` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, or null when it is not a timestamp. */
 export function normalizeS1Timestamp(text: string): string | null {
+  const common = normalizeCommonForm(text);
+  if (common !== undefined) return common;
   const ms = parseS1Timestamp(text);
   if (ms === null) return null;
   const date = new Date(ms);

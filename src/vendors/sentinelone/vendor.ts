@@ -6,12 +6,13 @@
 import { isPosternError, validationError } from '../../lib/errors.ts';
 import type { EdrVendor } from '../types.ts';
 import { SENTINELONE_ATTRIBUTES } from './attributes.ts';
-import { SENTINELONE_PRESENTATION } from './presentation.ts';
+import { S1_ID_PATTERN, SENTINELONE_PRESENTATION } from './presentation.ts';
 import { testConnection } from './connection-test.ts';
 import { isRetryableS1Failure, s1FailureClass } from './errors.ts';
 import { sentinelOneHealth } from './health.ts';
 import { createHttpS1Client, MAX_PAGE_LIMIT } from './http-client.ts';
 import { s1Incremental } from './incremental.ts';
+import { SENTINELONE_STANDALONE_SIMULATOR } from './standalone-simulator.ts';
 import { s1TokenRenewal } from './token-renewal.ts';
 import { identifyAgent, mapS1Record, NOT_AUDITED, SYNCED_KEYS, type S1Facts } from './mapping.ts';
 import type { S1Agent, S1ClientConfig, S1ClientFactory } from './types.ts';
@@ -33,12 +34,14 @@ export interface SentinelOneIntegrationFields {
 
 export type SentinelOneVendor = EdrVendor<S1ClientConfig, S1Agent, S1Facts> & { clientFactory: S1ClientFactory };
 
+const S1_ID = new RegExp(S1_ID_PATTERN.regex);
+
 const ids = (body: Record<string, unknown>, field: string): string[] => {
   const v = body[field];
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && /^\d{1,19}$/.test(x))) {
-    throw validationError(`body.${field}`, 'must be a list of SentinelOne ids (digits only)');
-  }
+  if (!Array.isArray(v)) throw validationError(`body.${field}`, 'must be a list of SentinelOne ids (digits only)');
+  const bad = v.findIndex((x) => typeof x !== 'string' || !S1_ID.test(x));
+  if (bad >= 0) throw validationError(`body.${field}[${bad}]`, S1_ID_PATTERN.message);
   return v as string[];
 };
 
@@ -109,5 +112,6 @@ export function createSentinelOneVendor(deps: SentinelOneVendorDeps = {}): Senti
       const sim = await startS1Simulator({ ...(options.hostCount !== undefined ? { agentCount: options.hostCount } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
       return { url: sim.url, integrationFields: { provider: 'sentinelone', baseUrl: sim.url, apiToken: sim.token }, close: () => sim.close() };
     },
+    standaloneSimulator: SENTINELONE_STANDALONE_SIMULATOR,
   };
 }

@@ -13,7 +13,7 @@
  * (status only) and `hold=MS` (timeout only: answer normally after MS). Examples: `500:after=2:times=1`,
  * `429:retry-after=3`, `timeout`, `reset:after=1`, `invalid-cursor:after=1`, `revoke-token:after=2`.
  */
-import { parseFaultSpecWith, type FaultRuleOf } from '../../../lib/fault-spec.ts';
+import { describeFaultRule, parseFaultSpecWith, type FaultRuleOf } from '../../../lib/fault-spec.ts';
 
 export const FAULT_KINDS = ['status', 'timeout', 'reset', 'malformed-json', 'invalid-cursor', 'revoke-token'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -30,16 +30,7 @@ export function parseFaultSpec(spec: string): FaultRule {
 }
 
 /** The rule in spec syntax, for logs and the command line. */
-export function describeFault(rule: FaultRule): string {
-  const parts = [rule.kind === 'status' ? String(rule.status ?? 500) : rule.kind];
-  if (rule.afterPages !== undefined) parts.push(`after=${rule.afterPages}`);
-  if (rule.onRequest !== undefined) parts.push(`request=${rule.onRequest}`);
-  if (rule.times !== undefined) parts.push(`times=${rule.times}`);
-  if (rule.retryAfterSeconds !== undefined) parts.push(`retry-after=${rule.retryAfterSeconds}`);
-  if (rule.holdMs !== undefined) parts.push(`hold=${rule.holdMs}`);
-  if (rule.path !== undefined) parts.push(`path=${rule.path}`);
-  return parts.join(':');
-}
+export const describeFault: (rule: FaultRule) => string = describeFaultRule;
 
 interface ArmedRule {
   rule: FaultRule;

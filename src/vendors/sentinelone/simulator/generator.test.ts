@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAgent } from '../agent-schema.ts';
+import { parseAgent } from '../agent-record.ts';
 import { parseS1TimestampMicros } from '../timestamps.ts';
 import { PLACEHOLDER_SERIALS } from './generator-data.ts';
 import { generateAgents, generateSites, type SimAgentRecord } from './generator.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../lib/clock.ts';
-import { parseAgent } from '../agent-schema.ts';
+import { parseAgent } from '../agent-record.ts';
 import { createSimulatorState, TOKEN_LIFETIME_MS } from './state.ts';
 
 const T0 = '2026-01-01T00:00:00.000Z';
