@@ -82,6 +82,8 @@ export interface DevicePageCursor {
   id: string;
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+
 export function createDeviceRepo() {
   return {
     synced: createSyncedRepo(),
@@ -245,10 +247,6 @@ export function createDeviceRepo() {
       return Number(row.n);
     },
 
-    /**
-     * Every device's id and approved serials: what the matcher needs, nothing more. A serial still pending an
-     * admin's approval matches no agent, so a device cannot borrow an agent's posture by naming its serial.
-     */
     /** The devices other than `exceptId` whose (approved) agent UUID is `uuid`. */
     async agentUuidHolders(db: Executor, uuid: string, exceptId: string | null): Promise<string[]> {
       let q = db.selectFrom('devices').select('id').where('s1_agent_uuid', '=', uuid);
@@ -256,14 +254,27 @@ export function createDeviceRepo() {
       return (await q.execute()).map((r) => r.id);
     },
 
-    async listSerials(db: Executor): Promise<{ id: string; serialNumbers: string[]; macAddresses: string[]; s1AgentUuid: string | null }[]> {
+    /**
+     * Every device's id and approved serials (and its MACs and agent UUID): what the matcher needs, nothing more. A
+     * serial still pending an admin's approval matches no agent, so a device cannot borrow an agent's posture by
+     * naming its serial. A sync holds this for the whole fleet: each list is sized to what it carries and every
+     * empty one is the same frozen list.
+     */
+    async listSerials(db: Executor): Promise<{ id: string; serialNumbers: readonly string[]; macAddresses: readonly string[]; s1AgentUuid: string | null }[]> {
       const [devices, serials] = await Promise.all([
         db.selectFrom('devices').select(['id', 'mac_addresses', 's1_agent_uuid']).execute(),
         db.selectFrom('device_serials').select(['device_id', 'serial']).where('status', '=', 'approved').execute(),
       ]);
       const by = new Map<string, string[]>();
-      for (const s of serials) by.set(s.device_id, [...(by.get(s.device_id) ?? []), s.serial]);
-      return devices.map((d) => ({ id: d.id, serialNumbers: by.get(d.id) ?? [], macAddresses: fromJson<string[]>(d.mac_addresses, []), s1AgentUuid: d.s1_agent_uuid }));
+      for (const s of serials) {
+        const list = by.get(s.device_id);
+        if (list) list.push(s.serial);
+        else by.set(s.device_id, [s.serial]);
+      }
+      return devices.map((d) => {
+        const macs = d.mac_addresses === null || d.mac_addresses === '[]' ? NONE : fromJson<string[]>(d.mac_addresses, []);
+        return { id: d.id, serialNumbers: by.get(d.id) ?? NONE, macAddresses: macs.length === 0 ? NONE : macs, s1AgentUuid: d.s1_agent_uuid };
+      });
     },
 
     async findIdsByAddress(db: Executor, address: string): Promise<string[]> {
