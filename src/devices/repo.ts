@@ -7,6 +7,7 @@ import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
 import { chunks } from '../lib/chunks.ts';
 import { sql } from 'kysely';
 import type { VerifiableAgent } from './verification.ts';
+import { readVerifiableAgents } from './verifiable-agents.ts';
 import { resolveAttributes, type SourcedAttribute } from './attribute-resolution.ts';
 import type { AddressRow, SerialRow, SerialStatus, FactSource, AddressSource } from './identity-rules.ts';
 import { normalizeSerial, usableSerial } from './serial.ts';
@@ -343,44 +344,9 @@ export function createDeviceRepo() {
       return Number(res.numDeletedRows) > 0;
     },
 
-    /**
-     * Per device, per integration, only the fields of the stored record that verification reads (`fields`, the
-     * registered vendors' `factFields`), picked out by the database: a posture view reloading a large fleet never
-     * parses the whole records (2.5 KB each). `fields` null reads whole records.
-     */
+    /** Per device, per integration, what verification reads of the stored records (`verifiable-agents.ts`). */
     async verifiableAgentsOf(db: Executor, deviceIds: readonly string[], engine: 'sqlite' | 'postgres', fields: readonly string[] | null = null): Promise<Map<string, Map<string, VerifiableAgent>>> {
-      const out = new Map<string, Map<string, VerifiableAgent>>();
-      const put = (deviceId: string, integrationId: string, record: VerifiableAgent) => {
-        let agents = out.get(deviceId);
-        if (!agents) out.set(deviceId, (agents = new Map()));
-        agents.set(integrationId, record);
-      };
-      if (fields === null) {
-        for (const chunk of chunks(deviceIds, 500)) {
-          const rows = await db.selectFrom('device_sources').select(['device_id', 'integration_id', 'agent_json']).where('device_id', 'in', chunk).execute();
-          for (const r of rows) put(r.device_id, r.integration_id, fromJson<Record<string, unknown>>(r.agent_json, {}));
-        }
-        return out;
-      }
-      const field = (name: string) =>
-        engine === 'postgres' ? sql<string | null>`(agent_json::json -> ${sql.lit(name)})::text` : sql<string | null>`agent_json -> ${sql.lit(`$.${name}`)}`;
-      const value = (text: string | null) => (text === null ? null : (JSON.parse(text) as unknown));
-      for (const chunk of chunks(deviceIds, 500)) {
-        const rows = (await db
-          .selectFrom('device_sources')
-          .select((eb) => [eb.ref('device_id').as('device_id'), eb.ref('integration_id').as('integration_id'), ...fields.map((f, i) => field(f).as(`f${i}`))])
-          .where('device_id', 'in', chunk)
-          .execute()) as unknown as ({ device_id: string; integration_id: string } & Record<string, string | null>)[];
-        for (const r of rows) {
-          const record: Record<string, unknown> = {};
-          fields.forEach((f, i) => {
-            const v = value(r[`f${i}`] ?? null);
-            if (v !== null) record[f] = v;
-          });
-          put(r.device_id, r.integration_id, record);
-        }
-      }
-      return out;
+      return readVerifiableAgents(db, deviceIds, engine, fields);
     },
 
     async sourcesOf(db: Executor, deviceIds: readonly string[]): Promise<Map<string, DeviceSource[]>> {
