@@ -78,9 +78,12 @@ function timeOf(iso: string | null): number {
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 }
 
-interface Candidate<A> {
-  best: A;
-  others: string[];
+/** Several agents that carry one serial: the most recent, and the ids of those it beat. */
+class Contest<A> {
+  constructor(
+    public best: A,
+    public readonly others: string[],
+  ) {}
 }
 
 /**
@@ -174,7 +177,8 @@ export function createMatcher<A extends MatchableAgent>(
   const knownMacs = (agent: A): string[] =>
     [...new Set((agent.macAddresses ?? []).map(usableMac).filter((m): m is string => m !== null && devicesByMac.has(m)))];
 
-  const candidates = new Map<string, Candidate<A>>();
+  /** Per serial, its one agent, or the contest when several carry it (one per device: most serials draw one). */
+  const candidates = new Map<string, A | Contest<A>>();
   const unmatchedAgents: UnmatchedAgent[] = [];
   let agents = 0;
   let agentsWithoutSerial = 0;
@@ -209,20 +213,22 @@ export function createMatcher<A extends MatchableAgent>(
       }
       if (!devicesBySerial.has(serial)) return noteUnmatched(agent, 'NO_DEVICE');
       const current = candidates.get(serial);
-      if (!current) {
-        candidates.set(serial, { best: agent, others: [] });
-      } else if (compareAgentRecency(agent, current.best) > 0) {
-        current.others.push(current.best.id);
-        current.best = agent;
+      if (current === undefined) return void candidates.set(serial, agent);
+      const contest = current instanceof Contest ? current : new Contest<A>(current, []);
+      if (compareAgentRecency(agent, contest.best) > 0) {
+        contest.others.push(contest.best.id);
+        contest.best = agent;
       } else {
-        current.others.push(agent.id);
+        contest.others.push(agent.id);
       }
+      if (contest !== current) candidates.set(serial, contest);
     },
 
     result() {
       // A device with several serials may see several candidate agents: the most recent across them wins.
       const perDevice = new Map<string, DeviceMatch<A>>();
-      for (const [serial, candidate] of candidates) {
+      for (const [serial, drawn] of candidates) {
+        const candidate = drawn instanceof Contest ? drawn : { best: drawn, others: NONE };
         for (const { id: deviceId } of devicesOf(devicesBySerial.get(serial))) {
           const existing = perDevice.get(deviceId);
           if (!existing) {
