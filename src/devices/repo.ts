@@ -2,7 +2,7 @@
  * Device rows, their address index, attributes and matched-agent records — the only module that writes them.
  * Every method takes an executor. `synced` holds what integrations write (sync hands it a diff).
  */
-import { fromJson, toJson, type Executor, type DevicesTable, type AttributesTable } from '../store/index.ts';
+import { fromJson, idsIn, toJson, type Executor, type DevicesTable, type AttributesTable } from '../store/index.ts';
 import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
 import { chunks } from '../lib/chunks.ts';
 import { sql } from 'kysely';
@@ -39,7 +39,7 @@ const toDevice = (row: DevicesTable, pendingSerials: string[] = []): Device => (
 async function pendingOf(db: Executor, ids: readonly string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const chunk of chunks(ids, 500)) {
-    const rows = await db.selectFrom('device_serials').select(['device_id', 'serial']).where('device_id', 'in', chunk).where('status', '=', 'pending').orderBy('serial').execute();
+    const rows = await db.selectFrom('device_serials').select(['device_id', 'serial']).where(idsIn(db, 'device_id', chunk)).where('status', '=', 'pending').orderBy('serial').execute();
     for (const r of rows) out.set(r.device_id, [...(out.get(r.device_id) ?? []), r.serial]);
   }
   return out;
@@ -196,7 +196,7 @@ export function createDeviceRepo() {
     /** The devices with these ids that exist, in no particular order. */
     async getMany(db: Executor, ids: readonly string[]): Promise<Device[]> {
       const out: Device[] = [];
-      for (const chunk of chunks(ids, 500)) out.push(...(await withPending(db, await db.selectFrom('devices').selectAll().where('id', 'in', chunk).execute())));
+      for (const chunk of chunks(ids, 500)) out.push(...(await withPending(db, await db.selectFrom('devices').selectAll().where(idsIn(db, 'id', chunk)).execute())));
       return out;
     },
 
@@ -304,7 +304,7 @@ export function createDeviceRepo() {
       const shared = (text: string) => once.get(text) ?? (once.set(text, text), text);
       const attrOnce = new Map<string, StoredAttribute>();
       for (const chunk of chunks(deviceIds, 500)) {
-        const rows = await db.selectFrom('attributes').selectAll().where('device_id', 'in', chunk).execute();
+        const rows = await db.selectFrom('attributes').selectAll().where(idsIn(db, 'device_id', chunk)).execute();
         for (const row of rows) {
           const list = rowsByDevice.get(row.device_id) ?? [];
           const key = `${row.source}\u0000${row.updated_at}\u0000${row.expires_at ?? ''}\u0000${row.value_json}`;
