@@ -82,6 +82,8 @@ const CASES: Record<string, Case> = {
   '1m-postgres': { agents: 1_000_000, devices: 10_000, engine: 'postgres', timeLimit: null },
   'fleet100k-sqlite': { agents: 100_000, devices: 100_000, engine: 'sqlite', timeLimit: 2, all: true },
   'fleet100k-postgres': { agents: 100_000, devices: 100_000, engine: 'postgres', timeLimit: 2, all: true },
+  'fleet20k-postgres': { agents: 20_000, devices: 20_000, engine: 'postgres', timeLimit: 2, all: true },
+  'fleet20k-sqlite': { agents: 20_000, devices: 20_000, engine: 'sqlite', timeLimit: 2, all: true },
   'falcon100k-sqlite': { vendor: 'falcon', agents: 100_000, devices: 10_000, engine: 'sqlite', timeLimit: 1.5 },
   'falcon100k-postgres': { vendor: 'falcon', agents: 100_000, devices: 10_000, engine: 'postgres', timeLimit: 2 },
 };
