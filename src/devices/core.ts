@@ -3,8 +3,8 @@
  * verification and the device view. Nothing here touches I/O.
  */
 export { normalizeSerial, isPlaceholderSerial, usableSerial } from './serial.ts';
-export { createMatcher, matchAgents, compareAgentRecency, indexDevicesBySerial } from './matcher.ts';
-export type { Matcher, MatchResult, DeviceMatch, MatchableAgent, MatchableDevice, UnmatchedAgent } from './matcher.ts';
+export { createMatcher, matchAgents, compareAgentRecency, indexDevicesBySerial, devicesOf } from './matcher.ts';
+export type { Matcher, MatchResult, DeviceMatch, MatchableAgent, MatchableDevice, UnmatchedAgent, DevicesBySerial, SerialIndex } from './matcher.ts';
 export { verifyDevice, verifyWith, integrationsOf, factFieldsOf, silenceCodesOf } from './verification.ts';
 export type { AgentsByIntegration, Verification, VerificationReason, VerificationReasonCode, VerifiableAgent, VerifyingIntegration, VendorVerifier, HealthCheckInput } from './verification.ts';
 export { buildDeviceView } from './view.ts';

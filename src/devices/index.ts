@@ -10,6 +10,7 @@ export { normalizeMac, usableMac, macProblem } from './mac.ts';
 export {
   createMatcher,
   indexDevicesBySerial,
+  devicesOf,
   matchAgents,
   compareAgentRecency,
   type Matcher,
@@ -17,6 +18,8 @@ export {
   type DeviceMatch,
   type MatchableAgent,
   type MatchableDevice,
+  type DevicesBySerial,
+  type SerialIndex,
   type UnmatchedAgent,
 } from './matcher.ts';
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchAgents, type MatchableAgent } from './matcher.ts';
+import { createMatcher, devicesOf, indexDevicesBySerial, matchAgents, type MatchableAgent } from './matcher.ts';
 
 const agent = (id: string, serialNumber: string | null, lastActiveDate: string | null = '2026-01-01T10:00:00.000000Z', updatedAt: string | null = null): MatchableAgent => ({
   id,
@@ -79,12 +79,42 @@ describe('duplicate serials resolve to the most recently active agent and are fl
 });
 
 describe('unmatched agents are listed up to a bound, and counted beyond it', () => {
-  it('keeps the count exact while the sample stays bounded', async () => {
-    const { createMatcher } = await import('./matcher.ts');
+  it('keeps the count exact while the sample stays bounded', () => {
     const matcher = createMatcher([], { unmatchedLimit: 5 });
     for (let i = 0; i < 50; i++) matcher.add(agent(String(i), `S${i}`));
     const result = matcher.result();
     expect(result.unmatchedAgentCount).toBe(50);
     expect(result.unmatchedAgents).toHaveLength(5);
+  });
+});
+
+describe('the serial index is held once per fleet and matches as a list per serial would', () => {
+  it('a serial two devices carry matches both; a serial one device writes twice counts once', () => {
+    const devices = [
+      { id: 'dev_a', serialNumbers: ['SHARED1', 'own a', 'OWNA'] },
+      { id: 'dev_b', serialNumbers: ['shared1'] },
+    ];
+    const { bySerial, devicesWithIdentifiers } = indexDevicesBySerial(devices);
+    expect(devicesOf(bySerial.get('SHARED1')).map((d) => d.id)).toEqual(['dev_a', 'dev_b']);
+    expect(devicesOf(bySerial.get('OWNA')).map((d) => d.id)).toEqual(['dev_a']);
+    expect(devicesWithIdentifiers).toBe(2);
+    const result = matchAgents(devices, [agent('1', 'SHARED1', '2026-01-02T00:00:00Z'), agent('2', 'owna', '2026-01-01T00:00:00Z')]);
+    expect(result.matches.map((m) => [m.deviceId, m.agent.id, m.conflictAgentIds])).toEqual([
+      ['dev_a', '1', ['2']],
+      ['dev_b', '1', []],
+    ]);
+  });
+
+  it("a frozen list is indexed once, so the sync's snapshot and its matchers share one index; other lists afresh", () => {
+    const frozen = Object.freeze([{ id: 'dev_a', serialNumbers: ['S1'] }]);
+    expect(indexDevicesBySerial(frozen)).toBe(indexDevicesBySerial(frozen));
+    const matcher = createMatcher(frozen);
+    matcher.add(agent('1', 's1'));
+    expect(matcher.result().matches.map((m) => m.deviceId)).toEqual(['dev_a']);
+    const list = [{ id: 'dev_a', serialNumbers: ['S1'] }];
+    const first = indexDevicesBySerial(list);
+    list.push({ id: 'dev_b', serialNumbers: ['S2'] });
+    expect(indexDevicesBySerial(list)).not.toBe(first);
+    expect(devicesOf(indexDevicesBySerial(list).bySerial.get('S2')).map((d) => d.id)).toEqual(['dev_b']);
   });
 });

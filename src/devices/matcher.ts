@@ -78,25 +78,78 @@ function timeOf(iso: string | null): number {
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 }
 
-interface Candidate<A> {
-  best: A;
-  others: string[];
+/** Several agents that carry one serial: the most recent, and the ids of those it beat. */
+class Contest<A> {
+  constructor(
+    public best: A,
+    public readonly others: string[],
+  ) {}
 }
 
+/**
+ * Devices by each usable serial they carry: the device itself when one carries it (nearly every serial), the
+ * list when several do. A fleet's worth of one-element lists is most of such an index's memory.
+ */
+export type DevicesBySerial<D> = ReadonlyMap<string, D | readonly D[]>;
+
+export interface SerialIndex<D> {
+  bySerial: DevicesBySerial<D>;
+  /** Devices with at least one usable serial. */
+  devicesWithIdentifiers: number;
+}
+
+/** The devices an index entry names. */
+export function devicesOf<D extends MatchableDevice>(entry: D | readonly D[] | undefined): readonly D[] {
+  return entry === undefined ? NONE : Array.isArray(entry) ? entry : [entry as D];
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+
+/**
+ * A frozen list is indexed once: the sync's device snapshot and every matcher built over it share one index
+ * rather than each holding its own copy of the fleet's serials.
+ */
+const indexes = new WeakMap<readonly MatchableDevice[], SerialIndex<MatchableDevice>>();
+
 /** Devices by each usable serial they carry, and how many devices carry at least one. */
-export function indexDevicesBySerial<D extends MatchableDevice>(devices: readonly D[]): { bySerial: Map<string, D[]>; devicesWithIdentifiers: number } {
-  const bySerial = new Map<string, D[]>();
+export function indexDevicesBySerial<D extends MatchableDevice>(devices: readonly D[]): SerialIndex<D> {
+  const frozen = Object.isFrozen(devices);
+  const known = frozen ? (indexes.get(devices) as SerialIndex<D> | undefined) : undefined;
+  if (known) return known;
+  const bySerial = new Map<string, D | D[]>();
   let devicesWithIdentifiers = 0;
   for (const device of devices) {
-    const serials = new Set(device.serialNumbers.map(usableSerial).filter((s): s is string => s !== null));
-    if (serials.size > 0) devicesWithIdentifiers++;
-    for (const serial of serials) {
-      const list = bySerial.get(serial);
-      if (list) list.push(device);
-      else bySerial.set(serial, [device]);
+    let counted = false;
+    for (const raw of device.serialNumbers) {
+      const normalised = usableSerial(raw);
+      if (normalised === null) continue;
+      // Stored serials are normalised already: the key is then the device's own string, not a second copy.
+      const serial = normalised === raw ? raw : normalised;
+      if (!counted) devicesWithIdentifiers++;
+      counted = true;
+      // A device's serials are indexed together, so a serial it repeats finds it last in the entry.
+      const entry = bySerial.get(serial);
+      if (entry === undefined) bySerial.set(serial, device);
+      else if (!Array.isArray(entry)) {
+        if (entry !== device) bySerial.set(serial, [entry as D, device]);
+      } else if (entry[entry.length - 1] !== device) entry.push(device);
     }
   }
-  return { bySerial, devicesWithIdentifiers };
+  const index: SerialIndex<D> = { bySerial, devicesWithIdentifiers };
+  if (frozen) indexes.set(devices, index as SerialIndex<MatchableDevice>);
+  return index;
+}
+
+/**
+ * A key to the one device that carries it, or to `SHARED` when several do: a MAC or agent UUID matches only
+ * through a key exactly one device carries.
+ */
+const SHARED = null;
+
+function indexOnce(map: Map<string, string | typeof SHARED>, key: string, deviceId: string): void {
+  const known = map.get(key);
+  if (known === undefined) map.set(key, deviceId);
+  else if (known !== deviceId) map.set(key, SHARED);
 }
 
 export function createMatcher<A extends MatchableAgent>(
@@ -104,20 +157,17 @@ export function createMatcher<A extends MatchableAgent>(
   options: { unmatchedLimit?: number } = {},
 ): Matcher<A> {
   const unmatchedLimit = options.unmatchedLimit ?? 1000;
-  const index = indexDevicesBySerial(devices);
-  const devicesBySerial = new Map([...index.bySerial].map(([serial, list]) => [serial, list.map((d) => d.id)]));
-  const { devicesWithIdentifiers } = index;
+  const { bySerial: devicesBySerial, devicesWithIdentifiers } = indexDevicesBySerial(devices);
 
-  const devicesByMac = new Map<string, string[]>();
+  const devicesByMac = new Map<string, string | typeof SHARED>();
+  const devicesByUuid = new Map<string, string | typeof SHARED>();
   for (const d of devices) {
-    for (const mac of new Set((d.macAddresses ?? []).map(usableMac).filter((m): m is string => m !== null))) {
-      devicesByMac.set(mac, [...(devicesByMac.get(mac) ?? []), d.id]);
+    for (const raw of d.macAddresses ?? NONE) {
+      const mac = usableMac(raw);
+      if (mac !== null) indexOnce(devicesByMac, mac, d.id);
     }
-  }
-  const devicesByUuid = new Map<string, string[]>();
-  for (const d of devices) {
     const u = uuidKey(d.s1AgentUuid);
-    if (u) devicesByUuid.set(u, [...(devicesByUuid.get(u) ?? []), d.id]);
+    if (u) indexOnce(devicesByUuid, u, d.id);
   }
   const agentsByUuid = new Map<string, number>();
   /** How many agents carry each MAC some device has (memory follows devices, not agents). */
@@ -127,7 +177,8 @@ export function createMatcher<A extends MatchableAgent>(
   const knownMacs = (agent: A): string[] =>
     [...new Set((agent.macAddresses ?? []).map(usableMac).filter((m): m is string => m !== null && devicesByMac.has(m)))];
 
-  const candidates = new Map<string, Candidate<A>>();
+  /** Per serial, its one agent, or the contest when several carry it (one per device: most serials draw one). */
+  const candidates = new Map<string, A | Contest<A>>();
   const unmatchedAgents: UnmatchedAgent[] = [];
   let agents = 0;
   let agentsWithoutSerial = 0;
@@ -162,21 +213,23 @@ export function createMatcher<A extends MatchableAgent>(
       }
       if (!devicesBySerial.has(serial)) return noteUnmatched(agent, 'NO_DEVICE');
       const current = candidates.get(serial);
-      if (!current) {
-        candidates.set(serial, { best: agent, others: [] });
-      } else if (compareAgentRecency(agent, current.best) > 0) {
-        current.others.push(current.best.id);
-        current.best = agent;
+      if (current === undefined) return void candidates.set(serial, agent);
+      const contest = current instanceof Contest ? current : new Contest<A>(current, []);
+      if (compareAgentRecency(agent, contest.best) > 0) {
+        contest.others.push(contest.best.id);
+        contest.best = agent;
       } else {
-        current.others.push(agent.id);
+        contest.others.push(agent.id);
       }
+      if (contest !== current) candidates.set(serial, contest);
     },
 
     result() {
       // A device with several serials may see several candidate agents: the most recent across them wins.
       const perDevice = new Map<string, DeviceMatch<A>>();
-      for (const [serial, candidate] of candidates) {
-        for (const deviceId of devicesBySerial.get(serial) ?? []) {
+      for (const [serial, drawn] of candidates) {
+        const candidate = drawn instanceof Contest ? drawn : { best: drawn, others: NONE };
+        for (const { id: deviceId } of devicesOf(devicesBySerial.get(serial))) {
           const existing = perDevice.get(deviceId);
           if (!existing) {
             perDevice.set(deviceId, { deviceId, agent: candidate.best, serial, matchedBy: 'serial', conflictAgentIds: [...candidate.others] });
@@ -196,14 +249,14 @@ export function createMatcher<A extends MatchableAgent>(
       // MAC matches: a key exactly one device and one agent share, leading to one device no serial matched.
       const byMacDevice = new Map<string, DeviceMatch<A>>();
       for (const { agent, macs } of byMac) {
-        const keys = macs.filter((m) => devicesByMac.get(m)?.length === 1 && agentsByMac.get(m) === 1);
-        const targets = new Set(keys.map((m) => (devicesByMac.get(m) as string[])[0] as string));
+        const keys = macs.filter((m) => typeof devicesByMac.get(m) === 'string' && agentsByMac.get(m) === 1);
+        const targets = new Set(keys.map((m) => devicesByMac.get(m) as string));
         let deviceId = targets.size === 1 ? ([...targets][0] as string) : null;
         let matchedBy: 'mac' | 'agentUuid' = 'mac';
         let key = keys[0] as string;
         const uuid = uuidKey(agent.uuid);
-        if ((deviceId === null || perDevice.has(deviceId)) && uuid !== null && devicesByUuid.get(uuid)?.length === 1 && agentsByUuid.get(uuid) === 1) {
-          deviceId = (devicesByUuid.get(uuid) as string[])[0] as string;
+        if ((deviceId === null || perDevice.has(deviceId)) && uuid !== null && typeof devicesByUuid.get(uuid) === 'string' && agentsByUuid.get(uuid) === 1) {
+          deviceId = devicesByUuid.get(uuid) as string;
           matchedBy = 'agentUuid';
           key = uuid;
         }

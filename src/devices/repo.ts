@@ -2,11 +2,12 @@
  * Device rows, their address index, attributes and matched-agent records — the only module that writes them.
  * Every method takes an executor. `synced` holds what integrations write (sync hands it a diff).
  */
-import { fromJson, toJson, type Executor, type DevicesTable, type AttributesTable } from '../store/index.ts';
+import { fromJson, idsIn, toJson, type Executor, type DevicesTable, type AttributesTable } from '../store/index.ts';
 import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
 import { chunks } from '../lib/chunks.ts';
 import { sql } from 'kysely';
 import type { VerifiableAgent } from './verification.ts';
+import { readVerifiableAgents } from './verifiable-agents.ts';
 import { resolveAttributes, type SourcedAttribute } from './attribute-resolution.ts';
 import type { AddressRow, SerialRow, SerialStatus, FactSource, AddressSource } from './identity-rules.ts';
 import { normalizeSerial, usableSerial } from './serial.ts';
@@ -38,7 +39,7 @@ const toDevice = (row: DevicesTable, pendingSerials: string[] = []): Device => (
 async function pendingOf(db: Executor, ids: readonly string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const chunk of chunks(ids, 500)) {
-    const rows = await db.selectFrom('device_serials').select(['device_id', 'serial']).where('device_id', 'in', chunk).where('status', '=', 'pending').orderBy('serial').execute();
+    const rows = await db.selectFrom('device_serials').select(['device_id', 'serial']).where(idsIn(db, 'device_id', chunk)).where('status', '=', 'pending').orderBy('serial').execute();
     for (const r of rows) out.set(r.device_id, [...(out.get(r.device_id) ?? []), r.serial]);
   }
   return out;
@@ -81,6 +82,8 @@ export interface DevicePageCursor {
   createdAt: string;
   id: string;
 }
+
+const NONE: readonly string[] = Object.freeze([]);
 
 export function createDeviceRepo() {
   return {
@@ -193,7 +196,7 @@ export function createDeviceRepo() {
     /** The devices with these ids that exist, in no particular order. */
     async getMany(db: Executor, ids: readonly string[]): Promise<Device[]> {
       const out: Device[] = [];
-      for (const chunk of chunks(ids, 500)) out.push(...(await withPending(db, await db.selectFrom('devices').selectAll().where('id', 'in', chunk).execute())));
+      for (const chunk of chunks(ids, 500)) out.push(...(await withPending(db, await db.selectFrom('devices').selectAll().where(idsIn(db, 'id', chunk)).execute())));
       return out;
     },
 
@@ -245,10 +248,6 @@ export function createDeviceRepo() {
       return Number(row.n);
     },
 
-    /**
-     * Every device's id and approved serials: what the matcher needs, nothing more. A serial still pending an
-     * admin's approval matches no agent, so a device cannot borrow an agent's posture by naming its serial.
-     */
     /** The devices other than `exceptId` whose (approved) agent UUID is `uuid`. */
     async agentUuidHolders(db: Executor, uuid: string, exceptId: string | null): Promise<string[]> {
       let q = db.selectFrom('devices').select('id').where('s1_agent_uuid', '=', uuid);
@@ -256,14 +255,27 @@ export function createDeviceRepo() {
       return (await q.execute()).map((r) => r.id);
     },
 
-    async listSerials(db: Executor): Promise<{ id: string; serialNumbers: string[]; macAddresses: string[]; s1AgentUuid: string | null }[]> {
+    /**
+     * Every device's id and approved serials (and its MACs and agent UUID): what the matcher needs, nothing more. A
+     * serial still pending an admin's approval matches no agent, so a device cannot borrow an agent's posture by
+     * naming its serial. A sync holds this for the whole fleet: each list is sized to what it carries and every
+     * empty one is the same frozen list.
+     */
+    async listSerials(db: Executor): Promise<{ id: string; serialNumbers: readonly string[]; macAddresses: readonly string[]; s1AgentUuid: string | null }[]> {
       const [devices, serials] = await Promise.all([
         db.selectFrom('devices').select(['id', 'mac_addresses', 's1_agent_uuid']).execute(),
         db.selectFrom('device_serials').select(['device_id', 'serial']).where('status', '=', 'approved').execute(),
       ]);
       const by = new Map<string, string[]>();
-      for (const s of serials) by.set(s.device_id, [...(by.get(s.device_id) ?? []), s.serial]);
-      return devices.map((d) => ({ id: d.id, serialNumbers: by.get(d.id) ?? [], macAddresses: fromJson<string[]>(d.mac_addresses, []), s1AgentUuid: d.s1_agent_uuid }));
+      for (const s of serials) {
+        const list = by.get(s.device_id);
+        if (list) list.push(s.serial);
+        else by.set(s.device_id, [s.serial]);
+      }
+      return devices.map((d) => {
+        const macs = d.mac_addresses === null || d.mac_addresses === '[]' ? NONE : fromJson<string[]>(d.mac_addresses, []);
+        return { id: d.id, serialNumbers: by.get(d.id) ?? NONE, macAddresses: macs.length === 0 ? NONE : macs, s1AgentUuid: d.s1_agent_uuid };
+      });
     },
 
     async findIdsByAddress(db: Executor, address: string): Promise<string[]> {
@@ -292,7 +304,7 @@ export function createDeviceRepo() {
       const shared = (text: string) => once.get(text) ?? (once.set(text, text), text);
       const attrOnce = new Map<string, StoredAttribute>();
       for (const chunk of chunks(deviceIds, 500)) {
-        const rows = await db.selectFrom('attributes').selectAll().where('device_id', 'in', chunk).execute();
+        const rows = await db.selectFrom('attributes').selectAll().where(idsIn(db, 'device_id', chunk)).execute();
         for (const row of rows) {
           const list = rowsByDevice.get(row.device_id) ?? [];
           const key = `${row.source}\u0000${row.updated_at}\u0000${row.expires_at ?? ''}\u0000${row.value_json}`;
@@ -332,44 +344,9 @@ export function createDeviceRepo() {
       return Number(res.numDeletedRows) > 0;
     },
 
-    /**
-     * Per device, per integration, only the fields of the stored record that verification reads (`fields`, the
-     * registered vendors' `factFields`), picked out by the database: a posture view reloading a large fleet never
-     * parses the whole records (2.5 KB each). `fields` null reads whole records.
-     */
+    /** Per device, per integration, what verification reads of the stored records (`verifiable-agents.ts`). */
     async verifiableAgentsOf(db: Executor, deviceIds: readonly string[], engine: 'sqlite' | 'postgres', fields: readonly string[] | null = null): Promise<Map<string, Map<string, VerifiableAgent>>> {
-      const out = new Map<string, Map<string, VerifiableAgent>>();
-      const put = (deviceId: string, integrationId: string, record: VerifiableAgent) => {
-        let agents = out.get(deviceId);
-        if (!agents) out.set(deviceId, (agents = new Map()));
-        agents.set(integrationId, record);
-      };
-      if (fields === null) {
-        for (const chunk of chunks(deviceIds, 500)) {
-          const rows = await db.selectFrom('device_sources').select(['device_id', 'integration_id', 'agent_json']).where('device_id', 'in', chunk).execute();
-          for (const r of rows) put(r.device_id, r.integration_id, fromJson<Record<string, unknown>>(r.agent_json, {}));
-        }
-        return out;
-      }
-      const field = (name: string) =>
-        engine === 'postgres' ? sql<string | null>`(agent_json::json -> ${sql.lit(name)})::text` : sql<string | null>`agent_json -> ${sql.lit(`$.${name}`)}`;
-      const value = (text: string | null) => (text === null ? null : (JSON.parse(text) as unknown));
-      for (const chunk of chunks(deviceIds, 500)) {
-        const rows = (await db
-          .selectFrom('device_sources')
-          .select((eb) => [eb.ref('device_id').as('device_id'), eb.ref('integration_id').as('integration_id'), ...fields.map((f, i) => field(f).as(`f${i}`))])
-          .where('device_id', 'in', chunk)
-          .execute()) as unknown as ({ device_id: string; integration_id: string } & Record<string, string | null>)[];
-        for (const r of rows) {
-          const record: Record<string, unknown> = {};
-          fields.forEach((f, i) => {
-            const v = value(r[`f${i}`] ?? null);
-            if (v !== null) record[f] = v;
-          });
-          put(r.device_id, r.integration_id, record);
-        }
-      }
-      return out;
+      return readVerifiableAgents(db, deviceIds, engine, fields);
     },
 
     async sourcesOf(db: Executor, deviceIds: readonly string[]): Promise<Map<string, DeviceSource[]>> {

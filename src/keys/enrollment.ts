@@ -12,7 +12,7 @@ import type { AuditLog } from '../audit/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { notFound, PosternError, validationError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
-import { fromJson, type EnrollmentKeysTable, type Executor, type Store } from '../store/index.ts';
+import { fromJson, idsIn, type EnrollmentKeysTable, type Executor, type Store } from '../store/index.ts';
 import { generateKey, hashKey } from './keys.ts';
 
 export interface EnrollmentKey {
@@ -191,7 +191,7 @@ export function createEnrollmentService(deps: {
       let q = db.selectFrom('device_credentials').select(['device_id', 'presence_hash', 'presence_expires_at']);
       if (deviceIds !== null) {
         if (deviceIds.length === 0) return new Map();
-        q = q.where('device_id', 'in', [...deviceIds]);
+        q = q.where(idsIn(db, 'device_id', deviceIds));
       }
       return new Map((await q.execute()).map((r) => [r.device_id, { hash: r.presence_hash, expiresAt: r.presence_expires_at ?? null }]));
     },

@@ -4,16 +4,17 @@
  * only while devices are unchanged since the last full one, reuses them and gives the matcher just the devices
  * its few changed agents could match, so its cost follows the agents that changed rather than the fleet.
  */
-import { indexDevicesBySerial, usableSerial, type DeviceRepo, type MatchableDevice } from '../devices/index.ts';
+import { devicesOf, indexDevicesBySerial, usableSerial, type DeviceRepo, type DevicesBySerial, type MatchableDevice } from '../devices/index.ts';
 import type { Executor } from '../store/index.ts';
 
 export interface DeviceSnapshot {
   key: string;
+  /** Frozen: the matchers a full sync builds over it use this snapshot's serial index instead of their own. */
   devices: readonly MatchableDevice[];
   /** Devices with at least one usable serial (what the matcher reports as `devicesWithIdentifiers`). */
   devicesWithIdentifiers: number;
-  /** Normalised serial to the devices that carry it. */
-  bySerial: ReadonlyMap<string, readonly MatchableDevice[]>;
+  /** Normalised serial to the device that carries it, or the devices when several do. */
+  bySerial: DevicesBySerial<MatchableDevice>;
 }
 
 export function createDeviceIndex(repo: Pick<DeviceRepo, 'listSerials'>) {
@@ -23,7 +24,7 @@ export function createDeviceIndex(repo: Pick<DeviceRepo, 'listSerials'>) {
     /** Every device's serials: the kept copy when `key` matches it and `fresh` is false, else read anew. */
     async load(db: Executor, key: string, fresh: boolean): Promise<DeviceSnapshot> {
       if (!fresh && cached?.key === key) return cached;
-      const devices = await repo.listSerials(db);
+      const devices = Object.freeze(await repo.listSerials(db));
       const { bySerial, devicesWithIdentifiers } = indexDevicesBySerial<MatchableDevice>(devices);
       cached = { key, devices, devicesWithIdentifiers, bySerial };
       return cached;
@@ -35,7 +36,7 @@ export function createDeviceIndex(repo: Pick<DeviceRepo, 'listSerials'>) {
       for (const agent of agents) {
         const serial = agent.serialNumber === null ? null : usableSerial(agent.serialNumber);
         if (serial === null) continue;
-        for (const device of snapshot.bySerial.get(serial) ?? []) out.add(device);
+        for (const device of devicesOf(snapshot.bySerial.get(serial))) out.add(device);
       }
       return [...out];
     },
