@@ -47,6 +47,7 @@ export function keptAttributes(records: RecordSpool, agent: Pick<KeptAgent, 'att
 }
 
 const NO_RECORD = -1;
+const NO_MACS: readonly string[] = Object.freeze([]);
 
 export interface Collected {
   matches: DeviceMatch<KeptAgent>[];
@@ -86,13 +87,20 @@ export async function collectMatches<Rec>(
   let fetched = 0;
   let records = createRecordSpool();
   let unusable = 0;
+  // A record's MACs and agent UUID can only match a device that carries one: in a fleet where none does, a kept
+  // record holds neither (a first sync keeps one record per device, so every field costs the fleet's size).
+  const fleetHasMacs = devices.devices.some((d) => (d.macAddresses?.length ?? 0) > 0);
+  const fleetHasUuids = devices.devices.some((d) => Boolean(d.s1AgentUuid));
   const keep = (rec: Rec): KeptAgent | null => {
     const ids = vendor.identify(rec);
     // A record's own serial first; a second one (Falcon's assessment serial) only when the first is unusable.
     const serials = ids.serialNumbers.map((s) => ({ text: s, usable: usableSerial(s) }));
     const chosen = serials.find((s) => s.usable !== null) ?? serials[0];
     const serial = chosen?.usable ?? null;
-    const candidate = (serial !== null && devices.bySerial.has(serial)) || (serial === null && (ids.macAddresses.length > 0 || ids.vendorId !== null));
+    const macAddresses = fleetHasMacs ? ids.macAddresses : NO_MACS;
+    const uuid = fleetHasUuids ? ids.vendorId : null;
+    const bySerial = serial !== null && devices.bySerial.has(serial);
+    const candidate = bySerial || (serial === null && (macAddresses.length > 0 || uuid !== null));
     let attributes: Attributes | null = null;
     if (candidate) {
       const mapped = vendor.mapRecord(rec);
@@ -107,9 +115,10 @@ export async function collectMatches<Rec>(
       serialNumber: chosen?.text ?? null,
       lastActiveDate: ids.lastSeenAt,
       updatedAt: ids.updatedAt,
-      computerName: ids.name,
-      macAddresses: ids.macAddresses,
-      uuid: ids.vendorId,
+      // Only an agent that may end up unmatched is ever named (in the unmatched list); one a serial leads to a device never is.
+      computerName: bySerial ? null : ids.name,
+      macAddresses,
+      uuid,
       record: candidate ? records.add(Buffer.from(JSON.stringify(vendor.recordJson(rec)))) : NO_RECORD,
       attributes: attributes ? records.add(Buffer.from(JSON.stringify(attributes))) : NO_RECORD,
     };
