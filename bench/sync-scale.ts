@@ -9,7 +9,8 @@
  *    timed, with the view loading the synced devices after it;
  * 3. the resident cost per device (live heap and RSS after a GC, against the same before the sync) and the posture
  *    view's own estimate of its bytes per device (`postern_posture_view_bytes_per_device`);
- * 4. the floor walk again; the floor is the faster of the two.
+ * 4. a second full sync with nothing changed (timed, not against a limit): the steady state, the view full;
+ * 5. the floor walk again; the floor is the faster of the two.
  *
  * Cases: `100k-*` 100,000 agents / 10,000 devices (limit 1.5× the floor on SQLite, 2× on PostgreSQL); `1m-sqlite`
  * 1,000,000 agents / 10,000 devices (300 MB peak RSS); `fleet100k-*` 100,000 agents all matching 100,000 devices
@@ -23,6 +24,7 @@
  *     [--postgres-url URL] [--heap-mb N]
  *     [--standin simulator|lean]   (default: the simulator up to 200k agents and for 10k devices, the lean stand-in else)
  *     [--memory-limit-mb N]        (run the worker in a memory cgroup with that limit, as a container would; root)
+ *     [--cpu-prof-dir DIR]         (write the worker's CPU profile there, for a look at where the sync's time goes)
  *
  * Without --postgres-url a throwaway PostgreSQL is started (initdb, as the tests do) when its binaries exist.
  */
@@ -50,7 +52,9 @@ interface CaseResult {
   matches: number;
   floorMs: number;
   syncMs: number;
-  /** The whole worker's peak, the second floor walk included (the posture view then holds the synced devices). */
+  /** A second full sync right after the first, nothing changed (the posture view then holds every synced device). */
+  resyncMs: number;
+  /** The whole worker's peak, the second full sync and floor walk included (the posture view then holds the synced devices). */
   peakRssMb: number;
   /** The peak up to the end of the sync: the floor walks before it, the setup and the sync. */
   syncPeakRssMb: number;
@@ -161,6 +165,12 @@ async function worker(): Promise<void> {
   const rss1 = process.memoryUsage().rss;
   const metrics = await postern.metrics.registry.metrics();
   const viewBytes = /postern_posture_view_bytes_per_device (\d+(\.\d+)?)/.exec(metrics);
+  // The steady state a running postern lives in: the view holds every synced device and a full sync compares the
+  // whole fleet again. Inside a memory limit, this is where a fleet too large for its heap dies.
+  const resyncStarted = performance.now();
+  const again = await postern.scheduler.trigger(view.id, 'full');
+  const resyncMs = performance.now() - resyncStarted;
+  if (!again.ok || again.changedDevices !== 0) throw new Error(`the second full sync did not succeed with nothing changed: ${JSON.stringify(again)}`);
   const floor2 = await walk();
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   await postern.close();
@@ -171,6 +181,7 @@ async function worker(): Promise<void> {
     matches: view.status.matches ?? 0,
     floorMs: Math.min(floor1, floor2),
     syncMs,
+    resyncMs,
     peakRssMb,
     syncPeakRssMb,
     heapPerDevice: Math.round((heap1 - heap0) / devices),
@@ -274,11 +285,12 @@ async function runWorker(name: string, c: Case, postgresUrl: string | null, sour
     databaseUrl = await createTestDatabase(postgresUrl);
   }
   const heap = arg('heap-mb', '');
+  const profDir = arg('cpu-prof-dir', '');
   const limit = Number(arg('memory-limit-mb', '0'));
   const cgroup = limit > 0 ? memoryCgroup(limit) : undefined;
   const w = await startChild(
     [
-      '--expose-gc', ...(heap ? [`--max-old-space-size=${heap}`] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--worker',
+      '--expose-gc', ...(heap ? [`--max-old-space-size=${heap}`] : []), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--worker',
       ...source, '--agents', String(c.agents), '--devices', String(c.devices),
       ...(databaseUrl ? ['--database-url', databaseUrl] : []),
     ],
@@ -339,18 +351,18 @@ async function parent(): Promise<void> {
       results.push(r);
       console.log(
         `${name}: floor ${Math.round(r.floorMs)} ms, first full sync ${Math.round(r.syncMs)} ms (${(r.syncMs / r.floorMs).toFixed(2)}×), ` +
-          `peak RSS ${r.syncPeakRssMb} MB to the end of the sync, ${r.peakRssMb} MB with the second floor walk, ${r.matches} matches`,
+          `second full sync ${Math.round(r.resyncMs)} ms, peak RSS ${r.syncPeakRssMb} MB to the end of the first sync, ${r.peakRssMb} MB in all, ${r.matches} matches`,
       );
     }
   } finally {
     stopPostgres?.();
   }
-  console.log(`\n| case | pages from | engine | agents | devices | floor (download + parse) | first full sync | × floor | peak RSS to the sync's end | peak RSS | heap / device | RSS / device | view estimate / device | memory limit | load |`);
-  console.log(`|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|`);
+  console.log(`\n| case | pages from | engine | agents | devices | floor (download + parse) | first full sync | × floor | second full sync | peak RSS to the sync's end | peak RSS | heap / device | RSS / device | view estimate / device | memory limit | load |`);
+  console.log(`|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|`);
   for (const r of results) {
     console.log(
       `| ${r.name} | ${r.standin} | ${r.engine} | ${r.agents.toLocaleString('en-US')} | ${r.devices.toLocaleString('en-US')} | ${Math.round(r.floorMs).toLocaleString('en-US')} ms | ` +
-        `${Math.round(r.syncMs).toLocaleString('en-US')} ms | ${(r.syncMs / r.floorMs).toFixed(2)} | ${r.syncPeakRssMb} MB | ${r.peakRssMb} MB | ` +
+        `${Math.round(r.syncMs).toLocaleString('en-US')} ms | ${(r.syncMs / r.floorMs).toFixed(2)} | ${Math.round(r.resyncMs).toLocaleString('en-US')} ms | ${r.syncPeakRssMb} MB | ${r.peakRssMb} MB | ` +
         `${r.heapPerDevice.toLocaleString('en-US')} B | ${r.rssPerDevice.toLocaleString('en-US')} B | ${r.viewBytesPerDevice ? `${r.viewBytesPerDevice.toLocaleString('en-US')} B` : '—'} | ${r.memoryLimitMb ? `${r.memoryLimitMb} MB` : 'none'} | ${r.load} |`,
     );
   }

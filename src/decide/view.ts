@@ -16,7 +16,7 @@ import {
   type VendorVerifier,
   type Device,
   type DeviceRepo,
-  type VerifiableAgent,
+  type AgentsByIntegration,
   type VerifyingIntegration,
 } from '../devices/index.ts';
 import { hashKey } from '../keys/index.ts';
@@ -26,12 +26,12 @@ import { subjectFromPosture, type ActivePolicy } from '../policy/index.ts';
 import type { DecisionView, JudgedDevice, ViewedDevice } from './decisions.ts';
 import type { StoredAttribute } from '../lib/attributes.ts';
 import type { Executor, Store } from '../store/index.ts';
-import { compactDevice, meanHeldBytes, NO_AGENTS, NO_ATTRIBUTES } from './held.ts';
+import { compactAgents, compactDevice, meanHeldBytes, NO_ATTRIBUTES } from './held.ts';
 
 export interface HeldDevice extends ViewedDevice {
   readonly device: Device;
   readonly stored: Record<string, StoredAttribute>;
-  readonly agents: ReadonlyMap<string, VerifiableAgent>;
+  readonly agents: AgentsByIntegration;
   readonly presenceHash: string | null;
   /** When the presence token stops identifying the device (ms); NaN when it has none or no expiry. */
   readonly presenceExpiresMs: number;
@@ -136,7 +136,7 @@ export function createPostureView(deps: PostureViewDeps) {
       put({
         device: compactDevice(device),
         stored: attrs.get(device.id) ?? NO_ATTRIBUTES,
-        agents: agents.get(device.id) ?? NO_AGENTS,
+        agents: compactAgents(agents.get(device.id)),
         presenceHash: presence?.hash ?? null,
         presenceExpiresMs: presence?.expiresAt ? Date.parse(presence.expiresAt) : NaN,
       });

@@ -31,6 +31,7 @@ export {
   type Verification,
   type VerificationReason,
   type VerificationReasonCode,
+  type AgentsByIntegration,
   type VerifiableAgent,
   type VerifyingIntegration,
   type VendorVerifier,
@@ -40,7 +41,7 @@ export { buildDeviceView } from './view.ts';
 export { judgePosture, judgedUntil, nodeAttributes, liveAttributes, agentForVerification, verifiedKey, type JudgedPosture, type PostureInput } from './posture.ts';
 export { isStale, isFreshnessStale, type SourceFreshness } from './freshness.ts';
 export { resolveAttributes, type SourcedAttribute, type ResolvedAttributes } from './attribute-resolution.ts';
-export { createSyncedRepo, type SyncedRepo, type SyncedDiff, type DesiredDevice, type AttributeChange } from './synced.ts';
+export { createSyncedRepo, type SyncedRepo, type SyncPlan, type WrittenSlice, type WriteOptions, type DesiredDevice, type AttributeChange } from './synced.ts';
 export { createDeviceRepo, toStoredAttribute, type DeviceRepo } from './repo.ts';
 export { chunks } from '../lib/chunks.ts';
 export { createDeviceService, CUSTOM_KEY_PATTERN, type DeviceService, type Actor } from './service.ts';

@@ -11,7 +11,7 @@ import { usableMac } from './mac.ts';
 import { usableSerial } from './serial.ts';
 import type { Device } from './types.ts';
 import { isStale } from './freshness.ts';
-import { factsOf, integrationsOf, verifyDevice, verifyWith, type VendorVerifier, type VerifiableAgent, type Verification, type VerifyingIntegration } from './verification.ts';
+import { factsOf, integrationsOf, verifyDevice, verifyWith, type AgentsByIntegration, type VendorVerifier, type VerifiableAgent, type Verification, type VerifyingIntegration } from './verification.ts';
 
 /** The built-in `node:*` attributes, from the device record. */
 export function nodeAttributes(device: Device): Record<string, StoredAttribute> {
@@ -44,7 +44,7 @@ export interface PostureInput {
   /** The device's stored attributes (as `DeviceRepo.attributesOf` resolves them). */
   stored: Record<string, StoredAttribute> | undefined;
   /** The matched agent per integration id. */
-  agents: ReadonlyMap<string, VerifiableAgent>;
+  agents: AgentsByIntegration;
   integrations: readonly VerifyingIntegration[];
   /** The registered vendors' health rules; none given, no `<ns>:verified` is derived. */
   vendors?: readonly VendorVerifier[];

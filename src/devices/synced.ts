@@ -1,9 +1,11 @@
 /**
  * The rows an integration writes onto devices — its attributes (`source` = the integration) and the matched agent
- * record (`device_sources`) — owned here, so no other module writes device tables. A sync hands over what it wants
- * each matched device to carry; `diff` compares that with what this integration stored before, and `apply` writes
- * only the differences inside the caller's transaction, so a quiet fleet costs almost no writes. Another
- * integration's rows are never read or touched.
+ * record (`device_sources`) — owned here, so no other module writes device tables. A sync first `plan`s from ids
+ * alone what it will take away (so the mass-removal rule can refuse before anything is written), then hands over
+ * its matched devices a slice at a time: `write` compares each slice with what this integration stored before and
+ * writes only the differences, inside the caller's transaction. A quiet fleet costs almost no writes, and however
+ * large the fleet, only one slice's stored values and differences are held at once. Another integration's rows
+ * are never read or touched.
  */
 import type { AttributeValue } from '../lib/attributes.ts';
 import { sql } from 'kysely';
@@ -11,25 +13,17 @@ import { fromJson, type Executor, type Tx } from '../store/index.ts';
 import { compareAgentRecency, type MatchableAgent } from './matcher.ts';
 import { chunks } from '../lib/chunks.ts';
 
-/** What one sync wants one matched device to carry. */
+/** What one sync wants one matched device to carry: its match (the attributes come from `WriteOptions`). */
 export interface DesiredDevice {
+  deviceId: string;
   agent: MatchableAgent;
-  /**
-   * The agent's record exactly as the source sent it: JSON text, its UTF-8 bytes, or a function answering the text
-   * (a sync reads it back from where it kept it, only when it is compared or written).
-   */
-  agentJson: string | Uint8Array | (() => string);
   serial: string;
   /** Which key matched: the serial (default) or a MAC. */
   matchedBy?: 'serial' | 'mac' | 'agentUuid';
-  conflictAgentIds: string[];
-  attributes: Partial<Record<string, AttributeValue>>;
+  conflictAgentIds: readonly string[];
 }
 
 type Values = Record<string, AttributeValue | null>;
-
-const jsonText = (json: DesiredDevice['agentJson']) =>
-  typeof json === 'string' ? json : typeof json === 'function' ? json() : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
 
 export interface AttributeChange {
   deviceId: string;
@@ -37,181 +31,193 @@ export interface AttributeChange {
   after: Values;
 }
 
-export interface SyncedDiff {
-  /** Devices whose audited attributes changed, for the audit log. */
-  changes: AttributeChange[];
-  /**
-   * Devices with attributes to write: which keys (their values are `desired`'s). One entry per device, not per
-   * attribute, and a device whose every key changes shares the key list: a first sync of 100,000 devices would
-   * otherwise hold over a million small objects.
-   */
-  upserts: { deviceId: string; keys: readonly string[] }[];
-  deletes: { deviceId: string; keys: string[] }[];
-  sourceUpserts: string[];
-  sourceDeletes: string[];
-  /** Devices that carried this integration's values before and lose all of them now. */
-  devicesLosingAll: number;
-  /** Those devices, with the agent that supplied the values before (null when none was recorded). */
-  lost: { deviceId: string; agentId: string | null }[];
-  /** Devices that carried none of this integration's values before and get some now. */
-  gained: string[];
+/**
+ * What a sync's write will take away, known from ids alone before anything is written (the mass-removal rule
+ * reads it). Only a full sync takes anything away; an incremental one plans nothing.
+ */
+export interface SyncPlan {
   /** Devices that carried this integration's values before the sync. */
   devicesBefore: number;
+  /** Devices this integration held values or an agent for, whose agent the walk no longer matched. */
+  gone: string[];
+  /** Of those, the ones that carried values: they lose all of them, with the agent that supplied them. */
+  lost: { deviceId: string; agentId: string | null }[];
 }
 
-export interface DiffOptions {
-  /** `full`: devices not in `desired` lose this integration's values. `incremental`: only `desired` is looked at. */
+/** What writing one slice of the sync's devices changed. */
+export interface WrittenSlice {
+  /** Devices whose audited attributes changed, for the audit log. */
+  changes: AttributeChange[];
+  /** Devices whose rows this integration changed (attributes or matched agent). */
+  touched: string[];
+  /** Devices that carried none of this integration's values before and get some now. */
+  gained: string[];
+}
+
+export interface WriteOptions<D extends DesiredDevice = DesiredDevice> {
+  /** `full`: a device's agent may be replaced by any other. `incremental`: only by a more recent one. */
   kind: 'full' | 'incremental';
   /** Every key this integration writes; keys outside the list are never touched. */
   keys: readonly string[];
   /** Keys that change every heartbeat: written, but not worth an audit event on their own. */
   notAudited?: ReadonlySet<string>;
+  /** The agent's record exactly as the source sent it (JSON text), read only when it is compared or written. */
+  agentJson(device: D): string;
+  /** The attributes the agent's record maps to. */
+  attributesOf(device: D): Partial<Record<string, AttributeValue>>;
+  nowIso: string;
+  engine: 'sqlite' | 'postgres';
 }
 
-/** The upserts as rows of (device, key, value), `size` at a time. */
-function* attributeRows(upserts: SyncedDiff['upserts'], desired: Map<string, DesiredDevice>, size: number): Generator<{ deviceId: string; key: string; value: AttributeValue }[]> {
-  let batch: { deviceId: string; key: string; value: AttributeValue }[] = [];
-  for (const u of upserts) {
-    const attributes = desired.get(u.deviceId)!.attributes;
-    for (const key of u.keys) {
-      batch.push({ deviceId: u.deviceId, key, value: attributes[key]! });
-      if (batch.length === size) {
-        yield batch;
-        batch = [];
+/** A sync's write, a slice at a time: what this integration stored for these devices, then only the differences. */
+async function writeSlice<D extends DesiredDevice>(tx: Tx, integrationId: string, slice: readonly D[], options: WriteOptions<D>): Promise<WrittenSlice> {
+  const notAudited = options.notAudited ?? new Set<string>();
+  const ids = slice.map((d) => d.deviceId);
+  const existing = await storedValues(tx, integrationId, ids);
+  const sources = new Map<string, { agentId: string; agentJson: string }>();
+  for (const row of await tx.selectFrom('device_sources').select(['device_id', 'agent_id', 'agent_json']).where('integration_id', '=', integrationId).where('device_id', 'in', ids).execute()) {
+    sources.set(row.device_id, { agentId: row.agent_id, agentJson: row.agent_json });
+  }
+  const out: WrittenSlice = { changes: [], touched: [], gained: [] };
+  const upserts: { deviceId: string; key: string; value: AttributeValue }[] = [];
+  const sourceRows: D[] = [];
+  const jsonOf = new Map<D, string>();
+  for (const want of slice) {
+    const deviceId = want.deviceId;
+    const source = sources.get(deviceId);
+    if (options.kind === 'incremental' && source && source.agentId !== want.agent.id) {
+      // An incremental page only shows changed agents: keep the stored agent unless the new one is more recent.
+      const stored = fromJson<Record<string, string | null>>(source.agentJson, {});
+      const storedAgent = { id: source.agentId, serialNumber: null, lastActiveDate: stored.lastActiveDate ?? null, updatedAt: stored.updatedAt ?? null };
+      if (compareAgentRecency(want.agent, storedAgent) <= 0) continue;
+    }
+    const have = existing.get(deviceId) ?? new Map<string, AttributeValue>();
+    const attributes = options.attributesOf(want);
+    const change: AttributeChange = { deviceId, before: {}, after: {} };
+    const removed: string[] = [];
+    let touched = false;
+    for (const key of options.keys) {
+      const next = attributes[key];
+      const prev = have.get(key);
+      if (next === prev) continue;
+      touched = true;
+      if (next === undefined) removed.push(key);
+      else upserts.push({ deviceId, key, value: next });
+      if (!notAudited.has(key)) {
+        change.before[key] = prev ?? null;
+        change.after[key] = next ?? null;
       }
     }
+    if (removed.length > 0) await tx.deleteFrom('attributes').where('source', '=', integrationId).where('device_id', '=', deviceId).where('key', 'in', removed).execute();
+    if (have.size === 0 && Object.keys(attributes).length > 0) out.gained.push(deviceId);
+    if (Object.keys(change.after).length > 0) out.changes.push(change);
+    const json = options.agentJson(want);
+    if (!source || source.agentId !== want.agent.id || source.agentJson !== json) {
+      sourceRows.push(want);
+      jsonOf.set(want, json);
+      touched = true;
+    }
+    if (touched) out.touched.push(deviceId);
   }
-  if (batch.length > 0) yield batch;
+  await upsertAttributes(tx, integrationId, upserts, options);
+  if (sourceRows.length > 0) await upsertSources(tx, integrationId, sourceRows, (d) => jsonOf.get(d)!, options.nowIso);
+  return out;
+}
+
+/** This integration's stored values of these devices. */
+async function storedValues(db: Executor, integrationId: string, deviceIds: readonly string[]): Promise<Map<string, Map<string, AttributeValue>>> {
+  const existing = new Map<string, Map<string, AttributeValue>>();
+  if (deviceIds.length === 0) return existing;
+  const rows = await db.selectFrom('attributes').select(['device_id', 'key', 'value_json']).where('source', '=', integrationId).where('device_id', 'in', deviceIds).execute();
+  for (const row of rows) {
+    let attrs = existing.get(row.device_id);
+    if (!attrs) existing.set(row.device_id, (attrs = new Map()));
+    attrs.set(row.key, JSON.parse(row.value_json) as AttributeValue);
+  }
+  return existing;
+}
+
+/**
+ * One statement for all of a slice's rows, its text the same each time: PostgreSQL takes the rows as three arrays
+ * (`unnest`), SQLite as one JSON array of [device, key, value] (`json_each`).
+ */
+async function upsertAttributes(tx: Tx, integrationId: string, rows: readonly { deviceId: string; key: string; value: AttributeValue }[], options: Pick<WriteOptions, 'engine' | 'nowIso'>): Promise<void> {
+  if (rows.length === 0) return;
+  const { nowIso } = options;
+  if (options.engine === 'postgres') {
+    await sql`insert into attributes (device_id, key, value_json, source, updated_at, expires_at)
+      select d, k, v, ${integrationId}, ${nowIso}, null from unnest(${rows.map((u) => u.deviceId)}::text[], ${rows.map((u) => u.key)}::text[], ${rows.map((u) => JSON.stringify(u.value))}::text[]) as t(d, k, v)
+      on conflict (device_id, source, key) do update set value_json = excluded.value_json, updated_at = excluded.updated_at, expires_at = null`.execute(tx);
+  } else {
+    const json = JSON.stringify(rows.map((u) => [u.deviceId, u.key, JSON.stringify(u.value)]));
+    await sql`insert into attributes (device_id, key, value_json, source, updated_at, expires_at)
+      select value ->> 0, value ->> 1, value ->> 2, ${integrationId}, ${nowIso}, null from json_each(${json}) where true
+      on conflict (device_id, source, key) do update set value_json = excluded.value_json, updated_at = excluded.updated_at, expires_at = null`.execute(tx);
+  }
+}
+
+async function upsertSources<D extends DesiredDevice>(tx: Tx, integrationId: string, devices: readonly D[], agentJson: (d: D) => string, nowIso: string): Promise<void> {
+  await tx
+    .insertInto('device_sources')
+    .values(
+      devices.map((m) => ({
+        device_id: m.deviceId,
+        integration_id: integrationId,
+        agent_id: m.agent.id,
+        matched_serial: m.serial,
+        matched_by: m.matchedBy ?? 'serial',
+        agent_json: agentJson(m),
+        conflict_agent_ids: JSON.stringify(m.conflictAgentIds),
+        matched_at: nowIso,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['device_id', 'integration_id']).doUpdateSet((eb) => ({
+        agent_id: eb.ref('excluded.agent_id'),
+        matched_serial: eb.ref('excluded.matched_serial'),
+        matched_by: eb.ref('excluded.matched_by'),
+        agent_json: eb.ref('excluded.agent_json'),
+        conflict_agent_ids: eb.ref('excluded.conflict_agent_ids'),
+        matched_at: eb.ref('excluded.matched_at'),
+      })),
+    )
+    .execute();
 }
 
 export function createSyncedRepo() {
   return {
-    async diff(tx: Executor, integrationId: string, desired: Map<string, DesiredDevice>, options: DiffOptions): Promise<SyncedDiff> {
-      const notAudited = options.notAudited ?? new Set<string>();
-      const scope = options.kind === 'full' ? null : [...desired.keys()];
-      const existing = new Map<string, Map<string, AttributeValue>>();
-      const sources = new Map<string, { agentId: string; agentJson: string }>();
-      for (const ids of scope === null ? [null] : [...chunks(scope, 500)]) {
-        let aq = tx.selectFrom('attributes').select(['device_id', 'key', 'value_json']).where('source', '=', integrationId);
-        let sq = tx.selectFrom('device_sources').select(['device_id', 'agent_id', 'agent_json']).where('integration_id', '=', integrationId);
-        if (ids !== null) {
-          aq = aq.where('device_id', 'in', ids);
-          sq = sq.where('device_id', 'in', ids);
-        }
-        for (const row of await aq.execute()) {
-          const attrs = existing.get(row.device_id) ?? new Map<string, AttributeValue>();
-          attrs.set(row.key, JSON.parse(row.value_json) as AttributeValue);
-          existing.set(row.device_id, attrs);
-        }
-        for (const row of await sq.execute()) sources.set(row.device_id, { agentId: row.agent_id, agentJson: row.agent_json });
-      }
-
-      const diff: SyncedDiff = { changes: [], upserts: [], deletes: [], sourceUpserts: [], sourceDeletes: [], devicesLosingAll: 0, devicesBefore: existing.size, lost: [], gained: [] };
-      for (const [deviceId, want] of desired) {
-        const source = sources.get(deviceId);
-        if (options.kind === 'incremental' && source && source.agentId !== want.agent.id) {
-          // An incremental page only shows changed agents: keep the stored agent unless the new one is more recent.
-          const stored = fromJson<Record<string, string | null>>(source.agentJson, {});
-          const storedAgent = { id: source.agentId, serialNumber: null, lastActiveDate: stored.lastActiveDate ?? null, updatedAt: stored.updatedAt ?? null };
-          if (compareAgentRecency(want.agent, storedAgent) <= 0) {
-            desired.delete(deviceId);
-            continue;
-          }
-        }
-        const have = existing.get(deviceId) ?? new Map<string, AttributeValue>();
-        const change: AttributeChange = { deviceId, before: {}, after: {} };
-        const removed: string[] = [];
-        const written: string[] = [];
-        for (const key of options.keys) {
-          const next = want.attributes[key];
-          const prev = have.get(key);
-          if (next === prev) continue;
-          if (next === undefined) removed.push(key);
-          else written.push(key);
-          if (!notAudited.has(key)) {
-            change.before[key] = prev ?? null;
-            change.after[key] = next ?? null;
-          }
-        }
-        if (written.length > 0) diff.upserts.push({ deviceId, keys: written.length === options.keys.length ? options.keys : written });
-        if (removed.length > 0) diff.deletes.push({ deviceId, keys: removed });
-        if (have.size === 0 && Object.keys(want.attributes).length > 0) diff.gained.push(deviceId);
-        if (Object.keys(change.after).length > 0) diff.changes.push(change);
-        if (!source || source.agentId !== want.agent.id || source.agentJson !== jsonText(want.agentJson)) diff.sourceUpserts.push(deviceId);
-      }
-
-      if (options.kind === 'full') {
-        // Only a complete walk may take values away: the device's agent was absent from all of it.
-        const gone = new Set([...existing.keys(), ...sources.keys()].filter((id) => !desired.has(id)));
-        for (const deviceId of gone) {
-          const have = existing.get(deviceId) ?? new Map();
-          if (have.size > 0) {
-            diff.devicesLosingAll++;
-            diff.lost.push({ deviceId, agentId: sources.get(deviceId)?.agentId ?? null });
-            diff.deletes.push({ deviceId, keys: [...have.keys()] });
-            const before: Values = {};
-            const after: Values = {};
-            for (const [k, v] of have) if (!notAudited.has(k)) (before[k] = v), (after[k] = null);
-            diff.changes.push({ deviceId, before, after });
-          }
-          if (sources.has(deviceId)) diff.sourceDeletes.push(deviceId);
-        }
-      }
-      diff.changes.sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
-      return diff;
+    /**
+     * What a full sync will take away, from ids alone: the devices this integration holds values or an agent for
+     * that `matched` (the walk's matched devices) does not contain.
+     */
+    async plan(db: Executor, integrationId: string, matched: ReadonlySet<string>, kind: 'full' | 'incremental'): Promise<SyncPlan> {
+      if (kind === 'incremental') return { devicesBefore: 0, gone: [], lost: [] };
+      const withValues = new Set((await db.selectFrom('attributes').select('device_id').distinct().where('source', '=', integrationId).execute()).map((r) => r.device_id));
+      const agents = new Map((await db.selectFrom('device_sources').select(['device_id', 'agent_id']).where('integration_id', '=', integrationId).execute()).map((r) => [r.device_id, r.agent_id]));
+      const gone = [...new Set([...withValues, ...agents.keys()])].filter((id) => !matched.has(id)).sort();
+      const lost = gone.filter((id) => withValues.has(id)).map((deviceId) => ({ deviceId, agentId: agents.get(deviceId) ?? null }));
+      return { devicesBefore: withValues.size, gone, lost };
     },
 
-    async apply(tx: Tx, integrationId: string, diff: SyncedDiff, desired: Map<string, DesiredDevice>, nowIso: string, engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
-      // One statement per 5,000 rows whatever the engine, its text the same each time: PostgreSQL takes the rows as
-      // three arrays (`unnest`), SQLite as one JSON array of [device, key, value] (`json_each`).
-      for (const batch of attributeRows(diff.upserts, desired, 5000)) {
-        if (engine === 'postgres') {
-          await sql`insert into attributes (device_id, key, value_json, source, updated_at, expires_at)
-            select d, k, v, ${integrationId}, ${nowIso}, null from unnest(${batch.map((u) => u.deviceId)}::text[], ${batch.map((u) => u.key)}::text[], ${batch.map((u) => JSON.stringify(u.value))}::text[]) as t(d, k, v)
-            on conflict (device_id, source, key) do update set value_json = excluded.value_json, updated_at = excluded.updated_at, expires_at = null`.execute(tx);
-        } else {
-          const rows = JSON.stringify(batch.map((u) => [u.deviceId, u.key, JSON.stringify(u.value)]));
-          await sql`insert into attributes (device_id, key, value_json, source, updated_at, expires_at)
-            select value ->> 0, value ->> 1, value ->> 2, ${integrationId}, ${nowIso}, null from json_each(${rows}) where true
-            on conflict (device_id, source, key) do update set value_json = excluded.value_json, updated_at = excluded.updated_at, expires_at = null`.execute(tx);
-        }
+    /** Writes the differences for these matched devices (a slice of the sync's; the caller's transaction). */
+    write: writeSlice,
+
+    /** Takes this integration's values and agent off devices it no longer matches (a slice of `plan.gone`). */
+    async remove(tx: Tx, integrationId: string, deviceIds: readonly string[], options: Pick<WriteOptions, 'notAudited'>): Promise<WrittenSlice> {
+      const notAudited = options.notAudited ?? new Set<string>();
+      const existing = await storedValues(tx, integrationId, deviceIds);
+      const changes: AttributeChange[] = [];
+      for (const deviceId of deviceIds) {
+        const have = existing.get(deviceId);
+        if (!have) continue;
+        const before: Values = {};
+        const after: Values = {};
+        for (const [k, v] of have) if (!notAudited.has(k)) (before[k] = v), (after[k] = null);
+        changes.push({ deviceId, before, after });
       }
-      for (const d of diff.deletes) {
-        await tx.deleteFrom('attributes').where('source', '=', integrationId).where('device_id', '=', d.deviceId).where('key', 'in', d.keys).execute();
-      }
-      for (const batch of chunks(diff.sourceDeletes, 500)) {
-        await tx.deleteFrom('device_sources').where('integration_id', '=', integrationId).where('device_id', 'in', batch).execute();
-      }
-      for (const batch of chunks(diff.sourceUpserts, 500)) {
-        await tx
-          .insertInto('device_sources')
-          .values(
-            batch.map((deviceId) => {
-              const m = desired.get(deviceId)!;
-              return {
-                device_id: deviceId,
-                integration_id: integrationId,
-                agent_id: m.agent.id,
-                matched_serial: m.serial,
-                matched_by: m.matchedBy ?? 'serial',
-                agent_json: jsonText(m.agentJson),
-                conflict_agent_ids: JSON.stringify(m.conflictAgentIds),
-                matched_at: nowIso,
-              };
-            }),
-          )
-          .onConflict((oc) =>
-            oc.columns(['device_id', 'integration_id']).doUpdateSet((eb) => ({
-              agent_id: eb.ref('excluded.agent_id'),
-              matched_serial: eb.ref('excluded.matched_serial'),
-              matched_by: eb.ref('excluded.matched_by'),
-              agent_json: eb.ref('excluded.agent_json'),
-              conflict_agent_ids: eb.ref('excluded.conflict_agent_ids'),
-              matched_at: eb.ref('excluded.matched_at'),
-            })),
-          )
-          .execute();
-      }
+      await tx.deleteFrom('attributes').where('source', '=', integrationId).where('device_id', 'in', deviceIds).execute();
+      await tx.deleteFrom('device_sources').where('integration_id', '=', integrationId).where('device_id', 'in', deviceIds).execute();
+      return { changes, touched: [...deviceIds], gained: [] };
     },
 
     /** How many devices this integration is matched to. */

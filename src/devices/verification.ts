@@ -24,6 +24,9 @@ export interface Verification {
 /** What is kept of a matched record for verification: the fields of the stored record the vendor reads. */
 export type VerifiableAgent = Readonly<Record<string, unknown>>;
 
+/** A device's matched records by integration id: all a verdict asks of them is one integration's, or whether there is one. */
+export type AgentsByIntegration = Pick<ReadonlyMap<string, VerifiableAgent>, 'get' | 'has'>;
+
 export interface VerifyingIntegration {
   id: string;
   /** The vendor (`provider` of the integration); integrations without one belong to the first vendor given. */
@@ -66,7 +69,7 @@ export interface VerificationInput {
   hasPendingSerial?: boolean;
   integrations: readonly VerifyingIntegration[];
   /** The matched record (its stored fields) per integration id. */
-  agents: ReadonlyMap<string, VerifiableAgent>;
+  agents: AgentsByIntegration;
   nowMs: number;
 }
 

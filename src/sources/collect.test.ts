@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../lib/clock.ts';
 import { createSentinelOneVendor, parseAgentPage, type AgentPageResult, type S1Client } from '../vendors/sentinelone/index.ts';
-import { collectMatches } from './collect.ts';
+import { collectMatches, keptAttributes } from './collect.ts';
 import { createDeviceIndex } from './device-index.ts';
 
 const record = (id: string, serialNumber: string | null, updatedAt: string) => ({
@@ -60,9 +60,10 @@ describe('collectMatches', () => {
     const [match] = collected.matches;
     expect(match!.deviceId).toBe('dev_0');
     expect(JSON.parse(collected.records.read(match!.agent.record))).toEqual(sent);
-    expect(collected.records).toMatchObject({ size: 1, onDisk: true });
+    expect(keptAttributes(collected.records, match!.agent)).toMatchObject({ 'sentinelOne:infected': false, 'sentinelOne:activeThreats': 0, 'sentinelOne:agentVersion': '23.4.1' });
+    // The record and what it maps to, on disk; nothing of the unmatched agent.
+    expect(collected.records).toMatchObject({ size: 2, onDisk: true });
     collected.records.close();
-    expect(match!.agent.attributes).toMatchObject({ 'sentinelOne:infected': false, 'sentinelOne:activeThreats': 0, 'sentinelOne:agentVersion': '23.4.1' });
     expect(collected.unmatched.map((u) => u.id)).toEqual(['6']);
   });
 });

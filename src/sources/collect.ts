@@ -21,11 +21,11 @@ type Attributes = Record<string, AttributeValue>;
 const HIGH_WATER_MARGIN_MS = 2 * 60_000;
 
 /**
- * A record as the sync keeps it: only what matching reads and the attributes it maps to, plus where the vendor's record
- * (UTF-8 JSON) is kept when some device could match it. The records go to the sync's spool (spool.ts), not the
+ * A record as the sync keeps it: only what matching reads, plus where the vendor's record (UTF-8 JSON) and the
+ * attributes it maps to are kept when some device could match it. Both go to the sync's spool (spool.ts), not the
  * JavaScript heap: a first sync holds one record per matched device while the walk runs, 250 MB for 100,000
- * devices, and on the heap every live megabyte there lets the garbage collector grow the heap by several more
- * while pages are parsed.
+ * devices, and the mapped attributes as objects cost about 300 bytes more per device, in a heap the posture view
+ * already fills with the same devices.
  */
 export interface KeptAgent extends MatchableAgent {
   id: string;
@@ -35,14 +35,19 @@ export interface KeptAgent extends MatchableAgent {
   computerName: string | null;
   macAddresses: readonly string[] | null;
   uuid: string | null;
-  /** The attributes the record maps to (the vendor's mapping); empty when no device could match it. */
-  attributes: Attributes;
   /** Where the record as the vendor sent it is kept in `Collected.records`; -1 when no device could match it. */
   record: SpoolRef;
+  /** Where the attributes the record maps to (the vendor's mapping, JSON) are kept; -1 when no device could match it. */
+  attributes: SpoolRef;
 }
 
-const NO_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
+/** The attributes a kept agent's record maps to, read back from the sync's spool (none for an agent no device could match). */
+export function keptAttributes(records: RecordSpool, agent: Pick<KeptAgent, 'attributes'>): Attributes {
+  return agent.attributes === NO_RECORD ? {} : (JSON.parse(records.read(agent.attributes)) as Attributes);
+}
+
 const NO_RECORD = -1;
+const NO_MACS: readonly string[] = Object.freeze([]);
 
 export interface Collected {
   matches: DeviceMatch<KeptAgent>[];
@@ -81,45 +86,41 @@ export async function collectMatches<Rec>(
   let held: KeptAgent[] = [];
   let fetched = 0;
   let records = createRecordSpool();
-  // Attribute values repeat across a fleet (agent versions, states): a kept agent shares one copy of each.
-  const values = new Map<string, string>();
-  const unique = new Set(vendor.notAudited);
-  const shared = (attributes: Attributes): Attributes => {
-    for (const [key, value] of Object.entries(attributes)) {
-      if (typeof value !== 'string' || value.length > 64 || unique.has(key)) continue;
-      const kept = values.get(value);
-      if (kept !== undefined) (attributes as Record<string, unknown>)[key] = kept;
-      else if (values.size < 10_000) values.set(value, value);
-    }
-    return attributes;
-  };
   let unusable = 0;
+  // A record's MACs and agent UUID can only match a device that carries one: in a fleet where none does, a kept
+  // record holds neither (a first sync keeps one record per device, so every field costs the fleet's size).
+  const fleetHasMacs = devices.devices.some((d) => (d.macAddresses?.length ?? 0) > 0);
+  const fleetHasUuids = devices.devices.some((d) => Boolean(d.s1AgentUuid));
   const keep = (rec: Rec): KeptAgent | null => {
     const ids = vendor.identify(rec);
     // A record's own serial first; a second one (Falcon's assessment serial) only when the first is unusable.
     const serials = ids.serialNumbers.map((s) => ({ text: s, usable: usableSerial(s) }));
     const chosen = serials.find((s) => s.usable !== null) ?? serials[0];
     const serial = chosen?.usable ?? null;
-    const candidate = (serial !== null && devices.bySerial.has(serial)) || (serial === null && (ids.macAddresses.length > 0 || ids.vendorId !== null));
-    let attributes = NO_ATTRIBUTES;
+    const macAddresses = fleetHasMacs ? ids.macAddresses : NO_MACS;
+    const uuid = fleetHasUuids ? ids.vendorId : null;
+    const bySerial = serial !== null && devices.bySerial.has(serial);
+    const candidate = bySerial || (serial === null && (macAddresses.length > 0 || uuid !== null));
+    let attributes: Attributes | null = null;
     if (candidate) {
       const mapped = vendor.mapRecord(rec);
       if (!mapped.ok) {
         unusable++;
         return null;
       }
-      attributes = shared(mapped.record.attributes);
+      attributes = mapped.record.attributes;
     }
     return {
       id: ids.recordId,
       serialNumber: chosen?.text ?? null,
       lastActiveDate: ids.lastSeenAt,
       updatedAt: ids.updatedAt,
-      computerName: ids.name,
-      macAddresses: ids.macAddresses,
-      uuid: ids.vendorId,
-      attributes,
+      // Only an agent that may end up unmatched is ever named (in the unmatched list); one a serial leads to a device never is.
+      computerName: bySerial ? null : ids.name,
+      macAddresses,
+      uuid,
       record: candidate ? records.add(Buffer.from(JSON.stringify(vendor.recordJson(rec)))) : NO_RECORD,
+      attributes: attributes ? records.add(Buffer.from(JSON.stringify(attributes))) : NO_RECORD,
     };
   };
   const add = (agent: KeptAgent) => {

@@ -9,7 +9,7 @@
  */
 import type { ChangePublisher } from '../changes/index.ts';
 import type { AuditEventInput, AuditLog } from '../audit/index.ts';
-import type { DeviceRepo, DesiredDevice } from '../devices/index.ts';
+import type { DeviceRepo, WriteOptions, WrittenSlice } from '../devices/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { notFound, PosternError } from '../lib/errors.ts';
 import type { IdGenerator } from '../lib/ids.ts';
@@ -17,7 +17,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import type { AnyEdrVendor, VendorRegistry } from '../vendors/index.ts';
 import { bindTo, type Executor, type Store } from '../store/index.ts';
-import { collectMatches, type CollectOptions } from './collect.ts';
+import { collectMatches, keptAttributes, type CollectOptions } from './collect.ts';
 import { createDeviceIndex } from './device-index.ts';
 import { classifyFailure, emptyOutcome, insertRun, type SyncPhase } from './failure.ts';
 import type { IntegrationRepo } from './integration-repo.ts';
@@ -85,8 +85,8 @@ export interface RunSyncOptions {
 
 /** Not a sync failure: this process simply does not own the integration now. */
 const WAIT_FOR_UPKEEP_MS = 5_000;
-/** Audit rows written per statement batch by a sync. */
-const AUDIT_BATCH = 1000;
+/** Matched devices written (read, compared, written, audited) per step of a sync's write. */
+const WRITE_SLICE = 500;
 
 export function createSyncEngine(deps: SyncEngineDeps) {
   const { store, clock } = deps;
@@ -251,60 +251,76 @@ export function createSyncEngine(deps: SyncEngineDeps) {
       phase = 'write';
       const nowMs = clock.nowMs();
       const records = collected.records;
-      const desired = new Map<string, DesiredDevice>(
-        collected.matches.map((m) => [
-          m.deviceId,
-          { agent: m.agent, agentJson: () => records.read(m.agent.record), serial: m.serial, matchedBy: m.matchedBy, conflictAgentIds: m.conflictAgentIds, attributes: m.agent.attributes },
-        ]),
-      );
+      // Written in device order, a slice at a time; each written slice is let go, so a first sync of a large fleet
+      // holds its agents only until they are written, and one slice's differences at a time.
+      type Match = (typeof collected.matches)[number];
+      const matches: (Match | undefined)[] = collected.matches.sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
       const touched = new Set<string>();
+      const writeOptions: WriteOptions<Match> = {
+        kind,
+        keys: vendor.syncedKeys,
+        notAudited: new Set(vendor.notAudited),
+        agentJson: (d) => records.read(d.agent.record),
+        attributesOf: (d) => keptAttributes(records, d.agent),
+        nowIso: iso(nowMs),
+        engine: store.engine,
+      };
       const outcome = await store.transaction(async (tx) => {
         const current = await deps.integrations.get(tx, integrationId);
         if (!current || current.configVersion !== integration.configVersion) return null;
         if (!(await deps.leases.holds(tx, integrationId, owner, iso(clock.nowMs())))) return null;
-        const diff = await deps.devices.synced.diff(tx, integration.id, desired, { kind, keys: vendor.syncedKeys, notAudited: new Set(vendor.notAudited) });
+        const plan = await deps.devices.synced.plan(tx, integration.id, new Set(collected.matches.map((m) => m.deviceId)), kind);
         const share = deps.massRemovalShare ?? 0.5;
         if (
           kind === 'full' &&
           !options.allowMassRemoval &&
-          diff.devicesBefore >= (deps.massRemovalMinDevices ?? 4) &&
-          diff.devicesLosingAll > diff.devicesBefore * share
+          plan.devicesBefore >= (deps.massRemovalMinDevices ?? 4) &&
+          plan.lost.length > plan.devicesBefore * share
         ) {
           throw new PosternError(
             'SYNC_MASS_REMOVAL_HELD',
-            `This sync would remove the ${vendor.displayName} posture of ${diff.devicesLosingAll} of ${diff.devicesBefore} matched devices at once, so nothing was changed. ` +
+            `This sync would remove the ${vendor.displayName} posture of ${plan.lost.length} of ${plan.devicesBefore} matched devices at once, so nothing was changed. ` +
               `If those ${vendor.recordNoun} were really removed, confirm with \`postern integrations sync ${integration.id} --allow-mass-removal\` ` +
               `(API: POST /v1/integrations/${integration.id}/sync?allowMassRemoval=true); otherwise check the site and account scope (\`postern integrations edit ${integration.id}\`).`,
           );
         }
-        await deps.devices.synced.apply(tx, integration.id, diff, desired, iso(nowMs), store.engine);
-        for (const u of diff.upserts) touched.add(u.deviceId);
-        for (const id of [...diff.deletes.map((d) => d.deviceId), ...diff.sourceUpserts, ...diff.sourceDeletes]) touched.add(id);
-        // The audit rows go in batches: a first sync of a large fleet changes every device, and all its rows at
-        // once (their JSON text) would be held together.
-        for (let i = 0; i < diff.changes.length; i += AUDIT_BATCH) {
-          const audits: AuditEventInput[] = diff.changes
-            .slice(i, i + AUDIT_BATCH)
-            .map((c) => ({ actor: `sync:${integration.id}`, action: 'device.attributes.sync', target: c.deviceId, before: c.before, after: c.after }));
-          await deps.audit.recordMany(tx, audits);
+        // An agent still listed (unmatched, or matched to another device) no longer matches its old device; an
+        // agent absent from the walk is gone. Known before the agents are let go.
+        const stillListed = plan.lost.length > 0 ? new Set([...collected.unmatched.map((u) => u.id), ...collected.matches.map((m) => m.agent.id)]) : new Set<string>();
+        let changedDevices = 0;
+        const gained: string[] = [];
+        const record = async (slice: WrittenSlice) => {
+          for (const id of slice.touched) touched.add(id);
+          gained.push(...slice.gained);
+          changedDevices += slice.changes.length;
+          await deps.audit.recordMany(
+            tx,
+            slice.changes.map((c) => ({ actor: `sync:${integration.id}`, action: 'device.attributes.sync', target: c.deviceId, before: c.before, after: c.after })),
+          );
+        };
+        for (let i = 0; i < matches.length; i += WRITE_SLICE) {
+          const slice = matches.slice(i, i + WRITE_SLICE) as Match[];
+          matches.fill(undefined, i, i + WRITE_SLICE);
+          await record(await deps.devices.synced.write(tx, integration.id, slice, writeOptions));
+        }
+        for (let i = 0; i < plan.gone.length; i += WRITE_SLICE) {
+          await record(await deps.devices.synced.remove(tx, integration.id, plan.gone.slice(i, i + WRITE_SLICE), writeOptions));
         }
         if (deps.losses) {
-          // An agent still listed (unmatched, or matched to another device) no longer matches; otherwise it is gone.
           // A device another integration still supplies did not lose its posture; and on the first full sync after
           // the scope or console changed, an agent missing from the walk left the integration's view, not the fleet.
-          const stillListed = new Set([...collected.unmatched.map((u) => u.id), ...collected.matches.map((m) => m.agent.id)]);
-          const covered = await deps.devices.synced.coveredByOthers(tx, integration.id, diff.lost.map((l) => l.deviceId), vendor.syncedKeys);
+          const covered = await deps.devices.synced.coveredByOthers(tx, integration.id, plan.lost.map((l) => l.deviceId), vendor.syncedKeys);
           const reconfigured = kind === 'full' && status.lastFullSyncAt === null;
-          const lost = diff.lost
+          const lost = plan.lost
             .filter((l) => !covered.has(l.deviceId))
             .map((l) => ({
               ...l,
               code: l.agentId !== null && stillListed.has(l.agentId) ? ('AGENT_UNMATCHED' as const) : reconfigured ? ('SCOPE_CHANGED' as const) : ('AGENT_GONE' as const),
             }));
           await deps.losses.recordLost(tx, { id: integration.id, name: integration.name, vendor: vendor.displayName }, lost);
-          await deps.losses.regained(tx, integration.id, diff.gained);
+          await deps.losses.regained(tx, integration.id, gained);
         }
-        const matchCount = kind === 'full' ? collected.matches.length : await deps.devices.synced.countMatches(tx, integration.id);
+        const matchCount = kind === 'full' ? matches.length : await deps.devices.synced.countMatches(tx, integration.id);
         const latest = (await deps.integrations.getStatus(tx, integrationId)) ?? status;
         const next: StatusRecord = {
           ...afterSuccess(latest, integration, nowMs),
@@ -328,7 +344,7 @@ export function createSyncEngine(deps: SyncEngineDeps) {
           matches: matchCount,
           skippedAgents: collected.skipped,
           agentsWithoutSerial: next.agentsWithoutSerial ?? 0,
-          changedDevices: diff.changes.length,
+          changedDevices,
           durationMs: nowMs - startedMs,
           error: null,
         };
@@ -337,7 +353,6 @@ export function createSyncEngine(deps: SyncEngineDeps) {
       }).finally(() => records.close());
       // What the sync held for every matched device is not needed past its commit: let it go before the posture
       // view reads the changed devices back, or both would be held at once.
-      desired.clear();
       collected.matches.length = 0;
       if (outcome !== null) {
         await deps.changes?.deviceChanged([...touched]);

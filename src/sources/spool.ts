@@ -18,7 +18,7 @@ export interface RecordSpool {
   add(bytes: Buffer): SpoolRef;
   /** The text kept at `ref`. */
   read(ref: SpoolRef): string;
-  /** Records kept, and whether they are in a file. */
+  /** Entries kept (a kept agent has two: its record and the attributes it maps to), and whether they are in a file. */
   readonly size: number;
   readonly onDisk: boolean;
   /** Forgets every record and closes the file. */
