@@ -1,34 +1,12 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { parseAgent, type AgentParseResult } from './agent-record.ts';
+import { interfaceMacs, parseAgent, type AgentParseResult } from './agent-record.ts';
+import { SAMPLE_AGENT_RECORD } from './agent-record.fixture.ts';
 import { createRng, type Rng } from './simulator/rng.ts';
 import { generateAgents } from './simulator/generator.ts';
 import { normalizeS1Timestamp } from './timestamps.ts';
 
-const base = {
-  id: '657613730168123595',
-  uuid: 'f431b0a1a8744d2a8a92fc88fa3c13bc',
-  computerName: 'EC2AMAZ-AJ0KANC',
-  serialNumber: 'C02XL0GJH7JY',
-  osType: 'windows',
-  osName: 'Windows Server 2016',
-  machineType: 'server',
-  agentVersion: '23.4.2.14',
-  operationalState: 'na',
-  activeThreats: 0,
-  encryptedApplications: false,
-  firewallEnabled: true,
-  infected: false,
-  isActive: true,
-  isDecommissioned: false,
-  networkStatus: 'connected',
-  threatRebootRequired: false,
-  lastActiveDate: '2020-02-20T00:26:33.955830Z',
-  updatedAt: '2021-01-11T19:33:25.482177Z',
-  createdAt: '2019-06-27T08:01:05.571895Z',
-  siteId: '475482421366727779',
-  accountId: '433241117337583618',
-};
+const base = SAMPLE_AGENT_RECORD;
 
 function agentOf(record: Record<string, unknown>) {
   const result = parseAgent(record);
@@ -163,21 +141,11 @@ const oracle = (() => {
       .slice(0, 3)
       .map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`)
       .join('; ');
-  const interfaceMacs = (record: object): string[] => {
-    const list = (record as { networkInterfaces?: unknown }).networkInterfaces;
-    if (!Array.isArray(list)) return [];
-    const out: string[] = [];
-    for (const nic of list.slice(0, 64)) {
-      const mac = nic && typeof nic === 'object' ? (nic as { physical?: unknown }).physical : undefined;
-      if (typeof mac === 'string' && mac.trim() !== '' && mac.length <= 64) out.push(mac.trim());
-    }
-    return out;
-  };
   return (record: unknown): AgentParseResult => {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) return { ok: false, reason: 'not an object' };
     const parsed = agentRecordSchema.safeParse(record);
     if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error) };
-    return { ok: true, agent: { ...parsed.data, macAddresses: interfaceMacs(record), raw: record as Record<string, unknown> } };
+    return { ok: true, agent: { ...parsed.data, macAddresses: interfaceMacs((record as { networkInterfaces?: unknown }).networkInterfaces), raw: record as Record<string, unknown> } };
   };
 })();
 

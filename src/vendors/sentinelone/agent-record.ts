@@ -115,7 +115,7 @@ function optionalTimestamp(value: unknown, path: string, issues: Issues): string
 }
 
 /** The `physical` address of each network interface, skipping anything that is not a non-empty string. */
-function interfaceMacs(list: unknown): string[] {
+export function interfaceMacs(list: unknown): string[] {
   if (!Array.isArray(list)) return [];
   const out: string[] = [];
   for (const nic of list.slice(0, 64)) {

@@ -1,31 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseAgentPage } from './agent-schema.ts';
+import { SAMPLE_AGENT_RECORD } from './agent-record.fixture.ts';
 import { S1Error } from './errors.ts';
 
-const base = {
-  id: '657613730168123595',
-  uuid: 'f431b0a1a8744d2a8a92fc88fa3c13bc',
-  computerName: 'EC2AMAZ-AJ0KANC',
-  serialNumber: 'C02XL0GJH7JY',
-  osType: 'windows',
-  osName: 'Windows Server 2016',
-  machineType: 'server',
-  agentVersion: '23.4.2.14',
-  operationalState: 'na',
-  activeThreats: 0,
-  encryptedApplications: false,
-  firewallEnabled: true,
-  infected: false,
-  isActive: true,
-  isDecommissioned: false,
-  networkStatus: 'connected',
-  threatRebootRequired: false,
-  lastActiveDate: '2020-02-20T00:26:33.955830Z',
-  updatedAt: '2021-01-11T19:33:25.482177Z',
-  createdAt: '2019-06-27T08:01:05.571895Z',
-  siteId: '475482421366727779',
-  accountId: '433241117337583618',
-};
+const base = SAMPLE_AGENT_RECORD;
 
 describe('parseAgentPage validates the envelope and never lets one bad agent fail a page', () => {
   it('skips and counts malformed agents inside a good envelope', () => {
