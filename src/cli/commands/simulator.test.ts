@@ -2,28 +2,13 @@
  * `postern simulator <vendor>` runs each registered vendor's simulator on its own and prints the URL and the
  * credentials that work against it; `postern s1-simulator` still runs SentinelOne's.
  */
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { falcon } from '../../vendors/index.ts';
 import { createHttpS1Client } from '../../vendors/sentinelone/index.ts';
+import { runUntilStopped } from '../../../test/support/cli.ts';
 import { registerSimulatorCommands } from './simulator.ts';
 
-async function run(args: string[], whileRunning: (lines: string[]) => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const program = new Command('postern').exitOverride();
-  registerSimulatorCommands(program, {
-    out: (line) => lines.push(line),
-    waitForStop: async (shutdown) => {
-      try {
-        await whileRunning(lines);
-      } finally {
-        await shutdown();
-      }
-    },
-  });
-  await program.parseAsync(['node', 'postern', ...args]);
-  return lines;
-}
+const run = (args: string[], whileRunning: (lines: string[]) => Promise<void>) => runUntilStopped(registerSimulatorCommands, [...args], whileRunning);
 
 const urlOf = (lines: string[]) => /listening on (\S+)/.exec(lines[0] ?? '')?.[1] as string;
 

@@ -1,23 +1,8 @@
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { runUntilStopped } from '../../../test/support/cli.ts';
 import { registerTailscaleSimulatorCommand } from './tailscale-simulator.ts';
 
-async function run(args: string[], whileRunning: (lines: string[]) => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const program = new Command('postern').exitOverride();
-  registerTailscaleSimulatorCommand(program, {
-    out: (line) => lines.push(line),
-    waitForStop: async (shutdown) => {
-      try {
-        await whileRunning(lines);
-      } finally {
-        await shutdown();
-      }
-    },
-  });
-  await program.parseAsync(['node', 'postern', 'tailscale-simulator', ...args]);
-  return lines;
-}
+const run = (args: string[], whileRunning: (lines: string[]) => Promise<void>) => runUntilStopped(registerTailscaleSimulatorCommand, ['tailscale-simulator', ...args], whileRunning);
 
 describe('postern tailscale-simulator', () => {
   it('serves the generated nodes, with serials, to the printed API key only', async () => {
