@@ -62,6 +62,7 @@ const PURE = [
   'vendors/sentinelone/attributes.ts',
   'vendors/sentinelone/health.ts',
   'vendors/types.ts',
+  'vendors/health-rules.ts',
   'risk/behaviors.ts',
   'vendors/falcon/cloud.ts',
   'vendors/falcon/schema.ts',
