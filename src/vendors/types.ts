@@ -228,8 +228,6 @@ export interface VendorPresentation {
   hintByCheck: Record<string, string>;
   /** The masked view field of the stored secret (`apiTokenMasked`), when the view has one. */
   maskedField?: string;
-  /** Whether the vendor's integrations take a staleness limit and site/account scope. */
-  staleAfter: boolean;
 }
 
 /** The steps an admin takes in the vendor's console when it refuses postern. */

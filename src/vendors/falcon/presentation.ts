@@ -26,5 +26,4 @@ export const FALCON_PRESENTATION: VendorPresentation = {
     'scope:zta': 'Edit the API client in Falcon and tick Zero Trust Assessment: Read.',
     hosts: 'Check the CID the API client belongs to.',
   },
-  staleAfter: false,
 };

@@ -31,5 +31,4 @@ export const SENTINELONE_PRESENTATION: VendorPresentation = {
     expiry: 'Generate a new token in SentinelOne before this date and use "Replace token" here; with an Admin service user postern renews it by itself.',
   },
   maskedField: 'apiTokenMasked',
-  staleAfter: true,
 };

@@ -33,7 +33,6 @@ export function vendorOf(vendors, provider) {
       hintByCheck: {},
       attributes: [],
       healthReasons: {},
-      staleAfter: false,
     }
   );
 }

@@ -1,6 +1,6 @@
 /**
  * The "Connect <vendor>" and "Edit" dialogs, built from the vendor's fields in the catalogue (`GET /v1/vendors`):
- * its address, credentials and scope fields, then poll interval and (where the vendor has one) staleness. "Test"
+ * its address, credentials and scope fields, then poll interval and staleness. "Test"
  * runs POST /v1/integrations/test and shows each check with what to do when it fails; "Save" creates or changes
  * the integration. Secrets are write-only: editing keeps the stored one unless a new one is typed. Editing a paused
  * integration opens on "Replace" of its secret.
@@ -60,12 +60,13 @@ export function integrationDialog({ vendor, existing = null, replaceToken = fals
     );
     const url = inputs.get('baseUrl');
     const poll = input('int-poll', { type: 'text', required: true, value: formatDuration(existing?.pollIntervalSeconds ?? 900), 'aria-describedby': 'int-poll-hint' });
-    const stale = vendor.staleAfter ? input('int-stale', { type: 'text', required: true, value: formatDuration(existing?.staleAfterSeconds ?? 3600), 'aria-describedby': 'int-stale-hint' }) : null;
+    // Every vendor's data goes stale by the one staleness rule, so every integration has the limit.
+    const stale = input('int-stale', { type: 'text', required: true, value: formatDuration(existing?.staleAfterSeconds ?? 3600), 'aria-describedby': 'int-stale-hint' });
     const note = h('p', { class: 'hint', id: 'int-url-note', 'aria-live': 'polite' });
     const results = h('div', { class: 'test-results', id: 'test-results', 'aria-live': 'polite' });
     const testButton = h('button', { type: 'button', class: 'secondary', id: 'int-test' }, 'Test');
     const saveButton = h('button', { type: 'submit', id: 'int-save' }, existing ? 'Save changes' : 'Save');
-    const all = { name, pollIntervalSeconds: poll, ...(stale ? { staleAfterSeconds: stale } : {}), ...Object.fromEntries(inputs) };
+    const all = { name, pollIntervalSeconds: poll, staleAfterSeconds: stale, ...Object.fromEntries(inputs) };
 
     url?.addEventListener('change', () => {
       const reduced = consoleAddress(url.value);
@@ -119,8 +120,8 @@ export function integrationDialog({ vendor, existing = null, replaceToken = fals
       event.preventDefault();
       clearMarks();
       const pollAs = parseDuration(poll.value);
-      const staleAs = stale ? parseDuration(stale.value) : null;
-      const wrong = [[poll, 'Sync every', pollAs], ...(stale ? [[stale, 'Stale after', staleAs]] : [])].filter(([, , p]) => p.error);
+      const staleAs = parseDuration(stale.value);
+      const wrong = [[poll, 'Sync every', pollAs], [stale, 'Stale after', staleAs]].filter(([, , p]) => p.error);
       if (wrong.length) {
         for (const [el] of wrong) el.setAttribute('aria-invalid', 'true');
         return void replace(results, h('p', { class: 'error', role: 'alert' }, wrong.map(([, label, p]) => `${label}: ${p.error}.`).join(' ')));
@@ -128,7 +129,7 @@ export function integrationDialog({ vendor, existing = null, replaceToken = fals
       const config = {
         name: name.value.trim(),
         pollIntervalSeconds: pollAs.seconds,
-        ...(staleAs ? { staleAfterSeconds: staleAs.seconds } : {}),
+        staleAfterSeconds: staleAs.seconds,
         ...vendorValues(),
       };
       saveButton.disabled = true;
@@ -166,7 +167,7 @@ export function integrationDialog({ vendor, existing = null, replaceToken = fals
         'div',
         { class: 'field-row' },
         field('int-poll', 'Sync every', poll, 'Like 90 s, 15 min or 1 h (default 15 min).'),
-        stale ? field('int-stale', 'Stale after', stale, 'Like 1 h; values older than this stop satisfying postures.') : null,
+        field('int-stale', 'Stale after', stale, 'Like 1 h; values older than this stop satisfying postures.'),
       ),
       listFields.length ? h('div', { class: 'field-row' }, listFields.map(fieldOf)) : null,
       results,
