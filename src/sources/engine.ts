@@ -252,7 +252,8 @@ export function createSyncEngine(deps: SyncEngineDeps) {
       const nowMs = clock.nowMs();
       const records = collected.records;
       // Written in device order, a slice at a time; each written slice is let go, so a first sync of a large fleet
-      // holds its agents only until they are written, and one slice's differences at a time.
+      // holds its agents only until they are written, and one slice's differences at a time. (The transaction runs
+      // once: a failed write fails the sync, and the next sync walks afresh.)
       type Match = (typeof collected.matches)[number];
       const matches: (Match | undefined)[] = collected.matches.sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
       const touched = new Set<string>();
