@@ -4,17 +4,15 @@
  * process's lease runs out, or its lock goes with its connection) and the sync completes. The poll interval is
  * shortened in the database (the API's minimum is a minute) and leases last 3 s, so it takes seconds.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { engines } from '../support/engines.ts';
 import { startHarness } from '../support/harness.ts';
+import { adminApi, servePostern, type ServedPostern } from '../support/serve.ts';
 import { connectSource } from './connect.ts';
 import type { SimUnderTest, SourceUnderTest } from './source-under-test.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const ADMIN = 'pst_contract_takeover_admin_token_0123';
 const LEASE_S = 3;
 const INTERVAL_S = 2;
@@ -24,52 +22,16 @@ const INTERVAL_S = 2;
  */
 const TAKEOVER_WITHIN_MS = 45_000;
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<unknown>;
-}
-
-async function serve(databaseUrl: string, masterKey: string): Promise<Server> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/postern.mjs'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      POSTERN_DATABASE_URL: databaseUrl,
-      POSTERN_PORT: '0',
-      POSTERN_HOST: '127.0.0.1',
-      POSTERN_ADMIN_TOKEN: ADMIN,
-      POSTERN_MASTER_KEY: masterKey,
-      POSTERN_LOG_LEVEL: 'info',
-      POSTERN_SYNC_LEASE_SECONDS: String(LEASE_S),
-      POSTERN_SYNC_TICK_SECONDS: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const api = adminApi(ADMIN);
+const serve = (databaseUrl: string, masterKey: string) =>
+  servePostern({
+    POSTERN_DATABASE_URL: databaseUrl,
+    POSTERN_ADMIN_TOKEN: ADMIN,
+    POSTERN_MASTER_KEY: masterKey,
+    POSTERN_LOG_LEVEL: 'info',
+    POSTERN_SYNC_LEASE_SECONDS: String(LEASE_S),
+    POSTERN_SYNC_TICK_SECONDS: '1',
   });
-  const exited = new Promise((done) => child.once('exit', (code, signal) => done(signal ?? code)));
-  const url = await new Promise<string>((found, fail) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) found(m[1]!);
-    });
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    void exited.then((how) => fail(new Error(`postern exited (${String(how)}) before listening: ${err || out.slice(-2000)}`)));
-  });
-  return { url, child, exited };
-}
-
-async function api(server: Server, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null, text };
-}
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -89,13 +51,13 @@ async function connectElsewhere(source: SourceUnderTest, databaseUrl: string, ma
   }
 }
 
-const alive = (s: Server) => s.child.exitCode === null && s.child.signalCode === null;
+const alive = (s: ServedPostern) => s.child.exitCode === null && s.child.signalCode === null;
 
 export function describeTakeover(source: SourceUnderTest): void {
   const postgres = engines().find((e) => e.engine === 'postgres');
   const skip = source.skip.takeover;
   describe.runIf(postgres)('takeover on PostgreSQL', () => {
-    const servers: Server[] = [];
+    const servers: ServedPostern[] = [];
     let sim: SimUnderTest | undefined;
     afterEach(async () => {
       for (const s of servers.splice(0)) if (alive(s)) s.child.kill('SIGKILL');

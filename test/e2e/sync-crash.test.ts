@@ -5,63 +5,21 @@
  * file passes `PRAGMA integrity_check`, the attributes are all from one sync or all from the one before (never a
  * mix), and a restarted postern completes the next sync.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
+import { adminApi, servePostern, type ServedPostern } from '../support/serve.ts';
 import { AGENTS_PATH, matchableAgents } from './sync-support.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const ADMIN = 'pst_crash_test_admin_token_0123456789';
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<NodeJS.Signals | number | null>;
-}
-
-async function serve(databaseFile: string, masterKey: string): Promise<Server> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/postern.mjs'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      POSTERN_DATABASE_URL: `sqlite:${databaseFile}`,
-      POSTERN_PORT: '0',
-      POSTERN_HOST: '127.0.0.1',
-      POSTERN_ADMIN_TOKEN: ADMIN,
-      POSTERN_MASTER_KEY: masterKey,
-      POSTERN_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<NodeJS.Signals | number | null>((done) => child.once('exit', (code, signal) => done(signal ?? code)));
-  const url = await new Promise<string>((found, fail) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) found(m[1]!);
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    void exited.then((how) => fail(new Error(`postern exited (${how}) before listening: ${err || out}`)));
-  });
-  return { url, child, exited };
-}
-
-async function api(server: Server, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
+const api = adminApi(ADMIN);
+const serve = (databaseFile: string, masterKey: string) =>
+  servePostern({ POSTERN_DATABASE_URL: `sqlite:${databaseFile}`, POSTERN_ADMIN_TOKEN: ADMIN, POSTERN_MASTER_KEY: masterKey, POSTERN_LOG_LEVEL: 'info' });
 
 async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -71,7 +29,7 @@ async function until(condition: () => boolean, what: string, ms = 20_000): Promi
   }
 }
 
-async function kill(server: Server): Promise<void> {
+async function kill(server: ServedPostern): Promise<void> {
   server.child.kill('SIGKILL');
   expect(await server.exited).toBe('SIGKILL');
 }
@@ -96,7 +54,7 @@ function inspect(file: string, integrationId: string) {
 
 describe('SIGKILL in the middle of a sync (real process, SQLite, simulator over HTTP)', () => {
   let sim: S1Simulator | undefined;
-  let server: Server | undefined;
+  let server: ServedPostern | undefined;
   afterEach(async () => {
     if (server && server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
     await sim?.close();

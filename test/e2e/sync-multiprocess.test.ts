@@ -6,81 +6,34 @@
  * the lease taken waits instead of looping. Poll intervals are shortened in the database (the API's minimum is a
  * minute) and leases last 3 s, so the whole run takes seconds of real time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { engines, requirePostgresInCi } from '../support/engines.ts';
+import { adminApi, servePostern, type ServedPostern } from '../support/serve.ts';
 import { AGENTS_PATH } from './sync-support.ts';
 
 requirePostgresInCi();
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const ADMIN = 'pst_multi_process_admin_token_0123456789';
 const LEASE_S = 3;
 const INTERVAL_S = 4;
 
-interface Server {
-  name: string;
-  url: string;
-  child: ChildProcess;
-  lines: { at: number; entry: Record<string, unknown> }[];
-  exited: Promise<unknown>;
-}
-
-async function serve(name: string, databaseUrl: string, masterKey: string): Promise<Server> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/postern.mjs'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
+type Server = ServedPostern;
+const api = adminApi(ADMIN);
+const serve = (name: string, databaseUrl: string, masterKey: string) =>
+  servePostern(
+    {
       POSTERN_DATABASE_URL: databaseUrl,
-      POSTERN_PORT: '0',
-      POSTERN_HOST: '127.0.0.1',
       POSTERN_ADMIN_TOKEN: ADMIN,
       POSTERN_MASTER_KEY: masterKey,
       POSTERN_LOG_LEVEL: 'debug',
       POSTERN_SYNC_LEASE_SECONDS: String(LEASE_S),
       POSTERN_SYNC_TICK_SECONDS: '1',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise((done) => child.once('exit', (code, signal) => done(signal ?? code)));
-  const lines: Server['lines'] = [];
-  let buffer = '';
-  const url = await new Promise<string>((found, fail) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          lines.push({ at: Date.now(), entry });
-          if (entry.msg && String(entry.msg).startsWith('postern listening')) found(String(entry.url));
-        } catch {
-          /* not a log line */
-        }
-      }
-    });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    void exited.then((how) => fail(new Error(`postern ${name} exited (${String(how)}) before listening: ${err}`)));
-  });
-  return { name, url, child, lines, exited };
-}
-
-async function api(server: Server, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
+    `postern ${name}`,
+  );
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
