@@ -4,7 +4,7 @@
  */
 import { usableSerial } from '../../src/devices/index.ts';
 import { startFalconSimulator, type FalconSimulator, type SimHost } from '../../src/vendors/falcon/index.ts';
-import type { Fault, SimUnderTest, SourceUnderTest } from './source-under-test.ts';
+import { sharedFaultSpec, type Fault, type SimUnderTest, type SourceUnderTest } from './source-under-test.ts';
 
 const HOSTS = 40;
 const SCROLL = '/devices/queries/devices-scroll/v1';
@@ -21,24 +21,15 @@ interface FalconUnderTest extends SimUnderTest {
 }
 
 function spec(fault: Fault, after: number): string {
-  const at = `:after=${after}:path=${SCROLL}`;
   switch (fault.kind) {
-    case 'rate-limited':
-      return `429:retry-after=${fault.retryAfterSeconds}${fault.times ? `:times=${fault.times}` : ''}${at}`;
-    case 'server-error':
-      return `${fault.status}${at}`;
-    case 'timeout':
-      return `timeout${at}`;
-    case 'malformed':
-      return `malformed-json${at}`;
     case 'unauthorized':
-      return `401${at}`;
-    case 'forbidden':
-      return `403${at}`;
+      return `401:after=${after}:path=${SCROLL}`;
     case 'token-expired':
-      return `expire-token${at}:times=1`;
+      return `expire-token:after=${after}:path=${SCROLL}:times=1`;
     case 'hold':
       return `slow:hold=${fault.ms}:times=1:path=${SCROLL}`;
+    default:
+      return sharedFaultSpec(fault, after, SCROLL);
   }
 }
 

@@ -1,7 +1,7 @@
 /** SentinelOne as a source under the contract: its simulator's fault specs, its codes, its status counts. */
 import { createHttpS1Client, startS1Simulator, type S1ClientFactory, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { AGENTS_PATH, HEALTHY_AGENT, matchableAgents } from '../e2e/sync-support.ts';
-import type { Fault, SimUnderTest, SourceUnderTest } from './source-under-test.ts';
+import { sharedFaultSpec, type Fault, type SimUnderTest, type SourceUnderTest } from './source-under-test.ts';
 
 const AGENTS = 40;
 const WALK = { pageSize: 10, maxPageRetries: 3, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 60_000 };
@@ -13,24 +13,15 @@ interface S1UnderTest extends SimUnderTest {
 }
 
 function spec(fault: Fault, after: number): string {
-  const at = `:after=${after}:path=${AGENTS_PATH}`;
   switch (fault.kind) {
-    case 'rate-limited':
-      return `429:retry-after=${fault.retryAfterSeconds}${fault.times ? `:times=${fault.times}` : ''}${at}`;
-    case 'server-error':
-      return `${fault.status}${at}`;
-    case 'timeout':
-      return `timeout${at}`;
-    case 'malformed':
-      return `malformed-json${at}`;
     case 'unauthorized':
-      return `revoke-token${at}`;
-    case 'forbidden':
-      return `403${at}`;
+      return `revoke-token:after=${after}:path=${AGENTS_PATH}`;
     case 'hold':
       return `timeout:hold=${fault.ms}:times=1:path=${AGENTS_PATH}`;
     case 'token-expired':
       throw new Error('an S1 API token does not expire into a renewable one');
+    default:
+      return sharedFaultSpec(fault, after, AGENTS_PATH);
   }
 }
 

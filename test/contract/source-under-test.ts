@@ -25,6 +25,26 @@ export type Fault =
   /** The list request is held this long (real time), then answered: a sync caught in the middle. */
   | { kind: 'hold'; ms: number };
 
+/** The faults every vendor simulator injects alike; the others each simulator spells its own way. */
+type SharedFault = Exclude<Fault, { kind: 'unauthorized' | 'token-expired' | 'hold' }>;
+
+/** A shared fault in the simulators' fault syntax (`lib/fault-spec.ts`), on `path` from its `after`-th request on. */
+export function sharedFaultSpec(fault: SharedFault, after: number, path: string): string {
+  const at = `:after=${after}:path=${path}`;
+  switch (fault.kind) {
+    case 'rate-limited':
+      return `429:retry-after=${fault.retryAfterSeconds}${fault.times ? `:times=${fault.times}` : ''}${at}`;
+    case 'server-error':
+      return `${fault.status}${at}`;
+    case 'timeout':
+      return `timeout${at}`;
+    case 'malformed':
+      return `malformed-json${at}`;
+    case 'forbidden':
+      return `403${at}`;
+  }
+}
+
 /** The contract's cases; a descriptor may skip one, saying why it does not apply to the source. */
 export type ContractCase =
   | 'rate-limited'
