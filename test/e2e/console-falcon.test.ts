@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { falcon } from '../../src/vendors/index.ts';
 import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
-import { chromiumMissing, closeClean, launchChromium, openPage, overflowsSideways, requireChromiumInCi, screenshot, seriousViolations, settled, signIn, type Watched } from '../support/browser.ts';
+import { chromiumMissing, closeClean, launchChromium, openPage, overflowsSideways, requireChromiumInCi, screenshot, seriousViolations, settled, signIn, type Watched, goTo as goToView } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
 import { HEALTHY_AGENT } from './sync-support.ts';
 
@@ -35,10 +35,7 @@ describe.skipIf(chromiumMissing !== null)('a CrowdStrike Falcon integration thro
     return w.page;
   }
 
-  async function goTo(page: Page, hash: string) {
-    await page.goto(`${baseUrl}/${hash}`);
-    await page.locator(`main .view[data-hash="${hash}"]:not([aria-busy])`).waitFor();
-  }
+  const goTo = (page: Page, hash: string) => goToView(page, baseUrl, hash);
 
   beforeAll(async () => {
     s1 = await startS1Simulator({ agentCount: 6, seed: 9 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
 import { startTailscaleSimulator, type TailscaleSimulator } from '../../src/tailnet/index.ts';
-import { chromiumMissing, launchChromium, openPage, overflowsSideways, requireChromiumInCi, screenshot, seriousViolations, type Watched } from '../support/browser.ts';
+import { chromiumMissing, launchChromium, openPage, overflowsSideways, requireChromiumInCi, screenshot, seriousViolations, type Watched, goTo as goToView, viewLoaded } from '../support/browser.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { startIdentityProvider, type TestIdentityProvider } from '../support/oidc.ts';
 
@@ -83,10 +83,7 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
     return w;
   }
 
-  async function goTo(page: Page, hash: string) {
-    await page.goto(`${baseUrl}/${hash}`);
-    await page.locator(`main .view[data-hash="${hash}"]:not([aria-busy])`).waitFor();
-  }
+  const goTo = (page: Page, hash: string) => goToView(page, baseUrl, hash);
 
   async function fitsAndPasses(page: Page, name: string) {
     expect(await seriousViolations(page), `${name}: axe`).toEqual([]);
@@ -166,7 +163,7 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       for (const [typed, hash] of [[`laptop-${n}`, `#/devices?q=laptop-${n}`], [`ser${width}b`, `#/devices?q=ser${width}b`]] as const) {
         await page.locator('#device-search').fill(typed);
         await page.locator('#device-search').press('Enter');
-        await page.locator(`main .view[data-hash="${hash}"]:not([aria-busy])`).waitFor();
+        await viewLoaded(page, hash);
         expect(await page.locator('table.devices tbody tr').count(), typed).toBe(1);
         expect(await page.locator(`tr[data-device-id="${added}"]`).count(), typed).toBe(1);
       }

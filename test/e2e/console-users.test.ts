@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS1Simulator, type S1Simulator } from '../../src/vendors/sentinelone/index.ts';
-import { chromiumMissing, closeClean, launchChromium, openPage, requireChromiumInCi, signIn, type Watched } from '../support/browser.ts';
+import { chromiumMissing, closeClean, launchChromium, openPage, requireChromiumInCi, signIn, type Watched, viewLoaded } from '../support/browser.ts';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../support/harness.ts';
 import { HEALTHY_AGENT } from './sync-support.ts';
 
@@ -47,7 +47,7 @@ describe.skipIf(chromiumMissing !== null)('the users page in Chromium', () => {
     const watched = await openPage(browser, baseUrl);
     await signIn(watched.page, ADMIN_TOKEN);
     await watched.page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
-    await watched.page.locator(`main .view[data-hash="${hash}"]:not([aria-busy])`).waitFor();
+    await viewLoaded(watched.page, hash);
     return watched;
   }
 

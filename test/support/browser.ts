@@ -73,6 +73,17 @@ export async function signIn(page: Page, key: string): Promise<void> {
   await settled(page);
 }
 
+/** Waits until the view of route `hash` is drawn with its data. */
+export async function viewLoaded(page: Page, hash: string): Promise<void> {
+  await page.locator(`main .view[data-hash="${hash}"]:not([aria-busy])`).waitFor();
+}
+
+/** Opens the console at `hash` and waits for that view's data. */
+export async function goTo(page: Page, baseUrl: string, hash: string): Promise<void> {
+  await page.goto(`${baseUrl}/${hash}`);
+  await viewLoaded(page, hash);
+}
+
 /** Waits until the current route's view has its data. */
 export async function settled(page: Page): Promise<void> {
   await page.locator('main .view:not([aria-busy])').waitFor();
