@@ -46,15 +46,22 @@ export async function readVerifiableAgents(
   return out;
 }
 
-/** SQLite picks each field as JSON text (`->`), parsed here. */
+/**
+ * SQLite picks every field in one `json_extract`, which parses the stored record once and answers the values as
+ * one JSON array (with a single path it would answer the bare value, so a lone path is asked twice); a `->` per
+ * field parsed the whole record per field.
+ */
 async function readSqlite(db: Executor, ids: readonly string[], fields: readonly string[]): Promise<Row[]> {
-  const rows = (await db
-    .selectFrom('device_sources')
-    .select((eb) => [eb.ref('device_id').as('device_id'), eb.ref('integration_id').as('integration_id'), ...fields.map((f, i) => sql<string | null>`agent_json -> ${sql.lit(`$.${f}`)}`.as(`f${i}`))])
-    .where('device_id', 'in', ids)
-    .execute()) as unknown as Row[];
-  for (const r of rows) fields.forEach((_, i) => (r[`f${i}`] = r[`f${i}`] === null ? null : JSON.parse(r[`f${i}`] as string)));
-  return rows;
+  const base = db.selectFrom('device_sources').select(['device_id', 'integration_id']).where('device_id', 'in', ids);
+  if (fields.length === 0) return (await base.execute()) as Row[];
+  const paths = fields.map((f) => sql.lit(`$.${f}`));
+  const rows = await base.select(sql<string>`json_extract(agent_json, ${sql.join(paths.length === 1 ? [paths[0]!, paths[0]!] : paths)})`.as('picked')).execute();
+  return rows.map(({ picked, ...r }) => {
+    const values = JSON.parse(picked) as unknown[];
+    const row: Row = r;
+    fields.forEach((_, i) => (row[`f${i}`] = values[i] ?? null));
+    return row;
+  });
 }
 
 /**

@@ -88,6 +88,7 @@ const NUMERIC_OID = 1700;
 export async function openStore(url: string): Promise<Store> {
   const { engine, location } = parseDatabaseUrl(url);
   let db: Db;
+  let sqliteHandle: SqliteDatabase.Database | null = null;
   if (engine === 'sqlite') {
     if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
     const sqlite = new SqliteDatabase(location);
@@ -95,6 +96,7 @@ export async function openStore(url: string): Promise<Store> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    sqliteHandle = sqlite;
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   } else {
     const pool = new pg.Pool({
@@ -113,7 +115,12 @@ export async function openStore(url: string): Promise<Store> {
     await db.destroy();
     throw new PosternError('CONFIG_INVALID', `The database could not be opened or migrated: ${(err as Error).message}`, { cause: err });
   }
-  const writer = engine === 'sqlite' && location !== ':memory:' ? createBackgroundWriter(location) : null;
+  // While the writer thread runs, it checkpoints the WAL and the main connection does not: a large sync's commit
+  // would otherwise copy its whole transaction into the database file inside the commit, blocking every request.
+  const writer =
+    sqliteHandle && location !== ':memory:'
+      ? createBackgroundWriter(location, (running) => sqliteHandle.pragma(`wal_autocheckpoint = ${running ? 0 : SQLITE_DEFAULT_AUTOCHECKPOINT}`))
+      : null;
   return {
     db,
     engine,
@@ -142,7 +149,11 @@ export async function openStore(url: string): Promise<Store> {
         if (trim) await sql.raw(trimSql(table, trim)).execute(tx);
       });
     },
-    transaction: (fn) => db.transaction().execute(fn),
+    transaction: async (fn) => {
+      const value = await db.transaction().execute(fn);
+      writer?.checkpoint();
+      return value;
+    },
     withLock: (name, fn) => (engine === 'postgres' ? withAdvisoryLock(db, name, fn) : fn().then((value) => ({ locked: true as const, value }))),
     listen: (channel, onMessage, onError) => (engine === 'postgres' ? listenOn(location, channel, onMessage, onError) : Promise.resolve({ close: async () => undefined })),
     notify: async (channel, payload) => {
@@ -177,8 +188,14 @@ function upsertSql(upsert: AppendUpsert | undefined): string {
   return ` on conflict ("${upsert.key}") do update set ${upsert.update.map((c) => `"${c}" = excluded."${c}"`).join(', ')}`;
 }
 
-/** A worker thread that appends rows to the SQLite file through its own connection (background-writer.mjs). */
-function createBackgroundWriter(file: string) {
+/** SQLite's own default: a commit that leaves the WAL this many pages long checkpoints it. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
+
+/**
+ * A worker thread with its own connection to the SQLite file (background-writer.mjs): it appends rows, and it runs
+ * the WAL's checkpoints. `onRunning` hears when it starts and when it stops, so checkpoints never stop altogether.
+ */
+function createBackgroundWriter(file: string, onRunning: (running: boolean) => void) {
   let worker: Worker | null = null;
   let next = 0;
   const waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
@@ -195,10 +212,15 @@ function createBackgroundWriter(file: string) {
       for (const p of waiting.values()) p.reject(err);
       waiting.clear();
       worker = null;
+      onRunning(false);
     });
     w.unref();
+    onRunning(true);
     return w;
   }
+
+  /** Asks the thread for a checkpoint, one at a time (a request while one runs is covered by it or by the next). */
+  let checkpointing = false;
 
   return {
     /** Rows travel as arrays of values (cheaper to copy to the thread than objects); the statement binds them by position. */
@@ -215,10 +237,22 @@ function createBackgroundWriter(file: string) {
         worker!.postMessage({ id, sql: sqlText, rows: values, trim: trimText });
       });
     },
+    /** After a transaction committed: its pages go into the database file on the thread, not in the commit. */
+    checkpoint(): void {
+      if (checkpointing) return;
+      checkpointing = true;
+      worker ??= start();
+      const id = next++;
+      waiting.set(id, { resolve: () => (checkpointing = false), reject: () => (checkpointing = false) });
+      worker.postMessage({ id, checkpoint: true });
+    },
     async close() {
       const w = worker;
       worker = null;
-      if (w) await w.terminate();
+      if (w) {
+        await w.terminate();
+        onRunning(false);
+      }
     },
   };
 }

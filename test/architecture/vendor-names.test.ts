@@ -1,7 +1,9 @@
 /**
  * Outside its own folder (`src/vendors/<vendor>/`) a vendor is named only where vendors are registered, in the demo
  * and in documentation strings. The files below still name SentinelOne; the list may only shrink: a file that
- * stops naming it must leave the list, and no file may join it. Migrations keep their names (they are history).
+ * stops naming it must leave the list, and no file may join it. A migration's doc comment describes its tables as
+ * they serve every vendor; migration 0008 names SentinelOne in what it does (it deletes a stored attribute by its key),
+ * and what a migration does is history.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -15,11 +17,7 @@ const STILL_NAMING = [
   'cli/commands/demo-world.ts',
   'cli/commands/demo.ts',
   'policy/examples.ts',
-  'store/migrations/0007-device-identity.ts',
   'store/migrations/0008-change-feed.ts',
-  'store/migrations/0011-posture-rollout.ts',
-  'store/migrations/0012-user-risk.ts',
-  'store/migrations/0017-reported-agent-uuid.ts',
   'vendors/core.ts',
   'vendors/index.ts',
 ];
@@ -40,6 +38,7 @@ describe('vendor names stay in vendor folders', () => {
       .filter((f) => /sentinelone/i.test(readFileSync(join(SRC, f), 'utf8')))
       .sort();
     expect(naming).toEqual([...STILL_NAMING].sort());
+    expect(STILL_NAMING.length).toBeLessThanOrEqual(8);
   });
 
   it('policy, devices and decide name no vendor at all', () => {

@@ -3,7 +3,7 @@
  * - `device_serials`: each device's normalised serials, one row per serial, UNIQUE on the serial, so two devices
  *   can never hold one serial whatever order concurrent writes land in. A serial a device named itself waits as
  *   `pending` until an admin (or an enrollment key with `auto_approve_serials`) approves it; only `approved`
- *   serials match SentinelOne agents.
+ *   serials match EDR agents.
  * - `devices.claimed_user`: a user the device named itself, never used for decisions until approved.
  * - `devices.reported_addresses` and `device_addresses.source`: addresses identify a device only when an admin set
  *   them (`admin`) or postern saw the device connect from them (`observed`); the rest are kept, not believed.

@@ -3,12 +3,12 @@
  * - `posture_exceptions`: an admin lets one device pass one posture until a time (at most 30 days ahead). Kept
  *   after expiry or revocation for the record; `last_used_day` makes "first use per day" one audit event a day,
  *   and `expiry_audited` makes the expiry one audit event.
- * - `posture_losses`: a device that carried an integration's `sentinelOne:*` attributes and lost them all (its
+ * - `posture_losses`: a device that carried an integration's attributes and lost them all (its
  *   agent gone or no longer matching, the integration removed): one row per loss, closed when the device regains
  *   them; `digest_sent_at` marks the losses already in an admin digest.
- * - `devices.mac_addresses`: the device's MAC addresses (normalised JSON list), matched against S1's network
+ * - `devices.mac_addresses`: the device's MAC addresses (normalised JSON list), matched against an agent's network
  *   interfaces when an agent has no usable serial; `reported_mac_addresses` the ones a device's own agent reported
- *   (shown, never matched, until an admin sets them); `s1_agent_uuid` an admin-recorded SentinelOne agent UUID,
+ *   (shown, never matched, until an admin sets them); `s1_agent_uuid` an admin-recorded agent UUID,
  *   the last key tried; `device_sources.matched_by` says which key matched.
  */
 import type { EngineMigration } from './types.ts';

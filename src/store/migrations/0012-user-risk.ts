@@ -3,7 +3,7 @@
  * - `risk_behaviors`: the settings admins changed (a behaviour without a row has its default).
  * - `risk_events`: one row per episode of a behaviour on a device with a user; open while `ended_at` is null; an
  *   admin's reset sets `cleared_at`. Rows outlive their device (no foreign key), so a user's history stays.
- * - `risk_device_watch`: whether each device had SentinelOne posture when last observed, to see it lost.
+ * - `risk_device_watch`: whether each device had EDR posture when last observed, to see it lost.
  */
 import type { EngineMigration } from './types.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The SentinelOne agent UUID a device's own agent reported: a claim, shown on the device and never matched until
+ * The EDR agent UUID a device's own agent reported: a claim, shown on the device and never matched until
  * an admin approves it (or an enrollment key that approves claims accepted it), like reported MACs.
  */
 import type { EngineMigration } from './types.ts';

@@ -1,0 +1,47 @@
+/**
+ * With a SQLite file, a large transaction's commit returns without copying its pages from the WAL into the
+ * database file (SQLite's auto-checkpoint would do it inside the commit, holding the event loop for as long as the
+ * copy takes); the writer thread copies them soon after, and every reader sees the data meanwhile.
+ */
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from './index.ts';
+
+let store: Store | undefined;
+afterEach(async () => {
+  await store?.close();
+  store = undefined;
+});
+
+/** About 6 MB: 1,500 pages, past SQLite's default auto-checkpoint of 1,000. */
+const ROWS = 1500;
+const ROW_BYTES = 4000;
+
+async function untilTrue(check: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (check()) return true;
+  return check();
+}
+
+describe('SQLite checkpoints off the main thread', () => {
+  it('a large commit leaves its pages in the WAL, and the writer thread copies them into the file soon after', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'postern-wal-')), 'postern.db');
+    store = await openStore(`sqlite:${file}`);
+    await sql`create table scratch (n integer primary key, body text not null)`.execute(store.db);
+    await store.transaction(async (tx) => void (await sql`insert into scratch (n, body) values (0, 'x')`.execute(tx)));
+    const size = () => statSync(file).size;
+    const before = size();
+
+    await store.transaction(async (tx) => {
+      for (let n = 1; n <= ROWS; n++) await sql`insert into scratch (n, body) values (${n}, ${'y'.repeat(ROW_BYTES)})`.execute(tx);
+    });
+    // Not copied by the commit: the file has not grown by the transaction's pages.
+    expect(size() - before).toBeLessThan(ROWS * ROW_BYTES);
+    const count = await sql<{ n: number }>`select count(*) as n from scratch`.execute(store.db);
+    expect(Number(count.rows[0]!.n)).toBe(ROWS + 1);
+    // Copied soon after, by the writer thread.
+    expect(await untilTrue(() => size() - before >= ROWS * ROW_BYTES, 10_000)).toBe(true);
+  });
+});
