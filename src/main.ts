@@ -19,10 +19,9 @@ import {
 } from './api/index.ts';
 import { createAuditLog } from './audit/index.ts';
 import { createChangeFeed, type ChangeFeed } from './changes/index.ts';
-import { masterKeyFileFor, type Config } from './config/index.ts';
+import { masterKeyFileFor, oidcProvider, type Config } from './config/index.ts';
 import { createDeviceRepo, createDeviceService, type DeviceChange } from './devices/index.ts';
 import { createDebouncer } from './lib/debounce.ts';
-import { PosternError } from './lib/errors.ts';
 import { createApiKeyService, createEnrollmentService } from './keys/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { randomIds, type IdGenerator } from './lib/ids.ts';
@@ -38,7 +37,7 @@ import { createPolicyRepo, createPolicyService, createSubjectSource } from './po
 import { createRiskService } from './risk/index.ts';
 import { createDecisionLog, createDecisionService, createGatewayDecider, createPostureView, type PostureView } from './decide/index.ts';
 import { openStore, type Store } from './store/index.ts';
-import { openDeploymentSecrets, type ProcessLease } from './secrets/index.ts';
+import { openDeploymentSecrets, reportDeploymentSecrets, type ProcessLease } from './secrets/index.ts';
 import { createSessionService, registerConsole, sessionAuthenticator } from './web/index.ts';
 import { BUILT_IN_EXPORT_PREFIXES, createHttpTailscaleClient, createTailnetModule, type TailnetTuning, type TailscaleClientFactory } from './tailnet/index.ts';
 import {
@@ -130,6 +129,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
   // Checked before the database is touched: a refusal here changes nothing.
   const tls = config.tlsCert && config.tlsKey ? loadTls(config.tlsCert, config.tlsKey, clock.nowMs()) : null;
   const plaintextWarning = checkPlaintext(config.host, tls !== null, config.allowPlaintext);
+  const oidc = oidcProvider(config);
   const store = await openStore(config.databaseUrl);
   let feed: ChangeFeed | null = null;
   let lease: ProcessLease | null = null;
@@ -141,12 +141,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
     const deployment = await openDeploymentSecrets(store, { envKey: config.masterKey, keyFile }, systemClock);
     lease = deployment.lease;
     const { secrets } = deployment;
-    if (deployment.key.from === 'generated') logger.info({ keyFile, keyId: secrets.keyId }, `generated the master key in ${keyFile} (mode 0600); back it up, and give every host of this deployment the same key`);
-    for (const note of deployment.key.notes) logger.warn({ keyId: secrets.keyId }, note);
-    for (const bad of deployment.check.unbound) {
-      logger.error(bad, 'a stored secret does not belong to its row or host (changed outside postern); it is never sent, and its source stops at its next sync');
-    }
-    if (deployment.check.resealed > 0) logger.info({ resealed: deployment.check.resealed }, 'bound stored secrets to their rows and hosts (migration 0015)');
+    reportDeploymentSecrets(deployment, keyFile, logger);
     for (const warning of tls?.warnings ?? []) logger.warn({ notAfter: tls!.notAfter }, warning);
     if (plaintextWarning) logger.warn({ host: config.host }, plaintextWarning);
     const integrationRepo = createIntegrationRepo();
@@ -322,17 +317,7 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
           audit,
           store,
           sessions,
-          signIn: config.oidcIssuer && config.oidcClientId
-            ? {
-                issuer: config.oidcIssuer,
-                clientId: config.oidcClientId,
-                clientSecret: config.oidcClientSecret,
-                scopes: config.oidcScopes,
-                groupsClaim: config.oidcGroupsClaim,
-                adminGroups: config.oidcAdminGroups,
-                viewerGroups: config.oidcViewerGroups,
-              }
-            : null,
+          signIn: oidc,
           publicUrl: config.publicUrl,
           https: Boolean(config.tlsCert) || (config.publicUrl ?? '').startsWith('https:'),
           sessionTtlSeconds: config.sessionTtlSeconds,
@@ -340,11 +325,8 @@ export async function createPostern(options: PosternOptions): Promise<Postern> {
       (app, routeDeps) => registerTailnetRoutes(app, { ...routeDeps, tailnets: tailnet.service, test: { client: options.tailscale ?? createHttpTailscaleClient, clock } }),
     ];
 
-    if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {
-      throw new PosternError('CONFIG_INVALID', 'Agent sign-in needs both POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID; set both, or neither.');
-    }
     const login = createDeviceLogin({
-      config: config.oidcIssuer && config.oidcClientId ? { issuer: config.oidcIssuer, clientId: config.oidcClientId, clientSecret: config.oidcClientSecret } : null,
+      config: oidc,
       secrets,
       clock,
       redemptions: createRedemptions(store),

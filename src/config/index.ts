@@ -139,6 +139,26 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<keyof C
   return parsed.data;
 }
 
+/**
+ * The OIDC provider behind both sign-ins (the console's and agents'), or null when none is configured; an issuer
+ * without a client id (or the reverse) is refused.
+ */
+export function oidcProvider(config: Config) {
+  if (Boolean(config.oidcIssuer) !== Boolean(config.oidcClientId)) {
+    throw new PosternError('CONFIG_INVALID', 'Agent sign-in needs both POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID; set both, or neither.');
+  }
+  if (!config.oidcIssuer || !config.oidcClientId) return null;
+  return {
+    issuer: config.oidcIssuer,
+    clientId: config.oidcClientId,
+    clientSecret: config.oidcClientSecret,
+    scopes: config.oidcScopes,
+    groupsClaim: config.oidcGroupsClaim,
+    adminGroups: config.oidcAdminGroups,
+    viewerGroups: config.oidcViewerGroups,
+  };
+}
+
 /** The master key file: explicit, else `master.key` beside the SQLite database, else `./data/master.key`. */
 export function masterKeyFileFor(config: Config): string {
   if (config.masterKeyFile) return config.masterKeyFile;

@@ -2,7 +2,7 @@
  * Strict inputs at start: each refusal names the variable and what to do.
  */
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './index.ts';
+import { loadConfig, oidcProvider } from './index.ts';
 
 describe('POSTERN_ADMIN_TOKEN has at least 128 bits in its shape', () => {
   it.each([
@@ -31,5 +31,24 @@ describe('POSTERN_ALLOW_PLAINTEXT', () => {
     expect(loadConfig({}).allowPlaintext).toBe(false);
     expect(loadConfig({ POSTERN_ALLOW_PLAINTEXT: 'true' }).allowPlaintext).toBe(true);
     expect(() => loadConfig({ POSTERN_ALLOW_PLAINTEXT: 'yes' })).toThrow('POSTERN_ALLOW_PLAINTEXT: must be true or false');
+  });
+});
+
+describe('an OIDC provider is configured whole or not at all', () => {
+  it('refuses an issuer without a client id (and the reverse), naming both variables', () => {
+    const refusal = 'Agent sign-in needs both POSTERN_OIDC_ISSUER and POSTERN_OIDC_CLIENT_ID; set both, or neither.';
+    expect(() => oidcProvider(loadConfig({ POSTERN_OIDC_ISSUER: 'https://idp.example.com' }))).toThrow(refusal);
+    expect(() => oidcProvider(loadConfig({ POSTERN_OIDC_CLIENT_ID: 'postern' }))).toThrow(refusal);
+  });
+
+  it('gives both sign-ins the same provider, or none', () => {
+    expect(oidcProvider(loadConfig({}))).toBeNull();
+    expect(oidcProvider(loadConfig({ POSTERN_OIDC_ISSUER: 'https://idp.example.com', POSTERN_OIDC_CLIENT_ID: 'postern', POSTERN_OIDC_ADMIN_GROUPS: 'sec,it' }))).toMatchObject({
+      issuer: 'https://idp.example.com',
+      clientId: 'postern',
+      scopes: 'openid email profile',
+      groupsClaim: 'groups',
+      adminGroups: ['sec', 'it'],
+    });
   });
 });

@@ -7,4 +7,4 @@ export { pendingFileFor, readKeyState, resolveMasterKey, type KeySource, type Re
 export { readKeyFile, writeKeyFileDurably } from './key-files.ts';
 export { acquireLease, isHeld, LEASE_MS, type LeaseKind, type ProcessLease } from './lease.ts';
 export { rotateMasterKey, type RotationResult, type RotationStep } from './rotation.ts';
-export { checkEverySecret, openDeploymentSecrets, type DeploymentSecrets, type SecretCheck } from './startup.ts';
+export { checkEverySecret, openDeploymentSecrets, reportDeploymentSecrets, type DeploymentSecrets, type SecretCheck } from './startup.ts';

@@ -7,6 +7,7 @@
  * its next sync.
  */
 import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
 import { isPosternError } from '../lib/errors.ts';
 import { createSecretBox, isUnboundSealed, type SecretBox } from '../lib/secrets.ts';
 import { listSealed, writeSealed, type Store, type StoredSecret } from '../store/index.ts';
@@ -66,4 +67,15 @@ export async function openDeploymentSecrets(store: Store, source: KeySource, clo
     await lease.release().catch(() => undefined);
     throw err;
   }
+}
+
+/** What an operator must hear about the deployment's secrets at start: a new key to back up, notes, unbound secrets. */
+export function reportDeploymentSecrets(deployment: DeploymentSecrets, keyFile: string, logger: Logger): void {
+  const { key, check, secrets } = deployment;
+  if (key.from === 'generated') logger.info({ keyFile, keyId: secrets.keyId }, `generated the master key in ${keyFile} (mode 0600); back it up, and give every host of this deployment the same key`);
+  for (const note of key.notes) logger.warn({ keyId: secrets.keyId }, note);
+  for (const bad of check.unbound) {
+    logger.error(bad, 'a stored secret does not belong to its row or host (changed outside postern); it is never sent, and its source stops at its next sync');
+  }
+  if (check.resealed > 0) logger.info({ resealed: check.resealed }, 'bound stored secrets to their rows and hosts (migration 0015)');
 }
