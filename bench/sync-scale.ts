@@ -10,7 +10,12 @@
  * 3. the resident cost per device (live heap and RSS after a GC, against the same before the sync) and the posture
  *    view's own estimate of its bytes per device (`postern_posture_view_bytes_per_device`);
  * 4. a second full sync with nothing changed (timed, not against a limit): the steady state, the view full;
- * 5. the floor walk again; the floor is the faster of the two.
+ * 5. the floor walk again; the floor is the faster of the two;
+ * 6. the write floor (`bench/lib/write-floor.ts`): the rows the first sync wrote (its attributes, device_sources and
+ *    audit events) inserted bare into a fresh database of the same engine with postern's schema, in one transaction
+ *    (SQLite with the WAL auto-checkpoint off: a checkpoint is not the write). A sync must also store what it read,
+ *    and that bare write alone is a large part of its time; `× (download + write floor)` beside `× floor` shows how
+ *    much of the sync is postern's own work beyond fetching and storing. The limits stay on `× floor`.
  *
  * Cases: `100k-*` 100,000 agents / 10,000 devices (limit 1.5× the floor on SQLite, 2× on PostgreSQL); `1m-sqlite`
  * 1,000,000 agents / 10,000 devices (300 MB peak RSS); `fleet100k-*` 100,000 agents all matching 100,000 devices
@@ -34,6 +39,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, wr
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { WriteFloor } from './lib/write-floor.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -51,10 +57,13 @@ interface CaseResult {
   devices: number;
   matches: number;
   floorMs: number;
+  /** The rows the first sync wrote, inserted bare into a fresh database (bench/lib/write-floor.ts). */
+  writeFloorMs: number;
+  writeFloorRows: WriteFloor['rows'];
   syncMs: number;
   /** A second full sync right after the first, nothing changed (the posture view then holds every synced device). */
   resyncMs: number;
-  /** The whole worker's peak, the second full sync and floor walk included (the posture view then holds the synced devices). */
+  /** The whole worker's peak, the second full sync and floor walk included, the write floor not (the posture view then holds the synced devices). */
   peakRssMb: number;
   /** The peak up to the end of the sync: the floor walks before it, the setup and the sync. */
   syncPeakRssMb: number;
@@ -102,12 +111,14 @@ async function worker(): Promise<void> {
   const { createPostern } = await import('../src/main.ts');
 
   const { falconFloorWalk } = await import('./lib/falcon-floor.ts');
+  const { measureWriteFloor } = await import('./lib/write-floor.ts');
   const falcon = arg('vendor', 's1') === 'falcon';
   const url = arg('sim-url', '');
   const token = arg('sim-token', '');
   const clientId = arg('client-id', '');
   const clientSecret = arg('client-secret', '');
   const databaseUrl = arg('database-url', '');
+  const postgresServer = arg('postgres-server', '');
   const agents = Number(arg('agents', '0'));
   const wanted = Number(arg('devices', '0'));
   const every = Math.max(1, Math.floor(agents / (wanted * 1.5)));
@@ -173,6 +184,8 @@ async function worker(): Promise<void> {
   if (!again.ok || again.changedDevices !== 0) throw new Error(`the second full sync did not succeed with nothing changed: ${JSON.stringify(again)}`);
   const floor2 = await walk();
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  gc();
+  const writeFloor = await measureWriteFloor(postern.store.db, view.id, databaseUrl ? { postgresServer } : { sqliteFile: join(dir, 'write-floor.db') });
   await postern.close();
   rmSync(dir, { recursive: true, force: true });
   const result: Omit<CaseResult, 'name' | 'engine' | 'memoryLimitMb' | 'load'> = {
@@ -180,6 +193,8 @@ async function worker(): Promise<void> {
     devices,
     matches: view.status.matches ?? 0,
     floorMs: Math.min(floor1, floor2),
+    writeFloorMs: writeFloor.ms,
+    writeFloorRows: writeFloor.rows,
     syncMs,
     resyncMs,
     peakRssMb,
@@ -292,7 +307,7 @@ async function runWorker(name: string, c: Case, postgresUrl: string | null, sour
     [
       '--expose-gc', ...(heap ? [`--max-old-space-size=${heap}`] : []), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), '--import', 'tsx', fileURLToPath(import.meta.url), '--worker',
       ...source, '--agents', String(c.agents), '--devices', String(c.devices),
-      ...(databaseUrl ? ['--database-url', databaseUrl] : []),
+      ...(databaseUrl ? ['--database-url', databaseUrl, '--postgres-server', postgresUrl!] : []),
     ],
     /RESULT (.+)\n/,
     cgroup,
@@ -349,20 +364,23 @@ async function parent(): Promise<void> {
         continue;
       }
       results.push(r);
+      const w = r.writeFloorRows;
       console.log(
-        `${name}: floor ${Math.round(r.floorMs)} ms, first full sync ${Math.round(r.syncMs)} ms (${(r.syncMs / r.floorMs).toFixed(2)}×), ` +
+        `${name}: floor ${Math.round(r.floorMs)} ms, write floor ${Math.round(r.writeFloorMs)} ms (${w.attributes} attributes, ${w.deviceSources} device sources, ${w.auditEvents} audit events), ` +
+          `first full sync ${Math.round(r.syncMs)} ms (${(r.syncMs / r.floorMs).toFixed(2)}× the floor, ${(r.syncMs / (r.floorMs + r.writeFloorMs)).toFixed(2)}× download + write floor), ` +
           `second full sync ${Math.round(r.resyncMs)} ms, peak RSS ${r.syncPeakRssMb} MB to the end of the first sync, ${r.peakRssMb} MB in all, ${r.matches} matches`,
       );
     }
   } finally {
     stopPostgres?.();
   }
-  console.log(`\n| case | pages from | engine | agents | devices | floor (download + parse) | first full sync | × floor | second full sync | peak RSS to the sync's end | peak RSS | heap / device | RSS / device | view estimate / device | memory limit | load |`);
-  console.log(`|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|`);
+  console.log(`\n| case | pages from | engine | agents | devices | floor (download + parse) | write floor (bare insert) | first full sync | × floor | × (download + write floor) | second full sync | peak RSS to the sync's end | peak RSS | heap / device | RSS / device | view estimate / device | memory limit | load |`);
+  console.log(`|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|`);
   for (const r of results) {
     console.log(
       `| ${r.name} | ${r.standin} | ${r.engine} | ${r.agents.toLocaleString('en-US')} | ${r.devices.toLocaleString('en-US')} | ${Math.round(r.floorMs).toLocaleString('en-US')} ms | ` +
-        `${Math.round(r.syncMs).toLocaleString('en-US')} ms | ${(r.syncMs / r.floorMs).toFixed(2)} | ${Math.round(r.resyncMs).toLocaleString('en-US')} ms | ${r.syncPeakRssMb} MB | ${r.peakRssMb} MB | ` +
+        `${Math.round(r.writeFloorMs).toLocaleString('en-US')} ms | ${Math.round(r.syncMs).toLocaleString('en-US')} ms | ${(r.syncMs / r.floorMs).toFixed(2)} | ` +
+        `${(r.syncMs / (r.floorMs + r.writeFloorMs)).toFixed(2)} | ${Math.round(r.resyncMs).toLocaleString('en-US')} ms | ${r.syncPeakRssMb} MB | ${r.peakRssMb} MB | ` +
         `${r.heapPerDevice.toLocaleString('en-US')} B | ${r.rssPerDevice.toLocaleString('en-US')} B | ${r.viewBytesPerDevice ? `${r.viewBytesPerDevice.toLocaleString('en-US')} B` : '—'} | ${r.memoryLimitMb ? `${r.memoryLimitMb} MB` : 'none'} | ${r.load} |`,
     );
   }
