@@ -208,12 +208,16 @@ function createBackgroundWriter(file: string, onRunning: (running: boolean) => v
       if (m.ok) p?.resolve();
       else p?.reject(new Error(m.message ?? 'background write failed'));
     });
-    w.on('error', (err) => {
+    // A thread that fails or ends by itself takes its waiting batches with it, and the checkpoint duty goes back.
+    const lost = (err: Error) => {
+      if (worker !== w) return;
       for (const p of waiting.values()) p.reject(err);
       waiting.clear();
       worker = null;
       onRunning(false);
-    });
+    };
+    w.on('error', lost);
+    w.on('exit', (code) => lost(new Error(`the background writer thread ended (exit code ${code})`)));
     w.unref();
     onRunning(true);
     return w;
