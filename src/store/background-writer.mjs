@@ -42,7 +42,7 @@ parentPort.on('message', ({ id, sql, rows, trim, checkpoint: wanted }) => {
     db.transaction(() => {
       for (const row of rows) insert.run(row);
       trimming?.run();
-    })();
+    }).immediate();
     parentPort.postMessage({ id, ok: true });
   } catch (err) {
     parentPort.postMessage({ id, ok: false, message: err instanceof Error ? err.message : String(err) });

@@ -7,10 +7,11 @@ import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Insertable, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Insertable, type Transaction } from 'kysely';
 import pg from 'pg';
 import { PosternError } from '../lib/errors.ts';
 import { migrate } from './migrate.ts';
+import { ImmediateSqliteDialect } from './sqlite-dialect.ts';
 import type { Engine } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
@@ -97,7 +98,7 @@ export async function openStore(url: string): Promise<Store> {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqliteHandle = sqlite;
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   } else {
     const pool = new pg.Pool({
       connectionString: location,
@@ -223,8 +224,22 @@ function createBackgroundWriter(file: string, onRunning: (running: boolean) => v
     return w;
   }
 
-  /** Asks the thread for a checkpoint, one at a time (a request while one runs is covered by it or by the next). */
+  /** One checkpoint at a time; a commit while one runs asks for one more after it (it may have missed that commit). */
   let checkpointing = false;
+  let again = false;
+  function checkpoint(): void {
+    if (checkpointing) return void (again = true);
+    checkpointing = true;
+    again = false;
+    worker ??= start();
+    const id = next++;
+    const done = () => {
+      checkpointing = false;
+      if (again && worker) checkpoint();
+    };
+    waiting.set(id, { resolve: done, reject: done });
+    worker.postMessage({ id, checkpoint: true });
+  }
 
   return {
     /** Rows travel as arrays of values (cheaper to copy to the thread than objects); the statement binds them by position. */
@@ -242,14 +257,7 @@ function createBackgroundWriter(file: string, onRunning: (running: boolean) => v
       });
     },
     /** After a transaction committed: its pages go into the database file on the thread, not in the commit. */
-    checkpoint(): void {
-      if (checkpointing) return;
-      checkpointing = true;
-      worker ??= start();
-      const id = next++;
-      waiting.set(id, { resolve: () => (checkpointing = false), reject: () => (checkpointing = false) });
-      worker.postMessage({ id, checkpoint: true });
-    },
+    checkpoint,
     async close() {
       const w = worker;
       worker = null;
