@@ -84,10 +84,17 @@ export async function policyPage(view, { isAdmin }) {
     saveButton.disabled = true;
     try {
       const applied = await api('/v1/policy', { method: 'PUT', text: body });
-      replace(panel, h('p', { class: 'test-ok', id: 'saved' }, applied.unchanged ? `Nothing changed: this is already version ${applied.version}.` : `Saved as version ${applied.version} (was ${applied.previousVersion}).`));
       restoring.hidden = true;
-      showMeta(await api('/v1/policy'));
-      historyEl.replaceWith((historyEl = await historySection({ isAdmin: true, onRestore })));
+      const saved = h('p', { class: 'test-ok', id: 'saved' }, applied.unchanged ? `Nothing changed: this is already version ${applied.version}.` : `Saved as version ${applied.version} (was ${applied.previousVersion}).`);
+      // The confirmation appears once the version label and the history say the same thing;
+      // if reading them back fails, the save still stands and the page says both.
+      try {
+        showMeta(await api('/v1/policy'));
+        historyEl.replaceWith((historyEl = await historySection({ isAdmin: true, onRestore })));
+        replace(panel, saved);
+      } catch (err) {
+        replace(panel, saved, errorBox(err));
+      }
     } catch (err) {
       replace(panel, errorBox(err));
     }
