@@ -197,9 +197,10 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       await fitsAndPasses(page, `device-${width}`);
       expect(await page.locator('#approve-serials').textContent()).toContain('with MACs 3c:22:fb:00:00:01');
       expect(await page.locator('#approve-macs').count()).toBe(0);
+      // Each approval redraws the page under its own notice; the previous notice stays until then.
       for (const kind of ['serials', 'user']) {
         await page.locator(`#approve-${kind}`).click();
-        await page.locator('#flash').waitFor();
+        await page.locator('#flash', { hasText: `Approved ${kind === 'serials' ? 'serials' : 'user'}` }).waitFor();
       }
       const approved = await device(claimed.id);
       expect(approved).toMatchObject({ pendingSerials: [], serialNumbers: [`CLAIM${width}`], user: `carol-${n}@example.com` });
@@ -207,7 +208,7 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       expect(approved.macAddresses).toEqual(['3c:22:fb:00:00:01']);
       await page.locator('#tokens-rotate').click();
       await confirm(page, 'Rotate tokens');
-      await page.locator('#flash').waitFor();
+      await page.locator('#flash', { hasText: 'Token rotation requested' }).waitFor();
       expect((await h.request('GET', `/v1/audit?target=${claimed.id}&action=device.tokens.rotate`)).json.data[0].actor).toBe(`user:${ADMIN}`);
       await page.locator('#tokens-revoke').click();
       await confirm(page, 'Revoke tokens');
