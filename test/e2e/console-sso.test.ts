@@ -200,7 +200,7 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       // Each approval redraws the page under its own notice; the previous notice stays until then.
       for (const kind of ['serials', 'user']) {
         await page.locator(`#approve-${kind}`).click();
-        await page.locator('#flash', { hasText: `Approved ${kind === 'serials' ? 'serials' : 'user'}` }).waitFor();
+        await page.locator('#flash', { hasText: `Approved ${kind}` }).waitFor();
       }
       const approved = await device(claimed.id);
       expect(approved).toMatchObject({ pendingSerials: [], serialNumbers: [`CLAIM${width}`], user: `carol-${n}@example.com` });
