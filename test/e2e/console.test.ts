@@ -48,6 +48,11 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     await page.locator('main .view:not([aria-busy])').waitFor();
   }
 
+  /** The decision log's own rows, not the would-deny table drawn above it (which may appear first). */
+  function decisionLog(page: Page) {
+    return page.getByRole('region', { name: 'Decision log', exact: true }).locator('tbody tr');
+  }
+
   beforeAll(async () => {
     sim = await startS1Simulator({ agentCount: 8, seed: 17 });
     const healthy = { ...HEALTHY_AGENT, lastActiveDate: new Date().toISOString() };
@@ -227,7 +232,7 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     };
     await page.route('**/v1/decisions/log*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ data: [entry], nextCursor: null }) }));
     await page.getByRole('link', { name: 'Decision log' }).click();
-    const cells = page.locator('table.log tbody td');
+    const cells = decisionLog(page).locator('td');
     await cells.first().waitFor();
     expect(await cells.nth(1).textContent()).toBe('Deny');
     expect(await cells.nth(2).textContent()).toBe(XSS_NAME);
@@ -299,7 +304,7 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     await page.getByRole('link', { name: 'Decision log' }).click();
     await expect.poll(() => page.locator('#would-deny .would-deny-count').textContent()).toContain('1 request(s) from 1 device(s) would have been denied');
     expect(await page.locator(`#would-deny tr[data-device="${ids.infected}"]`).textContent()).toContain('posture:clean');
-    const decisionRows = page.locator('table.log').nth(1).locator('tbody td');
+    const decisionRows = decisionLog(page).locator('td');
     await decisionRows.first().waitFor();
     expect(await decisionRows.nth(1).textContent()).toBe('Allow (would deny)');
 
@@ -321,13 +326,13 @@ describe.skipIf(chromiumMissing !== null)('the web console in Chromium', () => {
     const { page } = await openConsole();
     await signIn(page, ADMIN_TOKEN);
     await page.goto(`${baseUrl}/#/decisions?device=${ids.healthy}`);
-    const summary = page.locator('table.log').last().locator('tbody tr').first();
+    const summary = decisionLog(page).first();
     await summary.waitFor();
     expect(await summary.locator('td').nth(1).textContent()).toBe('Allow ×3');
     expect(await summary.locator('td[data-label="Request"]').textContent()).toMatch(/^req_\w+ … req_\w+$/);
 
     await page.goto(`${baseUrl}/#/decisions?requestId=${denied.requestId}`);
-    const rows = page.locator('table.log').last().locator('tbody tr');
+    const rows = decisionLog(page);
     await expect.poll(() => rows.first().locator('td[data-label="Request"]').textContent()).toBe(denied.requestId);
     expect(await rows.count()).toBe(1);
     expect(await rows.first().locator('td').nth(1).textContent()).toBe('Deny');
