@@ -93,7 +93,8 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
 
   const confirm = (page: Page, label: string) => page.getByRole('dialog').getByRole('button', { name: label }).click();
   const device = async (id: string) => (await h.request('GET', `/v1/devices/${id}`)).json;
-  const flashed = async (page: Page) => (await page.locator('#flash').textContent()) ?? '';
+  /** Waits for an action's own notice: the previous action's notice stays on the page until the next one replaces it. */
+  const notice = (page: Page, text: string) => page.locator('#flash', { hasText: text }).waitFor();
 
   async function enroll(name: string, body: Record<string, unknown>) {
     const res = await h.request('POST', '/v1/enroll', { key: enrollKey, body: { name, os: 'macos', ...body } });
@@ -156,7 +157,7 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       await page.locator('#device-save').click();
       await expect.poll(async () => (await device(added)).tags).toEqual(['tag:laptop', 'tag:finance']);
       expect((await device(added)).user).toBe('bob@example.com');
-      expect(await flashed(page)).toContain('Device saved');
+      await notice(page, 'Device saved');
 
       // Search runs on the server (a fleet of 50,000 is never loaded whole): by name and by a whole serial.
       await goTo(page, '#/devices');
@@ -187,7 +188,7 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       await page.locator('#device-delete').click();
       await confirm(page, 'Delete device');
       await page.locator('main .view[data-hash="#/devices"]:not([aria-busy])').waitFor();
-      expect(await flashed(page)).toContain(`laptop-${n} deleted`);
+      await notice(page, `laptop-${n} deleted`);
       expect((await h.request('GET', `/v1/devices/${added}`)).status).toBe(404);
 
       // Approvals on a device: the serial, MAC and user its agent claimed (approving the serials approves the MACs
@@ -197,10 +198,9 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       await fitsAndPasses(page, `device-${width}`);
       expect(await page.locator('#approve-serials').textContent()).toContain('with MACs 3c:22:fb:00:00:01');
       expect(await page.locator('#approve-macs').count()).toBe(0);
-      // Each approval redraws the page under its own notice; the previous notice stays until then.
       for (const kind of ['serials', 'user']) {
         await page.locator(`#approve-${kind}`).click();
-        await page.locator('#flash', { hasText: `Approved ${kind}` }).waitFor();
+        await notice(page, `Approved ${kind}`);
       }
       const approved = await device(claimed.id);
       expect(approved).toMatchObject({ pendingSerials: [], serialNumbers: [`CLAIM${width}`], user: `carol-${n}@example.com` });
@@ -208,7 +208,7 @@ describe.skipIf(chromiumMissing !== null)('the console signed in through single 
       expect(approved.macAddresses).toEqual(['3c:22:fb:00:00:01']);
       await page.locator('#tokens-rotate').click();
       await confirm(page, 'Rotate tokens');
-      await page.locator('#flash', { hasText: 'Token rotation requested' }).waitFor();
+      await notice(page, 'Token rotation requested');
       expect((await h.request('GET', `/v1/audit?target=${claimed.id}&action=device.tokens.rotate`)).json.data[0].actor).toBe(`user:${ADMIN}`);
       await page.locator('#tokens-revoke').click();
       await confirm(page, 'Revoke tokens');
