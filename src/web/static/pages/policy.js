@@ -89,8 +89,9 @@ export async function policyPage(view, { isAdmin }) {
       // The confirmation appears once the version label and the history say the same thing;
       // if reading them back fails, the save still stands and the page says both.
       try {
-        showMeta(await api('/v1/policy'));
-        historyEl.replaceWith((historyEl = await historySection({ isAdmin: true, onRestore })));
+        const [doc, history] = await Promise.all([api('/v1/policy'), historySection({ isAdmin: true, onRestore })]);
+        showMeta(doc);
+        historyEl.replaceWith((historyEl = history));
         replace(panel, saved);
       } catch (err) {
         replace(panel, saved, errorBox(err));
