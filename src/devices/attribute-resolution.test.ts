@@ -70,3 +70,23 @@ describe('one device seen by several integrations takes each namespace whole fro
     expect(out.suppliers).toEqual({ sentinelOne: 'int_a' });
   });
 });
+
+describe('a device with one source keeps everything that source wrote, the same as the general rule gives', () => {
+  // A second source in a namespace of its own sends the rows down the general rule; what it adds is then left out.
+  const viaGeneralRule = (rows: SourcedAttribute[]) => {
+    const out = resolveAttributes([...rows, row('other:x', 1, 'int_other')]);
+    delete out.attributes['other:x'];
+    delete out.suppliers['other'];
+    return out;
+  };
+  it.each([
+    { name: 'one integration', rows: [row('sentinelOne:infected', false, 'int_a'), row('sentinelOne:agentVersion', '23.1', 'int_a'), row('falcon:zta', 80, 'int_a')] },
+    { name: 'admins alone, custom and vendor keys', rows: [row('custom:owner', 'ops', 'admin'), row('sentinelOne:infected', true, 'admin')] },
+    { name: 'an integration writing custom keys', rows: [row('custom:ring', 'canary', 'int_a'), row('sentinelOne:infected', false, 'int_a')] },
+    { name: 'a key without a namespace', rows: [row('bare', 'x', 'int_a'), row('sentinelOne:infected', false, 'int_a')] },
+  ])('$name', ({ rows }) => {
+    const out = resolveAttributes(rows);
+    expect(out).toEqual(viaGeneralRule(rows));
+    expect(Object.keys(out.attributes)).toEqual(rows.map((r) => r.key).sort());
+  });
+});

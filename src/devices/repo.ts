@@ -2,7 +2,7 @@
  * Device rows, their address index, attributes and matched-agent records — the only module that writes them.
  * Every method takes an executor. `synced` holds what integrations write (sync hands it a diff).
  */
-import { fromJson, idsIn, toJson, type Executor, type DevicesTable, type AttributesTable } from '../store/index.ts';
+import { fromJson, idsIn, isPostgres, toJson, type Executor, type DevicesTable, type AttributesTable } from '../store/index.ts';
 import type { AttributeValue, StoredAttribute } from '../lib/attributes.ts';
 import { chunks } from '../lib/chunks.ts';
 import { sql } from 'kysely';
@@ -77,6 +77,21 @@ export const toStoredAttribute = (row: Pick<AttributesTable, 'value_json' | 'sou
   updatedAt: row.updated_at,
   ...(row.expires_at ? { expiresAt: row.expires_at } : {}),
 });
+
+/** One stored attribute row as `attributeRowsOf` hands it over: key, source, updated_at, expires_at, value_json. */
+type AttributeRow = [string, string, string, string | null, string];
+
+/**
+ * The attribute rows of these devices, one JSON array per device built by the database: about a tenth of the rows
+ * to hand over (a synced device has a dozen attributes), which is most of the cost of loading a large fleet.
+ */
+async function attributeRowsOf(db: Executor, deviceIds: readonly string[]): Promise<{ device_id: string; rows: string }[]> {
+  const where = idsIn(db, 'device_id', deviceIds);
+  const query = isPostgres(db)
+    ? sql<{ device_id: string; rows: string }>`select device_id, json_agg(json_build_array(key, source, updated_at, expires_at, value_json))::text as rows from attributes where ${where} group by device_id`
+    : sql<{ device_id: string; rows: string }>`select device_id, json_group_array(json_array(key, source, updated_at, expires_at, value_json)) as rows from attributes where ${where} group by device_id`;
+  return (await query.execute(db)).rows;
+}
 
 export interface DevicePageCursor {
   createdAt: string;
@@ -304,14 +319,15 @@ export function createDeviceRepo() {
       const shared = (text: string) => once.get(text) ?? (once.set(text, text), text);
       const attrOnce = new Map<string, StoredAttribute>();
       for (const chunk of chunks(deviceIds, 500)) {
-        const rows = await db.selectFrom('attributes').selectAll().where(idsIn(db, 'device_id', chunk)).execute();
-        for (const row of rows) {
-          const list = rowsByDevice.get(row.device_id) ?? [];
-          const key = `${row.source}\u0000${row.updated_at}\u0000${row.expires_at ?? ''}\u0000${row.value_json}`;
-          let attr = attrOnce.get(key);
-          if (!attr) attrOnce.set(key, (attr = toStoredAttribute({ ...row, source: shared(row.source), updated_at: shared(row.updated_at) })));
-          list.push({ key: row.key, attr });
-          rowsByDevice.set(row.device_id, list);
+        for (const { device_id, rows } of await attributeRowsOf(db, chunk)) {
+          const list: SourcedAttribute[] = [];
+          for (const [key, source, updatedAt, expiresAt, valueJson] of JSON.parse(rows) as AttributeRow[]) {
+            const text = `${source}\u0000${updatedAt}\u0000${expiresAt ?? ''}\u0000${valueJson}`;
+            let attr = attrOnce.get(text);
+            if (!attr) attrOnce.set(text, (attr = toStoredAttribute({ value_json: valueJson, source: shared(source), updated_at: shared(updatedAt), expires_at: expiresAt })));
+            list.push({ key, attr });
+          }
+          rowsByDevice.set(device_id, list);
         }
       }
       const out = new Map<string, Record<string, StoredAttribute>>();

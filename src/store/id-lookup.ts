@@ -9,10 +9,13 @@
 import { PostgresAdapter, sql, type Expression, type SqlBool } from 'kysely';
 import type { Executor } from './open.ts';
 
+/** Whether this executor talks to PostgreSQL (else SQLite), for the few statements the two spell differently. */
+export const isPostgres = (db: Executor): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
 export function idsIn(db: Executor, column: string, ids: readonly string[]): Expression<SqlBool> {
   const ref = sql.ref(column);
   if (ids.length === 0) return sql<SqlBool>`1 = 0`;
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return sql<SqlBool>`${ref} in (${sql.join([...ids])})`;
+  if (!isPostgres(db)) return sql<SqlBool>`${ref} in (${sql.join([...ids])})`;
   const list = sql`${[...ids]}::text[]`;
   return sql<SqlBool>`(${ref} = any(${list}) and ${ref} between (select min(i) from unnest(${list}) i) and (select max(i) from unnest(${list}) i))`;
 }

@@ -9,4 +9,4 @@ export type * from './schema.ts';
 export { toJson, fromJson } from './json.ts';
 export { bindTo, listSealed, resealAll, resealIn, sealedContext, writeSealed, SEALED_COLUMNS, type Resealer, type StoredSecret } from './sealed.ts';
 export { isUniqueViolation, uniqueViolationOn } from './unique.ts';
-export { idsIn } from './id-lookup.ts';
+export { idsIn, isPostgres } from './id-lookup.ts';
