@@ -309,8 +309,8 @@ export function createDeviceRepo() {
      * (`attribute-resolution.ts`).
      */
     async attributesOf(db: Executor, deviceIds: readonly string[]): Promise<Map<string, Record<string, StoredAttribute>>> {
-      const rowsByDevice = new Map<string, SourcedAttribute[]>();
-      if (deviceIds.length === 0) return new Map();
+      const out = new Map<string, Record<string, StoredAttribute>>();
+      if (deviceIds.length === 0) return out;
       // The posture view holds what this returns for every device. A sync writes one source and one time on all
       // of a device's rows (and on thousands of devices), so each distinct text is kept once, not once per row.
       // Most attributes also share their value, source and time across devices (infected: false, written by one
@@ -327,11 +327,9 @@ export function createDeviceRepo() {
             if (!attr) attrOnce.set(text, (attr = toStoredAttribute({ value_json: valueJson, source: shared(source), updated_at: shared(updatedAt), expires_at: expiresAt })));
             list.push({ key, attr });
           }
-          rowsByDevice.set(device_id, list);
+          out.set(device_id, resolveAttributes(list).attributes);
         }
       }
-      const out = new Map<string, Record<string, StoredAttribute>>();
-      for (const [deviceId, rows] of rowsByDevice) out.set(deviceId, resolveAttributes(rows).attributes);
       return out;
     },
 
